@@ -1,0 +1,272 @@
+"""Tagged JSON: a compact JSON format for session values that JSON cannot express.
+
+A value that plain JSON would lose (a tuple, bytes, ``Markup``, a ``UUID``, a
+``datetime``) is written as a one-key object ``{" <tag>": <json>}`` and turned
+back into the original type on load. The format is Flask's, byte for byte, so a
+session cookie written by a Flask app is read by a kolba app and the reverse.
+
+Register a :class:`JSONTag` subclass to teach the serializer a new type::
+
+    class TagOrderedDict(JSONTag):
+        key = " od"
+
+        def check(self, value):
+            return isinstance(value, OrderedDict)
+
+        def to_json(self, value):
+            return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+        def to_python(self, value):
+            return OrderedDict(value)
+
+    app.session_interface.serializer.register(TagOrderedDict, index=0)
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64decode, b64encode
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from markupsafe import Markup
+from werkzeug.http import http_date, parse_date
+
+__all__ = ["JSONTag", "TaggedJSONSerializer"]
+
+
+class JSONTag:
+    """One type the :class:`TaggedJSONSerializer` knows how to write and read.
+
+    ``key`` is the tag written on the wire; a tag with an empty key only
+    rewrites the value (for containers whose items need tagging) and is never
+    looked up on load.
+    """
+
+    __slots__ = ("serializer",)
+
+    #: The tag written on the wire; empty for a pass-through tag.
+    key: str = ""
+
+    def __init__(self, serializer: TaggedJSONSerializer) -> None:
+        self.serializer = serializer
+
+    def check(self, value: Any) -> bool:
+        """Whether this tag handles ``value``."""
+        raise NotImplementedError
+
+    def to_json(self, value: Any) -> Any:
+        """Turn ``value`` into something JSON can hold (without the tag)."""
+        raise NotImplementedError
+
+    def to_python(self, value: Any) -> Any:
+        """Turn the JSON form back into the Python value."""
+        raise NotImplementedError
+
+    def tag(self, value: Any) -> Any:
+        """Convert ``value`` and wrap it in this tag."""
+        return {self.key: self.to_json(value)}
+
+
+class TagDict(JSONTag):
+    """A one-key dict whose key is itself a registered tag.
+
+    Its key gets a ``__`` suffix so that loading does not mistake the dict for
+    a tagged value.
+    """
+
+    __slots__ = ()
+    key = " di"
+
+    def check(self, value: Any) -> bool:
+        return (
+            isinstance(value, dict)
+            and len(value) == 1
+            and next(iter(value)) in self.serializer.tags
+        )
+
+    def to_json(self, value: Any) -> Any:
+        ((key, item),) = value.items()
+        return {f"{key}__": self.serializer.tag(item)}
+
+    def to_python(self, value: Any) -> Any:
+        ((key, item),) = value.items()
+        return {key[:-2]: item}
+
+
+class PassDict(JSONTag):
+    """Any other dict: kept as is, with its values tagged."""
+
+    __slots__ = ()
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, dict)
+
+    def to_json(self, value: Any) -> Any:
+        tag = self.serializer.tag
+        return {k: tag(v) for k, v in value.items()}
+
+    def tag(self, value: Any) -> Any:
+        return self.to_json(value)
+
+
+class TagTuple(JSONTag):
+    __slots__ = ()
+    key = " t"
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, tuple)
+
+    def to_json(self, value: Any) -> Any:
+        tag = self.serializer.tag
+        return [tag(item) for item in value]
+
+    def to_python(self, value: Any) -> Any:
+        return tuple(value)
+
+
+class PassList(JSONTag):
+    """A list: kept as is, with its items tagged."""
+
+    __slots__ = ()
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, list)
+
+    def to_json(self, value: Any) -> Any:
+        tag = self.serializer.tag
+        return [tag(item) for item in value]
+
+    def tag(self, value: Any) -> Any:
+        return self.to_json(value)
+
+
+class TagBytes(JSONTag):
+    __slots__ = ()
+    key = " b"
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, bytes)
+
+    def to_json(self, value: Any) -> Any:
+        return b64encode(value).decode("ascii")
+
+    def to_python(self, value: Any) -> Any:
+        return b64decode(value)
+
+
+class TagMarkup(JSONTag):
+    """Anything with ``__html__`` (``Markup`` and friends); loads as ``Markup``."""
+
+    __slots__ = ()
+    key = " m"
+
+    def check(self, value: Any) -> bool:
+        return callable(getattr(value, "__html__", None))
+
+    def to_json(self, value: Any) -> Any:
+        return str(value.__html__())
+
+    def to_python(self, value: Any) -> Any:
+        return Markup(value)
+
+
+class TagUUID(JSONTag):
+    __slots__ = ()
+    key = " u"
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, UUID)
+
+    def to_json(self, value: Any) -> Any:
+        return value.hex
+
+    def to_python(self, value: Any) -> Any:
+        return UUID(value)
+
+
+class TagDateTime(JSONTag):
+    """A datetime as an HTTP date: whole seconds, UTC (naive counts as UTC)."""
+
+    __slots__ = ()
+    key = " d"
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, datetime)
+
+    def to_json(self, value: Any) -> Any:
+        return http_date(value)
+
+    def to_python(self, value: Any) -> Any:
+        return parse_date(value)
+
+
+class TaggedJSONSerializer:
+    """Compact JSON that keeps the types of the registered tags across a dump/load."""
+
+    __slots__ = ("tags", "order")
+
+    #: Tags registered on every new serializer, in the order they are tried.
+    default_tags: list[type[JSONTag]] = [
+        TagDict,
+        PassDict,
+        TagTuple,
+        PassList,
+        TagBytes,
+        TagMarkup,
+        TagUUID,
+        TagDateTime,
+    ]
+
+    def __init__(self) -> None:
+        self.tags: dict[str, JSONTag] = {}
+        self.order: list[JSONTag] = []
+        for tag_class in self.default_tags:
+            self.register(tag_class)
+
+    def register(
+        self,
+        tag_class: type[JSONTag],
+        force: bool = False,
+        index: int | None = None,
+    ) -> None:
+        """Add a tag; ``index`` sets where it is tried (default: last).
+
+        Raises ``KeyError`` if its key is taken, unless ``force`` replaces it.
+        """
+        tag = tag_class(self)
+        key = tag.key
+        if key:
+            if not force and key in self.tags:
+                raise KeyError(f"Tag '{key}' is already registered.")
+            self.tags[key] = tag
+        if index is None:
+            self.order.append(tag)
+        else:
+            self.order.insert(index, tag)
+
+    def tag(self, value: Any) -> Any:
+        """Convert ``value`` to its tagged JSON-ready form."""
+        for tag in self.order:
+            if tag.check(value):
+                return tag.tag(value)
+        return value
+
+    def untag(self, value: dict[str, Any]) -> Any:
+        """Turn a tagged one-key object back into its value; others pass."""
+        if len(value) != 1:
+            return value
+        key = next(iter(value))
+        tag = self.tags.get(key)
+        if tag is None:
+            return value
+        return tag.to_python(value[key])
+
+    def dumps(self, value: Any) -> str:
+        """Tag ``value`` and write it as compact JSON."""
+        return json.dumps(self.tag(value), separators=(",", ":"))
+
+    def loads(self, value: str | bytes) -> Any:
+        """Read JSON and untag every object in it, innermost first."""
+        return json.loads(value, object_hook=self.untag)

@@ -1,0 +1,358 @@
+"""Sessions: the ``session`` object and the interface that loads and saves it.
+
+The default, :class:`SecureCookieSessionInterface`, keeps the whole session in
+a cookie signed with the app's ``SECRET_KEY``, in exactly Flask's format, so
+users of a Flask app stay logged in when it moves to kolba. Set
+``app.session_interface`` to another :class:`SessionInterface` to keep sessions
+elsewhere (a database, a cache).
+
+The app opens the session only when a request first touches ``session`` and
+saves it only if it was opened, so a request that never uses it pays nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import MutableMapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from .json.tag import TaggedJSONSerializer
+
+if TYPE_CHECKING:
+    from .app import Flask
+    from .wrappers import Request, Response
+
+__all__ = [
+    "NullSession",
+    "SecureCookieSession",
+    "SecureCookieSessionInterface",
+    "SessionInterface",
+    "SessionMixin",
+    "session_json_serializer",
+]
+
+
+class SessionMixin(MutableMapping[str, Any]):
+    """What every session object offers on top of being a mapping."""
+
+    #: Whether the session was created in this request (not loaded from the
+    #: client). Interfaces that know it set it; the cookie session cannot.
+    new = False
+    #: Whether the session was changed and must be saved. Changes inside a
+    #: mutable value (``session["cart"].append(x)``) are not seen: set this
+    #: to ``True`` by hand after them.
+    modified = True
+    #: Whether the session was read or written; if so the response gets
+    #: ``Vary: Cookie``.
+    accessed = True
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the session outlives the browser session (its ``_permanent`` key).
+
+        A permanent session expires after ``PERMANENT_SESSION_LIFETIME``.
+        """
+        return self.get("_permanent", False)
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+
+class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
+    """The session of :class:`SecureCookieSessionInterface`: a dict that notes use.
+
+    Any write sets ``modified`` (and ``accessed``); any read sets ``accessed``.
+    Membership tests and iteration count as reads, so a response that depends
+    on whether a key is present also gets ``Vary: Cookie``.
+    """
+
+    modified = False
+    accessed = False
+
+    def __init__(self, initial: Any = None) -> None:
+        if initial is None:
+            super().__init__()
+        else:
+            super().__init__(initial)
+
+    # Reads.
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+    def __iter__(self) -> Any:
+        self.accessed = True
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> Any:
+        self.accessed = True
+        return super().items()
+
+    def copy(self) -> dict[str, Any]:
+        self.accessed = True
+        return super().copy()
+
+    # Writes.
+
+    def _changed(self) -> None:
+        self.modified = True
+        self.accessed = True
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        # Marked modified even if the key exists, so that
+        # ``session.setdefault("cart", []).append(item)`` is saved.
+        self._changed()
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._changed()
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._changed()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def __ior__(self, other: Any) -> SecureCookieSession:  # type: ignore[override]
+        self._changed()
+        super().update(other)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {dict.__repr__(self)}>"
+
+
+class NullSession(SecureCookieSession):
+    """The session when no secret key is set: reads as empty, refuses writes."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "The session is unavailable because no secret key was set. Set"
+            " SECRET_KEY (app.secret_key) on the application to something"
+            " unique and secret."
+        )
+
+    __setitem__ = __delitem__ = setdefault = pop = popitem = clear = update = _fail
+    __ior__ = _fail
+
+
+class SessionInterface:
+    """How the app loads and saves sessions; subclass it to store them elsewhere.
+
+    Implement :meth:`open_session` and :meth:`save_session`; the ``get_cookie_*``
+    helpers read the ``SESSION_COOKIE_*`` settings. ``open_session`` returning
+    ``None`` makes the app use :meth:`make_null_session`.
+    """
+
+    #: The session used when :meth:`open_session` returns ``None``.
+    null_session_class: type[SessionMixin] = NullSession
+    #: Whether the interface stores values with pickle (informational).
+    pickle_based = False
+
+    def make_null_session(self, app: Flask) -> SessionMixin:
+        """A session that works for reading but cannot be written."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """Whether ``obj`` is the null session (which is never saved)."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return app.config["SESSION_COOKIE_NAME"]
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return app.config["SESSION_COOKIE_DOMAIN"] or None
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
+        config = app.config
+        return config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_HTTPONLY"]
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_SECURE"]
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return app.config["SESSION_COOKIE_SAMESITE"]
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_PARTITIONED"]
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """When a permanent session's cookie expires; ``None`` for a browser session."""
+        if session.permanent:
+            return datetime.now(timezone.utc) + app.permanent_session_lifetime
+        return None
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Whether to send the cookie: the session changed, or it is permanent
+        and ``SESSION_REFRESH_EACH_REQUEST`` renews its expiry on every request.
+        """
+        return session.modified or (
+            session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Load the session for ``request``; ``None`` means "use a null session"."""
+        raise NotImplementedError
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        """Persist ``session`` and set what ``response`` needs (cookie, ``Vary``)."""
+        raise NotImplementedError
+
+
+#: The serializer of session cookie values.
+session_json_serializer = TaggedJSONSerializer()
+
+
+def _sha1(string: bytes = b"") -> Any:
+    # Looked up when first used, not at import: FIPS builds of Python may lack
+    # SHA-1, and an app there must still import kolba to set another digest.
+    return hashlib.sha1(string)
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """Sessions kept in a cookie signed with ``SECRET_KEY`` (Flask's format).
+
+    The values are tagged JSON, readable by the client but not forgeable.
+    ``SECRET_KEY_FALLBACKS`` lists old keys that still verify during a key
+    rotation; the current key signs. A cookie that is tampered with, malformed
+    or older than ``PERMANENT_SESSION_LIFETIME`` gives an empty session.
+    """
+
+    salt = "cookie-session"
+    digest_method = staticmethod(_sha1)
+    key_derivation = "hmac"
+    serializer = session_json_serializer
+    session_class: type[SecureCookieSession] = SecureCookieSession
+
+    #: The last serializer built and the keys it was built for.
+    _signing: tuple[Any, URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The signer for the app's current keys, or ``None`` without a secret key."""
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
+        cached = self._signing
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        serializer = URLSafeTimedSerializer(
+            list(keys),  # oldest first: itsdangerous signs with the last
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+        self._signing = (keys, serializer)
+        return serializer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = signer.loads(value, max_age=max_age)
+        except BadData:  # bad signature, expired, or a payload that is not ours
+            return self.session_class()
+        if not isinstance(data, dict):
+            return self.session_class()
+        return self.session_class(data)
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+        partitioned = self.get_cookie_partitioned(app)
+
+        if session.accessed:
+            response.vary.add("Cookie")
+
+        if not session:
+            # Emptied in this request: remove the cookie. Never had one: nothing.
+            if session.modified:
+                response.delete_cookie(
+                    name,
+                    path=path,
+                    domain=domain,
+                    secure=secure,
+                    samesite=samesite,
+                    httponly=httponly,
+                    partitioned=partitioned,
+                )
+                response.vary.add("Cookie")
+            return
+
+        if not self.should_set_cookie(app, session):
+            return
+
+        signer = self.get_signing_serializer(app)
+        assert signer is not None, "a session with values implies a secret key"
+        response.set_cookie(
+            name,
+            signer.dumps(dict(session)),
+            expires=self.get_expiration_time(app, session),
+            path=path,
+            domain=domain,
+            secure=secure,
+            samesite=samesite,
+            httponly=httponly,
+            partitioned=partitioned,
+        )
+        response.vary.add("Cookie")

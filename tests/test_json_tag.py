@@ -1,0 +1,210 @@
+"""The tagged JSON serializer of session values; wire-compatible with Flask."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import pytest
+from flask.json.tag import TaggedJSONSerializer as FlaskSerializer
+from markupsafe import Markup
+
+from kolba.json.tag import JSONTag, TaggedJSONSerializer
+
+UTC = timezone.utc
+WHEN = datetime(2024, 2, 29, 13, 37, 5, tzinfo=UTC)
+ID = UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+
+VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -7,
+    1.5,
+    "",
+    "plain",
+    "ünïcode ✓",
+    [],
+    {},
+    [1, "two", None],
+    (),
+    (1, 2),
+    (1, (2, (3,))),
+    b"",
+    b"\x00\xffbytes",
+    Markup("<b>safe</b>"),
+    ID,
+    WHEN,
+    {"z": 1, "a": 2},
+    {"nested": {"t": (1, b"x"), "l": [ID, Markup("&")]}},
+    {" t": "a key that looks like a tag"},
+    {" di": {" t": [1]}},
+    {" t": 1, "x": 2},
+    {" x": 1},
+    {"_permanent": True, "user_id": 42, "_flashes": [("message", "Hi")]},
+]
+
+
+@pytest.fixture
+def s() -> TaggedJSONSerializer:
+    return TaggedJSONSerializer()
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_round_trip(s: TaggedJSONSerializer, value: Any) -> None:
+    loaded = s.loads(s.dumps(value))
+    assert loaded == value
+    assert type(loaded) is type(value)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_output_is_byte_identical_to_flask(s: TaggedJSONSerializer, value: Any) -> None:
+    assert s.dumps(value) == FlaskSerializer().dumps(value)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_reads_what_flask_writes_and_back(s: TaggedJSONSerializer, value: Any) -> None:
+    flask = FlaskSerializer()
+    assert s.loads(flask.dumps(value)) == value
+    assert flask.loads(s.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        ((1, 2), '{" t":[1,2]}'),
+        (b"\xff\x00", '{" b":"/wA="}'),
+        (Markup("<i>"), '{" m":"<i>"}'),
+        (ID, '{" u":"6ba7b8109dad11d180b400c04fd430c8"}'),
+        (WHEN, '{" d":"Thu, 29 Feb 2024 13:37:05 GMT"}'),
+        ({" t": 1}, '{" di":{" t__":1}}'),
+        ({" t": (1,)}, '{" di":{" t__":{" t":[1]}}}'),
+        ([1, (2,)], '[1,{" t":[2]}]'),
+        ({"b": 1, "a": 2}, '{"b":1,"a":2}'),
+        ("é", '"\\u00e9"'),
+    ],
+)
+def test_wire_format(s: TaggedJSONSerializer, value: Any, wire: str) -> None:
+    assert s.dumps(value) == wire
+    assert s.loads(wire) == value
+    assert s.loads(wire.encode()) == value
+
+
+def test_datetime_is_whole_seconds_utc(s: TaggedJSONSerializer) -> None:
+    aware = datetime(2024, 1, 1, 12, 0, 0, 999, tzinfo=timezone(timedelta(hours=2)))
+    assert s.loads(s.dumps(aware)) == datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
+    naive = datetime(2024, 1, 1, 12, 0, 0)
+    assert s.loads(s.dumps(naive)) == naive.replace(tzinfo=UTC)
+
+
+def test_anything_with_html_is_markup(s: TaggedJSONSerializer) -> None:
+    class Widget:
+        def __html__(self) -> str:
+            return "<input>"
+
+    loaded = s.loads(s.dumps(Widget()))
+    assert loaded == Markup("<input>")
+    assert isinstance(loaded, Markup)
+
+
+def test_untag_leaves_plain_objects(s: TaggedJSONSerializer) -> None:
+    assert s.untag({"a": 1}) == {"a": 1}
+    assert s.untag({" t": [1], "b": 2}) == {" t": [1], "b": 2}
+    assert s.untag({" unknown": 1}) == {" unknown": 1}
+    assert s.untag({" t": [1, 2]}) == (1, 2)
+
+
+def test_tag_leaves_json_values(s: TaggedJSONSerializer) -> None:
+    assert s.tag("x") == "x"
+    assert s.tag([1, (2,)]) == [1, {" t": [2]}]
+
+
+def test_unknown_type_is_a_type_error(s: TaggedJSONSerializer) -> None:
+    with pytest.raises(TypeError):
+        s.dumps({1, 2})
+
+
+class TagOrderedDict(JSONTag):
+    __slots__ = ()
+    key = " od"
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, OrderedDict)
+
+    def to_json(self, value: Any) -> Any:
+        return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+    def to_python(self, value: Any) -> Any:
+        return OrderedDict(value)
+
+
+def test_register_custom_tag(s: TaggedJSONSerializer) -> None:
+    # An OrderedDict is a dict, so the tag must be tried before the dict tags.
+    s.register(TagOrderedDict, index=0)
+    value = OrderedDict([("b", (1,)), ("a", 2)])
+    assert s.dumps(value) == '{" od":[["b",{" t":[1]}],["a",2]]}'
+    loaded = s.loads(s.dumps(value))
+    assert loaded == value
+    assert type(loaded) is OrderedDict
+
+
+def test_register_appends_by_default(s: TaggedJSONSerializer) -> None:
+    s.register(TagOrderedDict)
+    assert s.order[-1].key == " od"
+    # The dict tags come first, so an OrderedDict still goes out as a dict.
+    assert s.dumps(OrderedDict(a=1)) == '{"a":1}'
+    # A dict keyed by the new tag is escaped so it does not load as one.
+    assert s.loads(s.dumps({" od": 1})) == {" od": 1}
+
+
+def test_register_same_key_needs_force(s: TaggedJSONSerializer) -> None:
+    class OtherTuple(JSONTag):
+        key = " t"
+
+        def check(self, value: Any) -> bool:
+            return isinstance(value, tuple)
+
+        def to_json(self, value: Any) -> Any:
+            return list(value)
+
+        def to_python(self, value: Any) -> Any:
+            return ("replaced", *value)
+
+    with pytest.raises(KeyError):
+        s.register(OtherTuple)
+    s.register(OtherTuple, force=True)
+    assert s.loads('{" t":[1]}') == ("replaced", 1)
+
+
+def test_custom_tags_are_per_serializer(s: TaggedJSONSerializer) -> None:
+    s.register(TagOrderedDict, index=0)
+    assert " od" not in TaggedJSONSerializer().tags
+
+
+def test_base_tag_is_abstract(s: TaggedJSONSerializer) -> None:
+    tag = JSONTag(s)
+    assert tag.serializer is s
+    for method in (tag.check, tag.to_json, tag.to_python):
+        with pytest.raises(NotImplementedError):
+            method(1)
+
+
+def test_flask_style_tag_subclass_works(s: TaggedJSONSerializer) -> None:
+    """A tag written for Flask (plain subclass, no ``__slots__``) registers here."""
+
+    class TagComplex(JSONTag):
+        key = " c"
+
+        def check(self, value: Any) -> bool:
+            return isinstance(value, complex)
+
+        def to_json(self, value: Any) -> Any:
+            return [value.real, value.imag]
+
+        def to_python(self, value: Any) -> Any:
+            return complex(*value)
+
+    s.register(TagComplex)
+    assert s.loads(s.dumps({"z": 1 + 2j})) == {"z": 1 + 2j}

@@ -1,0 +1,517 @@
+"""Sessions: the session objects, the signed cookie interface, and Flask compatibility.
+
+The first part drives the interface directly, with a stand-in app (config,
+secret key, lifetime: what the interface reads) and werkzeug's Response (the
+base of kolba's). The second part goes through a real kolba app and its test
+client.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from base64 import urlsafe_b64encode
+from datetime import datetime, timedelta, timezone
+from http.cookies import SimpleCookie
+from typing import Any
+
+import flask
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from markupsafe import Markup
+from werkzeug.http import parse_date
+from werkzeug.wrappers import Response
+
+from kolba.sessions import (
+    NullSession,
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionInterface,
+    SessionMixin,
+)
+
+KEY = "a-secret-key-for-tests"
+
+
+# -- the session objects -----------------------------------------------------
+
+
+def test_new_session_is_clean() -> None:
+    s = SecureCookieSession()
+    assert s == {}
+    assert not s.modified
+    assert not s.accessed
+    assert not s.new
+    assert not s.permanent
+    assert isinstance(s, dict)
+    assert isinstance(s, SessionMixin)
+
+
+def test_loaded_session_is_clean() -> None:
+    s = SecureCookieSession({"a": 1})
+    assert s == {"a": 1}
+    assert not s.modified
+    assert not s.accessed
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda s: s["a"],
+        lambda s: s.get("a"),
+        lambda s: s.get("missing", 0),
+        lambda s: "a" in s,
+        lambda s: list(s),
+        lambda s: len(s),
+        lambda s: bool(s),
+        lambda s: s.keys(),
+        lambda s: s.values(),
+        lambda s: s.items(),
+        lambda s: s.copy(),
+        lambda s: dict(s),
+        lambda s: s.permanent,
+    ],
+)
+def test_reads_mark_accessed_not_modified(read: Any) -> None:
+    s = SecureCookieSession({"a": 1})
+    read(s)
+    assert s.accessed
+    assert not s.modified
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda s: s.__setitem__("b", 2),
+        lambda s: s.__delitem__("a"),
+        lambda s: s.setdefault("a", []),
+        lambda s: s.pop("a"),
+        lambda s: s.pop("missing", None),
+        lambda s: s.popitem(),
+        lambda s: s.clear(),
+        lambda s: s.update(b=2),
+        lambda s: s.update({"b": 2}),
+        lambda s: s.__ior__({"b": 2}),
+        lambda s: setattr(s, "permanent", True),
+    ],
+)
+def test_writes_mark_modified_and_accessed(write: Any) -> None:
+    s = SecureCookieSession({"a": 1})
+    write(s)
+    assert s.modified
+    assert s.accessed
+
+
+def test_ior_updates_in_place() -> None:
+    s = SecureCookieSession({"a": 1})
+    t = s
+    t |= {"b": 2}
+    assert t is s
+    assert s == {"a": 1, "b": 2}
+
+
+def test_copy_is_a_plain_dict() -> None:
+    s = SecureCookieSession({"a": [1]})
+    c = s.copy()
+    assert type(c) is dict
+    assert c == {"a": [1]}
+
+
+def test_setdefault_saves_mutation_of_existing_value() -> None:
+    s = SecureCookieSession({"cart": [1]})
+    s.setdefault("cart", []).append(2)
+    assert s.modified
+    assert s["cart"] == [1, 2]
+
+
+def test_permanent_is_stored_in_the_session() -> None:
+    s = SecureCookieSession()
+    s.permanent = 1
+    assert s == {"_permanent": True}
+    assert s.permanent is True
+    s.permanent = False
+    assert not s.permanent
+
+
+def test_session_pickles() -> None:
+    s = SecureCookieSession({"a": 1})
+    s["b"] = 2
+    loaded = pickle.loads(pickle.dumps(s))
+    assert loaded == {"a": 1, "b": 2}
+    assert type(loaded) is SecureCookieSession
+
+
+def test_null_session_reads_as_empty() -> None:
+    s = NullSession()
+    assert s.get("x") is None
+    assert "x" not in s
+    assert not s
+    assert not s.permanent
+    with pytest.raises(KeyError):
+        s["x"]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda s: s.__setitem__("a", 1),
+        lambda s: s.__delitem__("a"),
+        lambda s: s.setdefault("a", 1),
+        lambda s: s.pop("a", None),
+        lambda s: s.popitem(),
+        lambda s: s.clear(),
+        lambda s: s.update(a=1),
+        lambda s: s.__ior__({"a": 1}),
+        lambda s: setattr(s, "permanent", True),
+    ],
+)
+def test_null_session_refuses_writes(write: Any) -> None:
+    s = NullSession()
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        write(s)
+    assert s == {}
+
+
+# -- the interface, with stand-ins --------------------------------------------
+
+
+class App:
+    """What the session interface reads from an app."""
+
+    def __init__(self, secret_key: str | bytes | None = KEY, **config: Any) -> None:
+        self.config: dict[str, Any] = {
+            "SECRET_KEY": secret_key,
+            "SECRET_KEY_FALLBACKS": None,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+            "APPLICATION_ROOT": "/",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_DOMAIN": None,
+            "SESSION_COOKIE_PATH": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": False,
+            "SESSION_COOKIE_PARTITIONED": False,
+            "SESSION_COOKIE_SAMESITE": None,
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            **config,
+        }
+
+    @property
+    def secret_key(self) -> Any:
+        return self.config["SECRET_KEY"]
+
+    @property
+    def permanent_session_lifetime(self) -> timedelta:
+        return self.config["PERMANENT_SESSION_LIFETIME"]
+
+
+class Request:
+    def __init__(self, cookie: str | None = None, name: str = "session") -> None:
+        self.cookies = {} if cookie is None else {name: cookie}
+
+
+def base64url(text: str) -> str:
+    return urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def set_cookies(response: Response) -> dict[str, Any]:
+    """The response's Set-Cookie headers: name -> morsel."""
+    jar: dict[str, Any] = {}
+    for header in response.headers.getlist("Set-Cookie"):
+        cookie: SimpleCookie = SimpleCookie()
+        cookie.load(header)
+        jar.update(cookie)
+    return jar
+
+
+def save(app: App, session: SessionMixin) -> Response:
+    response = Response()
+    SecureCookieSessionInterface().save_session(app, session, response)
+    return response
+
+
+def cookie_of(app: App, session: SessionMixin) -> str:
+    return set_cookies(save(app, session))[app.config["SESSION_COOKIE_NAME"]].value
+
+
+def open_(app: App, cookie: str | None) -> Any:
+    return SecureCookieSessionInterface().open_session(app, Request(cookie))
+
+
+def test_round_trip_through_cookie() -> None:
+    app = App()
+    s = SecureCookieSession()
+    s["user"] = "ada"
+    s["n"] = (1, b"\x00")
+    loaded = open_(app, cookie_of(app, s))
+    assert loaded == {"user": "ada", "n": (1, b"\x00")}
+    assert type(loaded) is SecureCookieSession
+    assert not loaded.modified
+    assert not loaded.accessed
+
+
+def test_no_cookie_gives_empty_session() -> None:
+    s = open_(App(), None)
+    assert type(s) is SecureCookieSession
+    assert s == {}
+
+
+@pytest.mark.parametrize(
+    "cookie", ["", "garbage", "a.b.c", "eyJhIjoxfQ.ZZZZZZ.bad-signature", "\x00\xff"]
+)
+def test_bad_cookie_gives_empty_session(cookie: str) -> None:
+    s = open_(App(), cookie)
+    assert type(s) is SecureCookieSession
+    assert s == {}
+
+
+def test_tampered_cookie_gives_empty_session() -> None:
+    app = App()
+    s = SecureCookieSession()
+    s["role"] = "user"
+    cookie = cookie_of(app, s)
+    assert open_(app, cookie) == {"role": "user"}
+    payload, rest = cookie.split(".", 1)
+    forged = SecureCookieSessionInterface.serializer.dumps({"role": "admin"})
+    assert open_(app, base64url(forged) + "." + rest) == {}
+    last = "A" if cookie[-1] != "A" else "B"
+    assert open_(app, cookie[:-1] + last) == {}
+
+
+def test_cookie_signed_with_another_key_is_ignored() -> None:
+    s = SecureCookieSession()
+    s["user"] = "ada"
+    assert open_(App(secret_key="other"), cookie_of(App(), s)) == {}
+
+
+def test_signed_payload_that_is_not_a_session_is_ignored() -> None:
+    app = App()
+    signer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert signer is not None
+    assert open_(app, signer.dumps([1, 2])) == {}
+    # Signed with our key but not valid tagged JSON (bad base64 in a " b" tag).
+    bad = URLSafeTimedSerializer(
+        KEY,
+        salt="cookie-session",
+        signer_kwargs={"key_derivation": "hmac", "digest_method": "sha1"},
+    )
+    assert open_(app, bad.dumps({" b": "!!!"})) == {}
+
+
+def test_expired_cookie_gives_empty_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = App(PERMANENT_SESSION_LIFETIME=timedelta(seconds=60))
+    s = SecureCookieSession()
+    s["user"] = "ada"
+    cookie = cookie_of(app, s)
+    assert open_(app, cookie) == {"user": "ada"}
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 120)
+    assert open_(app, cookie) == {}
+
+
+def test_no_secret_key_opens_no_session() -> None:
+    interface = SecureCookieSessionInterface()
+    app = App(secret_key=None)
+    assert interface.open_session(app, Request("x")) is None
+    null = interface.make_null_session(app)
+    assert isinstance(null, NullSession)
+    assert interface.is_null_session(null)
+    assert not interface.is_null_session(SecureCookieSession())
+
+
+def test_untouched_session_sets_nothing() -> None:
+    response = save(App(), SecureCookieSession({"a": 1}))
+    assert "Set-Cookie" not in response.headers
+    assert "Vary" not in response.headers
+
+
+def test_read_session_varies_on_cookie() -> None:
+    s = SecureCookieSession({"a": 1})
+    s.get("a")
+    response = save(App(), s)
+    assert response.headers["Vary"] == "Cookie"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_membership_test_varies_on_cookie() -> None:
+    s = SecureCookieSession()
+    assert "user" not in s
+    assert save(App(), s).headers["Vary"] == "Cookie"
+
+
+def test_modified_session_sets_cookie_with_defaults() -> None:
+    s = SecureCookieSession()
+    s["a"] = 1
+    response = save(App(), s)
+    assert response.headers["Vary"] == "Cookie"
+    (header,) = response.headers.getlist("Set-Cookie")
+    name, _, attrs = header.partition("; ")
+    assert name.startswith("session=")
+    assert attrs == "HttpOnly; Path=/"
+
+
+def test_cookie_settings_show_in_set_cookie() -> None:
+    app = App(
+        SESSION_COOKIE_NAME="sid",
+        SESSION_COOKIE_DOMAIN="example.com",
+        SESSION_COOKIE_PATH="/app",
+        SESSION_COOKIE_HTTPONLY=False,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PARTITIONED=True,
+    )
+    s = SecureCookieSession()
+    s["a"] = 1
+    (header,) = save(app, s).headers.getlist("Set-Cookie")
+    assert header.startswith("sid=")
+    attrs = header.split("; ")[1:]
+    assert sorted(attrs) == sorted(
+        ["Domain=example.com", "Secure", "Path=/app", "SameSite=Lax", "Partitioned"]
+    )
+
+
+def test_cookie_path_falls_back_to_application_root() -> None:
+    app = App(APPLICATION_ROOT="/root")
+    s = SecureCookieSession()
+    s["a"] = 1
+    assert set_cookies(save(app, s))["session"]["path"] == "/root"
+
+
+def test_emptied_session_deletes_cookie_with_same_attributes() -> None:
+    app = App(
+        SESSION_COOKIE_DOMAIN="example.com",
+        SESSION_COOKIE_PATH="/app",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PARTITIONED=True,
+    )
+    s = SecureCookieSession({"a": 1})
+    s.clear()
+    response = save(app, s)
+    assert response.headers["Vary"] == "Cookie"
+    (header,) = response.headers.getlist("Set-Cookie")
+    assert header.startswith("session=; ")
+    attrs = set(header.split("; ")[1:])
+    assert {"Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:00 GMT"} <= attrs
+    assert {
+        "Domain=example.com",
+        "Path=/app",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Partitioned",
+    } <= attrs
+
+
+def test_empty_unmodified_session_sets_nothing() -> None:
+    response = save(App(), SecureCookieSession())
+    assert "Set-Cookie" not in response.headers
+
+
+def test_browser_session_cookie_has_no_expiry() -> None:
+    s = SecureCookieSession()
+    s["a"] = 1
+    morsel = set_cookies(save(App(), s))["session"]
+    assert not morsel["expires"]
+    assert not morsel["max-age"]
+
+
+def test_permanent_session_cookie_expires_after_lifetime() -> None:
+    app = App(PERMANENT_SESSION_LIFETIME=timedelta(hours=2))
+    s = SecureCookieSession()
+    s.permanent = True
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    expires = parse_date(set_cookies(save(app, s))["session"]["expires"])
+    assert expires is not None
+    assert (
+        before + timedelta(hours=2) <= expires <= before + timedelta(hours=2, seconds=2)
+    )
+
+
+def test_permanent_session_refreshes_each_request() -> None:
+    s = SecureCookieSession({"_permanent": True, "a": 1})
+    assert "session" in set_cookies(save(App(), s))
+    s = SecureCookieSession({"_permanent": True, "a": 1})
+    assert not set_cookies(save(App(SESSION_REFRESH_EACH_REQUEST=False), s))
+
+
+def test_refresh_does_not_apply_to_browser_sessions() -> None:
+    assert not set_cookies(save(App(), SecureCookieSession({"a": 1})))
+
+
+def test_secret_key_fallbacks_rotate_keys() -> None:
+    s = SecureCookieSession()
+    s["user"] = "ada"
+    old_cookie = cookie_of(App(secret_key="old"), s)
+    rotated = App(secret_key="new", SECRET_KEY_FALLBACKS=["older", "old"])
+    assert open_(rotated, old_cookie) == {"user": "ada"}
+    new_cookie = cookie_of(rotated, s)
+    # Signed with the current key only.
+    assert open_(App(secret_key="new"), new_cookie) == {"user": "ada"}
+    assert open_(App(secret_key="old"), new_cookie) == {}
+    # Without the fallback the old cookie is no longer accepted.
+    assert open_(App(secret_key="new"), old_cookie) == {}
+
+
+def test_signing_serializer_follows_key_changes() -> None:
+    interface = SecureCookieSessionInterface()
+    app = App()
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    app.config["SECRET_KEY"] = "changed"
+    second = interface.get_signing_serializer(app)
+    assert second is not first
+    assert second is not None
+    assert second.loads(second.dumps({"a": 1})) == {"a": 1}
+    app.config["SECRET_KEY_FALLBACKS"] = [KEY]
+    assert second.loads(interface.get_signing_serializer(app).dumps({"a": 1})) == {
+        "a": 1
+    }
+    app.config["SECRET_KEY"] = None
+    assert interface.get_signing_serializer(app) is None
+
+
+def test_bytes_secret_key() -> None:
+    app = App(secret_key=b"\x00bytes-key")
+    s = SecureCookieSession()
+    s["a"] = 1
+    assert open_(app, cookie_of(app, s)) == {"a": 1}
+
+
+def test_base_interface_is_abstract() -> None:
+    interface = SessionInterface()
+    with pytest.raises(NotImplementedError):
+        interface.open_session(App(), Request())
+    with pytest.raises(NotImplementedError):
+        interface.save_session(App(), SecureCookieSession(), Response())
+    assert interface.pickle_based is False
+    assert interface.null_session_class is NullSession
+
+
+# -- wire compatibility with Flask, at the interface level ----------------------
+
+
+def flask_app(**config: Any) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.config.update(SECRET_KEY=KEY, **config)
+    return app
+
+
+def test_flask_cookie_is_read_by_kolba() -> None:
+    value = {"user": "ada", "pair": (1, "b"), "raw": b"\x00\xff", "m": Markup("<b>")}
+    fapp = flask_app()
+    fsession = flask.sessions.SecureCookieSession()
+    fsession.update(value)
+    response = fapp.response_class()
+    fapp.session_interface.save_session(fapp, fsession, response)
+    cookie = set_cookies(response)["session"].value
+    assert open_(App(), cookie) == value
+
+
+def test_kolba_cookie_is_read_by_flask() -> None:
+    value = {"user": "ada", "pair": (1, "b"), "raw": b"\x00\xff", "m": Markup("<b>")}
+    s = SecureCookieSession()
+    s.update(value)
+    cookie = cookie_of(App(), s)
+    fapp = flask_app()
+    with fapp.test_request_context(headers={"Cookie": f"session={cookie}"}):
+        assert dict(flask.session) == value
