@@ -1,0 +1,972 @@
+"""The application: registries, the WSGI entry, dispatch, responses, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import os
+import sys
+import threading
+import typing as t
+import weakref
+from datetime import timedelta
+from types import CoroutineType
+from urllib.parse import quote
+
+from werkzeug.datastructures import Headers, ImmutableDict
+from werkzeug.exceptions import (
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+)
+from werkzeug.exceptions import Aborter
+from werkzeug.wrappers import Response as BaseResponse
+
+from . import signals
+from .config import Config, ConfigAttribute
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .globals import _cv_app, _cv_request, request
+from .helpers import get_debug_flag
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .routing import BuildError, Map, RequestRedirect, Rule
+from .scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
+from .sessions import SecureCookieSessionInterface
+from .wrappers import Request, Response
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .blueprints import Blueprint
+    from .testing import KolbaClient
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+_sentinel = object()
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+def _run_coroutine(coro: t.Any) -> t.Any:
+    """Run an ``async def`` view's (or hook's) coroutine to its result."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: list[t.Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as e:  # handed to the calling thread
+            errors.append(e)
+
+    import contextvars
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def _call(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """Call a view or hook; await it if it is ``async def``."""
+    rv = func(*args, **kwargs)
+    if type(rv) is CoroutineType:
+        return _run_coroutine(rv)
+    return rv
+
+
+class Flask(Scaffold):
+    """The WSGI application. Create one per project::
+
+        app = Flask(__name__)
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    aborter_class = Aborter
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    url_rule_class = Rule
+    url_map_class = Map
+    test_client_class: type | None = None
+    test_cli_runner_class: type | None = None
+    session_interface = SecureCookieSessionInterface()
+    jinja_options: dict[str, t.Any] = {}
+
+    testing = ConfigAttribute("TESTING")
+    secret_key = ConfigAttribute("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute(
+        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
+    )
+
+    default_config = ImmutableDict(
+        {
+            "DEBUG": None,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": None,
+            "SECRET_KEY": None,
+            "SECRET_KEY_FALLBACKS": None,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+            "USE_X_SENDFILE": False,
+            "TRUSTED_HOSTS": None,
+            "SERVER_NAME": None,
+            "APPLICATION_ROOT": "/",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_DOMAIN": None,
+            "SESSION_COOKIE_PATH": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": False,
+            "SESSION_COOKIE_PARTITIONED": False,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "MAX_CONTENT_LENGTH": None,
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
+            "SEND_FILE_MAX_AGE_DEFAULT": None,
+            "TRAP_BAD_REQUEST_ERRORS": None,
+            "TRAP_HTTP_EXCEPTIONS": False,
+            "EXPLAIN_TEMPLATE_LOADING": False,
+            "PREFERRED_URL_SCHEME": "http",
+            "TEMPLATES_AUTO_RELOAD": None,
+            "MAX_COOKIE_SIZE": 4093,
+            "PROVIDE_AUTOMATIC_OPTIONS": True,
+        }
+    )
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute."
+                " A relative path was given instead."
+            )
+        self.instance_path = instance_path
+        self.config = self.make_config(instance_relative_config)
+        self.aborter = self.aborter_class()
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.url_build_error_handlers: list[t.Callable[..., str | None]] = []
+        self.teardown_appcontext_funcs: list[t.Callable[[BaseException | None], None]] = []
+        self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
+        self.blueprints: dict[str, Blueprint] = {}
+        self.extensions: dict[str, t.Any] = {}
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+        self._template_functions: list[tuple[str, str, t.Callable[..., t.Any]]] = []
+
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "Invalid static_host/host_matching combination: static_host is"
+                    " required with host_matching, and only allowed with it."
+                )
+            self_ref = weakref.ref(self)
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
+            )
+
+    # basic properties -------------------------------------------------------
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the"
+                " application. It has already handled its first request, any"
+                " changes will not be applied consistently. Make sure all"
+                " imports, decorators, functions, etc. needed to set up the"
+                " application are done before running it."
+            )
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """The app's name: its import name, or the script's name for ``__main__``."""
+        if self.import_name == "__main__":
+            fn = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    @property
+    def logger(self) -> t.Any:
+        """The app's :class:`logging.Logger`, named after the app."""
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            from .logging import create_logger
+
+            logger = self.__dict__["_logger"] = create_logger(self)
+        return logger
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (``DEBUG``): tracebacks in the debugger, template reloading."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = value
+
+    @property
+    def cli(self) -> t.Any:
+        """The app's click group of custom commands (``@app.cli.command()``)."""
+        cli = self.__dict__.get("_cli")
+        if cli is None:
+            from .cli import AppGroup
+
+            cli = self.__dict__["_cli"] = AppGroup(self.name)
+        return cli
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = get_debug_flag()
+        return self.config_class(root_path, defaults)
+
+    def auto_find_instance_path(self) -> str:
+        """``instance/`` beside the app, or ``$prefix/var/NAME-instance`` once installed."""
+        prefix, package_path = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(package_path, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.AnyStr]:
+        """Open a file in the instance folder (writing is allowed)."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)  # type: ignore[return-value]
+        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+
+    # registration --------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Connect a URL rule to an endpoint and, if given, its view function."""
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                ' @app.route(..., methods=["POST"])'
+            )
+        methods = {item.upper() for item in methods}
+        required_methods = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
+        if provide_automatic_options is None:
+            if "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]:
+                provide_automatic_options = True
+                required_methods.add("OPTIONS")
+            else:
+                provide_automatic_options = False
+        methods |= required_methods
+        if "GET" in methods:
+            methods.add("HEAD")
+
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options
+        if view_func is not None:
+            old_func = self.view_functions.get(endpoint)
+            if old_func is not None and old_func != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing"
+                    f" endpoint function: {endpoint}"
+                )
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register a blueprint's routes, hooks and handlers on the app."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        return self.blueprints.values()
+
+    @setupmethod
+    def teardown_appcontext(self, f: F) -> F:
+        """Run ``f(error)`` when the app context ends."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def shell_context_processor(self, f: F) -> F:
+        """``f()`` returns names for the ``kolba shell`` namespace."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        from .globals import g
+
+        rv: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            rv.update(processor())
+        return rv
+
+    # contexts ------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """``with app.app_context():`` makes ``current_app`` and ``g`` work."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A request context for a WSGI environ."""
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context for a made-up request; takes the arguments of
+        :class:`werkzeug.test.EnvironBuilder` (path, method, data, json, ...)."""
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> KolbaClient:
+        """A client that sends requests to the app without a server."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import KolbaClient as cls
+        return cls(self, use_cookies=use_cookies, **kwargs)  # type: ignore[no-any-return]
+
+    def test_cli_runner(self, **kwargs: t.Any) -> t.Any:
+        """A runner for the app's CLI commands in tests."""
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .testing import KolbaCliRunner as cls
+        return cls(self, **kwargs)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app with the development server (``if __name__ == "__main__"``)."""
+        from .cli import run_application
+
+        run_application(self, host, port, debug, load_dotenv, **options)
+
+    # the request ---------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
+        """The WSGI entry; it calls ``self.wsgi_app`` so middleware can wrap it."""
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
+        """The actual WSGI application, wrapped by middleware."""
+        ctx = RequestContext(self, environ)
+        error: BaseException | None = None
+        try:
+            ctx.push()
+            try:
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException as e:
+                error = e
+                raise
+            return response(environ, start_response)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                environ["werkzeug.debug.preserve_context"](ctx)
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown functions should not see this error."""
+        return False
+
+    def match_request(self, req: Request) -> None:
+        """Find the rule for the request; a routing error is kept for later."""
+        url_map = self.url_map
+        try:
+            host = subdomain = None
+            if self.config["TRUSTED_HOSTS"] is not None:
+                req.trusted_hosts = self.config["TRUSTED_HOSTS"]
+                host = req.host
+            if url_map.host_matching:
+                host = req.host
+            elif self.subdomain_matching:
+                subdomain = self._subdomain(req)
+            req.url_rule, req.view_args = url_map.match(
+                req.path, req.method, host or "", subdomain
+            )
+        except RequestRedirect as e:
+            location = quote(req.root_path + e.new_url, safe="/:@!$&'()*+,;=~%")
+            if req.query_string:
+                location = f"{location}?{req.query_string.decode('latin-1')}"
+            req.routing_exception = RequestRedirect(location)
+        except HTTPException as e:
+            req.routing_exception = e
+
+    def _subdomain(self, req: Request) -> str | None:
+        server_name = self.config["SERVER_NAME"]
+        if not server_name:
+            return self.url_map.default_subdomain
+        host = req.host.lower()
+        server_name = server_name.lower()
+        if host == server_name:
+            return ""
+        if host.endswith("." + server_name):
+            return host[: -len(server_name) - 1]
+        raise NotFound()
+
+    def full_dispatch_request(self) -> Response:
+        """Hooks, the view, and the response, with error handlers applied."""
+        self._got_first_request = True
+        try:
+            if signals.request_started.receivers:
+                signals.request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = None
+            if self.before_request_funcs or self.url_value_preprocessors:
+                rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def dispatch_request(self) -> t.Any:
+        """Call the view of the matched rule (or answer OPTIONS)."""
+        req = _cv_request.get().request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule = req.url_rule
+        if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+            return self.make_default_options_response()
+        rv = self.view_functions[rule.endpoint](**req.view_args)  # type: ignore[union-attr]
+        if type(rv) is CoroutineType:
+            return _run_coroutine(rv)
+        return rv
+
+    def raise_routing_exception(self, req: Request) -> t.NoReturn:
+        raise req.routing_exception  # type: ignore[misc]
+
+    def make_default_options_response(self) -> Response:
+        """200 with an ``Allow`` header of the URL's methods."""
+        req = _cv_request.get().request
+        try:
+            self.url_map.match(req.path, "\0", "", None)
+            methods: list[str] = []
+        except MethodNotAllowed as e:
+            methods = list(e.valid_methods or ())
+        except HTTPException:
+            methods = []
+        rv = self.response_class()
+        rv.allow.update(methods)
+        return rv
+
+    def preprocess_request(self) -> t.Any:
+        """URL value preprocessors, then ``before_request`` functions; the first
+        non-None return of those ends the request."""
+        req = _cv_request.get().request
+        names = (None, *reversed(req.blueprints))
+        for name in names:
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                _call(url_func, req.endpoint, req.view_args)
+        for name in names:
+            for before_func in self.before_request_funcs.get(name, ()):
+                rv = _call(before_func)
+                if rv is not None:
+                    return rv
+        return None
+
+    def finalize_request(
+        self, rv: t.Any, from_error_handler: bool = False
+    ) -> Response:
+        """Make the response and run ``after_request`` functions."""
+        response = self.make_response(rv)
+        try:
+            ctx = _cv_request.get()
+            if self.after_request_funcs or ctx._after_request_functions:
+                response = self.process_response(response)
+            elif ctx._session is not None:
+                self._save_session(ctx, response)
+            if signals.request_finished.receivers:
+                signals.request_finished.send(
+                    self, _async_wrapper=self.ensure_sync, response=response
+                )
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """``after_this_request`` and ``after_request`` functions, then the session."""
+        ctx = _cv_request.get()
+        for func in ctx._after_request_functions:
+            response = _call(func, response)
+        for name in (*ctx.request.blueprints, None):
+            for func in reversed(self.after_request_funcs.get(name, ())):
+                response = _call(func, response)
+        if ctx._session is not None:
+            self._save_session(ctx, response)
+        return response
+
+    def _save_session(self, ctx: RequestContext, response: Response) -> None:
+        interface = self.session_interface
+        if not interface.is_null_session(ctx._session):
+            interface.save_session(self, ctx._session, response)
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Run ``teardown_request`` functions (innermost blueprint first)."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        if self.teardown_request_funcs:
+            for name in (*request.blueprints, None):
+                for func in reversed(self.teardown_request_funcs.get(name, ())):
+                    _call(func, exc)
+        if signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(
+                self, _async_wrapper=self.ensure_sync, exc=exc
+            )
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Run ``teardown_appcontext`` functions, last registered first."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        for func in reversed(self.teardown_appcontext_funcs):
+            _call(func, exc)
+        if signals.appcontext_tearing_down.receivers:
+            signals.appcontext_tearing_down.send(
+                self, _async_wrapper=self.ensure_sync, exc=exc
+            )
+
+    # responses -------------------------------------------------------------
+
+    def make_response(self, rv: t.Any) -> Response:
+        """Turn a view's return value into a response (see the seed's
+        "About responses")."""
+        if type(rv) is str:
+            return self.response_class(rv)
+        status = headers = None
+        if isinstance(rv, tuple):
+            len_rv = len(rv)
+            if len_rv == 3:
+                rv, status, headers = rv
+            elif len_rv == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The"
+                    " tuple must have the form (body, status, headers),"
+                    " (body, status), or (body, headers)."
+                )
+        if rv is None:
+            raise TypeError(
+                f"The view function for {request.endpoint!r} did not return a valid"
+                " response. The function either returned None or ended without a"
+                " return statement."
+            )
+        if not isinstance(rv, self.response_class):
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif isinstance(rv, HTTPException):
+                rv = self._http_exception_response(rv)
+            elif isinstance(rv, BaseResponse) or callable(rv):
+                try:
+                    rv = self.response_class.force_type(rv, request.environ)  # type: ignore[arg-type]
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid response. The"
+                        " return type must be a string, dict, list, tuple with headers"
+                        " or status, Response instance, or WSGI callable, but it was a"
+                        f" {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The return"
+                    " type must be a string, dict, list, tuple with headers or status,"
+                    " Response instance, or WSGI callable, but it was a"
+                    f" {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                rv.status = status  # type: ignore[assignment]
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv  # type: ignore[no-any-return]
+
+    def _http_exception_response(self, e: HTTPException) -> Response:
+        if e.response is not None:
+            return self.make_response(e.response)
+        if isinstance(e, RequestRedirect):
+            return self.redirect(e.new_url, e.code)
+        environ = request.environ
+        return self.response_class(
+            e.get_body(environ), e.code, e.get_headers(environ)
+        )
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response; ``kolba.redirect`` calls this."""
+        from werkzeug.utils import redirect
+
+        return redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Wrap an ``async def`` function so that it can be called from WSGI."""
+        if asyncio.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return _run_coroutine(func(*args, **kwargs))
+
+        return wrapper
+
+    # errors ----------------------------------------------------------------
+
+    def _find_error_handler(
+        self, e: BaseException, blueprints: list[str]
+    ) -> t.Callable[..., t.Any] | None:
+        """The handler for ``e``: by blueprint, then app; by code, then class MRO."""
+        if not self.error_handler_spec:
+            return None
+        exc_class, code = self._get_exc_class_and_code(type(e))  # type: ignore[arg-type]
+        names = (*blueprints, None)
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = self.error_handler_spec.get(name, {}).get(c)
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP exception should propagate instead of being handled."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            from werkzeug.exceptions import BadRequest
+
+            return isinstance(e, BadRequest)
+        return False
+
+    def handle_http_exception(self, e: HTTPException) -> t.Any:
+        """The registered handler's result, or the exception as a response."""
+        if e.code is None or isinstance(e, RequestRedirect):
+            return e
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            return e
+        return _call(handler, e)
+
+    def handle_user_exception(self, e: Exception) -> t.Any:
+        """Handle an exception raised by a hook or view; re-raise if unhandled."""
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            raise
+        return _call(handler, e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """An unhandled exception: log it and answer 500 (or propagate it in
+        testing and debug mode)."""
+        exc_info = sys.exc_info()
+        if signals.got_request_exception.receivers:
+            signals.got_request_exception.send(
+                self, _async_wrapper=self.ensure_sync, exception=e
+            )
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            if exc_info[1] is e:
+                raise
+            raise e
+        self.log_exception(exc_info)
+        server_error: t.Any = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, request.blueprints)
+        if handler is not None:
+            server_error = _call(handler, server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: t.Any) -> None:
+        """Log an unhandled exception with its traceback."""
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
+        )
+
+    # templates -------------------------------------------------------------
+
+    @property
+    def jinja_env(self) -> t.Any:
+        """The Jinja environment, created on first use."""
+        env = self.__dict__.get("_jinja_env")
+        if env is None:
+            env = self.__dict__["_jinja_env"] = self.create_jinja_environment()
+        return env
+
+    def create_jinja_environment(self) -> t.Any:
+        """Build the Jinja environment from ``jinja_options``."""
+        from .templating import template_globals
+
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if "auto_reload" not in options:
+            auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
+            options["auto_reload"] = self.debug if auto_reload is None else auto_reload
+        env = self.jinja_environment(self, **options)
+        env.globals.update(template_globals(self))
+        env.policies["json.dumps_function"] = self.json.dumps
+        for kind, name, func in self._template_functions:
+            getattr(env, kind)[name] = func
+        return env
+
+    @property
+    def jinja_environment(self) -> type:
+        from .templating import Environment
+
+        return Environment
+
+    def create_global_jinja_loader(self) -> t.Any:
+        """The loader over the app's and the blueprints' template folders."""
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` and strings."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add the context processors' names; the view's own values win."""
+        from .templating import _default_template_ctx_processor
+
+        names: tuple[str | None, ...] = (None,)
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            names = (None, *reversed(req_ctx.request.blueprints))
+        orig_ctx = context.copy()
+        context.update(_default_template_ctx_processor())
+        for name in names:
+            for func in self.template_context_processors.get(name, ()):
+                context.update(_call(func))
+        context.update(orig_ctx)
+
+    def _add_template_function(self, kind: str, func: t.Callable, name: str | None) -> None:
+        name = name or func.__name__
+        self._template_functions.append((kind, name, func))
+        if "_jinja_env" in self.__dict__:
+            getattr(self.jinja_env, kind)[name] = func
+
+    @setupmethod
+    def template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Register the decorated function as a Jinja filter."""
+
+        def decorator(f: F) -> F:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        self._add_template_function("filters", f, name)
+
+    @setupmethod
+    def template_test(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Register the decorated function as a Jinja test."""
+
+        def decorator(f: F) -> F:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
+        self._add_template_function("tests", f, name)
+
+    @setupmethod
+    def template_global(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Register the decorated function as a Jinja global."""
+
+        def decorator(f: F) -> F:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        self._add_template_function("globals", f, name)
+
+    # URL building ----------------------------------------------------------
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build a URL; see :func:`kolba.url_for`."""
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None and req_ctx.app is self:
+            req = req_ctx.request
+            if endpoint[:1] == ".":
+                blueprint = req.blueprint
+                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+            root = req.root_path
+            scheme = req.scheme
+            host: str | None = None
+        else:
+            if endpoint[:1] == ".":
+                endpoint = endpoint[1:]
+            if _external is None:
+                _external = True
+            host = self.config["SERVER_NAME"]
+            if host is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without"
+                    " 'SERVER_NAME' configured. Also configure 'APPLICATION_ROOT'"
+                    " and 'PREFERRED_URL_SCHEME' as needed."
+                )
+            root = self.config["APPLICATION_ROOT"].rstrip("/")
+            scheme = self.config["PREFERRED_URL_SCHEME"]
+            req = None
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        if self.url_default_functions:
+            self.inject_url_defaults(endpoint, values)
+        try:
+            rule, domain, path, query = self.url_map.build(endpoint, values, _method)
+        except BuildError as error:
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
+            return self.handle_url_build_error(error, endpoint, values)
+        url = root + path
+        if query:
+            url = f"{url}?{query}"
+        if _anchor is not None:
+            url = f"{url}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
+        if domain is not None:
+            if self.url_map.host_matching:
+                host = domain
+            else:
+                server_name = self.config["SERVER_NAME"] or (req.host if req else "")
+                host = f"{domain}.{server_name}" if domain else server_name
+            if req is not None and host != req.host:
+                _external = True
+        if not _external:
+            return url
+        if host is None:
+            host = req.host  # type: ignore[union-attr]
+        return f"{_scheme or scheme}://{host}{url}"
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Let ``url_defaults`` functions add values before a URL is built."""
+        names: tuple[str | None, ...] = (None,)
+        if "." in endpoint:
+            parts = endpoint.rpartition(".")[0].split(".")
+            names = (None, *(".".join(parts[:i]) for i in range(1, len(parts) + 1)))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Ask ``url_build_error_handlers``; re-raise if none returns a URL."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv
+        if error is sys.exc_info()[1]:
+            raise
+        raise error

@@ -1,0 +1,306 @@
+"""Blueprints: groups of routes, hooks and handlers registered on an app later."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
+
+if t.TYPE_CHECKING:
+    from .app import Flask
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
+
+
+class BlueprintSetupState:
+    """What one registration of a blueprint on an app knows: the app, the
+    options, and the prefix, subdomain and name to apply."""
+
+    def __init__(
+        self,
+        blueprint: Blueprint,
+        app: Flask,
+        options: dict[str, t.Any],
+        first_registration: bool,
+    ) -> None:
+        self.app = app
+        self.blueprint = blueprint
+        self.options = options
+        self.first_registration = first_registration
+        subdomain = self.options.get("subdomain")
+        if subdomain is None:
+            subdomain = self.blueprint.subdomain
+        self.subdomain = subdomain
+        url_prefix = self.options.get("url_prefix")
+        if url_prefix is None:
+            url_prefix = self.blueprint.url_prefix
+        self.url_prefix = url_prefix
+        self.name = self.options.get("name", blueprint.name)
+        self.name_prefix = self.options.get("name_prefix", "")
+        self.url_defaults = dict(self.blueprint.url_values_defaults)
+        self.url_defaults.update(self.options.get("url_defaults", ()))
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Add a rule to the app with the blueprint's prefix, subdomain and name."""
+        if self.url_prefix is not None:
+            if rule:
+                rule = "/".join((self.url_prefix.rstrip("/"), rule.lstrip("/")))
+            else:
+                rule = self.url_prefix
+        options.setdefault("subdomain", self.subdomain)
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        defaults = self.url_defaults
+        if "defaults" in options:
+            defaults = dict(defaults, **options.pop("defaults"))
+        self.app.add_url_rule(
+            rule,
+            f"{self.name_prefix}.{self.name}.{endpoint}".lstrip("."),
+            view_func,
+            defaults=defaults or None,
+            **options,
+        )
+
+
+class Blueprint(Scaffold):
+    """A set of routes and hooks to register on an app, under a name and
+    optionally a URL prefix or subdomain. Its endpoints are ``name.view``."""
+
+    _got_registered_once = False
+
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        url_prefix: str | None = None,
+        subdomain: str | None = None,
+        url_defaults: dict[str, t.Any] | None = None,
+        root_path: str | None = None,
+        cli_group: str | None = t.cast(str, object()),
+    ) -> None:
+        super().__init__(
+            import_name=import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        if not name:
+            raise ValueError("'name' may not be empty.")
+        if "." in name:
+            raise ValueError("'name' may not contain a dot '.' character.")
+        self.name = name
+        self.url_prefix = url_prefix
+        self.subdomain = subdomain
+        self.deferred_functions: list[DeferredSetupFunction] = []
+        self.url_values_defaults = url_defaults or {}
+        self.cli_group = cli_group
+        self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
+
+    @property
+    def cli(self) -> t.Any:
+        """The blueprint's click group; its commands join ``app.cli``."""
+        cli = self.__dict__.get("_cli")
+        if cli is None:
+            from .cli import AppGroup
+
+            cli = self.__dict__["_cli"] = AppGroup(self.name)
+        return cli
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_registered_once:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the blueprint"
+                f" '{self.name}'. It has already been registered at least once, any"
+                " changes will not be applied consistently. Make sure all imports,"
+                " decorators, functions, etc. needed to set up the blueprint are done"
+                " before registering it."
+            )
+
+    @setupmethod
+    def record(self, func: DeferredSetupFunction) -> None:
+        """Call ``func(state)`` each time the blueprint is registered."""
+        self.deferred_functions.append(func)
+
+    @setupmethod
+    def record_once(self, func: DeferredSetupFunction) -> None:
+        """Call ``func(state)`` on the first registration only."""
+
+        def wrapper(state: BlueprintSetupState) -> None:
+            if state.first_registration:
+                func(state)
+
+        self.record(wrapper)
+
+    def make_setup_state(
+        self, app: Flask, options: dict[str, t.Any], first_registration: bool = False
+    ) -> BlueprintSetupState:
+        return BlueprintSetupState(self, app, options, first_registration)
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Nest a blueprint in this one; it is registered along with it."""
+        if blueprint is self:
+            raise ValueError("Cannot register a blueprint on itself")
+        self._blueprints.append((blueprint, options))
+
+    def register(self, app: Flask, options: dict[str, t.Any]) -> None:
+        """Called by ``app.register_blueprint``: add everything to the app."""
+        name_prefix = options.get("name_prefix", "")
+        self_name = options.get("name", self.name)
+        name = f"{name_prefix}.{self_name}".lstrip(".")
+        if name in app.blueprints:
+            bp_desc = "this" if app.blueprints[name] is self else "a different"
+            existing_at = f" '{name}'" if self_name != name else ""
+            raise ValueError(
+                f"The name '{self_name}' is already registered for"
+                f" {bp_desc} blueprint{existing_at}. Use 'name=' to"
+                " provide a unique name."
+            )
+        first_bp_registration = not any(bp is self for bp in app.blueprints.values())
+        first_name_registration = name not in app.blueprints
+        app.blueprints[name] = self
+        self._got_registered_once = True
+        state = self.make_setup_state(app, options, first_bp_registration)
+
+        if self.has_static_folder:
+            state.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                view_func=self.send_static_file,
+                endpoint="static",
+            )
+        if first_bp_registration or first_name_registration:
+            self._merge_registries(app, name)
+        for deferred in self.deferred_functions:
+            deferred(state)
+
+        if self.__dict__.get("_cli") is not None and self.cli.commands:
+            from .cli import register_blueprint_commands
+
+            cli_group = options.get("cli_group", self.cli_group)
+            register_blueprint_commands(app, self, cli_group)
+
+        for blueprint, bp_options in self._blueprints:
+            bp_options = bp_options.copy()
+            bp_url_prefix = bp_options.get("url_prefix")
+            bp_subdomain = bp_options.get("subdomain")
+            if bp_subdomain is None:
+                bp_subdomain = blueprint.subdomain
+            if state.subdomain is not None and bp_subdomain is not None:
+                bp_options["subdomain"] = f"{bp_subdomain}.{state.subdomain}"
+            elif bp_subdomain is not None:
+                bp_options["subdomain"] = bp_subdomain
+            elif state.subdomain is not None:
+                bp_options["subdomain"] = state.subdomain
+            if bp_url_prefix is None:
+                bp_url_prefix = blueprint.url_prefix
+            if state.url_prefix is not None and bp_url_prefix is not None:
+                bp_options["url_prefix"] = (
+                    state.url_prefix.rstrip("/") + "/" + bp_url_prefix.lstrip("/")
+                )
+            elif bp_url_prefix is not None:
+                bp_options["url_prefix"] = bp_url_prefix
+            elif state.url_prefix is not None:
+                bp_options["url_prefix"] = state.url_prefix
+            bp_options["name_prefix"] = name
+            blueprint.register(app, bp_options)
+
+    def _merge_registries(self, app: Flask, name: str) -> None:
+        """Copy this blueprint's handlers and hooks into the app under ``name``."""
+        for key, value in self.error_handler_spec.items():
+            key = name if key is None else f"{name}.{key}"
+            target = app.error_handler_spec.setdefault(key, {})
+            for code, handlers in value.items():
+                target.setdefault(code, {}).update(handlers)
+        for attr in (
+            "before_request_funcs",
+            "after_request_funcs",
+            "teardown_request_funcs",
+            "url_default_functions",
+            "url_value_preprocessors",
+            "template_context_processors",
+        ):
+            for key, funcs in getattr(self, attr).items():
+                key = name if key is None else f"{name}.{key}"
+                getattr(app, attr).setdefault(key, []).extend(funcs)
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Record a rule; it is added to the app when the blueprint is registered."""
+        if endpoint and "." in endpoint:
+            raise ValueError("'endpoint' may not contain a dot '.' character.")
+        if view_func and hasattr(view_func, "__name__") and "." in view_func.__name__:
+            raise ValueError("'view_func' name may not contain a dot '.' character.")
+        self.record(
+            lambda s: s.add_url_rule(
+                rule,
+                endpoint,
+                view_func,
+                provide_automatic_options=provide_automatic_options,
+                **options,
+            )
+        )
+
+    # app-wide forms ----------------------------------------------------------
+
+    def _app_registry(self, attr: str, f: F) -> F:
+        self.record_once(lambda s: getattr(s.app, attr).setdefault(None, []).append(f))
+        return f
+
+    @setupmethod
+    def before_app_request(self, f: F) -> F:
+        """``before_request`` for every request of the app."""
+        return self._app_registry("before_request_funcs", f)
+
+    @setupmethod
+    def after_app_request(self, f: F) -> F:
+        """``after_request`` for every request of the app."""
+        return self._app_registry("after_request_funcs", f)
+
+    @setupmethod
+    def teardown_app_request(self, f: F) -> F:
+        """``teardown_request`` for every request of the app."""
+        return self._app_registry("teardown_request_funcs", f)
+
+    @setupmethod
+    def app_context_processor(self, f: F) -> F:
+        """``context_processor`` for every template of the app."""
+        return self._app_registry("template_context_processors", f)
+
+    @setupmethod
+    def app_url_value_preprocessor(self, f: F) -> F:
+        """``url_value_preprocessor`` for every request of the app."""
+        return self._app_registry("url_value_preprocessors", f)
+
+    @setupmethod
+    def app_url_defaults(self, f: F) -> F:
+        """``url_defaults`` for every ``url_for`` of the app."""
+        return self._app_registry("url_default_functions", f)
+
+    @setupmethod
+    def app_errorhandler(self, code: type[Exception] | int) -> t.Callable[[F], F]:
+        """``errorhandler`` for the whole app."""
+
+        def decorator(f: F) -> F:
+            self.record_once(lambda s: s.app.register_error_handler(code, f))
+            return f
+
+        return decorator

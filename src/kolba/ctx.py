@@ -1,0 +1,232 @@
+"""Application and request contexts, and the helpers that work with them."""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import typing as t
+from functools import update_wrapper
+
+from .globals import _cv_app, _cv_request
+from .signals import appcontext_popped, appcontext_pushed
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import Flask
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_sentinel = object()
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+class _AppCtxGlobals:
+    """``g``: a namespace for data that lives as long as the app context."""
+
+    def get(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return f"<kolba.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """Makes ``current_app`` and ``g`` available; pushed for every request,
+    CLI command and ``with app.app_context():`` block."""
+
+    _g: _AppCtxGlobals | None = None
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._g = value
+
+    def push(self) -> None:
+        self._cv_tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            ctx = _cv_app.get()
+            _cv_app.reset(self._cv_tokens.pop())
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(self, exc_type: t.Any, exc_value: BaseException | None, tb: t.Any) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.app.name!r}>"
+
+
+class RequestContext(AppContext):
+    """Makes ``request`` and ``session`` available for one request.
+
+    It is its own app context unless one for the same app is already
+    active, whose ``g`` it then shares. The session is opened on first use.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        environ: WSGIEnvironment,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        self.request = app.request_class(environ) if request is None else request
+        self._session = session
+        self.flashes: list[tuple[str, str]] | None = None
+        self._after_request_functions: list[t.Callable[[t.Any], t.Any]] = []
+        self._cv_tokens = []
+        self._request_tokens: list[tuple[contextvars.Token, AppContext | None]] = []
+        self._outer_app_ctx: AppContext | None = None
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        outer = self._outer_app_ctx
+        return AppContext.g.fget(self) if outer is None else outer.g  # type: ignore[attr-defined]
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        outer = self._outer_app_ctx
+        if outer is None:
+            self._g = value
+        else:
+            outer.g = value
+
+    @property
+    def session(self) -> SessionMixin:
+        session = self._session
+        if session is None:
+            interface = self.app.session_interface
+            session = interface.open_session(self.app, self.request)
+            if session is None:
+                session = interface.make_null_session(self.app)
+            self._session = session
+        return session
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session (for other threads)."""
+        return type(self)(self.app, self.request.environ, self.request, self._session)
+
+    def push(self) -> None:
+        outer = _cv_app.get(None)
+        if outer is not None and outer.app is self.app:
+            self._outer_app_ctx = outer
+            pushed = None
+        else:
+            AppContext.push(self)
+            pushed = self
+        self._request_tokens.append((_cv_request.set(self), pushed))
+        if self.request.url_rule is None and self.request.routing_exception is None:
+            self.app.match_request(self.request)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        last = len(self._request_tokens) == 1
+        try:
+            if last:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_request(exc)
+                self.request.close()
+        finally:
+            token, pushed = self._request_tokens.pop()
+            ctx = _cv_request.get()
+            _cv_request.reset(token)
+            if pushed is not None:
+                AppContext.pop(self, exc)
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __repr__(self) -> str:
+        req = self.request
+        return f"<{type(self).__name__} {req.url!r} [{req.method}] of {self.app.name}>"
+
+
+def has_request_context() -> bool:
+    """Whether a request context is active (``request`` can be used)."""
+    return _cv_request.get(None) is not None
+
+
+def has_app_context() -> bool:
+    """Whether an app context is active (``current_app`` and ``g`` can be used)."""
+    return _cv_app.get(None) is not None
+
+
+def after_this_request(f: F) -> F:
+    """Run ``f(response)`` after this request, before the app's ``after_request``."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request context is"
+            " active, such as in a view function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate ``f`` so that it runs in a copy of the current request context
+    (for a thread or greenlet started in a view)."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    ctx = ctx.copy()
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with ctx:
+            return ctx.app.ensure_sync(f)(*args, **kwargs)
+
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]

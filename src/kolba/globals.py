@@ -1,0 +1,131 @@
+"""The context locals: ``current_app``, ``g``, ``request``, ``session``.
+
+Each is a proxy that looks the active context up in a :class:`ContextVar`, so
+they are safe across threads and asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+if t.TYPE_CHECKING:
+    from .app import Flask
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_cv_app: ContextVar[AppContext] = ContextVar("kolba.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("kolba.request_ctx")
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed
+the current application. To solve this, set up an application context
+with app.app_context(). See the documentation for more information."""
+
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed
+an active HTTP request. Use app.test_request_context() in tests and in the
+shell, or run the code from a view function."""
+
+
+def _app_ctx() -> AppContext:
+    try:
+        return _cv_app.get()
+    except LookupError:
+        raise RuntimeError(_no_app_msg) from None
+
+
+def _request_ctx() -> RequestContext:
+    try:
+        return _cv_request.get()
+    except LookupError:
+        raise RuntimeError(_no_req_msg) from None
+
+
+class _ContextProxy:
+    """Forwards every operation to the object that ``get`` finds right now."""
+
+    __slots__ = ("_get_current_object",)
+
+    def __init__(self, get: t.Callable[[], t.Any]) -> None:
+        object.__setattr__(self, "_get_current_object", get)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._get_current_object(), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get_current_object(), name)
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        return self._get_current_object()[key]
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        self._get_current_object()[key] = value
+
+    def __delitem__(self, key: t.Any) -> None:
+        del self._get_current_object()[key]
+
+    def __contains__(self, item: t.Any) -> bool:
+        return item in self._get_current_object()
+
+    def __iter__(self) -> t.Iterator[t.Any]:
+        return iter(self._get_current_object())
+
+    def __len__(self) -> int:
+        return len(self._get_current_object())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return self._get_current_object() == other
+
+    def __ne__(self, other: object) -> bool:
+        return self._get_current_object() != other
+
+    def __hash__(self) -> int:
+        return hash(self._get_current_object())
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return self._get_current_object()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._get_current_object())
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+
+    def __str__(self) -> str:
+        return str(self._get_current_object())
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._get_current_object())
+        except RuntimeError:
+            return []
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # makes isinstance(request, Request) work
+        try:
+            return type(self._get_current_object())
+        except RuntimeError:
+            return _ContextProxy
+
+
+current_app: Flask = _ContextProxy(lambda: _app_ctx().app)  # type: ignore[assignment]
+g: _AppCtxGlobals = _ContextProxy(lambda: _app_ctx().g)  # type: ignore[assignment]
+app_ctx: AppContext = _ContextProxy(_app_ctx)  # type: ignore[assignment]
+request: Request = _ContextProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
+session: SessionMixin = _ContextProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
+request_ctx: RequestContext = _ContextProxy(_request_ctx)  # type: ignore[assignment]

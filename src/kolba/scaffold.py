@@ -1,0 +1,342 @@
+"""What the app and blueprints share: routes, hooks, error handlers, folders."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+import sys
+import typing as t
+
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from .helpers import get_root_path
+
+if t.TYPE_CHECKING:
+    from jinja2 import BaseLoader
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+_sentinel = object()
+
+
+def setupmethod(f: F) -> F:
+    """Mark a registration method: it may not be called once the app has
+    handled its first request."""
+
+    def wrapper(self: Scaffold, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        self._check_setup_finished(f.__name__)
+        return f(self, *args, **kwargs)
+
+    wrapper.__name__ = f.__name__
+    wrapper.__doc__ = f.__doc__
+    wrapper.__wrapped__ = f  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+class Scaffold:
+    """Registries keyed by scope: ``None`` for the app, a name for a blueprint.
+
+    Each registry is empty until something is registered, so the request
+    loop can skip a feature nobody uses with one truth test.
+    """
+
+    name: str
+    _static_folder: str | None = None
+    _static_url_path: str | None = None
+
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_url_path = static_url_path
+        self.template_folder = template_folder
+        if root_path is None:
+            root_path = get_root_path(self.import_name)
+        self.root_path = root_path
+        self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
+        self.error_handler_spec: dict[
+            str | None, dict[int | None, dict[type[BaseException], t.Callable]]
+        ] = {}
+        self.before_request_funcs: dict[str | None, list[t.Callable]] = {}
+        self.after_request_funcs: dict[str | None, list[t.Callable]] = {}
+        self.teardown_request_funcs: dict[str | None, list[t.Callable]] = {}
+        self.template_context_processors: dict[str | None, list[t.Callable]] = {}
+        self.url_value_preprocessors: dict[str | None, list[t.Callable]] = {}
+        self.url_default_functions: dict[str | None, list[t.Callable]] = {}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        raise NotImplementedError
+
+    # folders -----------------------------------------------------------
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or None."""
+        if self._static_folder is not None:
+            return os.path.join(self.root_path, self._static_folder)
+        return None
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        if value is not None:
+            value = os.fspath(value).rstrip(r"\/")
+        self._static_folder = value
+
+    @property
+    def has_static_folder(self) -> bool:
+        return self.static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix of the static route (default: ``/`` + folder name)."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self.static_folder is not None:
+            basename = os.path.basename(self.static_folder)
+            return f"/{basename}".rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        if value is not None:
+            value = value.rstrip("/")
+        self._static_url_path = value
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """``SEND_FILE_MAX_AGE_DEFAULT`` (seconds or timedelta); None means
+        the browser revalidates with conditional requests."""
+        from .globals import current_app
+
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if hasattr(value, "total_seconds"):
+            return int(value.total_seconds())
+        return value  # type: ignore[no-any-return]
+
+    def send_static_file(self, filename: str) -> t.Any:
+        """The view of the ``static`` route: a file from the static folder."""
+        from .helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(
+            t.cast(str, self.static_folder), filename, max_age=max_age
+        )
+
+    @property
+    def jinja_loader(self) -> BaseLoader | None:
+        """A loader for ``template_folder``, made on first use."""
+        loader = self.__dict__.get("_jinja_loader", _sentinel)
+        if loader is _sentinel:
+            loader = None
+            if self.template_folder is not None:
+                from jinja2 import FileSystemLoader
+
+                loader = FileSystemLoader(
+                    os.path.join(self.root_path, self.template_folder)
+                )
+            self.__dict__["_jinja_loader"] = loader
+        return loader  # type: ignore[return-value]
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.AnyStr]:
+        """Open a file relative to ``root_path`` for reading."""
+        if mode not in {"r", "rt", "rb"}:
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)  # type: ignore[return-value]
+        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+
+    # routes ------------------------------------------------------------
+
+    def _method_route(self, method: str, rule: str, options: dict) -> t.Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    @setupmethod
+    def get(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route()`` with ``methods=["GET"]``."""
+        return self._method_route("GET", rule, options)
+
+    @setupmethod
+    def post(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route()`` with ``methods=["POST"]``."""
+        return self._method_route("POST", rule, options)
+
+    @setupmethod
+    def put(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route()`` with ``methods=["PUT"]``."""
+        return self._method_route("PUT", rule, options)
+
+    @setupmethod
+    def delete(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route()`` with ``methods=["DELETE"]``."""
+        return self._method_route("DELETE", rule, options)
+
+    @setupmethod
+    def patch(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """``route()`` with ``methods=["PATCH"]``."""
+        return self._method_route("PATCH", rule, options)
+
+    @setupmethod
+    def route(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """Register the decorated function as the view of a URL rule.
+
+        The endpoint defaults to the function's name; ``methods`` defaults to
+        ``["GET"]``; other options go to :class:`~kolba.routing.Rule`.
+        """
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, **options)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        raise NotImplementedError
+
+    @setupmethod
+    def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
+        """Register the decorated function as the view of ``endpoint``."""
+
+        def decorator(f: F) -> F:
+            self.view_functions[endpoint] = f
+            return f
+
+        return decorator
+
+    # hooks ---------------------------------------------------------------
+
+    @setupmethod
+    def before_request(self, f: F) -> F:
+        """Run ``f()`` before each request; a non-None return is the response."""
+        self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_request(self, f: F) -> F:
+        """Run ``f(response)`` after each request; it returns the response."""
+        self.after_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def teardown_request(self, f: F) -> F:
+        """Run ``f(error)`` when the request context ends, even after an error."""
+        self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def context_processor(self, f: F) -> F:
+        """``f()`` returns a dict of names for every template's context."""
+        self.template_context_processors.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def url_value_preprocessor(self, f: F) -> F:
+        """Run ``f(endpoint, view_args)`` before the view; it may edit the args."""
+        self.url_value_preprocessors.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def url_defaults(self, f: F) -> F:
+        """Run ``f(endpoint, values)`` in ``url_for``; it may add values."""
+        self.url_default_functions.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def errorhandler(self, code_or_exception: type[Exception] | int) -> t.Callable[[F], F]:
+        """Register the decorated function for an HTTP status code or an
+        exception class (and its subclasses)."""
+
+        def decorator(f: F) -> F:
+            self.register_error_handler(code_or_exception, f)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def register_error_handler(
+        self, code_or_exception: type[Exception] | int, f: t.Callable[..., t.Any]
+    ) -> None:
+        """The non-decorator form of :meth:`errorhandler`."""
+        exc_class, code = self._get_exc_class_and_code(code_or_exception)
+        self.error_handler_spec.setdefault(None, {}).setdefault(code, {})[exc_class] = f
+
+    @staticmethod
+    def _get_exc_class_and_code(
+        exc_class_or_code: type[Exception] | int,
+    ) -> tuple[type[Exception], int | None]:
+        if isinstance(exc_class_or_code, int):
+            try:
+                exc_class: type[Exception] = default_exceptions[exc_class_or_code]
+            except KeyError:
+                raise ValueError(
+                    f"'{exc_class_or_code}' is not a recognized HTTP error code. Use"
+                    " a subclass of HTTPException with that code instead."
+                ) from None
+        else:
+            exc_class = exc_class_or_code
+        if isinstance(exc_class, Exception):
+            raise TypeError(
+                f"{exc_class!r} is an instance, not a class. Handlers can only be"
+                " registered for Exception classes or HTTP error codes."
+            )
+        if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
+            raise ValueError(
+                f"'{exc_class.__name__}' is not a subclass of Exception. Handlers"
+                " can only be registered for Exception classes or HTTP error codes."
+            )
+        if issubclass(exc_class, HTTPException):
+            return exc_class, exc_class.code
+        return exc_class, None
+
+
+def _endpoint_from_view_func(view_func: t.Callable[..., t.Any]) -> str:
+    """The default endpoint: the view function's name."""
+    if view_func is None:
+        raise TypeError("expected view func if endpoint is not provided.")
+    return view_func.__name__
+
+
+def find_package(import_name: str) -> tuple[str | None, str]:
+    """Where a module or package lives: (install prefix or None, folder)."""
+    root_mod_name = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(root_mod_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin in {None, "namespace", "built-in", "frozen"}:
+        package_path = os.getcwd()
+    elif spec.submodule_search_locations:
+        package_path = os.path.dirname(os.path.dirname(spec.origin or ""))
+    else:
+        package_path = os.path.dirname(spec.origin or "")
+    py_prefix = os.path.abspath(sys.prefix)
+    if pathlib.PurePath(package_path).is_relative_to(py_prefix) and (
+        "site-packages" in package_path or "dist-packages" in package_path
+    ):
+        return py_prefix, package_path
+    return None, package_path

@@ -1,0 +1,189 @@
+"""Jinja2 templates: the environment (made on first use), loaders, rendering."""
+
+from __future__ import annotations
+
+import typing as t
+
+from jinja2 import BaseLoader, TemplateNotFound
+from jinja2 import Environment as BaseEnvironment
+
+from .globals import _cv_app, _cv_request, current_app, g, request, session
+from .helpers import get_flashed_messages
+from .signals import before_render_template, template_rendered
+
+if t.TYPE_CHECKING:
+    from jinja2 import Template
+
+    from .app import Flask
+    from .scaffold import Scaffold
+
+
+def _default_template_ctx_processor() -> dict[str, t.Any]:
+    """``g``, ``request`` and ``session`` for every template."""
+    rv: dict[str, t.Any] = {}
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        rv["g"] = app_ctx.g
+    req_ctx = _cv_request.get(None)
+    if req_ctx is not None:
+        rv["request"] = req_ctx.request
+        rv["session"] = req_ctx.session
+    return rv
+
+
+class Environment(BaseEnvironment):
+    """A Jinja environment that loads from the app and its blueprints."""
+
+    def __init__(self, app: Flask, **options: t.Any) -> None:
+        if "loader" not in options:
+            options["loader"] = app.create_global_jinja_loader()
+        super().__init__(**options)
+        self.app = app
+
+
+class DispatchingJinjaLoader(BaseLoader):
+    """Looks in the app's template folder, then each blueprint's in
+    registration order."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def get_source(
+        self, environment: BaseEnvironment, template: str
+    ) -> tuple[str, str | None, t.Callable[[], bool] | None]:
+        if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
+            return self._get_source_explained(environment, template)
+        for _scaffold, loader in self._iter_loaders():
+            try:
+                return loader.get_source(environment, template)
+            except TemplateNotFound:
+                continue
+        raise TemplateNotFound(f"{template} (searched: {self._searched()})")
+
+    def _get_source_explained(
+        self, environment: BaseEnvironment, template: str
+    ) -> tuple[str, str | None, t.Callable[[], bool] | None]:
+        attempts = []
+        found = None
+        for scaffold, loader in self._iter_loaders():
+            try:
+                rv = loader.get_source(environment, template)
+                if found is None:
+                    found = rv
+                attempts.append((scaffold, loader, rv))
+            except TemplateNotFound:
+                attempts.append((scaffold, loader, None))
+        lines = [f"Locating template {template!r}:"]
+        for i, (scaffold, loader, rv) in enumerate(attempts, 1):
+            where = getattr(loader, "searchpath", loader)
+            result = f"found ({rv[1]!r})" if rv else "no match"
+            lines.append(f"{i:5}: trying loader of {scaffold!r} in {where}: {result}")
+        if found is None:
+            lines.append("Error: the template was not found.")
+        self.app.logger.info("\n".join(lines))
+        if found is None:
+            raise TemplateNotFound(f"{template} (searched: {self._searched()})")
+        return found
+
+    def _iter_loaders(self) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+        loader = self.app.jinja_loader
+        if loader is not None:
+            yield self.app, loader
+        for blueprint in self.app.iter_blueprints():
+            loader = blueprint.jinja_loader
+            if loader is not None:
+                yield blueprint, loader
+
+    def _searched(self) -> str:
+        folders = [
+            str(getattr(loader, "searchpath", [loader])[0])
+            for _scaffold, loader in self._iter_loaders()
+        ]
+        return ", ".join(folders) or "no template folders"
+
+    def list_templates(self) -> list[str]:
+        result: set[str] = set()
+        for _scaffold, loader in self._iter_loaders():
+            result.update(loader.list_templates())
+        return sorted(result)
+
+
+def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
+    app.update_template_context(context)
+    if before_render_template.receivers:
+        before_render_template.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
+    rv = template.render(context)
+    if template_rendered.receivers:
+        template_rendered.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
+    return rv
+
+
+def render_template(
+    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+) -> str:
+    """Render a template from the template folders with the given context.
+    A list means "the first one that exists"."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _render(app, template, context)
+
+
+def render_template_string(source: str, **context: t.Any) -> str:
+    """Render a template from a string (autoescaped)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.from_string(source)
+    return _render(app, template, context)
+
+
+def _stream(app: Flask, template: Template, context: dict[str, t.Any]) -> t.Iterator[str]:
+    app.update_template_context(context)
+    if before_render_template.receivers:
+        before_render_template.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
+
+    def generate() -> t.Iterator[str]:
+        yield from template.generate(context)
+        if template_rendered.receivers:
+            template_rendered.send(
+                app, _async_wrapper=app.ensure_sync, template=template, context=context
+            )
+
+    rv = generate()
+    if _cv_request.get(None) is not None:
+        from .helpers import stream_with_context
+
+        rv = stream_with_context(rv)
+    return rv
+
+
+def stream_template(
+    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+) -> t.Iterator[str]:
+    """Render a template piece by piece, for a streamed response."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _stream(app, template, context)
+
+
+def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
+    """Render a template string piece by piece, for a streamed response."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.from_string(source)
+    return _stream(app, template, context)
+
+
+def template_globals(app: Flask) -> dict[str, t.Any]:
+    """The names every template sees besides the context processors'."""
+    return {
+        "url_for": app.url_for,
+        "get_flashed_messages": get_flashed_messages,
+        "config": app.config,
+        "request": request,
+        "session": session,
+        "g": g,
+    }

@@ -1,0 +1,289 @@
+"""Request and Response: werkzeug's types, built lean and lazy.
+
+Both subclass werkzeug's wrappers so that Flask extensions and the test
+client see the types they expect, but neither does work at construction:
+the request computes each attribute on first use, and the response keeps
+its headers as two plain values until someone asks for ``headers``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.datastructures import EnvironHeaders, Headers
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.utils import get_content_type
+from werkzeug.wrappers import Request as _WzRequest
+from werkzeug.wrappers import Response as _WzResponse
+
+from . import json
+from .globals import _cv_app
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .routing import Rule
+
+_T = t.TypeVar("_T")
+
+
+class _lazy(t.Generic[_T]):
+    """Compute an attribute once, on first access, and keep it on the instance."""
+
+    def __init__(self, func: t.Callable[[t.Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> _T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
+def _wsgi_str(value: str) -> str:
+    """Decode a WSGI latin-1 environ string as the UTF-8 it really is."""
+    if value.isascii():
+        return value
+    return value.encode("latin-1").decode("utf-8", "replace")
+
+
+def _config_value(key: str) -> t.Any:
+    ctx = _cv_app.get(None)
+    return None if ctx is None else ctx.app.config[key]
+
+
+class Request(_WzRequest):
+    """The incoming request, as ``kolba.request``.
+
+    Routing fills in ``url_rule`` and ``view_args``; everything else is
+    read from the WSGI environ when first used.
+    """
+
+    json_module: t.Any = json
+
+    #: The rule that matched, set by the app before hooks and views run.
+    url_rule: Rule | None = None
+    #: The arguments the rule's converters produced.
+    view_args: dict[str, t.Any] | None = None
+    #: The routing error (404, 405, redirect), raised after ``before_request``.
+    routing_exception: HTTPException | None = None
+
+    def __init__(
+        self,
+        environ: WSGIEnvironment,
+        populate_request: bool = True,
+        shallow: bool = False,
+    ) -> None:
+        self.environ = environ
+        self.shallow = shallow
+
+    @_lazy
+    def method(self) -> str:
+        return self.environ.get("REQUEST_METHOD", "GET").upper()
+
+    @_lazy
+    def scheme(self) -> str:
+        return self.environ.get("wsgi.url_scheme", "http")
+
+    @_lazy
+    def server(self) -> tuple[str, int | None] | None:
+        name = self.environ.get("SERVER_NAME")
+        if not name:
+            return None
+        port = self.environ.get("SERVER_PORT")
+        return name, int(port) if port and port.isdigit() else None
+
+    @_lazy
+    def root_path(self) -> str:
+        return _wsgi_str(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+
+    @_lazy
+    def path(self) -> str:
+        path = self.environ.get("PATH_INFO") or "/"
+        if path[0] != "/" or path[:2] == "//":
+            path = "/" + path.lstrip("/")
+        return _wsgi_str(path)
+
+    @_lazy
+    def query_string(self) -> bytes:
+        return self.environ.get("QUERY_STRING", "").encode("latin-1")
+
+    @_lazy
+    def headers(self) -> EnvironHeaders:
+        return EnvironHeaders(self.environ)
+
+    @_lazy
+    def remote_addr(self) -> str | None:
+        return self.environ.get("REMOTE_ADDR")
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        """``MAX_CONTENT_LENGTH`` of the app: a larger body is a 413."""
+        if "_max_content_length" in self.__dict__:
+            return self.__dict__["_max_content_length"]
+        return _config_value("MAX_CONTENT_LENGTH")
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self.__dict__["_max_content_length"] = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+        """``MAX_FORM_MEMORY_SIZE``: the largest non-file form field."""
+        if "_max_form_memory_size" in self.__dict__:
+            return self.__dict__["_max_form_memory_size"]
+        return _config_value("MAX_FORM_MEMORY_SIZE")
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self.__dict__["_max_form_memory_size"] = value
+
+    @property
+    def max_form_parts(self) -> int | None:  # type: ignore[override]
+        """``MAX_FORM_PARTS``: the most fields a multipart body may have."""
+        if "_max_form_parts" in self.__dict__:
+            return self.__dict__["_max_form_parts"]
+        return _config_value("MAX_FORM_PARTS")
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self.__dict__["_max_form_parts"] = value
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule."""
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The name of the blueprint the endpoint belongs to (dotted if nested)."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The current blueprint and its parents, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
+        """415 for a body that is not JSON, 400 for JSON that does not parse."""
+        try:
+            return super().on_json_loading_failed(e)
+        except BadRequest as error:
+            ctx = _cv_app.get(None)
+            if ctx is not None and ctx.app.debug:
+                raise
+            raise type(error)() from e
+
+
+class Response(_WzResponse):
+    """The outgoing response; the default mimetype is ``text/html``.
+
+    Headers stay unmaterialised (a content type and a length) until the
+    ``headers`` attribute is used, which keeps plain views cheap.
+    """
+
+    default_mimetype = "text/html"
+    json_module: t.Any = json
+    autocorrect_location_header = False
+
+    _headers: Headers | None
+    _lazy_length: int | None = None
+    _default_content_type = "text/html; charset=utf-8"
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._default_content_type = _content_type(cls.default_mimetype)
+
+    def __init__(
+        self,
+        response: t.Any = None,
+        status: int | str | None = None,
+        headers: t.Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        if headers is None and mimetype is None and content_type is None:
+            self._headers = None
+            self._lazy_type = self._default_content_type
+        else:
+            self._headers = headers if isinstance(headers, Headers) else Headers(headers)
+            if content_type is None:
+                if mimetype is None and "content-type" not in self._headers:
+                    mimetype = self.default_mimetype
+                if mimetype is not None:
+                    content_type = _content_type(mimetype)
+            if content_type is not None:
+                self._headers["Content-Type"] = content_type
+        if status is None:
+            self._status_code = self.default_status
+            self._status = _STATUS_200
+        else:
+            self.status = status  # type: ignore[assignment]
+        self.direct_passthrough = direct_passthrough
+        self._on_close = []
+        if response is None:
+            self.response = []
+        elif isinstance(response, (str, bytes, bytearray)):
+            self.set_data(response)
+        else:
+            self.response = response
+
+    @property  # type: ignore[override]
+    def headers(self) -> Headers:
+        headers = self._headers
+        if headers is None:
+            items = [("Content-Type", self._lazy_type)]
+            if self._lazy_length is not None:
+                items.append(("Content-Length", str(self._lazy_length)))
+            headers = self._headers = Headers(items)
+        return headers
+
+    @headers.setter
+    def headers(self, value: t.Any) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    def set_data(self, value: bytes | str) -> None:
+        if isinstance(value, str):
+            value = value.encode()
+        self.response = [value]
+        if self._headers is None:
+            self._lazy_length = len(value)
+        elif self.automatically_set_content_length:
+            self._headers["Content-Length"] = str(len(value))
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        body = self.response
+        if self._headers is None and type(body) is list and not self._on_close:
+            headers = [("Content-Type", self._lazy_type)]
+            if self._lazy_length is not None:
+                headers.append(("Content-Length", str(self._lazy_length)))
+            start_response(self._status, headers)
+            if environ.get("REQUEST_METHOD") == "HEAD":
+                return []
+            return body
+        return super().__call__(environ, start_response)
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """``MAX_COOKIE_SIZE`` of the app; werkzeug warns above it."""
+        size = _config_value("MAX_COOKIE_SIZE")
+        return super().max_cookie_size if size is None else size
+
+
+def _content_type(mimetype: str) -> str:
+    return get_content_type(mimetype, "utf-8")
+
+
+_STATUS_200 = "200 OK"
