@@ -1,0 +1,879 @@
+"""URL routing: rules, converters, a compiled matcher and the URL builder.
+
+Matching is built for the per-request hot path: a rule without variables is
+found by one dict lookup on the path; the others live in a segment trie (static
+children in a dict, dynamic children in a list per node), so a match costs
+O(path segments) whatever the number of rules. Static segments outrank
+converters, converters are ordered by weight, then by registration order, and
+a failed branch backtracks to the next candidate.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import BuildError as _WerkzeugBuildError
+from werkzeug.routing import RequestRedirect as _WerkzeugRequestRedirect
+from werkzeug.routing import ValidationError
+
+__all__ = [
+    "DEFAULT_CONVERTERS",
+    "AnyConverter",
+    "BaseConverter",
+    "BuildError",
+    "FloatConverter",
+    "IntegerConverter",
+    "Map",
+    "PathConverter",
+    "RequestRedirect",
+    "Rule",
+    "UUIDConverter",
+    "UnicodeConverter",
+    "ValidationError",
+]
+
+_PATH_SAFE = "!$&'()*+,/:;=@"
+_QUERY_SAFE = "!$'()*,/:;?@"
+_VARIABLE = re.compile(
+    r"<(?:(?P<conv>[A-Za-z_]\w*)(?:\((?P<args>[^<>]*?)\))?:)?(?P<name>[A-Za-z_]\w*)>"
+)
+_MANY_SLASHES = re.compile("/{2,}")
+# Cheap equivalents of a fullmatch of common converter regexes on one segment
+# (which never contains a slash); \d and str.isdecimal both mean Unicode "Nd".
+_SEGMENT_TESTS: dict[str, Callable[[str], Any]] = {
+    r"\d+": str.isdecimal,
+    "[^/]+": len,
+    "[^/]{1,}": len,
+}
+
+
+# -- converters -------------------------------------------------------------
+
+
+class BaseConverter:
+    """Turns one URL variable into a Python value and back.
+
+    ``regex`` matches the variable's text; ``to_python`` may raise
+    :class:`ValidationError` to reject a match so that matching goes on.
+    """
+
+    regex = "[^/]+"
+    weight = 100
+    part_isolating = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "regex" in cls.__dict__ and "part_isolating" not in cls.__dict__:
+            cls.part_isolating = "/" not in cls.regex
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        self.map = map
+
+    def to_python(self, value: str) -> Any:
+        return value
+
+    def to_url(self, value: Any) -> str:
+        return quote(str(value), safe=_PATH_SAFE)
+
+
+class UnicodeConverter(BaseConverter):
+    """``string``: any text without a slash, with optional length limits."""
+
+    def __init__(
+        self,
+        map: Map,
+        minlength: int = 1,
+        maxlength: int | None = None,
+        length: int | None = None,
+    ) -> None:
+        super().__init__(map)
+        if length is not None:
+            self.regex = f"[^/]{{{int(length)}}}"
+        else:
+            upper = "" if maxlength is None else int(maxlength)
+            self.regex = f"[^/]{{{int(minlength)},{upper}}}"
+
+
+class PathConverter(BaseConverter):
+    """``path``: like ``string`` but slashes are allowed."""
+
+    regex = "[^/].*?"
+    weight = 200
+    part_isolating = False
+
+
+class AnyConverter(BaseConverter):
+    """``any(a, b)``: exactly one of the given items."""
+
+    def __init__(self, map: Map, *items: str) -> None:
+        super().__init__(map)
+        self.items = frozenset(items)
+        self.regex = "(?:" + "|".join(re.escape(x) for x in items) + ")"
+
+    def to_url(self, value: Any) -> str:
+        if value in self.items:
+            return str(value)
+        valid = ", ".join(repr(x) for x in sorted(self.items))
+        raise ValueError(f"{value!r} is not one of {valid}")
+
+
+class NumberConverter(BaseConverter):
+    """Shared logic of ``int`` and ``float``: digits, bounds, sign."""
+
+    weight = 50
+    num_convert: Callable[[str], Any] = int
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: float | None = None,
+        max: float | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map)
+        if signed:
+            self.regex = "-?" + self.regex
+        self.fixed_digits = fixed_digits
+        self.min = min
+        self.max = max
+        self.signed = signed
+
+    def to_python(self, value: str) -> Any:
+        if self.fixed_digits and len(value) != self.fixed_digits:
+            raise ValidationError()
+        number = self.num_convert(value)
+        if (self.min is not None and number < self.min) or (
+            self.max is not None and number > self.max
+        ):
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        text = str(self.num_convert(value))
+        if self.fixed_digits:
+            text = text.zfill(self.fixed_digits)
+        return text
+
+
+class IntegerConverter(NumberConverter):
+    """``int``: decimal digits; ``signed=True`` allows a leading minus."""
+
+    regex = r"\d+"
+
+
+class FloatConverter(NumberConverter):
+    """``float``: digits, a dot, digits (``1.5``, not ``1``)."""
+
+    regex = r"\d+\.\d+"
+    num_convert = float
+
+    def __init__(
+        self,
+        map: Map,
+        min: float | None = None,
+        max: float | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, min=min, max=max, signed=signed)
+
+
+class UUIDConverter(BaseConverter):
+    """``uuid``: the canonical 8-4-4-4-12 hex form, as :class:`uuid.UUID`."""
+
+    regex = (
+        "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
+    )
+    weight = 50
+
+    def to_python(self, value: str) -> uuid.UUID:
+        return uuid.UUID(value)
+
+    def to_url(self, value: Any) -> str:
+        return str(value)
+
+
+DEFAULT_CONVERTERS: dict[str, type] = {
+    "default": UnicodeConverter,
+    "string": UnicodeConverter,
+    "any": AnyConverter,
+    "path": PathConverter,
+    "int": IntegerConverter,
+    "float": FloatConverter,
+    "uuid": UUIDConverter,
+}
+
+
+# -- exceptions -------------------------------------------------------------
+
+
+class BuildError(_WerkzeugBuildError):
+    """No URL can be built for an endpoint with the given values and method."""
+
+    def __init__(
+        self,
+        endpoint: Any,
+        values: Mapping[str, Any],
+        method: str | None,
+        adapter: Any = None,
+        *,
+        missing: Iterable[str] = (),
+        suggestion: str | None = None,
+    ) -> None:
+        super().__init__(endpoint, values, method, adapter)
+        self.missing = sorted(missing)
+        self.suggestion = suggestion
+
+    def __str__(self) -> str:
+        text = f"Could not build url for endpoint {self.endpoint!r}"
+        if self.method:
+            text += f" with method {self.method!r}"
+        if self.suggestion is not None:
+            return f"{text}: no such endpoint. Did you mean {self.suggestion!r}?"
+        if self.missing:
+            return f"{text}: missing values {self.missing}."
+        if self.values:
+            text += f" with values {sorted(self.values)}"
+        return f"{text}: no rule of this endpoint fits."
+
+
+class RequestRedirect(_WerkzeugRequestRedirect):
+    """308 redirect raised by matching; ``new_url`` is the target path or URL."""
+
+
+class _SlashRequired(Exception):
+    """Internal: the path matches a rule only with a trailing slash added."""
+
+
+# -- rules ------------------------------------------------------------------
+
+
+class _Var:
+    """A parsed ``<conv(args):name>`` placeholder."""
+
+    __slots__ = ("name", "conv", "source")
+
+    def __init__(self, name: str, conv: BaseConverter, source: str) -> None:
+        self.name = name
+        self.conv = conv
+        self.source = source
+
+
+_Tokens = list["str | _Var"]
+
+
+class Rule:
+    """One URL pattern mapped to an endpoint; compiled by :meth:`Map.add`."""
+
+    def __init__(
+        self,
+        string: str,
+        *,
+        endpoint: Any = None,
+        methods: Iterable[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        strict_slashes: bool | None = None,
+        redirect_to: str | Callable[..., str] | None = None,
+        host: str | None = None,
+        subdomain: str | None = None,
+        merge_slashes: bool | None = None,
+        build_only: bool = False,
+        websocket: bool = False,
+        alias: bool = False,
+    ) -> None:
+        if not string.startswith("/"):
+            raise ValueError(f"URL rule {string!r} must start with a slash")
+        self.rule = string
+        self.is_leaf = not string.endswith("/")
+        self.endpoint = endpoint
+        self.methods = None if methods is None else {m.upper() for m in methods}
+        if self.methods is not None and "GET" in self.methods:
+            self.methods.add("HEAD")
+        self.defaults = dict(defaults) if defaults else None
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.redirect_to = redirect_to
+        self.host = host
+        self.subdomain = subdomain
+        self.build_only = build_only
+        self.websocket = websocket
+        self.alias = alias
+        self.provide_automatic_options = False
+        self.map: Map | None = None
+        self.arguments: set[str] = set(self.defaults or ())
+        self._converters: dict[str, BaseConverter] = {}
+        self._path: _Tokens = []  # as matched: decoded static text
+        self._url: _Tokens = []  # as built: percent-encoded static text
+        self._domain: _Tokens = []
+        self._plain = True
+        self._default_redirects: tuple[Rule, ...] = ()
+
+    def __repr__(self) -> str:
+        methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
+        return f"<Rule {self.rule!r}{methods} -> {self.endpoint}>"
+
+    def _parse(self, string: str, map: Map) -> _Tokens:
+        """Split ``string`` into static text and variables."""
+        tokens: _Tokens = []
+        pos = 0
+        for m in _VARIABLE.finditer(string):
+            tokens.append(string[pos : m.start()])
+            name = m["name"]
+            if name in self._converters:
+                raise ValueError(f"URL rule {self.rule!r}: variable {name!r} repeats")
+            conv = self._converter(map, m["conv"] or "default", m["args"])
+            self._converters[name] = conv
+            self.arguments.add(name)
+            tokens.append(_Var(name, conv, m[0]))
+            pos = m.end()
+        tokens.append(string[pos:])
+        for token in tokens:
+            if isinstance(token, str) and ("<" in token or ">" in token):
+                raise ValueError(f"URL rule {self.rule!r} is malformed near {token!r}")
+        return [t for t in tokens if t != ""]
+
+    def _converter(self, map: Map, name: str, args: str | None) -> BaseConverter:
+        if name not in map.converters:
+            raise LookupError(f"URL rule {self.rule!r}: no converter named {name!r}")
+        pos: tuple[Any, ...] = ()
+        kw: dict[str, Any] = {}
+        if args is not None:
+            try:
+                pos, kw = _parse_args(args)
+            except (SyntaxError, ValueError) as e:
+                raise ValueError(
+                    f"URL rule {self.rule!r}: bad converter arguments {args!r}"
+                ) from e
+        return map.converters[name](map, *pos, **kw)
+
+    def suitable_for(self, values: Mapping[str, Any], method: str | None) -> bool:
+        """Whether this rule can build a URL from ``values`` for ``method``."""
+        if method is not None and self.methods is not None:
+            if method not in self.methods:
+                return False
+        defaults = self.defaults or {}
+        for name in self.arguments:
+            if name not in defaults and name not in values:
+                return False
+        for name, value in defaults.items():
+            if name in values and values[name] != value:
+                return False
+        return True
+
+    def _build(self, values: Mapping[str, Any]) -> tuple[str | None, str, str] | None:
+        """(domain, path, query) from ``values``; None if a converter refuses."""
+        full = {**self.defaults, **values} if self.defaults else values
+        try:
+            path = _fill_tokens(self._url, full)
+            domain = _fill_tokens(self._domain, full) if self._domain else None
+        except ValidationError:
+            return None
+        items = []
+        for key, value in values.items():
+            if key in self.arguments:
+                continue
+            if isinstance(value, (list, tuple)):
+                items.extend((key, v) for v in value if v is not None)
+            else:
+                items.append((key, value))
+        return domain, path, urlencode(items, safe=_QUERY_SAFE) if items else ""
+
+    def _fill(self, template: str, args: Mapping[str, Any]) -> str:
+        """``template`` in rule syntax with the placeholders replaced by ``args``."""
+
+        def put(m: re.Match[str]) -> str:
+            conv = self._converters.get(m["name"])
+            value = args[m["name"]]
+            return conv.to_url(value) if conv else quote(str(value), safe=_PATH_SAFE)
+
+        return _VARIABLE.sub(put, template)
+
+    def _provides_defaults_for(self, rule: Rule) -> bool:
+        return bool(
+            not self.build_only
+            and self.defaults
+            and self is not rule
+            and self.arguments == rule.arguments
+        )
+
+
+def _fill_tokens(tokens: _Tokens, values: Mapping[str, Any]) -> str:
+    """Static text as is, variables through their converter's ``to_url``."""
+    return "".join(
+        [t if isinstance(t, str) else t.conv.to_url(values[t.name]) for t in tokens]
+    )
+
+
+def _parse_args(text: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Parse converter arguments: Python literals, bare words as strings."""
+    call = ast.parse(f"f({text})", mode="eval").body
+    if not isinstance(call, ast.Call):
+        raise ValueError(f"not an argument list: {text!r}")
+
+    def value(node: ast.expr) -> Any:
+        return node.id if isinstance(node, ast.Name) else ast.literal_eval(node)
+
+    if any(k.arg is None for k in call.keywords):
+        raise ValueError("** arguments are not allowed")
+    return (
+        tuple(value(a) for a in call.args),
+        {k.arg: value(k.value) for k in call.keywords if k.arg},
+    )
+
+
+def _segment_regex(tokens: _Tokens) -> tuple[Callable[[str], Any], tuple]:
+    """Compile static text and variables to a fullmatch with one group per var."""
+    pattern = []
+    groups = []
+    for t in tokens:
+        if isinstance(t, str):
+            pattern.append(re.escape(t))
+        else:
+            group = f"_{len(groups)}"
+            pattern.append(f"(?P<{group}>{t.conv.regex})")
+            groups.append((group, t.name, t.conv.to_python))
+    return re.compile("".join(pattern)).fullmatch, tuple(groups)
+
+
+# -- matcher ----------------------------------------------------------------
+
+
+class _Node:
+    """A trie node: the rules ending here and the ways to go on."""
+
+    __slots__ = ("static", "dynamic", "tails", "rules", "_keyed")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node] = {}
+        # (fullmatch, to_python or None, var name or None, groups or None, child)
+        self.dynamic: list[tuple] = []
+        # (fullmatch, groups, rule, sort key): rules spanning several segments
+        self.tails: list[tuple] = []
+        self.rules: list[Rule] = []
+        self._keyed: list[tuple[tuple, tuple, tuple]] = []  # (sort key, sig, entry)
+
+    def dynamic_child(self, tokens: _Tokens, order: int) -> _Node:
+        sig = tuple(t if isinstance(t, str) else t.source for t in tokens)
+        for _, known, entry in self._keyed:
+            if known == sig:
+                return entry[4]
+        child = _Node()
+        if len(tokens) == 1:
+            var = tokens[0]
+            assert isinstance(var, _Var)
+            match = (
+                _SEGMENT_TESTS.get(var.conv.regex)
+                or re.compile(var.conv.regex).fullmatch
+            )
+            entry: tuple = (match, var.conv.to_python, var.name, None, child)
+        else:
+            match, groups = _segment_regex(tokens)
+            entry = (match, None, None, groups, child)
+        self._keyed.append((_sort_key(tokens, order), sig, entry))
+        self._keyed.sort(key=lambda k: k[0])
+        self.dynamic = [k[2] for k in self._keyed]
+        return child
+
+
+def _sort_key(tokens: _Tokens, order: int) -> tuple:
+    """More static text first, then lighter converters, then older rules."""
+    static = sum(len(t) for t in tokens if isinstance(t, str))
+    weights = tuple(t.conv.weight for t in tokens if isinstance(t, _Var))
+    return (-static, weights, order)
+
+
+def _split(tokens: _Tokens) -> list[_Tokens]:
+    """Tokens of a path (leading slash included) grouped by segment."""
+    segments: list[_Tokens] = []
+    current: _Tokens = []
+    for t in tokens:
+        if isinstance(t, _Var):
+            current.append(t)
+            continue
+        first, *rest = t.split("/")
+        if first:
+            current.append(first)
+        for piece in rest:
+            segments.append(current)
+            current = [piece] if piece else []
+    segments.append(current)
+    return segments[1:]
+
+
+def _isolated(t: str | _Var) -> bool:
+    return isinstance(t, str) or t.conv.part_isolating
+
+
+class _Trie:
+    """The rules of one domain: static paths in a dict, the rest in a trie."""
+
+    __slots__ = ("static", "root")
+
+    def __init__(self) -> None:
+        self.static: dict[str, list[Rule]] = {}
+        self.root = _Node()
+
+    def insert(self, rule: Rule, order: int) -> None:
+        if all(isinstance(t, str) for t in rule._path):
+            self.static.setdefault("".join(rule._path), []).append(rule)  # type: ignore[arg-type]
+        segments = _split(rule._path)
+        node = self.root
+        for i, seg in enumerate(segments):
+            if not all(_isolated(t) for t in seg):
+                rest: _Tokens = []
+                for s in segments[i:]:
+                    rest += ["/", *s] if rest else s
+                match, groups = _segment_regex(rest)
+                node.tails.append((match, groups, rule, _sort_key(rest, order)))
+                node.tails.sort(key=lambda e: e[3])
+                return
+            if all(isinstance(t, str) for t in seg):
+                node = node.static.setdefault("".join(seg), _Node())  # type: ignore[arg-type]
+            else:
+                node = node.dynamic_child(seg, order)
+        node.rules.append(rule)
+
+
+class Map:
+    """The set of rules of an application, with matching and URL building."""
+
+    def __init__(
+        self,
+        rules: Iterable[Rule] | None = None,
+        *,
+        strict_slashes: bool = True,
+        merge_slashes: bool = True,
+        redirect_defaults: bool = True,
+        host_matching: bool = False,
+        default_subdomain: str = "",
+        converters: Mapping[str, type] | None = None,
+    ) -> None:
+        self.converters: dict[str, type] = {**DEFAULT_CONVERTERS, **(converters or {})}
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.redirect_defaults = redirect_defaults
+        self.host_matching = host_matching
+        self.default_subdomain = default_subdomain
+        self._rules: list[Rule] = []
+        self._by_endpoint: dict[Any, list[Rule]] = {}
+        self._tries: dict[str, tuple[Callable[[str], Any] | None, tuple, _Trie]] = {}
+        self._domains: list[tuple[str, Callable[[str], Any] | None, tuple, _Trie]] = []
+        default = self._trie_for("" if host_matching else default_subdomain, [])
+        self._fast: dict[str, list[Rule]] | None = (
+            None if host_matching else default.static
+        )
+        self._root = default.root
+        for rule in rules or ():
+            self.add(rule)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules)
+
+    def iter_rules(self, endpoint: Any = None) -> Iterator[Rule]:
+        """All rules, or those of one endpoint, in registration order."""
+        if endpoint is None:
+            return iter(self._rules)
+        return iter([r for r in self._rules if r.endpoint == endpoint])
+
+    def add(self, rule: Rule) -> None:
+        """Compile ``rule`` and make it matchable and buildable."""
+        if rule.map is not None:
+            raise ValueError(f"URL rule {rule.rule!r} is already in a map")
+        if rule.strict_slashes is None:
+            rule.strict_slashes = self.strict_slashes
+        if rule.merge_slashes is None:
+            rule.merge_slashes = self.merge_slashes
+        string = rule.rule
+        if rule.merge_slashes:
+            string = _MANY_SLASHES.sub("/", string)
+        rule._path = rule._parse(string, self)
+        rule._url = [
+            quote(t, safe=_PATH_SAFE) if isinstance(t, str) else t for t in rule._path
+        ]
+        if self.host_matching:
+            domain = rule.host or ""
+        else:
+            domain = (
+                self.default_subdomain if rule.subdomain is None else rule.subdomain
+            )
+        if domain and (self.host_matching or rule.subdomain is not None):
+            rule._domain = rule._parse(domain, self)
+        rule.map = self
+        order = len(self._rules)
+        self._rules.append(rule)
+        if not rule.build_only:
+            trie = self._trie_for(domain, rule._domain)
+            trie.insert(rule, order)
+            if trie.static is not self._fast:
+                self._fast = None
+        self._index_endpoint(rule)
+
+    def _trie_for(self, domain: str, tokens: _Tokens) -> _Trie:
+        """The trie of the rules of ``domain`` (a host or subdomain pattern)."""
+        if domain in self._tries:
+            return self._tries[domain][2]
+        trie = _Trie()
+        match = None
+        groups: tuple = ()
+        if any(isinstance(t, _Var) for t in tokens):
+            match, groups = _segment_regex(tokens)
+        self._tries[domain] = (match, groups, trie)
+        self._domains.append((domain, match, groups, trie))
+        self._domains.sort(key=lambda d: d[1] is not None)
+        return trie
+
+    def _index_endpoint(self, rule: Rule) -> None:
+        rules = self._by_endpoint.setdefault(rule.endpoint, [])
+        rules.append(rule)
+        rules.sort(key=lambda r: (r.alias, -len(r.arguments), -len(r.defaults or ())))
+        for i, r in enumerate(rules):
+            if self.redirect_defaults:
+                r._default_redirects = tuple(
+                    x for x in rules[:i] if x._provides_defaults_for(r)
+                )
+            r._plain = r.redirect_to is None and not r._default_redirects
+
+    # -- matching -----------------------------------------------------------
+
+    def match(
+        self,
+        path: str,
+        method: str = "GET",
+        host: str = "",
+        subdomain: str | None = None,
+    ) -> tuple[Rule, dict[str, Any]]:
+        """The rule for a decoded ``path`` and its arguments.
+
+        Raises NotFound, MethodNotAllowed, or RequestRedirect (trailing slash,
+        merged slashes, ``redirect_to``, or a URL that has a canonical form).
+        """
+        static = self._fast
+        if static is not None and (
+            subdomain is None or subdomain == self.default_subdomain
+        ):
+            rules = static.get(path)
+            if rules is not None:
+                for rule in rules:
+                    methods = rule.methods
+                    if methods is None or method in methods:
+                        if rule._plain:
+                            return rule, dict(rule.defaults) if rule.defaults else {}
+                        break
+            elif path[:1] == "/":
+                values: list[tuple[str, Any]] = []
+                try:
+                    rule = _walk(
+                        self._root, path[1:].split("/"), 0, method, values, set()
+                    )
+                except _SlashRequired:
+                    rule = None
+                if rule is not None and rule._plain:
+                    args = dict(values)
+                    if rule.defaults:
+                        for name, value in rule.defaults.items():
+                            args.setdefault(name, value)
+                    return rule, args
+        # Anything unusual (errors, redirects, domains) takes the full path.
+        return self._match(path, method, host, subdomain)
+
+    def _match(
+        self, path: str, method: str, host: str, subdomain: str | None
+    ) -> tuple[Rule, dict[str, Any]]:
+        if not path.startswith("/"):
+            path = "/" + path
+        allowed: set[str] = set()
+        found = self._search(path, method, host, subdomain, allowed)
+        if found is None and self.merge_slashes and "//" in path:
+            merged = _MANY_SLASHES.sub("/", path)
+            redirect = self._search(merged, method, host, subdomain, allowed)
+            if redirect is not None and redirect[0].merge_slashes:
+                raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
+        if found is None:
+            if allowed:
+                raise MethodNotAllowed(valid_methods=sorted(allowed))
+            raise NotFound()
+        rule, args = found
+        if not rule._plain:
+            self._redirect(rule, args, method)
+        return rule, args
+
+    def _search(
+        self,
+        path: str,
+        method: str,
+        host: str,
+        subdomain: str | None,
+        allowed: set[str],
+    ) -> tuple[Rule, dict[str, Any]] | None:
+        if self.host_matching:
+            domain: str | None = host.lower()
+        else:
+            domain = subdomain
+        parts = path[1:].split("/")
+        for key, dmatch, groups, trie in self._domains:
+            values: list[tuple[str, Any]] = []
+            if domain is not None and key != domain:
+                m = dmatch(domain) if dmatch is not None else None
+                if m is None or not _convert(m, groups, values):
+                    continue
+            try:
+                rule = _walk(trie.root, parts, 0, method, values, allowed)
+            except _SlashRequired:
+                raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
+            if rule is not None:
+                args = dict(values)
+                if rule.defaults:
+                    for name, value in rule.defaults.items():
+                        args.setdefault(name, value)
+                return rule, args
+        return None
+
+    def _redirect(self, rule: Rule, args: dict[str, Any], method: str) -> None:
+        """Raise the redirect a matched rule asks for, if any."""
+        target = rule.redirect_to
+        if isinstance(target, str):
+            raise RequestRedirect(rule._fill(target, args))
+        if target is not None:
+            raise RequestRedirect(target(None, **args))
+        for other in rule._default_redirects:
+            if other.suitable_for(args, method):
+                built = other._build(args)
+                if built is not None:
+                    raise RequestRedirect(built[1])
+
+    # -- building -----------------------------------------------------------
+
+    def build(
+        self, endpoint: str, values: Mapping[str, Any], method: str | None = None
+    ) -> tuple[Rule, str | None, str, str]:
+        """(rule, domain, path, query) for ``endpoint`` filled with ``values``.
+
+        Values the rule does not use go to the query string; None values are
+        dropped. Raises BuildError when no rule of the endpoint fits.
+        """
+        rules = self._by_endpoint.get(endpoint)
+        if not rules:
+            close = difflib.get_close_matches(
+                str(endpoint), [str(e) for e in self._by_endpoint], n=1
+            )
+            raise BuildError(
+                endpoint, values, method, suggestion=close[0] if close else None
+            )
+        values = {k: v for k, v in values.items() if v is not None}
+        for wanted in ("GET", None) if method is None else (method,):
+            for rule in rules:
+                if rule.suitable_for(values, wanted):
+                    built = rule._build(values)
+                    if built is not None:
+                        return rule, *built
+        missing = set()
+        for rule in rules:
+            if method is None or rule.methods is None or method in rule.methods:
+                missing.update(rule.arguments - set(values) - set(rule.defaults or ()))
+        raise BuildError(endpoint, values, method, missing=missing)
+
+
+def _convert(m: re.Match[str], groups: tuple, values: list) -> bool:
+    """Append the converted groups of ``m`` to ``values``; False if one refuses."""
+    try:
+        values.extend((name, to_python(m[group])) for group, name, to_python in groups)
+    except ValidationError:
+        return False
+    return True
+
+
+def _walk(
+    node: _Node,
+    parts: list[str],
+    i: int,
+    method: str,
+    values: list[tuple[str, Any]],
+    allowed: set[str],
+) -> Rule | None:
+    """Depth-first search from ``node`` for ``parts[i:]``; fills ``values``."""
+    if i == len(parts):
+        for rule in node.rules:
+            if rule.methods is None or method in rule.methods:
+                return rule
+            allowed.update(rule.methods)
+        slashed = node.static.get("")
+        if slashed is not None:
+            for rule in slashed.rules:
+                if rule.methods is None or method in rule.methods:
+                    if rule.strict_slashes:
+                        raise _SlashRequired()
+                    return rule
+        return None
+    part = parts[i]
+    child = node.static.get(part)
+    if child is not None:
+        rule = _walk(child, parts, i + 1, method, values, allowed)
+        if rule is not None:
+            return rule
+    mark = len(values)
+    for match, to_python, name, groups, child in node.dynamic:
+        m = match(part)
+        if not m:
+            continue
+        if groups is None:
+            try:
+                values.append((name, to_python(part)))
+            except ValidationError:
+                continue
+        elif not _convert(m, groups, values):
+            del values[mark:]
+            continue
+        rule = _walk(child, parts, i + 1, method, values, allowed)
+        if rule is not None:
+            return rule
+        del values[mark:]
+    if node.tails:
+        rule = _tail(node, "/".join(parts[i:]), method, values, allowed)
+        if rule is not None:
+            return rule
+    if part == "" and i == len(parts) - 1:
+        for rule in node.rules:
+            if not rule.strict_slashes:
+                if rule.methods is None or method in rule.methods:
+                    return rule
+                allowed.update(rule.methods)
+    return None
+
+
+def _tail(
+    node: _Node,
+    rest: str,
+    method: str,
+    values: list[tuple[str, Any]],
+    allowed: set[str],
+) -> Rule | None:
+    """Try the multi-segment rules of ``node`` on the rest of the path."""
+    mark = len(values)
+    for match, groups, rule, _ in node.tails:
+        m = match(rest)
+        slash_required = False
+        if m is None:
+            if rule.is_leaf and rest.endswith("/") and not rule.strict_slashes:
+                m = match(rest[:-1])
+            elif not rule.is_leaf and not rest.endswith("/"):
+                m = match(rest + "/")
+                slash_required = bool(rule.strict_slashes)
+            if m is None:
+                continue
+        if rule.methods is not None and method not in rule.methods:
+            allowed.update(rule.methods)
+            continue
+        if not _convert(m, groups, values):
+            del values[mark:]
+            continue
+        if slash_required:
+            raise _SlashRequired()
+        return rule
+    return None
