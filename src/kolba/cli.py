@@ -1,0 +1,883 @@
+"""The ``kolba`` command: ``run``, ``routes``, ``shell``; ``AppGroup``, ``ScriptInfo``.
+
+The application is found from ``--app``, ``KOLBA_APP`` (or ``FLASK_APP``), or a
+``wsgi.py`` / ``app.py`` file in the current folder.
+"""
+
+from __future__ import annotations
+
+import ast
+import code
+import copy
+import errno
+import importlib.metadata
+import inspect
+import os
+import platform
+import socket
+import sys
+import traceback
+import typing as t
+from functools import update_wrapper
+from types import ModuleType, TracebackType
+
+import click
+import click.testing
+from werkzeug.serving import is_running_from_reloader, run_simple
+
+from .app import Flask
+from .globals import _cv_app, current_app
+from .helpers import get_debug_flag, get_load_dotenv
+
+if t.TYPE_CHECKING:
+    from .blueprints import Blueprint
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+_DOTENV_FILES = (".env", ".kolbaenv", ".flaskenv")  # highest precedence first
+
+
+class NoAppException(click.UsageError):
+    """The application could not be found or loaded (exit code 2)."""
+
+
+def _env(name: str) -> str | None:
+    """Read ``KOLBA_<name>``, falling back to ``FLASK_<name>``."""
+    return os.environ.get(f"KOLBA_{name}") or os.environ.get(f"FLASK_{name}")
+
+
+def _envvars(name: str) -> list[str]:
+    """The environment variables an option reads, kolba's spelling first."""
+    return [f"KOLBA_{name}", f"FLASK_{name}"]
+
+
+# -- finding the application --------------------------------------------------
+
+
+def _user_error(what: str, exc: BaseException) -> NoAppException:
+    """An error showing the user's traceback, without kolba's or importlib's frames."""
+    tb = exc.__traceback__
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename == __file__
+        or tb.tb_frame.f_code.co_filename.startswith("<frozen importlib")
+    ):
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return NoAppException(f"{what}, an exception was raised:\n\n{text}")
+
+
+def _came_from_user_code(exc: BaseException) -> bool:
+    """Whether a frame other than kolba's or importlib's is in the traceback."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename != __file__ and not filename.startswith("<frozen importlib"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _call_factory(
+    module: ModuleType,
+    name: str,
+    factory: t.Callable[..., t.Any],
+    *args: t.Any,
+    **kwargs: t.Any,
+) -> t.Any:
+    """Call an application factory, telling a wrong call apart from its own bug."""
+    try:
+        inspect.signature(factory).bind(*args, **kwargs)
+    except TypeError:
+        how = "with the given arguments" if args or kwargs else "without arguments"
+        raise NoAppException(
+            f"Detected factory {name!r} in module {module.__name__!r}, but could not"
+            f" call it {how}. Use '--app {module.__name__}:{name}(args)' to specify"
+            " arguments."
+        ) from None
+    except ValueError:  # no signature available: just call it
+        pass
+    try:
+        return factory(*args, **kwargs)
+    except Exception as e:
+        raise _user_error(f"While calling {module.__name__}:{name}", e) from None
+
+
+def find_best_app(module: ModuleType) -> Flask:
+    """Find the application in a module: ``app``, ``application``, the only
+    instance, or the result of a ``create_app`` / ``make_app`` factory."""
+    for name in ("app", "application"):
+        if isinstance(getattr(module, name, None), Flask):
+            return getattr(module, name)
+    apps = [v for v in vars(module).values() if isinstance(v, Flask)]
+    if len(apps) == 1:
+        return apps[0]
+    if len(apps) > 1:
+        raise NoAppException(
+            f"Detected multiple Kolba applications in module {module.__name__!r}."
+            f" Use '--app {module.__name__}:name' to specify the correct one."
+        )
+    for name in ("create_app", "make_app"):
+        factory = getattr(module, name, None)
+        if inspect.isfunction(factory):
+            app = _call_factory(module, name, factory)
+            if isinstance(app, Flask):
+                return app
+    raise NoAppException(
+        f"Failed to find Kolba application or factory in module {module.__name__!r}."
+        f" Use '--app {module.__name__}:name' to specify one."
+    )
+
+
+def _parse_app_ref(ref: str) -> tuple[str, tuple[t.Any, ...], dict[str, t.Any] | None]:
+    """Parse ``name`` or ``factory(literal, key=literal)`` (kwargs None for a name)."""
+    try:
+        expr = ast.parse(ref.strip(), mode="eval").body
+    except SyntaxError:
+        expr = None
+    if isinstance(expr, ast.Name):
+        return expr.id, (), None
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)):
+        raise NoAppException(
+            f"Failed to parse {ref!r} as an attribute name or function call."
+        )
+    try:
+        if any(kw.arg is None for kw in expr.keywords):
+            raise ValueError
+        args = tuple(ast.literal_eval(arg) for arg in expr.args)
+        kwargs = {str(kw.arg): ast.literal_eval(kw.value) for kw in expr.keywords}
+    except ValueError:
+        raise NoAppException(
+            f"Failed to parse arguments as literal values: {ref!r}."
+        ) from None
+    return expr.func.id, args, kwargs
+
+
+def find_app_by_string(module: ModuleType, ref: str) -> Flask:
+    """Find the application named by ``ref`` (``name`` or ``factory(args)``)."""
+    name, args, kwargs = _parse_app_ref(ref)
+    try:
+        attr = getattr(module, name)
+    except AttributeError:
+        raise NoAppException(
+            f"Failed to find attribute {name!r} in {module.__name__!r}."
+        ) from None
+    if kwargs is not None:
+        if not callable(attr):
+            raise NoAppException(f"{name!r} in {module.__name__!r} is not callable.")
+        app = _call_factory(module, name, attr, *args, **kwargs)
+    elif inspect.isfunction(attr):
+        app = _call_factory(module, name, attr)
+    else:
+        app = attr
+    if isinstance(app, Flask):
+        return app
+    raise NoAppException(
+        f"A valid Kolba application was not obtained from '{module.__name__}:{ref}'."
+    )
+
+
+def prepare_import(path: str) -> str:
+    """Turn a file path or module name into a module name, and put the folder it
+    is imported from (above any packages) first on ``sys.path``."""
+    path = os.path.realpath(path)
+    if path.endswith(".py"):
+        path = path[:-3]
+    folder, name = os.path.split(path)
+    if name == "__init__":
+        folder, name = os.path.split(folder)
+    parts = [name]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, package = os.path.split(folder)
+        parts.append(package)
+    if sys.path[0] != folder:
+        sys.path.insert(0, folder)
+    return ".".join(reversed(parts))
+
+
+def locate_app(module_name: str, ref: str | None) -> Flask:
+    """Import a module and find the application in it."""
+    try:
+        __import__(module_name)
+    except Exception as e:
+        if isinstance(e, ImportError) and not _came_from_user_code(e):
+            raise NoAppException(f"Could not import {module_name!r}.") from None
+        raise _user_error(f"While importing {module_name!r}", e) from None
+    module = sys.modules[module_name]
+    return find_best_app(module) if ref is None else find_app_by_string(module, ref)
+
+
+def _split_app_path(path: str) -> tuple[str, str | None]:
+    """Split ``module:ref``, keeping a Windows drive letter with the path."""
+    start = 2 if len(path) > 2 and path[1] == ":" and path[2] in "\\/" else 0
+    module, sep, ref = path[start:].partition(":")
+    return path[:start] + module, (ref if sep else None)
+
+
+class ScriptInfo:
+    """What the commands need to find and load the application."""
+
+    def __init__(
+        self,
+        app_import_path: str | None = None,
+        create_app: t.Callable[..., Flask] | None = None,
+        set_debug_flag: bool = True,
+        load_dotenv_defaults: bool = True,
+    ) -> None:
+        self.app_import_path = app_import_path
+        self.create_app = create_app
+        self.set_debug_flag = set_debug_flag
+        self.load_dotenv_defaults = load_dotenv_defaults
+        self.data: dict[t.Any, t.Any] = {}
+        self._loaded_app: Flask | None = None
+
+    def load_app(self) -> Flask:
+        """Load the application once, and return it on later calls."""
+        if self._loaded_app is not None:
+            return self._loaded_app
+        if self.create_app is not None:
+            app = self.create_app()
+        elif self.app_import_path:
+            module, ref = _split_app_path(self.app_import_path)
+            app = locate_app(prepare_import(module), ref)
+        else:
+            found = [f for f in ("wsgi.py", "app.py") if os.path.isfile(f)]
+            if not found:
+                raise NoAppException(
+                    "Could not locate a Kolba application. Use the 'kolba --app'"
+                    " option, the 'KOLBA_APP' environment variable, or a 'wsgi.py'"
+                    " or 'app.py' file in the current folder."
+                )
+            app = locate_app(prepare_import(found[0]), None)
+        if self.set_debug_flag:
+            app.debug = get_debug_flag()
+        self._loaded_app = app
+        return app
+
+
+pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+
+
+def with_appcontext(f: F) -> F:
+    """Run a command inside the application's app context, unless one is active."""
+
+    @click.pass_context
+    def decorator(ctx: click.Context, /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        if _cv_app.get(None) is None:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            ctx.with_resource(app.app_context())
+        return ctx.invoke(f, *args, **kwargs)
+
+    return update_wrapper(decorator, f)  # type: ignore[return-value]
+
+
+class AppGroup(click.Group):
+    """A click group whose commands run in an app context (``app.cli``)."""
+
+    def command(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Like :meth:`click.Group.command`, wrapped in :func:`with_appcontext`
+        unless ``with_appcontext=False`` is passed."""
+        wrap = kwargs.pop("with_appcontext", True)
+        if len(args) == 1 and callable(args[0]):  # used as @group.command
+            return self.command(with_appcontext=wrap, **kwargs)(args[0])
+
+        def decorator(f: t.Callable[..., t.Any]) -> click.Command:
+            if wrap:
+                f = with_appcontext(f)
+            return click.Group.command(self, *args, **kwargs)(f)
+
+        return decorator
+
+    def group(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Like :meth:`click.Group.group`, making an :class:`AppGroup`."""
+        kwargs.setdefault("cls", AppGroup)
+        return super().group(*args, **kwargs)
+
+
+def register_blueprint_commands(
+    app: Flask, blueprint: Blueprint, cli_group: object = None
+) -> None:
+    """Add a blueprint's ``cli`` commands to ``app.cli``: merged in when
+    ``cli_group`` is None, as a group of that name when it is a string, else as
+    a group named after the blueprint."""
+    if cli_group is None:
+        app.cli.commands.update(blueprint.cli.commands)
+        return
+    group = copy.copy(blueprint.cli)
+    group.name = cli_group if isinstance(cli_group, str) else blueprint.name
+    app.cli.add_command(group)
+
+
+# -- .env files ---------------------------------------------------------------
+
+
+def load_dotenv(
+    path: str | os.PathLike[str] | None = None, load_defaults: bool = True
+) -> bool:
+    """Load ``path`` and the default ``.env``, ``.kolbaenv``, ``.flaskenv`` files
+    (found from the current folder upwards) into ``os.environ``.
+
+    Variables already set win, then ``path``, then the defaults in that order.
+    The defaults are skipped when ``KOLBA_SKIP_DOTENV=1``. Returns whether any
+    file was loaded.
+    """
+    load_defaults = load_defaults and get_load_dotenv()
+    try:
+        import dotenv
+    except ImportError:
+        if path or (load_defaults and any(os.path.isfile(f) for f in _DOTENV_FILES)):
+            click.secho(
+                " * Tip: There are .env files present. Install python-dotenv"
+                " to use them.",
+                fg="yellow",
+                err=True,
+            )
+        return False
+
+    files = [os.fspath(path)] if path else []
+    if load_defaults:
+        found = (dotenv.find_dotenv(name, usecwd=True) for name in _DOTENV_FILES)
+        files.extend(f for f in found if f)
+    values: dict[str, str | None] = {}
+    for file in reversed(files):
+        values.update(dotenv.dotenv_values(file, encoding="utf-8"))
+    for key, value in values.items():
+        if value is not None:
+            os.environ.setdefault(key, value)
+    return bool(files)
+
+
+_load_dotenv = load_dotenv  # reachable where a parameter shadows the name
+
+
+# -- the group's options ------------------------------------------------------
+
+
+def _env_file_callback(
+    ctx: click.Context, param: click.Parameter | None, value: str | None
+) -> None:
+    ctx.meta["kolba.dotenv_done"] = True
+    info = ctx.ensure_object(ScriptInfo)
+    if value is not None or info.load_dotenv_defaults:
+        load_dotenv(value, load_defaults=info.load_dotenv_defaults)
+
+
+def _app_callback(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> None:
+    if value:
+        ctx.ensure_object(ScriptInfo).app_import_path = value
+
+
+def _debug_callback(
+    ctx: click.Context, param: click.Parameter, value: bool | None
+) -> None:
+    # Only a flag given on the command line overrides KOLBA_DEBUG and KOLBA_ENV.
+    if value is not None:
+        os.environ["KOLBA_DEBUG"] = "1" if value else "0"
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _version_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(
+        f"Python {platform.python_version()}\n"
+        f"Kolba {_version('kolba')}\n"
+        f"Werkzeug {_version('werkzeug')}",
+        color=ctx.color,
+    )
+    ctx.exit()
+
+
+_env_file_option = click.Option(
+    ["-e", "--env-file"],
+    type=click.Path(exists=True, dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_env_file_callback,
+    help="Load environment variables from this file, taking precedence over"
+    " .env, .kolbaenv and .flaskenv. Variables already set win. Needs"
+    " python-dotenv.",
+)
+_app_option = click.Option(
+    ["-A", "--app"],
+    metavar="IMPORT",
+    envvar=_envvars("APP"),
+    is_eager=True,
+    expose_value=False,
+    callback=_app_callback,
+    help="The application to load: a file or module, optionally with ':name'"
+    " or ':factory(args)'. Default: KOLBA_APP, FLASK_APP, wsgi.py or app.py.",
+)
+_debug_option = click.Option(
+    ["--debug/--no-debug"],
+    default=None,
+    is_eager=True,
+    expose_value=False,
+    allow_from_autoenv=False,
+    callback=_debug_callback,
+    help="Debug mode: the interactive debugger and the reloader. Default:"
+    " KOLBA_DEBUG=1 or KOLBA_ENV=development.",
+)
+_version_option = click.Option(
+    ["--version"],
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    allow_from_autoenv=False,
+    callback=_version_callback,
+    help="Show the kolba, Python and Werkzeug versions.",
+)
+
+
+# -- run ----------------------------------------------------------------------
+
+
+class _SeparatedList(click.ParamType):
+    """Values separated by ``os.pathsep`` (``:`` on POSIX, ``;`` on Windows)."""
+
+    name = "list"
+
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> list[str]:
+        if isinstance(value, list):
+            return value
+        return [item for item in str(value).split(os.pathsep) if item]
+
+
+class _CertType(click.ParamType):
+    """A certificate file, or ``adhoc`` for a temporary self-signed one."""
+
+    name = "path"
+
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        if value == "adhoc":
+            try:
+                import cryptography  # noqa: F401
+            except ImportError:
+                self.fail("Using 'adhoc' certificates requires 'cryptography'.")
+            return value
+        path = click.Path(exists=True, dir_okay=False, resolve_path=True)
+        return str(path.convert(value, param, ctx))
+
+
+def _bind_error(host: str, port: int, error: OSError | None = None) -> str | None:
+    """Why the server could not listen on host:port; test binding if no error."""
+    if error is None and not host.startswith("unix://"):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            *_, address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0]
+            with socket.socket(family, socket.SOCK_STREAM) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(address)
+        except OSError as e:
+            error = e
+    if error is None:
+        return None
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} is in use by another program. Either identify and stop"
+            " that program, or start the server with a different port."
+        )
+    return f"Could not listen on {host}:{port}: {error.strerror or error}."
+
+
+def _serve(app: t.Any, host: str, port: int, **options: t.Any) -> None:
+    """Run werkzeug's development server, failing with a clear message (exit
+    code 2) when it cannot listen."""
+    if not is_running_from_reloader():
+        message = _bind_error(host, port)
+        if message:
+            raise click.UsageError(message)
+    try:
+        run_simple(host, port, app, **options)
+    except OSError as e:
+        raise click.UsageError(_bind_error(host, port, e) or str(e)) from None
+
+
+def _show_server_banner(app_name: str, debug: bool) -> None:
+    if not is_running_from_reloader():
+        click.echo(f" * Serving Kolba app {app_name!r}")
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+
+
+def run_application(
+    app: Flask,
+    host: str | None = None,
+    port: int | None = None,
+    debug: bool | None = None,
+    load_dotenv: bool = True,
+    **options: t.Any,
+) -> None:
+    """``app.run()``: serve the app with the development server.
+
+    Host and port default to ``SERVER_NAME``, then 127.0.0.1:5000; ``options``
+    go to :func:`werkzeug.serving.run_simple`. Does nothing when the ``kolba``
+    command is already serving the app.
+    """
+    if os.environ.get("KOLBA_RUN_FROM_CLI") == "true":
+        if not is_running_from_reloader():
+            click.secho(
+                " * Ignoring a call to 'app.run()' that would block the current"
+                " 'kolba' command.\n   Only call 'app.run()' in an"
+                " 'if __name__ == \"__main__\"' guard.",
+                fg="red",
+                err=True,
+            )
+        return
+    if load_dotenv:
+        _load_dotenv()
+        if _env("DEBUG") or _env("ENV"):
+            app.debug = get_debug_flag()
+    if debug is not None:
+        app.debug = bool(debug)
+    server_host, _, server_port = (app.config.get("SERVER_NAME") or "").partition(":")
+    host = host or server_host or "127.0.0.1"
+    port = int(port) if port or port == 0 else int(server_port or 5000)
+    options.setdefault("use_reloader", app.debug)
+    options.setdefault("use_debugger", app.debug)
+    options.setdefault("threaded", True)
+    _show_server_banner(app.name, app.debug)
+    try:
+        _serve(app, host, port, **options)
+    except click.UsageError as e:
+        e.show()
+        raise SystemExit(e.exit_code) from None
+
+
+def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
+    """A WSGI app re-raising a load error, so the reloader can wait for a fix."""
+
+    def app(environ: t.Any, start_response: t.Any) -> t.Any:
+        raise error from None
+
+    return app
+
+
+@click.command("run", short_help="Run a development server.")
+@click.option(
+    "--host",
+    "-h",
+    default="127.0.0.1",
+    envvar=_envvars("RUN_HOST"),
+    show_default=True,
+    help="The interface to bind to.",
+)
+@click.option(
+    "--port",
+    "-p",
+    default=5000,
+    type=int,
+    envvar=_envvars("RUN_PORT"),
+    show_default=True,
+    help="The port to bind to.",
+)
+@click.option(
+    "--cert",
+    type=_CertType(),
+    envvar=_envvars("RUN_CERT"),
+    help="A certificate file for HTTPS, or 'adhoc'.",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    envvar=_envvars("RUN_KEY"),
+    help="The key file for '--cert'.",
+)
+@click.option(
+    "--reload/--no-reload",
+    default=None,
+    envvar=_envvars("RUN_RELOAD"),
+    help="Restart when code changes. Default: on in debug mode.",
+)
+@click.option(
+    "--debugger/--no-debugger",
+    default=None,
+    envvar=_envvars("RUN_DEBUGGER"),
+    help="The interactive debugger. Default: on in debug mode.",
+)
+@click.option(
+    "--with-threads/--without-threads",
+    default=True,
+    envvar=_envvars("RUN_WITH_THREADS"),
+    show_default=True,
+    help="Handle each request in a thread.",
+)
+@click.option(
+    "--extra-files",
+    type=_SeparatedList(),
+    default=None,
+    envvar=_envvars("RUN_EXTRA_FILES"),
+    help=f"More files the reloader watches, separated by {os.pathsep!r}.",
+)
+@click.option(
+    "--exclude-patterns",
+    type=_SeparatedList(),
+    default=None,
+    envvar=_envvars("RUN_EXCLUDE_PATTERNS"),
+    help=f"fnmatch patterns the reloader ignores, separated by {os.pathsep!r}.",
+)
+@pass_script_info
+def run_command(
+    info: ScriptInfo,
+    host: str,
+    port: int,
+    cert: str | None,
+    key: str | None,
+    reload: bool | None,
+    debugger: bool | None,
+    with_threads: bool,
+    extra_files: list[str] | None,
+    exclude_patterns: list[str] | None,
+) -> None:
+    """Run the development server (not for production)."""
+    if key and not cert:
+        raise click.BadParameter('"--cert" must also be given.', param_hint="--key")
+    if cert == "adhoc" and key:
+        raise click.BadParameter('Not used with "--cert adhoc".', param_hint="--key")
+    if cert and cert != "adhoc" and not key:
+        raise click.BadParameter('Required with "--cert".', param_hint="--key")
+
+    debug = get_debug_flag()
+    try:
+        app: t.Any = info.load_app()
+    except Exception as e:
+        if not is_running_from_reloader():
+            raise
+        # An edit broke the app: report it and serve the error until it is fixed.
+        if isinstance(e, click.ClickException):
+            click.echo(f"Error: {e.format_message()}", err=True)
+        else:
+            traceback.print_exc()
+        app = _failed_app(e)
+    else:
+        _show_server_banner(app.name, debug)
+    _serve(
+        app,
+        host,
+        port,
+        use_reloader=debug if reload is None else reload,
+        use_debugger=debug if debugger is None else debugger,
+        threaded=with_threads,
+        ssl_context=(cert, key) if key else cert,
+        extra_files=extra_files,
+        exclude_patterns=exclude_patterns,
+    )
+
+
+# -- routes -------------------------------------------------------------------
+
+
+@click.command("routes", short_help="Show the routes of the app.")
+@click.option(
+    "--sort",
+    "-s",
+    default="endpoint",
+    show_default=True,
+    type=click.Choice(("endpoint", "methods", "domain", "rule", "match")),
+    help="Sort by this column; 'match' is the order rules are matched in.",
+)
+@click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS too.")
+@with_appcontext
+def routes_command(sort: str, all_methods: bool) -> None:
+    """Show the routes of the app: endpoint, methods and rule."""
+    rules = list(current_app.url_map.iter_rules())
+    if not rules:
+        click.echo("No routes were registered.")
+        return
+
+    hidden = set() if all_methods else {"HEAD", "OPTIONS"}
+    by_host = getattr(current_app.url_map, "host_matching", False)
+    rows = [
+        (
+            rule.endpoint,
+            ", ".join(sorted((rule.methods or set()) - hidden)),
+            (rule.host if by_host else rule.subdomain) or "",
+            rule.rule,
+        )
+        for rule in rules
+    ]
+    if sort != "match":
+        column = ("endpoint", "methods", "domain", "rule").index(sort)
+        rows.sort(key=lambda row: (row[column], row))
+
+    headers = ("Endpoint", "Methods", "Host" if by_host else "Subdomain", "Rule")
+    keep = [0, 1, 3] if not any(row[2] for row in rows) else [0, 1, 2, 3]
+    table = [[headers[i] for i in keep]] + [[row[i] for i in keep] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(keep))]
+    table.insert(1, ["-" * w for w in widths])
+    for line in table:
+        click.echo(
+            "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+# -- shell --------------------------------------------------------------------
+
+
+@click.command("shell", short_help="Run a Python shell in the app context.")
+@with_appcontext
+def shell_command() -> None:
+    """Run an interactive Python shell in the app's context, with ``app``, ``g``
+    and the app's shell context in its namespace. Runs ``PYTHONSTARTUP`` first."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    banner = (
+        f"Python {sys.version} on {sys.platform}\n"
+        f"App: {app.import_name}\n"
+        f"Instance: {app.instance_path}"
+    )
+    namespace: dict[str, t.Any] = {}
+    startup = os.environ.get("PYTHONSTARTUP")
+    if startup and os.path.isfile(startup):
+        with open(startup, encoding="utf-8") as f:
+            exec(compile(f.read(), startup, "exec"), namespace)
+    namespace.update(app.make_shell_context())
+
+    hook = getattr(sys, "__interactivehook__", None)
+    if hook is not None and sys.stdin.isatty():
+        try:
+            import readline
+            from rlcompleter import Completer
+        except ImportError:
+            pass
+        else:
+            readline.set_completer(Completer(namespace).complete)
+        hook()
+    code.interact(banner=banner, local=namespace)
+
+
+# -- the kolba command --------------------------------------------------------
+
+
+class KolbaGroup(AppGroup):
+    """The ``kolba`` command: default commands, plugin commands and the app's
+    own ``app.cli`` commands, with ``--app``, ``--debug``, ``--env-file`` and
+    ``--version``. Use it for a custom management script."""
+
+    def __init__(
+        self,
+        add_default_commands: bool = True,
+        create_app: t.Callable[..., Flask] | None = None,
+        add_version_option: bool = True,
+        load_dotenv: bool = True,
+        set_debug_flag: bool = True,
+        **extra: t.Any,
+    ) -> None:
+        params = [
+            *extra.pop("params", ()),
+            _env_file_option,
+            _app_option,
+            _debug_option,
+        ]
+        if add_version_option:
+            params.append(_version_option)
+        extra.setdefault("context_settings", {}).setdefault(
+            "auto_envvar_prefix", "KOLBA"
+        )
+        super().__init__(params=params, **extra)
+        self.create_app = create_app
+        self.load_dotenv = load_dotenv
+        self.set_debug_flag = set_debug_flag
+        self._plugins_loaded = False
+        if add_default_commands:
+            for command in (run_command, shell_command, routes_command):
+                self.add_command(command)
+
+    def _load_plugin_commands(self) -> None:
+        """Add commands from the "flask.commands" and "kolba.commands" entry points."""
+        if self._plugins_loaded:
+            return
+        for group in ("flask.commands", "kolba.commands"):
+            for entry_point in importlib.metadata.entry_points(group=group):
+                self.add_command(entry_point.load(), entry_point.name)
+        self._plugins_loaded = True
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        try:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+        except NoAppException as e:
+            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+            return None
+        active = _cv_app.get(None)
+        if active is None or active.app is not app:
+            ctx.with_resource(app.app_context())
+        return app.cli.get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        if not ctx.meta.get("kolba.dotenv_done"):  # --help is processed first
+            _env_file_callback(ctx, None, None)
+        names = set(super().list_commands(ctx))
+        try:
+            names.update(
+                ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx)
+            )
+        except NoAppException as e:
+            # Still show the built-in commands in --help.
+            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+        return sorted(names)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        # app.run() in an unguarded module must not block the kolba command.
+        os.environ["KOLBA_RUN_FROM_CLI"] = "true"
+        if "obj" not in extra and "obj" not in self.context_settings:
+            extra["obj"] = ScriptInfo(
+                create_app=self.create_app,
+                set_debug_flag=self.set_debug_flag,
+                load_dotenv_defaults=self.load_dotenv,
+            )
+        return super().make_context(info_name, args, parent, **extra)
+
+
+FlaskGroup = KolbaGroup
+
+
+class KolbaCliRunner(click.testing.CliRunner):
+    """Invokes an app's CLI commands in tests (``app.test_cli_runner()``)."""
+
+    def __init__(self, app: Flask, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: click.Command | None = None, args: t.Any = None, **kwargs: t.Any
+    ) -> click.testing.Result:
+        """Invoke ``cli`` (default ``app.cli``) with the app as the one to load."""
+        kwargs.setdefault("obj", ScriptInfo(create_app=lambda: self.app))
+        return super().invoke(self.app.cli if cli is None else cli, args, **kwargs)
+
+
+cli = KolbaGroup(
+    name="kolba",
+    help="""Run and manage a kolba application.
+
+    The application is found from '--app', the KOLBA_APP (or FLASK_APP)
+    variable, or a 'wsgi.py' or 'app.py' file in the current folder. It can be
+    a file or module, with ':name' or ':factory(args)' to pick the app.
+    '--debug' (or KOLBA_DEBUG=1, KOLBA_ENV=development) turns on debug mode.
+    """,
+)
+
+
+def main() -> None:
+    """The ``kolba`` console script."""
+    cli.main()
