@@ -365,6 +365,17 @@ def test_app_reference_forms(site: Path, ref: str, rule: str) -> None:
     assert rule in result.output
 
 
+def test_app_can_import_from_the_current_folder(site: Path) -> None:
+    (site / "neighbour.py").write_text("GREETING = 'hi'\n")
+    (site / "nested" / "friendly.py").write_text(
+        "from neighbour import GREETING\nfrom kolba import Flask\n\n"
+        "app = Flask(__name__)\napp.add_url_rule('/hi', 'hi', lambda: GREETING)\n"
+    )
+    result = invoke(["--app", "nested/friendly.py", "routes"])
+    assert result.exit_code == 0, result.output
+    assert "/hi" in result.output
+
+
 @pytest.mark.parametrize(
     ("ref", "message"),
     [

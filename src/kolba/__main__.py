@@ -1,3 +1,5 @@
+"""``python -m kolba``: the ``kolba`` command."""
+
 from .cli import main
 
 main()

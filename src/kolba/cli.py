@@ -54,27 +54,23 @@ def _envvars(name: str) -> list[str]:
 # -- finding the application --------------------------------------------------
 
 
-def _user_error(what: str, exc: BaseException) -> NoAppException:
-    """An error showing the user's traceback, without kolba's or importlib's frames."""
+def _user_traceback(exc: BaseException) -> TracebackType | None:
+    """The traceback from its first frame outside this module and importlib; None
+    when the error comes from the import machinery itself."""
     tb = exc.__traceback__
     while tb is not None and (
         tb.tb_frame.f_code.co_filename == __file__
         or tb.tb_frame.f_code.co_filename.startswith("<frozen importlib")
     ):
         tb = tb.tb_next
+    return tb
+
+
+def _user_error(what: str, exc: BaseException) -> NoAppException:
+    """An error showing the user's traceback, and not kolba's."""
+    tb = _user_traceback(exc)
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     return NoAppException(f"{what}, an exception was raised:\n\n{text}")
-
-
-def _came_from_user_code(exc: BaseException) -> bool:
-    """Whether a frame other than kolba's or importlib's is in the traceback."""
-    tb: TracebackType | None = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename != __file__ and not filename.startswith("<frozen importlib"):
-            return True
-        tb = tb.tb_next
-    return False
 
 
 def _call_factory(
@@ -199,7 +195,7 @@ def locate_app(module_name: str, ref: str | None) -> Flask:
     try:
         __import__(module_name)
     except Exception as e:
-        if isinstance(e, ImportError) and not _came_from_user_code(e):
+        if isinstance(e, ImportError) and _user_traceback(e) is None:
             raise NoAppException(f"Could not import {module_name!r}.") from None
         raise _user_error(f"While importing {module_name!r}", e) from None
     module = sys.modules[module_name]
@@ -232,26 +228,27 @@ class ScriptInfo:
 
     def load_app(self) -> Flask:
         """Load the application once, and return it on later calls."""
-        if self._loaded_app is not None:
-            return self._loaded_app
-        if self.create_app is not None:
-            app = self.create_app()
-        elif self.app_import_path:
-            module, ref = _split_app_path(self.app_import_path)
-            app = locate_app(prepare_import(module), ref)
-        else:
-            found = [f for f in ("wsgi.py", "app.py") if os.path.isfile(f)]
-            if not found:
-                raise NoAppException(
-                    "Could not locate a Kolba application. Use the 'kolba --app'"
-                    " option, the 'KOLBA_APP' environment variable, or a 'wsgi.py'"
-                    " or 'app.py' file in the current folder."
-                )
-            app = locate_app(prepare_import(found[0]), None)
-        if self.set_debug_flag:
-            app.debug = get_debug_flag()
-        self._loaded_app = app
-        return app
+        if self._loaded_app is None:
+            app = self.create_app() if self.create_app else self._import_app()
+            if self.set_debug_flag:
+                app.debug = get_debug_flag()
+            self._loaded_app = app
+        return self._loaded_app
+
+    def _import_app(self) -> Flask:
+        """Import the app named by ``app_import_path``, or ``wsgi.py``/``app.py``."""
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.insert(0, os.getcwd())  # the app may import its neighbours
+        candidates = [f for f in ("wsgi.py", "app.py") if os.path.isfile(f)]
+        path = self.app_import_path or next(iter(candidates), None)
+        if path is None:
+            raise NoAppException(
+                "Could not locate a Kolba application. Use the 'kolba --app'"
+                " option, the 'KOLBA_APP' environment variable, or a 'wsgi.py'"
+                " or 'app.py' file in the current folder."
+            )
+        module, ref = _split_app_path(path)
+        return locate_app(prepare_import(module), ref)
 
 
 pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
