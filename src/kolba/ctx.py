@@ -8,7 +8,12 @@ import typing as t
 from functools import update_wrapper
 
 from .globals import _cv_app, _cv_request
-from .signals import appcontext_popped, appcontext_pushed
+from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_tearing_down,
+)
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -75,11 +80,14 @@ class AppContext:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        app = self.app
         try:
-            if len(self._cv_tokens) == 1:
+            if len(self._cv_tokens) == 1 and (
+                app.teardown_appcontext_funcs or appcontext_tearing_down.receivers
+            ):
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
-                self.app.do_teardown_appcontext(exc)
+                app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get()
             _cv_app.reset(self._cv_tokens.pop())
@@ -160,26 +168,35 @@ class RequestContext(AppContext):
             self._outer_app_ctx = outer
             pushed = None
         else:
-            AppContext.push(self)
+            self._cv_tokens.append(_cv_app.set(self))
+            if appcontext_pushed.receivers:
+                appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
             pushed = self
         self._request_tokens.append((_cv_request.set(self), pushed))
         if self.request.url_rule is None and self.request.routing_exception is None:
             self.app.match_request(self.request)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
-        last = len(self._request_tokens) == 1
+        app = self.app
         try:
-            if last:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                self.app.do_teardown_request(exc)
-                self.request.close()
+            if len(self._request_tokens) == 1:
+                if app.teardown_request_funcs or request_tearing_down.receivers:
+                    if exc is _sentinel:
+                        exc = sys.exc_info()[1]
+                    app.do_teardown_request(exc)
+                if "files" in self.request.__dict__:
+                    self.request.close()
         finally:
             token, pushed = self._request_tokens.pop()
             ctx = _cv_request.get()
             _cv_request.reset(token)
             if pushed is not None:
-                AppContext.pop(self, exc)
+                if self._cv_tokens[1:] or app.teardown_appcontext_funcs:
+                    AppContext.pop(self, exc)
+                else:  # the common case, without the call
+                    _cv_app.reset(self._cv_tokens.pop())
+                    if appcontext_popped.receivers:
+                        appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
         if ctx is not self:
             raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
 

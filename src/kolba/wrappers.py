@@ -78,10 +78,12 @@ class Request(_WzRequest):
     ) -> None:
         self.environ = environ
         self.shallow = shallow
-
-    @_lazy
-    def method(self) -> str:
-        return self.environ.get("REQUEST_METHOD", "GET").upper()
+        # Routing needs these two for every request, so they are not lazy.
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO") or "/"
+        if path[0] != "/" or path[:2] == "//":
+            path = "/" + path.lstrip("/")
+        self.path = path if path.isascii() else _wsgi_str(path)
 
     @_lazy
     def scheme(self) -> str:
@@ -98,13 +100,6 @@ class Request(_WzRequest):
     @_lazy
     def root_path(self) -> str:
         return _wsgi_str(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
-
-    @_lazy
-    def path(self) -> str:
-        path = self.environ.get("PATH_INFO") or "/"
-        if path[0] != "/" or path[:2] == "//":
-            path = "/" + path.lstrip("/")
-        return _wsgi_str(path)
 
     @_lazy
     def query_string(self) -> bytes:
@@ -233,6 +228,10 @@ class Response(_WzResponse):
         self._on_close = []
         if response is None:
             self.response = []
+        elif type(response) is str and self._headers is None:
+            data = response.encode()
+            self.response = [data]
+            self._lazy_length = len(data)
         elif isinstance(response, (str, bytes, bytearray)):
             self.set_data(response)
         else:
