@@ -35,11 +35,23 @@ from .signals import request_finished as request_finished
 from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
-from .templating import render_template as render_template
-from .templating import render_template_string as render_template_string
-from .templating import stream_template as stream_template
-from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
 __version__ = "0.1.0"
+
+_TEMPLATING = {
+    "render_template",
+    "render_template_string",
+    "stream_template",
+    "stream_template_string",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The template functions import Jinja2, so only when first asked for."""
+    if name in _TEMPLATING:
+        from . import templating
+
+        return getattr(templating, name)
+    raise AttributeError(f"module 'kolba' has no attribute {name!r}")

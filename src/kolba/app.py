@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import collections.abc as cabc
+import inspect
 import os
 import sys
 import threading
@@ -53,6 +53,8 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
 
 def _run_coroutine(coro: t.Any) -> t.Any:
     """Run an ``async def`` view's (or hook's) coroutine to its result."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -673,7 +675,7 @@ class Flask(Scaffold):
 
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """Wrap an ``async def`` function so that it can be called from WSGI."""
-        if asyncio.iscoroutinefunction(func):
+        if inspect.iscoroutinefunction(func):
             return self.async_to_sync(func)
         return func
 

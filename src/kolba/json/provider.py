@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import decimal
 import json
 import typing as t
@@ -55,7 +54,9 @@ def _default(o: t.Any) -> t.Any:
         return http_date(o)
     if isinstance(o, (decimal.Decimal, uuid.UUID)):
         return str(o)
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+    if hasattr(o, "__dataclass_fields__") and not isinstance(o, type):
+        import dataclasses
+
         return dataclasses.asdict(o)
     if hasattr(o, "__html__"):
         return str(o.__html__())
