@@ -534,7 +534,10 @@ class Flask(Scaffold):
         self, rv: t.Any, from_error_handler: bool = False
     ) -> Response:
         """Make the response and run ``after_request`` functions."""
-        response = self.make_response(rv)
+        if type(rv) is str:
+            response = self.response_class(rv)
+        else:
+            response = self.make_response(rv)
         try:
             ctx = _cv_request.get()
             if self.after_request_funcs or ctx._after_request_functions:
@@ -599,8 +602,6 @@ class Flask(Scaffold):
     def make_response(self, rv: t.Any) -> Response:
         """Turn a view's return value into a response (see the seed's
         "About responses")."""
-        if type(rv) is str:
-            return self.response_class(rv)
         status = headers = None
         if isinstance(rv, tuple):
             len_rv = len(rv)
