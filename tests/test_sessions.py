@@ -14,6 +14,7 @@ from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from typing import Any
+from uuid import UUID
 
 import flask
 import pytest
@@ -22,6 +23,7 @@ from markupsafe import Markup
 from werkzeug.http import parse_date
 from werkzeug.wrappers import Response
 
+from kolba import Flask, session
 from kolba.sessions import (
     NullSession,
     SecureCookieSession,
@@ -515,3 +517,388 @@ def test_kolba_cookie_is_read_by_flask() -> None:
     fapp = flask_app()
     with fapp.test_request_context(headers={"Cookie": f"session={cookie}"}):
         assert dict(flask.session) == value
+
+
+# -- end to end, through a kolba app and its test client ------------------------
+
+
+def make_app(**config: Any) -> Flask:
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": KEY, "TESTING": True, **config})
+    return app
+
+
+def counter_app(**config: Any) -> Flask:
+    """``/`` counts visits in the session; ``/peek`` reads it; ``/none`` ignores it."""
+    app = make_app(**config)
+
+    @app.route("/")
+    def count() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    @app.route("/peek")
+    def peek() -> str:
+        return str(session.get("n"))
+
+    @app.route("/none")
+    def none() -> str:
+        return "untouched"
+
+    return app
+
+
+def test_value_set_in_one_request_is_seen_in_the_next() -> None:
+    client = counter_app().test_client()
+    assert client.get("/").text == "1"
+    assert client.get("/").text == "2"
+    assert client.get("/peek").text == "2"
+    assert counter_app().test_client().get("/peek").text == "None"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": {"b": [1, 2]}},
+        [1, "two", None, 3.5],
+        (1, (2, "three")),
+        b"\x00\xffbinary",
+        Markup("<em>safe</em>"),
+        UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8"),
+        datetime(2024, 2, 29, 13, 37, 5, tzinfo=timezone.utc),
+        {" t": "a key that looks like a tag"},
+        "ünïcode",
+    ],
+    ids=repr,
+)
+def test_value_types_round_trip(value: Any) -> None:
+    app = make_app()
+    seen = []
+
+    @app.route("/set")
+    def set_() -> str:
+        session["v"] = value
+        return ""
+
+    @app.route("/get")
+    def get() -> str:
+        seen.append(session["v"])
+        return ""
+
+    client = app.test_client()
+    client.get("/set")
+    client.get("/get")
+    assert seen == [value]
+    assert type(seen[0]) is type(value)
+
+
+def flask_counter_app(**config: Any) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.config.update(SECRET_KEY=KEY, **config)
+
+    @app.route("/")
+    def count() -> str:
+        flask.session["n"] = flask.session.get("n", 0) + 1
+        flask.session["m"] = Markup("<b>")
+        flask.session["t"] = (1, b"\x00")
+        return str(flask.session["n"])
+
+    return app
+
+
+def test_flask_app_cookie_is_read_by_kolba_app() -> None:
+    fclient = flask_counter_app().test_client()
+    fclient.get("/")
+    fclient.get("/")
+    cookie = fclient.get_cookie("session")
+    assert cookie is not None
+
+    app = counter_app()
+    seen = []
+
+    @app.route("/all")
+    def all_() -> str:
+        seen.append(dict(session))
+        return ""
+
+    client = app.test_client()
+    client.set_cookie("session", cookie.value)
+    client.get("/all")
+    assert seen == [{"n": 2, "m": Markup("<b>"), "t": (1, b"\x00")}]
+    assert client.get("/").text == "3"
+
+
+def test_kolba_app_cookie_is_read_by_flask_app() -> None:
+    client = counter_app().test_client()
+    client.get("/")
+    client.get("/")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+
+    fclient = flask_counter_app().test_client()
+    fclient.set_cookie("session", cookie.value)
+    assert fclient.get("/").text == "3"
+
+
+def test_secret_key_fallbacks() -> None:
+    old = counter_app(SECRET_KEY="old").test_client()
+    old.get("/")
+    cookie = old.get_cookie("session")
+    assert cookie is not None
+
+    rotated = counter_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=["old"])
+    client = rotated.test_client()
+    client.set_cookie("session", cookie.value)
+    assert client.get("/").text == "2"  # read with the old key, signed with the new
+    renewed = client.get_cookie("session")
+    assert renewed is not None
+
+    new_only = counter_app(SECRET_KEY="new").test_client()
+    new_only.set_cookie("session", renewed.value)
+    assert new_only.get("/peek").text == "2"
+    new_only.set_cookie("session", cookie.value)
+    assert new_only.get("/peek").text == "None"
+
+
+def permanent_app(**config: Any) -> Flask:
+    app = counter_app(**config)
+
+    @app.route("/login")
+    def login() -> str:
+        session.permanent = True
+        session["n"] = 0
+        return ""
+
+    return app
+
+
+@pytest.mark.parametrize("lifetime", [timedelta(hours=3), 3 * 3600])
+def test_permanent_session_expires_after_lifetime(lifetime: Any) -> None:
+    client = permanent_app(PERMANENT_SESSION_LIFETIME=lifetime).test_client()
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    response = client.get("/login")
+    expires = parse_date(set_cookies(response)["session"]["expires"])
+    assert expires is not None
+    hours = timedelta(hours=3)
+    assert before + hours <= expires <= before + hours + timedelta(seconds=2)
+
+
+def test_browser_session_has_no_expiry() -> None:
+    response = counter_app().test_client().get("/")
+    morsel = set_cookies(response)["session"]
+    assert not morsel["expires"]
+    assert not morsel["max-age"]
+
+
+def test_expired_cookie_gives_empty_session_end_to_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = permanent_app(PERMANENT_SESSION_LIFETIME=60).test_client()
+    client.get("/login")
+    assert client.get("/").text == "1"
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    # The test client still sends the cookie; the app finds it too old.
+    response = client.get("/peek")
+    assert response.status_code == 200
+    assert response.text == "None"
+
+
+@pytest.mark.parametrize("refresh", [True, False])
+def test_refresh_each_request(refresh: bool) -> None:
+    client = permanent_app(SESSION_REFRESH_EACH_REQUEST=refresh).test_client()
+    client.get("/login")
+    response = client.get("/peek")
+    assert response.text == "0"
+    assert ("session" in set_cookies(response)) is refresh
+    # A modified session is always sent.
+    assert "session" in set_cookies(client.get("/"))
+
+
+def test_refresh_does_not_resend_browser_sessions() -> None:
+    client = counter_app().test_client()
+    client.get("/")
+    assert not set_cookies(client.get("/peek"))
+
+
+def test_cookie_settings_show_in_set_cookie_end_to_end() -> None:
+    app = counter_app(
+        SESSION_COOKIE_NAME="sid",
+        SESSION_COOKIE_DOMAIN="example.com",
+        SESSION_COOKIE_PATH="/app",
+        SESSION_COOKIE_HTTPONLY=False,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PARTITIONED=True,
+    )
+    response = app.test_client().get("/", base_url="https://example.com")
+    (header,) = response.headers.getlist("Set-Cookie")
+    assert header.startswith("sid=")
+    assert sorted(header.split("; ")[1:]) == sorted(
+        [
+            "Domain=example.com",
+            "Secure",
+            "Path=/app",
+            "SameSite=Strict",
+            "Partitioned",
+        ]
+    )
+
+
+def test_cookie_defaults() -> None:
+    response = counter_app().test_client().get("/")
+    (header,) = response.headers.getlist("Set-Cookie")
+    attrs = header.split("; ")[1:]
+    assert "HttpOnly" in attrs
+    assert "Path=/" in attrs
+    assert not any(a.startswith(("Domain=", "Expires=", "Max-Age=")) for a in attrs)
+    assert "Secure" not in attrs
+
+
+def test_cookie_path_is_application_root() -> None:
+    response = counter_app(APPLICATION_ROOT="/root").test_client().get("/")
+    assert set_cookies(response)["session"]["path"] == "/root"
+
+
+def test_reading_the_session_varies_on_cookie() -> None:
+    client = counter_app().test_client()
+    response = client.get("/peek")
+    assert response.headers["Vary"] == "Cookie"
+    assert "Set-Cookie" not in response.headers
+    client.get("/")
+    assert client.get("/peek").headers["Vary"] == "Cookie"
+
+
+def test_membership_test_varies_on_cookie_end_to_end() -> None:
+    app = make_app()
+
+    @app.route("/")
+    def index() -> str:
+        return "in" if "user" in session else "out"
+
+    response = app.test_client().get("/")
+    assert response.text == "out"
+    assert response.headers["Vary"] == "Cookie"
+
+
+def test_emptied_session_deletes_the_cookie() -> None:
+    app = counter_app(SESSION_COOKIE_DOMAIN="example.com", SESSION_COOKIE_SECURE=True)
+
+    @app.route("/logout")
+    def logout() -> str:
+        session.clear()
+        return ""
+
+    client = app.test_client()
+    base = "https://example.com"
+    client.get("/", base_url=base)
+    assert client.get_cookie("session", domain="example.com") is not None
+    response = client.get("/logout", base_url=base)
+    assert response.headers["Vary"] == "Cookie"
+    (header,) = response.headers.getlist("Set-Cookie")
+    attrs = set(header.split("; "))
+    assert {"session=", "Max-Age=0", "Domain=example.com", "Secure"} <= attrs
+    assert {"HttpOnly", "Path=/", "SameSite=Lax"} <= attrs
+    assert client.get_cookie("session", domain="example.com") is None
+    assert client.get("/peek", base_url=base).text == "None"
+
+
+@pytest.mark.parametrize("tamper", ["payload", "signature", "garbage", "empty"])
+def test_tampered_cookie_gives_empty_session_end_to_end(tamper: str) -> None:
+    client = counter_app().test_client()
+    client.get("/")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload, _, rest = cookie.value.partition(".")
+    forged = {
+        "payload": base64url('{"n":1000}') + "." + rest,
+        "signature": cookie.value[:-2] + ("AA" if cookie.value[-2:] != "AA" else "BB"),
+        "garbage": "not a session",
+        "empty": "",
+    }[tamper]
+    client.set_cookie("session", forged)
+    response = client.get("/peek")
+    assert response.status_code == 200
+    assert response.text == "None"
+
+
+def test_without_secret_key_reading_works_and_writing_fails() -> None:
+    app = counter_app(SECRET_KEY=None)
+    client = app.test_client()
+    response = client.get("/peek")
+    assert response.status_code == 200
+    assert response.text == "None"
+    assert "Set-Cookie" not in response.headers
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        client.get("/")
+
+
+def test_without_secret_key_write_is_a_500_outside_testing() -> None:
+    app = counter_app(SECRET_KEY=None, TESTING=False)
+    assert app.test_client().get("/").status_code == 500
+
+
+@pytest.mark.parametrize("cookie", [None, "a-cookie-nobody-reads"])
+def test_untouched_session_is_not_opened(
+    monkeypatch: pytest.MonkeyPatch, cookie: str | None
+) -> None:
+    app = counter_app()
+
+    def fail(*args: Any) -> Any:
+        raise AssertionError("the session was opened")
+
+    monkeypatch.setattr(app.session_interface, "open_session", fail)
+    monkeypatch.setattr(app.session_interface, "save_session", fail)
+    client = app.test_client()
+    if cookie is not None:
+        client.set_cookie("session", cookie)
+    response = client.get("/none")
+    assert response.text == "untouched"
+    assert "Set-Cookie" not in response.headers
+    assert "Vary" not in response.headers
+
+
+def test_session_transaction_edits_what_the_client_sends() -> None:
+    client = counter_app().test_client()
+    with client.session_transaction() as sess:
+        sess["n"] = 41
+    assert client.get("/").text == "42"
+    with client.session_transaction() as sess:
+        assert sess["n"] == 42
+
+
+class DictSessionInterface(SessionInterface):
+    """Sessions kept server-side in a dict; the cookie holds only an id."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, dict[str, Any]] = {}
+
+    def open_session(self, app: Any, request: Any) -> SecureCookieSession:
+        sid = request.cookies.get(self.get_cookie_name(app))
+        session = SecureCookieSession(self.store.get(sid, {}))
+        session.sid = sid if sid in self.store else None  # type: ignore[attr-defined]
+        return session
+
+    def save_session(self, app: Any, session: Any, response: Any) -> None:
+        if not session.modified:
+            return
+        sid = session.sid or f"sid{len(self.store)}"
+        self.store[sid] = dict(session)
+        response.set_cookie(
+            self.get_cookie_name(app),
+            sid,
+            httponly=self.get_cookie_httponly(app),
+            path=self.get_cookie_path(app),
+        )
+
+
+def test_custom_session_interface() -> None:
+    app = counter_app(SECRET_KEY=None)
+    interface = DictSessionInterface()
+    app.session_interface = interface
+    client = app.test_client()
+    assert client.get("/").text == "1"
+    assert client.get("/").text == "2"
+    assert client.get_cookie("session").value == "sid0"
+    assert interface.store == {"sid0": {"n": 2}}
+    assert counter_app().session_interface is not interface
