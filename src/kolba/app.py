@@ -15,19 +15,19 @@ from urllib.parse import quote
 
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
+    Aborter,
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
     MethodNotAllowed,
     NotFound,
 )
-from werkzeug.exceptions import Aborter
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request, request
+from .globals import _cv_request, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, RequestRedirect, Rule
@@ -89,7 +89,7 @@ def _call(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
 class Flask(Scaffold):
     """The WSGI application. Create one per project::
 
-        app = Flask(__name__)
+    app = Flask(__name__)
     """
 
     request_class: type[Request] = Request
@@ -177,7 +177,9 @@ class Flask(Scaffold):
         self.aborter = self.aborter_class()
         self.json: JSONProvider = self.json_provider_class(self)
         self.url_build_error_handlers: list[t.Callable[..., str | None]] = []
-        self.teardown_appcontext_funcs: list[t.Callable[[BaseException | None], None]] = []
+        self.teardown_appcontext_funcs: list[
+            t.Callable[[BaseException | None], None]
+        ] = []
         self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, t.Any] = {}
@@ -240,7 +242,10 @@ class Flask(Scaffold):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
-        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+        if (
+            self.config["TEMPLATES_AUTO_RELOAD"] is None
+            and "jinja_env" in self.__dict__
+        ):
             self.jinja_env.auto_reload = value
 
     @property
@@ -260,7 +265,7 @@ class Flask(Scaffold):
         return self.config_class(root_path, defaults)
 
     def auto_find_instance_path(self) -> str:
-        """``instance/`` beside the app, or ``$prefix/var/NAME-instance`` once installed."""
+        """``instance/`` beside the app; ``$prefix/var/NAME-instance`` if installed."""
         prefix, package_path = find_package(self.import_name)
         if prefix is None:
             return os.path.join(package_path, "instance")
@@ -405,11 +410,15 @@ class Flask(Scaffold):
 
     # the request ---------------------------------------------------------
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Any:
         """The WSGI entry; it calls ``self.wsgi_app`` so middleware can wrap it."""
         return self.wsgi_app(environ, start_response)
 
-    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Any:
         """The actual WSGI application, wrapped by middleware."""
         ctx = RequestContext(self, environ)
         error: BaseException | None = None
@@ -530,9 +539,7 @@ class Flask(Scaffold):
                     return rv
         return None
 
-    def finalize_request(
-        self, rv: t.Any, from_error_handler: bool = False
-    ) -> Response:
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
         """Make the response and run ``after_request`` functions."""
         if type(rv) is str:
             response = self.response_class(rv)
@@ -664,9 +671,7 @@ class Flask(Scaffold):
         if isinstance(e, RequestRedirect):
             return self.redirect(e.new_url, e.code)
         environ = request.environ
-        return self.response_class(
-            e.get_body(environ), e.code, e.get_headers(environ)
-        )
+        return self.response_class(e.get_body(environ), e.code, e.get_headers(environ))
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response; ``kolba.redirect`` calls this."""
@@ -714,7 +719,11 @@ class Flask(Scaffold):
         if self.config["TRAP_HTTP_EXCEPTIONS"]:
             return True
         trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+        if (
+            trap_bad_request is None
+            and self.debug
+            and isinstance(e, BadRequestKeyError)
+        ):
             return True
         if trap_bad_request:
             from werkzeug.exceptions import BadRequest
@@ -811,7 +820,7 @@ class Flask(Scaffold):
         return DispatchingJinjaLoader(self)
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
-        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` and strings."""
+        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg``, strings."""
         if filename is None:
             return True
         return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
@@ -831,7 +840,9 @@ class Flask(Scaffold):
                 context.update(_call(func))
         context.update(orig_ctx)
 
-    def _add_template_function(self, kind: str, func: t.Callable, name: str | None) -> None:
+    def _add_template_function(
+        self, kind: str, func: t.Callable, name: str | None
+    ) -> None:
         name = name or func.__name__
         self._template_functions.append((kind, name, func))
         if "_jinja_env" in self.__dict__:
@@ -848,7 +859,9 @@ class Flask(Scaffold):
         return decorator
 
     @setupmethod
-    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_template_filter(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
         self._add_template_function("filters", f, name)
 
     @setupmethod
@@ -862,7 +875,9 @@ class Flask(Scaffold):
         return decorator
 
     @setupmethod
-    def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
+    def add_template_test(
+        self, f: t.Callable[..., bool], name: str | None = None
+    ) -> None:
         self._add_template_function("tests", f, name)
 
     @setupmethod
@@ -876,7 +891,9 @@ class Flask(Scaffold):
         return decorator
 
     @setupmethod
-    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_template_global(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
         self._add_template_function("globals", f, name)
 
     # URL building ----------------------------------------------------------

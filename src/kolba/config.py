@@ -79,7 +79,9 @@ class Config(dict):
             current[tail] = value
         return True
 
-    def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+    def from_pyfile(
+        self, filename: str | os.PathLike[str], silent: bool = False
+    ) -> bool:
         """Execute a Python file and take its UPPERCASE names."""
         filename = os.path.join(self.root_path, filename)
         d = types.ModuleType("config")

@@ -92,7 +92,9 @@ class AppContext:
             ctx = _cv_app.get()
             _cv_app.reset(self._cv_tokens.pop())
         if ctx is not self:
-            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+            raise AssertionError(
+                f"Popped wrong app context. ({ctx!r} instead of {self!r})"
+            )
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -100,7 +102,9 @@ class AppContext:
         self.push()
         return self
 
-    def __exit__(self, exc_type: t.Any, exc_value: BaseException | None, tb: t.Any) -> None:
+    def __exit__(
+        self, exc_type: t.Any, exc_value: BaseException | None, tb: t.Any
+    ) -> None:
         self.pop(exc_value)
 
     def __repr__(self) -> str:
@@ -198,7 +202,9 @@ class RequestContext(AppContext):
                     if appcontext_popped.receivers:
                         appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
         if ctx is not self:
-            raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
+            raise AssertionError(
+                f"Popped wrong request context. ({ctx!r} instead of {self!r})"
+            )
 
     def __enter__(self) -> RequestContext:
         self.push()

@@ -162,7 +162,9 @@ class Scaffold:
 
     # routes ------------------------------------------------------------
 
-    def _method_route(self, method: str, rule: str, options: dict) -> t.Callable[[F], F]:
+    def _method_route(
+        self, method: str, rule: str, options: dict
+    ) -> t.Callable[[F], F]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)
@@ -267,7 +269,9 @@ class Scaffold:
         return f
 
     @setupmethod
-    def errorhandler(self, code_or_exception: type[Exception] | int) -> t.Callable[[F], F]:
+    def errorhandler(
+        self, code_or_exception: type[Exception] | int
+    ) -> t.Callable[[F], F]:
         """Register the decorated function for an HTTP status code or an
         exception class (and its subclasses)."""
 

@@ -139,7 +139,9 @@ def render_template_string(source: str, **context: t.Any) -> str:
     return _render(app, template, context)
 
 
-def _stream(app: Flask, template: Template, context: dict[str, t.Any]) -> t.Iterator[str]:
+def _stream(
+    app: Flask, template: Template, context: dict[str, t.Any]
+) -> t.Iterator[str]:
     app.update_template_context(context)
     if before_render_template.receivers:
         before_render_template.send(

@@ -74,7 +74,9 @@ class KolbaClient(werkzeug.test.Client):
         """Open the session this client would send, let the block change it,
         and store it back in the client's cookies."""
         if self._cookies is None:
-            raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
+            raise TypeError(
+                "Cookies are disabled. Create a client with 'use_cookies=True'."
+            )
         app = self.application
         ctx = app.test_request_context(*args, **kwargs)
         self._add_cookies_to_wsgi(ctx.request.environ)
@@ -107,7 +109,9 @@ class KolbaClient(werkzeug.test.Client):
         follow_redirects: bool = False,
         **kwargs: t.Any,
     ) -> TestResponse:
-        if args and isinstance(args[0], (werkzeug.test.EnvironBuilder, dict, BaseRequest)):
+        if args and isinstance(
+            args[0], (werkzeug.test.EnvironBuilder, dict, BaseRequest)
+        ):
             arg = args[0]
             if isinstance(arg, werkzeug.test.EnvironBuilder):
                 builder = EnvironBuilder.from_environ(arg.get_environ())

@@ -211,7 +211,9 @@ class Response(_WzResponse):
             self._headers = None
             self._lazy_type = self._default_content_type
         else:
-            self._headers = headers if isinstance(headers, Headers) else Headers(headers)
+            self._headers = (
+                headers if isinstance(headers, Headers) else Headers(headers)
+            )
             if content_type is None:
                 if mimetype is None and "content-type" not in self._headers:
                     mimetype = self.default_mimetype
