@@ -735,6 +735,7 @@ def test_test_cli_runner() -> None:
         ({}, ["admin", "purge"]),
         ({"cli_group": "ops"}, ["ops", "purge"]),
         ({"cli_group": None}, ["purge"]),
+        ({"name": "staff"}, ["staff", "purge"]),
     ],
 )
 def test_blueprint_commands(options: dict[str, str | None], args: list[str]) -> None:

@@ -291,16 +291,15 @@ class AppGroup(click.Group):
 
 
 def register_blueprint_commands(
-    app: Flask, blueprint: Blueprint, cli_group: object = None
+    app: Flask, blueprint: Blueprint, cli_group: str | None = None
 ) -> None:
     """Add a blueprint's ``cli`` commands to ``app.cli``: merged in when
-    ``cli_group`` is None, as a group of that name when it is a string, else as
-    a group named after the blueprint."""
+    ``cli_group`` is None, else as a group of that name."""
     if cli_group is None:
         app.cli.commands.update(blueprint.cli.commands)
         return
     group = copy.copy(blueprint.cli)
-    group.name = cli_group if isinstance(cli_group, str) else blueprint.name
+    group.name = cli_group
     app.cli.add_command(group)
 
 
