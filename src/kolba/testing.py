@@ -114,7 +114,8 @@ class KolbaClient(werkzeug.test.Client):
         ):
             arg = args[0]
             if isinstance(arg, werkzeug.test.EnvironBuilder):
-                builder = EnvironBuilder.from_environ(arg.get_environ())
+                # werkzeug's builder: ours needs the app, which a redirect's lacks
+                builder = werkzeug.test.EnvironBuilder.from_environ(arg.get_environ())
                 builder.environ_base = self._environ(builder.environ_base)
                 request = builder.get_request()
             elif isinstance(arg, dict):
