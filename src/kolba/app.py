@@ -460,7 +460,10 @@ class Flask(Scaffold):
                 req.path, req.method, host or "", subdomain
             )
         except RequestRedirect as e:
-            location = quote(req.root_path + e.new_url, safe="/:@!$&'()*+,;=~%")
+            location = e.new_url
+            if "://" not in location:  # absolute, as Flask's routing redirects
+                path = quote(req.root_path + location, safe="/:@!$&'()*+,;=~%")
+                location = req.host_url[:-1] + path
             if req.query_string:
                 location = f"{location}?{req.query_string.decode('latin-1')}"
             req.routing_exception = RequestRedirect(location)

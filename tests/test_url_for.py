@@ -1,0 +1,188 @@
+"""``url_for``: building URLs from endpoints, inside and outside requests."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from markupsafe import escape
+from werkzeug.routing import BuildError
+
+from kolba import Flask, g, request, url_for
+from kolba.testing import KolbaClient
+
+
+@pytest.fixture
+def shop(app: Flask) -> Flask:
+    """An app with a static rule, a variable rule and a POST-only rule."""
+    app.add_url_rule("/", "index", lambda: "index")
+    app.add_url_rule("/item/<int:item_id>", "item", lambda item_id: "item")
+    app.add_url_rule("/item", "create", lambda: "made", methods=["POST"])
+    app.add_url_rule(
+        "/item/<int:item_id>", "update", lambda item_id: "", methods=["PUT"]
+    )
+    return app
+
+
+def test_seed_sample_prints_exactly(app: Flask, capsys: pytest.CaptureFixture) -> None:
+    """The seed's "Создание URL" sample, line for line."""
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.route("/login")
+    def login() -> str:
+        return "login"
+
+    @app.route("/user/<username>")
+    def profile(username: str) -> str:
+        return "{}'s profile".format(escape(username))  # noqa: UP032
+
+    with app.test_request_context():
+        print(url_for("index"))
+        print(url_for("login"))
+        print(url_for("login", next="/"))
+        print(url_for("profile", username="John Doe"))
+
+    assert capsys.readouterr().out == "/\n/login\n/login?next=/\n/user/John%20Doe\n"
+
+
+def test_variables_fill_the_rule_the_rest_is_the_query(shop: Flask) -> None:
+    with shop.test_request_context():
+        assert url_for("item", item_id=7) == "/item/7"
+        assert url_for("item", item_id=7, q="a b", page=2) == "/item/7?q=a+b&page=2"
+        assert url_for("index", tag=["x", "y"]) == "/?tag=x&tag=y"
+        assert url_for("index", skipped=None) == "/"
+
+
+def test_percent_encoding(app: Flask) -> None:
+    app.add_url_rule("/user/<name>", "user", lambda name: name)
+    with app.test_request_context():
+        assert url_for("user", name="John Doe") == "/user/John%20Doe"
+        assert url_for("user", name="Иван") == "/user/%D0%98%D0%B2%D0%B0%D0%BD"
+        assert url_for("user", name="a/b") == "/user/a/b"
+        assert url_for("user", name="x", q="ü&=") == "/user/x?q=%C3%BC%26%3D"
+
+
+def test_external_scheme_anchor(shop: Flask) -> None:
+    with shop.test_request_context(base_url="http://shop.test"):
+        assert url_for("item", item_id=1, _external=True) == "http://shop.test/item/1"
+        assert url_for("index", _scheme="https") == "https://shop.test/"
+        assert url_for("index", _scheme="https", _external=True) == "https://shop.test/"
+        assert url_for("index", _anchor="top") == "/#top"
+        assert url_for("index", _anchor="a b/c") == "/#a%20b/c"
+        with pytest.raises(ValueError, match="_external"):
+            url_for("index", _scheme="https", _external=False)
+
+
+def test_method_picks_the_rule(shop: Flask) -> None:
+    with shop.test_request_context():
+        assert url_for("create", _method="POST") == "/item"
+        assert url_for("update", item_id=3, _method="PUT") == "/item/3"
+        with pytest.raises(BuildError):
+            url_for("create", _method="GET")
+
+
+def test_application_root_from_script_name(shop: Flask) -> None:
+    with shop.test_request_context(base_url="http://localhost/shop/"):
+        assert url_for("item", item_id=2) == "/shop/item/2"
+        assert url_for("index", _external=True) == "http://localhost/shop/"
+
+
+def test_application_root_from_config(shop: Flask) -> None:
+    shop.config.update(APPLICATION_ROOT="/shop", SERVER_NAME="shop.test")
+    with shop.test_request_context():
+        assert request.script_root == "/shop"
+        assert url_for("item", item_id=2) == "/shop/item/2"
+    with shop.app_context():
+        assert url_for("item", item_id=2) == "http://shop.test/shop/item/2"
+
+
+def test_outside_a_request_with_server_name(shop: Flask) -> None:
+    shop.config.update(SERVER_NAME="shop.test:8080", PREFERRED_URL_SCHEME="https")
+    with shop.app_context():
+        assert url_for("index") == "https://shop.test:8080/"
+        assert url_for("item", item_id=5, _anchor="x") == (
+            "https://shop.test:8080/item/5#x"
+        )
+        assert url_for("index", _scheme="http") == "http://shop.test:8080/"
+
+
+def test_outside_a_request_without_server_name(shop: Flask) -> None:
+    with shop.app_context():
+        with pytest.raises(RuntimeError, match="SERVER_NAME"):
+            url_for("index")
+
+
+def test_without_any_context() -> None:
+    with pytest.raises(RuntimeError, match="application context"):
+        url_for("index")
+
+
+def test_build_error_names_endpoint_and_missing_values(shop: Flask) -> None:
+    with shop.test_request_context():
+        with pytest.raises(BuildError) as missing:
+            url_for("item")
+        assert missing.value.endpoint == "item"
+        assert "'item'" in str(missing.value)
+        assert "item_id" in str(missing.value)
+        with pytest.raises(BuildError) as unknown:
+            url_for("itme")
+        assert "'itme'" in str(unknown.value)
+        assert "'item'" in str(unknown.value)  # the suggestion
+
+
+def test_build_error_is_importable_from_kolba_routing() -> None:
+    from kolba.routing import BuildError as KolbaBuildError
+
+    assert issubclass(KolbaBuildError, BuildError)
+
+
+def test_url_defaults_and_value_preprocessor(app: Flask, client: KolbaClient) -> None:
+    """The classic language-code pattern: the view never sees ``lang_code``."""
+
+    @app.url_defaults
+    def add_language_code(endpoint: str, values: dict[str, t.Any]) -> None:
+        if "lang_code" in values or not g.get("lang_code"):
+            return
+        if app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
+            values["lang_code"] = g.lang_code
+
+    @app.url_value_preprocessor
+    def pull_lang_code(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        g.lang_code = values.pop("lang_code", None) if values else None
+
+    @app.route("/<lang_code>/")
+    def index() -> str:
+        return f"{g.lang_code}: {url_for('about')}"
+
+    @app.route("/<lang_code>/about")
+    def about() -> str:
+        return "about"
+
+    assert client.get("/ru/").text == "ru: /ru/about"
+    assert client.get("/de/").text == "de: /de/about"
+
+
+def test_url_build_error_handlers(app: Flask) -> None:
+    seen: list[tuple[str, dict[str, t.Any]]] = []
+
+    def external_docs(error: BuildError, endpoint: str, values: dict) -> str | None:
+        seen.append((endpoint, values))
+        if endpoint == "docs":
+            return f"https://docs.example.com/{values['page']}"
+        return None
+
+    app.url_build_error_handlers.append(external_docs)
+    with app.test_request_context():
+        assert url_for("docs", page="intro") == "https://docs.example.com/intro"
+        with pytest.raises(BuildError):
+            url_for("missing")
+    assert [endpoint for endpoint, _ in seen] == ["docs", "missing"]
+    assert seen[0][1]["page"] == "intro"
+
+
+def test_relative_endpoint_without_blueprint(shop: Flask) -> None:
+    with shop.test_request_context():
+        assert url_for(".index") == "/"
