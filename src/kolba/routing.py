@@ -582,6 +582,12 @@ class Map:
             return iter(self._rules)
         return iter([r for r in self._rules if r.endpoint == endpoint])
 
+    def is_endpoint_expecting(self, endpoint: Any, *arguments: str) -> bool:
+        """Whether a rule of ``endpoint`` takes all of ``arguments`` (for
+        ``url_defaults`` functions that add a value only where it fits)."""
+        wanted = set(arguments)
+        return any(wanted <= r.arguments for r in self._by_endpoint.get(endpoint, ()))
+
     def add(self, rule: Rule) -> None:
         """Compile ``rule`` and make it matchable and buildable."""
         if rule.map is not None:
