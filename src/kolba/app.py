@@ -244,7 +244,7 @@ class Flask(Scaffold):
         self.config["DEBUG"] = value
         if (
             self.config["TEMPLATES_AUTO_RELOAD"] is None
-            and "jinja_env" in self.__dict__
+            and "_jinja_env" in self.__dict__
         ):
             self.jinja_env.auto_reload = value
 

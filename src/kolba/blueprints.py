@@ -295,6 +295,62 @@ class Blueprint(Scaffold):
         """``url_defaults`` for every ``url_for`` of the app."""
         return self._app_registry("url_default_functions", f)
 
+    def _app_template_function(
+        self, kind: str, f: t.Callable[..., t.Any], name: str | None
+    ) -> None:
+        self.record_once(lambda s: s.app._add_template_function(kind, f, name))
+
+    @setupmethod
+    def app_template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
+        """``template_filter`` for every template of the app."""
+
+        def decorator(f: F) -> F:
+            self.add_app_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_app_template_filter(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """``add_template_filter`` for every template of the app."""
+        self._app_template_function("filters", f, name)
+
+    @setupmethod
+    def app_template_test(self, name: str | None = None) -> t.Callable[[F], F]:
+        """``template_test`` for every template of the app."""
+
+        def decorator(f: F) -> F:
+            self.add_app_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_app_template_test(
+        self, f: t.Callable[..., bool], name: str | None = None
+    ) -> None:
+        """``add_template_test`` for every template of the app."""
+        self._app_template_function("tests", f, name)
+
+    @setupmethod
+    def app_template_global(self, name: str | None = None) -> t.Callable[[F], F]:
+        """``template_global`` for every template of the app."""
+
+        def decorator(f: F) -> F:
+            self.add_app_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_app_template_global(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
+        """``add_template_global`` for every template of the app."""
+        self._app_template_function("globals", f, name)
+
     @setupmethod
     def app_errorhandler(self, code: type[Exception] | int) -> t.Callable[[F], F]:
         """``errorhandler`` for the whole app."""

@@ -169,7 +169,8 @@ class RequestContext(AppContext):
     def push(self) -> None:
         outer = _cv_app.get(None)
         if outer is not None and outer.app is self.app:
-            self._outer_app_ctx = outer
+            if outer is not self:  # pushed again, as stream_with_context does
+                self._outer_app_ctx = outer
             pushed = None
         else:
             self._cv_tokens.append(_cv_app.set(self))

@@ -100,7 +100,9 @@ def make_response(*args: t.Any) -> Response:
 
 def stream_with_context(generator_or_function: t.Any) -> t.Any:
     """Keep the request context while a streamed response body is generated."""
-    if callable(generator_or_function) and not hasattr(generator_or_function, "__next__"):
+    if callable(generator_or_function) and not hasattr(
+        generator_or_function, "__next__"
+    ):
 
         def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
             return stream_with_context(generator_or_function(*args, **kwargs))
@@ -114,7 +116,6 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
             "'stream_with_context' can only be used when a request context is"
             " active, such as in a view function."
         )
-    ctx = ctx.copy()
 
     def generator() -> t.Iterator[t.Any]:
         with ctx:
@@ -157,6 +158,12 @@ def get_flashed_messages(
     if not with_categories:
         return [f[1] for f in flashes]
     return flashes
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """A macro or variable a template exports, to call from Python code."""
+    template = current_app.jinja_env.get_template(template_name)
+    return getattr(template.module, attribute)
 
 
 def send_file(

@@ -58,7 +58,7 @@ class DispatchingJinjaLoader(BaseLoader):
                 return loader.get_source(environment, template)
             except TemplateNotFound:
                 continue
-        raise TemplateNotFound(f"{template} (searched: {self._searched()})")
+        raise self._not_found(template)
 
     def _get_source_explained(
         self, environment: BaseEnvironment, template: str
@@ -82,7 +82,7 @@ class DispatchingJinjaLoader(BaseLoader):
             lines.append("Error: the template was not found.")
         self.app.logger.info("\n".join(lines))
         if found is None:
-            raise TemplateNotFound(f"{template} (searched: {self._searched()})")
+            raise self._not_found(template)
         return found
 
     def _iter_loaders(self) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
@@ -93,6 +93,11 @@ class DispatchingJinjaLoader(BaseLoader):
             loader = blueprint.jinja_loader
             if loader is not None:
                 yield blueprint, loader
+
+    def _not_found(self, template: str) -> TemplateNotFound:
+        return TemplateNotFound(
+            template, f"{template!r} not found (searched: {self._searched()})"
+        )
 
     def _searched(self) -> str:
         folders = [
