@@ -163,8 +163,10 @@ class RequestContext(AppContext):
         self._session = value
 
     def copy(self) -> RequestContext:
-        """A new context for the same request and session (for other threads)."""
-        return type(self)(self.app, self.request.environ, self.request, self._session)
+        """A new context for the same request and session (for other threads).
+
+        The session is opened now, so that both contexts share one object."""
+        return type(self)(self.app, self.request.environ, self.request, self.session)
 
     def push(self) -> None:
         outer = _cv_app.get(None)

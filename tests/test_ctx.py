@@ -1,0 +1,248 @@
+"""Application and request contexts and the proxies that read them."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from kolba import (
+    Flask,
+    Request,
+    Response,
+    after_this_request,
+    copy_current_request_context,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    session,
+)
+from kolba.testing import KolbaClient
+
+
+def test_seed_test_request_context(app: Flask) -> None:
+    """The seed's "Контекстные локальные данные" sample."""
+    with app.test_request_context("/hello", method="POST"):
+        assert request.path == "/hello"
+        assert request.method == "POST"
+
+
+def test_seed_request_context_from_environ(app: Flask) -> None:
+    environ = EnvironBuilder("/submit", method="POST", data={"a": "1"}).get_environ()
+    with app.request_context(environ):
+        assert request.method == "POST"
+        assert request.form["a"] == "1"
+
+
+def test_test_request_context_arguments(app: Flask) -> None:
+    with app.test_request_context(
+        "/search",
+        base_url="https://shop.test/root/",
+        query_string={"q": "flask"},
+        headers={"X-Token": "abc"},
+        method="PUT",
+        json={"n": 1},
+    ):
+        assert request.url == "https://shop.test/root/search?q=flask"
+        assert request.script_root == "/root"
+        assert request.headers["X-Token"] == "abc"
+        assert request.method == "PUT"
+        assert request.get_json() == {"n": 1}
+    with app.test_request_context("/search?x=1"):
+        assert request.args["x"] == "1"
+    with app.test_request_context("/form", method="POST", data={"name": "Ann"}):
+        assert request.form["name"] == "Ann"
+
+
+def test_request_context_matches_the_url(app: Flask) -> None:
+    app.add_url_rule("/post/<int:post_id>", "post", lambda post_id: "")
+    with app.test_request_context("/post/3"):
+        assert request.endpoint == "post"
+        assert request.view_args == {"post_id": 3}
+    with app.test_request_context("/nothing"):
+        assert request.url_rule is None
+        assert request.routing_exception.code == 404
+
+
+def test_app_context(app: Flask) -> None:
+    assert not has_app_context()
+    with app.app_context() as ctx:
+        assert has_app_context()
+        assert not has_request_context()
+        assert current_app._get_current_object() is app
+        assert current_app.name == "kolba_test_app"
+        assert ctx.g is g._get_current_object()
+    assert not has_app_context()
+
+
+def test_request_context_brings_an_app_context(app: Flask) -> None:
+    with app.test_request_context():
+        assert has_app_context() and has_request_context()
+        assert current_app._get_current_object() is app
+    assert not has_app_context() and not has_request_context()
+
+
+def test_request_context_shares_g_of_an_outer_app_context(app: Flask) -> None:
+    with app.app_context():
+        g.user = "ann"
+        with app.test_request_context():
+            assert g.user == "ann"
+            g.visits = 1
+        assert g.visits == 1
+
+
+def test_each_app_context_has_its_own_g(app: Flask) -> None:
+    with app.app_context():
+        g.value = 1
+    with app.app_context():
+        assert "value" not in g
+
+
+def test_nested_contexts_restore_the_outer_one(app: Flask) -> None:
+    other = Flask("other_app")
+    with app.test_request_context("/outer"):
+        with other.test_request_context("/inner"):
+            assert current_app.name == "other_app"
+            assert request.path == "/inner"
+        assert current_app.name == "kolba_test_app"
+        assert request.path == "/outer"
+
+
+@pytest.mark.parametrize(
+    ("proxy", "message"),
+    [
+        (lambda: request.path, "request context"),
+        (lambda: session.get("x"), "request context"),
+        (lambda: g.user, "application context"),
+        (lambda: current_app.name, "application context"),
+    ],
+)
+def test_proxies_outside_a_context_say_what_to_do(proxy, message: str) -> None:
+    with pytest.raises(RuntimeError, match=message) as info:
+        proxy()
+    assert "context()" in str(info.value)  # names app.app_context() or the like
+
+
+def test_request_is_an_instance_of_request(app: Flask) -> None:
+    with app.test_request_context():
+        assert isinstance(request, Request)
+        assert request._get_current_object().__class__ is Request
+    assert not isinstance(request, Request)
+    assert not request  # an unbound proxy is falsy
+
+
+def test_session_proxy(app: Flask) -> None:
+    with app.test_request_context():
+        session["cart"] = [1]
+        assert session["cart"] == [1]
+        assert "cart" in session
+
+
+def test_g_namespace(app: Flask) -> None:
+    with app.app_context():
+        g.a = 1
+        assert g.get("a") == 1
+        assert g.get("missing") is None
+        assert g.get("missing", 5) == 5
+        assert g.setdefault("b", 2) == 2
+        assert g.setdefault("b", 3) == 2
+        assert "a" in g and "zzz" not in g
+        assert sorted(g) == ["a", "b"]
+        assert g.pop("a") == 1
+        assert g.pop("a", "gone") == "gone"
+        with pytest.raises(KeyError):
+            g.pop("a")
+        with pytest.raises(AttributeError):
+            _ = g.nothing
+
+
+def test_threads_see_their_own_request(app: Flask) -> None:
+    both_inside = threading.Barrier(2)
+    seen: dict[str, str] = {}
+
+    def worker(path: str) -> None:
+        with app.test_request_context(path):
+            both_inside.wait(timeout=5)
+            seen[path] = request.path
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in ("/a", "/b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"/a": "/a", "/b": "/b"}
+
+
+def test_asyncio_tasks_see_their_own_request(app: Flask) -> None:
+    async def handle(path: str, started: asyncio.Event, other: asyncio.Event) -> str:
+        with app.test_request_context(path):
+            started.set()
+            await other.wait()  # the other task is inside its context now
+            return request.path
+
+    async def main() -> list[str]:
+        a, b = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(handle("/a", a, b), handle("/b", b, a))
+
+    assert asyncio.run(main()) == ["/a", "/b"]
+
+
+def test_copy_current_request_context_in_a_thread(
+    app: Flask, client: KolbaClient
+) -> None:
+    seen: list[str] = []
+
+    @app.route("/work")
+    def work() -> str:
+        @copy_current_request_context
+        def in_background() -> None:
+            seen.append(f"{request.path} {session.get('user')}")
+
+        session["user"] = "ann"
+        thread = threading.Thread(target=in_background)
+        thread.start()
+        thread.join()
+        return "started"
+
+    assert client.get("/work").data == b"started"
+    assert seen == ["/work ann"]
+
+
+def test_copy_current_request_context_needs_a_request() -> None:
+    with pytest.raises(RuntimeError, match="request context"):
+        copy_current_request_context(lambda: None)
+
+
+def test_after_this_request(app: Flask, client: KolbaClient) -> None:
+    order: list[str] = []
+
+    @app.after_request
+    def app_hook(response: Response) -> Response:
+        order.append("after_request")
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        if "mark" in request.args:
+
+            @after_this_request
+            def add_header(response: Response) -> Response:
+                order.append("after_this_request")
+                response.headers["X-Foo"] = "Parachute"
+                return response
+
+        return "ok"
+
+    assert client.get("/?mark").headers["X-Foo"] == "Parachute"
+    assert order == ["after_this_request", "after_request"]
+    assert "X-Foo" not in client.get("/").headers  # it ran for one request only
+    assert order == ["after_this_request", "after_request", "after_request"]
+
+
+def test_after_this_request_needs_a_request() -> None:
+    with pytest.raises(RuntimeError, match="request context"):
+        after_this_request(lambda response: response)

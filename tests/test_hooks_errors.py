@@ -1,0 +1,543 @@
+"""Request hooks, error handlers, ``abort`` and ``redirect``."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+    Unauthorized,
+)
+
+from kolba import Flask, Response, abort, g, redirect, request, url_for
+from kolba.testing import KolbaClient
+
+
+@pytest.fixture
+def live(app: Flask) -> Flask:
+    """An app that answers errors as production does (no propagation)."""
+    app.config["TESTING"] = False
+    return app
+
+
+# -- hooks -----------------------------------------------------------------------
+
+
+def test_before_request_runs_before_the_view(app: Flask, client: KolbaClient) -> None:
+    @app.before_request
+    def load_user() -> None:
+        g.user = request.args.get("user", "anonymous")
+
+    @app.route("/")
+    def index() -> str:
+        return f"hello {g.user}"
+
+    assert client.get("/?user=ann").data == b"hello ann"
+    assert client.get("/").data == b"hello anonymous"
+
+
+def test_before_request_return_value_ends_the_request(
+    app: Flask, client: KolbaClient
+) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    def first() -> tuple[str, int] | None:
+        calls.append("first")
+        if "block" in request.args:
+            return "blocked", 403
+        return None
+
+    @app.before_request
+    def second() -> None:
+        calls.append("second")
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        calls.append("after")
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        calls.append("view")
+        return "ok"
+
+    response = client.get("/?block")
+    assert (response.status_code, response.data) == (403, b"blocked")
+    assert calls == ["first", "after"]
+    calls.clear()
+    client.get("/")
+    assert calls == ["first", "second", "view", "after"]
+
+
+def test_before_request_runs_for_unmatched_urls(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.before_request
+    def gate() -> str:
+        return "gate"
+
+    assert client.get("/nowhere").data == b"gate"
+
+
+def test_after_request_in_reverse_registration_order(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.after_request
+    def registered_first(response: Response) -> Response:
+        response.headers.add("X-Order", "first")
+        return response
+
+    @app.after_request
+    def registered_second(response: Response) -> Response:
+        response.headers.add("X-Order", "second")
+        return response
+
+    app.add_url_rule("/", "index", lambda: "ok")
+    response = client.get("/")
+    assert response.headers.getlist("X-Order") == ["second", "first"]
+
+
+def test_after_request_may_replace_the_response(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.after_request
+    def replace(response: Response) -> Response:
+        return Response("replaced", status=202)
+
+    app.add_url_rule("/", "index", lambda: "ok")
+    response = client.get("/")
+    assert (response.status_code, response.data) == (202, b"replaced")
+
+
+def test_teardown_request_gets_the_exception(live: Flask) -> None:
+    seen: list[BaseException | None] = []
+
+    @live.teardown_request
+    def record(error: BaseException | None) -> None:
+        seen.append(error)
+
+    @live.route("/fail")
+    def fail() -> str:
+        raise KeyError("boom")
+
+    live.add_url_rule("/", "index", lambda: "ok")
+    client = live.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/fail").status_code == 500
+    assert seen[0] is None
+    assert isinstance(seen[1], KeyError)
+
+
+def test_teardown_request_in_reverse_order_and_after_a_test_context(
+    app: Flask,
+) -> None:
+    order: list[str] = []
+    app.teardown_request(lambda error: order.append("first"))
+    app.teardown_request(lambda error: order.append("second"))
+    with app.test_request_context():
+        assert order == []
+    assert order == ["second", "first"]
+
+
+def test_teardown_appcontext(app: Flask, client: KolbaClient) -> None:
+    seen: list[BaseException | None] = []
+
+    @app.teardown_appcontext
+    def close_db(error: BaseException | None) -> None:
+        seen.append(error)
+
+    app.add_url_rule("/", "index", lambda: "ok")
+    client.get("/")
+    with app.app_context():
+        pass
+    with pytest.raises(ValueError):
+        with app.app_context():
+            raise ValueError("in block")
+    assert seen[:2] == [None, None]
+    assert isinstance(seen[2], ValueError)
+
+
+def test_handled_error_is_not_passed_to_teardown(
+    app: Flask, client: KolbaClient
+) -> None:
+    seen: list[BaseException | None] = []
+    app.teardown_request(seen.append)
+
+    @app.route("/")
+    def index() -> str:
+        abort(404)
+
+    assert client.get("/").status_code == 404
+    assert seen == [None]
+
+
+# -- error handlers ------------------------------------------------------------
+
+
+class ShopError(Exception):
+    pass
+
+
+class OutOfStock(ShopError):
+    pass
+
+
+def test_errorhandler_for_an_exception_class_catches_subclasses(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.errorhandler(ShopError)
+    def shop_error(e: ShopError) -> tuple[str, int]:
+        return f"{type(e).__name__}: {e}", 409
+
+    @app.route("/buy")
+    def buy() -> str:
+        raise OutOfStock("no apples")
+
+    response = client.get("/buy")
+    assert (response.status_code, response.text) == (409, "OutOfStock: no apples")
+
+
+def test_most_specific_handler_wins(app: Flask, client: KolbaClient) -> None:
+    app.register_error_handler(ShopError, lambda e: ("shop", 400))
+    app.register_error_handler(OutOfStock, lambda e: ("stock", 400))
+    app.register_error_handler(HTTPException, lambda e: (f"http {e.code}", e.code))
+    app.register_error_handler(NotFound, lambda e: ("not found", 404))
+
+    @app.route("/<kind>")
+    def fail(kind: str) -> str:
+        if kind == "stock":
+            raise OutOfStock()
+        if kind == "shop":
+            raise ShopError()
+        abort(403)
+
+    assert client.get("/stock").text == "stock"
+    assert client.get("/shop").text == "shop"
+    assert client.get("/forbidden").text == "http 403"
+    assert client.get("/a/b").text == "not found"
+
+
+def test_code_handler_catches_abort_and_unmatched_urls(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.errorhandler(404)
+    def page_not_found(error: NotFound) -> tuple[str, int]:
+        return f"custom: {error.description}", 404
+
+    @app.route("/item/<int:n>")
+    def item(n: int) -> str:
+        abort(404, "no such item")
+
+    response = client.get("/item/3")
+    assert (response.status_code, response.text) == (404, "custom: no such item")
+    response = client.get("/missing")
+    assert response.status_code == 404
+    assert response.text.startswith("custom: The requested URL was not found")
+
+
+def test_code_handler_catches_a_subclass_with_that_code(
+    app: Flask, client: KolbaClient
+) -> None:
+    class GoneFishing(NotFound):
+        description = "gone fishing"
+
+    app.register_error_handler(404, lambda e: (e.description, 404))
+
+    @app.route("/")
+    def index() -> str:
+        raise GoneFishing()
+
+    assert client.get("/").text == "gone fishing"
+
+
+def test_register_error_handler_refuses_bad_keys(app: Flask) -> None:
+    with pytest.raises(ValueError, match="999"):
+        app.register_error_handler(999, lambda e: "")
+    with pytest.raises(TypeError, match="instance"):
+        app.register_error_handler(NotFound(), lambda e: "")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a subclass of Exception"):
+        app.register_error_handler(int, lambda e: "")  # type: ignore[arg-type]
+
+
+def test_error_handler_can_return_any_response(app: Flask, client: KolbaClient) -> None:
+    @app.errorhandler(Unauthorized)
+    def login_first(e: Unauthorized) -> Response:
+        return redirect("/login")
+
+    @app.route("/")
+    def index() -> str:
+        abort(401)
+
+    response = client.get("/")
+    assert (response.status_code, response.location) == (302, "/login")
+
+
+# -- abort and redirect -----------------------------------------------------------
+
+
+def test_abort_with_code_and_description(app: Flask, client: KolbaClient) -> None:
+    @app.route("/<int:code>")
+    def fail(code: int) -> str:
+        if request.args.get("why"):
+            abort(code, request.args["why"])
+        abort(code)
+
+    response = client.get("/403")
+    assert response.status_code == 403
+    assert b"Forbidden" in response.data
+    response = client.get("/400?why=missing+field")
+    assert response.status_code == 400
+    assert b"missing field" in response.data
+
+
+def test_abort_raises_werkzeug_exceptions(app: Flask) -> None:
+    with app.test_request_context():
+        with pytest.raises(Forbidden):
+            abort(403)
+        with pytest.raises(NotFound) as info:
+            abort(404, description="nope")
+        assert info.value.description == "nope"
+        with pytest.raises(LookupError):
+            abort(299)
+    with pytest.raises(BadRequest):  # no app needed
+        abort(400)
+
+
+def test_abort_with_a_response(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        abort(Response("I'm a teapot", status=418))
+
+    response = client.get("/")
+    assert (response.status_code, response.data) == (418, b"I'm a teapot")
+
+
+def test_redirect(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> Response:
+        return redirect("/target")
+
+    @app.route("/moved")
+    def moved() -> Response:
+        return redirect("/target", code=301)
+
+    response = client.get("/")
+    assert (response.status_code, response.location) == (302, "/target")
+    assert client.get("/moved").status_code == 301
+    with app.app_context():
+        assert isinstance(redirect("/x"), app.response_class)
+
+
+def test_seed_redirects_and_errors(app: Flask, client: KolbaClient) -> None:
+    """The seed's "Перенаправления и ошибки" samples."""
+    reached: list[str] = []
+
+    @app.route("/")
+    def index() -> Response:
+        return redirect(url_for("login"))
+
+    @app.route("/login")
+    def login() -> str:
+        abort(401)
+        reached.append("this_is_never_executed")
+
+    response = client.get("/")
+    assert (response.status_code, response.location) == (302, "/login")
+    assert client.get("/login").status_code == 401
+    assert client.get("/", follow_redirects=True).status_code == 401
+    assert reached == []
+
+
+def test_seed_custom_404_page(app: Flask, tmp_path) -> None:
+    (tmp_path / "page_not_found.html").write_text("<h1>Not here: {{ path }}</h1>")
+    app.template_folder = str(tmp_path)
+    from kolba import render_template
+
+    @app.errorhandler(404)
+    def page_not_found(error: NotFound) -> tuple[str, int]:
+        return render_template("page_not_found.html", path=request.path), 404
+
+    response = app.test_client().get("/missing")
+    assert response.status_code == 404
+    assert response.text == "<h1>Not here: /missing</h1>"
+
+
+# -- unhandled exceptions ------------------------------------------------------------
+
+
+def test_unhandled_exception_is_logged_and_answered_500(
+    live: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    @live.route("/crash")
+    def crash() -> str:
+        raise ZeroDivisionError("division by zero")
+
+    with caplog.at_level(logging.ERROR):
+        response = live.test_client().get("/crash")
+    assert response.status_code == 500
+    assert b"Internal Server Error" in response.data
+    assert b"ZeroDivisionError" not in response.data  # nothing leaked
+    [record] = [r for r in caplog.records if r.name == live.name]
+    assert "Exception on /crash [GET]" in record.getMessage()
+    assert record.exc_info[0] is ZeroDivisionError
+
+
+def test_500_handler_sees_the_original_exception(live: Flask) -> None:
+    @live.errorhandler(500)
+    def server_error(e: InternalServerError) -> tuple[str, int]:
+        original = e.original_exception
+        return f"sorry: {type(original).__name__}", 500
+
+    @live.route("/crash")
+    def crash() -> str:
+        raise KeyError("x")
+
+    @live.route("/abort")
+    def explicit() -> str:
+        abort(500)
+
+    client = live.test_client()
+    response = client.get("/crash")
+    assert (response.status_code, response.text) == (500, "sorry: KeyError")
+    assert client.get("/abort").text == "sorry: NoneType"
+
+
+def test_exception_handler_for_exception_catches_everything(live: Flask) -> None:
+    @live.errorhandler(Exception)
+    def everything(e: Exception) -> tuple[str, int]:
+        code = e.code if isinstance(e, HTTPException) else 500
+        return f"handled {type(e).__name__}", code
+
+    @live.route("/crash")
+    def crash() -> str:
+        raise RuntimeError()
+
+    client = live.test_client()
+    assert client.get("/crash").text == "handled RuntimeError"
+    assert client.get("/missing").text == "handled NotFound"
+
+
+def test_error_in_error_handler_is_a_500(live: Flask) -> None:
+    @live.errorhandler(ShopError)
+    def broken(e: ShopError) -> str:
+        raise RuntimeError("handler bug")
+
+    @live.route("/")
+    def index() -> str:
+        raise ShopError()
+
+    assert live.test_client().get("/").status_code == 500
+
+
+def test_view_returning_none_is_a_500_with_a_clear_log(
+    live: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    live.add_url_rule("/", "index", lambda: None)
+    assert live.test_client().get("/").status_code == 500
+    assert "did not return a valid response" in caplog.text
+
+
+def test_testing_propagates_exceptions(app: Flask, client: KolbaClient) -> None:
+    @app.route("/crash")
+    def crash() -> str:
+        raise ZeroDivisionError()
+
+    with pytest.raises(ZeroDivisionError):
+        client.get("/crash")
+
+
+def test_propagate_exceptions_config(live: Flask) -> None:
+    live.config["PROPAGATE_EXCEPTIONS"] = True
+    live.add_url_rule("/", "index", lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        live.test_client().get("/")
+    live.config["PROPAGATE_EXCEPTIONS"] = False
+    live.config["TESTING"] = True
+    assert live.test_client().get("/").status_code == 500
+
+
+def test_http_exceptions_never_propagate_unless_trapped(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.add_url_rule("/", "index", lambda: abort(403))
+    assert client.get("/").status_code == 403
+    app.config["TRAP_HTTP_EXCEPTIONS"] = True
+    with pytest.raises(Forbidden):
+        client.get("/")
+    with pytest.raises(NotFound):
+        client.get("/missing")
+
+
+def test_trap_bad_request_errors(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return request.args["missing"]
+
+    response = client.get("/")
+    assert response.status_code == 400
+    assert b"missing" not in response.data  # the key is not shown by default
+    app.config["TRAP_BAD_REQUEST_ERRORS"] = True
+    with pytest.raises(BadRequest) as info:
+        client.get("/")
+    assert "missing" in str(info.value)
+
+
+def test_bad_request_key_error_is_shown_in_debug(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.config["TRAP_BAD_REQUEST_ERRORS"] = False
+    app.debug = True
+
+    @app.post("/")
+    def index() -> str:
+        return request.form["name"]
+
+    response = client.post("/")
+    assert response.status_code == 400
+    assert b"name" in response.data
+
+
+# -- async ---------------------------------------------------------------------------
+
+
+def test_async_views_hooks_and_error_handlers(app: Flask, client: KolbaClient) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    async def before() -> None:
+        calls.append("before")
+
+    @app.after_request
+    async def after(response: Response) -> Response:
+        calls.append("after")
+        response.headers["X-Async"] = "yes"
+        return response
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        calls.append("teardown")
+
+    @app.errorhandler(ShopError)
+    async def shop_error(e: ShopError) -> tuple[str, int]:
+        return "async handler", 409
+
+    @app.route("/")
+    async def index() -> str:
+        calls.append("view")
+        return "async view"
+
+    @app.route("/fail")
+    async def fail() -> str:
+        raise ShopError()
+
+    response = client.get("/")
+    assert (response.text, response.headers["X-Async"]) == ("async view", "yes")
+    assert calls == ["before", "view", "after", "teardown"]
+    response = client.get("/fail")
+    assert (response.status_code, response.text) == (409, "async handler")
