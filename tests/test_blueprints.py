@@ -104,6 +104,22 @@ def test_add_url_rule_and_endpoint_names(app: Flask, client: KolbaClient) -> Non
     assert client.get("/b").text == "bp.custom"
 
 
+def test_endpoint_decorator_names_the_view_of_a_rule(
+    app: Flask, client: KolbaClient
+) -> None:
+    bp = Blueprint("bp", __name__)
+    bp.add_url_rule("/x", "x")
+
+    @bp.endpoint("x")
+    def x_view() -> str:
+        return request.endpoint or ""
+
+    app.register_blueprint(bp)
+    app.register_blueprint(bp, name="again", url_prefix="/again")
+    assert client.get("/x").text == "bp.x"
+    assert client.get("/again/x").text == "again.x"
+
+
 def test_dotted_endpoint_in_a_blueprint_is_refused() -> None:
     bp = Blueprint("bp", __name__)
     with pytest.raises(ValueError, match="endpoint"):

@@ -259,6 +259,21 @@ class Blueprint(Scaffold):
             )
         )
 
+    @setupmethod
+    def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
+        """Register the decorated function as the view of ``name.endpoint``
+        (a rule added with ``add_url_rule(rule, endpoint)`` and no view)."""
+
+        def decorator(f: F) -> F:
+            def register(state: BlueprintSetupState) -> None:
+                name = f"{state.name_prefix}.{state.name}.{endpoint}".lstrip(".")
+                state.app.view_functions[name] = f
+
+            self.record(register)
+            return f
+
+        return decorator
+
     # app-wide forms ----------------------------------------------------------
 
     def _app_registry(self, attr: str, f: F) -> F:
