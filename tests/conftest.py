@@ -1,6 +1,12 @@
-"""Shared fixtures: a fresh app and its test client."""
+"""Shared fixtures: a fresh app and its test client; the notes example."""
 
 from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,3 +25,62 @@ def app() -> Flask:
 @pytest.fixture
 def client(app: Flask) -> KolbaClient:
     return app.test_client()
+
+
+NOTES_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "notes"
+
+
+@pytest.fixture
+def notes_dir() -> Path:
+    """``examples/notes``: the notes example (``wsgi.py`` and package ``notes``)."""
+    return NOTES_EXAMPLE
+
+
+@pytest.fixture
+def csrf_token_in() -> Callable[[str], str]:
+    """Reads the CSRF token out of a page of the notes example."""
+
+    def find(html: str) -> str:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, "no CSRF token in the page"
+        return match.group(1)
+
+    return find
+
+
+WSGIResult = tuple[int, list[tuple[str, str]], bytes]
+
+
+@pytest.fixture
+def run_wsgi() -> Callable[..., WSGIResult]:
+    """Calls a WSGI app with a raw environ, as a server would, in a thread:
+    a request that hangs fails the test after ``timeout`` seconds."""
+
+    def run(
+        app: Callable[..., Any], environ: dict[str, Any], timeout: float = 10
+    ) -> WSGIResult:
+        result: list[WSGIResult] = []
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            statuses: list[tuple[str, list[tuple[str, str]]]] = []
+            try:
+                body_iter = app(environ, lambda s, h, e=None: statuses.append((s, h)))
+                try:
+                    body = b"".join(body_iter)
+                finally:
+                    getattr(body_iter, "close", lambda: None)()
+                status, headers = statuses[0]
+                result.append((int(status.split()[0]), headers, body))
+            except BaseException as e:
+                errors.append(e)
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        thread.join(timeout)
+        assert not thread.is_alive(), f"the request hung for {timeout} seconds"
+        if errors:
+            raise errors[0]
+        return result[0]
+
+    return run

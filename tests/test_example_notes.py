@@ -1,0 +1,402 @@
+"""The notes example (examples/notes): accounts, notes with attachments, a
+JSON API, CSRF-protected forms and a SQLite database in the instance folder."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.security import check_password_hash
+
+from kolba import Flask
+from kolba.testing import KolbaClient
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def make_notes_app(
+    notes_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Flask]:
+    """``create_app()`` of the example, its instance folder in tmp_path."""
+    monkeypatch.syspath_prepend(str(notes_dir))
+    for name in ("NOTES_SECRET_KEY", "NOTES_INSTANCE_PATH", "NOTES_PROXY_FIX"):
+        monkeypatch.delenv(name, raising=False)
+    from notes import create_app
+
+    def make(**config: Any) -> Flask:
+        return create_app(
+            {"TESTING": True, **config}, instance_path=str(tmp_path / "instance")
+        )
+
+    return make
+
+
+@pytest.fixture
+def notes_app(make_notes_app: Callable[..., Flask]) -> Flask:
+    return make_notes_app()
+
+
+@pytest.fixture
+def notes_client(notes_app: Flask) -> KolbaClient:
+    return notes_app.test_client()
+
+
+@pytest.fixture
+def post_form(csrf_token_in: Callable[[str], str]) -> Callable[..., Any]:
+    """POST a form as a browser would: with the token of the page it is on."""
+
+    def post(client: KolbaClient, url: str, data: dict[str, Any], page: str = "/"):
+        token = csrf_token_in(client.get(page).text)
+        return client.post(url, data={**data, "csrf_token": token})
+
+    return post
+
+
+@pytest.fixture
+def register(post_form: Callable[..., Any]) -> Callable[..., Any]:
+    def register(client: KolbaClient, username: str, password: str = PASSWORD):
+        return post_form(
+            client,
+            "/auth/register",
+            {"username": username, "password": password},
+            page="/auth/register",
+        )
+
+    return register
+
+
+@pytest.fixture
+def login(post_form: Callable[..., Any]) -> Callable[..., Any]:
+    def login(client: KolbaClient, username: str, password: str = PASSWORD, url=None):
+        return post_form(
+            client,
+            url or "/auth/login",
+            {"username": username, "password": password},
+            page="/auth/login",
+        )
+
+    return login
+
+
+@pytest.fixture
+def user(notes_app: Flask, register, login) -> Callable[[str], KolbaClient]:
+    """A client registered and logged in as ``name``."""
+
+    def user(name: str) -> KolbaClient:
+        client = notes_app.test_client()
+        assert register(client, name).status_code == 302
+        assert login(client, name).status_code == 302
+        return client
+
+    return user
+
+
+def add_note(post_form, client: KolbaClient, title: str, **extra: Any):
+    return post_form(client, "/notes", {"title": title, "body": "text", **extra})
+
+
+def note_ids(notes_app: Flask) -> list[int]:
+    with sqlite3.connect(notes_app.config["DATABASE"]) as db:
+        return [row[0] for row in db.execute("SELECT id FROM note ORDER BY id")]
+
+
+def test_first_run_creates_the_database_and_key_in_the_instance_folder(
+    make_notes_app, tmp_path
+):
+    instance = tmp_path / "instance"
+    assert not instance.exists()
+    app = make_notes_app()
+    assert app.instance_path == str(instance)
+    assert app.config["DATABASE"] == str(instance / "notes.sqlite")
+    with sqlite3.connect(instance / "notes.sqlite") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"user", "note"} <= tables
+    key = (instance / "secret_key").read_text()
+    assert app.config["SECRET_KEY"] == key
+    assert len(key) == 64
+    assert (instance / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_sessions_survive_a_restart(make_notes_app, register, login):
+    client = make_notes_app().test_client()
+    register(client, "ann")
+    login(client, "ann")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    restarted = make_notes_app().test_client()
+    restarted.set_cookie("session", cookie.value)
+    assert "Your notes" in restarted.get("/").text
+
+
+def test_restart_keeps_existing_data(make_notes_app, register, login):
+    register(make_notes_app().test_client(), "ann")
+    assert login(make_notes_app().test_client(), "ann").status_code == 302
+
+
+def test_secret_key_from_the_environment(make_notes_app, monkeypatch, tmp_path):
+    monkeypatch.setenv("NOTES_SECRET_KEY", "from-the-env")
+    assert make_notes_app().config["SECRET_KEY"] == "from-the-env"
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_home_page_invites_anonymous_visitors(notes_client):
+    page = notes_client.get("/").text
+    assert "<h1>Welcome</h1>" in page
+    assert 'href="/auth/register"' in page
+    assert 'href="/static/style.css"' in page
+
+
+def test_static_css_is_served(notes_client, notes_dir):
+    response = notes_client.get("/static/style.css")
+    assert response.mimetype == "text/css"
+    assert response.data == (notes_dir / "notes" / "static" / "style.css").read_bytes()
+    response.close()
+
+
+def test_register_stores_a_password_hash(notes_client, notes_app, register):
+    response = register(notes_client, "ann")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login"
+    with sqlite3.connect(notes_app.config["DATABASE"]) as db:
+        (stored,) = db.execute("SELECT password FROM user").fetchone()
+    assert PASSWORD not in stored
+    assert check_password_hash(stored, PASSWORD)
+    page = notes_client.get("/auth/login").text
+    assert '<p class="flash success">Registered. Please log in.</p>' in page
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("", PASSWORD, "A username of 1 to 40 characters is required."),
+        ("x" * 41, PASSWORD, "A username of 1 to 40 characters is required."),
+        ("ann", "short", "The password needs at least 8 characters."),
+    ],
+)
+def test_register_rejects_bad_input(
+    notes_client, register, username, password, message
+):
+    response = register(notes_client, username, password)
+    assert response.status_code == 400
+    assert message in response.text
+
+
+def test_register_rejects_a_taken_username(notes_client, register):
+    register(notes_client, "ann")
+    response = register(notes_client, "ann")
+    assert response.status_code == 400
+    assert "The username ann is already taken." in response.text
+
+
+def test_login_and_logout(notes_client, register, login, post_form):
+    register(notes_client, "ann")
+    response = login(notes_client, "ann")
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+    page = notes_client.get("/").text
+    assert "Welcome, ann!" in page
+    assert "<span>ann</span>" in page
+    assert "Welcome, ann!" not in notes_client.get("/").text  # flashed once
+    post_form(notes_client, "/auth/logout", {})
+    assert "<h1>Welcome</h1>" in notes_client.get("/").text
+
+
+@pytest.mark.parametrize("username", ["ann", "nobody"])
+def test_wrong_password_or_user_does_not_log_in(
+    notes_client, register, login, username
+):
+    register(notes_client, "ann")
+    response = login(notes_client, username, "wrong password")
+    assert response.status_code == 401
+    assert "Incorrect username or password." in response.text
+    assert "<h1>Welcome</h1>" in notes_client.get("/").text
+
+
+def test_login_returns_to_the_page_asked_for_but_only_on_this_site(
+    notes_client, register, login
+):
+    register(notes_client, "ann")
+    asked = notes_client.get("/notes/1/attachment")
+    assert asked.headers["Location"] == "/auth/login?next=/notes/1/attachment"
+    assert "Please log in first." in notes_client.get("/auth/login").text
+    response = login(notes_client, "ann", url="/auth/login?next=/notes/1/attachment")
+    assert response.headers["Location"] == "/notes/1/attachment"
+    for target in ("//evil.example", "/\\evil.example", "https://evil.example/"):
+        response = login(notes_client, "ann", url=f"/auth/login?next={target}")
+        assert response.headers["Location"] == "/"
+
+
+def test_forms_without_the_session_token_are_refused(notes_app, register):
+    client = notes_app.test_client()
+    data = {"username": "ann", "password": PASSWORD}
+    assert client.post("/auth/register", data=data).status_code == 400
+    other = notes_app.test_client()
+    other.get("/auth/register")
+    forged = {**data, "csrf_token": "not-the-token"}
+    assert other.post("/auth/register", data=forged).status_code == 400
+    assert register(client, "ann").status_code == 302
+
+
+def test_create_and_list_notes(user, post_form):
+    ann = user("ann")
+    response = add_note(post_form, ann, "<Shopping>", body="milk\neggs")
+    assert response.status_code == 302
+    page = ann.get("/").text
+    assert "Saved “&lt;Shopping&gt;”." in page
+    assert "<h2>&lt;Shopping&gt;</h2>" in page
+    assert "milk\neggs" in page
+
+
+def test_note_needs_a_title(user, post_form):
+    response = add_note(post_form, user("ann"), "   ")
+    assert response.status_code == 400
+    assert "A title of 1 to 200 characters is required." in response.text
+
+
+def test_anonymous_users_cannot_add_notes(notes_client, post_form, notes_app):
+    response = post_form(notes_client, "/notes", {"title": "x"}, page="/auth/login")
+    assert response.headers["Location"] == "/auth/login?next=/notes"
+    assert note_ids(notes_app) == []
+
+
+def test_delete_own_note(user, post_form, notes_app):
+    ann = user("ann")
+    add_note(post_form, ann, "Old")
+    (note_id,) = note_ids(notes_app)
+    response = post_form(ann, f"/notes/{note_id}/delete", {})
+    assert response.status_code == 302
+    assert note_ids(notes_app) == []
+    assert "No notes yet." in ann.get("/").text
+
+
+def test_users_see_and_delete_only_their_own_notes(user, post_form, notes_app):
+    ann, bob = user("ann"), user("bob")
+    add_note(post_form, ann, "Ann's secret", attachment=(io.BytesIO(b"s"), "s.txt"))
+    (note_id,) = note_ids(notes_app)
+    assert "Ann&#39;s secret" not in bob.get("/").text
+    assert post_form(bob, f"/notes/{note_id}/delete", {}).status_code == 404
+    assert bob.get(f"/notes/{note_id}/attachment").status_code == 404
+    assert bob.get(f"/api/notes/{note_id}").status_code == 404
+    assert note_ids(notes_app) == [note_id]
+
+
+def test_attachment_upload_and_download(user, post_form, notes_app, tmp_path):
+    ann = user("ann")
+    upload = (io.BytesIO(b"%PDF-1.4 fake"), "../../My Report.pdf")
+    add_note(post_form, ann, "Report", attachment=upload)
+    (note_id,) = note_ids(notes_app)
+    stored = tmp_path / "instance" / "attachments" / str(note_id) / "My_Report.pdf"
+    assert stored.read_bytes() == b"%PDF-1.4 fake"
+    assert f'href="/notes/{note_id}/attachment">My_Report.pdf</a>' in ann.get("/").text
+    download = ann.get(f"/notes/{note_id}/attachment")
+    assert download.status_code == 200
+    assert download.data == b"%PDF-1.4 fake"
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=My_Report.pdf"
+    )
+    download.close()
+    post_form(ann, f"/notes/{note_id}/delete", {})
+    assert not stored.parent.exists()
+
+
+def test_attachment_with_an_unusable_name_is_refused(user, post_form, notes_app):
+    response = add_note(
+        post_form, user("ann"), "x", attachment=(io.BytesIO(b"x"), "..")
+    )
+    assert response.status_code == 400
+    assert "The attachment&#39;s file name cannot be used" in response.text
+    assert note_ids(notes_app) == []
+
+
+def test_attachment_size_is_limited(make_notes_app, user, post_form):
+    ann = user("ann")
+    too_big = (io.BytesIO(b"x" * (2 * 1024 * 1024 + 1)), "big.bin")
+    assert add_note(post_form, ann, "big", attachment=too_big).status_code == 413
+
+
+def test_note_without_attachment_has_no_download(user, post_form, notes_app):
+    ann = user("ann")
+    add_note(post_form, ann, "plain")
+    (note_id,) = note_ids(notes_app)
+    assert ann.get(f"/notes/{note_id}/attachment").status_code == 404
+
+
+def test_api_needs_a_login(notes_client):
+    for response in (
+        notes_client.get("/api/notes"),
+        notes_client.post("/api/notes", json={"title": "x"}),
+    ):
+        assert response.status_code == 401
+        assert response.json == {"error": "Log in first."}
+
+
+def test_api_creates_and_lists_notes(user):
+    ann = user("ann")
+    created = ann.post("/api/notes", json={"title": "From the API", "body": "hi"})
+    assert created.status_code == 201
+    note = created.json
+    assert created.headers["Location"] == f"/api/notes/{note['id']}"
+    assert (note["title"], note["body"], note["attachment"]) == (
+        "From the API",
+        "hi",
+        None,
+    )
+    assert note["url"] == f"http://localhost/api/notes/{note['id']}"
+    assert note["created"].endswith("Z")
+    assert ann.get("/api/notes").json == [note]
+    assert ann.get(f"/api/notes/{note['id']}").json == note
+    assert user("bob").get("/api/notes").json == []
+
+
+def test_api_shows_attachment_links(user, post_form):
+    ann = user("ann")
+    add_note(post_form, ann, "with file", attachment=(io.BytesIO(b"x"), "a.txt"))
+    (note,) = ann.get("/api/notes").json
+    assert note["attachment"] == f"http://localhost/notes/{note['id']}/attachment"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"data": "title=x"}, "Send a JSON object"),
+        ({"data": "{not json", "content_type": "application/json"}, "Send a JSON"),
+        ({"json": ["title"]}, "Send a JSON object"),
+        ({"json": {"title": 3}}, "'title' and 'body' must be strings."),
+        ({"json": {"title": "x", "body": None}}, "'title' and 'body' must be strings."),
+        ({"json": {"body": "no title"}}, "'title' and 'body' must be strings."),
+        ({"json": {"title": ""}}, "A title of 1 to 200 characters is required."),
+    ],
+)
+def test_api_rejects_bad_bodies_with_400(user, notes_app, kwargs, message):
+    response = user("ann").post("/api/notes", **kwargs)
+    assert response.status_code == 400
+    assert message in response.json["error"]
+    assert note_ids(notes_app) == []
+
+
+def test_api_errors_are_json(user):
+    ann = user("ann")
+    missing = ann.get("/api/notes/999")
+    assert missing.status_code == 404
+    assert missing.json["error"]
+    assert ann.delete("/api/notes").status_code == 405
+
+
+def test_custom_404_page(notes_client):
+    response = notes_client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in response.text
+    assert 'href="/static/style.css"' in response.text  # uses the base layout
+
+
+def test_proxy_fix_makes_external_urls_https(make_notes_app, register, login):
+    client = make_notes_app(PROXY_FIX=True).test_client()
+    register(client, "ann")
+    login(client, "ann")
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "notes.example"}
+    note = client.post("/api/notes", json={"title": "t"}, headers=headers).json
+    assert note["url"] == f"https://notes.example/api/notes/{note['id']}"
