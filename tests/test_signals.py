@@ -1,10 +1,12 @@
 """``kolba.signals``: Flask's signals, as blinker signals, sent only when a
-receiver is connected. (The request signals are tested with the core.)"""
+receiver is connected. The request and app context signals are tested last."""
 
 from __future__ import annotations
 
 import pathlib
 import typing as t
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import blinker
 import flask.signals
@@ -145,3 +147,164 @@ def test_async_receiver_is_run(template_app: Flask) -> None:
     with signals.message_flashed.connected_to(receiver, template_app):
         template_app.test_client().get("/flash")
     assert seen == ["hi"]
+
+
+# -- request and app context signals ---------------------------------------------
+
+Received = list[tuple[str, t.Any, dict[str, t.Any]]]
+
+
+@contextmanager
+def receiving(*named: tuple[str, blinker.Signal]) -> Iterator[Received]:
+    """Record ``(name, sender, kwargs)`` for each signal sent in the block."""
+    received: Received = []
+    receivers = []
+    for name, signal in named:
+
+        def receiver(sender: t.Any, name: str = name, **kwargs: t.Any) -> None:
+            received.append((name, sender, kwargs))
+
+        receivers.append(receiver)
+        signal.connect(receiver)
+    try:
+        yield received
+    finally:
+        for (_, signal), receiver in zip(named, receivers, strict=True):
+            signal.disconnect(receiver)
+
+
+def test_request_signals_in_order(app: Flask) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    with receiving(
+        ("started", signals.request_started),
+        ("finished", signals.request_finished),
+        ("tearing_down", signals.request_tearing_down),
+    ) as received:
+        app.test_client().get("/")
+    assert [name for name, _, _ in received] == ["started", "finished", "tearing_down"]
+    assert all(sender is app for _, sender, _ in received)
+    started, finished, tearing_down = (kwargs for _, _, kwargs in received)
+    assert started == {}
+    assert isinstance(finished["response"], kolba.Response)
+    assert finished["response"].data == b"ok"
+    assert tearing_down == {"exc": None}
+
+
+def test_request_started_sees_the_request(app: Flask) -> None:
+    paths: list[str] = []
+
+    def on_started(sender: Flask, **kwargs: t.Any) -> None:
+        paths.append(kolba.request.path)
+
+    app.add_url_rule("/page", "page", lambda: "ok")
+    with signals.request_started.connected_to(on_started, app):
+        app.test_client().get("/page")
+    assert paths == ["/page"]
+
+
+def test_got_request_exception(app: Flask) -> None:
+    app.config["TESTING"] = False
+    error = ZeroDivisionError("boom")
+
+    @app.route("/crash")
+    def crash() -> str:
+        raise error
+
+    with receiving(
+        ("exception", signals.got_request_exception),
+        ("tearing_down", signals.request_tearing_down),
+    ) as received:
+        assert app.test_client().get("/crash").status_code == 500
+    assert received == [
+        ("exception", app, {"exception": error}),
+        ("tearing_down", app, {"exc": error}),
+    ]
+
+
+def test_handled_errors_send_no_exception_signal(app: Flask) -> None:
+    app.add_url_rule("/", "index", lambda: "ok")
+    with receiving(("exception", signals.got_request_exception)) as received:
+        assert app.test_client().get("/missing").status_code == 404
+    assert received == []
+
+
+def test_appcontext_signals(app: Flask) -> None:
+    with receiving(
+        ("pushed", signals.appcontext_pushed),
+        ("tearing_down", signals.appcontext_tearing_down),
+        ("popped", signals.appcontext_popped),
+    ) as received:
+        with app.app_context():
+            assert [name for name, _, _ in received] == ["pushed"]
+    assert received == [
+        ("pushed", app, {}),
+        ("tearing_down", app, {"exc": None}),
+        ("popped", app, {}),
+    ]
+
+
+def test_appcontext_signals_for_a_request(app: Flask) -> None:
+    app.add_url_rule("/", "index", lambda: "ok")
+    with receiving(
+        ("pushed", signals.appcontext_pushed),
+        ("tearing_down", signals.appcontext_tearing_down),
+        ("popped", signals.appcontext_popped),
+    ) as received:
+        app.test_client().get("/")
+    assert [name for name, _, _ in received] == ["pushed", "tearing_down", "popped"]
+    assert all(sender is app for _, sender, _ in received)
+
+
+def test_appcontext_tearing_down_gets_the_error(app: Flask) -> None:
+    error = ValueError("in block")
+    with receiving(("tearing_down", signals.appcontext_tearing_down)) as received:
+        with pytest.raises(ValueError):
+            with app.app_context():
+                raise error
+    assert received == [("tearing_down", app, {"exc": error})]
+
+
+def test_appcontext_pushed_can_set_g(app: Flask) -> None:
+    """The classic use: put a test user on ``g`` whenever a context starts."""
+
+    def set_user(sender: Flask, **kwargs: t.Any) -> None:
+        kolba.g.user = "tester"
+
+    app.add_url_rule("/", "index", lambda: kolba.g.user)
+    with signals.appcontext_pushed.connected_to(set_user, app):
+        assert app.test_client().get("/").text == "tester"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "request_started",
+        "request_finished",
+        "request_tearing_down",
+        "got_request_exception",
+        "appcontext_pushed",
+        "appcontext_popped",
+        "appcontext_tearing_down",
+    ],
+)
+def test_nothing_is_sent_without_receivers(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    signal = getattr(signals, name)
+    assert not signal.receivers
+
+    def fail(*args: t.Any, **kwargs: t.Any) -> None:
+        raise AssertionError(f"{name} was sent without receivers")
+
+    monkeypatch.setattr(signal, "send", fail)
+    app.config["TESTING"] = False
+    app.add_url_rule("/", "index", lambda: "ok")
+    app.add_url_rule("/crash", "crash", lambda: 1 / 0)
+    client = app.test_client()
+    assert client.get("/").data == b"ok"
+    assert client.get("/crash").status_code == 500
+    with app.app_context():
+        pass

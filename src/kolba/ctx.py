@@ -198,7 +198,11 @@ class RequestContext(AppContext):
             ctx = _cv_request.get()
             _cv_request.reset(token)
             if pushed is not None:
-                if self._cv_tokens[1:] or app.teardown_appcontext_funcs:
+                if (
+                    self._cv_tokens[1:]
+                    or app.teardown_appcontext_funcs
+                    or appcontext_tearing_down.receivers
+                ):
                     AppContext.pop(self, exc)
                 else:  # the common case, without the call
                     _cv_app.reset(self._cv_tokens.pop())
