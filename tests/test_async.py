@@ -90,6 +90,23 @@ def test_async_hooks(app: Flask, client: KolbaClient) -> None:
     assert events == ["before /", "after", "teardown None"]
 
 
+def test_async_teardown_appcontext(app: Flask, client: KolbaClient) -> None:
+    closed: list[str] = []
+
+    @app.teardown_appcontext
+    async def close(exc: BaseException | None) -> None:
+        await asyncio.sleep(0)
+        closed.append(g.get("resource", "none"))
+
+    @app.route("/")
+    def index() -> str:
+        g.resource = "db"
+        return "ok"
+
+    client.get("/")
+    assert closed == ["db"]
+
+
 def test_async_before_request_can_answer(app: Flask, client: KolbaClient) -> None:
     @app.before_request
     async def deny() -> tuple[str, int]:

@@ -93,7 +93,9 @@ class MethodView(View):
         handler = getattr(self, method, None)
         if handler is None and method == "head":
             handler = getattr(self, "get", None)
-        if handler is None:
-            allowed = sorted(m.upper() for m in HTTP_METHODS if hasattr(self, m))
-            raise MethodNotAllowed(valid_methods=allowed)
+        if handler is None:  # listed in ``methods`` but not implemented
+            allowed = {m.upper() for m in HTTP_METHODS if hasattr(self, m)}
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            raise MethodNotAllowed(valid_methods=sorted(allowed))
         return handler(**kwargs)
