@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 from kolba import Blueprint, Flask, send_file, send_from_directory, url_for
 from kolba.routing import BuildError
 
+RunWSGI = t.Callable[..., tuple[int, list[tuple[str, str]], bytes]]
 STYLE = b"body { color: teal }\n"
 SECRET = b"top secret, outside the static folder\n"
 
@@ -36,13 +37,11 @@ def app(root: Path) -> Flask:
     return app
 
 
-def wsgi_get(app: Flask, path_info: str, **environ: t.Any) -> tuple[int, bytes]:
-    """Call the app with a raw PATH_INFO, as a server that does not decode it."""
-    env = EnvironBuilder().get_environ()
-    env.update(PATH_INFO=path_info, **environ)
-    statuses: list[str] = []
-    body = b"".join(app(env, lambda status, headers: statuses.append(status)))
-    return int(statuses[0].split()[0]), body
+def raw_path(path_info: str) -> dict[str, t.Any]:
+    """An environ with PATH_INFO as given, as a server that does not decode it."""
+    environ = EnvironBuilder().get_environ()
+    environ["PATH_INFO"] = path_info
+    return environ
 
 
 # --- the static route ---------------------------------------------------------
@@ -177,18 +176,20 @@ def test_traversal_through_the_client_is_404(app: Flask, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)
-def test_traversal_with_a_raw_path_info_is_404(app: Flask, path: str) -> None:
-    status, body = wsgi_get(app, f"/static/{path}")
+def test_traversal_with_a_raw_path_info_is_404(
+    app: Flask, run_wsgi: RunWSGI, path: str
+) -> None:
+    status, _, body = run_wsgi(app, raw_path(f"/static/{path}"))
     assert status == 404
     assert SECRET not in body
 
 
 @pytest.mark.parametrize("path", ["/static//", "/static///"])
 def test_absolute_paths_never_leave_the_folder(
-    app: Flask, root: Path, path: str
+    app: Flask, run_wsgi: RunWSGI, root: Path, path: str
 ) -> None:
     target = path + str(root / "secret.txt").lstrip("/")
-    status, body = wsgi_get(app, target)
+    status, _, body = run_wsgi(app, raw_path(target))
     assert status in {308, 404}
     assert SECRET not in body
     response = app.test_client().get(target, follow_redirects=True)
