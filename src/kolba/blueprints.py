@@ -12,6 +12,7 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
+_sentinel = object()  # cli_group not given: a command group named as registered
 
 
 class BlueprintSetupState:
@@ -87,7 +88,7 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, t.Any] | None = None,
         root_path: str | None = None,
-        cli_group: str | None = t.cast(str, object()),
+        cli_group: str | None = t.cast(str, _sentinel),
     ) -> None:
         super().__init__(
             import_name=import_name,
@@ -189,6 +190,8 @@ class Blueprint(Scaffold):
             from .cli import register_blueprint_commands
 
             cli_group = options.get("cli_group", self.cli_group)
+            if cli_group is _sentinel:
+                cli_group = self_name
             register_blueprint_commands(app, self, cli_group)
 
         for blueprint, bp_options in self._blueprints:
