@@ -1,0 +1,210 @@
+"""``app.test_client()``: werkzeug's test client, aware of the app."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+import werkzeug.test
+
+from kolba import Flask, redirect, request, session
+from kolba.testing import KolbaClient
+
+
+@pytest.fixture
+def echo(app: Flask) -> Flask:
+    """One URL that answers every method with what it received."""
+
+    @app.route("/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def echo_view() -> dict[str, object]:
+        return {
+            "method": request.method,
+            "args": request.args.to_dict(),
+            "form": request.form.to_dict(),
+            "json": request.get_json(silent=True),
+        }
+
+    return app
+
+
+def test_client_is_a_werkzeug_client(app: Flask) -> None:
+    client = app.test_client()
+    assert isinstance(client, werkzeug.test.Client)
+    assert isinstance(client, KolbaClient)
+    assert client.application is app
+
+
+def test_test_client_class(app: Flask) -> None:
+    class MyClient(KolbaClient):
+        pass
+
+    app.test_client_class = MyClient
+    assert type(app.test_client()) is MyClient
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+def test_every_method(echo: Flask, method: str) -> None:
+    response = getattr(echo.test_client(), method)("/echo?x=1")
+    assert response.status_code == 200
+    assert response.json == {
+        "method": method.upper(),
+        "args": {"x": "1"},
+        "form": {},
+        "json": None,
+    }
+
+
+def test_head_and_options(echo: Flask) -> None:
+    client = echo.test_client()
+    head = client.head("/echo")
+    assert (head.status_code, head.data) == (200, b"")
+    options = client.options("/echo")
+    assert {m.strip() for m in options.headers["Allow"].split(",")} == {
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+    }
+
+
+def test_query_string_and_form(echo: Flask) -> None:
+    client = echo.test_client()
+    response = client.get("/echo", query_string={"q": "a b"})
+    assert response.json["args"] == {"q": "a b"}
+    response = client.post("/echo", data={"name": "Ann"})
+    assert response.json["form"] == {"name": "Ann"}
+
+
+def test_json_body(echo: Flask) -> None:
+    response = echo.test_client().post("/echo", json={"items": [1, 2]})
+    assert response.json["json"] == {"items": [1, 2]}
+    assert response.get_json()["method"] == "POST"
+
+
+def test_file_upload(app: Flask, client: KolbaClient) -> None:
+    @app.post("/upload")
+    def upload() -> str:
+        f = request.files["the_file"]
+        return f"{f.filename}:{f.read().decode()}:{request.form['title']}"
+
+    response = client.post(
+        "/upload",
+        data={"the_file": (BytesIO(b"hello"), "notes.txt"), "title": "mine"},
+    )
+    assert response.text == "notes.txt:hello:mine"
+
+
+def test_follow_redirects_keeps_the_history(app: Flask, client: KolbaClient) -> None:
+    app.add_url_rule("/", "index", lambda: redirect("/step"))
+    app.add_url_rule("/step", "step", lambda: redirect("/end"))
+    app.add_url_rule("/end", "end", lambda: "arrived")
+    response = client.get("/", follow_redirects=True)
+    assert response.text == "arrived"
+    assert response.request.path == "/end"
+    assert [r.request.path for r in response.history] == ["/", "/step"]
+    assert [r.status_code for r in response.history] == [302, 302]
+
+
+def test_cookies(app: Flask, client: KolbaClient) -> None:
+    @app.route("/set")
+    def set_cookie() -> object:
+        response = app.make_response("set")
+        response.set_cookie("flavour", "oat")
+        return response
+
+    @app.route("/read")
+    def read() -> str:
+        return request.cookies.get("flavour", "none")
+
+    assert client.get("/read").text == "none"
+    client.get("/set")
+    assert client.get_cookie("flavour").value == "oat"
+    assert client.get("/read").text == "oat"
+    client.set_cookie("flavour", "choc")
+    assert client.get("/read").text == "choc"
+    client.delete_cookie("flavour")
+    assert client.get("/read").text == "none"
+
+
+def test_cookies_can_be_disabled(app: Flask) -> None:
+    client = app.test_client(use_cookies=False)
+    with pytest.raises(TypeError, match="Cookies are disabled"):
+        with client.session_transaction():
+            pass
+
+
+def test_with_client_keeps_the_last_request_context(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.add_url_rule("/search", "search", lambda: "results")
+    with client:
+        client.get("/search?q=kolba")
+        assert request.args["q"] == "kolba"
+        assert request.path == "/search"
+        client.get("/search?q=second")
+        assert request.args["q"] == "second"
+    with pytest.raises(RuntimeError, match="request context"):
+        _ = request.args
+
+
+def test_without_with_the_context_is_gone(app: Flask, client: KolbaClient) -> None:
+    app.add_url_rule("/", "index", lambda: "ok")
+    client.get("/")
+    with pytest.raises(RuntimeError):
+        _ = request.path
+
+
+def test_with_client_cannot_nest(client: KolbaClient) -> None:
+    with client:
+        with pytest.raises(RuntimeError, match="nest"):
+            with client:
+                pass
+
+
+def test_session_transaction(app: Flask, client: KolbaClient) -> None:
+    @app.route("/whoami")
+    def whoami() -> str:
+        return session.get("user", "nobody")
+
+    assert client.get("/whoami").text == "nobody"
+    with client.session_transaction() as sess:
+        sess["user"] = "ann"
+    assert client.get("/whoami").text == "ann"
+    with client.session_transaction() as sess:
+        assert sess["user"] == "ann"
+
+
+def test_session_visible_inside_with_client(app: Flask, client: KolbaClient) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = request.args["user"]
+        return "ok"
+
+    with client:
+        client.get("/login?user=bob")
+        assert session["user"] == "bob"
+
+
+def test_environ_base_and_remote_addr(app: Flask, client: KolbaClient) -> None:
+    app.add_url_rule("/ip", "ip", lambda: request.remote_addr or "")
+    assert client.get("/ip").text == "127.0.0.1"
+    response = client.get("/ip", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.text == "10.0.0.9"
+
+
+def test_server_name_is_the_default_host(app: Flask) -> None:
+    app.config["SERVER_NAME"] = "shop.test"
+    app.add_url_rule("/", "index", lambda: request.host)
+    assert app.test_client().get("/").text == "shop.test"
+
+
+def test_open_with_an_environ_builder(echo: Flask) -> None:
+    from kolba.testing import EnvironBuilder
+
+    builder = EnvironBuilder(echo, "/echo", method="PATCH", json={"a": 1})
+    response = echo.test_client().open(builder)
+    assert response.json["method"] == "PATCH"
+    assert response.json["json"] == {"a": 1}
