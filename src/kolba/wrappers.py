@@ -11,10 +11,11 @@ from __future__ import annotations
 import typing as t
 
 from werkzeug.datastructures import EnvironHeaders, Headers
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as _WzRequest
 from werkzeug.wrappers import Response as _WzResponse
+from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from . import json
 from .globals import _cv_app
@@ -113,6 +114,22 @@ class Request(_WzRequest):
     def remote_addr(self) -> str | None:
         return self.environ.get("REMOTE_ADDR")
 
+    @_lazy
+    def stream(self) -> t.IO[bytes]:  # type: ignore[override]
+        """The body, read at most once; past ``MAX_CONTENT_LENGTH`` it is a 413,
+        also when the body is chunked and has no Content-Length."""
+        if self.shallow:
+            raise RuntimeError(
+                "This request was created with 'shallow=True', reading"
+                " from the input stream is disabled."
+            )
+        environ = self.environ
+        limit = self.max_content_length
+        stream = get_input_stream(environ, max_content_length=limit)
+        if limit is not None and "wsgi.input_terminated" in environ:
+            return _MaxLengthStream(environ["wsgi.input"], limit)
+        return stream
+
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
         """``MAX_CONTENT_LENGTH`` of the app: a larger body is a 413."""
@@ -179,6 +196,21 @@ class Request(_WzRequest):
             raise type(error)() from e
 
 
+class _MaxLengthStream(LimitedStream):
+    """A server-terminated body capped at ``MAX_CONTENT_LENGTH``: reading it
+    whole raises 413 when more follows the cap, where werkzeug truncates."""
+
+    def __init__(self, stream: t.IO[bytes], limit: int) -> None:
+        super().__init__(stream, limit, is_max=True)
+        self._source = stream
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted and self._source.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+
 class Response(_WzResponse):
     """The outgoing response; the default mimetype is ``text/html``.
 
@@ -230,7 +262,11 @@ class Response(_WzResponse):
         self._on_close = []
         if response is None:
             self.response = []
-        elif type(response) is str and self._headers is None:
+        elif (
+            type(response) is str
+            and self._headers is None
+            and self.automatically_set_content_length
+        ):
             data = response.encode()
             self.response = [data]
             self._lazy_length = len(data)
@@ -258,23 +294,40 @@ class Response(_WzResponse):
             value = value.encode()
         self.response = [value]
         if self._headers is None:
-            self._lazy_length = len(value)
+            if self.automatically_set_content_length:
+                self._lazy_length = len(value)
         elif self.automatically_set_content_length:
             self._headers["Content-Length"] = str(len(value))
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
-        body = self.response
-        if self._headers is None and type(body) is list and not self._on_close:
-            headers = [("Content-Type", self._lazy_type)]
-            if self._lazy_length is not None:
-                headers.append(("Content-Length", str(self._lazy_length)))
-            start_response(self._status, headers)
+        length = self._lazy_length
+        if (
+            length is not None
+            and self._headers is None
+            and not self._on_close
+            and (self._status_code == 200 or self._status_code not in _NO_BODY)
+        ):
+            start_response(
+                self._status,
+                [("Content-Type", self._lazy_type), ("Content-Length", str(length))],
+            )
             if environ.get("REQUEST_METHOD") == "HEAD":
                 return []
-            return body
+            return self.response
         return super().__call__(environ, start_response)
+
+    @classmethod
+    def force_type(
+        cls, response: _WzResponse, environ: WSGIEnvironment | None = None
+    ) -> Response:
+        """Convert a werkzeug response or a WSGI app; headers carry over."""
+        rv = super().force_type(response, environ)
+        state = rv.__dict__
+        if "_headers" not in state:
+            state["_headers"] = state.pop("headers")
+        return rv
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
@@ -288,3 +341,5 @@ def _content_type(mimetype: str) -> str:
 
 
 _STATUS_200 = "200 OK"
+# Statuses whose body and entity headers werkzeug strips: the slow path sends them.
+_NO_BODY = frozenset({*range(100, 200), 204, 304, 412})

@@ -1,0 +1,416 @@
+"""``Response`` and how a view's return value becomes one."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.datastructures import Headers
+from werkzeug.test import create_environ, run_wsgi_app
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from kolba import Flask, Request, Response, make_response, render_template_string
+from kolba.testing import KolbaClient
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+
+def send(response: Response, method: str = "GET") -> tuple[str, Headers, bytes]:
+    """Call the response as a WSGI app: status line, headers, body."""
+    body, status, headers = run_wsgi_app(response, create_environ(method=method))
+    return status, headers, b"".join(body)
+
+
+# the Response object ---------------------------------------------------------
+
+
+def test_defaults() -> None:
+    rv = Response()
+    assert rv.status_code == 200
+    assert rv.status == "200 OK"
+    assert rv.mimetype == "text/html"
+    assert rv.content_type == "text/html; charset=utf-8"
+    assert rv.get_data() == b""
+    assert rv.direct_passthrough is False
+    assert not rv.is_json
+
+
+def test_text_body_is_utf8() -> None:
+    rv = Response("héllo")
+    assert rv.data == "héllo".encode()
+    assert rv.get_data(as_text=True) == "héllo"
+    assert rv.content_length == 6
+
+
+def test_status_as_int_or_string() -> None:
+    assert Response("x", 201).status == "201 CREATED"
+    assert Response("x", "418 I'm a teapot").status_code == 418
+    assert Response("x", status="299").status == "299 UNKNOWN"
+    rv = Response("x")
+    rv.status_code = 404
+    assert rv.status == "404 NOT FOUND"
+    rv.status = 201  # type: ignore[assignment]
+    assert rv.status == "201 CREATED"
+
+
+def test_mimetype_content_type_and_headers() -> None:
+    assert (
+        Response("x", mimetype="text/plain").content_type == "text/plain; charset=utf-8"
+    )
+    assert Response("x", content_type="text/csv").content_type == "text/csv"
+    rv = Response("x", headers={"X-A": "1"})
+    assert rv.headers["X-A"] == "1"
+    assert rv.mimetype == "text/html"
+    rv = Response("x", headers=[("Content-Type", "application/xml")])
+    assert rv.mimetype == "application/xml"
+    headers = Headers({"X-B": "2"})
+    assert Response("x", headers=headers).headers is headers
+
+
+def test_set_data_updates_the_length() -> None:
+    rv = Response("abc")
+    rv.set_data("abcdef")
+    assert rv.content_length == 6
+    rv.data = b"ab"
+    assert rv.headers["Content-Length"] == "2"
+
+
+def test_json_response() -> None:
+    rv = Response('{"a": 1}', mimetype="application/json")
+    assert rv.is_json
+    assert rv.json == {"a": 1}
+
+
+def test_set_and_delete_cookie() -> None:
+    rv = Response("x")
+    rv.set_cookie("k", "v", max_age=10, httponly=True, samesite="Lax")
+    rv.delete_cookie("old")
+    cookies = rv.headers.getlist("Set-Cookie")
+    assert cookies[0].startswith("k=v; Expires=")
+    assert "Max-Age=10; HttpOnly; Path=/; SameSite=Lax" in cookies[0]
+    assert cookies[1].startswith(
+        "old=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+    )
+
+
+def test_direct_passthrough() -> None:
+    assert Response([b"x"], direct_passthrough=True).direct_passthrough is True
+
+
+# the lazy headers fast path ------------------------------------------------------
+
+
+def test_untouched_headers_are_still_sent() -> None:
+    status, headers, body = send(Response("héllo"))
+    assert status == "200 OK"
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Length"] == "6"
+    assert body == "héllo".encode()
+
+
+def test_headers_touched_after_set_data() -> None:
+    rv = Response("abc")
+    rv.set_data("abcdef")
+    rv.headers["X-A"] = "1"
+    status, headers, body = send(rv)
+    assert headers["Content-Length"] == "6"
+    assert headers["X-A"] == "1"
+    assert body == b"abcdef"
+
+
+def test_set_data_after_headers_touched() -> None:
+    rv = Response("abc")
+    assert rv.headers["Content-Length"] == "3"
+    rv.set_data("abcdef")
+    assert send(rv)[1]["Content-Length"] == "6"
+
+
+def test_status_change_on_an_untouched_response() -> None:
+    rv = Response("gone")
+    rv.status_code = 404
+    assert send(rv)[0] == "404 NOT FOUND"
+
+
+def test_empty_response_has_zero_length() -> None:
+    assert send(Response())[1]["Content-Length"] == "0"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_bodyless_statuses_send_no_body(status: int) -> None:
+    """A 204 or 304 never carries a body, whatever the view set."""
+    status_line, headers, body = send(Response("abc", status))
+    assert status_line.startswith(str(status))
+    assert body == b""
+    assert "Content-Length" not in headers
+
+
+def test_subclass_with_another_default_mimetype() -> None:
+    class TextResponse(Response):
+        default_mimetype = "text/plain"
+
+    assert TextResponse("x").mimetype == "text/plain"
+    assert send(TextResponse("x"))[1]["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_subclass_without_automatic_content_length() -> None:
+    class NoLength(Response):
+        automatically_set_content_length = False
+
+    headers = send(NoLength("abc"))[1]
+    assert "Content-Length" not in headers
+    assert "Content-Length" not in NoLength("abc").headers
+
+
+def test_list_of_text_is_encoded() -> None:
+    status, headers, body = send(Response(["a", "é"]))
+    assert body == "aé".encode()
+    assert headers["Content-Length"] == "3"
+
+
+def test_head_sends_the_get_headers_and_no_body() -> None:
+    get = send(Response("hello"))
+    head = send(Response("hello"), method="HEAD")
+    assert head[:2] == get[:2]
+    assert head[2] == b""
+
+
+def test_head_through_a_view(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "hello"
+
+    rv = client.head("/")
+    assert rv.headers["Content-Length"] == "5"
+    assert rv.data == b""
+
+
+# conditional responses ---------------------------------------------------------
+
+
+@pytest.fixture
+def conditional(app: Flask) -> Flask:
+    from kolba import request
+
+    @app.route("/doc")
+    def doc() -> Response:
+        rv = Response("0123456789", mimetype="text/plain")
+        rv.set_etag("v1")
+        return rv.make_conditional(request, accept_ranges=True, complete_length=10)
+
+    return app
+
+
+def test_etag_match_is_304(conditional: Flask, client: KolbaClient) -> None:
+    assert client.get("/doc").headers["ETag"] == '"v1"'
+    rv = client.get("/doc", headers={"If-None-Match": '"v1"'})
+    assert rv.status_code == 304
+    assert rv.data == b""
+    assert client.get("/doc", headers={"If-None-Match": '"v0"'}).status_code == 200
+
+
+def test_range_is_206(conditional: Flask, client: KolbaClient) -> None:
+    rv = client.get("/doc", headers={"Range": "bytes=2-4"})
+    assert rv.status_code == 206
+    assert rv.data == b"234"
+    assert rv.headers["Content-Range"] == "bytes 2-4/10"
+    assert rv.headers["Accept-Ranges"] == "bytes"
+
+
+def test_unsatisfiable_range_is_416(conditional: Flask, client: KolbaClient) -> None:
+    rv = client.get("/doc", headers={"Range": "bytes=20-30"})
+    assert rv.status_code == 416
+    assert rv.headers["Content-Range"] == "bytes */10"
+
+
+def test_stale_if_range_sends_everything(
+    conditional: Flask, client: KolbaClient
+) -> None:
+    rv = client.get("/doc", headers={"Range": "bytes=2-4", "If-Range": '"v0"'})
+    assert rv.status_code == 200
+    assert rv.data == b"0123456789"
+
+
+# streaming -------------------------------------------------------------------
+
+
+def test_generator_view_is_streamed(app: Flask) -> None:
+    progress: list[str] = []
+
+    @app.route("/stream")
+    def stream() -> Iterator[str]:
+        def generate() -> Iterator[str]:
+            progress.append("first")
+            yield "a"
+            progress.append("second")
+            yield "b"
+
+        return generate()
+
+    started: list[list[str]] = []
+    body = app(
+        create_environ("/stream"), lambda status, headers: started.append(progress[:])
+    )
+    assert started == [[]]
+    chunks = iter(body)
+    assert next(chunks) == b"a"
+    assert progress == ["first"]
+    assert list(chunks) == [b"b"]
+    assert progress == ["first", "second"]
+
+
+def test_iterable_body_has_no_length() -> None:
+    status, headers, body = send(Response(iter([b"a", "b"])))
+    assert body == b"ab"
+    assert "Content-Length" not in headers
+
+
+# replaceable classes ---------------------------------------------------------
+
+
+def test_request_and_response_classes_are_replaceable(
+    app: Flask, client: KolbaClient
+) -> None:
+    class MyRequest(Request):
+        greeting = "hi"
+
+    class MyResponse(Response):
+        default_mimetype = "text/plain"
+
+    app.request_class = MyRequest
+    app.response_class = MyResponse
+
+    @app.route("/")
+    def index() -> str:
+        from kolba import request
+
+        assert isinstance(request._get_current_object(), MyRequest)  # type: ignore[attr-defined]
+        return request.greeting  # type: ignore[attr-defined,no-any-return]
+
+    rv = client.get("/")
+    assert rv.text == "hi"
+    assert rv.mimetype == "text/plain"
+    with app.test_request_context():
+        assert isinstance(make_response("x"), MyResponse)
+
+
+# view return values (the seed's "Об ответах Response") ---------------------------
+
+
+def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+    start_response("202 Accepted", [("X-Wsgi", "yes"), ("Content-Type", "text/plain")])
+    return [b"from wsgi"]
+
+
+RETURN_VALUES: dict[str, tuple[t.Any, int, dict[str, str], bytes]] = {
+    "str": ("text", 200, {"Content-Type": "text/html; charset=utf-8"}, b"text"),
+    "bytes": (b"raw", 200, {"Content-Type": "text/html; charset=utf-8"}, b"raw"),
+    "dict": (
+        {"b": 1, "a": 2},
+        200,
+        {"Content-Type": "application/json"},
+        b'{"a":2,"b":1}\n',
+    ),
+    "list": ([1, "x"], 200, {"Content-Type": "application/json"}, b'[1,"x"]\n'),
+    "body-status": (("made", 201), 201, {}, b"made"),
+    "body-status-text": (("ok", "299 Fine"), 299, {}, b"ok"),
+    "body-headers": (("h", {"X-A": "1"}), 200, {"X-A": "1"}, b"h"),
+    "body-header-list": (("h", [("X-A", "1")]), 200, {"X-A": "1"}, b"h"),
+    "body-status-headers": (("bsh", 203, {"X-A": "1"}), 203, {"X-A": "1"}, b"bsh"),
+    "dict-status": (
+        ({"a": 1}, 201),
+        201,
+        {"Content-Type": "application/json"},
+        b'{"a":1}\n',
+    ),
+    "response": (Response("r", 206), 206, {}, b"r"),
+    "response-status": ((Response("r"), 207), 207, {}, b"r"),
+    "wsgi": (
+        wsgi_app,
+        202,
+        {"X-Wsgi": "yes", "Content-Type": "text/plain"},
+        b"from wsgi",
+    ),
+    "werkzeug": (WerkzeugResponse("wz", 203, {"X-Wz": "1"}), 203, {"X-Wz": "1"}, b"wz"),
+}
+
+
+@pytest.mark.parametrize("name", RETURN_VALUES)
+def test_view_return_values(app: Flask, client: KolbaClient, name: str) -> None:
+    value, status, headers, body = RETURN_VALUES[name]
+    app.add_url_rule("/", "index", lambda: value)
+    rv = client.get("/")
+    assert rv.status_code == status
+    assert rv.data == body
+    for key, expected in headers.items():
+        assert rv.headers[key] == expected
+
+
+def test_tuple_headers_add_to_a_response(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> tuple[Response, dict[str, str]]:
+        return Response("x", headers={"X-A": "1"}), {"X-B": "2"}
+
+    rv = client.get("/")
+    assert (rv.headers["X-A"], rv.headers["X-B"]) == ("1", "2")
+
+
+def test_generator_view_return(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> Iterator[str]:
+        return (part for part in ["a", "b"])
+
+    assert client.get("/").data == b"ab"
+
+
+def test_none_is_a_type_error_naming_the_view(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def forgot_to_return() -> None:
+        pass
+
+    with pytest.raises(TypeError, match="'forgot_to_return' did not return a valid"):
+        client.get("/")
+
+
+@pytest.mark.parametrize("value", [("x",), ("x", 200, {}, 4), 42, 1.5])
+def test_bad_return_value_is_a_type_error(
+    app: Flask, client: KolbaClient, value: object
+) -> None:
+    app.add_url_rule("/", "index", lambda: value)
+    with pytest.raises(TypeError, match="did not return a valid response"):
+        client.get("/")
+
+
+def test_bad_return_value_is_500_when_not_testing(app: Flask) -> None:
+    app.testing = False
+    app.add_url_rule("/", "index", lambda: None)
+    assert app.test_client().get("/").status_code == 500
+
+
+def test_make_response_arguments(app: Flask) -> None:
+    with app.test_request_context():
+        assert make_response().data == b""
+        assert make_response("x").data == b"x"
+        rv = make_response("x", 404, {"X-A": "1"})
+        assert (rv.status_code, rv.headers["X-A"]) == (404, "1")
+        assert make_response({"a": 1}).json == {"a": 1}
+        existing = Response("r")
+        assert make_response(existing) is existing
+
+
+def test_seed_make_response_in_an_error_handler(
+    app: Flask, client: KolbaClient
+) -> None:
+    """The seed's error-handler sample, with the template as a string."""
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Response:
+        resp = make_response(render_template_string("<h1>not here</h1>"), 404)
+        resp.headers["X-Something"] = "A value"
+        return resp
+
+    rv = client.get("/missing")
+    assert rv.status_code == 404
+    assert rv.headers["X-Something"] == "A value"
+    assert rv.text == "<h1>not here</h1>"
