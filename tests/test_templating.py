@@ -146,6 +146,13 @@ def test_create_jinja_environment_can_be_overridden(make_app: MakeApp) -> None:
         assert render_template_string("{{ site_name }}") == "kolba"
 
 
+def test_rendering_needs_an_app_context() -> None:
+    with pytest.raises(RuntimeError, match="application context"):
+        render_template_string("{{ 1 }}")
+    with pytest.raises(RuntimeError, match="application context"):
+        render_template("page.html")
+
+
 # --- where templates are found -----------------------------------------------
 
 
