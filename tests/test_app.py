@@ -520,6 +520,29 @@ def test_subdomain_matching() -> None:
         assert url_for("user_home", user="bob") == "http://bob.example.com/"
 
 
+def test_options_and_405_look_at_the_right_host() -> None:
+    app = Flask("site", host_matching=True, static_host="static.example.com")
+    app.add_url_rule("/", "api", lambda: "", host="api.example.com", methods=["POST"])
+    app.add_url_rule("/", "www", lambda: "", host="www.example.com", methods=["PUT"])
+    client = app.test_client()
+    for response in (
+        client.options("/", base_url="http://api.example.com"),
+        client.delete("/", base_url="http://api.example.com"),
+    ):
+        allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+        assert allowed == {"POST", "OPTIONS"}
+
+
+def test_options_look_at_the_right_subdomain() -> None:
+    app = Flask("site", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.com"
+    app.add_url_rule("/", "api", lambda: "", subdomain="api", methods=["POST"])
+    app.add_url_rule("/", "main", lambda: "", methods=["PUT"])
+    response = app.test_client().options("/", base_url="http://api.example.com")
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert allowed == {"POST", "OPTIONS"}
+
+
 def test_without_subdomain_matching_subdomains_are_ignored() -> None:
     app = Flask("site")
     app.config["SERVER_NAME"] = "example.com"

@@ -183,6 +183,19 @@ def test_url_build_error_handlers(app: Flask) -> None:
     assert seen[0][1]["page"] == "intro"
 
 
+def test_links_across_subdomains_are_external() -> None:
+    app = Flask("site", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.com"
+    app.add_url_rule("/", "main", lambda: "")
+    app.add_url_rule("/", "api", lambda: "", subdomain="api")
+    with app.test_request_context(base_url="http://api.example.com"):
+        assert url_for("api") == "/"
+        assert url_for("main") == "http://example.com/"
+    with app.test_request_context(base_url="http://example.com"):
+        assert url_for("main") == "/"
+        assert url_for("api") == "http://api.example.com/"
+
+
 def test_relative_endpoint_without_blueprint(shop: Flask) -> None:
     with shop.test_request_context():
         assert url_for(".index") == "/"

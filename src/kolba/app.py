@@ -43,6 +43,10 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _sentinel = object()
+_RETURN_TYPES = (
+    "a str, bytes, dict, list, generator, Response, WSGI callable, or a tuple"
+    " of one of these with a status and/or headers"
+)
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -168,10 +172,7 @@ class Flask(Scaffold):
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
-            raise ValueError(
-                "If an instance path is provided it must be absolute."
-                " A relative path was given instead."
-            )
+            raise ValueError(f"instance_path must be absolute; got {instance_path!r}.")
         self.instance_path = instance_path
         self.config = self.make_config(instance_relative_config)
         self.aborter = self.aborter_class()
@@ -207,11 +208,10 @@ class Flask(Scaffold):
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
             raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called on the"
-                " application. It has already handled its first request, any"
-                " changes will not be applied consistently. Make sure all"
-                " imports, decorators, functions, etc. needed to set up the"
-                " application are done before running it."
+                f"Too late to call '{f_name}': the app has already handled a"
+                " request, so the change would reach some requests and not others."
+                " Register routes, hooks, handlers and blueprints before the app"
+                " serves its first request."
             )
 
     @property
@@ -300,8 +300,8 @@ class Flask(Scaffold):
             methods = getattr(view_func, "methods", None) or ("GET",)
         if isinstance(methods, str):
             raise TypeError(
-                "Allowed methods must be a list of strings, for example:"
-                ' @app.route(..., methods=["POST"])'
+                "'methods' takes a list of method names such as"
+                f' ["GET", "POST"], not the string {methods!r}.'
             )
         methods = {item.upper() for item in methods}
         required_methods = set(getattr(view_func, "required_methods", ()))
@@ -325,8 +325,9 @@ class Flask(Scaffold):
             old_func = self.view_functions.get(endpoint)
             if old_func is not None and old_func != view_func:
                 raise AssertionError(
-                    "View function mapping is overwriting an existing"
-                    f" endpoint function: {endpoint}"
+                    f"Endpoint {endpoint!r} already belongs to another view"
+                    f" function ({old_func!r}); give {view_func!r} its own"
+                    " endpoint with endpoint='...'."
                 )
         self.url_map.add(rule_obj)
         if view_func is not None:
@@ -516,8 +517,13 @@ class Flask(Scaffold):
     def make_default_options_response(self) -> Response:
         """200 with an ``Allow`` header of the URL's methods."""
         req = _cv_request.get().request
+        host = subdomain = None
+        if self.url_map.host_matching:
+            host = req.host
+        elif self.subdomain_matching:
+            subdomain = self._subdomain(req)
         try:
-            self.url_map.match(req.path, "\0", "", None)
+            self.url_map.match(req.path, "\0", host or "", subdomain)
             methods: list[str] = []
         except MethodNotAllowed as e:
             methods = list(e.valid_methods or ())
@@ -562,7 +568,7 @@ class Flask(Scaffold):
             if not from_error_handler:
                 raise
             self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
+                "An after_request function failed while a 500 was being answered"
             )
         return response
 
@@ -624,15 +630,15 @@ class Flask(Scaffold):
                     rv, status = rv
             else:
                 raise TypeError(
-                    "The view function did not return a valid response tuple. The"
-                    " tuple must have the form (body, status, headers),"
-                    " (body, status), or (body, headers)."
+                    f"The view function for {request.endpoint!r} returned a tuple"
+                    f" of {len_rv} items; a view may return (body, status),"
+                    " (body, headers) or (body, status, headers)."
                 )
         if rv is None:
             raise TypeError(
-                f"The view function for {request.endpoint!r} did not return a valid"
-                " response. The function either returned None or ended without a"
-                " return statement."
+                f"The view function for {request.endpoint!r} returned None (is"
+                " a return statement missing?). A view must return a response:"
+                f" {_RETURN_TYPES}."
             )
         if not isinstance(rv, self.response_class):
             if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
@@ -647,17 +653,15 @@ class Flask(Scaffold):
                     rv = self.response_class.force_type(rv, request.environ)  # type: ignore[arg-type]
                 except TypeError as e:
                     raise TypeError(
-                        f"{e}\nThe view function did not return a valid response. The"
-                        " return type must be a string, dict, list, tuple with headers"
-                        " or status, Response instance, or WSGI callable, but it was a"
-                        f" {type(rv).__name__}."
+                        f"{e}\nThe view function for {request.endpoint!r} returned"
+                        f" a {type(rv).__name__} that is not a WSGI application;"
+                        f" a view must return {_RETURN_TYPES}."
                     ).with_traceback(sys.exc_info()[2]) from None
             else:
                 raise TypeError(
-                    "The view function did not return a valid response. The return"
-                    " type must be a string, dict, list, tuple with headers or status,"
-                    " Response instance, or WSGI callable, but it was a"
-                    f" {type(rv).__name__}."
+                    f"The view function for {request.endpoint!r} returned a"
+                    f" {type(rv).__name__}, which is not a response; a view must"
+                    f" return {_RETURN_TYPES}."
                 )
         if status is not None:
             if isinstance(status, (str, bytes, bytearray)):
@@ -931,15 +935,15 @@ class Flask(Scaffold):
             host = self.config["SERVER_NAME"]
             if host is None:
                 raise RuntimeError(
-                    "Unable to build URLs outside an active request without"
-                    " 'SERVER_NAME' configured. Also configure 'APPLICATION_ROOT'"
-                    " and 'PREFERRED_URL_SCHEME' as needed."
+                    "url_for() outside a request needs the SERVER_NAME setting"
+                    " to know the host (and APPLICATION_ROOT and"
+                    " PREFERRED_URL_SCHEME when they are not '/' and 'http')."
                 )
             root = self.config["APPLICATION_ROOT"].rstrip("/")
             scheme = self.config["PREFERRED_URL_SCHEME"]
             req = None
         if _scheme is not None and not _external:
-            raise ValueError("When specifying '_scheme', '_external' must be True.")
+            raise ValueError("A '_scheme' makes an absolute URL: add _external=True.")
         if self.url_default_functions:
             self.inject_url_defaults(endpoint, values)
         try:
@@ -954,6 +958,13 @@ class Flask(Scaffold):
             url = f"{url}?{query}"
         if _anchor is not None:
             url = f"{url}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
+        if (
+            domain is None
+            and req is not None
+            and self.subdomain_matching
+            and not self.url_map.host_matching
+        ):
+            domain = self.url_map.default_subdomain  # the main host, maybe not req's
         if domain is not None:
             if self.url_map.host_matching:
                 host = domain
