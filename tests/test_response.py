@@ -369,7 +369,7 @@ def test_none_is_a_type_error_naming_the_view(app: Flask, client: KolbaClient) -
     def forgot_to_return() -> None:
         pass
 
-    with pytest.raises(TypeError, match="'forgot_to_return' did not return a valid"):
+    with pytest.raises(TypeError, match="'forgot_to_return' returned None"):
         client.get("/")
 
 
@@ -378,7 +378,7 @@ def test_bad_return_value_is_a_type_error(
     app: Flask, client: KolbaClient, value: object
 ) -> None:
     app.add_url_rule("/", "index", lambda: value)
-    with pytest.raises(TypeError, match="did not return a valid response"):
+    with pytest.raises(TypeError, match="The view function for 'index' returned"):
         client.get("/")
 
 

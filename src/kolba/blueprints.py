@@ -100,7 +100,10 @@ class Blueprint(Scaffold):
         if not name:
             raise ValueError("'name' may not be empty.")
         if "." in name:
-            raise ValueError("'name' may not contain a dot '.' character.")
+            raise ValueError(
+                f"Blueprint name {name!r} contains a dot; dots"
+                " separate the names of nested blueprints."
+            )
         self.name = name
         self.url_prefix = url_prefix
         self.subdomain = subdomain
@@ -122,11 +125,9 @@ class Blueprint(Scaffold):
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
             raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called on the blueprint"
-                f" '{self.name}'. It has already been registered at least once, any"
-                " changes will not be applied consistently. Make sure all imports,"
-                " decorators, functions, etc. needed to set up the blueprint are done"
-                " before registering it."
+                f"Too late to call '{f_name}' on blueprint '{self.name}': it has"
+                " already been registered on an app, which would not see the"
+                " change. Set a blueprint up completely before registering it."
             )
 
     @setupmethod
@@ -153,7 +154,7 @@ class Blueprint(Scaffold):
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Nest a blueprint in this one; it is registered along with it."""
         if blueprint is self:
-            raise ValueError("Cannot register a blueprint on itself")
+            raise ValueError(f"Blueprint '{self.name}' cannot be nested in itself.")
         self._blueprints.append((blueprint, options))
 
     def register(self, app: Flask, options: dict[str, t.Any]) -> None:
@@ -165,9 +166,9 @@ class Blueprint(Scaffold):
             bp_desc = "this" if app.blueprints[name] is self else "a different"
             existing_at = f" '{name}'" if self_name != name else ""
             raise ValueError(
-                f"The name '{self_name}' is already registered for"
-                f" {bp_desc} blueprint{existing_at}. Use 'name=' to"
-                " provide a unique name."
+                f"'{self_name}' is already registered as the name of"
+                f" {bp_desc} blueprint{existing_at}; register this one under"
+                " another name with name='...'."
             )
         first_bp_registration = not any(bp is self for bp in app.blueprints.values())
         first_name_registration = name not in app.blueprints
@@ -249,9 +250,15 @@ class Blueprint(Scaffold):
     ) -> None:
         """Record a rule; it is added to the app when the blueprint is registered."""
         if endpoint and "." in endpoint:
-            raise ValueError("'endpoint' may not contain a dot '.' character.")
+            raise ValueError(
+                f"The endpoint {endpoint!r} contains a dot; the"
+                " blueprint adds its own 'name.' prefix."
+            )
         if view_func and hasattr(view_func, "__name__") and "." in view_func.__name__:
-            raise ValueError("'view_func' name may not contain a dot '.' character.")
+            raise ValueError(
+                f"View function name {view_func.__name__!r}"
+                " contains a dot; pass endpoint='...' without one."
+            )
         self.record(
             lambda s: s.add_url_rule(
                 rule,

@@ -46,9 +46,8 @@ class Config(dict):
             if silent:
                 return False
             raise RuntimeError(
-                f"The environment variable {variable_name!r} is not set and as"
-                " such configuration could not be loaded. Set this variable"
-                " and make it point to a configuration file"
+                f"Cannot load the config named by ${variable_name}: it is not"
+                " set. Set it to the path of a config file, or pass silent=True."
             )
         return self.from_pyfile(rv, silent=silent)
 

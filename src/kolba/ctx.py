@@ -93,7 +93,8 @@ class AppContext:
             _cv_app.reset(self._cv_tokens.pop())
         if ctx is not self:
             raise AssertionError(
-                f"Popped wrong app context. ({ctx!r} instead of {self!r})"
+                f"App contexts popped out of order: {self!r} was to end, but"
+                f" {ctx!r} is the active one."
             )
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
@@ -210,7 +211,8 @@ class RequestContext(AppContext):
                         appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
         if ctx is not self:
             raise AssertionError(
-                f"Popped wrong request context. ({ctx!r} instead of {self!r})"
+                f"Request contexts popped out of order: {self!r} was to end,"
+                f" but {ctx!r} is the active one."
             )
 
     def __enter__(self) -> RequestContext:
@@ -237,8 +239,8 @@ def after_this_request(f: F) -> F:
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError(
-            "'after_this_request' can only be used when a request context is"
-            " active, such as in a view function."
+            "after_this_request() needs an active request context: call it"
+            " from a view or a before_request function."
         )
     ctx._after_request_functions.append(f)
     return f
@@ -250,8 +252,8 @@ def copy_current_request_context(f: F) -> F:
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError(
-            "'copy_current_request_context' can only be used when a request"
-            " context is active, such as in a view function."
+            "copy_current_request_context() needs an active request context:"
+            " use it in a view, before starting the thread."
         )
     ctx = ctx.copy()
 

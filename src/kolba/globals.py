@@ -19,18 +19,16 @@ _cv_app: ContextVar[AppContext] = ContextVar("kolba.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("kolba.request_ctx")
 
 _no_app_msg = """\
-Working outside of application context.
+No application context is active, so there is no current_app or g here.
 
-This typically means that you attempted to use functionality that needed
-the current application. To solve this, set up an application context
-with app.app_context(). See the documentation for more information."""
+Requests and CLI commands push one for you. Elsewhere (a script, a test,
+a thread) wrap the code in `with app.app_context():`."""
 
 _no_req_msg = """\
-Working outside of request context.
+No request context is active, so there is no request or session here.
 
-This typically means that you attempted to use functionality that needed
-an active HTTP request. Use app.test_request_context() in tests and in the
-shell, or run the code from a view function."""
+They exist while a view or hook handles a request. In tests and in the
+shell, wrap the code in `with app.test_request_context():`."""
 
 
 def _app_ctx() -> AppContext:

@@ -113,8 +113,8 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError(
-            "'stream_with_context' can only be used when a request context is"
-            " active, such as in a view function."
+            "stream_with_context() needs an active request context: wrap the"
+            " generator in the view that returns it."
         )
 
     def generator() -> t.Iterator[t.Any]:

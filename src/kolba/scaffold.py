@@ -154,7 +154,10 @@ class Scaffold:
     ) -> t.IO[t.AnyStr]:
         """Open a file relative to ``root_path`` for reading."""
         if mode not in {"r", "rt", "rb"}:
-            raise ValueError("Resources can only be opened for reading.")
+            raise ValueError(
+                "open_resource() opens files for reading only; write files in"
+                " the instance folder with open_instance_resource()."
+            )
         path = os.path.join(self.root_path, resource)
         if mode == "rb":
             return open(path, mode)  # type: ignore[return-value]
@@ -166,7 +169,10 @@ class Scaffold:
         self, method: str, rule: str, options: dict
     ) -> t.Callable[[F], F]:
         if "methods" in options:
-            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+            raise TypeError(
+                f"{method.lower()}() sets the method itself; for several methods"
+                " use route(rule, methods=[...])."
+            )
         return self.route(rule, methods=[method], **options)
 
     @setupmethod
@@ -298,20 +304,21 @@ class Scaffold:
                 exc_class: type[Exception] = default_exceptions[exc_class_or_code]
             except KeyError:
                 raise ValueError(
-                    f"'{exc_class_or_code}' is not a recognized HTTP error code. Use"
-                    " a subclass of HTTPException with that code instead."
+                    f"{exc_class_or_code} is not an HTTP error status werkzeug"
+                    " knows; register the handler for an HTTPException subclass"
+                    " with that code."
                 ) from None
         else:
             exc_class = exc_class_or_code
         if isinstance(exc_class, Exception):
             raise TypeError(
-                f"{exc_class!r} is an instance, not a class. Handlers can only be"
-                " registered for Exception classes or HTTP error codes."
+                f"Error handlers are registered for exception classes, but"
+                f" {exc_class!r} is an instance; pass type(...) or the class."
             )
         if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
             raise ValueError(
-                f"'{exc_class.__name__}' is not a subclass of Exception. Handlers"
-                " can only be registered for Exception classes or HTTP error codes."
+                f"'{exc_class.__name__}' is not a subclass of Exception; error"
+                " handlers take an exception class or an HTTP status code."
             )
         if issubclass(exc_class, HTTPException):
             return exc_class, exc_class.code
@@ -321,7 +328,7 @@ class Scaffold:
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any]) -> str:
     """The default endpoint: the view function's name."""
     if view_func is None:
-        raise TypeError("expected view func if endpoint is not provided.")
+        raise TypeError("add_url_rule() needs an endpoint or a view function.")
     return view_func.__name__
 
 

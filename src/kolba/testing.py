@@ -75,7 +75,8 @@ class KolbaClient(werkzeug.test.Client):
         and store it back in the client's cookies."""
         if self._cookies is None:
             raise TypeError(
-                "Cookies are disabled. Create a client with 'use_cookies=True'."
+                "This client was made with use_cookies=False, so it keeps no"
+                " session cookie to edit."
             )
         app = self.application
         ctx = app.test_request_context(*args, **kwargs)
@@ -83,7 +84,7 @@ class KolbaClient(werkzeug.test.Client):
         with ctx:
             sess = app.session_interface.open_session(app, ctx.request)
         if sess is None:
-            raise RuntimeError("Session backend did not open a session.")
+            raise RuntimeError("The app's session_interface opened no session.")
         yield sess
         resp = app.response_class()
         if app.session_interface.is_null_session(sess):
@@ -140,7 +141,10 @@ class KolbaClient(werkzeug.test.Client):
 
     def __enter__(self) -> KolbaClient:
         if self.preserve_context:
-            raise RuntimeError("Cannot nest client invocations")
+            raise RuntimeError(
+                "This client is already in a 'with' block; blocks"
+                " of one client cannot nest."
+            )
         self.preserve_context = True
         return self
 
