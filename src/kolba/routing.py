@@ -145,6 +145,10 @@ class NumberConverter(BaseConverter):
         self.min = min
         self.max = max
         self.signed = signed
+        if not (fixed_digits or min is not None or max is not None) and (
+            type(self).to_python is NumberConverter.to_python
+        ):
+            self.to_python = self.num_convert  # nothing to check: convert only
 
     def to_python(self, value: str) -> Any:
         if self.fixed_digits and len(value) != self.fixed_digits:
@@ -676,7 +680,7 @@ class Map:
                 values: list[tuple[str, Any]] = []
                 try:
                     rule = _walk(
-                        self._root, path[1:].split("/"), 0, method, values, set()
+                        self._root, path[1:].split("/"), 0, method, values, _IGNORED
                     )
                 except _SlashRequired:
                     rule = None
@@ -784,6 +788,16 @@ class Map:
             if method is None or rule.methods is None or method in rule.methods:
                 missing.update(rule.arguments - set(values) - set(rule.defaults or ()))
         raise BuildError(endpoint, values, method, missing=missing)
+
+
+class _Ignored:
+    """Stands in for the set of allowed methods when nobody will read it."""
+
+    def update(self, methods: Iterable[str]) -> None:
+        pass
+
+
+_IGNORED: Any = _Ignored()
 
 
 def _convert(m: re.Match[str], groups: tuple, values: list) -> bool:
