@@ -108,6 +108,14 @@ def test_unknown_type_is_a_type_error(app: Flask) -> None:
         jsonify(object())
 
 
+def test_too_deep_nesting_is_a_value_error(app: Flask) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError, match="nested too deeply"):
+        json.loads(body)
+    with app.app_context(), pytest.raises(ValueError, match="nested too deeply"):
+        json.loads(body)
+
+
 def test_dataclass_class_is_not_serialised() -> None:
     with pytest.raises(TypeError):
         json.dumps(Point)

@@ -384,6 +384,12 @@ def test_invalid_json_is_400(echo: Flask, client: KolbaClient) -> None:
     assert rv.status_code == 400
 
 
+def test_too_deeply_nested_json_is_400(echo: Flask, client: KolbaClient) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    rv = client.post("/json", data=body, content_type="application/json")
+    assert rv.status_code == 400
+
+
 def test_non_json_body_is_415(echo: Flask, client: KolbaClient) -> None:
     rv = client.post("/json", data="x=1")
     assert rv.status_code == 415
@@ -403,6 +409,28 @@ def test_over_the_limit_is_413_without_reading_the_body(
     environ = {"CONTENT_LENGTH": "1000000", "wsgi.input": ExplodingInput()}
     rv = client.post("/data", environ_overrides=environ)
     assert rv.status_code == 413
+
+
+def test_form_field_over_max_form_memory_size_is_413(
+    echo: Flask, client: KolbaClient
+) -> None:
+    echo.config["MAX_FORM_MEMORY_SIZE"] = 10
+    assert client.post("/form-dict", data={"a": "x" * 20}).status_code == 413
+    upload = (io.BytesIO(b"x"), "a.txt")
+    rv = client.post("/form-dict", data={"a": "x" * 20, "up": upload})
+    assert rv.status_code == 413
+    assert client.post("/form-dict", data={"a": "x" * 5}).json == {"a": "xxxxx"}
+
+
+def test_more_multipart_parts_than_max_form_parts_is_413(
+    echo: Flask, client: KolbaClient
+) -> None:
+    echo.config["MAX_FORM_PARTS"] = 3
+    fields = {"a": "1", "b": "2", "c": "3"}
+    rv = client.post("/form-dict", data={**fields, "up": (io.BytesIO(b"x"), "a.txt")})
+    assert rv.status_code == 413
+    rv = client.post("/form-dict", data={"a": "1", "up": (io.BytesIO(b"x"), "a.txt")})
+    assert rv.json == {"a": "1"}
 
 
 def chunked(body: bytes) -> dict[str, object]:

@@ -27,11 +27,18 @@ def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
 
 
 def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
-    """Parse JSON with the app's provider, or with the standard library."""
+    """Parse JSON with the app's provider, or with the standard library.
+
+    Nesting too deep to parse is a ``ValueError`` like any other bad JSON
+    (so a request body gets a 400, not a 500).
+    """
     ctx = _cv_app.get(None)
-    if ctx is not None:
-        return ctx.app.json.loads(s, **kwargs)
-    return _json.loads(s, **kwargs)
+    try:
+        if ctx is not None:
+            return ctx.app.json.loads(s, **kwargs)
+        return _json.loads(s, **kwargs)
+    except RecursionError:
+        raise ValueError("JSON is nested too deeply to parse.") from None
 
 
 def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
