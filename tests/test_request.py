@@ -281,7 +281,7 @@ def test_routing_attributes(app: Flask, client: KolbaClient) -> None:
         return {
             "endpoint": request.endpoint,
             "view_args": request.view_args,
-            "rule": rule.rule,
+            "rule": str(rule),
             "blueprint": request.blueprint,
         }
 

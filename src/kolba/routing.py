@@ -323,6 +323,10 @@ class Rule:
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
         return f"<Rule {self.rule!r}{methods} -> {self.endpoint}>"
 
+    def __str__(self) -> str:
+        """The rule string, as werkzeug's ``str(rule)`` gives it."""
+        return self.rule
+
     def _parse(self, string: str, map: Map) -> _Tokens:
         """Split ``string`` into static text and variables."""
         tokens: _Tokens = []
