@@ -217,6 +217,24 @@ def test_max_form_memory_size_is_413_for_a_large_field(
     assert big_file.json == {"form": {}, "files": 1}
 
 
+@pytest.mark.parametrize("length", [90_000, 100_001, None])
+def test_an_urlencoded_body_is_bounded_by_max_form_memory_size(
+    app: Flask, client: KolbaClient, length: int | None
+) -> None:
+    """Also without a Content-Length (a chunked body the server terminated)."""
+    form_view(app)
+    app.config["MAX_FORM_MEMORY_SIZE"] = 100_000
+    body = b"t=" + b"x" * (length or 200_000)
+    rv = client.post(
+        "/form",
+        input_stream=io.BytesIO(body),
+        content_type="application/x-www-form-urlencoded",
+        content_length=length and len(body),
+        environ_overrides={"wsgi.input_terminated": length is None},
+    )
+    assert rv.status_code == (200 if length == 90_000 else 413)
+
+
 def test_max_form_memory_size_default_is_500_kb(
     app: Flask, client: KolbaClient
 ) -> None:

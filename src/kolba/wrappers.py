@@ -9,9 +9,11 @@ its headers as two plain values until someone asks for ``headers``.
 from __future__ import annotations
 
 import typing as t
+from io import BytesIO
 
 from werkzeug.datastructures import EnvironHeaders, Headers
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser as _WzFormDataParser
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as _WzRequest
 from werkzeug.wrappers import Response as _WzResponse
@@ -55,6 +57,38 @@ def _config_value(key: str) -> t.Any:
     return None if ctx is None else ctx.app.config[key]
 
 
+class FormDataParser(_WzFormDataParser):
+    """werkzeug's form parser, with ``MAX_FORM_MEMORY_SIZE`` bounding
+    urlencoded bodies too (werkzeug 3.1.9 stopped doing so), so that a form
+    post can never fill the memory."""
+
+    def parse(
+        self,
+        stream: t.IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str] | None = None,
+    ) -> t.Any:
+        limit = self.max_form_memory_size
+        if mimetype == "application/x-www-form-urlencoded" and limit is not None:
+            if content_length is not None and content_length > limit:
+                raise RequestEntityTooLarge()
+            stream = BytesIO(_read_at_most(stream, limit))
+        return super().parse(stream, mimetype, content_length, options)
+
+
+def _read_at_most(stream: t.IO[bytes], limit: int) -> bytes:
+    """The whole stream, or a 413 as soon as it is longer than ``limit``."""
+    chunks = []
+    size = 0
+    while chunk := stream.read(min(65536, limit + 1 - size)):
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Request(_WzRequest):
     """The incoming request, as ``kolba.request``.
 
@@ -63,6 +97,7 @@ class Request(_WzRequest):
     """
 
     json_module: t.Any = json
+    form_data_parser_class = FormDataParser
 
     #: The rule that matched, set by the app before hooks and views run.
     url_rule: Rule | None = None
