@@ -681,13 +681,15 @@ class Map:
                             return rule, dict(rule.defaults) if rule.defaults else {}
                         break
             elif path[:1] == "/":
+                parts = path[1:].split("/")
                 values: list[tuple[str, Any]] = []
-                try:
-                    rule = _walk(
-                        self._root, path[1:].split("/"), 0, method, values, _IGNORED
-                    )
-                except _SlashRequired:
-                    rule = None
+                rule = _descend(self._root, parts, method, values)
+                if rule is None:
+                    values = []
+                    try:
+                        rule = _walk(self._root, parts, 0, method, values, _IGNORED)
+                    except _SlashRequired:
+                        rule = None
                 if rule is not None and rule._plain:
                     args = dict(values)
                     if rule.defaults:
@@ -811,6 +813,35 @@ def _convert(m: re.Match[str], groups: tuple, values: list) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def _descend(
+    node: _Node, parts: list[str], method: str, values: list[tuple[str, Any]]
+) -> Rule | None:
+    """The search's first choice at every segment, without backtracking.
+
+    Where it ends in a rule, that is the rule :func:`_walk` would find; None
+    means "ask :func:`_walk`", which knows every way around."""
+    for part in parts:
+        child = node.static.get(part)
+        if child is None:
+            for match, to_python, name, groups, dynamic_child in node.dynamic:
+                if match(part):
+                    if groups is not None:
+                        return None
+                    try:
+                        values.append((name, to_python(part)))
+                    except ValidationError:
+                        return None
+                    child = dynamic_child
+                    break
+            else:
+                return None
+        node = child
+    for rule in node.rules:
+        if rule.methods is None or method in rule.methods:
+            return rule
+    return None
 
 
 def _walk(
