@@ -449,16 +449,16 @@ class Flask(Scaffold):
         """Find the rule for the request; a routing error is kept for later."""
         url_map = self.url_map
         try:
-            host = subdomain = None
-            if self.config["TRUSTED_HOSTS"] is not None:
-                req.trusted_hosts = self.config["TRUSTED_HOSTS"]
-                host = req.host
-            if url_map.host_matching:
-                host = req.host
-            elif self.subdomain_matching:
-                subdomain = self._subdomain(req)
+            trusted_hosts = self.config["TRUSTED_HOSTS"]
+            if trusted_hosts is not None:
+                req.trusted_hosts = trusted_hosts
+                req.host  # noqa: B018 -- a 400 for a host not in the list
+            if url_map.host_matching or self.subdomain_matching:
+                host, subdomain = self._domain(req)
+            else:
+                host, subdomain = "", None
             req.url_rule, req.view_args = url_map.match(
-                req.path, req.method, host or "", subdomain
+                req.path, req.method, host, subdomain
             )
         except RequestRedirect as e:
             location = e.new_url
@@ -470,6 +470,14 @@ class Flask(Scaffold):
             req.routing_exception = RequestRedirect(location)
         except HTTPException as e:
             req.routing_exception = e
+
+    def _domain(self, req: Request) -> tuple[str, str | None]:
+        """The host and the subdomain that the URL map matches against."""
+        if self.url_map.host_matching:
+            return req.host, None
+        if self.subdomain_matching:
+            return "", self._subdomain(req)
+        return "", None
 
     def _subdomain(self, req: Request) -> str | None:
         server_name = self.config["SERVER_NAME"]
@@ -517,13 +525,8 @@ class Flask(Scaffold):
     def make_default_options_response(self) -> Response:
         """200 with an ``Allow`` header of the URL's methods."""
         req = _cv_request.get().request
-        host = subdomain = None
-        if self.url_map.host_matching:
-            host = req.host
-        elif self.subdomain_matching:
-            subdomain = self._subdomain(req)
         try:
-            self.url_map.match(req.path, "\0", host or "", subdomain)
+            self.url_map.match(req.path, "\0", *self._domain(req))
             methods: list[str] = []
         except MethodNotAllowed as e:
             methods = list(e.valid_methods or ())

@@ -119,6 +119,13 @@ class RequestContext(AppContext):
     active, whose ``g`` it then shares. The session is opened on first use.
     """
 
+    #: The flashed messages, once ``get_flashed_messages`` took them.
+    flashes: list[tuple[str, str]] | None = None
+    #: ``after_this_request`` functions (a list once there is one).
+    _after_request_functions: t.Sequence[t.Callable[[t.Any], t.Any]] = ()
+    _session: SessionMixin | None = None
+    _outer_app_ctx: AppContext | None = None
+
     def __init__(
         self,
         app: Flask,
@@ -128,12 +135,10 @@ class RequestContext(AppContext):
     ) -> None:
         self.app = app
         self.request = app.request_class(environ) if request is None else request
-        self._session = session
-        self.flashes: list[tuple[str, str]] | None = None
-        self._after_request_functions: list[t.Callable[[t.Any], t.Any]] = []
+        if session is not None:
+            self._session = session
         self._cv_tokens = []
         self._request_tokens: list[tuple[contextvars.Token, AppContext | None]] = []
-        self._outer_app_ctx: AppContext | None = None
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -242,7 +247,9 @@ def after_this_request(f: F) -> F:
             "after_this_request() needs an active request context: call it"
             " from a view or a before_request function."
         )
-    ctx._after_request_functions.append(f)
+    if not ctx._after_request_functions:
+        ctx._after_request_functions = []
+    ctx._after_request_functions.append(f)  # type: ignore[attr-defined]
     return f
 
 
