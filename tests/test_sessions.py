@@ -72,6 +72,7 @@ def test_loaded_session_is_clean() -> None:
         lambda s: s.copy(),
         lambda s: dict(s),
         lambda s: s.permanent,
+        lambda s: s.pop("missing", None),
     ],
 )
 def test_reads_mark_accessed_not_modified(read: Any) -> None:
@@ -88,7 +89,6 @@ def test_reads_mark_accessed_not_modified(read: Any) -> None:
         lambda s: s.__delitem__("a"),
         lambda s: s.setdefault("a", []),
         lambda s: s.pop("a"),
-        lambda s: s.pop("missing", None),
         lambda s: s.popitem(),
         lambda s: s.clear(),
         lambda s: s.update(b=2),

@@ -138,7 +138,11 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         return super().setdefault(key, default)
 
     def pop(self, key: str, *default: Any) -> Any:
-        self._changed()
+        # Popping a missing key with a default changes nothing: no cookie.
+        if super().__contains__(key):
+            self._changed()
+        else:
+            self.accessed = True
         return super().pop(key, *default)
 
     def popitem(self) -> tuple[str, Any]:
