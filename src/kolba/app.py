@@ -433,7 +433,14 @@ class Flask(Scaffold):
             except BaseException as e:
                 error = e
                 raise
-            return response(environ, start_response)
+            try:
+                return response(environ, start_response)
+            except BaseException:
+                # The server gets no body to close (start_response raised, the
+                # client is gone): close it here, so that a streamed body's
+                # request context and an open file do not outlive the request.
+                response.close()
+                raise
         finally:
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](ctx)

@@ -117,14 +117,19 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
             " generator in the view that returns it."
         )
 
+    close = getattr(gen, "close", lambda: None)
+
     def generator() -> t.Iterator[t.Any]:
         with ctx:
-            yield None
+            try:
+                yield None
+            except GeneratorExit:  # closed unread, as for HEAD: not an error
+                close()
+                return
             try:
                 yield from gen
             finally:
-                if hasattr(gen, "close"):
-                    gen.close()
+                close()
 
     wrapped = generator()
     next(wrapped)

@@ -807,10 +807,13 @@ _IGNORED: Any = _Ignored()
 
 
 def _convert(m: re.Match[str], groups: tuple, values: list) -> bool:
-    """Append the converted groups of ``m`` to ``values``; False if one refuses."""
+    """Append the converted groups of ``m`` to ``values``; False if one refuses.
+
+    A converter refuses with any ValueError: ValidationError is one, and so is
+    int() of more digits than Python converts (a 404, not a 500)."""
     try:
         values.extend((name, to_python(m[group])) for group, name, to_python in groups)
-    except ValidationError:
+    except ValueError:
         return False
     return True
 
@@ -831,7 +834,7 @@ def _descend(
                         return None
                     try:
                         values.append((name, to_python(part)))
-                    except ValidationError:
+                    except ValueError:
                         return None
                     child = dynamic_child
                     break
@@ -880,7 +883,7 @@ def _walk(
         if groups is None:
             try:
                 values.append((name, to_python(part)))
-            except ValidationError:
+            except ValueError:
                 continue
         elif not _convert(m, groups, values):
             del values[mark:]

@@ -8,11 +8,18 @@ its headers as two plain values until someone asks for ``headers``.
 
 from __future__ import annotations
 
+import sys
 import typing as t
 from io import BytesIO
+from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import EnvironHeaders, Headers
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.datastructures import EnvironHeaders, Headers, MultiDict
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+)
 from werkzeug.formparser import FormDataParser as _WzFormDataParser
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as _WzRequest
@@ -50,6 +57,10 @@ def _wsgi_str(value: str) -> str:
     if value.isascii():
         return value
     return value.encode("latin-1").decode("utf-8", "replace")
+
+
+# werkzeug's codec error handler that percent-encodes the bytes it cannot decode.
+_QUOTE_BAD_BYTES = "werkzeug.url_quote"
 
 
 def _config_value(key: str) -> t.Any:
@@ -142,6 +153,23 @@ class Request(_WzRequest):
         return self.environ.get("QUERY_STRING", "").encode("latin-1")
 
     @_lazy
+    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+        """The query parameters; bytes that are not UTF-8 stay percent-encoded,
+        also when the client sent them raw (werkzeug: UnicodeDecodeError, 500)."""
+        return self.parameter_storage_class(
+            parse_qsl(self._query, keep_blank_values=True, errors=_QUOTE_BAD_BYTES)
+        )
+
+    @property
+    def full_path(self) -> str:
+        """The path and the query string, non-UTF-8 bytes percent-encoded."""
+        return f"{self.path}?{self._query}"
+
+    @property
+    def _query(self) -> str:
+        return self.query_string.decode("utf-8", _QUOTE_BAD_BYTES)
+
+    @_lazy
     def headers(self) -> EnvironHeaders:
         return EnvironHeaders(self.environ)
 
@@ -161,8 +189,12 @@ class Request(_WzRequest):
         environ = self.environ
         limit = self.max_content_length
         stream = get_input_stream(environ, max_content_length=limit)
-        if limit is not None and "wsgi.input_terminated" in environ:
-            return _MaxLengthStream(environ["wsgi.input"], limit)
+        if "wsgi.input_terminated" in environ:
+            # Wrapped also without a limit: a client that goes away mid-body is
+            # a 400 (ClientDisconnected), as with a Content-Length, not a 500.
+            return _MaxLengthStream(
+                environ["wsgi.input"], sys.maxsize if limit is None else limit
+            )
         return stream
 
     @property
@@ -232,8 +264,9 @@ class Request(_WzRequest):
 
 
 class _MaxLengthStream(LimitedStream):
-    """A server-terminated body capped at ``MAX_CONTENT_LENGTH``: reading it
-    whole raises 413 when more follows the cap, where werkzeug truncates."""
+    """A server-terminated body capped at ``MAX_CONTENT_LENGTH`` (or not at all):
+    reading it whole raises 413 when more follows the cap, where werkzeug
+    truncates, and 400 when the client goes away."""
 
     def __init__(self, stream: t.IO[bytes], limit: int) -> None:
         super().__init__(stream, limit, is_max=True)
@@ -241,8 +274,13 @@ class _MaxLengthStream(LimitedStream):
 
     def readall(self) -> bytes:
         data = super().readall()
-        if self.is_exhausted and self._source.read(1):
-            raise RequestEntityTooLarge()
+        if self.is_exhausted:
+            try:
+                more = self._source.read(1)
+            except OSError as e:
+                raise ClientDisconnected() from e
+            if more:
+                raise RequestEntityTooLarge()
         return data
 
 
