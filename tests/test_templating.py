@@ -713,7 +713,9 @@ def test_render_signals_carry_the_template_and_context(make_app: MakeApp) -> Non
         ("before", app, "page.html", "given"),
         ("after", app, "page.html", "changed"),
     ]
-    assert {"request", "session", "g"} <= events[0][3].keys()
+    # As in Flask: the session stays the global proxy, not loaded to render.
+    assert {"request", "g"} <= events[0][3].keys()
+    assert "session" not in events[0][3]
 
 
 def test_stream_sends_rendered_after_the_last_piece(make_app: MakeApp) -> None:

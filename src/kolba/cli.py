@@ -702,19 +702,18 @@ def routes_command(sort: str, all_methods: bool) -> None:
         )
         for rule in rules
     ]
-    if sort != "match":
-        column = ("endpoint", "methods", "domain", "rule").index(sort)
-        rows.sort(key=lambda row: (row[column], row))
-
     headers = ("Endpoint", "Methods", "Host" if by_host else "Subdomain", "Rule")
     keep = [0, 1, 3] if not any(row[2] for row in rows) else [0, 1, 2, 3]
+    # As Flask: a stable sort on the column alone; "match", or "domain" with
+    # no domain column, keeps the url map's order.
+    column = ("endpoint", "methods", "domain", "rule", "match").index(sort)
+    if column in keep:
+        rows.sort(key=lambda row: row[column])
     table = [[headers[i] for i in keep]] + [[row[i] for i in keep] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(keep))]
     table.insert(1, ["-" * w for w in widths])
     for line in table:
-        click.echo(
-            "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-        )
+        click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
 
 
 # -- shell --------------------------------------------------------------------

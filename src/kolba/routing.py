@@ -585,10 +585,11 @@ class Map:
         return iter(self._rules)
 
     def iter_rules(self, endpoint: Any = None) -> Iterator[Rule]:
-        """All rules, or those of one endpoint, in registration order."""
+        """All rules, or those of one endpoint, in werkzeug's order: endpoints
+        as first registered, each endpoint's rules in the order they build."""
         if endpoint is None:
-            return iter(self._rules)
-        return iter([r for r in self._rules if r.endpoint == endpoint])
+            return (r for rules in self._by_endpoint.values() for r in rules)
+        return iter(list(self._by_endpoint.get(endpoint, ())))
 
     def is_endpoint_expecting(self, endpoint: Any, *arguments: str) -> bool:
         """Whether a rule of ``endpoint`` takes all of ``arguments`` (for

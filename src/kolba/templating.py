@@ -19,7 +19,8 @@ if t.TYPE_CHECKING:
 
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
-    """``g``, ``request`` and ``session`` for every template."""
+    """``g`` and ``request`` for every template. The session stays the
+    global proxy, so that rendering does not load an unused session."""
     rv: dict[str, t.Any] = {}
     app_ctx = _cv_app.get(None)
     if app_ctx is not None:
@@ -27,7 +28,6 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     req_ctx = _cv_request.get(None)
     if req_ctx is not None:
         rv["request"] = req_ctx.request
-        rv["session"] = req_ctx.session
     return rv
 
 
