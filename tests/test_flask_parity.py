@@ -985,6 +985,10 @@ def make_subdomain_app(fw: types.ModuleType, root: Path) -> t.Any:
     def post(post: int) -> str:
         return f"post {post} {fw.url_for('.post', post=post + 1)} {fw.request.host}"
 
+    @blog.route("/archive/")
+    def archive() -> str:
+        return "archive"
+
     user = fw.Blueprint("user", __name__, subdomain="<user>")
 
     @user.route("/profile")
@@ -1901,6 +1905,7 @@ for base_url, path in [
     ("http://ann.example.test", "/"),
     ("http://blog.example.test", "/posts/3"),
     ("http://blog.example.test", "/"),
+    ("http://blog.example.test", "/posts/archive"),
     ("http://ann.example.test", "/profile"),
     ("http://example.test", "/profile"),
     ("http://example.test", "/posts/3"),
@@ -2539,6 +2544,65 @@ def registration_errors(fw: types.ModuleType, root: Path) -> list[t.Any]:
     )
     out.append(sorted(app.view_functions))
     out.append(sorted(app.blueprints))
+    return out
+
+
+@scenario
+def exceptions_logged(fw: types.ModuleType, root: Path) -> list[t.Any]:
+    app = fw.Flask("parity_logged", root_path=str(root))
+    records: list[t.Any] = []
+
+    class ListHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            exc = record.exc_info[0].__name__ if record.exc_info else None
+            records.append([record.levelname, record.getMessage(), exc])
+
+    handler = ListHandler()
+    app.logger.addHandler(handler)
+
+    @app.route("/boom", methods=["POST"])
+    def boom() -> str:
+        raise ValueError("boom")
+
+    @app.route("/abort500")
+    def abort500() -> str:
+        fw.abort(500)
+
+    @app.errorhandler(500)
+    def handled(error: t.Any) -> tuple[str, int]:
+        original = error.original_exception
+        return f"handled {type(original).__name__}", 500
+
+    client = app.test_client()
+    out = [client.post("/boom?x=1").text, client.get("/abort500").text]
+    # Both apps log through the logger of their (shared) name.
+    app.logger.removeHandler(handler)
+    return [out, records]
+
+
+@scenario
+def server_name_without_subdomains(fw: types.ModuleType, root: Path) -> list[t.Any]:
+    app = fw.Flask("parity_server_name", root_path=str(root))
+    app.config["SERVER_NAME"] = "example.test"
+
+    @app.route("/")
+    def index() -> str:
+        return f"{fw.request.host} {fw.url_for('index', _external=True)}"
+
+    @app.route("/dir/")
+    def directory() -> str:
+        return fw.url_for("directory")
+
+    client = app.test_client()
+    out = []
+    for base_url in [
+        "http://example.test",
+        "http://other.test",
+        "http://a.example.test",
+    ]:
+        for path in ["/", "/dir/", "/dir"]:
+            response = client.get(path, base_url=base_url)
+            out.append([response.status, response.location, response.text[:80]])
     return out
 
 

@@ -471,7 +471,13 @@ class Flask(Scaffold):
             location = e.new_url
             if "://" not in location:  # absolute, as Flask's routing redirects
                 path = quote(req.root_path + location, safe="/:@!$&'()*+,;=~%")
-                location = req.host_url[:-1] + path
+                server_name = self.config["SERVER_NAME"]
+                if server_name and not (
+                    url_map.host_matching or self.subdomain_matching
+                ):
+                    location = f"{req.scheme}://{server_name}{path}"
+                else:
+                    location = req.host_url[:-1] + path
             if req.query_string:
                 location = f"{location}?{req.query_string.decode('latin-1')}"
             req.routing_exception = RequestRedirect(location)
@@ -985,8 +991,10 @@ class Flask(Scaffold):
                 _external = True
         if not _external:
             return url
-        if host is None:
-            host = req.host  # type: ignore[union-attr]
+        if host is None:  # as Flask: SERVER_NAME, when set, names the host
+            if not self.url_map.host_matching:
+                host = self.config["SERVER_NAME"]
+            host = host or req.host  # type: ignore[union-attr]
         return f"{_scheme or scheme}://{host}{url}"
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
