@@ -838,11 +838,16 @@ def test_without_secret_key_write_is_a_500_outside_testing() -> None:
     assert app.test_client().get("/").status_code == 500
 
 
-@pytest.mark.parametrize("cookie", [None, "a-cookie-nobody-reads"])
+@pytest.mark.parametrize(
+    ("name", "refresh"),
+    [(None, True), ("other", True), ("session", False)],
+)
 def test_untouched_session_is_not_opened(
-    monkeypatch: pytest.MonkeyPatch, cookie: str | None
+    monkeypatch: pytest.MonkeyPatch, name: str | None, refresh: bool
 ) -> None:
-    app = counter_app()
+    """Without its cookie, or without SESSION_REFRESH_EACH_REQUEST, a session
+    the view does not touch costs nothing."""
+    app = counter_app(SESSION_REFRESH_EACH_REQUEST=refresh)
 
     def fail(*args: Any) -> Any:
         raise AssertionError("the session was opened")
@@ -850,10 +855,32 @@ def test_untouched_session_is_not_opened(
     monkeypatch.setattr(app.session_interface, "open_session", fail)
     monkeypatch.setattr(app.session_interface, "save_session", fail)
     client = app.test_client()
-    if cookie is not None:
-        client.set_cookie("session", cookie)
+    if name is not None:
+        client.set_cookie(name, "a-cookie-nobody-reads")
     response = client.get("/none")
     assert response.text == "untouched"
+    assert "Set-Cookie" not in response.headers
+    assert "Vary" not in response.headers
+
+
+def test_untouched_permanent_session_is_refreshed() -> None:
+    """As in Flask: a permanent session's expiry slides on every request that
+    sends its cookie, even one whose view never reads the session."""
+    client = counter_app().test_client()
+    with client.session_transaction() as sess:
+        sess.permanent = True
+        sess["n"] = 1
+    response = client.get("/none")
+    assert response.headers["Set-Cookie"].startswith("session=")
+    assert "Expires=" in response.headers["Set-Cookie"]
+    assert response.headers["Vary"] == "Cookie"
+    assert client.get("/peek").text == "1"
+
+
+def test_untouched_session_cookie_is_not_sent_back() -> None:
+    client = counter_app().test_client()
+    client.get("/")
+    response = client.get("/none")
     assert "Set-Cookie" not in response.headers
     assert "Vary" not in response.headers
 

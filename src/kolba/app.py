@@ -574,7 +574,7 @@ class Flask(Scaffold):
             ctx = _cv_request.get()
             if self.after_request_funcs or ctx._after_request_functions:
                 response = self.process_response(response)
-            elif ctx._session is not None:
+            elif ctx._session is not None or self._refreshes_session(ctx):
                 self._save_session(ctx, response)
             if signals.request_finished.receivers:
                 signals.request_finished.send(
@@ -596,9 +596,21 @@ class Flask(Scaffold):
         for name in (*ctx.request.blueprints, None):
             for func in reversed(self.after_request_funcs.get(name, ())):
                 response = _call(func, response)
-        if ctx._session is not None:
+        if ctx._session is not None or self._refreshes_session(ctx):
             self._save_session(ctx, response)
         return response
+
+    def _refreshes_session(self, ctx: RequestContext) -> bool:
+        """Whether a session the request never touched is still loaded and
+        saved: its cookie came, and ``SESSION_REFRESH_EACH_REQUEST`` renews a
+        permanent session's expiry on every request, as in Flask."""
+        cookies = ctx.request.environ.get("HTTP_COOKIE")
+        if not cookies or not self.config["SESSION_REFRESH_EACH_REQUEST"]:
+            return False
+        if f"{self.session_interface.get_cookie_name(self)}=" not in cookies:
+            return False
+        ctx.session  # noqa: B018 -- loads it
+        return True
 
     def _save_session(self, ctx: RequestContext, response: Response) -> None:
         interface = self.session_interface
