@@ -574,7 +574,9 @@ class Flask(Scaffold):
             ctx = _cv_request.get()
             if self.after_request_funcs or ctx._after_request_functions:
                 response = self.process_response(response)
-            elif ctx._session is not None or self._refreshes_session(ctx):
+            elif ctx._session is not None or (
+                "HTTP_COOKIE" in ctx.request.environ and self._refreshes_session(ctx)
+            ):
                 self._save_session(ctx, response)
             if signals.request_finished.receivers:
                 signals.request_finished.send(
