@@ -234,10 +234,12 @@ def test_one_blueprint_registered_twice_under_two_names(
 def test_same_name_registered_twice_is_a_value_error(app: Flask) -> None:
     bp = Blueprint("bp", __name__)
     app.register_blueprint(bp)
-    with pytest.raises(ValueError, match="'bp' is already registered.*name="):
+    with pytest.raises(
+        ValueError, match="already has this blueprint named 'bp'.*name="
+    ):
         app.register_blueprint(bp, url_prefix="/other")
     other = Blueprint("bp", __name__)
-    with pytest.raises(ValueError, match="a different blueprint"):
+    with pytest.raises(ValueError, match="already has another blueprint named 'bp'"):
         app.register_blueprint(other)
 
 

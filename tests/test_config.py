@@ -191,7 +191,7 @@ def test_from_pyfile(tmp_path: Path) -> None:
 
 def test_from_pyfile_missing(tmp_path: Path) -> None:
     config = Config(tmp_path)
-    with pytest.raises(FileNotFoundError, match="Unable to load configuration file"):
+    with pytest.raises(FileNotFoundError, match="Cannot read the config file"):
         config.from_pyfile("missing.py")
     assert config.from_pyfile("missing.py", silent=True) is False
 
@@ -235,7 +235,7 @@ def test_from_file_toml(tmp_path: Path) -> None:
 
 def test_from_file_missing(tmp_path: Path) -> None:
     config = Config(tmp_path)
-    with pytest.raises(FileNotFoundError, match="Unable to load configuration file"):
+    with pytest.raises(FileNotFoundError, match="Cannot read the config file"):
         config.from_file("missing.json", load=json.load)
     assert config.from_file("missing.json", load=json.load, silent=True) is False
 

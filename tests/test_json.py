@@ -102,7 +102,7 @@ def test_extra_types(app: Flask, value: object, expected: object) -> None:
 
 
 def test_unknown_type_is_a_type_error(app: Flask) -> None:
-    with pytest.raises(TypeError, match="Object of type object is not JSON"):
+    with pytest.raises(TypeError, match="Values of type object are not JSON"):
         json.dumps(object())
     with app.app_context(), pytest.raises(TypeError, match="not JSON serializable"):
         jsonify(object())

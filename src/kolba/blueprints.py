@@ -98,7 +98,7 @@ class Blueprint(Scaffold):
             root_path=root_path,
         )
         if not name:
-            raise ValueError("'name' may not be empty.")
+            raise ValueError("A blueprint needs a name; got an empty one.")
         if "." in name:
             raise ValueError(
                 f"Blueprint name {name!r} contains a dot; dots"
@@ -163,12 +163,10 @@ class Blueprint(Scaffold):
         self_name = options.get("name", self.name)
         name = f"{name_prefix}.{self_name}".lstrip(".")
         if name in app.blueprints:
-            bp_desc = "this" if app.blueprints[name] is self else "a different"
-            existing_at = f" '{name}'" if self_name != name else ""
+            which = "this" if app.blueprints[name] is self else "another"
             raise ValueError(
-                f"'{self_name}' is already registered as the name of"
-                f" {bp_desc} blueprint{existing_at}; register this one under"
-                " another name with name='...'."
+                f"The app already has {which} blueprint named '{name}'; register"
+                " this one under a name of its own with name='...'."
             )
         first_bp_registration = not any(bp is self for bp in app.blueprints.values())
         first_name_registration = name not in app.blueprints

@@ -70,7 +70,7 @@ def _user_error(what: str, exc: BaseException) -> NoAppException:
     """An error showing the user's traceback, and not kolba's."""
     tb = _user_traceback(exc)
     text = "".join(traceback.format_exception(type(exc), exc, tb))
-    return NoAppException(f"{what}, an exception was raised:\n\n{text}")
+    return NoAppException(f"{what} failed:\n\n{text}")
 
 
 def _call_factory(
@@ -86,16 +86,16 @@ def _call_factory(
     except TypeError:
         how = "with the given arguments" if args or kwargs else "without arguments"
         raise NoAppException(
-            f"Detected factory {name!r} in module {module.__name__!r}, but could not"
-            f" call it {how}. Use '--app {module.__name__}:{name}(args)' to specify"
-            " arguments."
+            f"'{module.__name__}:{name}' looks like an app factory, but it cannot"
+            f" be called {how}; give its arguments with"
+            f" --app '{module.__name__}:{name}(...)'."
         ) from None
     except ValueError:  # no signature available: just call it
         pass
     try:
         return factory(*args, **kwargs)
     except Exception as e:
-        raise _user_error(f"While calling {module.__name__}:{name}", e) from None
+        raise _user_error(f"Calling {module.__name__}:{name}", e) from None
 
 
 def find_best_app(module: ModuleType) -> Flask:
@@ -109,8 +109,8 @@ def find_best_app(module: ModuleType) -> Flask:
         return apps[0]
     if len(apps) > 1:
         raise NoAppException(
-            f"Detected multiple Kolba applications in module {module.__name__!r}."
-            f" Use '--app {module.__name__}:name' to specify the correct one."
+            f"Module {module.__name__!r} holds more than one Kolba application;"
+            f" pick one with --app '{module.__name__}:name'."
         )
     for name in ("create_app", "make_app"):
         factory = getattr(module, name, None)
@@ -119,8 +119,9 @@ def find_best_app(module: ModuleType) -> Flask:
             if isinstance(app, Flask):
                 return app
     raise NoAppException(
-        f"Failed to find Kolba application or factory in module {module.__name__!r}."
-        f" Use '--app {module.__name__}:name' to specify one."
+        f"Module {module.__name__!r} has no Kolba application: no 'app' or"
+        " 'application', no single app instance and no 'create_app' or 'make_app'"
+        f" factory. Name it with --app '{module.__name__}:name'."
     )
 
 
@@ -134,7 +135,7 @@ def _parse_app_ref(ref: str) -> tuple[str, tuple[t.Any, ...], dict[str, t.Any] |
         return expr.id, (), None
     if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)):
         raise NoAppException(
-            f"Failed to parse {ref!r} as an attribute name or function call."
+            f"{ref!r} is neither a name nor a call such as 'create_app()'."
         )
     try:
         if any(kw.arg is None for kw in expr.keywords):
@@ -143,7 +144,8 @@ def _parse_app_ref(ref: str) -> tuple[str, tuple[t.Any, ...], dict[str, t.Any] |
         kwargs = {str(kw.arg): ast.literal_eval(kw.value) for kw in expr.keywords}
     except ValueError:
         raise NoAppException(
-            f"Failed to parse arguments as literal values: {ref!r}."
+            f"The arguments in {ref!r} must be Python literals (strings,"
+            " numbers, lists, ...)."
         ) from None
     return expr.func.id, args, kwargs
 
@@ -155,7 +157,7 @@ def find_app_by_string(module: ModuleType, ref: str) -> Flask:
         attr = getattr(module, name)
     except AttributeError:
         raise NoAppException(
-            f"Failed to find attribute {name!r} in {module.__name__!r}."
+            f"Module {module.__name__!r} has no attribute {name!r}."
         ) from None
     if kwargs is not None:
         if not callable(attr):
@@ -168,7 +170,8 @@ def find_app_by_string(module: ModuleType, ref: str) -> Flask:
     if isinstance(app, Flask):
         return app
     raise NoAppException(
-        f"A valid Kolba application was not obtained from '{module.__name__}:{ref}'."
+        f"'{module.__name__}:{ref}' is not a Kolba application (it gave an object"
+        f" of type {type(app).__name__})."
     )
 
 
@@ -196,8 +199,8 @@ def locate_app(module_name: str, ref: str | None) -> Flask:
         __import__(module_name)
     except Exception as e:
         if isinstance(e, ImportError) and _user_traceback(e) is None:
-            raise NoAppException(f"Could not import {module_name!r}.") from None
-        raise _user_error(f"While importing {module_name!r}", e) from None
+            raise NoAppException(f"There is no module {module_name!r}.") from None
+        raise _user_error(f"Importing {module_name!r}", e) from None
     module = sys.modules[module_name]
     return find_best_app(module) if ref is None else find_app_by_string(module, ref)
 
@@ -243,9 +246,9 @@ class ScriptInfo:
         path = self.app_import_path or next(iter(candidates), None)
         if path is None:
             raise NoAppException(
-                "Could not locate a Kolba application. Use the 'kolba --app'"
-                " option, the 'KOLBA_APP' environment variable, or a 'wsgi.py'"
-                " or 'app.py' file in the current folder."
+                "Which application? Name it with 'kolba --app' or the KOLBA_APP"
+                " variable, or put it in a 'wsgi.py' or 'app.py' file in the"
+                " current folder."
             )
         module, ref = _split_app_path(path)
         return locate_app(prepare_import(module), ref)
@@ -322,8 +325,8 @@ def load_dotenv(
     except ImportError:
         if path or (load_defaults and any(os.path.isfile(f) for f in _DOTENV_FILES)):
             click.secho(
-                " * Tip: There are .env files present. Install python-dotenv"
-                " to use them.",
+                " * .env files are here, but reading them needs python-dotenv:"
+                " pip install python-dotenv",
                 fg="yellow",
                 err=True,
             )
@@ -397,8 +400,8 @@ _env_file_option = click.Option(
     is_eager=True,
     expose_value=False,
     callback=_env_file_callback,
-    help="Load environment variables from this file, taking precedence over"
-    " .env, .kolbaenv and .flaskenv. Variables already set win. Needs"
+    help="A file of environment variables to load; its values win over .env,"
+    " .kolbaenv and .flaskenv, but not over variables already set. Needs"
     " python-dotenv.",
 )
 _app_option = click.Option(
@@ -460,7 +463,7 @@ class _CertType(click.ParamType):
             try:
                 import cryptography  # noqa: F401
             except ImportError:
-                self.fail("Using 'adhoc' certificates requires 'cryptography'.")
+                self.fail("'adhoc' certificates need the 'cryptography' package.")
             return value
         path = click.Path(exists=True, dir_okay=False, resolve_path=True)
         return str(path.convert(value, param, ctx))
@@ -523,9 +526,9 @@ def run_application(
     if os.environ.get("KOLBA_RUN_FROM_CLI") == "true":
         if not is_running_from_reloader():
             click.secho(
-                " * Ignoring a call to 'app.run()' that would block the current"
-                " 'kolba' command.\n   Only call 'app.run()' in an"
-                " 'if __name__ == \"__main__\"' guard.",
+                " * Skipped app.run(): the 'kolba' command already serves this"
+                " app.\n   Put app.run() under 'if __name__ == \"__main__\":' so"
+                " that importing the module starts no server.",
                 fg="red",
                 err=True,
             )
@@ -559,14 +562,14 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
     return app
 
 
-@click.command("run", short_help="Run a development server.")
+@click.command("run", short_help="Serve the app with the development server.")
 @click.option(
     "--host",
     "-h",
     default="127.0.0.1",
     envvar=_envvars("RUN_HOST"),
     show_default=True,
-    help="The interface to bind to.",
+    help="The address to listen on.",
 )
 @click.option(
     "--port",
@@ -575,7 +578,7 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
     type=int,
     envvar=_envvars("RUN_PORT"),
     show_default=True,
-    help="The port to bind to.",
+    help="The TCP port to listen on.",
 )
 @click.option(
     "--cert",
@@ -637,7 +640,7 @@ def run_command(
 ) -> None:
     """Run the development server (not for production)."""
     if key and not cert:
-        raise click.BadParameter('"--cert" must also be given.', param_hint="--key")
+        raise click.BadParameter('Needs "--cert" as well.', param_hint="--key")
     if cert == "adhoc" and key:
         raise click.BadParameter('Not used with "--cert adhoc".', param_hint="--key")
     if cert and cert != "adhoc" and not key:
@@ -682,7 +685,9 @@ def run_command(
     type=click.Choice(("endpoint", "methods", "domain", "rule", "match")),
     help="Sort by this column; 'match' is the order rules are matched in.",
 )
-@click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS too.")
+@click.option(
+    "--all-methods", is_flag=True, help="Include the automatic HEAD and OPTIONS."
+)
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
     """Show the routes of the app: endpoint, methods and rule."""
@@ -719,11 +724,12 @@ def routes_command(sort: str, all_methods: bool) -> None:
 # -- shell --------------------------------------------------------------------
 
 
-@click.command("shell", short_help="Run a Python shell in the app context.")
+@click.command("shell", short_help="Open a Python console inside the app context.")
 @with_appcontext
 def shell_command() -> None:
-    """Run an interactive Python shell in the app's context, with ``app``, ``g``
-    and the app's shell context in its namespace. Runs ``PYTHONSTARTUP`` first."""
+    """Open Python's console inside the app context; ``app``, ``g`` and the
+    names of the shell context processors are predefined, and the file named by
+    ``PYTHONSTARTUP`` runs first."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     banner = (
         f"Python {sys.version} on {sys.platform}\n"

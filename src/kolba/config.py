@@ -91,7 +91,7 @@ class Config(dict):
         except OSError as e:
             if silent and e.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
                 return False
-            e.strerror = f"Unable to load configuration file ({e.strerror})"
+            e.strerror = f"Cannot read the config file: {e.strerror}"
             raise
         self.from_object(d)
         return True
@@ -120,7 +120,7 @@ class Config(dict):
         except OSError as e:
             if silent and e.errno in (errno.ENOENT, errno.EISDIR):
                 return False
-            e.strerror = f"Unable to load configuration file ({e.strerror})"
+            e.strerror = f"Cannot read the config file: {e.strerror}"
             raise
         return self.from_mapping(obj)
 

@@ -128,7 +128,9 @@ class Scaffold:
         from .helpers import send_from_directory
 
         if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
+            raise RuntimeError(
+                f"{self!r} has no static folder (static_folder=None) to serve from."
+            )
         max_age = self.get_send_file_max_age(filename)
         return send_from_directory(
             t.cast(str, self.static_folder), filename, max_age=max_age

@@ -171,9 +171,9 @@ class NullSession(SecureCookieSession):
 
     def _fail(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(
-            "The session is unavailable because no secret key was set. Set"
-            " SECRET_KEY (app.secret_key) on the application to something"
-            " unique and secret."
+            "There is no session to write to: the app has no secret key to sign"
+            " the session cookie with. Set app.secret_key (the SECRET_KEY"
+            " setting) to a long random value that is kept secret."
         )
 
     __setitem__ = __delitem__ = setdefault = pop = popitem = clear = update = _fail

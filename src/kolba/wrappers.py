@@ -183,8 +183,7 @@ class Request(_WzRequest):
         also when the body is chunked and has no Content-Length."""
         if self.shallow:
             raise RuntimeError(
-                "This request was created with 'shallow=True', reading"
-                " from the input stream is disabled."
+                "The body of a request made with shallow=True cannot be read."
             )
         environ = self.environ
         limit = self.max_content_length

@@ -60,7 +60,11 @@ def _default(o: t.Any) -> t.Any:
         return dataclasses.asdict(o)
     if hasattr(o, "__html__"):
         return str(o.__html__())
-    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+    raise TypeError(
+        f"Values of type {type(o).__name__} are not JSON serializable: turn it"
+        " into a str, number, list or dict, or give the app's JSON provider a"
+        " default()."
+    )
 
 
 class DefaultJSONProvider(JSONProvider):

@@ -5,21 +5,22 @@ A value that plain JSON would lose (a tuple, bytes, ``Markup``, a ``UUID``, a
 back into the original type on load. The format is Flask's, byte for byte, so a
 session cookie written by a Flask app is read by a kolba app and the reverse.
 
-Register a :class:`JSONTag` subclass to teach the serializer a new type::
+Register a :class:`JSONTag` subclass to teach the serializer a new type, here
+sets (written as a list of their tagged items)::
 
-    class TagOrderedDict(JSONTag):
-        key = " od"
+    class TagSet(JSONTag):
+        key = " set"
 
         def check(self, value):
-            return isinstance(value, OrderedDict)
+            return isinstance(value, set)
 
         def to_json(self, value):
-            return [[k, self.serializer.tag(v)] for k, v in value.items()]
+            return [self.serializer.tag(item) for item in value]
 
         def to_python(self, value):
-            return OrderedDict(value)
+            return set(value)
 
-    app.session_interface.serializer.register(TagOrderedDict, index=0)
+    app.session_interface.serializer.register(TagSet)
 """
 
 from __future__ import annotations
@@ -239,7 +240,10 @@ class TaggedJSONSerializer:
         key = tag.key
         if key:
             if not force and key in self.tags:
-                raise KeyError(f"Tag '{key}' is already registered.")
+                raise KeyError(
+                    f"The tag key {key!r} belongs to {type(self.tags[key]).__name__};"
+                    " pass force=True to replace it."
+                )
             self.tags[key] = tag
         if index is None:
             self.order.append(tag)
