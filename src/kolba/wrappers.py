@@ -68,6 +68,27 @@ def _config_value(key: str) -> t.Any:
     return None if ctx is None else ctx.app.config[key]
 
 
+class _AppLimit:
+    """A request limit: the app's config value, unless set on the request."""
+
+    def __init__(self, key: str, doc: str) -> None:
+        self.key = key
+        self.__doc__ = f"``{key}`` of the app, or the value set on the request. {doc}"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        if self.name in obj.__dict__:
+            return obj.__dict__[self.name]
+        return _config_value(self.key)
+
+    def __set__(self, obj: t.Any, value: int | None) -> None:
+        obj.__dict__[self.name] = value
+
+
 class FormDataParser(_WzFormDataParser):
     """werkzeug's form parser, with ``MAX_FORM_MEMORY_SIZE`` bounding
     urlencoded bodies too (werkzeug 3.1.9 stopped doing so), so that a form
@@ -196,38 +217,15 @@ class Request(_WzRequest):
             )
         return stream
 
-    @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
-        """``MAX_CONTENT_LENGTH`` of the app: a larger body is a 413."""
-        if "_max_content_length" in self.__dict__:
-            return self.__dict__["_max_content_length"]
-        return _config_value("MAX_CONTENT_LENGTH")
-
-    @max_content_length.setter
-    def max_content_length(self, value: int | None) -> None:
-        self.__dict__["_max_content_length"] = value
-
-    @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
-        """``MAX_FORM_MEMORY_SIZE``: the largest non-file form field."""
-        if "_max_form_memory_size" in self.__dict__:
-            return self.__dict__["_max_form_memory_size"]
-        return _config_value("MAX_FORM_MEMORY_SIZE")
-
-    @max_form_memory_size.setter
-    def max_form_memory_size(self, value: int | None) -> None:
-        self.__dict__["_max_form_memory_size"] = value
-
-    @property
-    def max_form_parts(self) -> int | None:  # type: ignore[override]
-        """``MAX_FORM_PARTS``: the most fields a multipart body may have."""
-        if "_max_form_parts" in self.__dict__:
-            return self.__dict__["_max_form_parts"]
-        return _config_value("MAX_FORM_PARTS")
-
-    @max_form_parts.setter
-    def max_form_parts(self, value: int | None) -> None:
-        self.__dict__["_max_form_parts"] = value
+    max_content_length = _AppLimit(
+        "MAX_CONTENT_LENGTH", "The largest body; a larger one is a 413."
+    )
+    max_form_memory_size = _AppLimit(
+        "MAX_FORM_MEMORY_SIZE", "The largest non-file form field (413 above)."
+    )
+    max_form_parts = _AppLimit(
+        "MAX_FORM_PARTS", "The most fields a multipart body may have (413 above)."
+    )
 
     @property
     def endpoint(self) -> str | None:
