@@ -311,6 +311,7 @@ class Response(_WzResponse):
     ) -> None:
         if headers is None and mimetype is None and content_type is None:
             self._headers = None
+            # Per instance: force_type() may change the class after this.
             self._lazy_type = self._default_content_type
         else:
             self._headers = (
