@@ -248,16 +248,6 @@ class Flask(Scaffold):
         ):
             self.jinja_env.auto_reload = value
 
-    @property
-    def cli(self) -> t.Any:
-        """The app's click group of custom commands (``@app.cli.command()``)."""
-        cli = self.__dict__.get("_cli")
-        if cli is None:
-            from .cli import AppGroup
-
-            cli = self.__dict__["_cli"] = AppGroup(self.name)
-        return cli
-
     def make_config(self, instance_relative: bool = False) -> Config:
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)

@@ -112,16 +112,6 @@ class Blueprint(Scaffold):
         self.cli_group = cli_group
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
 
-    @property
-    def cli(self) -> t.Any:
-        """The blueprint's click group; its commands join ``app.cli``."""
-        cli = self.__dict__.get("_cli")
-        if cli is None:
-            from .cli import AppGroup
-
-            cli = self.__dict__["_cli"] = AppGroup(self.name)
-        return cli
-
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
             raise AssertionError(

@@ -76,6 +76,18 @@ class Scaffold:
     def _check_setup_finished(self, f_name: str) -> None:
         raise NotImplementedError
 
+    @property
+    def cli(self) -> t.Any:
+        """A click group for custom commands (``@app.cli.command()``); a
+        blueprint's commands join the app's when it is registered. Made on
+        first use, so that click is imported only by apps that have commands."""
+        cli = self.__dict__.get("_cli")
+        if cli is None:
+            from .cli import AppGroup
+
+            cli = self.__dict__["_cli"] = AppGroup(self.name)
+        return cli
+
     # folders -----------------------------------------------------------
 
     @property
