@@ -31,7 +31,13 @@ from .globals import _cv_request, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, RequestRedirect, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
+from .scaffold import (
+    Scaffold,
+    _endpoint_from_view_func,
+    _registering,
+    find_package,
+    setupmethod,
+)
 from .sessions import SecureCookieSessionInterface
 from .wrappers import Request, Response
 
@@ -878,49 +884,37 @@ class Flask(Scaffold):
     @setupmethod
     def template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
         """Register the decorated function as a Jinja filter."""
-
-        def decorator(f: F) -> F:
-            self.add_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return _registering(self.add_template_filter, name)
 
     @setupmethod
     def add_template_filter(
         self, f: t.Callable[..., t.Any], name: str | None = None
     ) -> None:
+        """Make ``f`` a Jinja filter named ``name`` (default: its own name)."""
         self._add_template_function("filters", f, name)
 
     @setupmethod
     def template_test(self, name: str | None = None) -> t.Callable[[F], F]:
         """Register the decorated function as a Jinja test."""
-
-        def decorator(f: F) -> F:
-            self.add_template_test(f, name=name)
-            return f
-
-        return decorator
+        return _registering(self.add_template_test, name)
 
     @setupmethod
     def add_template_test(
         self, f: t.Callable[..., bool], name: str | None = None
     ) -> None:
+        """Make ``f`` a Jinja test named ``name`` (default: its own name)."""
         self._add_template_function("tests", f, name)
 
     @setupmethod
     def template_global(self, name: str | None = None) -> t.Callable[[F], F]:
         """Register the decorated function as a Jinja global."""
-
-        def decorator(f: F) -> F:
-            self.add_template_global(f, name=name)
-            return f
-
-        return decorator
+        return _registering(self.add_template_global, name)
 
     @setupmethod
     def add_template_global(
         self, f: t.Callable[..., t.Any], name: str | None = None
     ) -> None:
+        """Make ``f`` a Jinja global named ``name`` (default: its own name)."""
         self._add_template_function("globals", f, name)
 
     # URL building ----------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import typing as t
 
-from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
+from .scaffold import Scaffold, _endpoint_from_view_func, _registering, setupmethod
 
 if t.TYPE_CHECKING:
     from .app import Flask
@@ -316,12 +316,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
         """``template_filter`` for every template of the app."""
-
-        def decorator(f: F) -> F:
-            self.add_app_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return _registering(self.add_app_template_filter, name)
 
     @setupmethod
     def add_app_template_filter(
@@ -333,12 +328,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_test(self, name: str | None = None) -> t.Callable[[F], F]:
         """``template_test`` for every template of the app."""
-
-        def decorator(f: F) -> F:
-            self.add_app_template_test(f, name=name)
-            return f
-
-        return decorator
+        return _registering(self.add_app_template_test, name)
 
     @setupmethod
     def add_app_template_test(
@@ -350,12 +340,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_global(self, name: str | None = None) -> t.Callable[[F], F]:
         """``template_global`` for every template of the app."""
-
-        def decorator(f: F) -> F:
-            self.add_app_template_global(f, name=name)
-            return f
-
-        return decorator
+        return _registering(self.add_app_template_global, name)
 
     @setupmethod
     def add_app_template_global(

@@ -339,6 +339,16 @@ class Scaffold:
         return exc_class, None
 
 
+def _registering(add: t.Callable[..., None], name: str | None) -> t.Callable[[F], F]:
+    """A decorator that registers ``f`` with ``add(f, name=name)`` and returns it."""
+
+    def decorator(f: F) -> F:
+        add(f, name=name)
+        return f
+
+    return decorator
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any]) -> str:
     """The default endpoint: the view function's name."""
     if view_func is None:
