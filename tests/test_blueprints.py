@@ -709,6 +709,29 @@ def test_nested_subdomains_join(app: Flask) -> None:
     assert response.text == "v1.api.example.test"
 
 
+@pytest.mark.parametrize(
+    ("parent_subdomain", "child_subdomain", "host"),
+    [
+        ("api", None, "api.example.test"),
+        (None, "v1", "v1.example.test"),
+        (None, None, "example.test"),
+    ],
+)
+def test_a_nested_blueprint_takes_the_one_subdomain_that_is_set(
+    app: Flask, parent_subdomain: str | None, child_subdomain: str | None, host: str
+) -> None:
+    app.config["SERVER_NAME"] = "example.test"
+    app.subdomain_matching = True
+    parent = Blueprint("parent", __name__, subdomain=parent_subdomain)
+    child = Blueprint("child", __name__, subdomain=child_subdomain)
+    child.add_url_rule("/", "index", lambda: request.host)
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    client = app.test_client()
+    assert client.get("/", base_url=f"http://{host}").text == host
+    assert client.get("/", base_url="http://other.example.test").status_code == 404
+
+
 def test_nested_url_defaults_and_preprocessors_of_the_parent(
     app: Flask, client: KolbaClient
 ) -> None:

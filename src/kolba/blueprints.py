@@ -30,14 +30,8 @@ class BlueprintSetupState:
         self.blueprint = blueprint
         self.options = options
         self.first_registration = first_registration
-        subdomain = self.options.get("subdomain")
-        if subdomain is None:
-            subdomain = self.blueprint.subdomain
-        self.subdomain = subdomain
-        url_prefix = self.options.get("url_prefix")
-        if url_prefix is None:
-            url_prefix = self.blueprint.url_prefix
-        self.url_prefix = url_prefix
+        self.subdomain = _given_or_own(options, "subdomain", blueprint)
+        self.url_prefix = _given_or_own(options, "url_prefix", blueprint)
         self.name = self.options.get("name", blueprint.name)
         self.name_prefix = self.options.get("name_prefix", "")
         self.url_defaults = dict(self.blueprint.url_values_defaults)
@@ -52,10 +46,7 @@ class BlueprintSetupState:
     ) -> None:
         """Add a rule to the app with the blueprint's prefix, subdomain and name."""
         if self.url_prefix is not None:
-            if rule:
-                rule = "/".join((self.url_prefix.rstrip("/"), rule.lstrip("/")))
-            else:
-                rule = self.url_prefix
+            rule = _join_paths(self.url_prefix, rule) if rule else self.url_prefix
         options.setdefault("subdomain", self.subdomain)
         if endpoint is None:
             endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
@@ -64,11 +55,39 @@ class BlueprintSetupState:
             defaults = dict(defaults, **options.pop("defaults"))
         self.app.add_url_rule(
             rule,
-            f"{self.name_prefix}.{self.name}.{endpoint}".lstrip("."),
+            self._qualified(endpoint),
             view_func,
             defaults=defaults or None,
             **options,
         )
+
+    def _qualified(self, endpoint: str) -> str:
+        """``endpoint`` under this registration's dotted blueprint name."""
+        return f"{self.name_prefix}.{self.name}.{endpoint}".lstrip(".")
+
+
+def _given_or_own(options: dict[str, t.Any], key: str, blueprint: Blueprint) -> t.Any:
+    """A registration option, or the blueprint's own value when it is None."""
+    value = options.get(key)
+    return getattr(blueprint, key) if value is None else value
+
+
+def _join_paths(outer: str, inner: str) -> str:
+    return f"{outer.rstrip('/')}/{inner.lstrip('/')}"
+
+
+def _nest_path(outer: str | None, inner: str | None) -> str | None:
+    """A nested blueprint's URL prefix inside its parent's (either may be None)."""
+    if outer is None or inner is None:
+        return inner if outer is None else outer
+    return _join_paths(outer, inner)
+
+
+def _nest_subdomain(outer: str | None, inner: str | None) -> str | None:
+    """A nested blueprint's subdomain under its parent's (either may be None)."""
+    if outer is None or inner is None:
+        return inner if outer is None else outer
+    return f"{inner}.{outer}"
 
 
 class Blueprint(Scaffold):
@@ -184,29 +203,17 @@ class Blueprint(Scaffold):
             register_blueprint_commands(app, self, cli_group)
 
         for blueprint, bp_options in self._blueprints:
-            bp_options = bp_options.copy()
-            bp_url_prefix = bp_options.get("url_prefix")
-            bp_subdomain = bp_options.get("subdomain")
-            if bp_subdomain is None:
-                bp_subdomain = blueprint.subdomain
-            if state.subdomain is not None and bp_subdomain is not None:
-                bp_options["subdomain"] = f"{bp_subdomain}.{state.subdomain}"
-            elif bp_subdomain is not None:
-                bp_options["subdomain"] = bp_subdomain
-            elif state.subdomain is not None:
-                bp_options["subdomain"] = state.subdomain
-            if bp_url_prefix is None:
-                bp_url_prefix = blueprint.url_prefix
-            if state.url_prefix is not None and bp_url_prefix is not None:
-                bp_options["url_prefix"] = (
-                    state.url_prefix.rstrip("/") + "/" + bp_url_prefix.lstrip("/")
+            nested = {**bp_options, "name_prefix": name}
+            for key, join in (
+                ("subdomain", _nest_subdomain),
+                ("url_prefix", _nest_path),
+            ):
+                value = join(
+                    getattr(state, key), _given_or_own(bp_options, key, blueprint)
                 )
-            elif bp_url_prefix is not None:
-                bp_options["url_prefix"] = bp_url_prefix
-            elif state.url_prefix is not None:
-                bp_options["url_prefix"] = state.url_prefix
-            bp_options["name_prefix"] = name
-            blueprint.register(app, bp_options)
+                if value is not None:
+                    nested[key] = value
+            blueprint.register(app, nested)
 
     def _merge_registries(self, app: Flask, name: str) -> None:
         """Copy this blueprint's handlers and hooks into the app under ``name``."""
@@ -264,8 +271,7 @@ class Blueprint(Scaffold):
 
         def decorator(f: F) -> F:
             def register(state: BlueprintSetupState) -> None:
-                name = f"{state.name_prefix}.{state.name}.{endpoint}".lstrip(".")
-                state.app.view_functions[name] = f
+                state.app.view_functions[state._qualified(endpoint)] = f
 
             self.record(register)
             return f
