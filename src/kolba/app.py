@@ -255,6 +255,8 @@ class Flask(Scaffold):
             self.jinja_env.auto_reload = value
 
     def make_config(self, instance_relative: bool = False) -> Config:
+        """The app's :class:`Config`: the defaults, with ``DEBUG`` from the
+        environment; relative file names start at the instance folder if asked."""
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
         defaults["DEBUG"] = get_debug_flag()
@@ -335,6 +337,7 @@ class Flask(Scaffold):
         blueprint.register(self, options)
 
     def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        """The registered blueprints, in registration order."""
         return self.blueprints.values()
 
     @setupmethod
@@ -350,6 +353,7 @@ class Flask(Scaffold):
         return f
 
     def make_shell_context(self) -> dict[str, t.Any]:
+        """The ``kolba shell`` namespace: ``app``, ``g`` and the processors' names."""
         from .globals import g
 
         rv: dict[str, t.Any] = {"app": self, "g": g}
@@ -529,6 +533,7 @@ class Flask(Scaffold):
         return rv
 
     def raise_routing_exception(self, req: Request) -> t.NoReturn:
+        """Raise the 404, 405 or redirect that matching found for ``req``."""
         raise req.routing_exception  # type: ignore[misc]
 
     def make_default_options_response(self) -> Response:
@@ -721,6 +726,8 @@ class Flask(Scaffold):
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
+        """A plain function that runs the coroutine function ``func`` to its end."""
+
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             return _run_coroutine(func(*args, **kwargs))
 
@@ -842,6 +849,7 @@ class Flask(Scaffold):
 
     @property
     def jinja_environment(self) -> type:
+        """The class of :attr:`jinja_env` (kolba's Jinja ``Environment``)."""
         from .templating import Environment
 
         return Environment

@@ -157,6 +157,7 @@ class Blueprint(Scaffold):
     def make_setup_state(
         self, app: Flask, options: dict[str, t.Any], first_registration: bool = False
     ) -> BlueprintSetupState:
+        """What the deferred functions of one registration get as ``state``."""
         return BlueprintSetupState(self, app, options, first_registration)
 
     @setupmethod

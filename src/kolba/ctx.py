@@ -75,11 +75,14 @@ class AppContext:
         self._g = value
 
     def push(self) -> None:
+        """Make this the active context (contexts nest; pop in reverse order)."""
         self._cv_tokens.append(_cv_app.set(self))
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """End the context; the last pop runs the teardown functions with ``exc``
+        (by default the exception being handled, if any)."""
         app = self.app
         try:
             if len(self._cv_tokens) == 1 and (

@@ -77,9 +77,11 @@ class BaseConverter:
         self.map = map
 
     def to_python(self, value: str) -> Any:
+        """The view argument for the matched text."""
         return value
 
     def to_url(self, value: Any) -> str:
+        """The URL text for ``value``, percent-encoded."""
         return quote(str(value), safe=_PATH_SAFE)
 
 

@@ -105,6 +105,7 @@ class Scaffold:
 
     @property
     def has_static_folder(self) -> bool:
+        """Whether there is a static folder (and so a ``static`` route)."""
         return self.static_folder is not None
 
     @property

@@ -202,9 +202,11 @@ class SessionInterface:
         return isinstance(obj, self.null_session_class)
 
     def get_cookie_name(self, app: Flask) -> str:
+        """``SESSION_COOKIE_NAME``."""
         return app.config["SESSION_COOKIE_NAME"]
 
     def get_cookie_domain(self, app: Flask) -> str | None:
+        """``SESSION_COOKIE_DOMAIN``; ``None`` means the request's host only."""
         return app.config["SESSION_COOKIE_DOMAIN"] or None
 
     def get_cookie_path(self, app: Flask) -> str:
@@ -213,15 +215,19 @@ class SessionInterface:
         return config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
 
     def get_cookie_httponly(self, app: Flask) -> bool:
+        """``SESSION_COOKIE_HTTPONLY``: hide the cookie from JavaScript."""
         return app.config["SESSION_COOKIE_HTTPONLY"]
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        """``SESSION_COOKIE_SECURE``: send the cookie over HTTPS only."""
         return app.config["SESSION_COOKIE_SECURE"]
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
+        """``SESSION_COOKIE_SAMESITE`` (kolba's default: ``"Lax"``)."""
         return app.config["SESSION_COOKIE_SAMESITE"]
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
+        """``SESSION_COOKIE_PARTITIONED`` (CHIPS)."""
         return app.config["SESSION_COOKIE_PARTITIONED"]
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:

@@ -155,10 +155,12 @@ class Request(_WzRequest):
 
     @_lazy
     def scheme(self) -> str:
+        """``http`` or ``https``, as the server saw it."""
         return self.environ.get("wsgi.url_scheme", "http")
 
     @_lazy
     def server(self) -> tuple[str, int | None] | None:
+        """The server's (host, port), or ``None`` if the server does not say."""
         name = self.environ.get("SERVER_NAME")
         if not name:
             return None
@@ -167,10 +169,12 @@ class Request(_WzRequest):
 
     @_lazy
     def root_path(self) -> str:
+        """Where the app is mounted (``SCRIPT_NAME``), without a trailing slash."""
         return _wsgi_str(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
 
     @_lazy
     def query_string(self) -> bytes:
+        """The raw query string, as bytes."""
         return self.environ.get("QUERY_STRING", "").encode("latin-1")
 
     @_lazy
@@ -192,10 +196,12 @@ class Request(_WzRequest):
 
     @_lazy
     def headers(self) -> EnvironHeaders:
+        """The request headers (read-only, case-insensitive)."""
         return EnvironHeaders(self.environ)
 
     @_lazy
     def remote_addr(self) -> str | None:
+        """The client's address, as the server (or a proxy fix) gives it."""
         return self.environ.get("REMOTE_ADDR")
 
     @_lazy
@@ -361,6 +367,8 @@ class Response(_WzResponse):
         self._headers = value if isinstance(value, Headers) else Headers(value)
 
     def set_data(self, value: bytes | str) -> None:
+        """Make ``value`` the body (a str is encoded as UTF-8); Content-Length
+        follows unless ``automatically_set_content_length`` is off."""
         if isinstance(value, str):
             value = value.encode()
         self.response = [value]

@@ -22,15 +22,19 @@ class JSONProvider:
         self._app = app
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``obj`` to a JSON string."""
         raise NotImplementedError
 
     def dump(self, obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+        """Serialize ``obj`` to the text file ``fp``."""
         fp.write(self.dumps(obj, **kwargs))
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """Parse a JSON document."""
         raise NotImplementedError
 
     def load(self, fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+        """Parse the JSON document read from ``fp``."""
         return self.loads(fp.read(), **kwargs)
 
     def _prepare_response_obj(self, args: tuple[t.Any, ...], kwargs: dict) -> t.Any:
