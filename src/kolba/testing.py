@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
@@ -156,7 +157,9 @@ class KolbaClient(werkzeug.test.Client):
 FlaskClient = KolbaClient
 
 
+@functools.cache
 def _werkzeug_version() -> str:
+    """Read once: looking up package metadata costs about 0.1 ms per client."""
     from importlib.metadata import version
 
     return version("werkzeug")
