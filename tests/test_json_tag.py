@@ -178,6 +178,21 @@ def test_register_same_key_needs_force(s: TaggedJSONSerializer) -> None:
     assert s.loads('{" t":[1]}') == ("replaced", 1)
 
 
+def test_a_tag_without_key_passes_its_converted_value_through(
+    s: TaggedJSONSerializer,
+) -> None:
+    class PassFrozenset(JSONTag):
+        def check(self, value: Any) -> bool:
+            return isinstance(value, frozenset)
+
+        def to_json(self, value: Any) -> Any:
+            return sorted(self.serializer.tag(item) for item in value)
+
+    s.register(PassFrozenset)
+    assert s.dumps({"ids": frozenset({2, 1})}) == '{"ids":[1,2]}'
+    assert s.loads(s.dumps({"ids": frozenset({2, 1})})) == {"ids": [1, 2]}
+
+
 def test_custom_tags_are_per_serializer(s: TaggedJSONSerializer) -> None:
     s.register(TagOrderedDict, index=0)
     assert " od" not in TaggedJSONSerializer().tags

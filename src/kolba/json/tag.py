@@ -66,7 +66,10 @@ class JSONTag:
         raise NotImplementedError
 
     def tag(self, value: Any) -> Any:
-        """Convert ``value`` and wrap it in this tag."""
+        """Convert ``value`` and wrap it in this tag (a pass-through tag, with
+        an empty key, gives the converted value unwrapped)."""
+        if not self.key:
+            return self.to_json(value)
         return {self.key: self.to_json(value)}
 
 
@@ -108,9 +111,6 @@ class PassDict(JSONTag):
         tag = self.serializer.tag
         return {k: tag(v) for k, v in value.items()}
 
-    def tag(self, value: Any) -> Any:
-        return self.to_json(value)
-
 
 class TagTuple(JSONTag):
     __slots__ = ()
@@ -138,9 +138,6 @@ class PassList(JSONTag):
     def to_json(self, value: Any) -> Any:
         tag = self.serializer.tag
         return [tag(item) for item in value]
-
-    def tag(self, value: Any) -> Any:
-        return self.to_json(value)
 
 
 class TagBytes(JSONTag):
