@@ -16,6 +16,7 @@ from urllib.parse import quote
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     Aborter,
+    BadRequest,
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
@@ -293,32 +294,11 @@ class Flask(Scaffold):
         if endpoint is None:
             endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
         options["endpoint"] = endpoint
-        methods = options.pop("methods", None)
-        if methods is None:
-            methods = getattr(view_func, "methods", None) or ("GET",)
-        if isinstance(methods, str):
-            raise TypeError(
-                "'methods' takes a list of method names such as"
-                f' ["GET", "POST"], not the string {methods!r}.'
-            )
-        methods = {item.upper() for item in methods}
-        required_methods = set(getattr(view_func, "required_methods", ()))
-        if provide_automatic_options is None:
-            provide_automatic_options = getattr(
-                view_func, "provide_automatic_options", None
-            )
-        if provide_automatic_options is None:
-            if "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]:
-                provide_automatic_options = True
-                required_methods.add("OPTIONS")
-            else:
-                provide_automatic_options = False
-        methods |= required_methods
-        if "GET" in methods:
-            methods.add("HEAD")
-
+        methods, automatic_options = self._rule_methods(
+            view_func, options.pop("methods", None), provide_automatic_options
+        )
         rule_obj = self.url_rule_class(rule, methods=methods, **options)
-        rule_obj.provide_automatic_options = provide_automatic_options
+        rule_obj.provide_automatic_options = automatic_options
         if view_func is not None:
             old_func = self.view_functions.get(endpoint)
             if old_func is not None and old_func != view_func:
@@ -330,6 +310,40 @@ class Flask(Scaffold):
         self.url_map.add(rule_obj)
         if view_func is not None:
             self.view_functions[endpoint] = view_func
+
+    def _rule_methods(
+        self,
+        view_func: t.Callable[..., t.Any] | None,
+        methods: t.Iterable[str] | None,
+        automatic_options: bool | None,
+    ) -> tuple[set[str], bool]:
+        """The methods a new rule answers, and whether kolba answers its OPTIONS.
+
+        Unset arguments come from the view (``methods``, ``required_methods``
+        and ``provide_automatic_options`` attributes, as class-based views
+        set them), then from the defaults: GET, and automatic OPTIONS unless
+        the view handles OPTIONS itself or ``PROVIDE_AUTOMATIC_OPTIONS`` is off.
+        """
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "'methods' takes a list of method names such as"
+                f' ["GET", "POST"], not the string {methods!r}.'
+            )
+        answered = {method.upper() for method in methods}
+        answered.update(getattr(view_func, "required_methods", ()))
+        if automatic_options is None:
+            automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if automatic_options is None:
+            automatic_options = (
+                "OPTIONS" not in answered and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+        if automatic_options:
+            answered.add("OPTIONS")
+        if "GET" in answered:
+            answered.add("HEAD")
+        return answered, bool(automatic_options)
 
     @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
@@ -738,82 +752,75 @@ class Flask(Scaffold):
     def _find_error_handler(
         self, e: BaseException, blueprints: list[str]
     ) -> t.Callable[..., t.Any] | None:
-        """The handler for ``e``: by blueprint, then app; by code, then class MRO."""
-        if not self.error_handler_spec:
+        """The handler registered for ``e``, or None.
+
+        A handler for the status code beats one for an exception class; within
+        each, the innermost blueprint beats its parents and the app, and the
+        nearest class in ``e``'s MRO wins."""
+        spec = self.error_handler_spec
+        if not spec:
             return None
-        exc_class, code = self._get_exc_class_and_code(type(e))  # type: ignore[arg-type]
-        names = (*blueprints, None)
-        for c in (code, None) if code is not None else (None,):
-            for name in names:
-                handler_map = self.error_handler_spec.get(name, {}).get(c)
-                if not handler_map:
-                    continue
-                for cls in exc_class.__mro__:
-                    handler = handler_map.get(cls)
-                    if handler is not None:
-                        return handler
+        scopes = [spec[name] for name in (*blueprints, None) if name in spec]
+        code = e.code if isinstance(e, HTTPException) else None
+        for key in (code, None) if code is not None else (None,):
+            for by_class in filter(None, (scope.get(key) for scope in scopes)):
+                for cls in type(e).__mro__:
+                    if cls in by_class:
+                        return by_class[cls]
         return None
 
     def trap_http_exception(self, e: Exception) -> bool:
-        """Whether an HTTP exception should propagate instead of being handled."""
+        """Whether an HTTP error escapes to the server (or the test) instead of
+        becoming its response: ``TRAP_HTTP_EXCEPTIONS`` for all of them,
+        ``TRAP_BAD_REQUEST_ERRORS`` for 400s (by default, only a missing form
+        key in debug mode, so that the developer sees which)."""
         if self.config["TRAP_HTTP_EXCEPTIONS"]:
             return True
-        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if (
-            trap_bad_request is None
-            and self.debug
-            and isinstance(e, BadRequestKeyError)
-        ):
-            return True
-        if trap_bad_request:
-            from werkzeug.exceptions import BadRequest
-
-            return isinstance(e, BadRequest)
-        return False
+        trap_bad_requests = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_requests is None:
+            return self.debug and isinstance(e, BadRequestKeyError)
+        return bool(trap_bad_requests) and isinstance(e, BadRequest)
 
     def handle_http_exception(self, e: HTTPException) -> t.Any:
         """The registered handler's result, or the exception as a response."""
         if e.code is None or isinstance(e, RequestRedirect):
             return e
         handler = self._find_error_handler(e, request.blueprints)
-        if handler is None:
-            return e
-        return _call(handler, e)
+        return e if handler is None else _call(handler, e)
 
     def handle_user_exception(self, e: Exception) -> t.Any:
         """Handle an exception raised by a hook or view; re-raise if unhandled."""
-        if isinstance(e, BadRequestKeyError) and (
-            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
-        ):
-            e.show_exception = True
-        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
-            return self.handle_http_exception(e)
+        if isinstance(e, HTTPException):
+            if isinstance(e, BadRequestKeyError) and (
+                self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+            ):
+                e.show_exception = True  # the 400 page names the missing key
+            if not self.trap_http_exception(e):
+                return self.handle_http_exception(e)
         handler = self._find_error_handler(e, request.blueprints)
         if handler is None:
-            raise
+            raise e
         return _call(handler, e)
 
+    def _propagates_exceptions(self) -> bool:
+        """``PROPAGATE_EXCEPTIONS``, which defaults to on in testing and debug."""
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        return self.testing or self.debug if propagate is None else propagate
+
     def handle_exception(self, e: Exception) -> Response:
-        """An unhandled exception: log it and answer 500 (or propagate it in
-        testing and debug mode)."""
-        exc_info = sys.exc_info()
+        """An exception no handler took: log it and answer 500 (through a 500
+        handler if there is one), or let it propagate in testing and debug."""
         if signals.got_request_exception.receivers:
             signals.got_request_exception.send(
                 self, _async_wrapper=self.ensure_sync, exception=e
             )
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
-            if exc_info[1] is e:
-                raise
+        if self._propagates_exceptions():
             raise e
-        self.log_exception(exc_info)
-        server_error: t.Any = InternalServerError(original_exception=e)
-        handler = self._find_error_handler(server_error, request.blueprints)
-        if handler is not None:
-            server_error = _call(handler, server_error)
-        return self.finalize_request(server_error, from_error_handler=True)
+        self.log_exception((type(e), e, e.__traceback__))
+        error = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(error, request.blueprints)
+        rv = error if handler is None else _call(handler, error)
+        return self.finalize_request(rv, from_error_handler=True)
 
     def log_exception(self, exc_info: t.Any) -> None:
         """Log an unhandled exception with its traceback."""

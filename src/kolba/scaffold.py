@@ -312,32 +312,28 @@ class Scaffold:
 
     @staticmethod
     def _get_exc_class_and_code(
-        exc_class_or_code: type[Exception] | int,
+        key: type[Exception] | int,
     ) -> tuple[type[Exception], int | None]:
-        if isinstance(exc_class_or_code, int):
-            try:
-                exc_class: type[Exception] = default_exceptions[exc_class_or_code]
-            except KeyError:
+        """The exception class and the status code (None for a class that is
+        not an HTTP error) that a handler for ``key`` is registered under."""
+        if isinstance(key, int):
+            if key not in default_exceptions:
                 raise ValueError(
-                    f"{exc_class_or_code} is not an HTTP error status werkzeug"
-                    " knows; register the handler for an HTTPException subclass"
-                    " with that code."
-                ) from None
-        else:
-            exc_class = exc_class_or_code
-        if isinstance(exc_class, Exception):
+                    f"{key} is not an HTTP error status werkzeug knows; register"
+                    " the handler for an HTTPException subclass with that code."
+                )
+            key = default_exceptions[key]
+        if isinstance(key, BaseException):
             raise TypeError(
                 f"Error handlers are registered for exception classes, but"
-                f" {exc_class!r} is an instance; pass type(...) or the class."
+                f" {key!r} is an instance; pass type(...) or the class."
             )
-        if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
+        if not (isinstance(key, type) and issubclass(key, Exception)):
             raise ValueError(
-                f"'{exc_class.__name__}' is not a subclass of Exception; error"
-                " handlers take an exception class or an HTTP status code."
+                f"'{getattr(key, '__name__', key)}' is not a subclass of Exception;"
+                " error handlers take an exception class or an HTTP status code."
             )
-        if issubclass(exc_class, HTTPException):
-            return exc_class, exc_class.code
-        return exc_class, None
+        return key, key.code if issubclass(key, HTTPException) else None
 
 
 def _registering(add: t.Callable[..., None], name: str | None) -> t.Callable[[F], F]:
