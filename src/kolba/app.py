@@ -661,61 +661,69 @@ class Flask(Scaffold):
     # responses -------------------------------------------------------------
 
     def make_response(self, rv: t.Any) -> Response:
-        """Turn a view's return value into a response (see the seed's
-        "About responses")."""
+        """Turn a view's return value into a response (the seed's "About
+        responses"): a body, optionally in a tuple with a status and/or
+        headers, which are then applied to the response."""
         status = headers = None
         if isinstance(rv, tuple):
-            len_rv = len(rv)
-            if len_rv == 3:
-                rv, status, headers = rv
-            elif len_rv == 2:
-                if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv
-                else:
-                    rv, status = rv
+            rv, status, headers = self._split_view_tuple(rv)
+        if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)):
+            return self.response_class(rv, status=status, headers=headers)
+        response = self._body_response(rv)
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                response.status = status  # type: ignore[assignment]
             else:
-                raise TypeError(
-                    f"The view function for {request.endpoint!r} returned a tuple"
-                    f" of {len_rv} items; a view may return (body, status),"
-                    " (body, headers) or (body, status, headers)."
-                )
+                response.status_code = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @staticmethod
+    def _split_view_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
+        """(body, status, headers) from a view's tuple; headers are a dict, a
+        list of pairs or ``Headers``, anything else in second place a status."""
+        if len(rv) == 3:
+            return rv
+        if len(rv) == 2:
+            body, extra = rv
+            if isinstance(extra, (Headers, dict, tuple, list)):
+                return body, None, extra
+            return body, extra, None
+        raise TypeError(
+            f"The view function for {request.endpoint!r} returned a tuple"
+            f" of {len(rv)} items; a view may return (body, status),"
+            " (body, headers) or (body, status, headers)."
+        )
+
+    def _body_response(self, rv: t.Any) -> Response:
+        """The response for a view's body that is not text or a generator."""
+        if isinstance(rv, self.response_class):
+            return rv
+        if isinstance(rv, (dict, list)):
+            return self.json.response(rv)
+        if isinstance(rv, HTTPException):
+            return self._http_exception_response(rv)
         if rv is None:
             raise TypeError(
                 f"The view function for {request.endpoint!r} returned None (is"
                 " a return statement missing?). A view must return a response:"
                 f" {_RETURN_TYPES}."
             )
-        if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
-                rv = self.response_class(rv, status=status, headers=headers)
-                status = headers = None
-            elif isinstance(rv, (dict, list)):
-                rv = self.json.response(rv)
-            elif isinstance(rv, HTTPException):
-                rv = self._http_exception_response(rv)
-            elif isinstance(rv, BaseResponse) or callable(rv):
-                try:
-                    rv = self.response_class.force_type(rv, request.environ)  # type: ignore[arg-type]
-                except TypeError as e:
-                    raise TypeError(
-                        f"{e}\nThe view function for {request.endpoint!r} returned"
-                        f" a {type(rv).__name__} that is not a WSGI application;"
-                        f" a view must return {_RETURN_TYPES}."
-                    ).with_traceback(sys.exc_info()[2]) from None
-            else:
-                raise TypeError(
-                    f"The view function for {request.endpoint!r} returned a"
-                    f" {type(rv).__name__}, which is not a response; a view must"
-                    f" return {_RETURN_TYPES}."
-                )
-        if status is not None:
-            if isinstance(status, (str, bytes, bytearray)):
-                rv.status = status  # type: ignore[assignment]
-            else:
-                rv.status_code = status
-        if headers:
-            rv.headers.update(headers)
-        return rv  # type: ignore[no-any-return]
+        if not (isinstance(rv, BaseResponse) or callable(rv)):
+            raise TypeError(
+                f"The view function for {request.endpoint!r} returned a"
+                f" {type(rv).__name__}, which is not a response; a view must"
+                f" return {_RETURN_TYPES}."
+            )
+        try:  # another response class, or any WSGI application
+            return self.response_class.force_type(rv, request.environ)  # type: ignore[arg-type]
+        except TypeError as e:
+            raise TypeError(
+                f"{e}\nThe view function for {request.endpoint!r} returned"
+                f" a {type(rv).__name__} that is not a WSGI application;"
+                f" a view must return {_RETURN_TYPES}."
+            ) from e
 
     def _http_exception_response(self, e: HTTPException) -> Response:
         if e.response is not None:
