@@ -1,4 +1,8 @@
-"""``app.config``: a dict with ways to load settings from files and objects."""
+"""``app.config``: a dict with ways to load settings from files and objects.
+
+Every loader keeps only UPPERCASE names, so a settings file or module can use
+lowercase names for its own helpers.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ import types
 import typing as t
 
 from werkzeug.utils import import_string
+
+#: ``OSError`` numbers that mean "there is no such file": what ``silent=True``
+#: forgives. A Python config file also forgives a path through a non-directory.
+_NO_FILE = frozenset({errno.ENOENT, errno.EISDIR})
+_NO_PYFILE = _NO_FILE | {errno.ENOTDIR}
 
 
 class ConfigAttribute:
@@ -23,86 +32,30 @@ class ConfigAttribute:
     def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
+        convert = self.get_converter
         value = obj.config[self.__name__]
-        if self.get_converter is not None:
-            value = self.get_converter(value)
-        return value
+        return value if convert is None else convert(value)
 
     def __set__(self, obj: t.Any, value: t.Any) -> None:
         obj.config[self.__name__] = value
 
 
 class Config(dict):
-    """Settings: only UPPERCASE keys are taken from objects and files."""
+    """The app's settings; relative file names are read from ``root_path``."""
 
     def __init__(self, root_path: str | os.PathLike[str], defaults: dict | None = None):
         super().__init__(defaults or {})
         self.root_path = root_path
 
-    def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
-        """Load the Python file named by an environment variable."""
-        rv = os.environ.get(variable_name)
-        if not rv:
-            if silent:
-                return False
-            raise RuntimeError(
-                f"Cannot load the config named by ${variable_name}: it is not"
-                " set. Set it to the path of a config file, or pass silent=True."
-            )
-        return self.from_pyfile(rv, silent=silent)
-
-    def from_prefixed_env(
-        self, prefix: str = "KOLBA", *, loads: t.Callable[[str], t.Any] = json.loads
-    ) -> bool:
-        """Load ``PREFIX_KEY`` variables; values are parsed as JSON if they can be.
-
-        ``PREFIX_A__B`` sets ``config["A"]["B"]``.
-        """
-        prefix = f"{prefix}_"
-        for key in sorted(os.environ):
-            if not key.startswith(prefix):
-                continue
-            value: t.Any = os.environ[key]
-            key = key.removeprefix(prefix)
-            try:
-                value = loads(value)
-            except Exception:
-                pass
-            if "__" not in key:
-                self[key] = value
-                continue
-            current: dict = self
-            *parts, tail = key.split("__")
-            for part in parts:
-                current = current.setdefault(part, {})
-            current[tail] = value
-        return True
+    # files ------------------------------------------------------------------
 
     def from_pyfile(
         self, filename: str | os.PathLike[str], silent: bool = False
     ) -> bool:
         """Execute a Python file and take its UPPERCASE names."""
-        filename = os.path.join(self.root_path, filename)
-        d = types.ModuleType("config")
-        d.__file__ = str(filename)
-        try:
-            with open(filename, mode="rb") as config_file:
-                exec(compile(config_file.read(), filename, "exec"), d.__dict__)
-        except OSError as e:
-            if silent and e.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
-                return False
-            e.strerror = f"Cannot read the config file: {e.strerror}"
-            raise
-        self.from_object(d)
-        return True
-
-    def from_object(self, obj: object | str) -> None:
-        """Take the UPPERCASE attributes of an object, or of an import path."""
-        if isinstance(obj, str):
-            obj = import_string(obj)
-        for key in dir(obj):
-            if key.isupper():
-                self[key] = getattr(obj, key)
+        return self._load(
+            filename, _run_python, self.from_object, silent=silent, forgiven=_NO_PYFILE
+        )
 
     def from_file(
         self,
@@ -113,41 +66,123 @@ class Config(dict):
     ) -> bool:
         """Load a file with ``load`` (``json.load``, ``tomllib.load`` with
         ``text=False``) and take its UPPERCASE keys."""
-        filename = os.path.join(self.root_path, filename)
+        return self._load(
+            filename,
+            lambda path, file: load(file),
+            self.from_mapping,
+            binary=not text,
+            silent=silent,
+            forgiven=_NO_FILE,
+        )
+
+    def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
+        """Load the Python file named by an environment variable."""
+        path = os.environ.get(variable_name)
+        if path:
+            return self.from_pyfile(path, silent=silent)
+        if silent:
+            return False
+        raise RuntimeError(
+            f"Cannot load the config named by ${variable_name}: it is not"
+            " set. Set it to the path of a config file, or pass silent=True."
+        )
+
+    def _load(
+        self,
+        filename: str | os.PathLike[str],
+        parse: t.Callable[[str, t.IO[t.Any]], t.Any],
+        take: t.Callable[[t.Any], object],
+        *,
+        binary: bool = True,
+        silent: bool,
+        forgiven: frozenset[int],
+    ) -> bool:
+        """Open ``filename``, ``parse`` it and ``take`` the result; the one
+        place where a file's ``OSError`` is explained, or forgiven when
+        ``silent`` and its number is in ``forgiven``."""
+        path = os.path.join(self.root_path, filename)
         try:
-            with open(filename, "r" if text else "rb") as f:
-                obj = load(f)
-        except OSError as e:
-            if silent and e.errno in (errno.ENOENT, errno.EISDIR):
+            with open(path, "rb" if binary else "r") as file:
+                settings = parse(path, file)
+        except OSError as error:
+            if silent and error.errno in forgiven:
                 return False
-            e.strerror = f"Cannot read the config file: {e.strerror}"
+            error.strerror = f"Cannot read the config file: {error.strerror}"
             raise
-        return self.from_mapping(obj)
+        take(settings)
+        return True
+
+    # objects, mappings and the environment ------------------------------------
+
+    def from_object(self, obj: object | str) -> None:
+        """Take the UPPERCASE attributes of an object, or of an import path."""
+        source = import_string(obj) if isinstance(obj, str) else obj
+        for name in dir(source):
+            if name.isupper():
+                self[name] = getattr(source, name)
 
     def from_mapping(
         self, mapping: t.Mapping[str, t.Any] | None = None, **kwargs: t.Any
     ) -> bool:
-        """Take the UPPERCASE keys of a mapping and of keywords."""
-        mappings: dict[str, t.Any] = {}
-        if mapping is not None:
-            mappings.update(mapping)
-        mappings.update(kwargs)
-        for key, value in mappings.items():
+        """Take the UPPERCASE keys of a mapping and of keywords (which win)."""
+        for key, value in dict(mapping or (), **kwargs).items():
             if key.isupper():
                 self[key] = value
+        return True
+
+    def from_prefixed_env(
+        self, prefix: str = "KOLBA", *, loads: t.Callable[[str], t.Any] = json.loads
+    ) -> bool:
+        """Load ``PREFIX_KEY`` variables, in sorted order; a value is passed
+        through ``loads`` (JSON by default) and kept as text if that fails.
+
+        ``PREFIX_A__B`` sets ``config["A"]["B"]``, making ``config["A"]`` a
+        dict if it is missing.
+        """
+        start = f"{prefix}_"
+        for name in sorted(os.environ):
+            if name.startswith(start):
+                *parents, key = name[len(start) :].split("__")
+                target: dict = self
+                for parent in parents:
+                    target = _subdict(target, parent)
+                target[key] = _parsed(loads, os.environ[name])
         return True
 
     def get_namespace(
         self, namespace: str, lowercase: bool = True, trim_namespace: bool = True
     ) -> dict[str, t.Any]:
         """The keys that start with ``namespace``, e.g. ``"IMAGE_STORE_"``."""
-        rv = {}
-        for k, v in self.items():
-            if not k.startswith(namespace):
-                continue
-            key = k[len(namespace) :] if trim_namespace else k
-            rv[key.lower() if lowercase else key] = v
-        return rv
+
+        def rename(key: str) -> str:
+            if trim_namespace:
+                key = key[len(namespace) :]
+            return key.lower() if lowercase else key
+
+        return {rename(k): v for k, v in self.items() if k.startswith(namespace)}
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {dict.__repr__(self)}>"
+        return f"<{type(self).__name__} {super().__repr__()}>"
+
+
+def _run_python(path: str, file: t.IO[bytes]) -> types.ModuleType:
+    """The module made by executing the Python source in ``file``."""
+    module = types.ModuleType("config")
+    module.__file__ = path
+    exec(compile(file.read(), path, "exec"), module.__dict__)
+    return module
+
+
+def _subdict(mapping: dict, key: str) -> dict:
+    """``mapping[key]``, set to a new empty dict first if it is missing."""
+    if key not in mapping:
+        mapping[key] = {}
+    return mapping[key]
+
+
+def _parsed(loads: t.Callable[[str], t.Any], text: str) -> t.Any:
+    """``loads(text)``, or ``text`` itself when it does not parse."""
+    try:
+        return loads(text)
+    except Exception:
+        return text
