@@ -9,22 +9,25 @@ import typing as t
 from .globals import _cv_request
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .app import Flask
 
 
 class _WSGIErrorStream:
-    """The current request's ``wsgi.errors``, or stderr outside a request."""
+    """Writes to the current request's ``wsgi.errors``, or to stderr when no
+    request is active."""
 
     @staticmethod
-    def _stream() -> t.TextIO:
+    def _target() -> t.TextIO:
         ctx = _cv_request.get(None)
         return sys.stderr if ctx is None else ctx.request.environ["wsgi.errors"]
 
     def write(self, text: str) -> int:
-        return self._stream().write(text)
+        return self._target().write(text)
 
     def flush(self) -> None:
-        self._stream().flush()
+        self._target().flush()
 
 
 wsgi_errors_stream: t.Any = _WSGIErrorStream()
@@ -35,24 +38,31 @@ default_handler.setFormatter(
 )
 
 
+def _loggers_reached(logger: logging.Logger) -> Iterator[logging.Logger]:
+    """``logger``, then each ancestor its records propagate to."""
+    node: logging.Logger | None = logger
+    while node is not None:
+        yield node
+        node = node.parent if node.propagate else None
+
+
 def has_level_handler(logger: logging.Logger) -> bool:
-    """Whether a handler up the chain already handles this logger's level."""
+    """Whether a handler that a record of the logger's effective level
+    reaches would take it."""
     level = logger.getEffectiveLevel()
-    current: logging.Logger | None = logger
-    while current:
-        if any(handler.level <= level for handler in current.handlers):
-            return True
-        if not current.propagate:
-            break
-        current = current.parent
-    return False
+    return any(
+        handler.level <= level
+        for node in _loggers_reached(logger)
+        for handler in node.handlers
+    )
 
 
 def create_logger(app: Flask) -> logging.Logger:
-    """The app's logger: DEBUG level in debug mode, and our handler unless
-    the user configured logging."""
+    """The logger named after ``app``. Debug mode lowers a level the user left
+    unset to DEBUG; ``default_handler`` is added only if no configured handler
+    would take the logger's records."""
     logger = logging.getLogger(app.name)
-    if app.debug and not logger.level:
+    if logger.level == logging.NOTSET and app.debug:
         logger.setLevel(logging.DEBUG)
     if not has_level_handler(logger):
         logger.addHandler(default_handler)
