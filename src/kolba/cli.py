@@ -10,6 +10,7 @@ import ast
 import code
 import copy
 import errno
+import importlib
 import importlib.metadata
 import inspect
 import os
@@ -19,6 +20,7 @@ import sys
 import traceback
 import typing as t
 from functools import update_wrapper
+from pathlib import Path
 from types import ModuleType, TracebackType
 
 import click
@@ -52,35 +54,78 @@ def _envvars(name: str) -> list[str]:
 
 
 # -- finding the application --------------------------------------------------
+#
+# An ``--app`` value such as ``pkg/web.py:create_app('x')`` goes through three
+# steps: split it into a module and a target, import the module (telling "there
+# is no such module" apart from "the module raised"), then take the app from the
+# module: by the target when one is given, else by the rules of find_best_app.
 
 
-def _user_traceback(exc: BaseException) -> TracebackType | None:
-    """The traceback from its first frame outside this module and importlib; None
-    when the error comes from the import machinery itself."""
-    tb = exc.__traceback__
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename == __file__
-        or tb.tb_frame.f_code.co_filename.startswith("<frozen importlib")
-    ):
+def _is_import_machinery(tb: TracebackType) -> bool:
+    """Whether a frame belongs to this module or to importlib."""
+    module = tb.tb_frame.f_globals.get("__name__", "")
+    return module == __name__ or module.partition(".")[0] == "importlib"
+
+
+def _failed(action: str, error: BaseException) -> NoAppException:
+    """``action failed:`` with the traceback of ``error`` from the user's code
+    on, without the frames of kolba and importlib in front of it."""
+    tb = error.__traceback__
+    while tb is not None and _is_import_machinery(tb):
         tb = tb.tb_next
-    return tb
+    report = traceback.TracebackException(type(error), error, tb)
+    return NoAppException(f"{action} failed:\n\n{''.join(report.format())}")
 
 
-def _user_error(what: str, exc: BaseException) -> NoAppException:
-    """An error showing the user's traceback, and not kolba's."""
-    tb = _user_traceback(exc)
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
-    return NoAppException(f"{what} failed:\n\n{text}")
+def _split_reference(reference: str) -> tuple[str, str | None]:
+    """``module:target`` as (module, target or None); a Windows drive letter
+    (``C:\\`` or ``C:/``) stays with the module."""
+    drive = 2 if reference[1:3] in (":\\", ":/") else 0
+    module, colon, target = reference[drive:].partition(":")
+    return reference[:drive] + module, target if colon else None
+
+
+def prepare_import(path: str) -> str:
+    """The module name for a file path or module name; the folder above its
+    outermost package goes first on ``sys.path``, so that importing finds it."""
+    where = Path(os.path.realpath(path))
+    if where.suffix == ".py":
+        where = where.with_suffix("")
+    if where.name == "__init__":
+        where = where.parent
+    names = [where.name]
+    while (where.parent / "__init__.py").is_file():
+        where = where.parent
+        names.insert(0, where.name)
+    root = str(where.parent)
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
+    return ".".join(names)
+
+
+def _import(module_name: str) -> ModuleType:
+    """Import a module; a NoAppException says whether it is missing or failed."""
+    try:
+        return importlib.import_module(module_name)
+    except Exception as e:
+        missing = isinstance(e, ModuleNotFoundError) and (
+            module_name == e.name or module_name.startswith(f"{e.name}.")
+        )
+        if missing:
+            raise NoAppException(f"There is no module {module_name!r}.") from None
+        raise _failed(f"Importing {module_name!r}", e) from None
 
 
 def _call_factory(
     module: ModuleType,
     name: str,
     factory: t.Callable[..., t.Any],
-    *args: t.Any,
-    **kwargs: t.Any,
+    args: tuple[t.Any, ...] = (),
+    kwargs: dict[str, t.Any] | None = None,
 ) -> t.Any:
-    """Call an application factory, telling a wrong call apart from its own bug."""
+    """Call an app factory: arguments that do not fit its signature are a usage
+    error; an exception inside it is shown with its traceback."""
+    kwargs = kwargs or {}
     try:
         inspect.signature(factory).bind(*args, **kwargs)
     except TypeError:
@@ -90,34 +135,55 @@ def _call_factory(
             f" be called {how}; give its arguments with"
             f" --app '{module.__name__}:{name}(...)'."
         ) from None
-    except ValueError:  # no signature available: just call it
+    except ValueError:  # no signature to check (a builtin): just call it
         pass
     try:
         return factory(*args, **kwargs)
     except Exception as e:
-        raise _user_error(f"Calling {module.__name__}:{name}", e) from None
+        raise _failed(f"Calling {module.__name__}:{name}", e) from None
 
 
-def find_best_app(module: ModuleType) -> Flask:
-    """Find the application in a module: ``app``, ``application``, the only
-    instance, or the result of a ``create_app`` / ``make_app`` factory."""
+def _named_app(module: ModuleType) -> Flask | None:
+    """An app called ``app`` or ``application``."""
     for name in ("app", "application"):
-        if isinstance(getattr(module, name, None), Flask):
-            return getattr(module, name)
-    apps = [v for v in vars(module).values() if isinstance(v, Flask)]
-    if len(apps) == 1:
-        return apps[0]
+        value = getattr(module, name, None)
+        if isinstance(value, Flask):
+            return value
+    return None
+
+
+def _sole_app(module: ModuleType) -> Flask | None:
+    """The one app instance in the module; two or more cannot be chosen from."""
+    apps = [value for value in vars(module).values() if isinstance(value, Flask)]
     if len(apps) > 1:
         raise NoAppException(
             f"Module {module.__name__!r} holds more than one Kolba application;"
             f" pick one with --app '{module.__name__}:name'."
         )
+    return apps[0] if apps else None
+
+
+def _factory_app(module: ModuleType) -> Flask | None:
+    """The app made by a ``create_app`` or ``make_app`` function."""
     for name in ("create_app", "make_app"):
         factory = getattr(module, name, None)
         if inspect.isfunction(factory):
             app = _call_factory(module, name, factory)
             if isinstance(app, Flask):
                 return app
+    return None
+
+
+_DISCOVERY_RULES = (_named_app, _sole_app, _factory_app)  # tried in this order
+
+
+def find_best_app(module: ModuleType) -> Flask:
+    """The application in a module: ``app`` or ``application``, else the only
+    instance, else what a ``create_app`` or ``make_app`` factory returns."""
+    for rule in _DISCOVERY_RULES:
+        app = rule(module)
+        if app is not None:
+            return app
     raise NoAppException(
         f"Module {module.__name__!r} has no Kolba application: no 'app' or"
         " 'application', no single app instance and no 'create_app' or 'make_app'"
@@ -125,95 +191,83 @@ def find_best_app(module: ModuleType) -> Flask:
     )
 
 
-def _parse_app_ref(ref: str) -> tuple[str, tuple[t.Any, ...], dict[str, t.Any] | None]:
-    """Parse ``name`` or ``factory(literal, key=literal)`` (kwargs None for a name)."""
+class _Target(t.NamedTuple):
+    """The ``:target`` of a reference: an attribute name, and the literal
+    arguments to call it with (``call`` is None when it is not a call)."""
+
+    name: str
+    call: tuple[tuple[t.Any, ...], dict[str, t.Any]] | None = None
+
+
+def _parse_target(target: str) -> _Target:
+    """Read ``name`` or ``name(literal, key=literal)``."""
     try:
-        expr = ast.parse(ref.strip(), mode="eval").body
+        node = ast.parse(target.strip(), mode="eval").body
     except SyntaxError:
-        expr = None
-    if isinstance(expr, ast.Name):
-        return expr.id, (), None
-    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)):
+        node = None
+    if isinstance(node, ast.Name):
+        return _Target(node.id)
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         raise NoAppException(
-            f"{ref!r} is neither a name nor a call such as 'create_app()'."
+            f"{target!r} is neither a name nor a call such as 'create_app()'."
         )
     try:
-        if any(kw.arg is None for kw in expr.keywords):
+        if any(keyword.arg is None for keyword in node.keywords):  # **mapping
             raise ValueError
-        args = tuple(ast.literal_eval(arg) for arg in expr.args)
-        kwargs = {str(kw.arg): ast.literal_eval(kw.value) for kw in expr.keywords}
+        args = tuple(ast.literal_eval(arg) for arg in node.args)
+        kwargs = {str(kw.arg): ast.literal_eval(kw.value) for kw in node.keywords}
     except ValueError:
         raise NoAppException(
-            f"The arguments in {ref!r} must be Python literals (strings,"
+            f"The arguments in {target!r} must be Python literals (strings,"
             " numbers, lists, ...)."
         ) from None
-    return expr.func.id, args, kwargs
+    return _Target(node.func.id, (args, kwargs))
 
 
 def find_app_by_string(module: ModuleType, ref: str) -> Flask:
-    """Find the application named by ``ref`` (``name`` or ``factory(args)``)."""
-    name, args, kwargs = _parse_app_ref(ref)
+    """The application that ``ref`` names in ``module``: an attribute (a
+    function is called without arguments) or ``factory(literals)``."""
+    target = _parse_target(ref)
     try:
-        attr = getattr(module, name)
+        value = getattr(module, target.name)
     except AttributeError:
         raise NoAppException(
-            f"Module {module.__name__!r} has no attribute {name!r}."
+            f"Module {module.__name__!r} has no attribute {target.name!r}."
         ) from None
-    if kwargs is not None:
-        if not callable(attr):
-            raise NoAppException(f"{name!r} in {module.__name__!r} is not callable.")
-        app = _call_factory(module, name, attr, *args, **kwargs)
-    elif inspect.isfunction(attr):
-        app = _call_factory(module, name, attr)
-    else:
-        app = attr
-    if isinstance(app, Flask):
-        return app
-    raise NoAppException(
-        f"'{module.__name__}:{ref}' is not a Kolba application (it gave an object"
-        f" of type {type(app).__name__})."
-    )
-
-
-def prepare_import(path: str) -> str:
-    """Turn a file path or module name into a module name, and put the folder it
-    is imported from (above any packages) first on ``sys.path``."""
-    path = os.path.realpath(path)
-    if path.endswith(".py"):
-        path = path[:-3]
-    folder, name = os.path.split(path)
-    if name == "__init__":
-        folder, name = os.path.split(folder)
-    parts = [name]
-    while os.path.isfile(os.path.join(folder, "__init__.py")):
-        folder, package = os.path.split(folder)
-        parts.append(package)
-    if sys.path[0] != folder:
-        sys.path.insert(0, folder)
-    return ".".join(reversed(parts))
+    if target.call is not None:
+        if not callable(value):
+            raise NoAppException(
+                f"{target.name!r} in {module.__name__!r} is not callable."
+            )
+        value = _call_factory(module, target.name, value, *target.call)
+    elif inspect.isfunction(value):
+        value = _call_factory(module, target.name, value)
+    if not isinstance(value, Flask):
+        raise NoAppException(
+            f"'{module.__name__}:{ref}' is not a Kolba application (it gave an"
+            f" object of type {type(value).__name__})."
+        )
+    return value
 
 
 def locate_app(module_name: str, ref: str | None) -> Flask:
-    """Import a module and find the application in it."""
-    try:
-        __import__(module_name)
-    except Exception as e:
-        if isinstance(e, ImportError) and _user_traceback(e) is None:
-            raise NoAppException(f"There is no module {module_name!r}.") from None
-        raise _user_error(f"Importing {module_name!r}", e) from None
-    module = sys.modules[module_name]
+    """Import a module and take the application from it, by ``ref`` if given."""
+    module = _import(module_name)
     return find_best_app(module) if ref is None else find_app_by_string(module, ref)
 
 
-def _split_app_path(path: str) -> tuple[str, str | None]:
-    """Split ``module:ref``, keeping a Windows drive letter with the path."""
-    start = 2 if len(path) > 2 and path[1] == ":" and path[2] in "\\/" else 0
-    module, sep, ref = path[start:].partition(":")
-    return path[:start] + module, (ref if sep else None)
+def _load_reference(reference: str) -> Flask:
+    """The application an ``--app`` value names."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)  # the app may import modules beside it
+    module, target = _split_reference(reference)
+    return locate_app(prepare_import(module), target)
 
 
 class ScriptInfo:
-    """What the commands need to find and load the application."""
+    """What the commands share: how to get the application, and the
+    application itself once loaded (it is loaded at most once)."""
 
     def __init__(
         self,
@@ -230,28 +284,32 @@ class ScriptInfo:
         self._loaded_app: Flask | None = None
 
     def load_app(self) -> Flask:
-        """Load the application once, and return it on later calls."""
-        if self._loaded_app is None:
-            app = self.create_app() if self.create_app else self._import_app()
-            if self.set_debug_flag:
-                app.debug = get_debug_flag()
-            self._loaded_app = app
-        return self._loaded_app
+        """The application: made by ``create_app``, else found from
+        ``app_import_path`` (default: ``wsgi.py`` or ``app.py``). Loaded on the
+        first call; later calls return the same app."""
+        if self._loaded_app is not None:
+            return self._loaded_app
+        if self.create_app is not None:
+            app = self.create_app()
+        else:
+            app = _load_reference(self._reference())
+        if self.set_debug_flag:
+            app.debug = get_debug_flag()
+        self._loaded_app = app
+        return app
 
-    def _import_app(self) -> Flask:
-        """Import the app named by ``app_import_path``, or ``wsgi.py``/``app.py``."""
-        if os.getcwd() not in sys.path and "" not in sys.path:
-            sys.path.insert(0, os.getcwd())  # the app may import its neighbours
-        candidates = [f for f in ("wsgi.py", "app.py") if os.path.isfile(f)]
-        path = self.app_import_path or next(iter(candidates), None)
-        if path is None:
-            raise NoAppException(
-                "Which application? Name it with 'kolba --app' or the KOLBA_APP"
-                " variable, or put it in a 'wsgi.py' or 'app.py' file in the"
-                " current folder."
-            )
-        module, ref = _split_app_path(path)
-        return locate_app(prepare_import(module), ref)
+    def _reference(self) -> str:
+        """The ``--app`` value, or the default file in the current folder."""
+        if self.app_import_path:
+            return self.app_import_path
+        for default in ("wsgi.py", "app.py"):
+            if os.path.isfile(default):
+                return default
+        raise NoAppException(
+            "Which application? Name it with 'kolba --app' or the KOLBA_APP"
+            " variable, or put it in a 'wsgi.py' or 'app.py' file in the"
+            " current folder."
+        )
 
 
 pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
