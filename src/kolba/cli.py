@@ -19,7 +19,8 @@ import socket
 import sys
 import traceback
 import typing as t
-from functools import update_wrapper
+from collections import ChainMap
+from functools import wraps
 from pathlib import Path
 from types import ModuleType, TracebackType
 
@@ -316,39 +317,39 @@ pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
 
 
 def with_appcontext(f: F) -> F:
-    """Run a command inside the application's app context, unless one is active."""
+    """Run the command callback ``f`` inside the script's app context; a context
+    that is already active (a test's, or the one the group pushed) is used."""
 
-    @click.pass_context
-    def decorator(ctx: click.Context, /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    @wraps(f)
+    def in_app_context(*args: t.Any, **kwargs: t.Any) -> t.Any:
         if _cv_app.get(None) is None:
-            app = ctx.ensure_object(ScriptInfo).load_app()
-            ctx.with_resource(app.app_context())
-        return ctx.invoke(f, *args, **kwargs)
+            ctx = click.get_current_context()
+            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+        return f(*args, **kwargs)
 
-    return update_wrapper(decorator, f)  # type: ignore[return-value]
+    return t.cast(F, in_app_context)
 
 
 class AppGroup(click.Group):
-    """A click group whose commands run in an app context (``app.cli``)."""
+    """A click group whose commands run in the app context (``app.cli``)."""
 
     def command(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        """Like :meth:`click.Group.command`, wrapped in :func:`with_appcontext`
-        unless ``with_appcontext=False`` is passed."""
-        wrap = kwargs.pop("with_appcontext", True)
-        if len(args) == 1 and callable(args[0]):  # used as @group.command
-            return self.command(with_appcontext=wrap, **kwargs)(args[0])
+        """:meth:`click.Group.command`, the callback run by :func:`with_appcontext`
+        unless ``with_appcontext=False`` is given."""
+        in_context = kwargs.pop("with_appcontext", True)
+        made = super().command(*args, **kwargs)
 
-        def decorator(f: t.Callable[..., t.Any]) -> click.Command:
-            if wrap:
-                f = with_appcontext(f)
-            return click.Group.command(self, *args, **kwargs)(f)
+        def finish(command: click.Command) -> click.Command:
+            if in_context and command.callback is not None:
+                command.callback = with_appcontext(command.callback)
+            return command
 
-        return decorator
+        if isinstance(made, click.Command):  # used bare: @group.command
+            return finish(made)
+        return lambda f: finish(made(f))
 
-    def group(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        """Like :meth:`click.Group.group`, making an :class:`AppGroup`."""
-        kwargs.setdefault("cls", AppGroup)
-        return super().group(*args, **kwargs)
+
+AppGroup.group_class = AppGroup  # its subgroups (@group.group()) are AppGroups too
 
 
 def register_blueprint_commands(
@@ -370,18 +371,19 @@ def register_blueprint_commands(
 def load_dotenv(
     path: str | os.PathLike[str] | None = None, load_defaults: bool = True
 ) -> bool:
-    """Load ``path`` and the default ``.env``, ``.kolbaenv``, ``.flaskenv`` files
-    (found from the current folder upwards) into ``os.environ``.
+    """Set environment variables from ``.env`` files; return whether any was read.
 
-    Variables already set win, then ``path``, then the defaults in that order.
-    The defaults are skipped when ``KOLBA_SKIP_DOTENV=1``. Returns whether any
-    file was loaded.
+    The files, highest precedence first: ``path``, then ``.env``, ``.kolbaenv``
+    and ``.flaskenv`` found from the current folder upwards (skipped when
+    ``load_defaults`` is false or ``KOLBA_SKIP_DOTENV=1``). Variables already
+    set are kept. Needs python-dotenv.
     """
-    load_defaults = load_defaults and get_load_dotenv()
+    files = [os.fspath(path)] if path else []
+    defaults = load_defaults and get_load_dotenv()
     try:
         import dotenv
     except ImportError:
-        if path or (load_defaults and any(os.path.isfile(f) for f in _DOTENV_FILES)):
+        if files or (defaults and any(map(os.path.isfile, _DOTENV_FILES))):
             click.secho(
                 " * .env files are here, but reading them needs python-dotenv:"
                 " pip install python-dotenv",
@@ -389,15 +391,11 @@ def load_dotenv(
                 err=True,
             )
         return False
-
-    files = [os.fspath(path)] if path else []
-    if load_defaults:
+    if defaults:
         found = (dotenv.find_dotenv(name, usecwd=True) for name in _DOTENV_FILES)
-        files.extend(f for f in found if f)
-    values: dict[str, str | None] = {}
-    for file in reversed(files):
-        values.update(dotenv.dotenv_values(file, encoding="utf-8"))
-    for key, value in values.items():
+        files.extend(filter(None, found))
+    values = ChainMap(*(dotenv.dotenv_values(f, encoding="utf-8") for f in files))
+    for key, value in values.items():  # each key from the first file that has it
         if value is not None:
             os.environ.setdefault(key, value)
     return bool(files)
