@@ -14,6 +14,7 @@ if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
     from .app import Flask
+    from .ctx import RequestContext
 
 
 class EnvironBuilder(werkzeug.test.EnvironBuilder):
@@ -31,26 +32,29 @@ class EnvironBuilder(werkzeug.test.EnvironBuilder):
         *args: t.Any,
         **kwargs: t.Any,
     ) -> None:
-        if base_url is not None and (subdomain or url_scheme):
-            raise ValueError("Pass 'base_url' or 'subdomain'/'url_scheme', not both.")
         if base_url is None:
-            http_host = app.config.get("SERVER_NAME") or "localhost"
-            app_root = app.config["APPLICATION_ROOT"]
-            if subdomain:
-                http_host = f"{subdomain}.{http_host}"
-            if url_scheme is None:
-                url_scheme = app.config["PREFERRED_URL_SCHEME"]
-            url = urlsplit(path)
-            base_url = f"{url.scheme or url_scheme}://{url.netloc or http_host}/"
-            base_url += app_root.lstrip("/")
-            path = url.path
-            if url.query:
-                path = f"{path}?{url.query}"
+            base_url, path = _app_base_url(app, path, subdomain, url_scheme)
+        elif subdomain or url_scheme:
+            raise ValueError("Pass 'base_url' or 'subdomain'/'url_scheme', not both.")
         self.app = app
         super().__init__(path, base_url, *args, **kwargs)
 
     def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         return self.app.json.dumps(obj, **kwargs)
+
+
+def _app_base_url(
+    app: Flask, path: str, subdomain: str | None, url_scheme: str | None
+) -> tuple[str, str]:
+    """``path`` split into the app's base URL and the path (with its query)
+    below it. A scheme or host written in ``path`` wins over the config."""
+    config = app.config
+    scheme = config["PREFERRED_URL_SCHEME"] if url_scheme is None else url_scheme
+    host = ".".join(filter(None, (subdomain, config.get("SERVER_NAME") or "localhost")))
+    root = config["APPLICATION_ROOT"].lstrip("/")
+    url = urlsplit(path)
+    local = f"{url.path}?{url.query}" if url.query else url.path
+    return f"{url.scheme or scheme}://{url.netloc or host}/{root}", local
 
 
 class KolbaClient(werkzeug.test.Client):
@@ -73,36 +77,73 @@ class KolbaClient(werkzeug.test.Client):
     @contextmanager
     def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> t.Iterator[t.Any]:
         """Open the session this client would send, let the block change it,
-        and store it back in the client's cookies."""
+        and store it back in the client's cookies. The arguments are those of
+        ``app.test_request_context()``."""
         if self._cookies is None:
             raise TypeError(
                 "This client was made with use_cookies=False, so it keeps no"
                 " session cookie to edit."
             )
         app = self.application
-        ctx = app.test_request_context(*args, **kwargs)
-        self._add_cookies_to_wsgi(ctx.request.environ)
+        ctx = self._context_with_cookies(*args, **kwargs)
         with ctx:
-            sess = app.session_interface.open_session(app, ctx.request)
-        if sess is None:
+            session = app.session_interface.open_session(app, ctx.request)
+        if session is None:
             raise RuntimeError("The app's session_interface opened no session.")
-        yield sess
-        resp = app.response_class()
-        if app.session_interface.is_null_session(sess):
-            return
+        yield session
+        if not app.session_interface.is_null_session(session):
+            self._keep_session(ctx, session)
+
+    def _context_with_cookies(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A test request context whose request carries this client's cookies."""
+        ctx = self.application.test_request_context(*args, **kwargs)
+        self._add_cookies_to_wsgi(ctx.request.environ)
+        return ctx
+
+    def _keep_session(self, ctx: RequestContext, session: t.Any) -> None:
+        """Save ``session`` as the end of ``ctx``'s request would, and keep the
+        cookies that sets."""
+        app = self.application
+        response = app.response_class()
         with ctx:
-            app.session_interface.save_session(app, sess, resp)
+            app.session_interface.save_session(app, session, response)
+        request = ctx.request
         self._update_cookies_from_response(
-            ctx.request.host.partition(":")[0],
-            ctx.request.path,
-            resp.headers.getlist("Set-Cookie"),
+            request.host.partition(":")[0],
+            request.path,
+            response.headers.getlist("Set-Cookie"),
         )
 
     def _environ(self, extra: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+        """``extra`` over the client's ``environ_base``; inside ``with client:``
+        also the hook through which the app hands over its request context."""
         environ = {**self.environ_base, **(extra or {})}
         if self.preserve_context:
             environ["werkzeug.debug.preserve_context"] = self._new_contexts.append
         return environ
+
+    def _make_request(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        """The request ``open()`` sends: a ready request, environ or werkzeug
+        builder passed as the one argument, else ours built from the
+        arguments; all of them get the client's environ."""
+        source = args[0] if args else None
+        if isinstance(source, BaseRequest):
+            return BaseRequest(self._environ(source.environ))
+        if isinstance(source, dict):
+            return BaseRequest(self._environ(source))
+        if isinstance(source, werkzeug.test.EnvironBuilder):
+            # rebuilt as werkzeug's: ours needs an app, which a redirect's lacks
+            copy = werkzeug.test.EnvironBuilder.from_environ(source.get_environ())
+            copy.environ_base = self._environ(copy.environ_base)
+            return copy.get_request()
+        kwargs["environ_base"] = self._environ(kwargs.get("environ_base"))
+        builder = EnvironBuilder(self.application, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
 
     def open(
         self,
@@ -111,26 +152,9 @@ class KolbaClient(werkzeug.test.Client):
         follow_redirects: bool = False,
         **kwargs: t.Any,
     ) -> TestResponse:
-        if args and isinstance(
-            args[0], (werkzeug.test.EnvironBuilder, dict, BaseRequest)
-        ):
-            arg = args[0]
-            if isinstance(arg, werkzeug.test.EnvironBuilder):
-                # werkzeug's builder: ours needs the app, which a redirect's lacks
-                builder = werkzeug.test.EnvironBuilder.from_environ(arg.get_environ())
-                builder.environ_base = self._environ(builder.environ_base)
-                request = builder.get_request()
-            elif isinstance(arg, dict):
-                request = BaseRequest(self._environ(arg))
-            else:
-                request = BaseRequest(self._environ(arg.environ))
-        else:
-            kwargs["environ_base"] = self._environ(kwargs.get("environ_base"))
-            builder = EnvironBuilder(self.application, *args, **kwargs)
-            try:
-                request = builder.get_request()
-            finally:
-                builder.close()
+        """Send a request (werkzeug's arguments). Inside ``with client:`` the
+        context of the previous request ends and this one's stays active."""
+        request = self._make_request(args, kwargs)
         self._context_stack.close()
         response = super().open(
             request, buffered=buffered, follow_redirects=follow_redirects
