@@ -208,3 +208,21 @@ def test_open_with_an_environ_builder(echo: Flask) -> None:
     response = echo.test_client().open(builder)
     assert response.json["method"] == "PATCH"
     assert response.json["json"] == {"a": 1}
+
+
+def test_open_keeps_a_werkzeug_builders_environ(
+    app: Flask, client: KolbaClient
+) -> None:
+    """A werkzeug builder's ``environ_base`` wins over the client's, and its
+    ``environ_overrides`` reach the app; the caller's builder is not changed."""
+    app.add_url_rule(
+        "/who", "who", lambda: f"{request.remote_addr} {request.environ['X_TAG']}"
+    )
+    builder = werkzeug.test.EnvironBuilder(
+        "/who",
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        environ_overrides={"X_TAG": "mine"},
+    )
+    assert client.open(builder).text == "10.0.0.9 mine"
+    assert client.open(builder).text == "10.0.0.9 mine"
+    assert builder.environ_base == {"REMOTE_ADDR": "10.0.0.9"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import typing as t
 from contextlib import ExitStack, contextmanager
@@ -134,10 +135,10 @@ class KolbaClient(werkzeug.test.Client):
         if isinstance(source, dict):
             return BaseRequest(self._environ(source))
         if isinstance(source, werkzeug.test.EnvironBuilder):
-            # rebuilt as werkzeug's: ours needs an app, which a redirect's lacks
-            copy = werkzeug.test.EnvironBuilder.from_environ(source.get_environ())
-            copy.environ_base = self._environ(copy.environ_base)
-            return copy.get_request()
+            # a copy, so the caller's builder keeps its own environ_base
+            builder = copy.copy(source)
+            builder.environ_base = self._environ(source.environ_base)
+            return builder.get_request()
         kwargs["environ_base"] = self._environ(kwargs.get("environ_base"))
         builder = EnvironBuilder(self.application, *args, **kwargs)
         try:
