@@ -406,26 +406,25 @@ _load_dotenv = load_dotenv  # reachable where a parameter shadows the name
 
 # -- the group's options ------------------------------------------------------
 
+_ENV_LOADED = "kolba.env_loaded"  # ctx.meta key: the .env files were read
 
-def _env_file_callback(
-    ctx: click.Context, param: click.Parameter | None, value: str | None
+
+def _load_env_files(
+    ctx: click.Context, param: click.Parameter | None, path: str | None
 ) -> None:
-    ctx.meta["kolba.dotenv_done"] = True
+    """Read the invocation's .env files, ``--env-file`` on top of the defaults."""
+    ctx.meta[_ENV_LOADED] = True
     info = ctx.ensure_object(ScriptInfo)
-    if value is not None or info.load_dotenv_defaults:
-        load_dotenv(value, load_defaults=info.load_dotenv_defaults)
+    if path is not None or info.load_dotenv_defaults:
+        load_dotenv(path, load_defaults=info.load_dotenv_defaults)
 
 
-def _app_callback(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> None:
+def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value:
         ctx.ensure_object(ScriptInfo).app_import_path = value
 
 
-def _debug_callback(
-    ctx: click.Context, param: click.Parameter, value: bool | None
-) -> None:
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
     # Only a flag given on the command line overrides KOLBA_DEBUG and KOLBA_ENV.
     if value is not None:
         os.environ["KOLBA_DEBUG"] = "1" if value else "0"
@@ -438,7 +437,7 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-def _version_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     click.echo(
@@ -450,45 +449,55 @@ def _version_callback(ctx: click.Context, param: click.Parameter, value: bool) -
     ctx.exit()
 
 
-_env_file_option = click.Option(
-    ["-e", "--env-file"],
-    type=click.Path(exists=True, dir_okay=False),
-    is_eager=True,
-    expose_value=False,
-    callback=_env_file_callback,
-    help="A file of environment variables to load; its values win over .env,"
-    " .kolbaenv and .flaskenv, but not over variables already set. Needs"
-    " python-dotenv.",
-)
-_app_option = click.Option(
-    ["-A", "--app"],
-    metavar="IMPORT",
-    envvar=_envvars("APP"),
-    is_eager=True,
-    expose_value=False,
-    callback=_app_callback,
-    help="The application to load: a file or module, optionally with ':name'"
-    " or ':factory(args)'. Default: KOLBA_APP, FLASK_APP, wsgi.py or app.py.",
-)
-_debug_option = click.Option(
-    ["--debug/--no-debug"],
-    default=None,
-    is_eager=True,
-    expose_value=False,
-    allow_from_autoenv=False,
-    callback=_debug_callback,
-    help="Debug mode: the interactive debugger and the reloader. Default:"
-    " KOLBA_DEBUG=1 or KOLBA_ENV=development.",
-)
-_version_option = click.Option(
-    ["--version"],
-    is_flag=True,
-    is_eager=True,
-    expose_value=False,
-    allow_from_autoenv=False,
-    callback=_version_callback,
-    help="Show the kolba, Python and Werkzeug versions.",
-)
+def _group_options(version: bool) -> list[click.Parameter]:
+    """The options of a KolbaGroup. All are eager, and run in this order: the
+    .env files first, as they may name the app or turn on debug mode."""
+    options = [
+        click.Option(
+            ["-e", "--env-file"],
+            type=click.Path(exists=True, dir_okay=False),
+            is_eager=True,
+            expose_value=False,
+            callback=_load_env_files,
+            help="A file of environment variables to load; its values win over"
+            " .env, .kolbaenv and .flaskenv, but not over variables already set."
+            " Needs python-dotenv.",
+        ),
+        click.Option(
+            ["-A", "--app"],
+            metavar="IMPORT",
+            envvar=_envvars("APP"),
+            is_eager=True,
+            expose_value=False,
+            callback=_set_app,
+            help="The application to load: a file or module, optionally with"
+            " ':name' or ':factory(args)'. Default: KOLBA_APP, FLASK_APP, wsgi.py"
+            " or app.py.",
+        ),
+        click.Option(
+            ["--debug/--no-debug"],
+            default=None,
+            is_eager=True,
+            expose_value=False,
+            allow_from_autoenv=False,
+            callback=_set_debug,
+            help="Debug mode: the interactive debugger and the reloader. Default:"
+            " KOLBA_DEBUG=1 or KOLBA_ENV=development.",
+        ),
+    ]
+    if version:
+        options.append(
+            click.Option(
+                ["--version"],
+                is_flag=True,
+                is_eager=True,
+                expose_value=False,
+                allow_from_autoenv=False,
+                callback=_show_version,
+                help="Show the kolba, Python and Werkzeug versions.",
+            )
+        )
+    return options
 
 
 # -- run ----------------------------------------------------------------------
@@ -814,6 +823,18 @@ def shell_command() -> None:
 
 # -- the kolba command --------------------------------------------------------
 
+_PLUGIN_GROUPS = ("flask.commands", "kolba.commands")  # kolba's win a name clash
+
+
+def _app_or_report(ctx: click.Context) -> Flask | None:
+    """The script's app; None, after saying why on stderr, if it cannot be found
+    (the built-in commands stay usable)."""
+    try:
+        return ctx.ensure_object(ScriptInfo).load_app()
+    except NoAppException as e:
+        click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+        return None
+
 
 class KolbaGroup(AppGroup):
     """The ``kolba`` command: default commands, plugin commands and the app's
@@ -829,44 +850,37 @@ class KolbaGroup(AppGroup):
         set_debug_flag: bool = True,
         **extra: t.Any,
     ) -> None:
-        params = [
-            *extra.pop("params", ()),
-            _env_file_option,
-            _app_option,
-            _debug_option,
-        ]
-        if add_version_option:
-            params.append(_version_option)
-        extra.setdefault("context_settings", {}).setdefault(
-            "auto_envvar_prefix", "KOLBA"
-        )
+        params = [*extra.pop("params", ()), *_group_options(add_version_option)]
+        settings = extra.setdefault("context_settings", {})
+        settings.setdefault("auto_envvar_prefix", "KOLBA")
         super().__init__(params=params, **extra)
         self.create_app = create_app
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
-        self._plugins_loaded = False
+        self._plugins_pending = True
         if add_default_commands:
             for command in (run_command, shell_command, routes_command):
                 self.add_command(command)
 
-    def _load_plugin_commands(self) -> None:
-        """Add commands from the "flask.commands" and "kolba.commands" entry points."""
-        if self._plugins_loaded:
+    def _add_plugin_commands(self) -> None:
+        """Add the commands that installed packages declare as entry points
+        (``kolba.commands``, ``flask.commands``), when first needed."""
+        if not self._plugins_pending:
             return
-        for group in ("flask.commands", "kolba.commands"):
+        for group in _PLUGIN_GROUPS:
             for entry_point in importlib.metadata.entry_points(group=group):
                 self.add_command(entry_point.load(), entry_point.name)
-        self._plugins_loaded = True
+        self._plugins_pending = False
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load_plugin_commands()
+        """A built-in or plugin command; else the app is loaded and its own
+        command is looked up, to run in the app's context."""
+        self._add_plugin_commands()
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
-        try:
-            app = ctx.ensure_object(ScriptInfo).load_app()
-        except NoAppException as e:
-            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+        app = _app_or_report(ctx)
+        if app is None:
             return None
         active = _cv_app.get(None)
         if active is None or active.app is not app:
@@ -874,17 +888,14 @@ class KolbaGroup(AppGroup):
         return app.cli.get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
-        if not ctx.meta.get("kolba.dotenv_done"):  # --help is processed first
-            _env_file_callback(ctx, None, None)
+        """The built-in, plugin and app commands, sorted."""
+        self._add_plugin_commands()
+        if not ctx.meta.get(_ENV_LOADED):  # --help ran before the other options
+            _load_env_files(ctx, None, None)
         names = set(super().list_commands(ctx))
-        try:
-            names.update(
-                ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx)
-            )
-        except NoAppException as e:
-            # Still show the built-in commands in --help.
-            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+        app = _app_or_report(ctx)
+        if app is not None:
+            names.update(app.cli.list_commands(ctx))
         return sorted(names)
 
     def make_context(
@@ -894,9 +905,11 @@ class KolbaGroup(AppGroup):
         parent: click.Context | None = None,
         **extra: t.Any,
     ) -> click.Context:
-        # app.run() in an unguarded module must not block the kolba command.
+        """Start an invocation: ``app.run()`` becomes a no-op (an unguarded call
+        would block the command) and, unless the caller gives its own ``obj``,
+        a fresh ScriptInfo carries this group's settings."""
         os.environ["KOLBA_RUN_FROM_CLI"] = "true"
-        if "obj" not in extra and "obj" not in self.context_settings:
+        if "obj" not in {**self.context_settings, **extra}:
             extra["obj"] = ScriptInfo(
                 create_app=self.create_app,
                 set_debug_flag=self.set_debug_flag,
