@@ -7,7 +7,7 @@ from io import BytesIO
 import pytest
 import werkzeug.test
 
-from kolba import Flask, redirect, request, session
+from kolba import Flask, Response, redirect, request, session
 from kolba.testing import KolbaClient
 
 
@@ -226,3 +226,20 @@ def test_open_keeps_a_werkzeug_builders_environ(
     assert client.open(builder).text == "10.0.0.9 mine"
     assert client.open(builder).text == "10.0.0.9 mine"
     assert builder.environ_base == {"REMOTE_ADDR": "10.0.0.9"}
+
+
+def test_client_responses_are_the_apps_response_class(app: Flask) -> None:
+    """As in Flask: what the client returns is an ``app.response_class`` (with
+    werkzeug's test helpers mixed in), so its own properties work in tests."""
+
+    class Custom(Response):
+        @property
+        def shout(self) -> str:
+            return self.get_data(as_text=True).upper()
+
+    app.response_class = Custom
+    app.add_url_rule("/", "index", lambda: "hello")
+    rv = app.test_client().get("/")
+    assert isinstance(rv, Custom)
+    assert rv.shout == "HELLO"
+    assert rv.text == "hello"

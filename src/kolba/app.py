@@ -401,7 +401,9 @@ class Flask(Scaffold):
         cls = self.test_client_class
         if cls is None:
             from .testing import KolbaClient as cls
-        return cls(self, use_cookies=use_cookies, **kwargs)  # type: ignore[no-any-return]
+        return cls(  # type: ignore[no-any-return]
+            self, self.response_class, use_cookies=use_cookies, **kwargs
+        )
 
     def test_cli_runner(self, **kwargs: t.Any) -> t.Any:
         """A runner for the app's CLI commands in tests."""

@@ -304,7 +304,8 @@ class Response(_WzResponse):
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._default_content_type = _content_type(cls.default_mimetype)
+        if cls.default_mimetype:  # werkzeug's TestResponse mixes in with None
+            cls._default_content_type = _content_type(cls.default_mimetype)
 
     def __init__(
         self,
