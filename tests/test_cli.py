@@ -619,6 +619,22 @@ def test_app_cli_command_runs_in_app_context(site: Path) -> None:
     assert "greet" in invoke(["--app", "commands", "--help"]).output
 
 
+@pytest.mark.parametrize("args", [["--help"], []], ids=["--help", "no-arguments"])
+@pytest.mark.parametrize("source", ["variable", ".env"])
+def test_help_lists_the_commands_of_the_app_the_environment_names(
+    site: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], source: str
+) -> None:
+    # --help runs before --app reads KOLBA_APP; the listing must still find it.
+    if source == "variable":
+        monkeypatch.setenv("KOLBA_APP", "commands")
+    else:
+        (site / ".env").write_text("KOLBA_APP=commands\n")
+    result = invoke(args)
+    assert "greet" in result.output and "debug-state" in result.output
+    assert "Error" not in result.output
+    assert not current_app  # the app context pushed for the listing was popped
+
+
 def test_app_group() -> None:
     app = Flask("groups")
     users = AppGroup("users")

@@ -892,6 +892,8 @@ class KolbaGroup(AppGroup):
         self._add_plugin_commands()
         if not ctx.meta.get(_ENV_LOADED):  # --help ran before the other options
             _load_env_files(ctx, None, None)
+            info = ctx.ensure_object(ScriptInfo)
+            info.app_import_path = info.app_import_path or _env("APP")
         names = set(super().list_commands(ctx))
         app = _app_or_report(ctx)
         if app is not None:
@@ -915,7 +917,14 @@ class KolbaGroup(AppGroup):
                 set_debug_flag=self.set_debug_flag,
                 load_dotenv_defaults=self.load_dotenv,
             )
-        return super().make_context(info_name, args, parent, **extra)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as e:
+            # click leaves a context whose parsing failed (or that showed the help
+            # for no arguments) open, with the app context the listing pushed.
+            if e.ctx is not None and e.ctx.command is self:
+                e.ctx.close()
+            raise
 
 
 FlaskGroup = KolbaGroup
