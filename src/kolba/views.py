@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from types import CoroutineType
 
 from werkzeug.exceptions import MethodNotAllowed
 
-from .app import _run_coroutine
+from .app import _call
 from .globals import _cv_request
 
 HTTP_METHODS = frozenset(
@@ -46,15 +45,13 @@ class View:
                 self = view.view_class(  # type: ignore[attr-defined]
                     *class_args, **class_kwargs
                 )
-                rv = self.dispatch_request(**kwargs)
-                return _run_coroutine(rv) if type(rv) is CoroutineType else rv
+                return _call(self.dispatch_request, **kwargs)
 
         else:
             instance = cls(*class_args, **class_kwargs)
 
             def view(**kwargs: t.Any) -> t.Any:
-                rv = instance.dispatch_request(**kwargs)
-                return _run_coroutine(rv) if type(rv) is CoroutineType else rv
+                return _call(instance.dispatch_request, **kwargs)
 
         view.__name__ = name
         view.__qualname__ = name
