@@ -113,17 +113,21 @@ class DispatchingJinjaLoader(BaseLoader):
         return sorted(result)
 
 
+def _notify(
+    signal: t.Any, app: Flask, template: Template, context: dict[str, t.Any]
+) -> None:
+    """Send a template signal, if anyone listens."""
+    if signal.receivers:
+        signal.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
+
+
 def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
-    if before_render_template.receivers:
-        before_render_template.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _notify(before_render_template, app, template, context)
     rv = template.render(context)
-    if template_rendered.receivers:
-        template_rendered.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _notify(template_rendered, app, template, context)
     return rv
 
 
@@ -148,17 +152,11 @@ def _stream(
     app: Flask, template: Template, context: dict[str, t.Any]
 ) -> t.Iterator[str]:
     app.update_template_context(context)
-    if before_render_template.receivers:
-        before_render_template.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _notify(before_render_template, app, template, context)
 
     def generate() -> t.Iterator[str]:
         yield from template.generate(context)
-        if template_rendered.receivers:
-            template_rendered.send(
-                app, _async_wrapper=app.ensure_sync, template=template, context=context
-            )
+        _notify(template_rendered, app, template, context)
 
     rv = generate()
     if _cv_request.get(None) is not None:
