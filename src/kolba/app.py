@@ -43,9 +43,13 @@ from .sessions import SecureCookieSessionInterface
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
+    import logging
+
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from .blueprints import Blueprint
+    from .cli import KolbaCliRunner
+    from .templating import DispatchingJinjaLoader, Environment
     from .testing import KolbaClient
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -111,8 +115,8 @@ class Flask(Scaffold):
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     url_rule_class = Rule
     url_map_class = Map
-    test_client_class: type | None = None
-    test_cli_runner_class: type | None = None
+    test_client_class: type[KolbaClient] | None = None
+    test_cli_runner_class: type[KolbaCliRunner] | None = None
     session_interface = SecureCookieSessionInterface()
     jinja_options: dict[str, t.Any] = {}
 
@@ -232,7 +236,7 @@ class Flask(Scaffold):
         return self.import_name
 
     @property
-    def logger(self) -> t.Any:
+    def logger(self) -> logging.Logger:
         """The app's :class:`logging.Logger`, named after the app."""
         logger = self.__dict__.get("_logger")
         if logger is None:
@@ -400,16 +404,18 @@ class Flask(Scaffold):
         """A client that sends requests to the app without a server."""
         cls = self.test_client_class
         if cls is None:
-            from .testing import KolbaClient as cls
-        return cls(  # type: ignore[no-any-return]
-            self, self.response_class, use_cookies=use_cookies, **kwargs
-        )
+            from .testing import KolbaClient
 
-    def test_cli_runner(self, **kwargs: t.Any) -> t.Any:
+            cls = KolbaClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> KolbaCliRunner:
         """A runner for the app's CLI commands in tests."""
         cls = self.test_cli_runner_class
         if cls is None:
-            from .testing import KolbaCliRunner as cls
+            from .testing import KolbaCliRunner
+
+            cls = KolbaCliRunner
         return cls(self, **kwargs)
 
     def run(
@@ -841,14 +847,14 @@ class Flask(Scaffold):
     # templates -------------------------------------------------------------
 
     @property
-    def jinja_env(self) -> t.Any:
+    def jinja_env(self) -> Environment:
         """The Jinja environment, created on first use."""
         env = self.__dict__.get("_jinja_env")
         if env is None:
             env = self.__dict__["_jinja_env"] = self.create_jinja_environment()
         return env
 
-    def create_jinja_environment(self) -> t.Any:
+    def create_jinja_environment(self) -> Environment:
         """Build the Jinja environment from ``jinja_options``."""
         from .templating import template_globals
 
@@ -865,13 +871,13 @@ class Flask(Scaffold):
         return env
 
     @property
-    def jinja_environment(self) -> type:
+    def jinja_environment(self) -> type[Environment]:
         """The class of :attr:`jinja_env` (kolba's Jinja ``Environment``)."""
         from .templating import Environment
 
         return Environment
 
-    def create_global_jinja_loader(self) -> t.Any:
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
         """The loader over the app's and the blueprints' template folders."""
         from .templating import DispatchingJinjaLoader
 

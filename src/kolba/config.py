@@ -40,10 +40,14 @@ class ConfigAttribute:
         obj.config[self.__name__] = value
 
 
-class Config(dict):
+class Config(dict[str, t.Any]):
     """The app's settings; relative file names are read from ``root_path``."""
 
-    def __init__(self, root_path: str | os.PathLike[str], defaults: dict | None = None):
+    def __init__(
+        self,
+        root_path: str | os.PathLike[str],
+        defaults: dict[str, t.Any] | None = None,
+    ) -> None:
         super().__init__(defaults or {})
         self.root_path = root_path
 
@@ -143,7 +147,7 @@ class Config(dict):
         for name in sorted(os.environ):
             if name.startswith(start):
                 *parents, key = name[len(start) :].split("__")
-                target: dict = self
+                target: dict[str, t.Any] = self
                 for parent in parents:
                     target = _subdict(target, parent)
                 target[key] = _parsed(loads, os.environ[name])
@@ -173,11 +177,12 @@ def _run_python(path: str, file: t.IO[bytes]) -> types.ModuleType:
     return module
 
 
-def _subdict(mapping: dict, key: str) -> dict:
+def _subdict(mapping: dict[str, t.Any], key: str) -> dict[str, t.Any]:
     """``mapping[key]``, set to a new empty dict first if it is missing."""
     if key not in mapping:
         mapping[key] = {}
-    return mapping[key]
+    sub: dict[str, t.Any] = mapping[key]
+    return sub
 
 
 def _parsed(loads: t.Callable[[str], t.Any], text: str) -> t.Any:

@@ -15,6 +15,8 @@ from .helpers import get_root_path
 if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
 
+    from .cli import AppGroup
+
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _sentinel = object()
 
@@ -77,7 +79,7 @@ class Scaffold:
         raise NotImplementedError
 
     @property
-    def cli(self) -> t.Any:
+    def cli(self) -> AppGroup:
         """A click group for custom commands (``@app.cli.command()``); a
         blueprint's commands join the app's when it is registered. Made on
         first use, so that click is imported only by apps that have commands."""

@@ -37,7 +37,9 @@ class JSONProvider:
         """Parse the JSON document read from ``fp``."""
         return self.loads(fp.read(), **kwargs)
 
-    def _prepare_response_obj(self, args: tuple[t.Any, ...], kwargs: dict) -> t.Any:
+    def _prepare_response_obj(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
         if args and kwargs:
             raise TypeError("jsonify() takes either arguments or keywords, not both.")
         if not args and not kwargs:
