@@ -12,6 +12,7 @@ import copy
 import errno
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import os
 import platform
@@ -114,7 +115,35 @@ def _import(module_name: str) -> ModuleType:
         )
         if missing:
             raise NoAppException(f"There is no module {module_name!r}.") from None
+        if isinstance(e, ModuleNotFoundError) and e.name == "flask":
+            raise NoAppException(_NO_FLASK.format(module=module_name)) from None
         raise _failed(f"Importing {module_name!r}", e) from None
+
+
+_NO_FLASK = """\
+{module!r} imports flask, which is not installed here. kolba can serve it
+as it is: run it with 'kolba --flask-compat ...' (the default when Flask is not
+installed, unless --no-flask-compat or KOLBA_FLASK_COMPAT=0 turns it off), or
+put 'import kolba.compat.flask' before its first 'import flask', or change
+'from flask import' to 'from kolba import'."""
+
+
+def _use_flask_compat(wanted: bool | None) -> None:
+    """Serve ``import flask`` by kolba when ``wanted``, or, when not said
+    (None), when Flask is not installed."""
+    from . import compat
+
+    if wanted is None:
+        wanted = (
+            not compat.flask_compat_active()
+            and sys.modules.get("flask") is None
+            and importlib.util.find_spec("flask") is None
+        )
+    if wanted:
+        try:
+            compat.install_flask()
+        except ImportError as e:
+            raise NoAppException(str(e)) from None
 
 
 def _call_factory(
@@ -189,6 +218,17 @@ def find_best_app(module: ModuleType) -> Flask:
         f"Module {module.__name__!r} has no Kolba application: no 'app' or"
         " 'application', no single app instance and no 'create_app' or 'make_app'"
         f" factory. Name it with --app '{module.__name__}:name'."
+        + _flask_hint(module)
+    )
+
+
+def _flask_hint(module: ModuleType) -> str:
+    """How to run the module's app if it is the real Flask's."""
+    if not any(type(v).__module__ == "flask.app" for v in vars(module).values()):
+        return ""
+    return (
+        "\n\nIts app is the real Flask's: run it with 'kolba --flask-compat' so"
+        " that 'import flask' gives kolba."
     )
 
 
@@ -283,6 +323,9 @@ class ScriptInfo:
         self.load_dotenv_defaults = load_dotenv_defaults
         self.data: dict[t.Any, t.Any] = {}
         self._loaded_app: Flask | None = None
+        #: ``import flask`` gives kolba: True, False, or None for "when Flask
+        #: is not installed" (``--flask-compat/--no-flask-compat``).
+        self.flask_compat: bool | None = None
 
     def load_app(self) -> Flask:
         """The application: made by ``create_app``, else found from
@@ -293,6 +336,7 @@ class ScriptInfo:
         if self.create_app is not None:
             app = self.create_app()
         else:
+            _use_flask_compat(self.flask_compat)
             app = _load_reference(self._reference())
         if self.set_debug_flag:
             app.debug = get_debug_flag()
@@ -430,6 +474,12 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -
         os.environ["KOLBA_DEBUG"] = "1" if value else "0"
 
 
+def _set_flask_compat(
+    ctx: click.Context, param: click.Parameter, value: bool | None
+) -> None:
+    ctx.ensure_object(ScriptInfo).flask_compat = value
+
+
 def _version(name: str) -> str:
     try:
         return importlib.metadata.version(name)
@@ -483,6 +533,17 @@ def _group_options(version: bool) -> list[click.Parameter]:
             callback=_set_debug,
             help="Debug mode: the interactive debugger and the reloader. Default:"
             " KOLBA_DEBUG=1 or KOLBA_ENV=development.",
+        ),
+        click.Option(
+            ["--flask-compat/--no-flask-compat"],
+            default=None,
+            envvar="KOLBA_FLASK_COMPAT",
+            is_eager=True,
+            expose_value=False,
+            callback=_set_flask_compat,
+            help="Serve 'import flask' (and flask.*) by kolba, so that a Flask app"
+            " and its extensions run unchanged. Default: on when Flask is not"
+            " installed. Also KOLBA_FLASK_COMPAT=1/0.",
         ),
     ]
     if version:
@@ -862,20 +923,29 @@ class KolbaGroup(AppGroup):
             for command in (run_command, shell_command, routes_command):
                 self.add_command(command)
 
-    def _add_plugin_commands(self) -> None:
+    def _add_plugin_commands(self, ctx: click.Context) -> None:
         """Add the commands that installed packages declare as entry points
-        (``kolba.commands``, ``flask.commands``), when first needed."""
+        (``kolba.commands``, ``flask.commands``), when first needed. Flask
+        extensions import flask: whether that gives kolba is decided first."""
         if not self._plugins_pending:
             return
+        if self.create_app is None:
+            _use_flask_compat(ctx.ensure_object(ScriptInfo).flask_compat)
         for group in _PLUGIN_GROUPS:
             for entry_point in importlib.metadata.entry_points(group=group):
-                self.add_command(entry_point.load(), entry_point.name)
+                try:
+                    command = entry_point.load()
+                except ModuleNotFoundError as e:
+                    if e.name != "flask":
+                        raise
+                    continue  # a Flask extension's command, with Flask missing
+                self.add_command(command, entry_point.name)
         self._plugins_pending = False
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A built-in or plugin command; else the app is loaded and its own
         command is looked up, to run in the app's context."""
-        self._add_plugin_commands()
+        self._add_plugin_commands(ctx)
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
@@ -889,7 +959,7 @@ class KolbaGroup(AppGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The built-in, plugin and app commands, sorted."""
-        self._add_plugin_commands()
+        self._add_plugin_commands(ctx)
         if not ctx.meta.get(_ENV_LOADED):  # --help ran before the other options
             _load_env_files(ctx, None, None)
             info = ctx.ensure_object(ScriptInfo)

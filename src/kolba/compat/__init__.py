@@ -1,0 +1,80 @@
+"""Run code written for Flask on kolba.
+
+``import kolba.compat.flask`` (or :func:`install_flask`), run before anything
+imports Flask, makes ``import flask`` and every ``import flask.X`` return the
+module objects of ``kolba`` and ``kolba.X`` themselves: one set of context
+variables, one set of signals, so a Flask extension and a kolba app share them.
+No top-level ``flask`` package is ever installed on disk.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+
+__all__ = ["FlaskAliasFinder", "flask_compat_active", "install_flask"]
+
+
+class _AliasLoader(importlib.abc.Loader):
+    """Hands the import system an already imported kolba module."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.spec = module.__spec__
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The import system set the alias's spec on the module: keep kolba's.
+        module.__spec__ = self.spec
+
+
+class FlaskAliasFinder(importlib.abc.MetaPathFinder):
+    """Resolves ``flask`` and ``flask.*`` to ``kolba`` and ``kolba.*``."""
+
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "flask" and not fullname.startswith("flask."):
+            return None
+        name = "kolba" + fullname[len("flask") :]
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                return None  # no such module in kolba: flask.X is missing too
+            raise
+        return importlib.machinery.ModuleSpec(
+            fullname,
+            _AliasLoader(module),
+            is_package=hasattr(module, "__path__"),
+        )
+
+
+def flask_compat_active() -> bool:
+    """Whether ``import flask`` gives kolba."""
+    return any(isinstance(f, FlaskAliasFinder) for f in sys.meta_path)
+
+
+def install_flask() -> None:
+    """Make ``import flask`` and ``import flask.X`` give kolba's modules.
+
+    Raises ImportError if the real Flask is already imported: its modules
+    cannot be replaced, and two frameworks would then be running side by side.
+    """
+    if flask_compat_active():
+        return
+    imported = sys.modules.get("flask")
+    if imported is not None:
+        raise ImportError(
+            f"Flask is already imported (from {getattr(imported, '__file__', '?')})"
+            ", so 'import flask' cannot be served by kolba. Run"
+            " 'import kolba.compat.flask' before anything imports flask: first"
+            " thing in your entry point, or use 'kolba --flask-compat'."
+        )
+    sys.modules.pop("flask", None)  # None there blocks "import flask"
+    sys.meta_path.insert(0, FlaskAliasFinder())

@@ -1,0 +1,157 @@
+"""The compat line: ``import flask`` served by kolba's own module objects.
+
+Each test runs in a fresh interpreter, since this one may have imported the
+real Flask (the parity tests compare against it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Makes Flask look not installed: importing it fails, find_spec finds nothing.
+NO_FLASK = "import sys; sys.modules['flask'] = None\nif 1:"
+
+
+def python(code: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_flask_and_its_submodules_are_kolbas_modules() -> None:
+    result = python(
+        """
+        import sys
+        import kolba.compat.flask
+        import flask, flask.json.provider, flask.globals, flask.signals, flask.views
+        from flask import Flask, request
+        from flask.json.tag import TaggedJSONSerializer
+        import kolba, kolba.json.provider, kolba.globals, kolba.signals
+        assert flask is kolba and flask.globals is kolba.globals
+        assert flask.json.provider is kolba.json.provider
+        assert flask.signals.request_started is kolba.signals.request_started
+        assert request is kolba.request and Flask is kolba.Flask
+        assert TaggedJSONSerializer is kolba.json.tag.TaggedJSONSerializer
+        aliases = {n: m for n, m in sys.modules.items() if n.split(".")[0] == "flask"}
+        assert all(sys.modules["kolba" + n[5:]] is m for n, m in aliases.items())
+        assert kolba.__spec__.name == "kolba" and kolba.__name__ == "kolba"
+        try:
+            import flask.no_such_module
+        except ModuleNotFoundError as e:
+            assert e.name == "flask.no_such_module", e.name
+        else:
+            raise AssertionError("imported a module kolba does not have")
+        print("ok")
+        """
+    )
+    assert result.stdout == "ok\n", result.stderr
+
+
+def test_install_is_a_function_too_and_can_run_twice() -> None:
+    result = python(
+        NO_FLASK
+        + """
+        from kolba.compat import install_flask, flask_compat_active
+        install_flask(); install_flask()
+        import sys, flask, kolba
+        assert flask is kolba and flask_compat_active()
+        print(sum(type(f).__name__ == "FlaskAliasFinder" for f in sys.meta_path))
+        """
+    )
+    assert result.stdout == "1\n", result.stderr
+
+
+def test_refuses_when_the_real_flask_is_already_imported() -> None:
+    result = python(
+        """
+        import flask
+        try:
+            import kolba.compat.flask
+        except ImportError as e:
+            print(e)
+        """
+    )
+    assert "Flask is already imported" in result.stdout, result.stderr
+    assert "before anything imports flask" in result.stdout
+
+
+def test_no_flask_package_is_installed_beside_kolba() -> None:
+    import kolba
+
+    assert not (Path(kolba.__file__).parent.parent / "flask").exists()
+    assert not list(Path(kolba.__file__).parent.parent.glob("flask*.py"))
+
+
+SAMPLE = """\
+from flask import Flask, request
+
+app = Flask(__name__)
+
+@app.route("/")
+def hello_world():
+    return f"<p>Hello, {request.args.get('name', 'World')}!</p>"
+
+@app.cli.command("check")
+def check():
+    import kolba
+    print(app.test_client().get("/?name=kolba").text, type(app) is kolba.Flask)
+"""
+
+
+def kolba(
+    *args: str, cwd: Path, prelude: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The ``kolba`` command, in a fresh interpreter after ``prelude``."""
+    code = prelude + "from kolba.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={**__import__("os").environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    (tmp_path / "hello.py").write_text(SAMPLE)
+    return tmp_path
+
+
+def test_kolba_runs_a_flask_app_when_flask_is_not_installed(sample: Path) -> None:
+    result = kolba("--app", "hello", "check", cwd=sample, prelude=NO_FLASK)
+    assert result.stdout == "<p>Hello, kolba!</p> True\n", result.stderr
+
+
+def test_flask_compat_option_forces_it_when_flask_is_installed(sample: Path) -> None:
+    result = kolba("--flask-compat", "--app", "hello", "check", cwd=sample)
+    assert result.stdout == "<p>Hello, kolba!</p> True\n", result.stderr
+    env = {"KOLBA_FLASK_COMPAT": "1"}
+    result = kolba("--app", "hello", "check", cwd=sample, env=env)
+    assert result.stdout == "<p>Hello, kolba!</p> True\n", result.stderr
+
+
+def test_without_compat_the_real_flask_app_is_named(sample: Path) -> None:
+    result = kolba("--app", "hello", "check", cwd=sample)
+    assert "Its app is the real Flask's: run it with 'kolba --flask-compat'" in (
+        result.stderr
+    )
+
+
+def test_flask_missing_and_compat_off_says_how_to_run_it(sample: Path) -> None:
+    result = kolba(
+        "--no-flask-compat", "--app", "hello", "check", cwd=sample, prelude=NO_FLASK
+    )
+    assert result.returncode == 2
+    assert "'hello' imports flask, which is not installed" in result.stderr
+    assert "kolba --flask-compat" in result.stderr
+    assert "import kolba.compat.flask" in result.stderr
