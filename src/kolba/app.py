@@ -60,8 +60,8 @@ _RETURN_TYPES = (
 )
 
 
-def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
-    if value is None or isinstance(value, timedelta):
+def _make_timedelta(value: timedelta | int) -> timedelta:
+    if isinstance(value, timedelta):
         return value
     return timedelta(seconds=value)
 
@@ -120,8 +120,8 @@ class Flask(Scaffold):
     session_interface = SecureCookieSessionInterface()
     jinja_options: dict[str, t.Any] = {}
 
-    testing = ConfigAttribute("TESTING")
-    secret_key = ConfigAttribute("SECRET_KEY")
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute(
         "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
     )

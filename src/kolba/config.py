@@ -20,16 +20,25 @@ _NO_FILE = frozenset({errno.ENOENT, errno.EISDIR})
 _NO_PYFILE = _NO_FILE | {errno.ENOTDIR}
 
 
-class ConfigAttribute:
-    """An app attribute that reads and writes a config key."""
+T = t.TypeVar("T")
+
+
+class ConfigAttribute(t.Generic[T]):
+    """An app attribute that reads and writes a config key (of type ``T``)."""
 
     def __init__(
-        self, name: str, get_converter: t.Callable[[t.Any], t.Any] | None = None
+        self, name: str, get_converter: t.Callable[[t.Any], T] | None = None
     ) -> None:
         self.__name__ = name
         self.get_converter = get_converter
 
-    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+    @t.overload
+    def __get__(self, obj: None, owner: type | None = None) -> ConfigAttribute[T]: ...
+
+    @t.overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> T | ConfigAttribute[T]:
         if obj is None:
             return self
         convert = self.get_converter

@@ -17,6 +17,9 @@ if t.TYPE_CHECKING:
     from .app import Flask
     from .scaffold import Scaffold
 
+    # what a loader's get_source() gives: (source, filename, uptodate)
+    _Source = tuple[str, str | None, t.Callable[[], bool] | None]
+
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
     """``g`` and ``request`` for every template. The session stays the
@@ -62,8 +65,8 @@ class DispatchingJinjaLoader(BaseLoader):
 
     def _get_source_explained(
         self, environment: BaseEnvironment, template: str
-    ) -> tuple[str, str | None, t.Callable[[], bool] | None]:
-        attempts = []
+    ) -> _Source:
+        attempts: list[tuple[Scaffold, BaseLoader, _Source | None]] = []
         found = None
         for scaffold, loader in self._iter_loaders():
             try:
@@ -74,9 +77,9 @@ class DispatchingJinjaLoader(BaseLoader):
             except TemplateNotFound:
                 attempts.append((scaffold, loader, None))
         lines = [f"Locating template {template!r}:"]
-        for i, (scaffold, loader, rv) in enumerate(attempts, 1):
+        for i, (scaffold, loader, source) in enumerate(attempts, 1):
             where = getattr(loader, "searchpath", loader)
-            result = f"found ({rv[1]!r})" if rv else "no match"
+            result = f"found ({source[1]!r})" if source else "no match"
             lines.append(f"{i:5}: trying loader of {scaffold!r} in {where}: {result}")
         if found is None:
             lines.append("Error: the template was not found.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from typing_extensions import assert_type
 
@@ -20,6 +21,9 @@ assert_type(app.cli, AppGroup)
 assert_type(bp.cli, AppGroup)
 assert_type(app.config, Config)
 assert_type(app.debug, bool)
+assert_type(app.testing, bool)
+assert_type(app.secret_key, str | bytes | None)
+assert_type(app.permanent_session_lifetime, timedelta)
 assert_type(app.name, str)
 assert_type(app.test_client(), KolbaClient)
 assert_type(app.test_cli_runner(), KolbaCliRunner)
@@ -28,6 +32,7 @@ assert_type(app.make_response("hello"), Response)
 app.logger.nonexistent_method()  # type: ignore[attr-defined]
 app.jinja_env.no_such_attribute  # type: ignore[attr-defined]  # noqa: B018
 app.config.from_mapping(SECRET_KEY="dev")
+app.testing = True
 app.jinja_env.globals["site_name"] = "kolba"
 
 assert_type(app.request_class, type[Request])
