@@ -86,7 +86,7 @@ class AppContext:
         app = self.app
         try:
             if len(self._cv_tokens) == 1 and (
-                app.teardown_appcontext_funcs or appcontext_tearing_down.receivers
+                app._tears_down_appctx or appcontext_tearing_down.receivers
             ):
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
@@ -178,25 +178,31 @@ class RequestContext(AppContext):
         return type(self)(self.app, self.request.environ, self.request, self.session)
 
     def push(self) -> None:
+        app = self.app
         outer = _cv_app.get(None)
-        if outer is not None and outer.app is self.app:
+        pushed: AppContext | None
+        if outer is not None and outer.app is app:
             if outer is not self:  # pushed again, as stream_with_context does
                 self._outer_app_ctx = outer
             pushed = None
+        elif "app_context" in app._overrides:  # Flask pushes app.app_context()
+            pushed = self._outer_app_ctx = app.app_context()
+            pushed.push()
         else:
             self._cv_tokens.append(_cv_app.set(self))
             if appcontext_pushed.receivers:
-                appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+                appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
             pushed = self
         self._request_tokens.append((_cv_request.set(self), pushed))
-        if self.request.url_rule is None and self.request.routing_exception is None:
-            self.app.match_request(self.request)
+        request = self.request
+        if request.url_rule is None and request.routing_exception is None:
+            app.match_request(request)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         app = self.app
         try:
             if len(self._request_tokens) == 1:
-                if app.teardown_request_funcs or request_tearing_down.receivers:
+                if app._tears_down_requests or request_tearing_down.receivers:
                     if exc is _sentinel:
                         exc = sys.exc_info()[1]
                     app.do_teardown_request(exc)
@@ -206,10 +212,12 @@ class RequestContext(AppContext):
             token, pushed = self._request_tokens.pop()
             ctx = _cv_request.get()
             _cv_request.reset(token)
-            if pushed is not None:
+            if pushed is not None and pushed is not self:
+                pushed.pop(exc)  # the app context that app_context() made
+            elif pushed is not None:
                 if (
                     self._cv_tokens[1:]
-                    or app.teardown_appcontext_funcs
+                    or app._tears_down_appctx
                     or appcontext_tearing_down.receivers
                 ):
                     AppContext.pop(self, exc)

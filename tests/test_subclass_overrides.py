@@ -1,0 +1,509 @@
+"""A subclass's override of a request-cycle method is called as Flask calls it.
+
+kolba runs the cycle fused when a class overrides none of its steps; each test
+here overrides one method and checks that it is called, with Flask's
+arguments, and that what it returns takes effect.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug.exceptions import NotFound
+
+import kolba
+from kolba import Flask, Request, Response, abort, g
+from kolba.ctx import AppContext
+from kolba.globals import app_ctx
+
+
+def make(cls: type[Flask]) -> Flask:
+    app = cls(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.route("/fail")
+    def fail() -> str:
+        raise ValueError("boom")
+
+    @app.route("/missing")
+    def missing() -> str:
+        abort(404)
+
+    return app
+
+
+def test_an_app_that_overrides_nothing_runs_fused() -> None:
+    class Plain(Flask):
+        pass
+
+    assert Plain._fused and Plain._own_ctx and not Plain._overrides
+    assert not Flask._overrides
+
+
+def test_request_context() -> None:
+    seen = []
+
+    class App(Flask):
+        def request_context(self, environ):
+            seen.append(environ["PATH_INFO"])
+            return super().request_context(environ)
+
+    assert make(App).test_client().get("/").data == b"index"
+    assert seen == ["/"]
+
+
+def test_app_context_is_pushed_for_the_request() -> None:
+    class MyAppContext(AppContext):
+        pass
+
+    class App(Flask):
+        def app_context(self):
+            return MyAppContext(self)
+
+    app = App(__name__)
+
+    @app.before_request
+    def before() -> None:
+        g.value = "from before_request"
+
+    @app.route("/")
+    def index() -> str:
+        assert type(app_ctx._get_current_object()) is MyAppContext
+        return g.value
+
+    assert app.test_client().get("/").data == b"from before_request"
+    assert not kolba.has_app_context()
+
+
+def test_full_dispatch_request() -> None:
+    class App(Flask):
+        def full_dispatch_request(self):
+            response = super().full_dispatch_request()
+            response.headers["X-Full"] = "yes"
+            return response
+
+    response = make(App).test_client().get("/")
+    assert response.headers["X-Full"] == "yes"
+    assert response.data == b"index"
+
+
+def test_preprocess_request() -> None:
+    class App(Flask):
+        def preprocess_request(self):
+            return "stopped before the view"
+
+    assert make(App).test_client().get("/").data == b"stopped before the view"
+
+
+def test_dispatch_request() -> None:
+    class App(Flask):
+        def dispatch_request(self):
+            return "wrapped " + super().dispatch_request()
+
+    assert make(App).test_client().get("/").data == b"wrapped index"
+
+
+def test_make_response() -> None:
+    seen = []
+
+    class App(Flask):
+        def make_response(self, rv):
+            seen.append(rv)
+            response = super().make_response(rv)
+            response.headers["X-Made"] = "1"
+            return response
+
+    response = make(App).test_client().get("/")
+    assert seen == ["index"]
+    assert response.headers["X-Made"] == "1"
+
+
+def test_finalize_request_also_from_the_error_handler() -> None:
+    seen = []
+
+    class App(Flask):
+        def finalize_request(self, rv, from_error_handler=False):
+            seen.append((type(rv).__name__, from_error_handler))
+            return super().finalize_request(rv, from_error_handler)
+
+    client = make(App).test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/fail").status_code == 500
+    assert seen == [("str", False), ("InternalServerError", True)]
+
+
+def test_process_response() -> None:
+    class App(Flask):
+        def process_response(self, response):
+            response = super().process_response(response)
+            response.headers["X-Processed"] = "1"
+            return response
+
+    assert make(App).test_client().get("/").headers["X-Processed"] == "1"
+
+
+def test_handle_user_exception() -> None:
+    seen = []
+
+    class App(Flask):
+        def handle_user_exception(self, e):
+            seen.append(type(e))
+            if isinstance(e, ValueError):
+                return "recovered", 200
+            return super().handle_user_exception(e)
+
+    client = make(App).test_client()
+    assert client.get("/fail").data == b"recovered"
+    assert client.get("/missing").status_code == 404
+    assert seen == [ValueError, NotFound]
+
+
+def test_handle_http_exception() -> None:
+    class App(Flask):
+        def handle_http_exception(self, e):
+            return f"custom {e.code}", e.code
+
+    client = make(App).test_client()
+    response = client.get("/missing")
+    assert (response.status_code, response.data) == (404, b"custom 404")
+    # a routing 404 goes through it as well
+    assert client.get("/nowhere").data == b"custom 404"
+
+
+def test_handle_exception() -> None:
+    seen = []
+
+    class App(Flask):
+        def handle_exception(self, e):
+            seen.append(e)
+            return self.response_class("handled", 503)
+
+    response = make(App).test_client().get("/fail")
+    assert (response.status_code, response.data) == (503, b"handled")
+    assert [type(e) for e in seen] == [ValueError]
+
+
+def test_log_exception() -> None:
+    seen = []
+
+    class App(Flask):
+        def log_exception(self, exc_info):
+            seen.append(exc_info[0])
+
+    assert make(App).test_client().get("/fail").status_code == 500
+    assert seen == [ValueError]
+
+
+def test_do_teardown_request_runs_without_teardown_functions() -> None:
+    seen = []
+
+    class App(Flask):
+        def do_teardown_request(self, exc=None):
+            seen.append(exc)
+            super().do_teardown_request(exc)
+
+    client = make(App).test_client()
+    client.get("/")
+    client.get("/fail")
+    assert seen[0] is None
+    assert type(seen[1]) is ValueError
+
+
+def test_do_teardown_appcontext_runs_without_teardown_functions() -> None:
+    seen = []
+
+    class App(Flask):
+        def do_teardown_appcontext(self, exc=None):
+            seen.append(exc)
+            super().do_teardown_appcontext(exc)
+
+    app = make(App)
+    app.test_client().get("/")
+    with app.app_context():
+        pass
+    assert seen == [None, None]
+
+
+def test_ensure_sync_wraps_views_hooks_and_handlers() -> None:
+    seen = []
+
+    class App(Flask):
+        def ensure_sync(self, func):
+            seen.append(func.__name__)
+            return super().ensure_sync(func)
+
+    app = make(App)
+
+    @app.before_request
+    def before() -> None:
+        pass
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        return response
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        pass
+
+    @app.errorhandler(ValueError)
+    def on_value_error(e: ValueError) -> str:
+        return "handled"
+
+    client = app.test_client()
+    client.get("/")
+    assert seen == ["before", "index", "after", "teardown"]
+    seen.clear()
+    assert client.get("/fail").data == b"handled"
+    assert seen == ["before", "fail", "on_value_error", "after", "teardown"]
+
+
+def test_async_to_sync() -> None:
+    seen = []
+
+    class App(Flask):
+        def async_to_sync(self, func):
+            seen.append(func.__name__)
+            return super().async_to_sync(func)
+
+    app = App(__name__)
+
+    @app.route("/")
+    async def index() -> str:
+        return "async"
+
+    assert app.test_client().get("/").data == b"async"
+    assert seen == ["index"]
+
+
+def test_raise_routing_exception() -> None:
+    seen = []
+
+    class App(Flask):
+        def raise_routing_exception(self, request):
+            seen.append((request.path, type(request.routing_exception)))
+            abort(410)
+
+    assert make(App).test_client().get("/nowhere").status_code == 410
+    assert seen == [("/nowhere", NotFound)]
+
+
+def test_url_for_from_helpers_and_templates() -> None:
+    class App(Flask):
+        def url_for(self, endpoint, **values):
+            return "/custom" + super().url_for(endpoint, **values)
+
+    app = App(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        template = kolba.render_template_string("{{ url_for('index') }}")
+        return kolba.url_for("index") + " " + template
+
+    assert app.test_client().get("/").data == b"/custom/ /custom/"
+
+
+def test_make_default_options_response() -> None:
+    class App(Flask):
+        def make_default_options_response(self):
+            response = super().make_default_options_response()
+            response.headers["X-Options"] = "1"
+            return response
+
+    response = make(App).test_client().options("/")
+    assert response.headers["X-Options"] == "1"
+    assert set(response.allow) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_should_ignore_error() -> None:
+    seen = []
+
+    class App(Flask):
+        def should_ignore_error(self, error):
+            return isinstance(error, ValueError)
+
+    app = make(App)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    assert app.test_client().get("/fail").status_code == 500
+    assert seen == [None]
+
+
+def test_request_subclass_on_json_loading_failed_and_json_module() -> None:
+    class Loads:
+        @staticmethod
+        def loads(s, **kwargs):
+            return {"parsed by": "custom", "raw": json.loads(s)}
+
+        dumps = staticmethod(json.dumps)
+
+    class MyRequest(Request):
+        json_module = Loads
+
+        def on_json_loading_failed(self, e):
+            return {"fallback": True}
+
+    app = Flask(__name__)
+    app.request_class = MyRequest
+
+    @app.route("/", methods=["POST"])
+    def index() -> dict:
+        return kolba.request.get_json()
+
+    client = app.test_client()
+    assert client.post("/", json=[1]).json == {"parsed by": "custom", "raw": [1]}
+    bad = client.post("/", data="{", content_type="application/json")
+    assert bad.json == {"fallback": True}
+
+
+def test_response_subclass() -> None:
+    class MyResponse(Response):
+        default_mimetype = "text/plain"
+
+    app = make(Flask)
+    app.response_class = MyResponse
+    response = app.test_client().get("/")
+    assert response.mimetype == "text/plain"
+
+
+# A subclass whose overrides only call super() answers exactly as Flask does.
+
+
+def forward(name: str):
+    """An override that only calls Flask's own method."""
+
+    def method(self, *args, **kwargs):
+        return getattr(Flask, name)(self, *args, **kwargs)
+
+    return method
+
+
+PASS_THROUGH = {
+    name: forward(name)
+    for name in (
+        "request_context",
+        "app_context",
+        "full_dispatch_request",
+        "preprocess_request",
+        "dispatch_request",
+        "make_response",
+        "finalize_request",
+        "process_response",
+        "handle_user_exception",
+        "handle_http_exception",
+        "handle_exception",
+        "log_exception",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+        "ensure_sync",
+        "async_to_sync",
+        "raise_routing_exception",
+        "url_for",
+        "make_default_options_response",
+        "should_ignore_error",
+    )
+}
+Through = type("Through", (Flask,), PASS_THROUGH)
+
+
+def battery(cls: type[Flask]) -> list[tuple[int, list, bytes]]:
+    app = cls(__name__)
+    app.secret_key = "a secret key of enough length"
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    events: list[str] = []
+    bp = kolba.Blueprint("bp", __name__, url_prefix="/bp")
+
+    @bp.before_request
+    def bp_before() -> None:
+        events.append("bp before")
+
+    @bp.after_request
+    def bp_after(response: Response) -> Response:
+        response.headers["X-Bp"] = "1"
+        return response
+
+    @bp.route("/<int:n>")
+    def bp_view(n: int) -> dict:
+        kolba.session["n"] = n
+        return {"n": n, "url": kolba.url_for(".bp_view", n=n + 1)}
+
+    @bp.errorhandler(KeyError)
+    def bp_key_error(e: KeyError) -> tuple[str, int]:
+        return "bp key error", 418
+
+    @bp.route("/key")
+    def bp_key() -> str:
+        raise KeyError("k")
+
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def before() -> None:
+        g.seen = "g"
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        response.headers["X-After"] = g.seen
+        return response
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown {type(exc).__name__}")
+
+    @app.route("/")
+    def index() -> str:
+        kolba.after_this_request(lambda r: r)
+        return "index"
+
+    @app.route("/fail")
+    def fail() -> str:
+        raise ValueError
+
+    @app.route("/async")
+    async def async_view() -> tuple[str, int]:
+        return "async", 201
+
+    @app.errorhandler(404)
+    def not_found(e: NotFound) -> tuple[str, int]:
+        return "not here", 404
+
+    client = app.test_client()
+    out = []
+    for method, path in [
+        ("GET", "/"),
+        ("GET", "/bp/3"),
+        ("GET", "/bp/3"),
+        ("GET", "/bp/key"),
+        ("GET", "/fail"),
+        ("GET", "/async"),
+        ("GET", "/nowhere"),
+        ("POST", "/"),
+        ("OPTIONS", "/"),
+        ("HEAD", "/bp/3"),
+    ]:
+        response = client.open(path, method=method)
+        headers = sorted((k, v) for k, v in response.headers if k != "Date")
+        out.append((response.status_code, headers, response.data))
+    out.append((0, [], " | ".join(events).encode()))
+    return out
+
+
+def test_pass_through_overrides_change_nothing() -> None:
+    assert Through._overrides == frozenset(PASS_THROUGH)
+    assert not Through._fused
+    assert battery(Through) == battery(Flask)
+
+
+@pytest.mark.parametrize("name", sorted(PASS_THROUGH))
+def test_overriding_one_method_changes_nothing(name: str) -> None:
+    cls = type(f"Only_{name}", (Flask,), {name: PASS_THROUGH[name]})
+    assert cls._overrides == {name}
+    assert battery(cls) == battery(Flask)
