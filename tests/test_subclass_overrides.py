@@ -490,7 +490,11 @@ def battery(cls: type[Flask]) -> list[tuple[int, list, bytes]]:
         ("HEAD", "/bp/3"),
     ]:
         response = client.open(path, method=method)
-        headers = sorted((k, v) for k, v in response.headers if k != "Date")
+        headers = sorted(
+            # the signed session cookie holds a timestamp: compare its attributes
+            (k, v.partition("=")[0] + v.partition(";")[2] if k == "Set-Cookie" else v)
+            for k, v in response.headers
+        )
         out.append((response.status_code, headers, response.data))
     out.append((0, [], " | ".join(events).encode()))
     return out
