@@ -278,7 +278,7 @@ def test_reloader_picks_up_an_edit(serve: Callable[..., Server], site: Path) -> 
         },
     )
     assert server.get("/") == (200, "Hello, World!")
-    assert " * Debug mode: on" in server.output()
+    assert " * Debug mode: on (from FLASK_ENV=development)" in server.output()
 
     app_file = site / "hello.py"
     app_file.write_text(app_file.read_text().replace("Hello, World!", "Reloaded!"))

@@ -111,7 +111,7 @@ def make_app(fw: types.ModuleType, root: Path) -> t.Any:  # noqa: C901, PLR0915
     views = importlib.import_module(f"{fw.__name__}.views")
     app = fw.Flask("parity_app", root_path=str(root))
     app.config.update(
-        SECRET_KEY="parity-secret",
+        SECRET_KEY="parity-secret-key-for-tests",
         SESSION_COOKIE_SAMESITE="Lax",
         GREETING="from update",
     )
@@ -976,7 +976,9 @@ def make_subdomain_app(fw: types.ModuleType, root: Path) -> t.Any:
     """An app on ``example.test`` with subdomain blueprints and rules."""
     app = fw.Flask("parity_sub", root_path=str(root), subdomain_matching=True)
     app.config.update(
-        SERVER_NAME="example.test", SECRET_KEY="s", SESSION_COOKIE_SAMESITE="Lax"
+        SERVER_NAME="example.test",
+        SECRET_KEY="a-parity-secret-key",
+        SESSION_COOKIE_SAMESITE="Lax",
     )
 
     @app.route("/")
@@ -1062,7 +1064,7 @@ def make_script_root_app(fw: types.ModuleType, root: Path) -> t.Any:
     app = fw.Flask("parity_root", root_path=str(root))
     app.config.update(
         APPLICATION_ROOT="/myapp",
-        SECRET_KEY="s",
+        SECRET_KEY="a-parity-secret-key",
         SESSION_COOKIE_SAMESITE="Lax",
         PREFERRED_URL_SCHEME="https",
     )
@@ -1115,7 +1117,7 @@ def make_edge_app(fw: types.ModuleType, root: Path) -> t.Any:  # noqa: C901, PLR
 
     app = App("parity_edge", root_path=str(root), static_url_path="/assets")
     app.config.update(
-        SECRET_KEY="edge",
+        SECRET_KEY="edge-secret-key-for-tests",
         SESSION_COOKIE_NAME="edge_session",
         SESSION_COOKIE_PATH="/s",
         SESSION_COOKIE_DOMAIN="edge.test",
@@ -2191,7 +2193,7 @@ def attempt(call: Callable[[], t.Any]) -> t.Any:
 @scenario
 def signals_in_order(fw: types.ModuleType, root: Path) -> list[str]:
     app = fw.Flask("parity_signals", root_path=str(root))
-    app.config.update(SECRET_KEY="s", PROPAGATE_EXCEPTIONS=False)
+    app.config.update(SECRET_KEY="a-parity-secret-key", PROPAGATE_EXCEPTIONS=False)
     seen: list[str] = []
     names = [
         "request_started",
@@ -2239,7 +2241,7 @@ def signals_in_order(fw: types.ModuleType, root: Path) -> list[str]:
 @scenario
 def client_api(fw: types.ModuleType, root: Path) -> list[t.Any]:
     app = fw.Flask("parity_client", root_path=str(root))
-    app.config.update(SECRET_KEY="s", SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(SECRET_KEY="a-parity-secret-key", SESSION_COOKIE_SAMESITE="Lax")
 
     @app.route("/", methods=["GET", "POST"])
     def index() -> t.Any:
@@ -2424,11 +2426,14 @@ def secret_key_fallbacks(fw: types.ModuleType, root: Path) -> list[t.Any]:
 
         return app
 
-    old = make("old-key", [])
+    old = make("old-key-for-the-parity-test", [])
     cookie = old.test_client().get("/set").headers["Set-Cookie"]
     value = cookie.split(";")[0].split("=", 1)[1]
     out = []
-    for app in [make("new-key", ["old-key"]), make("new-key", [])]:
+    for app in [
+        make("new-key-for-the-parity-test", ["old-key-for-the-parity-test"]),
+        make("new-key-for-the-parity-test", []),
+    ]:
         client = app.test_client()
         client.set_cookie("session", value)
         out.append(client.get("/get").text)
@@ -2461,7 +2466,7 @@ def trusted_hosts(fw: types.ModuleType, root: Path) -> list[t.Any]:
 @scenario
 def templates_outside_views(fw: types.ModuleType, root: Path) -> list[t.Any]:
     app = fw.Flask("parity_tpl", root_path=str(root))
-    app.config.update(SECRET_KEY="s", SERVER_NAME="t.test")
+    app.config.update(SECRET_KEY="a-parity-secret-key", SERVER_NAME="t.test")
 
     @app.route("/x")
     def x() -> str:

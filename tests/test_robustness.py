@@ -109,7 +109,7 @@ def site(tmp_path: Path) -> Flask:
     """An app in production mode with a route of every kind."""
     (tmp_path / "hello.txt").write_text("hello, static file\n")
     app = Flask("robust", static_folder=str(tmp_path), static_url_path="/static")
-    app.config.update(SECRET_KEY="robust-secret", MAX_CONTENT_LENGTH=100_000)
+    app.config.update(SECRET_KEY="robust-secret-key-tests", MAX_CONTENT_LENGTH=100_000)
     for rule, methods, view in ROUTES:
         app.add_url_rule(rule, rule, view, methods=methods)
     return app

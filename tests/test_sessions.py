@@ -40,9 +40,9 @@ KEY = "a-secret-key-for-tests"
 
 def test_new_session_is_clean() -> None:
     s = SecureCookieSession()
-    assert s == {}
     assert not s.modified
     assert not s.accessed
+    assert s == {}
     assert not s.new
     assert not s.permanent
     assert isinstance(s, dict)
@@ -51,9 +51,9 @@ def test_new_session_is_clean() -> None:
 
 def test_loaded_session_is_clean() -> None:
     s = SecureCookieSession({"a": 1})
-    assert s == {"a": 1}
     assert not s.modified
     assert not s.accessed
+    assert s == {"a": 1}
 
 
 @pytest.mark.parametrize(
@@ -245,10 +245,10 @@ def test_round_trip_through_cookie() -> None:
     s["user"] = "ada"
     s["n"] = (1, b"\x00")
     loaded = open_(app, cookie_of(app, s))
-    assert loaded == {"user": "ada", "n": (1, b"\x00")}
     assert type(loaded) is SecureCookieSession
     assert not loaded.modified
     assert not loaded.accessed
+    assert loaded == {"user": "ada", "n": (1, b"\x00")}
 
 
 def test_no_cookie_gives_empty_session() -> None:
@@ -285,7 +285,9 @@ def test_tampered_cookie_gives_empty_session() -> None:
 def test_cookie_signed_with_another_key_is_ignored() -> None:
     s = SecureCookieSession()
     s["user"] = "ada"
-    assert open_(App(secret_key="other"), cookie_of(App(), s)) == {}
+    assert (
+        open_(App(secret_key="another-secret-key-for-tests"), cookie_of(App(), s)) == {}
+    )
 
 
 def test_signed_payload_that_is_not_a_session_is_ignored() -> None:
@@ -446,15 +448,20 @@ def test_refresh_does_not_apply_to_browser_sessions() -> None:
 def test_secret_key_fallbacks_rotate_keys() -> None:
     s = SecureCookieSession()
     s["user"] = "ada"
-    old_cookie = cookie_of(App(secret_key="old"), s)
-    rotated = App(secret_key="new", SECRET_KEY_FALLBACKS=["older", "old"])
+    old_cookie = cookie_of(App(secret_key="old-secret-key-for-tests"), s)
+    rotated = App(
+        secret_key="new-secret-key-for-tests",
+        SECRET_KEY_FALLBACKS=["older-secret-key-for-tests", "old-secret-key-for-tests"],
+    )
     assert open_(rotated, old_cookie) == {"user": "ada"}
     new_cookie = cookie_of(rotated, s)
     # Signed with the current key only.
-    assert open_(App(secret_key="new"), new_cookie) == {"user": "ada"}
-    assert open_(App(secret_key="old"), new_cookie) == {}
+    assert open_(App(secret_key="new-secret-key-for-tests"), new_cookie) == {
+        "user": "ada"
+    }
+    assert open_(App(secret_key="old-secret-key-for-tests"), new_cookie) == {}
     # Without the fallback the old cookie is no longer accepted.
-    assert open_(App(secret_key="new"), old_cookie) == {}
+    assert open_(App(secret_key="new-secret-key-for-tests"), old_cookie) == {}
 
 
 def test_signing_serializer_follows_key_changes() -> None:
@@ -462,7 +469,7 @@ def test_signing_serializer_follows_key_changes() -> None:
     app = App()
     first = interface.get_signing_serializer(app)
     assert interface.get_signing_serializer(app) is first
-    app.config["SECRET_KEY"] = "changed"
+    app.config["SECRET_KEY"] = "changed-secret-key-for-tests"
     second = interface.get_signing_serializer(app)
     assert second is not first
     assert second is not None
@@ -476,7 +483,7 @@ def test_signing_serializer_follows_key_changes() -> None:
 
 
 def test_bytes_secret_key() -> None:
-    app = App(secret_key=b"\x00bytes-key")
+    app = App(secret_key=b"\x00bytes-key-for-the-tests")
     s = SecureCookieSession()
     s["a"] = 1
     assert open_(app, cookie_of(app, s)) == {"a": 1}
@@ -644,19 +651,22 @@ def test_kolba_app_cookie_is_read_by_flask_app() -> None:
 
 
 def test_secret_key_fallbacks() -> None:
-    old = counter_app(SECRET_KEY="old").test_client()
+    old = counter_app(SECRET_KEY="old-secret-key-for-tests").test_client()
     old.get("/")
     cookie = old.get_cookie("session")
     assert cookie is not None
 
-    rotated = counter_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=["old"])
+    rotated = counter_app(
+        SECRET_KEY="new-secret-key-for-tests",
+        SECRET_KEY_FALLBACKS=["old-secret-key-for-tests"],
+    )
     client = rotated.test_client()
     client.set_cookie("session", cookie.value)
     assert client.get("/").text == "2"  # read with the old key, signed with the new
     renewed = client.get_cookie("session")
     assert renewed is not None
 
-    new_only = counter_app(SECRET_KEY="new").test_client()
+    new_only = counter_app(SECRET_KEY="new-secret-key-for-tests").test_client()
     new_only.set_cookie("session", renewed.value)
     assert new_only.get("/peek").text == "2"
     new_only.set_cookie("session", cookie.value)

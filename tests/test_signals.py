@@ -50,7 +50,7 @@ def template_app(tmp_path: pathlib.Path) -> Flask:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "hello.html").write_text("Hello {{ name }}!")
     app = Flask("template_app", root_path=str(tmp_path))
-    app.secret_key = "k"
+    app.secret_key = "a-secret-key-for-tests"
 
     @app.route("/<name>")
     def hello(name: str) -> str:

@@ -635,7 +635,9 @@ class Flask(Scaffold):
             )
         except RequestRedirect as e:
             location = e.new_url
-            if "://" not in location:  # absolute, as Flask's routing redirects
+            # A path from the router (which may hold "://" itself) becomes
+            # absolute, under the mount point; a URL from redirect_to stays.
+            if location[:1] == "/" or "://" not in location:
                 path = quote(req.root_path + location, safe="/:@!$&'()*+,;=~%")
                 server_name = self.config["SERVER_NAME"]
                 if server_name and not (

@@ -31,7 +31,7 @@ from werkzeug.serving import is_running_from_reloader, run_simple
 
 from .app import Flask
 from .globals import _cv_app, current_app
-from .helpers import get_debug_flag, get_load_dotenv
+from .helpers import get_load_dotenv
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -48,6 +48,22 @@ class NoAppException(click.UsageError):
 def _env(name: str) -> str | None:
     """Read ``KOLBA_<name>``, falling back to ``FLASK_<name>``."""
     return os.environ.get(f"KOLBA_{name}") or os.environ.get(f"FLASK_{name}")
+
+
+def _debug_source() -> str | None:
+    """The environment variable that turns debug mode on for the ``kolba``
+    command (``KOLBA_DEBUG``, ``FLASK_DEBUG``, or ``KOLBA_ENV``/``FLASK_ENV``
+    set to ``development``, which only this command reads), if one does."""
+    for name in ("KOLBA_DEBUG", "FLASK_DEBUG"):
+        value = os.environ.get(name)
+        if value:
+            on = value.lower() not in {"0", "false", "no", "off"}
+            return f"{name}={value}" if on else None
+    for name in ("KOLBA_ENV", "FLASK_ENV"):
+        value = os.environ.get(name)
+        if value:
+            return f"{name}={value}" if value == "development" else None
+    return None
 
 
 def _envvars(name: str) -> list[str]:
@@ -339,7 +355,7 @@ class ScriptInfo:
             _use_flask_compat(self.flask_compat)
             app = _load_reference(self._reference())
         if self.set_debug_flag:
-            app.debug = get_debug_flag()
+            app.debug = _debug_source() is not None
         self._loaded_app = app
         return app
 
@@ -468,10 +484,14 @@ def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> N
         ctx.ensure_object(ScriptInfo).app_import_path = value
 
 
+_DEBUG_FLAG = "kolba.debug_flag"  # ctx.meta key: --debug/--no-debug was given
+
+
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
     # Only a flag given on the command line overrides KOLBA_DEBUG and KOLBA_ENV.
     if value is not None:
         os.environ["KOLBA_DEBUG"] = "1" if value else "0"
+        ctx.meta[_DEBUG_FLAG] = "--debug" if value else None
 
 
 def _set_flask_compat(
@@ -629,10 +649,11 @@ def _serve(app: t.Any, host: str, port: int, **options: t.Any) -> None:
         raise click.UsageError(_bind_error(host, port, e) or str(e)) from None
 
 
-def _show_server_banner(app_name: str, debug: bool) -> None:
+def _show_server_banner(app_name: str, debug: bool, source: str | None) -> None:
     if not is_running_from_reloader():
         click.echo(f" * Serving Kolba app {app_name!r}")
-        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+        where = f" (from {source})" if source else ""
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}{where}")
 
 
 def run_application(
@@ -662,7 +683,7 @@ def run_application(
     if load_dotenv:
         _load_dotenv()
         if _env("DEBUG") or _env("ENV"):
-            app.debug = get_debug_flag()
+            app.debug = _debug_source() is not None
     if debug is not None:
         app.debug = bool(debug)
     server_host, _, server_port = (app.config.get("SERVER_NAME") or "").partition(":")
@@ -671,7 +692,12 @@ def run_application(
     options.setdefault("use_reloader", app.debug)
     options.setdefault("use_debugger", app.debug)
     options.setdefault("threaded", True)
-    _show_server_banner(app.name, app.debug)
+    source = None
+    if debug is not None:
+        source = "app.run(debug=...)"
+    elif app.debug:
+        source = (load_dotenv and _debug_source()) or "app.debug"
+    _show_server_banner(app.name, app.debug, source)
     try:
         _serve(app, host, port, **options)
     except click.UsageError as e:
@@ -772,7 +798,9 @@ def run_command(
     if cert and cert != "adhoc" and not key:
         raise click.BadParameter('Required with "--cert".', param_hint="--key")
 
-    debug = get_debug_flag()
+    meta = click.get_current_context().meta
+    source = meta[_DEBUG_FLAG] if _DEBUG_FLAG in meta else _debug_source()
+    debug = source is not None
     try:
         app: t.Any = info.load_app()
     except Exception as e:
@@ -785,7 +813,7 @@ def run_command(
             traceback.print_exc()
         app = _failed_app(e)
     else:
-        _show_server_banner(app.name, debug)
+        _show_server_banner(app.name, debug, source)
     _serve(
         app,
         host,

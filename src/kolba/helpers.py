@@ -19,14 +19,17 @@ if t.TYPE_CHECKING:
 
 
 def get_debug_flag() -> bool:
-    """Debug mode from ``KOLBA_DEBUG``/``FLASK_DEBUG``, or ``KOLBA_ENV``/
-    ``FLASK_ENV`` set to ``development``."""
+    """Debug mode from ``KOLBA_DEBUG``/``FLASK_DEBUG``.
+
+    ``KOLBA_ENV``/``FLASK_ENV`` are not read here: only the ``kolba`` command
+    honours them, so that an old environment file on a production host never
+    turns debug on for an app imported by gunicorn or another server.
+    """
     for name in ("KOLBA_DEBUG", "FLASK_DEBUG"):
         value = os.environ.get(name)
         if value:
             return value.lower() not in {"0", "false", "no", "off"}
-    env = os.environ.get("KOLBA_ENV") or os.environ.get("FLASK_ENV")
-    return env == "development"
+    return False
 
 
 def get_load_dotenv(default: bool = True) -> bool:

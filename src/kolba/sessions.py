@@ -13,6 +13,7 @@ saves it only if it was opened, so a request that never uses it pays nothing.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NullSession",
+    "SecretKeyWarning",
     "SecureCookieSession",
     "SecureCookieSessionInterface",
     "SessionInterface",
@@ -117,6 +119,20 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         self.accessed = True
         return super().copy()
 
+    # Comparing or printing the session reads all of it (``session == {}``,
+    # ``str(session)``, ``{{ session }}`` in a template): the page then depends
+    # on the cookie, and a shared cache must know it.
+
+    def __eq__(self, other: object) -> bool:
+        self.accessed = True
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        self.accessed = True
+        return super().__ne__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
     # Writes.
 
     def _changed(self) -> None:
@@ -162,7 +178,8 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         super().update(other)
         return self
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # str() and templates come here too
+        self.accessed = True
         return f"<{type(self).__name__} {dict.__repr__(self)}>"
 
 
@@ -255,6 +272,47 @@ class SessionInterface:
         raise NotImplementedError
 
 
+class SecretKeyWarning(UserWarning):
+    """``SECRET_KEY`` is too short or a well-known placeholder to keep
+    sessions from being forged."""
+
+
+#: Keys that tutorials and templates use: anyone can sign with them.
+_PLACEHOLDER_KEYS = frozenset(
+    {"dev", "development", "secret", "secret-key", "secret_key", "changeme",
+     "change-me", "change_me", "your-secret-key", "test", "key"}
+)
+
+
+def signing_keys(app: Flask) -> tuple[str | bytes, ...]:
+    """The app's keys, oldest first: ``SECRET_KEY_FALLBACKS``, then ``SECRET_KEY``.
+
+    Checked when a signer is built for them (the first request that uses the
+    session): fallbacks given as one string, not a list, are a ``TypeError``
+    (each character would be a key); a key shorter than 16 bytes or a
+    placeholder is a :class:`SecretKeyWarning`, except in ``TESTING`` mode.
+    """
+    secret_key = app.secret_key
+    fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()
+    if isinstance(fallbacks, (str, bytes)):
+        raise TypeError(
+            "SECRET_KEY_FALLBACKS must be a list of old keys, not a single"
+            f" {type(fallbacks).__name__}: write [{fallbacks!r}]."
+        )
+    if not app.config.get("TESTING"):
+        raw = secret_key.encode() if isinstance(secret_key, str) else secret_key
+        if len(raw) < 16 or raw.decode("latin-1").lower() in _PLACEHOLDER_KEYS:
+            warnings.warn(
+                "SECRET_KEY is shorter than 16 bytes or a well-known"
+                " placeholder: anyone who guesses it can forge sessions. Use a"
+                " long random value, such as the output of"
+                " 'python -c \"import secrets; print(secrets.token_hex())\"'.",
+                SecretKeyWarning,
+                stacklevel=2,
+            )
+    return (*fallbacks, secret_key)  # type: ignore[arg-type]
+
+
 #: The serializer of session cookie values.
 session_json_serializer = TaggedJSONSerializer()
 
@@ -292,6 +350,7 @@ class SecureCookieSessionInterface(SessionInterface):
         cached = self._signing
         if cached is not None and cached[0] == keys:
             return cached[1]
+        keys = signing_keys(app)
         serializer = URLSafeTimedSerializer(
             list(keys),  # oldest first: itsdangerous signs with the last
             salt=self.salt,

@@ -8,12 +8,13 @@ its headers as two plain values until someone asks for ``headers``.
 
 from __future__ import annotations
 
+import re
 import sys
 import typing as t
 from io import BytesIO
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import EnvironHeaders, Headers, MultiDict
+from werkzeug.datastructures import EnvironHeaders, Headers, IfRange, MultiDict
 from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
@@ -21,6 +22,7 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 from werkzeug.formparser import FormDataParser as _WzFormDataParser
+from werkzeug.http import parse_if_range_header
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as _WzRequest
 from werkzeug.wrappers import Response as _WzResponse
@@ -107,6 +109,17 @@ class FormDataParser(_WzFormDataParser):
                 raise RequestEntityTooLarge()
             stream = BytesIO(_read_at_most(stream, limit))
         return super().parse(stream, mimetype, content_length, options)
+
+    def _parse_multipart(self, *args: t.Any) -> t.Any:
+        stream, form, files = super()._parse_multipart(*args)
+        # RFC 7578 gives every part a name; one without is no field (werkzeug
+        # would key it None, which breaks sorting and JSON).
+        if None in form or None in files:
+            form, files = (
+                self.cls((k, v) for k, v in d.items(multi=True) if k is not None)
+                for d in (form, files)
+            )
+        return stream, form, files
 
 
 def _read_at_most(stream: t.IO[bytes], limit: int) -> bytes:
@@ -233,6 +246,13 @@ class Request(_WzRequest):
         "MAX_FORM_PARTS", "The most fields a multipart body may have (413 above)."
     )
 
+    @_lazy
+    def if_range(self) -> IfRange:  # type: ignore[override]
+        """The ``If-Range`` header; a malformed entity tag (holding a ``"``)
+        reads as no header, as a malformed date does."""
+        value = parse_if_range_header(self.headers.get("If-Range"))
+        return IfRange() if value.etag and '"' in value.etag else value
+
     @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule."""
@@ -287,6 +307,39 @@ class _MaxLengthStream(LimitedStream):
         return data
 
 
+def _check_header_name(name: str) -> None:
+    if "\n" in name or "\r" in name:
+        raise ValueError(
+            f"The header name {name!r} holds a line break (CR or LF), which"
+            " would let it write other headers."
+        )
+
+
+class _Headers(Headers):
+    """Response headers that refuse a name holding CR or LF (werkzeug checks
+    only the values), checked as each header is set."""
+
+    def add(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        _check_header_name(key)
+        super().add(key, value, **kwargs)
+
+    def set(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        _check_header_name(key)
+        super().set(key, value, **kwargs)
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        if isinstance(key, int):
+            _check_header_name(value[0])
+        elif isinstance(key, slice):
+            for name, _ in value:
+                _check_header_name(name)
+        super().__setitem__(key, value)
+
+
+# A cookie name with one of these would end or split the Set-Cookie header.
+_BAD_COOKIE_NAME = re.compile(r"[\s;,=]").search
+
+
 class Response(_WzResponse):
     """The outgoing response; the default mimetype is ``text/html``.
 
@@ -322,7 +375,7 @@ class Response(_WzResponse):
             self._lazy_type = self._default_content_type
         else:
             self._headers = (
-                headers if isinstance(headers, Headers) else Headers(headers)
+                headers if isinstance(headers, Headers) else _Headers(headers)
             )
             if content_type is None:
                 if mimetype is None and "content-type" not in self._headers:
@@ -360,12 +413,12 @@ class Response(_WzResponse):
             items = [("Content-Type", self._lazy_type)]
             if self._lazy_length is not None:
                 items.append(("Content-Length", str(self._lazy_length)))
-            headers = self._headers = Headers(items)
+            headers = self._headers = _Headers(items)
         return headers
 
     @headers.setter
     def headers(self, value: t.Any) -> None:
-        self._headers = value if isinstance(value, Headers) else Headers(value)
+        self._headers = value if isinstance(value, Headers) else _Headers(value)
 
     def set_data(self, value: bytes | str) -> None:
         """Make ``value`` the body (a str is encoded as UTF-8); Content-Length
@@ -408,6 +461,24 @@ class Response(_WzResponse):
         if "_headers" not in state:
             state["_headers"] = state.pop("headers")
         return rv
+
+    def _clean_status(self, value: t.Any) -> tuple[str, int]:
+        if isinstance(value, str) and ("\n" in value or "\r" in value):
+            raise ValueError(
+                f"The status {value!r} holds a line break (CR or LF), which"
+                " would let it write headers."
+            )
+        return super()._clean_status(value)
+
+    def set_cookie(self, key: str, *args: t.Any, **kwargs: t.Any) -> None:
+        """Set a cookie (werkzeug's ``set_cookie``); a name holding ``;``,
+        ``,``, ``=`` or whitespace is a ``ValueError``."""
+        if _BAD_COOKIE_NAME(key):
+            raise ValueError(
+                f"The cookie name {key!r} holds ';', ',', '=' or whitespace,"
+                " which would end or split its Set-Cookie header."
+            )
+        super().set_cookie(key, *args, **kwargs)
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
