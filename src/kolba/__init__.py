@@ -1,5 +1,7 @@
 """kolba: Flask's API, an order of magnitude faster, secure by default."""
 
+import sys as _sys
+
 from markupsafe import Markup as Markup
 from markupsafe import escape as escape
 
@@ -47,6 +49,57 @@ _TEMPLATING = {
     "stream_template",
     "stream_template_string",
 }
+
+
+__all__ = [  # noqa: RUF022  (the import order above)
+    "Markup",
+    "escape",
+    "json",
+    "Flask",
+    "Blueprint",
+    "Config",
+    "after_this_request",
+    "copy_current_request_context",
+    "has_app_context",
+    "has_request_context",
+    "current_app",
+    "g",
+    "request",
+    "session",
+    "abort",
+    "flash",
+    "get_flashed_messages",
+    "get_template_attribute",
+    "make_response",
+    "redirect",
+    "send_file",
+    "send_from_directory",
+    "stream_with_context",
+    "url_for",
+    "jsonify",
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "before_render_template",
+    "got_request_exception",
+    "message_flashed",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
+    "template_rendered",
+    "Request",
+    "Response",
+    "render_template",
+    "render_template_string",
+    "stream_template",
+    "stream_template_string",
+]
+
+
+def __dir__() -> list[str]:
+    """The template functions are listed although not imported yet."""
+    # not globals(): the name is kolba.globals, the submodule, here
+    return sorted({*_sys.modules[__name__].__dict__, *_TEMPLATING})
 
 
 def __getattr__(name: str) -> object:

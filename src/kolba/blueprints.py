@@ -232,8 +232,9 @@ class Blueprint(Scaffold):
             "template_context_processors",
         ):
             for key, funcs in getattr(self, attr).items():
-                key = name if key is None else f"{name}.{key}"
-                getattr(app, attr).setdefault(key, []).extend(funcs)
+                if funcs:  # an empty list, made by indexing, registers nothing
+                    key = name if key is None else f"{name}.{key}"
+                    getattr(app, attr).setdefault(key, []).extend(funcs)
 
     @setupmethod
     def add_url_rule(

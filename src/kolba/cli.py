@@ -17,6 +17,7 @@ import inspect
 import os
 import platform
 import socket
+import ssl
 import sys
 import traceback
 import typing as t
@@ -43,6 +44,10 @@ _DOTENV_FILES = (".env", ".kolbaenv", ".flaskenv")  # highest precedence first
 
 class NoAppException(click.UsageError):
     """The application could not be found or loaded (exit code 2)."""
+
+
+class _NoModule(NoAppException):
+    """The module that should hold the application does not exist."""
 
 
 def _env(name: str) -> str | None:
@@ -130,7 +135,7 @@ def _import(module_name: str) -> ModuleType:
             module_name == e.name or module_name.startswith(f"{e.name}.")
         )
         if missing:
-            raise NoAppException(f"There is no module {module_name!r}.") from None
+            raise _NoModule(f"There is no module {module_name!r}.") from None
         if isinstance(e, ModuleNotFoundError) and e.name == "flask":
             raise NoAppException(_NO_FLASK.format(module=module_name)) from None
         raise _failed(f"Importing {module_name!r}", e) from None
@@ -307,10 +312,28 @@ def find_app_by_string(module: ModuleType, ref: str) -> Flask:
     return value
 
 
-def locate_app(module_name: str, ref: str | None) -> Flask:
-    """Import a module and take the application from it, by ``ref`` if given."""
-    module = _import(module_name)
-    return find_best_app(module) if ref is None else find_app_by_string(module, ref)
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: t.Literal[True] = True
+) -> Flask: ...
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = ...
+) -> Flask | None: ...
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = True
+) -> Flask | None:
+    """Import a module and take the application from it, by ``app_name`` if
+    given. A missing module is None when not ``raise_if_not_found``."""
+    try:
+        module = _import(module_name)
+    except _NoModule:
+        if raise_if_not_found:
+            raise
+        return None
+    if app_name is None:
+        return find_best_app(module)
+    return find_app_by_string(module, app_name)
 
 
 def _load_reference(reference: str) -> Flask:
@@ -368,7 +391,7 @@ class ScriptInfo:
                 return default
         raise NoAppException(
             "Which application? Name it with 'kolba --app' or the KOLBA_APP"
-            " variable, or put it in a 'wsgi.py' or 'app.py' file in the"
+            " (or FLASK_APP) variable, or put it in a 'wsgi.py' or 'app.py' file in the"
             " current folder."
         )
 
@@ -438,7 +461,7 @@ def load_dotenv(
     ``load_defaults`` is false or ``KOLBA_SKIP_DOTENV=1``). Variables already
     set are kept. Needs python-dotenv.
     """
-    files = [os.fspath(path)] if path else []
+    files = [os.fspath(path)] if path and os.path.isfile(path) else []
     defaults = load_defaults and get_load_dotenv()
     try:
         import dotenv
@@ -507,7 +530,7 @@ def _version(name: str) -> str:
         return "unknown"
 
 
-def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
     if not value or ctx.resilient_parsing:
         return
     click.echo(
@@ -574,7 +597,7 @@ def _group_options(version: bool) -> list[click.Parameter]:
                 is_eager=True,
                 expose_value=False,
                 allow_from_autoenv=False,
-                callback=_show_version,
+                callback=get_version,
                 help="Show the kolba, Python and Werkzeug versions.",
             )
         )
@@ -584,7 +607,7 @@ def _group_options(version: bool) -> list[click.Parameter]:
 # -- run ----------------------------------------------------------------------
 
 
-class _SeparatedList(click.ParamType):
+class SeparatedPathType(click.ParamType):
     """Values separated by ``os.pathsep`` (``:`` on POSIX, ``;`` on Windows)."""
 
     name = "list"
@@ -597,14 +620,17 @@ class _SeparatedList(click.ParamType):
         return [item for item in str(value).split(os.pathsep) if item]
 
 
-class _CertType(click.ParamType):
-    """A certificate file, or ``adhoc`` for a temporary self-signed one."""
+class CertParamType(click.ParamType):
+    """A certificate file, ``adhoc`` for a temporary self-signed one, or the
+    import path of an :class:`ssl.SSLContext` (``module:name``, ``module.name``)."""
 
     name = "path"
 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str:
+    ) -> t.Any:
+        if isinstance(value, ssl.SSLContext):
+            return value
         if value == "adhoc":
             try:
                 import cryptography  # noqa: F401
@@ -612,7 +638,18 @@ class _CertType(click.ParamType):
                 self.fail("'adhoc' certificates need the 'cryptography' package.")
             return value
         path = click.Path(exists=True, dir_okay=False, resolve_path=True)
-        return str(path.convert(value, param, ctx))
+        try:
+            return str(path.convert(value, param, ctx))
+        except click.BadParameter as not_a_file:
+            from werkzeug.utils import ImportStringError, import_string
+
+            try:
+                found = import_string(value.replace(":", "."))
+            except ImportStringError:
+                raise not_a_file from None
+            if isinstance(found, ssl.SSLContext):
+                return found
+            self.fail(f"{value!r} is not a file nor an ssl.SSLContext.", param, ctx)
 
 
 def _bind_error(host: str, port: int, error: OSError | None = None) -> str | None:
@@ -654,6 +691,11 @@ def _show_server_banner(app_name: str, debug: bool, source: str | None) -> None:
         click.echo(f" * Serving Kolba app {app_name!r}")
         where = f" (from {source})" if source else ""
         click.echo(f" * Debug mode: {'on' if debug else 'off'}{where}")
+
+
+def show_server_banner(debug: bool, app_import_path: str | None) -> None:
+    """Flask's name and signature for the line the server prints at start."""
+    _show_server_banner(app_import_path or "", debug)
 
 
 def run_application(
@@ -734,7 +776,7 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
 )
 @click.option(
     "--cert",
-    type=_CertType(),
+    type=CertParamType(),
     envvar=_envvars("RUN_CERT"),
     help="A certificate file for HTTPS, or 'adhoc'.",
 )
@@ -765,14 +807,14 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
 )
 @click.option(
     "--extra-files",
-    type=_SeparatedList(),
+    type=SeparatedPathType(),
     default=None,
     envvar=_envvars("RUN_EXTRA_FILES"),
     help=f"More files the reloader watches, separated by {os.pathsep!r}.",
 )
 @click.option(
     "--exclude-patterns",
-    type=_SeparatedList(),
+    type=SeparatedPathType(),
     default=None,
     envvar=_envvars("RUN_EXCLUDE_PATTERNS"),
     help=f"fnmatch patterns the reloader ignores, separated by {os.pathsep!r}.",
@@ -782,7 +824,7 @@ def run_command(
     info: ScriptInfo,
     host: str,
     port: int,
-    cert: str | None,
+    cert: t.Any,
     key: str | None,
     reload: bool | None,
     debugger: bool | None,
@@ -795,7 +837,12 @@ def run_command(
         raise click.BadParameter('Needs "--cert" as well.', param_hint="--key")
     if cert == "adhoc" and key:
         raise click.BadParameter('Not used with "--cert adhoc".', param_hint="--key")
-    if cert and cert != "adhoc" and not key:
+    if isinstance(cert, ssl.SSLContext):
+        if key:
+            raise click.BadParameter(
+                'Not used when "--cert" is an SSLContext.', param_hint="--key"
+            )
+    elif cert and cert != "adhoc" and not key:
         raise click.BadParameter('Required with "--cert".', param_hint="--key")
 
     meta = click.get_current_context().meta

@@ -144,22 +144,27 @@ class Config(dict[str, t.Any]):
         return True
 
     def from_prefixed_env(
-        self, prefix: str = "KOLBA", *, loads: t.Callable[[str], t.Any] = json.loads
+        self,
+        prefix: str | None = None,
+        *,
+        loads: t.Callable[[str], t.Any] = json.loads,
     ) -> bool:
         """Load ``PREFIX_KEY`` variables, in sorted order; a value is passed
         through ``loads`` (JSON by default) and kept as text if that fails.
+        Without a prefix both ``FLASK_`` and ``KOLBA_`` are read, ``KOLBA_``
+        winning, so that a Flask app's ``FLASK_SECRET_KEY`` is not dropped.
 
         ``PREFIX_A__B`` sets ``config["A"]["B"]``, making ``config["A"]`` a
         dict if it is missing.
         """
-        start = f"{prefix}_"
-        for name in sorted(os.environ):
-            if name.startswith(start):
-                *parents, key = name[len(start) :].split("__")
-                target: dict[str, t.Any] = self
-                for parent in parents:
-                    target = _subdict(target, parent)
-                target[key] = _parsed(loads, os.environ[name])
+        for start in ("FLASK_", "KOLBA_") if prefix is None else (f"{prefix}_",):
+            for name in sorted(os.environ):
+                if name.startswith(start):
+                    *parents, key = name[len(start) :].split("__")
+                    target: dict[str, t.Any] = self
+                    for parent in parents:
+                        target = _subdict(target, parent)
+                    target[key] = _parsed(loads, os.environ[name])
         return True
 
     def get_namespace(

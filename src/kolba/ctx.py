@@ -211,7 +211,12 @@ class RequestContext(AppContext):
         finally:
             token, pushed = self._request_tokens.pop()
             ctx = _cv_request.get()
-            _cv_request.reset(token)
+            try:
+                _cv_request.reset(token)
+            except ValueError:
+                # Pushed in another Context: stream_with_context in an async
+                # view primes its generator in the coroutine's copy.
+                _cv_request.set(token.old_value)
             if pushed is not None and pushed is not self:
                 pushed.pop(exc)  # the app context that app_context() made
             elif pushed is not None:

@@ -6,6 +6,10 @@ they are safe across threads and asyncio tasks.
 
 from __future__ import annotations
 
+import copy
+import math
+import operator
+import os
 import typing as t
 from contextvars import ContextVar
 
@@ -120,6 +124,62 @@ class _ContextProxy:
         except RuntimeError:
             return _ContextProxy
 
+
+def _forward(op: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    def special(self: _ContextProxy, *args: t.Any) -> t.Any:
+        return op(self._get_current_object(), *args)
+
+    special.__name__ = getattr(op, "__name__", "special")
+    return special
+
+
+def _reflected(op: t.Callable[[t.Any, t.Any], t.Any]) -> t.Callable[..., t.Any]:
+    return _forward(lambda obj, other: op(other, obj))
+
+
+def _special(name: str) -> t.Callable[..., t.Any]:
+    """The object's own special method ``name``, looked up on its type."""
+    return _forward(lambda obj, *args: getattr(type(obj), name)(obj, *args))
+
+
+_BINARY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "matmul": operator.matmul, "truediv": operator.truediv,
+    "floordiv": operator.floordiv, "mod": operator.mod, "divmod": divmod,
+    "pow": pow, "lshift": operator.lshift, "rshift": operator.rshift,
+    "and": operator.and_, "xor": operator.xor, "or": operator.or_,
+}  # fmt: skip
+_INPLACE = {
+    "add": operator.iadd, "sub": operator.isub, "mul": operator.imul,
+    "matmul": operator.imatmul, "truediv": operator.itruediv,
+    "floordiv": operator.ifloordiv, "mod": operator.imod, "pow": operator.ipow,
+    "lshift": operator.ilshift, "rshift": operator.irshift,
+    "and": operator.iand, "xor": operator.ixor, "or": operator.ior,
+}  # fmt: skip
+_OTHER = {
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "neg": operator.neg, "pos": operator.pos, "abs": abs,
+    "invert": operator.invert, "index": operator.index, "int": int,
+    "float": float, "complex": complex, "bytes": bytes, "round": round,
+    "trunc": math.trunc, "floor": math.floor, "ceil": math.ceil,
+    "format": format, "reversed": reversed, "length_hint": operator.length_hint,
+    "fspath": os.fspath, "copy": copy.copy, "deepcopy": copy.deepcopy,
+}  # fmt: skip
+# Python looks special methods up on the type, never through __getattr__: each
+# is forwarded here, as werkzeug's LocalProxy does.
+for _name, _op in _BINARY.items():
+    setattr(_ContextProxy, f"__{_name}__", _forward(_op))
+    setattr(_ContextProxy, f"__r{_name}__", _reflected(_op))
+for _name, _op in _INPLACE.items():
+    setattr(_ContextProxy, f"__i{_name}__", _forward(_op))
+for _name, _op in _OTHER.items():
+    setattr(_ContextProxy, f"__{_name}__", _forward(_op))
+for _name in (
+    "__enter__", "__exit__", "__aenter__", "__aexit__", "__await__",
+    "__aiter__", "__anext__", "__next__",
+):  # fmt: skip
+    setattr(_ContextProxy, _name, _special(_name))
+del _name, _op
 
 current_app: Flask = _ContextProxy(lambda: _app_ctx().app)  # type: ignore[assignment]
 g: _AppCtxGlobals = _ContextProxy(lambda: _app_ctx().g)  # type: ignore[assignment]

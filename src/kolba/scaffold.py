@@ -7,6 +7,7 @@ import os
 import pathlib
 import sys
 import typing as t
+from collections import defaultdict
 
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -62,15 +63,30 @@ class Scaffold:
             root_path = get_root_path(self.import_name)
         self.root_path = root_path
         self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
+        # defaultdicts, as in Flask: extensions index them with any key
+        # (``app.after_request_funcs[None]``); kolba's own code only reads
+        # them with .get(), so a key without functions is never made here.
         self.error_handler_spec: dict[
             str | None, dict[int | None, dict[type[BaseException], t.Callable]]
-        ] = {}
-        self.before_request_funcs: dict[str | None, list[t.Callable]] = {}
-        self.after_request_funcs: dict[str | None, list[t.Callable]] = {}
-        self.teardown_request_funcs: dict[str | None, list[t.Callable]] = {}
-        self.template_context_processors: dict[str | None, list[t.Callable]] = {}
-        self.url_value_preprocessors: dict[str | None, list[t.Callable]] = {}
-        self.url_default_functions: dict[str | None, list[t.Callable]] = {}
+        ] = defaultdict(lambda: defaultdict(dict))
+        self.before_request_funcs: dict[str | None, list[t.Callable]] = defaultdict(
+            list
+        )
+        self.after_request_funcs: dict[str | None, list[t.Callable]] = defaultdict(
+            list
+        )
+        self.teardown_request_funcs: dict[str | None, list[t.Callable]] = (
+            defaultdict(list)
+        )
+        self.template_context_processors: dict[str | None, list[t.Callable]] = (
+            defaultdict(list)
+        )
+        self.url_value_preprocessors: dict[str | None, list[t.Callable]] = (
+            defaultdict(list)
+        )
+        self.url_default_functions: dict[str | None, list[t.Callable]] = (
+            defaultdict(list)
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -66,24 +66,19 @@ class DispatchingJinjaLoader(BaseLoader):
     def _get_source_explained(
         self, environment: BaseEnvironment, template: str
     ) -> _Source:
-        attempts: list[tuple[Scaffold, BaseLoader, _Source | None]] = []
+        from .debughelpers import explain_template_loading_attempts
+
+        attempts: list[tuple[BaseLoader, Scaffold, _Source | None]] = []
         found = None
         for scaffold, loader in self._iter_loaders():
             try:
                 rv = loader.get_source(environment, template)
                 if found is None:
                     found = rv
-                attempts.append((scaffold, loader, rv))
             except TemplateNotFound:
-                attempts.append((scaffold, loader, None))
-        lines = [f"Locating template {template!r}:"]
-        for i, (scaffold, loader, source) in enumerate(attempts, 1):
-            where = getattr(loader, "searchpath", loader)
-            result = f"found ({source[1]!r})" if source else "no match"
-            lines.append(f"{i:5}: trying loader of {scaffold!r} in {where}: {result}")
-        if found is None:
-            lines.append("Error: the template was not found.")
-        self.app.logger.info("\n".join(lines))
+                rv = None
+            attempts.append((loader, scaffold, rv))
+        explain_template_loading_attempts(self.app, template, attempts)
         if found is None:
             raise self._not_found(template)
         return found

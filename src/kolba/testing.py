@@ -146,6 +146,12 @@ class KolbaClient(werkzeug.test.Client):
         finally:
             builder.close()
 
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        """Flask's name for :meth:`_make_request` (Flask-SocketIO calls it)."""
+        return self._make_request(args, kwargs)
+
     def open(
         self,
         *args: t.Any,
@@ -157,6 +163,9 @@ class KolbaClient(werkzeug.test.Client):
         context of the previous request ends and this one's stays active."""
         request = self._make_request(args, kwargs)
         self._context_stack.close()
+        # A redirect followed is opened by a nested open(): the first request's
+        # context must not outlive it, so that the last request's stays active.
+        self._new_contexts.clear()
         response = super().open(
             request, buffered=buffered, follow_redirects=follow_redirects
         )

@@ -12,6 +12,8 @@ from .globals import _cv_request
 HTTP_METHODS = frozenset(
     ("get", "post", "head", "options", "delete", "put", "trace", "patch")
 )
+#: Flask's name for :data:`HTTP_METHODS`.
+http_method_funcs = HTTP_METHODS
 
 
 class View:

@@ -24,7 +24,9 @@ from werkzeug.exceptions import (
 from werkzeug.formparser import FormDataParser as _WzFormDataParser
 from werkzeug.http import parse_if_range_header
 from werkzeug.utils import get_content_type
+from werkzeug.wrappers import Request as RequestBase  # noqa: F401  (Flask's name)
 from werkzeug.wrappers import Request as _WzRequest
+from werkzeug.wrappers import Response as ResponseBase  # noqa: F401  (Flask's name)
 from werkzeug.wrappers import Response as _WzResponse
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
@@ -274,6 +276,20 @@ class Request(_WzRequest):
             return []
         parts = name.split(".")
         return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        # Debug mode: request.files[name] on a non-multipart form says why.
+        ctx = _cv_app.get(None)
+        if (
+            ctx is not None
+            and ctx.app.debug
+            and self.mimetype != "multipart/form-data"
+            and not self.files
+        ):
+            from .debughelpers import attach_enctype_error_multidict
+
+            attach_enctype_error_multidict(self)
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """415 for a body that is not JSON, 400 for JSON that does not parse."""

@@ -6,6 +6,7 @@ import decimal
 import json
 import typing as t
 import uuid
+import weakref
 from datetime import date
 
 from werkzeug.http import http_date
@@ -19,7 +20,9 @@ class JSONProvider:
     """The interface: subclass it and set ``app.json_provider_class``."""
 
     def __init__(self, app: Flask) -> None:
-        self._app = app
+        # A weak proxy: the app holds its provider, so a strong reference back
+        # would keep every app alive until the cycle collector runs.
+        self._app: Flask = weakref.proxy(app)
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` to a JSON string."""

@@ -1,0 +1,6 @@
+"""``flask.sansio.scaffold``: what apps and blueprints share."""
+
+from ..helpers import get_root_path
+from ..scaffold import Scaffold, find_package, setupmethod
+
+__all__ = ["Scaffold", "find_package", "get_root_path", "setupmethod"]

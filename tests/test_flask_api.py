@@ -1,0 +1,333 @@
+"""Flask 3.1's public API, as extensions use it: modules, names, signatures,
+registries, proxies, and an app that goes away with its last reference."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import ssl
+import weakref
+from pathlib import Path
+
+import click
+import pytest
+
+import kolba
+from kolba import Blueprint, Flask, g, request, stream_with_context, url_for
+from kolba.globals import app_ctx, current_app
+
+
+def test_typing_aliases() -> None:
+    import kolba.typing as ft
+
+    for name in (
+        "ResponseValue", "HeaderValue", "HeadersValue", "ResponseReturnValue",
+        "ResponseClass", "AppOrBlueprintKey", "AfterRequestCallable",
+        "BeforeFirstRequestCallable", "BeforeRequestCallable",
+        "ShellContextProcessorCallable", "TeardownCallable",
+        "TemplateContextProcessorCallable", "TemplateFilterCallable",
+        "TemplateGlobalCallable", "TemplateTestCallable", "URLDefaultCallable",
+        "URLValuePreprocessorCallable", "ErrorHandlerCallable", "RouteCallable",
+    ):  # fmt: skip
+        assert hasattr(ft, name), name
+
+
+def test_sansio_modules_alias_kolbas_classes() -> None:
+    from kolba.sansio.app import App
+    from kolba.sansio.blueprints import Blueprint as SansioBlueprint
+    from kolba.sansio.blueprints import BlueprintSetupState
+    from kolba.sansio.scaffold import Scaffold, find_package, get_root_path, setupmethod
+
+    app = Flask(__name__)
+    assert isinstance(app, App) and isinstance(app, Scaffold)
+    assert SansioBlueprint is Blueprint and callable(setupmethod)
+    assert BlueprintSetupState is kolba.blueprints.BlueprintSetupState
+    assert get_root_path(__name__) == str(Path(__file__).parent)
+    assert find_package(__name__)[1] == str(Path(__file__).parent)
+
+
+def test_other_public_names() -> None:
+    import werkzeug.wrappers
+
+    from kolba import cli, testing, views, wrappers
+
+    assert views.http_method_funcs == {
+        "get", "post", "head", "options", "delete", "put", "trace", "patch",
+    }  # fmt: skip
+    assert wrappers.RequestBase is werkzeug.wrappers.Request
+    assert wrappers.ResponseBase is werkzeug.wrappers.Response
+    assert testing.FlaskCliRunner is cli.KolbaCliRunner
+    assert isinstance(cli.CertParamType(), click.ParamType)
+    assert cli.SeparatedPathType().convert(f"a{os.pathsep}b", None, None) == ["a", "b"]
+    assert callable(cli.get_version) and callable(cli.show_server_banner)
+
+
+def test_template_functions_are_listed_and_star_imported() -> None:
+    assert {"render_template", "stream_template"} <= set(dir(kolba))
+    namespace: dict[str, object] = {}
+    exec("from kolba import *", namespace)
+    assert namespace["render_template"] is kolba.templating.render_template
+    assert namespace["Flask"] is Flask and namespace["request"] is request
+
+
+def test_registries_are_defaultdicts() -> None:
+    app = Flask(__name__)
+    assert app.after_request_funcs[None] == []
+    assert app.error_handler_spec[None][404] == {}
+    app.before_request_funcs["bp"].append(lambda: "from the registry")
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    bp = Blueprint("bp", __name__)
+    bp.before_request_funcs[None].append(lambda: "hooked")
+    bp.after_request_funcs[None]  # indexed only: registers nothing
+
+    @bp.route("/bp")
+    def in_bp() -> str:
+        return "view"
+
+    app.register_blueprint(bp)
+    assert app.test_client().get("/").text == "index"  # an empty list is no hook
+    assert app.test_client().get("/bp").text == "from the registry"
+    assert [f() for f in app.before_request_funcs["bp"]] == [
+        "from the registry",
+        "hooked",
+    ]
+    assert "bp" not in app.after_request_funcs
+
+
+def test_url_for_takes_self_and_endpoint_as_values() -> None:
+    app = Flask(__name__)
+
+    @app.route("/<self>/<endpoint>")
+    def show(self: str, endpoint: str) -> str:
+        return ""
+
+    with app.test_request_context():
+        assert url_for("show", self="a", endpoint="b") == "/a/b"
+        assert app.url_for("show", self="c", endpoint="d") == "/c/d"
+
+
+def test_locate_app_signature(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kolba.cli import NoAppException, locate_app
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "located.py").write_text("from kolba import Flask\napp = Flask('x')\n")
+    assert locate_app("located", "app").name == "x"
+    assert locate_app("located", None, raise_if_not_found=True).name == "x"
+    assert locate_app("no_such_module_here", None, raise_if_not_found=False) is None
+    with pytest.raises(NoAppException):
+        locate_app("no_such_module_here", None)
+
+
+def test_request_from_builder_args() -> None:
+    app = Flask(__name__)
+    client = app.test_client()
+    req = client._request_from_builder_args(("/x",), {"query_string": {"a": "1"}})
+    assert req.path == "/x" and req.args["a"] == "1"
+    assert req.environ["REMOTE_ADDR"] == "127.0.0.1"
+
+
+# -- proxies --------------------------------------------------------------------
+
+
+def test_proxies_forward_operators_and_special_methods() -> None:
+    app = Flask(__name__)
+    with app.app_context() as ctx:
+        g.n = 5
+        with app_ctx as entered:  # __enter__/__exit__ through the proxy
+            assert entered is ctx
+        assert current_app._get_current_object() is app
+        number = kolba.globals._ContextProxy(lambda: g.n)
+        assert (number + 1, 1 + number, number * 2, -number, abs(number)) == (
+            6, 6, 10, -5, 5,
+        )  # fmt: skip
+        assert number > 4 and number <= 5 and int(number) == 5 and float(number) == 5.0
+        assert divmod(number, 2) == (2, 1) and round(number) == 5
+        assert [0, 1, 2, 3, 4, 5][number] == 5  # __index__
+        items = kolba.globals._ContextProxy(lambda: g.items)
+        g.items = [1, 2]
+        items += [3]
+        assert g.items == [1, 2, 3] and list(reversed(items)) == [3, 2, 1]
+        assert f"{number:03d}" == "005"
+
+
+# -- an app is freed with its last reference --------------------------------------
+
+
+def test_an_app_is_freed_without_the_cycle_collector() -> None:
+    app = Flask(__name__)
+    app.secret_key = "s"
+
+    @app.route("/")
+    def index() -> object:
+        kolba.session["seen"] = True
+        return {"url": url_for("index")}
+
+    assert app.test_client().get("/").json == {"url": "/"}
+    ref = weakref.ref(app)
+    gc.disable()
+    try:
+        del app
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+# -- debug helpers ----------------------------------------------------------------
+
+
+def test_files_on_a_form_without_multipart_explains_in_debug_mode() -> None:
+    from kolba.debughelpers import DebugFilesKeyError
+
+    app = Flask(__name__)
+
+    @app.post("/")
+    def upload() -> str:
+        return request.files["photo"].filename or ""
+
+    app.debug = True
+    with pytest.raises(DebugFilesKeyError) as info:
+        app.test_client().post("/", data={"photo": "cat.png"})
+    assert 'enctype="multipart/form-data"' in str(info.value)
+    assert "'cat.png'" in str(info.value)
+    app.debug = False
+    assert app.test_client().post("/", data={"photo": "cat.png"}).status_code == 400
+
+
+def test_template_explanation_names_the_blueprint_and_several_matches(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("app")
+    (tmp_path / "bp" / "templates").mkdir(parents=True)
+    (tmp_path / "bp" / "templates" / "page.html").write_text("bp")
+    app = Flask(__name__, root_path=str(tmp_path))
+    app.config["EXPLAIN_TEMPLATE_LOADING"] = True
+    bp = Blueprint("shop", __name__, root_path=str(tmp_path / "bp"))
+    bp.template_folder = "templates"
+
+    @bp.route("/missing")
+    def missing() -> str:
+        return kolba.render_template("nope.html")
+
+    @bp.route("/page")
+    def page() -> str:
+        return kolba.render_template("page.html")
+
+    app.register_blueprint(bp)
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    assert app.test_client().get("/page").text == "app"
+    assert "multiple loaders returned a match" in caplog.text
+    caplog.clear()
+    app.test_client().get("/missing")
+    assert "belongs to the blueprint 'shop'" in caplog.text
+
+
+# -- command line -------------------------------------------------------------------
+
+
+def test_cert_option_takes_an_ssl_context_import_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kolba.cli import CertParamType
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "tls_setup.py").write_text(
+        "import ssl\ncontext = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\nother = 1\n"
+    )
+    assert isinstance(
+        CertParamType().convert("tls_setup:context", None, None), ssl.SSLContext
+    )
+    assert isinstance(
+        CertParamType().convert("tls_setup.context", None, None), ssl.SSLContext
+    )
+    with pytest.raises(click.BadParameter, match="not a file nor an ssl.SSLContext"):
+        CertParamType().convert("tls_setup.other", None, None)
+    with pytest.raises(click.BadParameter, match="does not exist"):
+        CertParamType().convert("no_such.thing", None, None)
+
+
+def test_load_dotenv_says_whether_a_file_was_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kolba.cli import load_dotenv
+
+    monkeypatch.chdir(tmp_path)
+    assert load_dotenv(tmp_path / "missing.env", load_defaults=False) is False
+    (tmp_path / "some.env").write_text("KOLBA_API_TEST_VALUE=1\n")
+    monkeypatch.delenv("KOLBA_API_TEST_VALUE", raising=False)
+    assert load_dotenv(tmp_path / "some.env", load_defaults=False) is True
+    assert os.environ.pop("KOLBA_API_TEST_VALUE") == "1"
+
+
+def test_from_prefixed_env_without_prefix_reads_flask_and_kolba(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-flask")
+    monkeypatch.setenv("FLASK_ONLY_FLASK", "1")
+    monkeypatch.setenv("KOLBA_SECRET_KEY", "from-kolba")
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    assert app.config["SECRET_KEY"] == "from-kolba" and app.config["ONLY_FLASK"] == 1
+    monkeypatch.delenv("KOLBA_SECRET_KEY")
+    app.config.from_prefixed_env()
+    assert app.config["SECRET_KEY"] == "from-flask"
+
+
+# -- streams, test client ------------------------------------------------------------
+
+
+def test_stream_with_context_in_an_async_view() -> None:
+    app = Flask(__name__)
+    closed: list[str] = []
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        closed.append(request.path)
+
+    @app.route("/decorated")
+    async def decorated() -> object:
+        @stream_with_context
+        def body() -> object:
+            yield "<"
+            yield request.args["name"]
+            yield ">"
+
+        return body()
+
+    @app.route("/wrapped")
+    async def wrapped() -> object:
+        def body() -> object:
+            yield request.args["name"]
+            assert closed == ["/decorated"]  # this one is torn down after its body
+
+        return stream_with_context(body())
+
+    client = app.test_client()
+    assert client.get("/decorated?name=a").text == "<a>"
+    assert client.get("/wrapped?name=b").text == "b"
+    assert closed == ["/decorated", "/wrapped"]
+    assert not kolba.has_request_context()
+
+
+def test_with_client_and_redirects_keeps_the_last_requests_context() -> None:
+    app = Flask(__name__)
+
+    @app.route("/old")
+    def old() -> object:
+        g.seen = "old"
+        return kolba.redirect("/new")
+
+    @app.route("/new")
+    def new() -> str:
+        g.seen = "new"
+        return "new"
+
+    with app.test_client() as client:
+        assert client.get("/old", follow_redirects=True).text == "new"
+        assert request.path == "/new" and g.seen == "new"
+    assert not kolba.has_request_context()
