@@ -776,6 +776,7 @@ def make_app(fw: types.ModuleType, root: Path) -> t.Any:  # noqa: C901, PLR0915
                     "EXTRA",
                     "ENVVAR",
                     "SESSION_COOKIE_SAMESITE",
+                    "SESSION_STORE",  # kolba's own: server-side sessions
                 }
             },
             "debug": app.debug,

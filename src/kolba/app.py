@@ -39,7 +39,7 @@ from .scaffold import (
     find_package,
     setupmethod,
 )
-from .sessions import SecureCookieSessionInterface
+from .sessions import DefaultSessionInterface
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
@@ -222,7 +222,7 @@ class Flask(Scaffold):
     url_map_class = Map
     test_client_class: type[KolbaClient] | None = None
     test_cli_runner_class: type[KolbaCliRunner] | None = None
-    session_interface = SecureCookieSessionInterface()
+    session_interface = DefaultSessionInterface()
     jinja_options: dict[str, t.Any] = {}
 
     #: The request-cycle methods that this class overrides (see _CYCLE_METHODS).
@@ -260,6 +260,7 @@ class Flask(Scaffold):
             "SESSION_COOKIE_PARTITIONED": False,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_REFRESH_EACH_REQUEST": True,
+            "SESSION_STORE": None,
             "MAX_CONTENT_LENGTH": None,
             "MAX_FORM_MEMORY_SIZE": 500_000,
             "MAX_FORM_PARTS": 1_000,

@@ -925,6 +925,26 @@ def routes_command(sort: str, all_methods: bool) -> None:
 # -- shell --------------------------------------------------------------------
 
 
+@click.group("sessions", short_help="Manage server-side sessions.")
+def sessions() -> None:
+    """Manage the server-side sessions of SESSION_STORE."""
+
+
+@sessions.command("cleanup")
+@with_appcontext
+def sessions_cleanup_command() -> None:
+    """Remove every expired session from the store."""
+    from .sessions import session_store
+
+    store = session_store(current_app)
+    if store is None:
+        raise click.UsageError(
+            "The app keeps sessions in signed cookies (SESSION_STORE is not"
+            " set): there is no store to clean up."
+        )
+    click.echo(f"Removed {store.cleanup()} expired sessions.")
+
+
 @click.command("shell", short_help="Open a Python console inside the app context.")
 @with_appcontext
 def shell_command() -> None:
@@ -995,7 +1015,7 @@ class KolbaGroup(AppGroup):
         self.set_debug_flag = set_debug_flag
         self._plugins_pending = True
         if add_default_commands:
-            for command in (run_command, shell_command, routes_command):
+            for command in (run_command, shell_command, routes_command, sessions):
                 self.add_command(command)
 
     def _add_plugin_commands(self, ctx: click.Context) -> None:

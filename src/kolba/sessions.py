@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .wrappers import Request, Response
 
 __all__ = [
+    "DefaultSessionInterface",
     "NullSession",
     "SecretKeyWarning",
     "SecureCookieSession",
@@ -34,6 +35,7 @@ __all__ = [
     "SessionInterface",
     "SessionMixin",
     "session_json_serializer",
+    "session_store",
 ]
 
 
@@ -62,6 +64,13 @@ class SessionMixin(MutableMapping[str, Any]):
     @permanent.setter
     def permanent(self, value: bool) -> None:
         self["_permanent"] = bool(value)
+
+    def regenerate(self) -> None:
+        """Give the session a new id, invalidating the old one, and keep its
+        data: call it at login. A server-side session (``SESSION_STORE``)
+        moves to a new record; a cookie session, which has no id and cannot
+        be revoked, is only sent again."""
+        self.modified = True
 
 
 class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
@@ -279,8 +288,19 @@ class SecretKeyWarning(UserWarning):
 
 #: Keys that tutorials and templates use: anyone can sign with them.
 _PLACEHOLDER_KEYS = frozenset(
-    {"dev", "development", "secret", "secret-key", "secret_key", "changeme",
-     "change-me", "change_me", "your-secret-key", "test", "key"}
+    {
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "changeme",
+        "change-me",
+        "change_me",
+        "your-secret-key",
+        "test",
+        "key",
+    }
 )
 
 
@@ -425,3 +445,44 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
         )
         response.vary.add("Cookie")
+
+
+_STORE_KEY = "kolba.session_store"  # app.extensions: (SESSION_STORE, interface)
+
+
+class DefaultSessionInterface(SecureCookieSessionInterface):
+    """The app's default: signed cookie sessions while ``SESSION_STORE`` is
+    ``None``, else a server-side store (see :mod:`kolba.session_stores`)."""
+
+    def _store_interface(self, app: Flask) -> Any:
+        value = app.config["SESSION_STORE"]
+        cached = app.extensions.get(_STORE_KEY)
+        if cached is None or cached[0] is not value:
+            from .session_stores import StoreSessionInterface, store_from_config
+
+            interface = StoreSessionInterface(store_from_config(app, value))
+            cached = app.extensions[_STORE_KEY] = (value, interface)
+        return cached[1]
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if app.config["SESSION_STORE"] is None:
+            return super().open_session(app, request)
+        return self._store_interface(app).open_session(app, request)  # type: ignore[no-any-return]
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        if app.config["SESSION_STORE"] is None:
+            super().save_session(app, session, response)
+        else:
+            self._store_interface(app).save_session(app, session, response)
+
+
+def session_store(app: Flask) -> Any:
+    """The store the app keeps sessions in, or ``None`` (cookie sessions)."""
+    interface = app.session_interface
+    if isinstance(interface, DefaultSessionInterface):
+        if app.config["SESSION_STORE"] is None:
+            return None
+        interface = interface._store_interface(app)
+    return getattr(interface, "store", None)

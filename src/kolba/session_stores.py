@@ -1,0 +1,475 @@
+"""Server-side session stores: where ``SESSION_STORE`` keeps session data.
+
+The cookie then holds only a signed random id; the values live in the store
+as kolba's tagged JSON text (never pickle), one entry per session key, so
+that two requests of one user changing different keys keep both changes.
+
+``SESSION_STORE`` takes:
+
+- ``"sqlite"``: ``<instance_path>/sessions.sqlite3`` (one machine; several
+  processes, such as gunicorn workers, share it safely);
+- ``"sqlite:///ABSOLUTE/PATH.db"``: that SQLite file;
+- ``"redis://HOST:PORT/DB"`` or ``"rediss://..."``: Redis, for an app on
+  several machines (``pip install kolba[redis]``);
+- an object implementing :class:`SessionStore`, for any other backend.
+
+The store API is synchronous and thread-safe, so an async driver calls it in
+a worker thread (``asyncio.to_thread``) and never blocks its event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from hashlib import sha256
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from itsdangerous import BadSignature, Signer
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import ServiceUnavailable
+
+from .sessions import (
+    SecureCookieSession,
+    SessionInterface,
+    session_json_serializer,
+    signing_keys,
+)
+
+if TYPE_CHECKING:
+    from .app import Flask
+    from .wrappers import Request, Response
+
+__all__ = [
+    "RedisSessionStore",
+    "ServerSideSession",
+    "StoreSessionInterface",
+    "SQLiteSessionStore",
+    "SessionStore",
+    "SessionStoreUnavailable",
+    "store_from_config",
+]
+
+
+class SessionStoreUnavailable(ServiceUnavailable):
+    """The store cannot be reached: the request answers 503 (and the error is
+    logged) rather than carry on with an empty session that logs users out."""
+
+    description = "Sessions are unavailable for a moment. Please try again."
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """What a session store implements. Values are tagged JSON text.
+
+    Every method raises :class:`SessionStoreUnavailable` when the backend
+    cannot be reached. ``lifetime`` is in seconds: the record expires that
+    long after the last ``save`` or ``touch``.
+    """
+
+    def load(self, sid: str) -> dict[str, str] | None:
+        """The values of a live session; ``None`` if unknown or expired."""
+
+    def save(
+        self,
+        sid: str,
+        changed: Mapping[str, str],
+        deleted: Collection[str],
+        lifetime: int,
+    ) -> None:
+        """Set ``changed``, remove ``deleted`` (other keys stay as they are:
+        a concurrent request may have set them) and renew the expiry."""
+
+    def delete(self, sid: str) -> None:
+        """Remove the session."""
+
+    def touch(self, sid: str, lifetime: int) -> None:
+        """Renew the expiry of a session that did not change."""
+
+    def cleanup(self) -> int:
+        """Remove every expired session; return how many."""
+
+
+class SQLiteSessionStore:
+    """Sessions in one SQLite file (WAL mode): a row per session key.
+
+    Safe across threads (a connection per thread) and processes (SQLite's
+    locking; each write is one short transaction). The file is created on
+    first use.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        db = sqlite3.connect(
+            self.path, timeout=10, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS kolba_sessions (sid TEXT NOT NULL,"
+            " key TEXT NOT NULL, value TEXT NOT NULL, expires REAL NOT NULL,"
+            " PRIMARY KEY (sid, key)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS kolba_sessions_expires"
+            " ON kolba_sessions (expires)"
+        )
+        return db
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection (a new one after a fork); SQLite errors
+        become :class:`SessionStoreUnavailable`."""
+        local = self._local
+        try:
+            if getattr(local, "pid", None) != os.getpid():
+                local.db, local.pid = self._connect(), os.getpid()
+            yield local.db
+        except (sqlite3.Error, OSError) as e:  # OSError: no folder for the file
+            raise SessionStoreUnavailable(f"SQLite session store {self.path}: {e}")
+
+    def load(self, sid: str) -> dict[str, str] | None:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT key, value, expires FROM kolba_sessions WHERE sid = ?", (sid,)
+            ).fetchall()
+            if not rows:
+                return None
+            if rows[0][2] <= time.time():  # expired: removed now, never loaded
+                db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
+                return None
+            return {key: value for key, value, _ in rows}
+
+    def save(
+        self,
+        sid: str,
+        changed: Mapping[str, str],
+        deleted: Collection[str],
+        lifetime: int,
+    ) -> None:
+        expires = time.time() + lifetime
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "DELETE FROM kolba_sessions WHERE sid = ? AND key = ?",
+                    [(sid, key) for key in deleted],
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO kolba_sessions VALUES (?, ?, ?, ?)",
+                    [(sid, key, value, expires) for key, value in changed.items()],
+                )
+                db.execute(
+                    "UPDATE kolba_sessions SET expires = ? WHERE sid = ?",
+                    (expires, sid),
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def delete(self, sid: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
+
+    def touch(self, sid: str, lifetime: int) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE kolba_sessions SET expires = ? WHERE sid = ?",
+                (time.time() + lifetime, sid),
+            )
+
+    def cleanup(self) -> int:
+        now = time.time()
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            (count,) = db.execute(
+                "SELECT COUNT(DISTINCT sid) FROM kolba_sessions WHERE expires <= ?",
+                (now,),
+            ).fetchone()
+            db.execute("DELETE FROM kolba_sessions WHERE expires <= ?", (now,))
+            db.execute("COMMIT")
+            return int(count)
+
+
+class RedisSessionStore:
+    """Sessions in Redis: a hash per session (``HSET``/``HDEL`` of the changed
+    keys only), expired by Redis itself (``EXPIRE``)."""
+
+    prefix = "kolba:session:"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import redis
+        except ImportError:
+            raise RuntimeError(
+                f"SESSION_STORE={url!r} needs the redis package:"
+                " pip install 'kolba[redis]'."
+            ) from None
+        self._errors = redis.RedisError
+        self.url = url
+        self.client = redis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+        )
+
+    @contextmanager
+    def _down(self) -> Iterator[None]:
+        try:
+            yield
+        except self._errors as e:
+            raise SessionStoreUnavailable(f"Redis session store: {e}")
+
+    def load(self, sid: str) -> dict[str, str] | None:
+        with self._down():
+            return self.client.hgetall(self.prefix + sid) or None  # type: ignore[return-value]
+
+    def save(
+        self,
+        sid: str,
+        changed: Mapping[str, str],
+        deleted: Collection[str],
+        lifetime: int,
+    ) -> None:
+        key = self.prefix + sid
+        with self._down():
+            pipe = self.client.pipeline(transaction=True)
+            if deleted:
+                pipe.hdel(key, *deleted)
+            if changed:
+                pipe.hset(key, mapping=dict(changed))
+            pipe.expire(key, lifetime)
+            pipe.execute()
+
+    def delete(self, sid: str) -> None:
+        with self._down():
+            self.client.delete(self.prefix + sid)
+
+    def touch(self, sid: str, lifetime: int) -> None:
+        with self._down():
+            self.client.expire(self.prefix + sid, lifetime)
+
+    def cleanup(self) -> int:
+        """Nothing to do: Redis removes expired sessions itself."""
+        return 0
+
+
+def store_from_config(app: Flask, value: Any) -> SessionStore:
+    """The store that a ``SESSION_STORE`` value names."""
+    if isinstance(value, str):
+        if value == "sqlite":
+            path = os.path.join(app.instance_path, "sessions.sqlite3")
+            return SQLiteSessionStore(path)
+        if value.startswith("sqlite:///"):
+            return SQLiteSessionStore("/" + value[len("sqlite:///") :].lstrip("/"))
+        if value.startswith(("redis://", "rediss://")):
+            return RedisSessionStore(value)
+    elif isinstance(value, SessionStore):
+        return value
+    raise ValueError(
+        f"SESSION_STORE={value!r} names no session store: use None (signed"
+        ' cookies), "sqlite", "sqlite:///ABSOLUTE/PATH.db", "redis://HOST:PORT/DB",'
+        ' "rediss://..." or an object implementing kolba.session_stores.SessionStore.'
+    )
+
+
+class ServerSideSession(SecureCookieSession):
+    """A session kept in a store; the cookie holds only its signed id."""
+
+    def __init__(
+        self,
+        initial: Any = None,
+        sid: str | None = None,
+        stored: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(initial)
+        #: The id of its record, ``None`` until one is stored.
+        self.sid = sid
+        #: The values as loaded (tagged JSON): saving writes only what differs.
+        self.stored = stored or {}
+        self.new = sid is None
+        self._renew = False
+
+    def regenerate(self) -> None:
+        """Move the data to a new id when the response goes out and delete
+        the old record, so that a copied cookie stops working. Call it at
+        login (session-fixation defence)."""
+        self._renew = True
+        self._changed()
+
+    def clear(self) -> None:
+        """Empty the session; the old record is deleted when the response
+        goes out (a replayed old cookie then gives an empty session)."""
+        super().clear()
+        self._renew = True
+
+
+class _UnavailableSession(ServerSideSession):
+    """The session while the store is down: any use answers 503."""
+
+    @property  # type: ignore[override]
+    def accessed(self) -> bool:
+        return False
+
+    @accessed.setter
+    def accessed(self, value: bool) -> None:
+        raise SessionStoreUnavailable()
+
+
+# Ids are 32 random bytes in URL-safe base64: 256 bits.
+_SID = re.compile(r"[A-Za-z0-9_-]{43}").fullmatch
+
+
+class StoreSessionInterface(SessionInterface):
+    """Sessions in a :class:`SessionStore`, behind a signed random id.
+
+    A tampered, malformed, unknown or expired id gives a new, empty session
+    (never the client's id: no session fixation). A request that never
+    touches ``session`` never talks to the store; an empty session that was
+    not changed writes nothing and sets no cookie.
+    """
+
+    salt = "kolba-session-id"
+    serializer = session_json_serializer
+    session_class: type[ServerSideSession] = ServerSideSession
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self._signing: tuple[Any, Signer] | None = None
+
+    def _signer(self, app: Flask) -> Signer | None:
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
+        cached = self._signing
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        signer = Signer(list(signing_keys(app)), salt=self.salt, digest_method=sha256)
+        self._signing = (keys, signer)
+        return signer
+
+    def open_session(self, app: Flask, request: Request) -> ServerSideSession | None:
+        signer = self._signer(app)
+        if signer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        try:
+            sid = signer.unsign(value).decode("ascii")
+        except (BadSignature, UnicodeDecodeError):
+            return self.session_class()
+        if not _SID(sid):
+            return self.session_class()
+        try:
+            stored = self.store.load(sid)
+        except SessionStoreUnavailable:
+            app.logger.exception("The session store failed to load a session")
+            return _UnavailableSession()
+        if stored is None:
+            return self.session_class()
+        loads = self.serializer.loads
+        data = {}
+        for key, text in stored.items():
+            try:
+                data[key] = loads(text)
+            except (ValueError, TypeError, KeyError):  # not ours: dropped
+                pass
+        return self.session_class(data, sid, stored)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if type(session) is _UnavailableSession:
+            return
+        if session.accessed:
+            response.vary.add("Cookie")
+        try:
+            self._save(app, session, response)
+        except SessionStoreUnavailable as e:
+            app.logger.exception("The session store failed to save a session")
+            _answer_503(response, e)
+
+    def _save(self, app: Flask, session: ServerSideSession, response: Response) -> None:
+        store = self.store
+        sid = session.sid
+        if not session:
+            if sid is not None:
+                store.delete(sid)
+                self._cookie(app, response, None)
+            return
+        lifetime = int(app.permanent_session_lifetime.total_seconds())
+        if sid is None or session._renew:
+            if sid is not None:
+                store.delete(sid)
+            values = {k: self.serializer.dumps(v) for k, v in dict.items(session)}
+            session.sid = sid = secrets.token_urlsafe(32)
+            store.save(sid, values, (), lifetime)
+            self._cookie(app, response, session)
+            return
+        changed: dict[str, str] = {}
+        deleted: list[str] = []
+        if session.accessed:  # unread values cannot have changed
+            stored = session.stored
+            dumps = self.serializer.dumps
+            for key, value in dict.items(session):
+                text = dumps(value)
+                if stored.get(key) != text:
+                    changed[key] = text
+            deleted = [key for key in stored if not dict.__contains__(session, key)]
+        refresh = app.config["SESSION_REFRESH_EACH_REQUEST"]
+        if changed or deleted:
+            store.save(sid, changed, deleted, lifetime)
+        elif refresh or not session.permanent:
+            store.touch(sid, lifetime)
+        # The id stays: the cookie is sent again only for its expiry.
+        if (
+            "_permanent" in changed
+            or "_permanent" in deleted
+            or (session.permanent and (refresh or session.modified))
+        ):
+            self._cookie(app, response, session)
+
+    def _cookie(
+        self, app: Flask, response: Response, session: ServerSideSession | None
+    ) -> None:
+        """Set the cookie to the session's signed id, or delete it."""
+        options = {
+            "path": self.get_cookie_path(app),
+            "domain": self.get_cookie_domain(app),
+            "secure": self.get_cookie_secure(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+            "partitioned": self.get_cookie_partitioned(app),
+        }
+        name = self.get_cookie_name(app)
+        response.vary.add("Cookie")
+        if session is None:
+            response.delete_cookie(name, **options)
+            return
+        signer = self._signer(app)
+        assert signer is not None and session.sid is not None
+        response.set_cookie(
+            name,
+            signer.sign(session.sid).decode("ascii"),
+            expires=self.get_expiration_time(app, session),
+            **options,
+        )
+
+
+def _answer_503(response: Response, error: SessionStoreUnavailable) -> None:
+    """Turn ``response`` into the 503 page: its data was not saved."""
+    page = error.get_response()
+    response.headers = Headers([("Content-Type", page.content_type or "")])
+    response.status = page.status
+    response.direct_passthrough = False
+    response.set_data(page.get_data())

@@ -1,0 +1,587 @@
+"""Server-side sessions (``SESSION_STORE``) on real SQLite files and a real Redis.
+
+The Redis fixture starts ``redis-server`` (Debian's package, which ``.ci/run``
+installs) on 127.0.0.1 on a free port, without persistence, and stops it by
+its pid. The two-worker tests run the app under gunicorn.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import redis
+from click.testing import CliRunner
+from markupsafe import Markup
+
+from kolba import Flask, session
+from kolba.cli import cli
+from kolba.session_stores import (
+    RedisSessionStore,
+    SessionStore,
+    SQLiteSessionStore,
+    store_from_config,
+)
+from kolba.sessions import session_store
+from kolba.testing import KolbaClient
+
+KEY = "a-secret-key-for-store-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server on 127.0.0.1 with no persistence, stopped by its pid."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client.close()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path}/sessions.db"
+    redis.Redis.from_url(redis_server.url).flushdb()
+    return redis_server.url
+
+
+def make_app(store: Any, **config: Any) -> Flask:
+    app = Flask("store_app")
+    app.config.update({"SECRET_KEY": KEY, "SESSION_STORE": store, **config})
+
+    @app.route("/set/<key>/<value>")
+    def set_(key: str, value: str) -> str:
+        session[key] = value
+        return "set"
+
+    @app.route("/get")
+    def get() -> dict[str, Any]:
+        return dict(session)
+
+    @app.route("/types")
+    def types() -> str:
+        session.update(
+            when=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+            raw=b"\x00\xff",
+            pair=(1, "two"),
+            id=UUID(int=7),
+            html=Markup("<b>hi</b>"),
+            nested={"list": [1, (2, 3)]},
+        )
+        return "stored"
+
+    @app.route("/check-types")
+    def check_types() -> str:
+        assert session["when"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        assert session["raw"] == b"\x00\xff"
+        assert session["pair"] == (1, "two")
+        assert session["id"] == UUID(int=7)
+        assert session["html"] == Markup("<b>hi</b>")
+        assert session["nested"] == {"list": [1, (2, 3)]}
+        return "same"
+
+    @app.route("/login/<user>")
+    def login(user: str) -> str:
+        session["user"] = user
+        session.regenerate()
+        return "in"
+
+    @app.route("/logout")
+    def logout() -> str:
+        session.clear()
+        return "out"
+
+    @app.route("/permanent")
+    def permanent() -> str:
+        session.permanent = True
+        session["p"] = 1
+        return "permanent"
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    return app
+
+
+def cookie_of(response: Any) -> str | None:
+    for header in response.headers.getlist("Set-Cookie"):
+        morsel = SimpleCookie(header)["session"]
+        return morsel.value
+    return None
+
+
+def with_cookie(app: Flask, value: str) -> KolbaClient:
+    client = app.test_client()
+    client.set_cookie("session", value)
+    return client
+
+
+# -- the cookie and the data ------
+
+
+def test_values_round_trip_as_tagged_json(store_url: str) -> None:
+    app = make_app(store_url)
+    client = app.test_client()
+    response = client.get("/types")
+    value = cookie_of(response)
+    assert value is not None
+    sid, _, signature = value.rpartition(".")
+    assert len(sid) == 43 and signature  # 256 random bits, signed
+    assert "hi" not in value and "two" not in value  # the data is not in it
+    assert client.get("/check-types").text == "same"
+
+    stored = session_store(app).load(sid)
+    assert json.loads(stored["pair"]) == {" t": [1, "two"]}  # JSON, not pickle
+    assert json.loads(stored["raw"]) == {" b": "AP8="}
+
+
+def test_untouched_or_empty_session_never_talks_to_the_store(tmp_path: Path) -> None:
+    app = make_app("sqlite", TESTING=True)
+    app.instance_path = str(tmp_path / "instance")
+    client = app.test_client()
+    assert client.get("/plain").headers.get("Set-Cookie") is None
+    response = client.get("/get")
+    assert response.json == {}
+    assert response.headers.get("Set-Cookie") is None
+    assert not (tmp_path / "instance").exists()  # not even created
+
+    client.get("/set/a/1")
+    assert (tmp_path / "instance" / "sessions.sqlite3").exists()
+
+
+class CountingStore:
+    """A custom store (any object with the protocol's methods) that counts the
+    calls it passes on to a real SQLite store."""
+
+    def __init__(self, path: str) -> None:
+        self.inner = SQLiteSessionStore(path)
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self.inner, name)
+
+    def load(self, sid: str) -> dict[str, str] | None:
+        self.calls.append("load")
+        return self.inner.load(sid)
+
+    def save(self, *args: Any) -> None:
+        self.calls.append("save")
+        self.inner.save(*args)
+
+    def delete(self, sid: str) -> None:
+        self.calls.append("delete")
+        self.inner.delete(sid)
+
+    def touch(self, sid: str, lifetime: int) -> None:
+        self.calls.append("touch")
+        self.inner.touch(sid, lifetime)
+
+    def cleanup(self) -> int:
+        return self.inner.cleanup()
+
+
+def test_a_store_object_is_used_as_is(tmp_path: Path) -> None:
+    store = CountingStore(str(tmp_path / "s.db"))
+    assert isinstance(store, SessionStore)
+    app = make_app(store, SESSION_REFRESH_EACH_REQUEST=False)
+    client = app.test_client()
+    client.get("/set/a/1")
+    assert store.calls == ["save"]
+    client.get("/plain")  # a cookie came, but the view never used the session
+    assert store.calls == ["save"]
+    client.get("/get")  # read, unchanged: loaded, its inactivity clock reset
+    assert store.calls == ["save", "load", "touch"]
+    client.get("/set/a/1")  # the same value again: nothing to write
+    assert store.calls == ["save", "load", "touch", "load", "touch"]
+
+
+def test_only_changed_keys_are_written(tmp_path: Path) -> None:
+    store = CountingStore(str(tmp_path / "s.db"))
+    app = make_app(store)
+    client = app.test_client()
+    client.get("/set/a/1")
+    client.get("/set/b/2")
+    saved: list[tuple[Any, ...]] = []
+    store.inner.save = lambda *args: saved.append(args)  # type: ignore[method-assign]
+    response = client.get("/set/b/3")
+    assert [(changed, list(deleted)) for _, changed, deleted, _ in saved] == [
+        ({"b": '"3"'}, [])
+    ]
+    # Same id, a browser session: no cookie to send again.
+    assert "Set-Cookie" not in response.headers
+
+
+# -- regenerate, clear, tampering ------
+
+
+def test_regenerate_moves_the_data_to_a_new_id(store_url: str) -> None:
+    app = make_app(store_url)
+    client = app.test_client()
+    old = cookie_of(client.get("/set/cart/3"))
+    new = cookie_of(client.get("/login/ada"))
+    assert old and new and old != new
+    assert client.get("/get").json == {"cart": "3", "user": "ada"}
+    assert with_cookie(app, old).get("/get").json == {}  # fixation defence
+
+
+def test_clear_deletes_the_record_so_a_replayed_cookie_is_empty(
+    store_url: str,
+) -> None:
+    app = make_app(store_url)
+    client = app.test_client()
+    value = cookie_of(client.get("/login/ada"))
+    assert value
+    response = client.get("/logout")
+    assert "session=;" in response.headers["Set-Cookie"]  # deleted
+    assert with_cookie(app, value).get("/get").json == {}
+    assert session_store(app).load(value.rpartition(".")[0]) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "garbage", "a.b", "x" * 43 + ".bad", "é.ü", "A" * 3000],
+)
+def test_tampered_or_malformed_ids_give_an_empty_session(
+    store_url: str, value: str
+) -> None:
+    app = make_app(store_url)
+    response = with_cookie(app, value).get("/get")
+    assert response.status_code == 200
+    assert response.json == {}
+
+
+def test_an_unknown_id_is_not_adopted(store_url: str) -> None:
+    app = make_app(store_url)
+    other = make_app(store_url, SECRET_KEY="another-secret-key-for-tests")
+    forged = cookie_of(other.test_client().get("/set/a/1"))
+    assert forged
+    client = with_cookie(app, forged)  # a valid id format, but not our signature
+    assert client.get("/get").json == {}
+    new = cookie_of(client.get("/set/b/2"))
+    assert new and new.rpartition(".")[0] != forged.rpartition(".")[0]
+
+
+def test_a_value_the_store_cannot_read_is_dropped(tmp_path: Path) -> None:
+    app = make_app(f"sqlite://{tmp_path}/s.db")
+    client = app.test_client()
+    value = cookie_of(client.get("/set/a/1"))
+    assert value
+    client.get("/set/b/2")
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        db.execute("UPDATE kolba_sessions SET value = '{bad' WHERE key = 'a'")
+    assert client.get("/get").json == {"b": "2"}
+
+
+# -- expiry ------
+
+
+def test_expired_sessions_are_never_loaded_and_cleanup_removes_them(
+    store_url: str,
+) -> None:
+    app = make_app(store_url, PERMANENT_SESSION_LIFETIME=1)
+    client = app.test_client()
+    client.get("/permanent")
+    other = app.test_client()
+    other.get("/set/a/1")
+    assert client.get("/get").json == {"_permanent": True, "p": 1}
+    time.sleep(1.2)
+    assert client.get("/get").json == {}
+    result = CliRunner().invoke(
+        cli, ["sessions", "cleanup"], obj=_script_info(app), catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    if store_url.startswith("sqlite"):
+        # The expired one read above was removed then; cleanup takes the other.
+        assert result.output == "Removed 1 expired sessions.\n"
+        with sqlite3.connect(store_url[len("sqlite://") :]) as db:
+            assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
+    else:
+        assert result.output == "Removed 0 expired sessions.\n"  # Redis's own TTL
+        assert redis.Redis.from_url(store_url).dbsize() == 0
+
+
+def _script_info(app: Flask) -> Any:
+    from kolba.cli import ScriptInfo
+
+    return ScriptInfo(create_app=lambda: app)
+
+
+def test_cleanup_without_a_store_is_a_usage_error() -> None:
+    result = CliRunner().invoke(
+        cli, ["sessions", "cleanup"], obj=_script_info(make_app(None))
+    )
+    assert result.exit_code == 2
+    assert "SESSION_STORE is not set" in result.output
+
+
+def test_activity_keeps_a_browser_session_alive(store_url: str) -> None:
+    app = make_app(store_url, PERMANENT_SESSION_LIFETIME=1)
+    client = app.test_client()
+    response = client.get("/set/a/1")
+    assert "Expires" not in response.headers["Set-Cookie"]  # a browser session
+    for _ in range(3):  # 1.5 s in all, longer than the lifetime
+        time.sleep(0.5)
+        assert client.get("/get").json == {"a": "1"}
+    time.sleep(1.2)
+    assert client.get("/get").json == {}
+
+
+def test_permanent_session_cookie_and_record_share_the_lifetime(
+    redis_server: RedisServer,
+) -> None:
+    redis.Redis.from_url(redis_server.url).flushdb()
+    app = make_app(redis_server.url, PERMANENT_SESSION_LIFETIME=600)
+    client = app.test_client()
+    response = client.get("/permanent")
+    assert "Expires=" in response.headers["Set-Cookie"]
+    (key,) = redis.Redis.from_url(redis_server.url).keys()
+    assert 590 < redis.Redis.from_url(redis_server.url).ttl(key) <= 600
+    # Refreshed on each request (SESSION_REFRESH_EACH_REQUEST): cookie re-sent.
+    assert "Expires=" in client.get("/plain").headers["Set-Cookie"]
+
+
+# -- concurrency and processes ------
+
+
+def test_concurrent_requests_changing_different_keys_keep_both(
+    store_url: str,
+) -> None:
+    app = make_app(store_url)
+    barrier = threading.Barrier(2, timeout=10)
+
+    @app.route("/both/<key>")
+    def both(key: str) -> str:
+        dict(session)  # loaded by both requests before either saves
+        barrier.wait()
+        session[key] = "set"
+        return "ok"
+
+    value = cookie_of(app.test_client().get("/set/start/1"))
+    assert value
+    threads = [
+        threading.Thread(target=with_cookie(app, value).get, args=(f"/both/{k}",))
+        for k in ("left", "right")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    data = with_cookie(app, value).get("/get").json
+    assert data == {"start": "1", "left": "set", "right": "set"}
+
+
+GUNICORN_APP = """
+import os
+import time
+
+from kolba import Flask, session
+
+app = Flask(__name__)
+app.config.update(SECRET_KEY="{key}", SESSION_STORE=os.environ["STORE"])
+
+
+@app.route("/set/<k>/<v>")
+def set_(k, v):
+    session[k] = v
+    return str(os.getpid())
+
+
+@app.route("/get")
+def get():
+    time.sleep(0.05)  # keeps a worker busy, so that the other one answers too
+    return {{"pid": os.getpid(), "data": dict(session)}}
+"""
+
+
+def _http(port: int, path: str, cookie: str = "") -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def test_two_gunicorn_workers_share_the_sessions(
+    store_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "storeapp.py").write_text(GUNICORN_APP.format(key=KEY))
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
+        + ["storeapp:app"],
+        cwd=tmp_path,
+        env={**os.environ, "STORE": store_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, headers, _ = _http(port, "/set/a/1")
+                break
+            except OSError:
+                assert server.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        assert status == 200
+        cookie = headers["Set-Cookie"].split(";")[0]
+        seen: dict[int, list[Any]] = {}
+        lock = threading.Lock()
+
+        def read() -> None:
+            for _ in range(10):
+                _, _, body = _http(port, "/get", cookie)
+                answer = json.loads(body)
+                with lock:
+                    seen.setdefault(answer["pid"], []).append(answer["data"])
+
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(seen) == 2, "one worker answered every request"
+        for answers in seen.values():
+            assert all(data == {"a": "1"} for data in answers)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+# -- the store being down ------
+
+
+def test_store_down_at_load_is_a_logged_503(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(f"redis://127.0.0.1:{free_port()}/0")
+    client = app.test_client()
+    client.set_cookie("session", _signed_id(app))
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/get")
+    assert response.status_code == 503
+    assert "Traceback" not in response.text
+    assert "The session store failed to load a session" in caplog.text
+    # A request that does not use the session still works.
+    assert client.get("/plain").status_code == 200
+
+
+def test_store_down_at_save_is_a_logged_503(caplog: pytest.LogCaptureFixture) -> None:
+    server = RedisServer()
+    app = make_app(server.url)
+
+    @app.route("/stop-then-set")
+    def stop_then_set() -> Any:
+        dict(session)
+        server.stop()
+        session["a"] = "2"
+        return "saved?", 302, {"Location": "/elsewhere"}
+
+    client = app.test_client()
+    client.get("/set/a/1")
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/stop-then-set")
+    assert response.status_code == 503
+    assert "Location" not in response.headers
+    assert "Set-Cookie" not in response.headers
+    assert "The session store failed to save a session" in caplog.text
+
+
+def test_sqlite_file_that_cannot_be_made_is_a_503(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    app = make_app(f"sqlite://{tmp_path}/file/sessions.db")
+    response = app.test_client().get("/set/a/1")
+    assert response.status_code == 503
+
+
+def _signed_id(app: Flask) -> str:
+    with app.test_request_context():
+        interface = app.session_interface._store_interface(app)  # type: ignore[attr-defined]
+        signer = interface._signer(app)
+    return str(signer.sign("A" * 43).decode())
+
+
+# -- configuration ------
+
+
+def test_store_from_config(tmp_path: Path) -> None:
+    app = Flask("conf", instance_path=str(tmp_path))
+    store = store_from_config(app, "sqlite")
+    assert isinstance(store, SQLiteSessionStore)
+    assert store.path == str(tmp_path / "sessions.sqlite3")
+    store = store_from_config(app, "sqlite:////data/s.db")
+    assert isinstance(store, SQLiteSessionStore)
+    assert os.path.normpath(store.path) == "/data/s.db"
+    assert isinstance(store_from_config(app, "rediss://h:1/0"), RedisSessionStore)
+    for bad in ["mysql://x", "sqlite", 42]:
+        if bad == "sqlite":
+            continue
+        with pytest.raises(ValueError, match="names no session store"):
+            store_from_config(app, bad)
+
+
+def test_session_transaction_works_with_a_store(store_url: str) -> None:
+    app = make_app(store_url)
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = "ada"
+    assert client.get("/get").json == {"user": "ada"}
+
+
+def test_cookie_sessions_stay_the_default() -> None:
+    app = make_app(None)
+    client = app.test_client()
+    value = cookie_of(client.get("/set/a/1"))
+    assert value and value.startswith("eyJhIjoiMSJ9.")  # the data itself
+    assert session_store(app) is None
