@@ -29,6 +29,7 @@ from kolba.cli import (
     ScriptInfo,
     cli,
     load_dotenv,
+    show_server_banner,
     with_appcontext,
 )
 
@@ -768,3 +769,12 @@ def test_blueprint_commands(options: dict[str, str | None], args: list[str]) -> 
 
     app.register_blueprint(admin, **options)
     assert app.test_cli_runner().invoke(args=args).output == "purged bp_app\n"
+
+
+def test_show_server_banner_prints_flasks_two_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    show_server_banner(True, "hello")
+    assert capsys.readouterr().out == (
+        " * Serving Kolba app 'hello'\n * Debug mode: on\n"
+    )

@@ -695,7 +695,7 @@ def _show_server_banner(app_name: str, debug: bool, source: str | None) -> None:
 
 def show_server_banner(debug: bool, app_import_path: str | None) -> None:
     """Flask's name and signature for the line the server prints at start."""
-    _show_server_banner(app_import_path or "", debug)
+    _show_server_banner(app_import_path or "", debug, None)
 
 
 def run_application(
