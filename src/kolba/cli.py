@@ -238,7 +238,8 @@ def find_best_app(module: ModuleType) -> Flask:
     raise NoAppException(
         f"Module {module.__name__!r} has no Kolba application: no 'app' or"
         " 'application', no single app instance and no 'create_app' or 'make_app'"
-        f" factory. Name it with --app '{module.__name__}:name'." + _flask_hint(module)
+        f" factory. Name it with --app '{module.__name__}:name'."
+        + _flask_hint(module)
     )
 
 

@@ -206,7 +206,7 @@ class RequestContext(AppContext):
                     if exc is _sentinel:
                         exc = sys.exc_info()[1]
                     app.do_teardown_request(exc)
-                if "files" in self.request.__dict__:
+                if self.request.__dict__.get("files"):  # uploads to close
                     self.request.close()
         finally:
             token, pushed = self._request_tokens.pop()

@@ -181,9 +181,65 @@ for _name in (
     setattr(_ContextProxy, _name, _special(_name))
 del _name, _op
 
-current_app: Flask = _ContextProxy(lambda: _app_ctx().app)  # type: ignore[assignment]
-g: _AppCtxGlobals = _ContextProxy(lambda: _app_ctx().g)  # type: ignore[assignment]
+
+class _RequestProxy(_ContextProxy):
+    """``request``: attribute reads cost one context lookup and one frame."""
+
+    __slots__ = ()
+
+    # PERF: one frame instead of three per attribute (~0.15 µs each).
+    def __getattr__(self, name: str) -> t.Any:
+        ctx = _cv_request.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_req_msg)
+        return getattr(ctx.request, name)
+
+
+class _AppProxy(_ContextProxy):
+    """``current_app``: attribute reads cost one context lookup and one frame."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> t.Any:
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_app_msg)
+        return getattr(ctx.app, name)
+
+
+def _g() -> _AppCtxGlobals:
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    g = ctx._g
+    return ctx.g if g is None else g
+
+
+class _GProxy(_ContextProxy):
+    """``g``: reading or setting an attribute costs one context lookup and
+    one frame, once the namespace exists."""
+
+    __slots__ = ()
+
+    # PERF: one frame instead of four per attribute (~0.2 µs each).
+    def __getattr__(self, name: str) -> t.Any:
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_app_msg)
+        g = ctx._g
+        return getattr(ctx.g if g is None else g, name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            raise RuntimeError(_no_app_msg)
+        g = ctx._g
+        setattr(ctx.g if g is None else g, name, value)
+
+
+current_app: Flask = _AppProxy(lambda: _app_ctx().app)  # type: ignore[assignment]
+g: _AppCtxGlobals = _GProxy(_g)  # type: ignore[assignment]
 app_ctx: AppContext = _ContextProxy(_app_ctx)  # type: ignore[assignment]
-request: Request = _ContextProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
+request: Request = _RequestProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
 session: SessionMixin = _ContextProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
 request_ctx: RequestContext = _ContextProxy(_request_ctx)  # type: ignore[assignment]

@@ -1,0 +1,222 @@
+"""kolba's own fast paths answer exactly as werkzeug's general machinery.
+
+Forms, query strings, responses with headers and the default error pages
+take shortcuts on the common case; each test compares the shortcut with
+what werkzeug itself gives for the same input.
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qsl
+
+import pytest
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import NotFound
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from kolba import Flask, Request, Response, abort, jsonify, request
+
+BODIES = [
+    "a=1&b=2&c=3",
+    "a=1&a=2&b=&c&=4&&d=",
+    "name=J%C3%BCrgen&x=a+b&y=%2B",
+    "bad=%ff%fe&ok=1",
+    "plain=Jürgen",
+    "",
+    "a=1;b=2",
+    "==&=x=y",
+]
+
+
+def form_environ(body: bytes, **extra: str) -> dict:
+    environ = EnvironBuilder(
+        method="POST",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+    ).get_environ()
+    environ.update(extra)
+    return environ
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_urlencoded_form_is_werkzeugs(body: str) -> None:
+    data = body.encode()
+    ours = Request(form_environ(data))
+    theirs = WerkzeugRequest(form_environ(data))
+    assert Request._plain_form
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert type(ours.form) is ImmutableMultiDict
+    assert not ours.files
+    assert ours.get_data() == b""  # the body was consumed, as werkzeug's parser does
+
+
+def test_a_body_that_is_not_utf8_is_an_empty_form_as_in_werkzeug() -> None:
+    ours = Request(form_environ(b"a=\xff&b=2"))
+    assert ours.form == WerkzeugRequest(form_environ(b"a=\xff&b=2")).form == {}
+
+
+def test_form_after_get_data_reads_the_cached_body() -> None:
+    req = Request(form_environ(b"a=1&b=2"))
+    assert req.get_data() == b"a=1&b=2"
+    assert req.form.to_dict() == {"a": "1", "b": "2"}
+
+
+def test_a_content_type_with_parameters_is_still_urlencoded() -> None:
+    environ = form_environ(b"a=1")
+    environ["CONTENT_TYPE"] = "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+    assert Request(environ).form.to_dict() == {"a": "1"}
+
+
+def test_a_request_subclass_with_its_own_parser_gets_it() -> None:
+    class Parser(Request.form_data_parser_class):
+        def parse(self, stream, mimetype, content_length, options=None):
+            return stream, MultiDict({"parsed": "by subclass"}), MultiDict()
+
+    class MyRequest(Request):
+        form_data_parser_class = Parser
+
+    assert not MyRequest._plain_form
+    assert MyRequest(form_environ(b"a=1")).form.to_dict() == {"parsed": "by subclass"}
+
+
+@pytest.fixture
+def form_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.post("/")
+    def index() -> str:
+        return ",".join(f"{k}={v}" for k, v in request.form.items(multi=True))
+
+    return app
+
+
+def test_form_limits_answer_413(form_app: Flask) -> None:
+    client = form_app.test_client()
+    form_app.config["MAX_FORM_MEMORY_SIZE"] = 10
+    assert client.post("/", data={"a": "x" * 5}).status_code == 200
+    assert client.post("/", data={"a": "x" * 20}).status_code == 413
+    form_app.config["MAX_FORM_MEMORY_SIZE"] = None
+    form_app.config["MAX_CONTENT_LENGTH"] = 10
+    assert client.post("/", data={"a": "x" * 20}).status_code == 413
+
+
+def test_a_body_shorter_than_its_content_length_is_400(form_app: Flask) -> None:
+    environ = form_environ(b"a=1&b=2", CONTENT_LENGTH="100")
+    statuses = []
+    form_app.wsgi_app(environ, lambda status, headers: statuses.append(status))
+    assert statuses == ["400 BAD REQUEST"]
+
+
+def test_a_server_that_reads_in_pieces_gives_the_whole_body(form_app: Flask) -> None:
+    class Trickle(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            return super().read(min(size, 3))
+
+    environ = form_environ(b"a=1&b=2&c=3")
+    environ["wsgi.input"] = Trickle(b"a=1&b=2&c=3")
+    body = b"".join(form_app.wsgi_app(environ, lambda status, headers: None))
+    assert body == b"a=1,b=2,c=3"
+
+
+def test_limits_outside_an_app_context_are_werkzeugs_defaults() -> None:
+    req = Request(form_environ(b"a=1"))
+    assert req.max_form_memory_size == 500_000
+    assert req.max_form_parts == 1_000
+    assert req.max_content_length is None
+    big = Request(form_environ(b"a=" + b"x" * 600_000))
+    with pytest.raises(Exception) as info:
+        big.form  # noqa: B018
+    assert getattr(info.value, "code", None) == 413
+
+
+QUERIES = [
+    "a=1&b=2&c=3&d=4&e=5",
+    "a=1&a=2&b&=3&&c=",
+    "q=a+b&r=%20%2B&s=%ff",
+    "x=\xc3\xbc&y=\xff",  # raw bytes, as a WSGI server passes them (latin-1)
+    "",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_query_args_are_parse_qsl(query: str) -> None:
+    req = Request({"QUERY_STRING": query, "REQUEST_METHOD": "GET"})
+    text = query.encode("latin-1").decode("utf-8", "werkzeug.url_quote")
+    expected = parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+    assert list(req.args.items(multi=True)) == expected
+    assert type(req.args) is ImmutableMultiDict
+
+
+def call(response: WerkzeugResponse, general: bool, method: str = "GET") -> tuple:
+    """Status, headers and body of a response sent through kolba's __call__
+    or (general=True) through werkzeug's."""
+    seen = []
+    environ = EnvironBuilder(method=method).get_environ()
+    send = WerkzeugResponse.__call__ if general else type(response).__call__
+    body = b"".join(send(response, environ, lambda s, h: seen.append((s, h))))
+    return seen[0][0], seen[0][1], body
+
+
+def responses() -> list[Response]:
+    cookie = Response("with a cookie")
+    cookie.set_cookie("name", "value", httponly=True)
+    vary = Response(b"bytes", 201, {"Vary": "Cookie", "X-Hook": "1"})
+    located = Response("moved", 302, {"Location": "/ünïcode path"})
+    no_length = Response(["a", "b"], headers={"X-A": "1"})
+    with Flask(__name__).app_context():
+        return [
+            cookie,
+            vary,
+            located,
+            no_length,
+            jsonify(a=1),
+            Response("plain", mimetype="text/plain"),
+        ]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_responses_with_headers_go_out_as_werkzeug_sends_them(method: str) -> None:
+    for ours, theirs in zip(responses(), responses(), strict=True):
+        assert call(ours, False, method) == call(theirs, True, method)
+
+
+def test_a_json_response_keeps_its_headers_lazy() -> None:
+    with Flask(__name__).app_context():
+        response = jsonify(a=1)
+    assert response._headers is None
+    assert list(response.headers) == [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(response.data))),
+    ]
+
+
+def test_default_error_pages_are_werkzeugs() -> None:
+    app = Flask(__name__)
+
+    class Gone(NotFound):
+        description = "It went away."
+
+    @app.route("/custom")
+    def custom() -> str:
+        abort(404, "Not this one.")
+
+    @app.route("/sub")
+    def sub() -> str:
+        raise Gone()
+
+    client = app.test_client()
+    for path, exc in [
+        ("/nowhere", NotFound()),
+        ("/nowhere", NotFound()),  # the second time from the prebuilt page
+        ("/custom", NotFound("Not this one.")),
+        ("/sub", Gone()),
+        ("/sub", Gone()),
+    ]:
+        response = client.get(path)
+        expected = exc.get_response()
+        assert response.status == expected.status
+        assert response.data == expected.data
+        assert sorted(response.headers) == sorted(expected.headers)
