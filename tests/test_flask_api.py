@@ -160,7 +160,7 @@ def test_proxies_forward_operators_and_special_methods() -> None:
 
 def test_an_app_is_freed_without_the_cycle_collector() -> None:
     app = Flask(__name__)
-    app.secret_key = "s"
+    app.secret_key = "a-long-enough-test-secret-key"
 
     @app.route("/")
     def index() -> object:

@@ -31,7 +31,7 @@ from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import _cv_request, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .routing import BuildError, Map, RequestRedirect, Rule
+from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
 from .scaffold import (
     Scaffold,
     _endpoint_from_view_func,
@@ -337,7 +337,7 @@ class Flask(Scaffold):
             raise ValueError(f"instance_path must be absolute; got {instance_path!r}.")
         self.instance_path = instance_path
         self.config = self.make_config(instance_relative_config)
-        self.aborter = self.aborter_class()
+        self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)
         self.url_build_error_handlers: list[t.Callable[..., str | None]] = []
         self.teardown_appcontext_funcs: list[
@@ -642,6 +642,34 @@ class Flask(Scaffold):
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown functions should not see this error."""
         return False
+
+    def make_aborter(self) -> Aborter:
+        """The object that :func:`kolba.abort` calls (``aborter_class()``)."""
+        return self.aborter_class()
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """werkzeug's view of the URL map for ``request`` (or, outside one, for
+        ``SERVER_NAME``), as extensions use it; kolba's own matching does not
+        go through it."""
+        if request is not None:
+            if self.url_map.host_matching:
+                return self.url_map.bind_to_environ(request.environ)
+            return self.url_map.bind_to_environ(
+                request.environ,
+                server_name=self.config["SERVER_NAME"],
+                subdomain=(
+                    None
+                    if self.subdomain_matching
+                    else self.url_map.default_subdomain or ""
+                ),
+            )
+        if self.config["SERVER_NAME"] is None:
+            return None
+        return self.url_map.bind(
+            self.config["SERVER_NAME"],
+            script_name=self.config["APPLICATION_ROOT"],
+            url_scheme=self.config["PREFERRED_URL_SCHEME"],
+        )
 
     def match_request(self, req: Request) -> None:
         """Find the rule for the request; a routing error is kept for later."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import sys
 import typing as t
-from functools import update_wrapper
+from functools import cached_property, update_wrapper
 
 from .globals import _cv_app, _cv_request
 from .signals import (
@@ -19,6 +19,7 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
     from .app import Flask
+    from .routing import MapAdapter
     from .sessions import SessionMixin
     from .wrappers import Request
 
@@ -73,6 +74,12 @@ class AppContext:
     @g.setter
     def g(self, value: _AppCtxGlobals) -> None:
         self._g = value
+
+    @cached_property
+    def url_adapter(self) -> MapAdapter | None:
+        """werkzeug's adapter of the app's URL map, made when first asked for
+        (``app.create_url_adapter(None)``: needs ``SERVER_NAME``)."""
+        return self.app.create_url_adapter(None)
 
     def push(self) -> None:
         """Make this the active context (contexts nest; pop in reverse order)."""
@@ -170,6 +177,17 @@ class RequestContext(AppContext):
     @session.setter
     def session(self, value: SessionMixin) -> None:
         self._session = value
+
+    @cached_property
+    def url_adapter(self) -> MapAdapter | None:
+        """werkzeug's adapter of the app's URL map for this request, made when
+        first asked for (kolba's own matching does not need it)."""
+        return self.app.create_url_adapter(self.request)
+
+    def match_request(self) -> None:
+        """Match the request's URL: set ``request.url_rule`` and
+        ``request.view_args``, or ``request.routing_exception``."""
+        self.app.match_request(self.request)
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for other threads).

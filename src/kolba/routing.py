@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import werkzeug.routing as _wz
+import werkzeug.routing.converters as _wz_converters
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BuildError as _WerkzeugBuildError
 from werkzeug.routing import RequestRedirect as _WerkzeugRequestRedirect
@@ -55,67 +57,20 @@ _SEGMENT_TESTS: dict[str, Callable[[str], Any]] = {
 
 
 # -- converters -------------------------------------------------------------
+#
+# Werkzeug's converter classes, or kolba's subclasses of them: extensions that
+# inspect ``rule._converters`` find the types they know.
+
+BaseConverter = _wz.BaseConverter
+UnicodeConverter = _wz.UnicodeConverter
+PathConverter = _wz.PathConverter
 
 
-class BaseConverter:
-    """Turns one URL variable into a Python value and back.
-
-    ``regex`` matches the variable's text; ``to_python`` may raise
-    :class:`ValidationError` to reject a match so that matching goes on.
-    """
-
-    regex = "[^/]+"
-    weight = 100
-    part_isolating = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "regex" in cls.__dict__ and "part_isolating" not in cls.__dict__:
-            cls.part_isolating = "/" not in cls.regex
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        self.map = map
-
-    def to_python(self, value: str) -> Any:
-        """The view argument for the matched text."""
-        return value
-
-    def to_url(self, value: Any) -> str:
-        """The URL text for ``value``, percent-encoded."""
-        return quote(str(value), safe=_PATH_SAFE)
-
-
-class UnicodeConverter(BaseConverter):
-    """``string``: any text without a slash, with optional length limits."""
-
-    def __init__(
-        self,
-        map: Map,
-        minlength: int = 1,
-        maxlength: int | None = None,
-        length: int | None = None,
-    ) -> None:
-        super().__init__(map)
-        if length is not None:
-            self.regex = f"[^/]{{{int(length)}}}"
-        else:
-            upper = "" if maxlength is None else int(maxlength)
-            self.regex = f"[^/]{{{int(minlength)},{upper}}}"
-
-
-class PathConverter(BaseConverter):
-    """``path``: like ``string`` but slashes are allowed."""
-
-    regex = "[^/].*?"
-    weight = 200
-    part_isolating = False
-
-
-class AnyConverter(BaseConverter):
+class AnyConverter(_wz.AnyConverter):
     """``any(a, b)``: exactly one of the given items."""
 
     def __init__(self, map: Map, *items: str) -> None:
-        super().__init__(map)
+        BaseConverter.__init__(self, map)
         self.items = frozenset(items)
         self.regex = "(?:" + "|".join(re.escape(x) for x in items) + ")"
 
@@ -126,7 +81,7 @@ class AnyConverter(BaseConverter):
         raise ValueError(f"{value!r} is not one of {valid}")
 
 
-class NumberConverter(BaseConverter):
+class NumberConverter(_wz_converters.NumberConverter):
     """Shared logic of ``int`` and ``float``: digits, bounds, sign."""
 
     weight = 50
@@ -140,7 +95,7 @@ class NumberConverter(BaseConverter):
         max: float | None = None,
         signed: bool = False,
     ) -> None:
-        super().__init__(map)
+        BaseConverter.__init__(self, map)
         if signed:
             self.regex = "-?" + self.regex
         self.fixed_digits = fixed_digits
@@ -169,13 +124,13 @@ class NumberConverter(BaseConverter):
         return text
 
 
-class IntegerConverter(NumberConverter):
+class IntegerConverter(NumberConverter, _wz.IntegerConverter):
     """``int``: decimal digits; ``signed=True`` allows a leading minus."""
 
     regex = r"\d+"
 
 
-class FloatConverter(NumberConverter):
+class FloatConverter(NumberConverter, _wz.FloatConverter):
     """``float``: digits, a dot, digits (``1.5``, not ``1``)."""
 
     regex = r"\d+\.\d+"
@@ -191,7 +146,7 @@ class FloatConverter(NumberConverter):
         super().__init__(map, min=min, max=max, signed=signed)
 
 
-class UUIDConverter(BaseConverter):
+class UUIDConverter(_wz.UUIDConverter):
     """``uuid``: the canonical 8-4-4-4-12 hex form, as :class:`uuid.UUID`."""
 
     regex = (
@@ -275,143 +230,112 @@ class _Var:
 _Tokens = list["str | _Var"]
 
 
-class Rule:
-    """One URL pattern mapped to an endpoint; compiled by :meth:`Map.add`."""
+class Rule(_wz.Rule):
+    """One URL pattern mapped to an endpoint: werkzeug's ``Rule``, which kolba's
+    :class:`Map` compiles into its own matcher and builder when it is added
+    (any werkzeug ``Rule`` or rule factory can be added the same way)."""
 
-    def __init__(
-        self,
-        string: str,
-        *,
-        endpoint: Any = None,
-        methods: Iterable[str] | None = None,
-        defaults: Mapping[str, Any] | None = None,
-        strict_slashes: bool | None = None,
-        redirect_to: str | Callable[..., str] | None = None,
-        host: str | None = None,
-        subdomain: str | None = None,
-        merge_slashes: bool | None = None,
-        build_only: bool = False,
-        websocket: bool = False,
-        alias: bool = False,
-    ) -> None:
-        if not string.startswith("/"):
-            raise ValueError(f"URL rule {string!r} must start with a slash")
-        self.rule = string
-        self.is_leaf = not string.endswith("/")
-        self.endpoint = endpoint
-        self.methods = None if methods is None else {m.upper() for m in methods}
-        if self.methods is not None and "GET" in self.methods:
-            self.methods.add("HEAD")
-        self.defaults = dict(defaults) if defaults else None
-        self.strict_slashes = strict_slashes
-        self.merge_slashes = merge_slashes
-        self.redirect_to = redirect_to
-        self.host = host
-        self.subdomain = subdomain
-        self.build_only = build_only
-        self.websocket = websocket
-        self.alias = alias
-        self.provide_automatic_options = False
-        self.map: Map | None = None
-        self.arguments: set[str] = set(self.defaults or ())
-        self._converters: dict[str, BaseConverter] = {}
-        self._path: _Tokens = []  # as matched: decoded static text
-        self._url: _Tokens = []  # as built: percent-encoded static text
-        self._domain: _Tokens = []
+    provide_automatic_options = False
+
+    def __init__(self, string: str, **options: Any) -> None:
+        super().__init__(string, **options)
         self._plain = True
-        self._default_redirects: tuple[Rule, ...] = ()
+
+    # werkzeug's rules compare by their parsed pattern and are unhashable;
+    # kolba's stay usable in sets and as keys.
+    __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
-        return f"<Rule {self.rule!r}{methods} -> {self.endpoint}>"
+        return f"<{type(self).__name__} {self.rule!r}{methods} -> {self.endpoint}>"
 
-    def __str__(self) -> str:
-        """The rule string, as werkzeug's ``str(rule)`` gives it."""
-        return self.rule
 
-    def _parse(self, string: str, map: Map) -> _Tokens:
-        """Split ``string`` into static text and variables."""
-        tokens: _Tokens = []
-        pos = 0
-        for m in _VARIABLE.finditer(string):
-            tokens.append(string[pos : m.start()])
-            name = m["name"]
-            if name in self._converters:
-                raise ValueError(f"URL rule {self.rule!r}: variable {name!r} repeats")
-            conv = self._converter(map, m["conv"] or "default", m["args"])
-            self._converters[name] = conv
-            self.arguments.add(name)
-            tokens.append(_Var(name, conv, m[0]))
-            pos = m.end()
-        tokens.append(string[pos:])
-        for token in tokens:
-            if isinstance(token, str) and ("<" in token or ">" in token):
-                raise ValueError(f"URL rule {self.rule!r} is malformed near {token!r}")
-        return [t for t in tokens if t != ""]
+def _parse(rule: _wz.Rule, string: str, map: Map) -> _Tokens:
+    """Split ``string`` into static text and variables (``rule``'s converters)."""
+    tokens: _Tokens = []
+    pos = 0
+    for m in _VARIABLE.finditer(string):
+        tokens.append(string[pos : m.start()])
+        name = m["name"]
+        if name in rule._converters:
+            raise ValueError(f"URL rule {rule.rule!r}: variable {name!r} repeats")
+        conv = _converter(rule, map, m["conv"] or "default", m["args"])
+        rule._converters[name] = conv
+        rule.arguments.add(name)
+        tokens.append(_Var(name, conv, m[0]))
+        pos = m.end()
+    tokens.append(string[pos:])
+    for token in tokens:
+        if isinstance(token, str) and ("<" in token or ">" in token):
+            raise ValueError(f"URL rule {rule.rule!r} is malformed near {token!r}")
+    return [t for t in tokens if t != ""]
 
-    def _converter(self, map: Map, name: str, args: str | None) -> BaseConverter:
-        if name not in map.converters:
-            raise LookupError(f"URL rule {self.rule!r}: no converter named {name!r}")
-        pos: tuple[Any, ...] = ()
-        kw: dict[str, Any] = {}
-        if args is not None:
-            try:
-                pos, kw = _parse_args(args)
-            except (SyntaxError, ValueError) as e:
-                raise ValueError(
-                    f"URL rule {self.rule!r}: bad converter arguments {args!r}"
-                ) from e
-        return map.converters[name](map, *pos, **kw)
 
-    def suitable_for(self, values: Mapping[str, Any], method: str | None) -> bool:
-        """Whether this rule can build a URL from ``values`` for ``method``."""
-        if method is not None and self.methods is not None:
-            if method not in self.methods:
-                return False
-        defaults = self.defaults or {}
-        for name in self.arguments:
-            if name not in defaults and name not in values:
-                return False
-        for name, value in defaults.items():
-            if name in values and values[name] != value:
-                return False
-        return True
-
-    def _build(self, values: Mapping[str, Any]) -> tuple[str | None, str, str] | None:
-        """(domain, path, query) from ``values``; None if a converter refuses."""
-        full = {**self.defaults, **values} if self.defaults else values
+def _converter(rule: _wz.Rule, map: Map, name: str, args: str | None) -> Any:
+    if name not in map.converters:
+        raise LookupError(f"URL rule {rule.rule!r}: no converter named {name!r}")
+    pos: tuple[Any, ...] = ()
+    kw: dict[str, Any] = {}
+    if args is not None:
         try:
-            path = _fill_tokens(self._url, full)
-            domain = _fill_tokens(self._domain, full) if self._domain else None
-        except ValidationError:
-            return None
-        items = []
-        for key, value in values.items():
-            if key in self.arguments:
-                continue
-            if isinstance(value, (list, tuple)):
-                items.extend((key, v) for v in value if v is not None)
+            pos, kw = _parse_args(args)
+        except (SyntaxError, ValueError) as e:
+            raise ValueError(
+                f"URL rule {rule.rule!r}: bad converter arguments {args!r}"
+            ) from e
+    return map.converters[name](map, *pos, **kw)
+
+
+def _trace(domain: _Tokens, path: _Tokens) -> list[tuple[bool, str]]:
+    """werkzeug's ``rule._trace``: (is variable, name or static text) pieces,
+    the domain part, ``|``, then the path with each slash on its own."""
+    trace = []
+    for tokens in (domain, ["|"], path):
+        for t in tokens:
+            if isinstance(t, _Var):
+                trace.append((True, t.name))
             else:
-                items.append((key, value))
-        return domain, path, urlencode(items, safe=_QUERY_SAFE) if items else ""
+                trace.extend((False, p) for p in re.split("(/)", t) if p)
+    return trace
 
-    def _fill(self, template: str, args: Mapping[str, Any]) -> str:
-        """``template`` in rule syntax with the placeholders replaced by ``args``."""
 
-        def put(m: re.Match[str]) -> str:
-            conv = self._converters.get(m["name"])
-            value = args[m["name"]]
-            return conv.to_url(value) if conv else quote(str(value), safe=_PATH_SAFE)
+def _build(rule: Any, values: Mapping[str, Any]) -> tuple[str | None, str, str] | None:
+    """(domain, path, query) from ``values``; None if a converter refuses."""
+    full = {**rule.defaults, **values} if rule.defaults else values
+    try:
+        path = _fill_tokens(rule._url, full)
+        domain = _fill_tokens(rule._domain, full) if rule._domain else None
+    except ValidationError:
+        return None
+    items = []
+    for key, value in values.items():
+        if key in rule.arguments:
+            continue
+        if isinstance(value, (list, tuple)):
+            items.extend((key, v) for v in value if v is not None)
+        else:
+            items.append((key, value))
+    return domain, path, urlencode(items, safe=_QUERY_SAFE) if items else ""
 
-        return _VARIABLE.sub(put, template)
 
-    def _provides_defaults_for(self, rule: Rule) -> bool:
-        return bool(
-            not self.build_only
-            and self.defaults
-            and self is not rule
-            and self.arguments == rule.arguments
-        )
+def _fill(rule: Any, template: str, args: Mapping[str, Any]) -> str:
+    """``template`` in rule syntax with the placeholders replaced by ``args``."""
+
+    def put(m: re.Match[str]) -> str:
+        conv = rule._converters.get(m["name"])
+        value = args[m["name"]]
+        return conv.to_url(value) if conv else quote(str(value), safe=_PATH_SAFE)
+
+    return _VARIABLE.sub(put, template)
+
+
+def _provides_defaults_for(rule: Any, other: Any) -> bool:
+    return bool(
+        not rule.build_only
+        and rule.defaults
+        and rule is not other
+        and rule.arguments == other.arguments
+    )
 
 
 def _fill_tokens(tokens: _Tokens, values: Mapping[str, Any]) -> str:
@@ -551,8 +475,21 @@ class _Trie:
         node.rules.append(rule)
 
 
-class Map:
-    """The set of rules of an application, with matching and URL building."""
+class Map(_wz.Map):
+    """The set of rules of an application, with matching and URL building.
+
+    It is a werkzeug ``Map`` to extensions (``bind()``, ``bind_to_environ()``,
+    ``iter_rules()``, ``add()`` of any werkzeug rule or rule factory), while
+    matching runs kolba's own compiled trie, built as rules are added.
+    """
+
+    default_converters = _wz.Map.default_converters
+    sort_parameters = False
+    sort_key = None
+    encoding_errors = "replace"
+    # plain attributes, set in __init__, instead of werkzeug's properties
+    merge_slashes = True
+    _rules: list[_wz.Rule] = []  # noqa: RUF012
 
     def __init__(
         self,
@@ -583,6 +520,46 @@ class Map:
         for rule in rules or ():
             self.add(rule)
 
+    @property
+    def _rules_by_endpoint(self) -> dict[Any, list[Rule]]:
+        """werkzeug's name for the rules of each endpoint."""
+        return self._by_endpoint
+
+    def update(self) -> None:
+        """Nothing to do: kolba compiles each rule as it is added."""
+
+    def bind(
+        self,
+        server_name: str,
+        script_name: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str | None = None,
+        query_args: Mapping[str, Any] | str | None = None,
+    ) -> MapAdapter:
+        """An adapter for one host, as werkzeug's, matching with kolba's trie."""
+        return MapAdapter._of(
+            super().bind(
+                server_name,
+                script_name,
+                subdomain,
+                url_scheme,
+                default_method,
+                path_info,
+                query_args,
+            )
+        )
+
+    def bind_to_environ(  # type: ignore[override]
+        self,
+        environ: Any,
+        server_name: str | None = None,
+        subdomain: str | None = None,
+    ) -> MapAdapter:
+        """An adapter for the request that ``environ`` describes."""
+        return MapAdapter._of(super().bind_to_environ(environ, server_name, subdomain))
+
     def __iter__(self) -> Iterator[Rule]:
         return iter(self._rules)
 
@@ -599,20 +576,29 @@ class Map:
         wanted = set(arguments)
         return any(wanted <= r.arguments for r in self._by_endpoint.get(endpoint, ()))
 
-    def add(self, rule: Rule) -> None:
-        """Compile ``rule`` and make it matchable and buildable."""
+    def add(self, rulefactory: _wz.RuleFactory) -> None:
+        """Compile a rule, or every rule a werkzeug rule factory (``Submount``,
+        ``Subdomain``, ``EndpointPrefix``, ``RuleTemplate``) makes, and make
+        it matchable and buildable."""
+        for rule in rulefactory.get_rules(self):
+            self._add_rule(rule)
+
+    def _add_rule(self, rule: _wz.Rule) -> None:
         if rule.map is not None:
             raise ValueError(f"URL rule {rule.rule!r} is already in a map")
         if rule.strict_slashes is None:
             rule.strict_slashes = self.strict_slashes
         if rule.merge_slashes is None:
             rule.merge_slashes = self.merge_slashes
+        if rule.defaults is not None and not isinstance(rule.defaults, dict):
+            rule.defaults = dict(rule.defaults)
         string = rule.rule
         if rule.merge_slashes:
             string = _MANY_SLASHES.sub("/", string)
-        rule._path = rule._parse(string, self)
-        rule._url = [
-            quote(t, safe=_PATH_SAFE) if isinstance(t, str) else t for t in rule._path
+        r: Any = rule  # kolba's compiled form lives on werkzeug's object
+        r._path = _parse(rule, string, self)
+        r._url = [
+            quote(t, safe=_PATH_SAFE) if isinstance(t, str) else t for t in r._path
         ]
         if self.host_matching:
             domain = rule.host or ""
@@ -620,17 +606,23 @@ class Map:
             domain = (
                 self.default_subdomain if rule.subdomain is None else rule.subdomain
             )
+        r._domain = []
         if domain and (self.host_matching or rule.subdomain is not None):
-            rule._domain = rule._parse(domain, self)
+            r._domain = _parse(rule, domain, self)
+        r._trace = _trace(r._domain, r._path)
+        r._plain = True
+        r._default_redirects = ()
+        if not hasattr(r, "provide_automatic_options"):  # not from add_url_rule
+            r.provide_automatic_options = False
         rule.map = self
         order = len(self._rules)
-        self._rules.append(rule)
+        self._rules.append(r)
         if not rule.build_only:
-            trie = self._trie_for(domain, rule._domain)
-            trie.insert(rule, order)
+            trie = self._trie_for(domain, r._domain)
+            trie.insert(r, order)
             if trie.static is not self._fast:
                 self._fast = None
-        self._index_endpoint(rule)
+        self._index_endpoint(r)
 
     def _trie_for(self, domain: str, tokens: _Tokens) -> _Trie:
         """The trie of the rules of ``domain`` (a host or subdomain pattern)."""
@@ -653,7 +645,7 @@ class Map:
         for i, r in enumerate(rules):
             if self.redirect_defaults:
                 r._default_redirects = tuple(
-                    x for x in rules[:i] if x._provides_defaults_for(r)
+                    x for x in rules[:i] if _provides_defaults_for(x, r)
                 )
             r._plain = r.redirect_to is None and not r._default_redirects
 
@@ -695,9 +687,8 @@ class Map:
                         rule = None
                 if rule is not None and rule._plain:
                     args = dict(values)
-                    if rule.defaults:
-                        for name, value in rule.defaults.items():
-                            args.setdefault(name, value)
+                    if rule.defaults:  # they win over the path, as in werkzeug
+                        args.update(rule.defaults)
                     return rule, args
         # Anything unusual (errors, redirects, domains) takes the full path.
         return self._match(path, method, host, subdomain)
@@ -749,8 +740,7 @@ class Map:
             if rule is not None:
                 args = dict(values)
                 if rule.defaults:
-                    for name, value in rule.defaults.items():
-                        args.setdefault(name, value)
+                    args.update(rule.defaults)
                 return rule, args
         return None
 
@@ -758,12 +748,12 @@ class Map:
         """Raise the redirect a matched rule asks for, if any."""
         target = rule.redirect_to
         if isinstance(target, str):
-            raise RequestRedirect(rule._fill(target, args))
+            raise RequestRedirect(_fill(rule, target, args))
         if target is not None:
             raise RequestRedirect(target(None, **args))
         for other in rule._default_redirects:
             if other.suitable_for(args, method):
-                built = other._build(args)
+                built = _build(other, args)
                 if built is not None:
                     raise RequestRedirect(built[1])
 
@@ -789,7 +779,7 @@ class Map:
         for wanted in ("GET", None) if method is None else (method,):
             for rule in rules:
                 if rule.suitable_for(values, wanted):
-                    built = rule._build(values)
+                    built = _build(rule, values)
                     if built is not None:
                         return rule, *built
         missing = set()
@@ -797,6 +787,81 @@ class Map:
             if method is None or rule.methods is None or method in rule.methods:
                 missing.update(rule.arguments - set(values) - set(rule.defaults or ()))
         raise BuildError(endpoint, values, method, missing=missing)
+
+
+class MapAdapter(_wz.MapAdapter):
+    """werkzeug's ``MapAdapter`` (what ``url_map.bind()`` gives), with
+    ``match()`` and ``build()`` answered by kolba's :class:`Map`."""
+
+    map: Map
+
+    @classmethod
+    def _of(cls, adapter: _wz.MapAdapter) -> MapAdapter:
+        return cls(
+            adapter.map,  # type: ignore[arg-type]
+            adapter.server_name,
+            adapter.script_name,
+            adapter.subdomain,
+            adapter.url_scheme,
+            adapter.path_info,
+            adapter.default_method,
+            adapter.query_args,
+        )
+
+    def match(  # type: ignore[override]
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Mapping[str, Any] | str | None = None,
+        websocket: bool | None = None,
+    ) -> tuple[Any, Mapping[str, Any]]:
+        """(endpoint or rule, arguments) for a path; raises NotFound,
+        MethodNotAllowed or RequestRedirect (with a full URL) as werkzeug."""
+        path = self.path_info if path_info is None else path_info
+        if not path.startswith("/"):
+            path = "/" + path
+        method = (method or self.default_method).upper()
+        host = self.server_name if self.map.host_matching else ""
+        try:
+            rule, args = self.map.match(path, method, host, self.subdomain)
+        except RequestRedirect as e:
+            if "://" in e.new_url:
+                raise
+            url = self.make_redirect_url(e.new_url.lstrip("/"), query_args)
+            raise RequestRedirect(url) from None
+        return (rule if return_rule else rule.endpoint), args
+
+    def build(  # type: ignore[override]
+        self,
+        endpoint: Any,
+        values: Mapping[str, Any] | None = None,
+        method: str | None = None,
+        force_external: bool = False,
+        append_unknown: bool = True,
+        url_scheme: str | None = None,
+    ) -> str:
+        """The URL of ``endpoint``: a path under ``script_name``, or a full
+        URL when external or on another host or subdomain."""
+        values = dict(values or {})
+        rule, domain, path, query = self.map.build(endpoint, values, method)
+        if not append_unknown:
+            query = ""
+        url = self.script_name.rstrip("/") + path
+        if query:
+            url += "?" + query
+        if self.map.host_matching:
+            host = domain if domain is not None else self.server_name
+        elif domain is not None and domain != self.subdomain:
+            base = self.server_name
+            if self.subdomain:
+                base = base.partition(".")[2]
+            host = f"{domain}.{base}" if domain else base
+        else:
+            host = self.server_name
+        if not force_external and host == self.server_name and url_scheme is None:
+            return url
+        return f"{url_scheme or self.url_scheme}://{host}{url}"
 
 
 class _Ignored:
