@@ -7,8 +7,8 @@ row is checked against Flask's (same status, type and body, or what the row
 compares). Apps are called in-process as WSGI with a fresh environ per
 request, the body iterable consumed and closed, in interleaved rounds; the
 best round counts, because this machine is noisy. Then ``import`` time and
-memory of each framework (fresh interpreters) and, when an ASGI app is
-importable, the in-process ASGI cost (see asgi_apps.py).
+memory of each framework (fresh interpreters) and the in-process cost of the
+ASGI apps (see asgi_apps.py).
 
     python bench/bench.py [--quick] [--json] [--rows json,form] [--rounds N]
 
@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -65,7 +66,7 @@ class Unsupported(Exception):
 
 # -- what the rows share ----------------------------------------------------
 
-SECRET_KEY = "bench-secret-key"
+SECRET_KEY = "bench-only-secret-key-5f2c9a7e1d4b"
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 STATIC_FILE = "style.css"  # 10 KB
@@ -226,10 +227,9 @@ def make_bare() -> Fw:
 
 
 def finish_bottle(fw: Fw) -> None:
-    """Mount the blueprint-like child app once its routes are in."""
-    child = fw.extra.get("api")
-    if child is not None:
-        fw.app.mount("/api/", child)
+    """Mount the blueprint-like child apps once their routes are in."""
+    for prefix, child in fw.extra.get("mounts", {}).items():
+        fw.app.mount(prefix, child)
 
 
 EXTRA_ROUTES = 10_000
@@ -622,105 +622,133 @@ def query_row(fw: Fw) -> None:
         fw.app.route("/search", search)
 
 
-def _hooks_seen(a: Answer):
-    after = [a.header(f"x-after-{i}") for i in range(HOOKS)]
-    return a.status, a.mimetype, a.body, after
+def items_text(trail: list) -> str:
+    return "items after " + ",".join(map(str, trail))
 
 
-@row(
+def _hooks_seen(n: int) -> Callable[[Answer], object]:
+    def seen(a: Answer):
+        after = [a.header(f"x-after-{i}") for i in range(n)]
+        return a.status, a.mimetype, a.body, after
+
+    return seen
+
+
+def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
+    """``n`` before and ``n`` after hooks on a blueprint at ``prefix``: before
+    hooks leave a trail the view shows, after hooks add headers."""
+
+    def setup(fw: Fw) -> None:
+        if fw.api == "flask":
+            g = fw.mod.g
+            bp = fw.mod.Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
+            for i in range(n):
+                bp.before_request(lambda i=i: g.setdefault("trail", []).append(i))
+
+                def after(response, i=i):
+                    response.headers[f"X-After-{i}"] = str(i)
+                    return response
+
+                bp.after_request(after)
+            bp.route("/items", endpoint="items")(lambda: items_text(g.trail))
+            fw.app.register_blueprint(bp)
+        elif fw.api == "falcon":
+            falcon = fw.mod
+
+            def before(i):
+                def hook(req, resp, resource, params):
+                    req.context.setdefault("trail", []).append(i)
+
+                return hook
+
+            def after(i):
+                def hook(req, resp, resource):
+                    resp.set_header(f"X-After-{i}", str(i))
+
+                return hook
+
+            def on_get(self, req, resp):
+                resp.content_type = falcon.MEDIA_HTML
+                resp.text = items_text(req.context.trail)
+
+            for i in reversed(range(n)):
+                on_get = falcon.before(before(i))(on_get)
+            for i in range(n):
+                on_get = falcon.after(after(i))(on_get)
+            resource = type("Items", (), {"on_get": on_get})()
+            fw.app.add_route(f"{prefix}/items", resource)
+        elif fw.api == "bottle":
+            bottle = fw.mod
+            request, response = bottle.request, bottle.response
+            befores = [
+                lambda i=i: request.environ.setdefault("trail", []).append(i)
+                for i in range(n)
+            ]
+            afters = [
+                lambda i=i: response.set_header(f"X-After-{i}", str(i))
+                for i in reversed(range(n))
+            ]
+
+            def hooks_plugin(callback):
+                """Bottle's way to wrap the routes of one (mounted) app."""
+
+                def wrapper(*args, **kwargs):
+                    for hook in befores:
+                        hook()
+                    result = callback(*args, **kwargs)
+                    for hook in afters:
+                        hook()
+                    return result
+
+                return wrapper
+
+            child = fw.extra.setdefault("mounts", {})[prefix + "/"] = bottle.Bottle()
+            child.install(hooks_plugin)
+            child.route("/items")(lambda: items_text(request.environ["trail"]))
+        else:
+            befores = [lambda ctx, i=i: ctx.append(i) for i in range(n)]
+            afters = [
+                lambda headers, i=i: headers.append((f"X-After-{i}", str(i)))
+                for i in reversed(range(n))
+            ]
+
+            def items(environ):
+                trail: list = []
+                for hook in befores:
+                    hook(trail)
+                status, headers, body = _bare_html(items_text(trail))
+                for hook in afters:
+                    hook(headers)
+                return status, headers, body
+
+            fw.app.route(f"{prefix}/items", items)
+
+    return setup
+
+
+row(
     "hooks",
     f"{HOOKS} before + {HOOKS} after hooks, blueprint",
     path="/api/items",
-    compare=_hooks_seen,
-)
-def hooks_row(fw: Fw) -> None:
-    """Before hooks leave a trail the view shows; after hooks add headers."""
+    compare=_hooks_seen(HOOKS),
+)(hooks_setup("/api", HOOKS))
+row(
+    "hooks1",
+    "1 before + 1 after hook, blueprint",
+    path="/one/items",
+    compare=_hooks_seen(1),
+)(hooks_setup("/one", 1))
 
-    def view_text(trail: list) -> str:
-        return "items after " + ",".join(map(str, trail))
 
-    if fw.api == "flask":
-        g = fw.mod.g
-        bp = fw.mod.Blueprint("api", __name__, url_prefix="/api")
-        for i in range(HOOKS):
-            bp.before_request(lambda i=i: g.setdefault("trail", []).append(i))
+@row("async", "async def view, under WSGI", path="/async")
+def async_row(fw: Fw) -> None:
+    """Issue 8: an async view under WSGI costs at most 10 µs more than hello."""
+    if fw.api != "flask" or (fw.name == "flask" and not find_spec("asgiref")):
+        raise Unsupported  # Flask runs async views only with asgiref
 
-            def after(response, i=i):
-                response.headers[f"X-After-{i}"] = str(i)
-                return response
-
-            bp.after_request(after)
-        bp.route("/items", endpoint="items")(lambda: view_text(g.trail))
-        fw.app.register_blueprint(bp)
-    elif fw.api == "falcon":
-        falcon = fw.mod
-
-        def before(i):
-            def hook(req, resp, resource, params):
-                req.context.setdefault("trail", []).append(i)
-
-            return hook
-
-        def after(i):
-            def hook(req, resp, resource):
-                resp.set_header(f"X-After-{i}", str(i))
-
-            return hook
-
-        def on_get(self, req, resp):
-            resp.content_type = falcon.MEDIA_HTML
-            resp.text = view_text(req.context.trail)
-
-        for i in reversed(range(HOOKS)):
-            on_get = falcon.before(before(i))(on_get)
-        for i in range(HOOKS):
-            on_get = falcon.after(after(i))(on_get)
-        fw.app.add_route("/api/items", type("Items", (), {"on_get": on_get})())
-    elif fw.api == "bottle":
-        bottle = fw.mod
-        request, response = bottle.request, bottle.response
-        befores = [
-            lambda i=i: request.environ.setdefault("trail", []).append(i)
-            for i in range(HOOKS)
-        ]
-        afters = [
-            lambda i=i: response.set_header(f"X-After-{i}", str(i))
-            for i in reversed(range(HOOKS))
-        ]
-
-        def hooks_plugin(callback):
-            """Bottle's way to wrap the routes of one (mounted) app."""
-
-            def wrapper(*args, **kwargs):
-                for hook in befores:
-                    hook()
-                result = callback(*args, **kwargs)
-                for hook in afters:
-                    hook()
-                return result
-
-            return wrapper
-
-        api = fw.extra["api"] = bottle.Bottle()
-        api.install(hooks_plugin)
-        api.route("/items")(lambda: view_text(request.environ["trail"]))
-    else:
-        befores = [lambda ctx, i=i: ctx.append(i) for i in range(HOOKS)]
-        afters = [
-            lambda headers, i=i: headers.append((f"X-After-{i}", str(i)))
-            for i in reversed(range(HOOKS))
-        ]
-
-        def items(environ):
-            trail: list = []
-            for hook in befores:
-                hook(trail)
-            status, headers, body = _bare_html(view_text(trail))
-            for hook in afters:
-                hook(headers)
-            return status, headers, body
-
-        fw.app.route("/api/items", items)
+    @fw.app.route("/async")
+    async def hello_async():
+        return "Hello, World!"
 
 
 # -- building, checking, calling -------------------------------------------
@@ -916,16 +944,24 @@ def ratios(results: dict) -> dict:
     return out
 
 
-def bars(rel: dict) -> dict:
-    """Issue 11's bars that the run holds (True) or misses (False), per row."""
+def bars(results: dict, rel: dict) -> dict:
+    """The issues' bars that the run holds (True) or misses (False), per row."""
     out = {}
     for r, value in rel.get("kolba_over_falcon", {}).items():
-        out[f"{r}: kolba/Falcon <= {FALCON_BAR.get(r, FALCON_BAR_DEFAULT)}"] = (
-            value <= FALCON_BAR.get(r, FALCON_BAR_DEFAULT)
-        )
+        bar = FALCON_BAR.get(r, FALCON_BAR_DEFAULT)
+        out[f"{r}: kolba/Falcon <= {bar}"] = value <= bar
     for r, value in rel.get("flask_over_kolba", {}).items():
         if r in FLASK_BAR:
             out[f"{r}: Flask/kolba >= {FLASK_BAR[r]}"] = value >= FLASK_BAR[r]
+    kolba = {r: cell["us"] for r, cell in results.get("kolba", {}).items()}
+    if "hooks" in kolba and "hooks1" in kolba:
+        pair = (kolba["hooks"] - kolba["hooks1"]) / (HOOKS - 1)
+        out[f"hooks: one more before+after pair costs {pair:.2f} µs <= 0.5"] = (
+            pair <= 0.5
+        )
+    if "async" in kolba and "hello" in kolba:
+        extra = kolba["async"] - kolba["hello"]
+        out[f"async: {extra:.1f} µs over hello <= 10 (issue 8)"] = extra <= 10
     return out
 
 
@@ -982,7 +1018,7 @@ def select_rows(spec: str | None) -> dict[str, Row]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (12; 2 quick)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (25; 2 quick)")
     parser.add_argument("--quick", action="store_true", help="few requests (CI)")
     parser.add_argument("--json", action="store_true", help="print JSON results")
     parser.add_argument("--rows", help=f"comma-separated rows of: {', '.join(ROWS)}")
@@ -992,8 +1028,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-asgi", action="store_true", help="skip the ASGI part")
     args = parser.parse_args(argv)
     rows = select_rows(args.rows)
-    rounds = max(1, args.rounds or (2 if args.quick else 12))
-    seconds = 0.002 if args.quick else 0.05  # per app x row x round
+    rounds = max(1, args.rounds or (2 if args.quick else 25))
+    seconds = 0.002 if args.quick else 0.02  # per app x row x round
 
     apps, served, skipped = {}, {}, {}
     for name in FRAMEWORKS:
@@ -1005,7 +1041,7 @@ def main(argv: list[str] | None = None) -> int:
     verified = verify(apps, served, rows)
     results = measure(apps, served, rows, rounds, seconds)
     rel = ratios(results)
-    held = bars(rel)
+    held = bars(results, rel)
     labels = {name: _label(name) for name in apps}
     imports = {} if args.no_import else import_costs(IMPORTS, 1 if args.quick else 7)
     asgi = {}
@@ -1039,7 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(table(rows, results, rel))
     if held:
-        print("\nissue 11 bars:")
+        print("\nbars (issue 11; async: issue 8):")
         for text, ok in held.items():
             print(f"  {'ok  ' if ok else 'MISS'} {text}")
     if imports:
