@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
+import flask
 import pytest
 from flask.json.tag import TaggedJSONSerializer as FlaskSerializer
 from markupsafe import Markup
@@ -61,7 +62,10 @@ def test_round_trip(s: TaggedJSONSerializer, value: Any) -> None:
 
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_output_is_byte_identical_to_flask(s: TaggedJSONSerializer, value: Any) -> None:
-    assert s.dumps(value) == FlaskSerializer().dumps(value)
+    # As Flask writes a session cookie: in a request, where its JSON provider
+    # sorts the keys.
+    with flask.Flask(__name__).app_context():
+        assert s.dumps(value) == FlaskSerializer().dumps(value)
 
 
 @pytest.mark.parametrize("value", VALUES, ids=repr)
@@ -82,7 +86,7 @@ def test_reads_what_flask_writes_and_back(s: TaggedJSONSerializer, value: Any) -
         ({" t": 1}, '{" di":{" t__":1}}'),
         ({" t": (1,)}, '{" di":{" t__":{" t":[1]}}}'),
         ([1, (2,)], '[1,{" t":[2]}]'),
-        ({"b": 1, "a": 2}, '{"b":1,"a":2}'),
+        ({"b": 1, "a": 2}, '{"a":2,"b":1}'),
         ("é", '"\\u00e9"'),
     ],
 )

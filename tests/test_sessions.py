@@ -942,3 +942,38 @@ def test_custom_session_interface() -> None:
     assert client.get_cookie("session").value == "sid0"
     assert interface.store == {"sid0": {"n": 2}}
     assert counter_app().session_interface is not interface
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"user": "ada", "cart": [3, (1, b"x")], "_permanent": True, "a": "é"},
+        {"big": "abc" * 200, "n": 1},  # compressed: the payload starts with "."
+    ],
+)
+def test_cookie_bytes_are_flasks(
+    monkeypatch: pytest.MonkeyPatch, value: dict[str, Any]
+) -> None:
+    # Same key, same session, same second: the same Set-Cookie value as Flask's.
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.5)
+    kapp = make_app()
+    fapp = flask.Flask(__name__)
+    fapp.config.update(SECRET_KEY=KEY, SESSION_COOKIE_SAMESITE="Lax")
+    cookies = []
+    for app, sess in ((kapp, session), (fapp, flask.session)):
+        app.add_url_rule("/", "set", lambda sess=sess: sess.update(value) or "ok")
+        header = app.test_client().get("/").headers["Set-Cookie"]
+        cookies.append(header.split(";")[0])
+    assert cookies[0] == cookies[1]
+
+
+def test_a_subclass_signing_serializer_is_used() -> None:
+    class Salted(SecureCookieSessionInterface):
+        def get_signing_serializer(self, app: Any) -> Any:
+            return URLSafeTimedSerializer(app.secret_key, salt="my-salt")
+
+    app = make_app()
+    app.session_interface = Salted()
+    app.add_url_rule("/", "set", lambda: session.update(a=1) or "ok")
+    value = app.test_client().get("/").headers["Set-Cookie"].split(";")[0][8:]
+    assert URLSafeTimedSerializer(KEY, salt="my-salt").loads(value) == {"a": 1}
