@@ -28,6 +28,8 @@ BODIES = [
     "",
     "a=1;b=2",
     "==&=x=y",
+    "%%%=%2&x=%C3&%e2%82%ac=%E2%82&t=%C3%BC%ff&u=J%c3%bcrgen%zz",
+    "name=Alice+Smith&email=alice%40example.com&age=42",
 ]
 
 
@@ -137,6 +139,7 @@ QUERIES = [
     "a=1&a=2&b&=3&&c=",
     "q=a+b&r=%20%2B&s=%ff",
     "x=\xc3\xbc&y=\xff",  # raw bytes, as a WSGI server passes them (latin-1)
+    "z=\xc3\xbc%C3%BC%ff+%2B&%%%=%2",
     "",
 ]
 
@@ -220,3 +223,65 @@ def test_default_error_pages_are_werkzeugs() -> None:
         assert response.status == expected.status
         assert response.data == expected.data
         assert sorted(response.headers) == sorted(expected.headers)
+
+
+@pytest.fixture
+def static_app(tmp_path) -> Flask:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "f.txt").write_bytes(b"x" * 10_000)
+    return Flask(__name__, root_path=str(tmp_path))
+
+
+def answer(response) -> tuple:
+    headers = sorted(
+        (k, v) for k, v in response.headers if k not in ("Date", "Expires")
+    )
+    return response.status, headers, response.data
+
+
+def test_a_static_file_sent_again_is_sent_as_werkzeug_sends_it(static_app, tmp_path):
+    client = static_app.test_client()
+    first = client.get("/static/f.txt")  # werkzeug's own answer, remembered
+    again = client.get("/static/f.txt")  # the one-stat answer
+    assert answer(again) == answer(first)
+    assert [k for k, _ in again.headers] == [k for k, _ in first.headers]
+    assert again.data == b"x" * 10_000
+
+    static_app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 60
+    cached = client.get("/static/f.txt")
+    assert cached.headers["Cache-Control"] == "public, max-age=60"
+    assert "Expires" in cached.headers
+    assert answer(client.get("/static/f.txt")) == answer(cached)
+
+    (tmp_path / "static" / "f.txt").write_bytes(b"changed")
+    changed = client.get("/static/f.txt")
+    assert changed.data == b"changed"
+    assert changed.headers["ETag"] != first.headers["ETag"]
+
+    (tmp_path / "static" / "f.txt").unlink()
+    assert client.get("/static/f.txt").status_code == 404
+
+
+def test_conditional_and_range_requests_of_a_remembered_file(static_app):
+    client = static_app.test_client()
+    etag = client.get("/static/f.txt").headers["ETag"]
+    client.get("/static/f.txt")
+    assert (
+        client.get("/static/f.txt", headers={"If-None-Match": etag}).status_code == 304
+    )
+    ranged = client.get("/static/f.txt", headers={"Range": "bytes=0-9"})
+    assert (ranged.status_code, ranged.data) == (206, b"x" * 10)
+    past = client.get("/static/f.txt", headers={"Range": "bytes=20000-"})
+    assert past.status_code == 416
+    head = client.head("/static/f.txt")
+    assert (head.status_code, head.data) == (200, b"")
+    assert head.headers["Content-Length"] == "10000"
+
+
+def test_x_sendfile_is_werkzeugs_even_for_a_remembered_file(static_app):
+    client = static_app.test_client()
+    client.get("/static/f.txt")
+    static_app.config["USE_X_SENDFILE"] = True
+    response = client.get("/static/f.txt")
+    assert response.headers["X-Sendfile"].endswith("f.txt")
+    assert response.data == b""

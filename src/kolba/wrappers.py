@@ -12,7 +12,7 @@ import re
 import sys
 import typing as t
 from io import BytesIO
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from werkzeug.datastructures import (
     EnvironHeaders,
@@ -298,8 +298,9 @@ class Request(_WzRequest):
             state["stream"] = BytesIO()
             state["form"] = _parse_pairs(text, cls)
             state["files"] = _parse_pairs("", cls)
-            return
-        super()._load_form_data()
+        else:
+            super()._load_form_data()
+        self._explain_missing_files()
 
     def _read_urlencoded(self, length: int) -> bytes:
         """The body of ``length`` bytes, with the limits and errors of the
@@ -360,9 +361,8 @@ class Request(_WzRequest):
         parts = name.split(".")
         return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
-    def _load_form_data(self) -> None:
-        super()._load_form_data()
-        # Debug mode: request.files[name] on a non-multipart form says why.
+    def _explain_missing_files(self) -> None:
+        """Debug mode: request.files[name] on a non-multipart form says why."""
         ctx = _cv_app.get(None)
         if (
             ctx is not None
@@ -427,6 +427,9 @@ class _Headers(Headers):
         super().set(key, value, **kwargs)
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        if isinstance(key, str):  # PERF: straight to set() (~0.2 µs a header)
+            self.set(key, value)
+            return
         if isinstance(key, int):
             _check_header_name(value[0])
         elif isinstance(key, slice):
@@ -524,10 +527,12 @@ class Response(_WzResponse):
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
-            items = [("Content-Type", self._lazy_type)]
+            headers = self._headers = _Headers()
+            # PERF: the two known-good headers go in as they are, not through
+            # Headers.extend's checks (~2.5 µs).
+            headers._list.append(("Content-Type", self._lazy_type))
             if self._lazy_length is not None:
-                items.append(("Content-Length", str(self._lazy_length)))
-            headers = self._headers = _Headers(items)
+                headers._list.append(("Content-Length", str(self._lazy_length)))
         return headers
 
     @headers.setter
@@ -567,22 +572,24 @@ class Response(_WzResponse):
                     if environ.get("REQUEST_METHOD") == "HEAD":
                         return []
                     return self.response
-            elif type(headers) is Headers:
+            elif type(headers) is _Headers or type(headers) is Headers:
                 # PERF: built headers (JSON, cookies, hooks) skip werkzeug's
                 # get_wsgi_response (~4 µs); it is needed only to fix URLs
                 # in Location/Content-Location and to count a body.
+                # A body passed through (a file) is handed over as werkzeug
+                # does, but for HEAD, where werkzeug closes it.
                 body = self.response
-                wsgi_headers = headers.to_wsgi_list()
                 if (
-                    type(body) is list
-                    and len(body) == 1
-                    and type(body[0]) is bytes
-                    and _ready_to_send(wsgi_headers)
+                    type(body) is list and len(body) == 1 and type(body[0]) is bytes
+                ) or (
+                    self.direct_passthrough and environ.get("REQUEST_METHOD") != "HEAD"
                 ):
-                    start_response(self._status, wsgi_headers)
-                    if environ.get("REQUEST_METHOD") == "HEAD":
-                        return []
-                    return body
+                    wsgi_headers = headers.to_wsgi_list()
+                    if _ready_to_send(wsgi_headers):
+                        start_response(self._status, wsgi_headers)
+                        if environ.get("REQUEST_METHOD") == "HEAD":
+                            return []
+                        return body
         return super().__call__(environ, start_response)
 
     @classmethod
@@ -622,25 +629,54 @@ class Response(_WzResponse):
 
 
 def _parse_pairs(text: str, cls: type[MultiDict[str, str]]) -> MultiDict[str, str]:
-    """``a=1&b=2`` as a MultiDict, as parse_qsl(keep_blank_values=True) with
-    undecodable bytes kept percent-encoded."""
-    if "%" in text or "+" in text or not text.isascii():
-        return cls(parse_qsl(text, keep_blank_values=True, errors=_QUOTE_BAD_BYTES))
-    # PERF: nothing to decode, so split directly (~5 µs for 5 pairs).
+    """``a=1&b=2`` as a MultiDict: parse_qsl(keep_blank_values=True) with the
+    bytes that are not UTF-8 kept percent-encoded, in one pass."""
+    # PERF: ~3x cheaper than parse_qsl and MultiDict's own __init__ (5 pairs:
+    # 9 -> 3 µs with escapes, 7 -> 1 µs without).
     lists: dict[str, list[str]] = {}
     for field in text.split("&"):
         if field:
             key, _, value = field.partition("=")
+            if "+" in key:
+                key = key.replace("+", " ")
+            if "%" in key:
+                key = _unquote(key)
+            if "+" in value:
+                value = value.replace("+", " ")
+            if "%" in value:
+                value = _unquote(value)
             if key in lists:
                 lists[key].append(value)
             else:
                 lists[key] = [value]
     if cls is ImmutableMultiDict or cls is MultiDict:
-        # PERF: a MultiDict is a dict of lists; fill it without its __init__.
+        # a MultiDict is a dict of lists: fill it without its __init__
         rv = cls.__new__(cls)
         dict.update(rv, lists)
         return rv
     return cls([(key, value) for key, values in lists.items() for value in values])
+
+
+_HEX_DIGITS = "0123456789ABCDEFabcdef"
+_HEX_TO_BYTE = {
+    (a + b).encode(): bytes.fromhex(a + b) for a in _HEX_DIGITS for b in _HEX_DIGITS
+}
+
+
+def _unquote(value: str) -> str:
+    """urllib's unquote() with werkzeug's error handler, for ASCII text
+    without its regular expression."""
+    if not value.isascii():
+        return unquote(value, "utf-8", _QUOTE_BAD_BYTES)
+    first, *rest = value.encode().split(b"%")
+    out = [first]
+    for part in rest:
+        byte = _HEX_TO_BYTE.get(part[:2])
+        if byte is None:
+            out += (b"%", part)
+        else:
+            out += (byte, part[2:])
+    return b"".join(out).decode("utf-8", _QUOTE_BAD_BYTES)
 
 
 _URLENCODED = "application/x-www-form-urlencoded"
