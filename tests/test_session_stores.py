@@ -585,3 +585,40 @@ def test_cookie_sessions_stay_the_default() -> None:
     value = cookie_of(client.get("/set/a/1"))
     assert value and value.startswith("eyJhIjoiMSJ9.")  # the data itself
     assert session_store(app) is None
+
+
+# -- the notes example on a store ------------------------------------------
+
+
+def test_notes_example_runs_on_a_store_with_one_setting(
+    store_url: str,
+    notes_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    csrf_token_in: Any,
+) -> None:
+    monkeypatch.syspath_prepend(str(notes_dir))
+    monkeypatch.setenv("NOTES_SESSION_STORE", store_url)  # the one line
+    from notes import create_app
+
+    app = create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
+    client = app.test_client()
+
+    def post(url: str, data: dict[str, str], page: str) -> Any:
+        token = csrf_token_in(client.get(page).text)
+        return client.post(url, data={**data, "csrf_token": token})
+
+    account = {"username": "ann", "password": "correct horse"}
+    assert post("/auth/register", account, "/auth/register").status_code == 302
+    before = client.get_cookie("session")
+    assert post("/auth/login", account, "/auth/login").status_code == 302
+    after = client.get_cookie("session")
+    assert before and after and before.value != after.value  # a new id at login
+    assert "<span>ann</span>" in client.get("/").text
+    assert len(after.value) == 87  # the signed id only: the data is in the store
+
+    post("/auth/logout", {}, "/")
+    assert "<span>ann</span>" not in client.get("/").text
+    replay = app.test_client()
+    replay.set_cookie("session", after.value)
+    assert "<span>ann</span>" not in replay.get("/").text  # logged out for good
