@@ -37,8 +37,8 @@ from werkzeug.exceptions import ServiceUnavailable
 from .sessions import (
     SecureCookieSession,
     SessionInterface,
+    _for_signing_keys,
     session_json_serializer,
-    signing_keys,
 )
 
 if TYPE_CHECKING:
@@ -348,16 +348,12 @@ class StoreSessionInterface(SessionInterface):
         self._signing: tuple[Any, Signer] | None = None
 
     def _signer(self, app: Flask) -> Signer | None:
-        secret_key = app.secret_key
-        if not secret_key:
-            return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
-        cached = self._signing
-        if cached is not None and cached[0] == keys:
-            return cached[1]
-        signer = Signer(list(signing_keys(app)), salt=self.salt, digest_method=sha256)
-        self._signing = (keys, signer)
-        return signer
+        return _for_signing_keys(
+            self,
+            "_signing",
+            app,
+            lambda keys: Signer(list(keys), salt=self.salt, digest_method=sha256),
+        )
 
     def open_session(self, app: Flask, request: Request) -> ServerSideSession | None:
         signer = self._signer(app)

@@ -18,9 +18,9 @@ import time
 import warnings
 import zlib
 from base64 import urlsafe_b64decode, urlsafe_b64encode
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from itsdangerous import (
     BadData,
@@ -344,6 +344,29 @@ def signing_keys(app: Flask) -> tuple[str | bytes, ...]:
     return (*fallbacks, secret_key)  # type: ignore[arg-type]
 
 
+_T = TypeVar("_T")
+
+
+def _for_signing_keys(
+    owner: Any,
+    attr: str,
+    app: Flask,
+    build: Callable[[tuple[str | bytes, ...]], _T],
+) -> _T | None:
+    """``build(keys)`` for the app's :func:`signing_keys`, kept on
+    ``owner.attr`` until the keys change; ``None`` without a secret key."""
+    secret_key = app.secret_key
+    if not secret_key:
+        return None
+    keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
+    cached = getattr(owner, attr)
+    if cached is not None and cached[0] == keys:
+        return cached[1]  # type: ignore[no-any-return]
+    value = build(signing_keys(app))
+    setattr(owner, attr, (keys, value))
+    return value
+
+
 #: The serializer of session cookie values.
 session_json_serializer = TaggedJSONSerializer()
 
@@ -494,42 +517,29 @@ class SecureCookieSessionInterface(SessionInterface):
         """What signs and reads cookies: kolba's faster codec of the same
         bytes, unless a subclass builds its own signing serializer or asks
         for another key derivation."""
-        secret_key = app.secret_key
-        if not secret_key:
-            return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
-        cached = self._coding
-        if cached is not None and cached[0] == keys:
-            return cached[1]
         if (
             type(self).get_signing_serializer
-            is SecureCookieSessionInterface.get_signing_serializer
-            and self.key_derivation == "hmac"
+            is not SecureCookieSessionInterface.get_signing_serializer
+            or self.key_derivation != "hmac"
         ):
-            digest = self.digest_method
-            codec: Any = _CookieCodec(
-                signing_keys(app),
-                self.salt,
-                "sha1" if digest is _sha1 else digest,
-                self.serializer,
-            )
-        else:
-            codec = self.get_signing_serializer(app)
-        self._coding = (keys, codec)
-        return codec
+            return self.get_signing_serializer(app)
+        digest = self.digest_method
+        return _for_signing_keys(
+            self,
+            "_coding",
+            app,
+            lambda keys: _CookieCodec(
+                keys, self.salt, "sha1" if digest is _sha1 else digest, self.serializer
+            ),
+        )
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """The signer for the app's current keys, or ``None`` without a secret key."""
-        secret_key = app.secret_key
-        if not secret_key:
-            return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
-        cached = self._signing
-        if cached is not None and cached[0] == keys:
-            return cached[1]
-        keys = signing_keys(app)
+        return _for_signing_keys(self, "_signing", app, self._make_serializer)
+
+    def _make_serializer(self, keys: tuple[str | bytes, ...]) -> URLSafeTimedSerializer:
         digest = self.digest_method
-        serializer = URLSafeTimedSerializer(
+        return URLSafeTimedSerializer(
             list(keys),  # oldest first: itsdangerous signs with the last
             salt=self.salt,
             serializer=self.serializer,
@@ -541,8 +551,6 @@ class SecureCookieSessionInterface(SessionInterface):
                 "digest_method": "sha1" if digest is _sha1 else digest,
             },
         )
-        self._signing = (keys, serializer)
-        return serializer
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         signer = self._codec(app)
