@@ -9,9 +9,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import werkzeug.test
 
 from kolba import Flask
 from kolba.testing import KolbaClient
+
+
+@pytest.fixture(autouse=True)
+def _close_test_responses(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Close every test-client response, and the body of its request, when its
+    test ends, as a WSGI server does: a response of ``send_file`` holds its file
+    open, a request with a large body a temporary file (werkzeug's client
+    closes that only after following redirects). kolba's and Flask's clients
+    both open through werkzeug's."""
+    responses: list[werkzeug.test.TestResponse] = []
+    werkzeug_open = werkzeug.test.Client.open
+
+    def open_and_keep(self: werkzeug.test.Client, *args: Any, **kwargs: Any) -> Any:
+        response = werkzeug_open(self, *args, **kwargs)
+        responses.append(response)
+        return response
+
+    monkeypatch.setattr(werkzeug.test.Client, "open", open_and_keep)
+    yield
+    for response in responses:
+        response.close()
+        getattr(response.request.input_stream, "close", lambda: None)()
 
 
 @pytest.fixture

@@ -222,10 +222,33 @@ def test_run_serves_the_app(
     assert " * Debug mode: off" in output
 
 
-@pytest.mark.skipif(shutil.which("kolba") is None, reason="kolba is not installed")
 def test_console_script(serve: Callable[..., Server]) -> None:
-    server = serve("--app", "hello.py", "run", "--port", "{port}", command=["kolba"])
+    """The installed ``kolba`` command, found beside the interpreter running
+    the tests (the venv's bin need not be on PATH)."""
+    command = Path(sys.executable).parent / "kolba"
+    assert command.is_file(), (
+        f"no 'kolba' command beside {sys.executable}: install kolba into this"
+        " environment (pip install -e .)"
+    )
+    server = serve(
+        "--app", "hello.py", "run", "--port", "{port}", command=[str(command)]
+    )
     assert server.get("/") == (200, "Hello, World!")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "name"),
+    [
+        (["--app", "hello.py"], {}, "hello.py"),
+        (["--app", "hello"], {}, "hello"),
+        ([], {"FLASK_APP": "hello:app"}, "hello:app"),
+    ],
+)
+def test_banner_names_the_app_as_given(
+    serve: Callable[..., Server], args: list[str], env: dict[str, str], name: str
+) -> None:
+    server = serve(*args, "run", "--port", "{port}", env=env)
+    assert f" * Serving kolba app '{name}'\n" in server.output()
 
 
 def test_run_on_all_interfaces(serve: Callable[..., Server]) -> None:
@@ -383,10 +406,10 @@ def test_app_can_import_from_the_current_folder(site: Path) -> None:
         ("nosuchmodule", "There is no module 'nosuchmodule'."),
         ("nosuchfile.py", "There is no module 'nosuchfile'."),
         ("pkg.nosuch", "There is no module 'pkg.nosuch'."),
-        ("empty", "Module 'empty' has no Kolba application: no 'app' or"),
+        ("empty", "Module 'empty' has no kolba application: no 'app' or"),
         (
             "empty:value",
-            "'empty:value' is not a Kolba application (it gave an object of type int).",
+            "'empty:value' is not a kolba application (it gave an object of type int).",
         ),
         ("hello:missing", "Module 'hello' has no attribute 'missing'."),
         (
@@ -404,7 +427,7 @@ def test_app_can_import_from_the_current_folder(site: Path) -> None:
             "hello:app.wsgi_app",
             "'app.wsgi_app' is neither a name nor a call such as 'create_app()'.",
         ),
-        ("multi", "Module 'multi' holds more than one Kolba application;"),
+        ("multi", "Module 'multi' holds more than one kolba application;"),
     ],
 )
 def test_bad_app_reference(site: Path, ref: str, message: str) -> None:
@@ -507,7 +530,7 @@ def test_version() -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].startswith("Python 3.")
-    assert lines[1].startswith("Kolba ")
+    assert lines[1].startswith("kolba ")
     assert lines[2].startswith("Werkzeug 3.")
 
 
@@ -615,8 +638,8 @@ def test_shell(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_app_cli_command_runs_in_app_context(site: Path) -> None:
-    result = invoke(["--app", "commands", "greet", "Kolba"])
-    assert result.output == "Hello, Kolba, from commands!\n"
+    result = invoke(["--app", "commands", "greet", "kolba"])
+    assert result.output == "Hello, kolba, from commands!\n"
     assert "greet" in invoke(["--app", "commands", "--help"]).output
 
 
@@ -776,5 +799,5 @@ def test_show_server_banner_prints_flasks_two_lines(
 ) -> None:
     show_server_banner(True, "hello")
     assert capsys.readouterr().out == (
-        " * Serving Kolba app 'hello'\n * Debug mode: on\n"
+        " * Serving kolba app 'hello'\n * Debug mode: on\n"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from kolba import Flask
 from kolba.testing import KolbaClient
@@ -83,14 +83,37 @@ def login(post_form: Callable[..., Any]) -> Callable[..., Any]:
     return login
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once for all fixture users: hashing is slow on purpose."""
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
-def user(notes_app: Flask, register, login) -> Callable[[str], KolbaClient]:
-    """A client registered and logged in as ``name``."""
+def add_user(notes_app: Flask, password_hash: str) -> Callable[[str], int]:
+    """Puts user ``name`` with PASSWORD in the database; returns the id."""
+
+    def add(name: str) -> int:
+        with sqlite3.connect(notes_app.config["DATABASE"]) as db:
+            cursor = db.execute(
+                "INSERT INTO user (username, password) VALUES (?, ?)",
+                (name, password_hash),
+            )
+        return int(cursor.lastrowid or 0)
+
+    return add
+
+
+@pytest.fixture
+def user(notes_app: Flask, add_user) -> Callable[[str], KolbaClient]:
+    """A client logged in as a new user ``name`` (registering and logging in
+    through the forms are tested on their own)."""
 
     def user(name: str) -> KolbaClient:
+        user_id = add_user(name)
         client = notes_app.test_client()
-        assert register(client, name).status_code == 302
-        assert login(client, name).status_code == 302
+        with client.session_transaction() as session:
+            session["user_id"] = user_id
         return client
 
     return user
@@ -122,9 +145,9 @@ def test_first_run_creates_the_database_and_key_in_the_instance_folder(
     assert (instance / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_sessions_survive_a_restart(make_notes_app, register, login):
+def test_sessions_survive_a_restart(make_notes_app, add_user, login):
     client = make_notes_app().test_client()
-    register(client, "ann")
+    add_user("ann")
     login(client, "ann")
     cookie = client.get_cookie("session")
     assert cookie is not None
@@ -133,8 +156,8 @@ def test_sessions_survive_a_restart(make_notes_app, register, login):
     assert "Your notes" in restarted.get("/").text
 
 
-def test_restart_keeps_existing_data(make_notes_app, register, login):
-    register(make_notes_app().test_client(), "ann")
+def test_restart_keeps_existing_data(make_notes_app, add_user, login):
+    add_user("ann")
     assert login(make_notes_app().test_client(), "ann").status_code == 302
 
 
@@ -186,15 +209,15 @@ def test_register_rejects_bad_input(
     assert message in response.text
 
 
-def test_register_rejects_a_taken_username(notes_client, register):
-    register(notes_client, "ann")
+def test_register_rejects_a_taken_username(notes_client, register, add_user):
+    add_user("ann")
     response = register(notes_client, "ann")
     assert response.status_code == 400
     assert "The username ann is already taken." in response.text
 
 
-def test_login_and_logout(notes_client, register, login, post_form):
-    register(notes_client, "ann")
+def test_login_and_logout(notes_client, add_user, login, post_form):
+    add_user("ann")
     response = login(notes_client, "ann")
     assert (response.status_code, response.headers["Location"]) == (302, "/")
     page = notes_client.get("/").text
@@ -207,9 +230,9 @@ def test_login_and_logout(notes_client, register, login, post_form):
 
 @pytest.mark.parametrize("username", ["ann", "nobody"])
 def test_wrong_password_or_user_does_not_log_in(
-    notes_client, register, login, username
+    notes_client, add_user, login, username
 ):
-    register(notes_client, "ann")
+    add_user("ann")
     response = login(notes_client, username, "wrong password")
     assert response.status_code == 401
     assert "Incorrect username or password." in response.text
@@ -217,9 +240,9 @@ def test_wrong_password_or_user_does_not_log_in(
 
 
 def test_login_returns_to_the_page_asked_for_but_only_on_this_site(
-    notes_client, register, login
+    notes_client, add_user, login
 ):
-    register(notes_client, "ann")
+    add_user("ann")
     asked = notes_client.get("/notes/1/attachment")
     assert asked.headers["Location"] == "/auth/login?next=/notes/1/attachment"
     assert "Please log in first." in notes_client.get("/auth/login").text
@@ -393,9 +416,9 @@ def test_custom_404_page(notes_client):
     assert 'href="/static/style.css"' in response.text  # uses the base layout
 
 
-def test_proxy_fix_makes_external_urls_https(make_notes_app, register, login):
+def test_proxy_fix_makes_external_urls_https(make_notes_app, add_user, login):
     client = make_notes_app(PROXY_FIX=True).test_client()
-    register(client, "ann")
+    add_user("ann")
     login(client, "ann")
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "notes.example"}
     note = client.post("/api/notes", json={"title": "t"}, headers=headers).json

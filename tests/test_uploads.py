@@ -235,6 +235,33 @@ def test_an_urlencoded_body_is_bounded_by_max_form_memory_size(
     assert rv.status_code == (200 if length == 90_000 else 413)
 
 
+def test_files_of_a_body_cut_by_the_limit_are_closed(
+    app: Flask, run_wsgi: RunWSGI
+) -> None:
+    """A chunked upload stopped half-way by MAX_CONTENT_LENGTH: the file that
+    was being written is closed with the 413, not left to the collector."""
+    streams: list[t.IO[bytes]] = []
+
+    class Recording(app.request_class):  # type: ignore[name-defined,misc]
+        def _get_file_stream(self, *args: t.Any, **kwargs: t.Any) -> t.IO[bytes]:
+            streams.append(super()._get_file_stream(*args, **kwargs))
+            return streams[-1]
+
+    app.request_class = Recording
+    form_view(app)
+    app.config["MAX_CONTENT_LENGTH"] = 100_000
+    environ = EnvironBuilder(
+        "/form", method="POST", data={"f": upload("a.bin", b"x" * 400_000)}
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    status, _, _ = run_wsgi(app, environ)
+    environ["wsgi.input"].close()
+    assert status == 413
+    assert len(streams) == 1
+    assert streams[0].closed
+
+
 def test_max_form_memory_size_default_is_500_kb(
     app: Flask, client: KolbaClient
 ) -> None:

@@ -208,7 +208,7 @@ def _sole_app(module: ModuleType) -> Flask | None:
     apps = [value for value in vars(module).values() if isinstance(value, Flask)]
     if len(apps) > 1:
         raise NoAppException(
-            f"Module {module.__name__!r} holds more than one Kolba application;"
+            f"Module {module.__name__!r} holds more than one kolba application;"
             f" pick one with --app '{module.__name__}:name'."
         )
     return apps[0] if apps else None
@@ -236,7 +236,7 @@ def find_best_app(module: ModuleType) -> Flask:
         if app is not None:
             return app
     raise NoAppException(
-        f"Module {module.__name__!r} has no Kolba application: no 'app' or"
+        f"Module {module.__name__!r} has no kolba application: no 'app' or"
         " 'application', no single app instance and no 'create_app' or 'make_app'"
         f" factory. Name it with --app '{module.__name__}:name'."
         + _flask_hint(module)
@@ -306,7 +306,7 @@ def find_app_by_string(module: ModuleType, ref: str) -> Flask:
         value = _call_factory(module, target.name, value)
     if not isinstance(value, Flask):
         raise NoAppException(
-            f"'{module.__name__}:{ref}' is not a Kolba application (it gave an"
+            f"'{module.__name__}:{ref}' is not a kolba application (it gave an"
             f" object of type {type(value).__name__})."
         )
     return value
@@ -535,7 +535,7 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
         return
     click.echo(
         f"Python {platform.python_version()}\n"
-        f"Kolba {_version('kolba')}\n"
+        f"kolba {_version('kolba')}\n"
         f"Werkzeug {_version('werkzeug')}",
         color=ctx.color,
     )
@@ -688,7 +688,7 @@ def _serve(app: t.Any, host: str, port: int, **options: t.Any) -> None:
 
 def _show_server_banner(app_name: str, debug: bool, source: str | None) -> None:
     if not is_running_from_reloader():
-        click.echo(f" * Serving Kolba app {app_name!r}")
+        click.echo(f" * Serving kolba app {app_name!r}")
         where = f" (from {source})" if source else ""
         click.echo(f" * Debug mode: {'on' if debug else 'off'}{where}")
 
@@ -860,7 +860,7 @@ def run_command(
             traceback.print_exc()
         app = _failed_app(e)
     else:
-        _show_server_banner(app.name, debug, source)
+        _show_server_banner(info.app_import_path or app.name, debug, source)
     _serve(
         app,
         host,

@@ -131,7 +131,24 @@ class FormDataParser(_WzFormDataParser):
         return super().parse(stream, mimetype, content_length, options)
 
     def _parse_multipart(self, *args: t.Any) -> t.Any:
-        stream, form, files = super()._parse_multipart(*args)
+        # The files of a body that fails half-way (a 413, a cut upload) are
+        # closed at once instead of left open until collected.
+        opened: list[t.IO[bytes]] = []
+        make_stream = self.stream_factory
+
+        def open_stream(*a: t.Any, **kw: t.Any) -> t.IO[bytes]:
+            opened.append(make_stream(*a, **kw))
+            return opened[-1]
+
+        self.stream_factory = open_stream
+        try:
+            stream, form, files = super()._parse_multipart(*args)
+        except BaseException:
+            for f in opened:
+                f.close()
+            raise
+        finally:
+            self.stream_factory = make_stream
         # RFC 7578 gives every part a name; one without is no field (werkzeug
         # would key it None, which breaks sorting and JSON).
         if None in form or None in files:
