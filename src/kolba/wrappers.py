@@ -152,6 +152,8 @@ class FormDataParser(_WzFormDataParser):
         # RFC 7578 gives every part a name; one without is no field (werkzeug
         # would key it None, which breaks sorting and JSON).
         if None in form or None in files:
+            for f in files.getlist(None):
+                f.close()  # dropped here, so request.close() would not see it
             form, files = (
                 self.cls((k, v) for k, v in d.items(multi=True) if k is not None)
                 for d in (form, files)
