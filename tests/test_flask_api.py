@@ -331,3 +331,156 @@ def test_with_client_and_redirects_keeps_the_last_requests_context() -> None:
         assert client.get("/old", follow_redirects=True).text == "new"
         assert request.path == "/new" and g.seen == "new"
     assert not kolba.has_request_context()
+
+
+# -- app.run and kolba run ------------------------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple, dict]]:
+    """Calls of werkzeug.serving.run_simple, patched where tools patch it."""
+    import werkzeug.serving
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(
+        werkzeug.serving, "run_simple", lambda *a, **kw: calls.append((a, kw))
+    )
+    monkeypatch.delenv("KOLBA_RUN_FROM_CLI", raising=False)
+    return calls
+
+
+def test_app_run_calls_run_simple_and_binds_nothing_before(
+    served: list[tuple[tuple, dict]],
+) -> None:
+    import socket
+
+    app = Flask(__name__)
+    with socket.socket() as taken:  # a port in use: app.run itself binds nothing
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app.config["SERVER_NAME"] = f"127.0.0.1:{port}"
+        app.run(debug=True, load_dotenv=False, passthrough_errors=True)
+    ((args, options),) = served
+    assert args == ("127.0.0.1", port, app)
+    assert options == {
+        "use_reloader": True,
+        "use_debugger": True,
+        "threaded": True,
+        "passthrough_errors": True,
+    }
+    app.run(host="0.0.0.0", port=8123, debug=False, load_dotenv=False)
+    assert served[1] == (
+        ("0.0.0.0", 8123, app),
+        {"use_reloader": False, "use_debugger": False, "threaded": True},
+    )
+
+
+CLI_APP = """\
+from kolba import Flask
+app = Flask(__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "debug"),
+    [
+        (["run", "--debug"], {}, True),
+        (["run"], {}, False),
+        (["run", "--no-debug"], {"KOLBA_DEBUG": "1"}, False),
+        (["--debug", "run"], {}, True),
+    ],
+)
+def test_kolba_run_debug(
+    served: list[tuple[tuple, dict]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    debug: bool,
+) -> None:
+    from click.testing import CliRunner
+
+    from kolba.cli import KolbaGroup
+
+    (tmp_path / "runapp.py").write_text(CLI_APP)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("KOLBA_DEBUG", "FLASK_DEBUG", "KOLBA_ENV", "FLASK_ENV"):
+        monkeypatch.setenv(name, "")  # unset, and restored after: --debug sets it
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(KolbaGroup(), ["--app", "runapp", *args, "--port", "0"])
+    assert result.exit_code == 0, result.output
+    ((_, options),) = served
+    assert options["use_reloader"] is debug and options["use_debugger"] is debug
+
+
+def test_help_lists_the_builtin_commands_when_the_factory_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from kolba.cli import KolbaGroup
+
+    (tmp_path / "brokenfactory.py").write_text(
+        "def create_app():\n    raise RuntimeError('no database')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(KolbaGroup(), ["--app", "brokenfactory", "--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("run", "routes", "shell"):
+        assert f"  {command} " in result.output
+    assert "no database" in result.output
+
+
+# -- instance folder -------------------------------------------------------------------
+
+
+def test_instance_path_of_an_app_in_a_namespace_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for portion, module in (("one", "first"), ("two", "second")):
+        (tmp_path / portion / "kolba_ns_pkg").mkdir(parents=True)
+        (tmp_path / portion / "kolba_ns_pkg" / f"{module}.py").write_text("")
+        monkeypatch.syspath_prepend(str(tmp_path / portion))
+    first = Flask("kolba_ns_pkg.first")
+    second = Flask("kolba_ns_pkg.second")
+    assert first.instance_path == str(tmp_path / "one" / "instance")
+    assert second.instance_path == str(tmp_path / "two" / "instance")
+
+
+@pytest.mark.parametrize(
+    ("layout", "prefix"),
+    [
+        ("env/lib/python3.99/site-packages", "env"),
+        ("usr/lib/python3/dist-packages", "usr"),
+        ("win/Lib/site-packages", "win"),
+        ("flat/site-packages", "flat"),
+    ],
+)
+def test_instance_path_of_an_installed_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str, prefix: str
+) -> None:
+    site = tmp_path / layout
+    (site / "kolba_installed_app").mkdir(parents=True)
+    (site / "kolba_installed_app" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    app = Flask("kolba_installed_app")
+    assert app.instance_path == str(
+        tmp_path / prefix / "var" / "kolba_installed_app-instance"
+    )
+
+
+def test_instance_path_of_an_app_under_sys_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    (tmp_path / "share" / "apps").mkdir(parents=True)
+    (tmp_path / "share" / "apps" / "kolba_prefixed_app.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path / "share" / "apps"))
+    app = Flask("kolba_prefixed_app")
+    assert app.instance_path == str(tmp_path / "var" / "kolba_prefixed_app-instance")

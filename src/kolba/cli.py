@@ -28,7 +28,8 @@ from types import ModuleType, TracebackType
 
 import click
 import click.testing
-from werkzeug.serving import is_running_from_reloader, run_simple
+import werkzeug.serving
+from werkzeug.serving import is_running_from_reloader
 
 from .app import Flask
 from .globals import _cv_app, current_app
@@ -681,7 +682,7 @@ def _serve(app: t.Any, host: str, port: int, **options: t.Any) -> None:
         if message:
             raise click.UsageError(message)
     try:
-        run_simple(host, port, app, **options)
+        werkzeug.serving.run_simple(host, port, app, **options)
     except OSError as e:
         raise click.UsageError(_bind_error(host, port, e) or str(e)) from None
 
@@ -740,11 +741,9 @@ def run_application(
     elif app.debug:
         source = (load_dotenv and _debug_source()) or "app.debug"
     _show_server_banner(app.name, app.debug, source)
-    try:
-        _serve(app, host, port, **options)
-    except click.UsageError as e:
-        e.show()
-        raise SystemExit(e.exit_code) from None
+    # Looked up now, and nothing bound before it, as Flask does: tools and
+    # tests patch werkzeug.serving.run_simple; a port in use is its message.
+    werkzeug.serving.run_simple(host, port, app, **options)
 
 
 def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
@@ -818,6 +817,14 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
     default=None,
     envvar=_envvars("RUN_EXCLUDE_PATTERNS"),
     help=f"fnmatch patterns the reloader ignores, separated by {os.pathsep!r}.",
+)
+@click.option(
+    "--debug/--no-debug",
+    default=None,
+    expose_value=False,
+    allow_from_autoenv=False,
+    callback=_set_debug,
+    help="Debug mode, as 'kolba --debug run' (Flask 3.1 takes it here too).",
 )
 @pass_script_info
 def run_command(

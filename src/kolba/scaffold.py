@@ -372,21 +372,51 @@ def _endpoint_from_view_func(view_func: t.Callable[..., t.Any]) -> str:
 
 
 def find_package(import_name: str) -> tuple[str | None, str]:
-    """Where a module or package lives: (install prefix or None, folder)."""
-    root_mod_name = import_name.partition(".")[0]
+    """Where a module or package lives: (install prefix or None, folder).
+
+    It counts as installed when the folder is under ``sys.prefix`` or is a
+    ``site-packages``/``dist-packages`` folder (of another environment too)."""
+    folder = _package_folder(import_name)
+    prefix = os.path.abspath(sys.prefix)
+    if pathlib.PurePath(folder).is_relative_to(prefix):
+        return prefix, folder
+    parent, name = os.path.split(folder)
+    if name.lower() not in {"site-packages", "dist-packages"}:
+        return None, folder
+    above, above_name = os.path.split(parent)
+    if above_name.lower() == "lib":  # PREFIX/lib/site-packages (Windows)
+        return above, folder
+    if os.path.basename(above).lower() == "lib":  # PREFIX/lib/pythonX.Y/...
+        return os.path.dirname(above), folder
+    return parent, folder  # PREFIX/site-packages
+
+
+def _package_folder(import_name: str) -> str:
+    """The folder holding the top-level module or package of ``import_name``
+    (for a namespace package: the portion that holds ``import_name``)."""
+    spec = _find_spec(import_name.partition(".")[0])
+    if spec is None or spec.origin in {"built-in", "frozen"}:
+        return os.getcwd()
+    portions = spec.submodule_search_locations
+    if not portions:  # a module
+        return os.path.dirname(spec.origin or "")
+    if spec.origin not in {None, "namespace"}:  # a package with an __init__.py
+        return os.path.dirname(os.path.dirname(spec.origin or ""))
+    portions = list(portions)
+    inner = _find_spec(import_name)
+    where = None
+    if inner is not None:
+        where = inner.origin
+        if where in {None, "namespace"} and inner.submodule_search_locations:
+            where = next(iter(inner.submodule_search_locations))
+    for portion in portions:
+        if where and pathlib.PurePath(where).is_relative_to(portion):
+            return os.path.dirname(portion)
+    return os.path.dirname(portions[0])
+
+
+def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
     try:
-        spec = importlib.util.find_spec(root_mod_name)
+        return importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        spec = None
-    if spec is None or spec.origin in {None, "namespace", "built-in", "frozen"}:
-        package_path = os.getcwd()
-    elif spec.submodule_search_locations:
-        package_path = os.path.dirname(os.path.dirname(spec.origin or ""))
-    else:
-        package_path = os.path.dirname(spec.origin or "")
-    py_prefix = os.path.abspath(sys.prefix)
-    if pathlib.PurePath(package_path).is_relative_to(py_prefix) and (
-        "site-packages" in package_path or "dist-packages" in package_path
-    ):
-        return py_prefix, package_path
-    return None, package_path
+        return None
