@@ -18,6 +18,8 @@ from uuid import UUID
 
 import flask
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.http import parse_date
@@ -977,3 +979,19 @@ def test_a_subclass_signing_serializer_is_used() -> None:
     app.add_url_rule("/", "set", lambda: session.update(a=1) or "ok")
     value = app.test_client().get("/").headers["Set-Cookie"].split(";")[0][8:]
     assert URLSafeTimedSerializer(KEY, salt="my-salt").loads(value) == {"a": 1}
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["session", "s", "=", ";", " ", "\t", '"', "a", ".", "\\", "\x0b", "\xc3"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_session_cookie_is_found_as_request_cookies_finds_it(raw: str) -> None:
+    from kolba.sessions import _cookie_value
+    from kolba.wrappers import Request
+
+    expected = Request({"HTTP_COOKIE": raw}).cookies.get("session")
+    assert _cookie_value(Request({"HTTP_COOKIE": raw}), "session") == expected

@@ -37,6 +37,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from .sessions import (
     SecureCookieSession,
     SessionInterface,
+    _cookie_value,
     _for_signing_keys,
     session_json_serializer,
 )
@@ -359,7 +360,7 @@ class StoreSessionInterface(SessionInterface):
         signer = self._signer(app)
         if signer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
+        value = _cookie_value(request, self.get_cookie_name(app))
         if not value:
             return self.session_class()
         try:
