@@ -285,3 +285,21 @@ def test_x_sendfile_is_werkzeugs_even_for_a_remembered_file(static_app):
     response = client.get("/static/f.txt")
     assert response.headers["X-Sendfile"].endswith("f.txt")
     assert response.data == b""
+
+
+def test_setting_headers_by_name_is_werkzeugs_set() -> None:
+    ours = Response("body")
+    theirs = WerkzeugResponse("body", content_type="text/html; charset=utf-8")
+    for headers in (ours.headers, theirs.headers):
+        headers["X-New"] = "1"
+        headers["x-new"] = "2"  # replaces, keeping the first one's place
+        headers["X-Other"] = "3"
+        headers.add("X-Twice", "a")
+        headers.add("X-Twice", "b")
+        headers["X-Twice"] = "c"  # replaces both
+        headers["X-Number"] = 4  # not a str: werkzeug converts it
+    assert ours.headers.to_wsgi_list() == theirs.headers.to_wsgi_list()
+    with pytest.raises(ValueError):
+        ours.headers["X-Bad"] = "a\r\nSet-Cookie: x=1"
+    with pytest.raises(ValueError):
+        ours.headers["X-Bad\r\nSet-Cookie"] = "1"

@@ -755,10 +755,13 @@ class Flask(Scaffold):
         the same work, in one frame."""
         req = ctx.request
         rule = req.url_rule
-        # PERF: one dict lookup replaces four registry walks (~1.5 µs with hooks).
         if not self._got_first_request:
             self._start_serving()
-        hooks = self._hooks(None if rule is None else rule.endpoint)
+        # PERF: one dict lookup replaces four registry walks (~1.5 µs with hooks).
+        endpoint = None if rule is None else rule.endpoint
+        hooks = self._hook_cache.get(endpoint, _sentinel)
+        if hooks is _sentinel:
+            hooks = self._hooks(endpoint)
         try:
             if signals.request_started.receivers:
                 signals.request_started.send(self, _async_wrapper=self.ensure_sync)

@@ -289,6 +289,20 @@ class Request(_WzRequest):
             )
         return stream
 
+    # PERF: werkzeug's cached_property runs its __get__ on every read; once
+    # parsed, these are plain instance attributes (~0.3 µs a read).
+    @_lazy
+    def form(self) -> MultiDict[str, str]:  # type: ignore[override]
+        """The form fields of a urlencoded or multipart body."""
+        self._load_form_data()
+        return self.__dict__["form"]  # type: ignore[no-any-return]
+
+    @_lazy
+    def files(self) -> MultiDict[str, t.Any]:  # type: ignore[override]
+        """The uploaded files of a multipart body."""
+        self._load_form_data()
+        return self.__dict__["files"]  # type: ignore[no-any-return]
+
     def _load_form_data(self) -> None:
         """Parse the body into ``form`` and ``files``. An urlencoded body with
         a Content-Length is read and split here; werkzeug parses the rest."""
@@ -446,7 +460,20 @@ class _Headers(Headers):
         super().set(key, value, **kwargs)
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        if isinstance(key, str):  # PERF: straight to set() (~0.2 µs a header)
+        if type(key) is str and type(value) is str:
+            # PERF: a new header is appended here, as werkzeug's set() would,
+            # in one frame instead of five (~1 µs a header).
+            if "\n" in value or "\r" in value:
+                raise ValueError("Header values must not contain newline characters.")
+            _check_header_name(key)
+            name = key.lower()
+            for old, _ in self._list:
+                if old.lower() == name:
+                    break
+            else:
+                self._list.append((key, value))
+                return
+        if isinstance(key, str):
             self.set(key, value)
             return
         if isinstance(key, int):
