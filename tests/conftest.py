@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,41 @@ NOTES_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "notes"
 def notes_dir() -> Path:
     """``examples/notes``: the notes example (``wsgi.py`` and package ``notes``)."""
     return NOTES_EXAMPLE
+
+
+@pytest.fixture
+def notes_server(tmp_path: Path) -> Iterator[str]:
+    """The notes example served by ``kolba run`` on 127.0.0.1 (a real server,
+    its own instance folder); its base URL."""
+    from browser import free_port, running_server
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(_APP_ENV)},
+        "NOTES_INSTANCE_PATH": str(tmp_path / "notes-instance"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "kolba", "--app", "notes", "run"]
+    log = tmp_path / "notes-server.log"
+    with running_server(
+        [*command, "--port", str(port)], NOTES_EXAMPLE, env, port, log
+    ) as url:
+        yield url
+
+
+_APP_ENV = ("KOLBA_", "FLASK_", "NOTES_")
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A headless Chromium (tests/browser.py) with a fresh profile; fails the
+    test, saying why, when Chromium or its driver is not installed."""
+    from browser import ARTIFACTS, Browser
+
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    chromium = Browser(tmp_path / "chromium-profile", ARTIFACTS / name)
+    yield chromium
+    chromium.quit()
 
 
 @pytest.fixture
