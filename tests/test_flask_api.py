@@ -63,6 +63,28 @@ def test_other_public_names() -> None:
     assert callable(cli.get_version) and callable(cli.show_server_banner)
 
 
+def test_submodules_are_attributes_without_being_imported_up_front() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kolba; assert 'kolba.cli' not in sys.modules;"
+        " print(kolba.cli.ScriptInfo.__name__, kolba.views.http_method_funcs > set())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout == "ScriptInfo True\n", result.stderr
+
+
+def test_blueprint_rules_have_a_defaults_dict_as_in_flask() -> None:
+    app = Flask(__name__)
+    bp = Blueprint("bp", __name__)
+    bp.add_url_rule("/x", "x", lambda: "")
+    app.register_blueprint(bp)
+    assert next(app.url_map.iter_rules("bp.x")).defaults == {}
+
+
 def test_template_functions_are_listed_and_star_imported() -> None:
     assert {"render_template", "stream_template"} <= set(dir(kolba))
     namespace: dict[str, object] = {}

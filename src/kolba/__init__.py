@@ -102,10 +102,20 @@ def __dir__() -> list[str]:
     return sorted({*_sys.modules[__name__].__dict__, *_TEMPLATING})
 
 
+# Imported when first used, yet reachable as attributes (``flask.cli.X`` works
+# in Flask because flask.app imports it; extensions rely on that).
+_LAZY_SUBMODULES = {"cli", "debughelpers", "sansio", "testing", "typing", "views"}
+
+
 def __getattr__(name: str) -> object:
-    """The template functions import Jinja2, so only when first asked for."""
+    """The template functions import Jinja2, so only when first asked for;
+    the same for the submodules that the package does not import itself."""
     if name in _TEMPLATING:
         from . import templating
 
         return getattr(templating, name)
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'kolba' has no attribute {name!r}")

@@ -57,7 +57,7 @@ class BlueprintSetupState:
             rule,
             self._qualified(endpoint),
             view_func,
-            defaults=defaults or None,
+            defaults=defaults,  # a dict, empty or not, as Flask gives werkzeug
             **options,
         )
 
