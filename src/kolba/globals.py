@@ -21,6 +21,8 @@ if t.TYPE_CHECKING:
 
 _cv_app: ContextVar[AppContext] = ContextVar("kolba.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("kolba.request_ctx")
+#: The ASGI server's event loop, seen by the threads that run sync views.
+_cv_server_loop: ContextVar[t.Any] = ContextVar("kolba.server_loop")
 
 _no_app_msg = """\
 No application context is active, so there is no current_app or g here.
