@@ -60,6 +60,10 @@ _RETURN_TYPES = (
 )
 
 
+# A WebSocket URL's scheme for an HTTP one, and back.
+_OTHER_SCHEME = {"http": "ws", "https": "wss", "ws": "http", "wss": "https"}
+
+
 def _make_timedelta(value: timedelta | int) -> timedelta:
     if isinstance(value, timedelta):
         return value
@@ -378,6 +382,9 @@ class Flask(Scaffold):
         self._hook_cache: dict[str | None, _Hooks | None] = {}
         # Until the app serves, contexts always call the teardown methods.
         self._tears_down_requests = self._tears_down_appctx = True
+        self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self._background_tasks: set[t.Any] = set()
         self._template_functions: list[tuple[str, str, t.Callable[..., t.Any]]] = []
 
         if self.has_static_folder:
@@ -622,10 +629,44 @@ class Flask(Scaffold):
     # fused in _full_dispatch(), one frame instead of five (decided per class).
 
     def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
+        self, environ: WSGIEnvironment, start_response: StartResponse, send: t.Any = None
     ) -> t.Any:
-        """The WSGI entry; it calls ``self.wsgi_app`` so middleware can wrap it."""
+        """The WSGI entry (two arguments) or the ASGI entry (three: scope,
+        receive, send); each calls ``wsgi_app`` or ``asgi_app``, which
+        middleware can wrap."""
+        if send is not None:
+            return self.asgi_app(environ, start_response, send)
         return self.wsgi_app(environ, start_response)
+
+    async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        """The ASGI application (http, websocket, lifespan), wrapped by middleware."""
+        from .asgi import handle
+
+        await handle(self, scope, receive, send)
+
+    @setupmethod
+    def before_serving(self, f: F) -> F:
+        """Run ``f()`` (sync or async) once when an ASGI server starts serving
+        (lifespan startup), in an app context; a failure stops the start."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: F) -> F:
+        """Run ``f()`` (sync or async) once when an ASGI server shuts down."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    def add_background_task(
+        self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any
+    ) -> None:
+        """Run ``func(*args, **kwargs)`` (sync or async) in an app context after
+        the current response has been sent (at once outside a request): on
+        the server's loop under ASGI, whose shutdown waits for it, or in a
+        thread under WSGI."""
+        from .asgi import add_background_task
+
+        add_background_task(self, func, args, kwargs)
 
     def wsgi_app(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -1005,6 +1046,10 @@ class Flask(Scaffold):
             return rv
         if isinstance(rv, (dict, list)):
             return self.json.response(rv)
+        if isinstance(rv, cabc.AsyncIterator):  # streamed by either driver
+            from .wrappers import AsyncBody
+
+            return self.response_class(AsyncBody(rv))
         if isinstance(rv, HTTPException):
             return self._http_exception_response(rv)
         if rv is None:
@@ -1328,7 +1373,10 @@ class Flask(Scaffold):
             if not self.url_map.host_matching:
                 host = self.config["SERVER_NAME"]
             host = host or req.host  # type: ignore[union-attr]
-        return f"{_scheme or scheme}://{host}{url}"
+        scheme = _scheme or scheme
+        if rule.websocket == (scheme in ("http", "https")):  # ws:// for a WebSocket
+            scheme = _OTHER_SCHEME.get(scheme, scheme)
+        return f"{scheme}://{host}{url}"
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let ``url_defaults`` functions add values before a URL is built."""

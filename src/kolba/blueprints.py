@@ -227,6 +227,8 @@ class Blueprint(Scaffold):
             "before_request_funcs",
             "after_request_funcs",
             "teardown_request_funcs",
+            "before_websocket_funcs",
+            "after_websocket_funcs",
             "url_default_functions",
             "url_value_preprocessors",
             "template_context_processors",

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 
 if t.TYPE_CHECKING:
     from .app import Flask
+    from .asgi import WebSocket
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
     from .sessions import SessionMixin
     from .wrappers import Request
@@ -125,6 +126,16 @@ class _ContextProxy:
             return type(self._get_current_object())
         except RuntimeError:
             return _ContextProxy
+
+
+def _websocket() -> t.Any:
+    ws = _request_ctx().request
+    if not hasattr(ws, "_ws_send"):
+        raise RuntimeError(
+            "This is an HTTP request, not a WebSocket: 'websocket' works in"
+            " views registered with @app.websocket(...)."
+        )
+    return ws
 
 
 def _forward(op: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -276,3 +287,4 @@ app_ctx: AppContext = _ContextProxy(_app_ctx)  # type: ignore[assignment]
 request: Request = _RequestProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
 session: SessionMixin = _SessionProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
 request_ctx: RequestContext = _ContextProxy(_request_ctx)  # type: ignore[assignment]
+websocket: WebSocket = _ContextProxy(_websocket)  # type: ignore[assignment]

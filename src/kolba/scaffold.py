@@ -87,6 +87,12 @@ class Scaffold:
         self.url_default_functions: dict[str | None, list[t.Callable]] = (
             defaultdict(list)
         )
+        self.before_websocket_funcs: dict[str | None, list[t.Callable]] = (
+            defaultdict(list)
+        )
+        self.after_websocket_funcs: dict[str | None, list[t.Callable]] = (
+            defaultdict(list)
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -287,6 +293,35 @@ class Scaffold:
     def teardown_request(self, f: F) -> F:
         """Run ``f(error)`` when the request context ends, even after an error."""
         self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """Register an ``async def`` view for WebSocket connections to ``rule``
+        (served under ASGI; plain HTTP requests to it get a 426)."""
+
+        def decorator(f: F) -> F:
+            from .asgi import websocket_view
+
+            endpoint = options.pop("endpoint", None)
+            view = websocket_view(f)
+            self.add_url_rule(
+                rule, endpoint, view, methods=["GET"], websocket=True, **options
+            )
+            return f
+
+        return decorator
+
+    @setupmethod
+    def before_websocket(self, f: F) -> F:
+        """Run ``f()`` before each WebSocket view (after the URL is matched)."""
+        self.before_websocket_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_websocket(self, f: F) -> F:
+        """Run ``f()`` after each WebSocket view, before the connection closes."""
+        self.after_websocket_funcs.setdefault(None, []).append(f)
         return f
 
     @setupmethod

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
+import queue
+import threading
 import typing as t
 from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
 
 import werkzeug.test
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request as BaseRequest
 
 if t.TYPE_CHECKING:
@@ -174,6 +178,20 @@ class KolbaClient(werkzeug.test.Client):
             self._context_stack.enter_context(self._new_contexts.pop())
         return response
 
+    def websocket(self, path: str, *args: t.Any, **kwargs: t.Any) -> TestWebSocket:
+        """A WebSocket connection to ``path`` through the app's ASGI entry, for
+        ``with client.websocket("/ws") as ws:``; the client's cookies go with
+        it. The other arguments are those of ``open()`` (``headers=``...)."""
+        kwargs["environ_base"] = self._environ(kwargs.get("environ_base"))
+        builder = EnvironBuilder(self.application, path, *args, **kwargs)
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        if self._cookies is not None:
+            self._add_cookies_to_wsgi(environ)
+        return TestWebSocket(self.application, scope_from_environ(environ, "websocket"))
+
     def __enter__(self) -> KolbaClient:
         if self.preserve_context:
             raise RuntimeError(
@@ -189,6 +207,195 @@ class KolbaClient(werkzeug.test.Client):
 
 
 FlaskClient = KolbaClient
+
+
+class ASGIClient(KolbaClient):
+    """A test client whose requests go through the app's ASGI entry (the
+    scope, ``receive`` and ``send`` of an ASGI server) instead of WSGI."""
+
+    def run_wsgi_app(self, environ: t.Any, buffered: bool = False) -> t.Any:
+        app = self.application
+        self.application = asgi_as_wsgi(app)  # type: ignore[assignment]
+        try:
+            return super().run_wsgi_app(environ, buffered)
+        finally:
+            self.application = app
+
+
+def scope_from_environ(environ: t.Mapping[str, t.Any], kind: str = "http") -> dict:
+    """The ASGI scope a server would make for the request in a WSGI environ."""
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        name = name.replace("_", "-").lower()
+        headers.append((name.encode("latin-1"), str(value).encode("latin-1")))
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if kind == "websocket":
+        scheme = {"http": "ws", "https": "wss"}.get(scheme, scheme)
+    root = environ.get("SCRIPT_NAME", "")
+    raw_path = (root + environ.get("PATH_INFO", "")).encode("latin-1")
+    return {
+        "type": kind,
+        "asgi": {"version": "3.0"},
+        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2],
+        "method": environ.get("REQUEST_METHOD", "GET"),
+        "scheme": scheme,
+        "path": raw_path.decode("utf-8", "surrogateescape"),
+        "raw_path": raw_path,
+        "root_path": root.encode("latin-1").decode("utf-8", "surrogateescape"),
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 0),
+        "server": (
+            environ.get("SERVER_NAME", "localhost"),
+            int(environ.get("SERVER_PORT") or 80),
+        ),
+    }
+
+
+def asgi_as_wsgi(app: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """A WSGI callable that serves each request through the ASGI app ``app``
+    on an event loop of its own (for tests: the response is buffered)."""
+
+    def wsgi(environ: t.Any, start_response: t.Callable[..., t.Any]) -> list[bytes]:
+        scope = scope_from_environ(environ)
+        body = environ["wsgi.input"].read()
+        messages: list[dict[str, t.Any]] = []
+
+        async def serve() -> None:
+            done = asyncio.Event()
+            parts = [{"type": "http.request", "body": body}]
+
+            async def receive() -> dict[str, t.Any]:
+                if parts:
+                    return parts.pop()
+                await done.wait()
+                return {"type": "http.disconnect"}
+
+            async def send(message: dict[str, t.Any]) -> None:
+                messages.append(message)
+
+            try:
+                await app(scope, receive, send)
+            finally:
+                done.set()
+
+        asyncio.run(serve())
+        start = messages[0]
+        status = start["status"]
+        start_response(
+            f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
+        )
+        return [message.get("body", b"") for message in messages[1:]]
+
+    return wsgi
+
+
+class WebSocketClosed(Exception):
+    """The app closed (or refused) the test WebSocket with ``code``."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"the WebSocket was closed with code {code}")
+        self.code = code
+
+
+class TestWebSocket:
+    """``client.websocket(path)``: the app runs on an event loop in a thread;
+    ``send``, ``receive`` and ``close`` talk to it as a browser would."""
+
+    def __init__(self, app: t.Any, scope: dict, timeout: float = 5.0) -> None:
+        self._app = app
+        self._scope = scope
+        self.timeout = timeout
+        self._outbox: queue.Queue[dict[str, t.Any] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        #: The close code once the app closed the connection.
+        self.close_code: int | None = None
+        self.subprotocol: str | None = None
+
+    def __enter__(self) -> TestWebSocket:
+        started = threading.Event()
+
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._inbox: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
+            started.set()
+
+            async def send(message: dict[str, t.Any]) -> None:
+                self._outbox.put(message)
+
+            try:
+                await self._app(self._scope, self._inbox.get, send)
+            except BaseException as e:  # handed to the test
+                self._error = e
+            finally:
+                self._outbox.put(None)
+
+        self._thread = threading.Thread(target=asyncio.run, args=(serve(),))
+        self._thread.start()
+        started.wait()
+        self._put({"type": "websocket.connect"})
+        message = self._next()
+        if message["type"] == "websocket.close":
+            self._closed_by_app(message)
+        self.subprotocol = message.get("subprotocol")
+        return self
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        self.close()
+
+    def _put(self, message: dict[str, t.Any]) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._inbox.put_nowait, message)
+
+    def _next(self) -> dict[str, t.Any]:
+        try:
+            message = self._outbox.get(timeout=self.timeout)
+        except queue.Empty:
+            raise TimeoutError(
+                f"the app sent nothing on the WebSocket for {self.timeout} s"
+            ) from None
+        if message is None:
+            if self._error is not None:
+                raise self._error
+            raise WebSocketClosed(self.close_code or 1006)
+        return message
+
+    def _closed_by_app(self, message: dict[str, t.Any]) -> t.NoReturn:
+        self.close_code = message.get("code", 1000)
+        raise WebSocketClosed(self.close_code)
+
+    def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message to the app."""
+        key = "text" if isinstance(data, str) else "bytes"
+        self._put({"type": "websocket.receive", key: data})
+
+    def receive(self) -> str | bytes:
+        """The app's next message; :class:`WebSocketClosed` once it closed."""
+        if self.close_code is not None:
+            raise WebSocketClosed(self.close_code)
+        message = self._next()
+        if message["type"] == "websocket.close":
+            self._closed_by_app(message)
+        text = message.get("text")
+        return text if text is not None else message.get("bytes") or b""
+
+    def close(self, code: int = 1000) -> None:
+        """Disconnect (as a browser closing the tab) and wait for the app."""
+        if self._thread is None:
+            return
+        self._put({"type": "websocket.disconnect", "code": code})
+        self._thread.join(self.timeout)
+        self._thread = None
+        if self._error is not None:
+            raise self._error
 
 
 @functools.cache

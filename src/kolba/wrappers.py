@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 import typing as t
+from asyncio import _get_running_loop
 from io import BytesIO
 from urllib.parse import unquote
 
@@ -173,6 +174,41 @@ def _read_at_most(stream: t.IO[bytes], limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class _Params(ImmutableMultiDict):  # type: ignore[type-arg]
+    """``request.args``, ``.form`` and ``.files``; ``await request.form`` gives
+    the same object, so that async views read the same way under both drivers."""
+
+    def __await__(self) -> t.Generator[t.Any, None, _Params]:
+        return self
+        yield  # makes this a generator: awaiting it does not suspend
+
+
+class _Pending:
+    """``request.form`` or ``.files`` in an async view under ASGI before the
+    body arrived: only ``await`` gives the value."""
+
+    def __init__(self, value: t.Awaitable[t.Any]) -> None:
+        self._value = value
+
+    def __await__(self) -> t.Generator[t.Any, None, t.Any]:
+        return self._value.__await__()
+
+    def __getattr__(self, name: str) -> t.NoReturn:
+        raise RuntimeError(_await_body_msg())
+
+    def __getitem__(self, key: str) -> t.NoReturn:
+        raise RuntimeError(_await_body_msg())
+
+    def __contains__(self, key: str) -> t.NoReturn:
+        raise RuntimeError(_await_body_msg())
+
+
+def _await_body_msg() -> str:
+    from .asgi import _AWAIT_BODY
+
+    return _AWAIT_BODY
+
+
 class Request(_WzRequest):
     """The incoming request, as ``kolba.request``.
 
@@ -182,6 +218,7 @@ class Request(_WzRequest):
 
     json_module: t.Any = json
     form_data_parser_class = FormDataParser
+    parameter_storage_class = _Params
     #: No form parsing step overridden: urlencoded bodies take the fast path.
     _plain_form: t.ClassVar[bool] = True
 
@@ -354,6 +391,101 @@ class Request(_WzRequest):
         except (OSError, ValueError) as e:
             raise ClientDisconnected() from e
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    # The body in async views: awaitables under both drivers. Under ASGI the
+    # body comes from ``receive`` (kept in environ["kolba.asgi.body"]).
+
+    def _asgi_body_pending(self) -> bool:
+        body = self.environ.get("kolba.asgi.body")
+        return body is not None and body.must_await()
+
+    def _sync(self, func: t.Callable[..., _T], *args: t.Any, **kwargs: t.Any) -> _T:
+        """``func`` with the body read without await (werkzeug's own calls)."""
+        state = self.__dict__
+        if "_sync_body" in state:
+            return func(*args, **kwargs)
+        state["_sync_body"] = True
+        try:
+            return func(*args, **kwargs)
+        finally:
+            del state["_sync_body"]
+
+    async def _await(
+        self, func: t.Callable[..., _T], *args: t.Any, **kwargs: t.Any
+    ) -> _T:
+        body = self.environ.get("kolba.asgi.body")
+        if body is not None:
+            await body.fill(self.max_content_length)
+        return self._sync(func, *args, **kwargs)
+
+    def _in_coroutine(self) -> bool:
+        return _get_running_loop() is not None and "_sync_body" not in self.__dict__
+
+    def get_data(  # type: ignore[override]
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> t.Any:
+        """The body as bytes (or text); in an ``async def`` view, an awaitable."""
+        if self._in_coroutine():
+            return self._await(_WzRequest.get_data, self, cache, as_text, parse_form_data)
+        return super().get_data(cache, as_text, parse_form_data)
+
+    def get_json(  # type: ignore[override]
+        self, force: bool = False, silent: bool = False, cache: bool = True
+    ) -> t.Any:
+        """The body parsed as JSON; in an ``async def`` view, an awaitable."""
+        if self._in_coroutine():
+            return self._await(_WzRequest.get_json, self, force, silent, cache)
+        return super().get_json(force, silent, cache)
+
+    @property
+    def data(self) -> bytes:  # type: ignore[override]
+        """The body as bytes (form bodies are parsed into ``form`` instead)."""
+        return self._sync(_WzRequest.get_data, self, parse_form_data=True)  # type: ignore[return-value]
+
+    @property
+    def json(self) -> t.Any:
+        """The body parsed as JSON (``None`` if it is not JSON)."""
+        return self._sync(_WzRequest.get_json, self)
+
+    def _form_attr(self, name: str) -> t.Any:
+        value = self.__dict__.get(name)
+        if value is None:
+            if self._asgi_body_pending():
+                return _Pending(self._await(self._form_attr, name))
+            self._load_form_data()
+            value = self.__dict__[name]
+        return value
+
+    @property
+    def form(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        """The form fields of the body; ``await request.form`` in async views."""
+        return self._form_attr("form")  # type: ignore[no-any-return]
+
+    @form.setter
+    def form(self, value: t.Any) -> None:
+        self.__dict__["form"] = value
+
+    @property
+    def files(self) -> ImmutableMultiDict[str, t.Any]:  # type: ignore[override]
+        """The uploaded files; ``await request.files`` in async views."""
+        return self._form_attr("files")  # type: ignore[no-any-return]
+
+    @files.setter
+    def files(self, value: t.Any) -> None:
+        self.__dict__["files"] = value
+
+    async def iter_body(self, chunk_size: int = 65536) -> t.AsyncIterator[bytes]:
+        """The body in chunks as they arrive (``async for``), within
+        ``MAX_CONTENT_LENGTH``; the body is consumed."""
+        body = self.environ.get("kolba.asgi.body")
+        if body is not None and body.must_await():
+            if (self.content_length or 0) > (self.max_content_length or sys.maxsize):
+                raise RequestEntityTooLarge()
+            async for chunk in body.chunks(self.max_content_length):
+                yield chunk
+            return
+        stream = self.stream
+        while chunk := stream.read(chunk_size):
+            yield chunk
 
     max_content_length = _AppLimit(
         "MAX_CONTENT_LENGTH", "The largest body; a larger one is a 413."
@@ -726,6 +858,36 @@ def _unquote(value: str) -> str:
 
 
 _URLENCODED = "application/x-www-form-urlencoded"
+class AsyncBody:
+    """A response body from an async iterator (a view's async generator):
+    streamed on the server's loop under ASGI, through the thread's loop under
+    WSGI."""
+
+    def __init__(self, iterator: t.AsyncIterator[t.Any]) -> None:
+        self._iterator = iterator
+
+    def __aiter__(self) -> t.AsyncIterator[t.Any]:
+        return self._iterator
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        from .app import _run_coroutine
+
+        while True:
+            try:
+                chunk = _run_coroutine(self._iterator.__anext__())
+            except StopAsyncIteration:
+                return
+            yield chunk.encode() if isinstance(chunk, str) else chunk
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    def close(self) -> None:
+        from .app import _run_coroutine
+
+        _run_coroutine(self.aclose())
 
 
 def _content_type(mimetype: str) -> str:

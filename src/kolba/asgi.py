@@ -1,0 +1,715 @@
+"""The ASGI driver: ``app(scope, receive, send)`` for HTTP, WebSocket, lifespan.
+
+The request cycle is the one the WSGI entry runs; this module only turns an
+ASGI scope into the request, and the response into ``send`` messages:
+
+- The request is built from a WSGI-style environ made from the scope (so
+  ``request.environ``, which many Flask extensions read, works here too) whose
+  body is read from ``receive``, lazily.
+- A plain ``def`` view runs, with its hooks, in the loop's thread pool: the
+  event loop is never blocked by it, and its contextvars (``request``,
+  ``session``, ``g``, ``current_app``) are the request's. An ``async def``
+  coroutine that it calls is handed back to the server's loop.
+- An ``async def`` view runs on the server's loop, with its hooks and error
+  handlers awaited there: thousands of such requests wait together in one
+  worker. Its body is awaited (``await request.get_data()``, ``await
+  request.form``, ``async for chunk in request.iter_body()``).
+- An async generator returned by a view is streamed as it yields, with the
+  server's backpressure; a client that goes away cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import io
+import sys
+import threading
+import typing as t
+from functools import update_wrapper
+
+from werkzeug.exceptions import (
+    BadRequestKeyError,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+)
+
+from . import signals
+from .ctx import RequestContext
+from .globals import _cv_request, _cv_server_loop
+from .routing import RequestRedirect
+from .wrappers import Request
+
+if t.TYPE_CHECKING:
+    from .app import Flask
+    from .wrappers import Response
+
+Scope = t.MutableMapping[str, t.Any]
+Message = t.MutableMapping[str, t.Any]
+Receive = t.Callable[[], t.Awaitable[Message]]
+Send = t.Callable[[Message], t.Awaitable[None]]
+
+_AWAIT_BODY = (
+    "The request body has not arrived yet: under an ASGI server an async view"
+    " awaits it (await request.get_data(), await request.get_json(), await"
+    " request.form, await request.files, or async for chunk in"
+    " request.iter_body()) before reading it without await."
+)
+
+
+async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ASGI connection of any type."""
+    kind = scope["type"]
+    if kind == "http":
+        await _http(app, scope, receive, send)
+    elif kind == "websocket":
+        await _websocket(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _lifespan(app, receive, send)
+    else:
+        raise ValueError(f"kolba does not serve ASGI {kind!r} connections.")
+
+
+class _Body(io.RawIOBase):
+    """The request body, read from ``receive`` as it is needed.
+
+    On the loop, it is awaited (``fill``, ``chunks``); a thread that runs a
+    sync view reads it with ``read``, which waits for the loop to receive it.
+    """
+
+    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._buffer = bytearray()
+        self.complete = False
+
+    def must_await(self) -> bool:
+        """Whether more body is to come and this is the loop's thread."""
+        return not self.complete and threading.get_ident() == self._loop_thread
+
+    async def _next(self) -> bytes:
+        if self.complete:
+            return b""
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self.complete = True
+            raise ClientDisconnected()
+        if not message.get("more_body"):
+            self.complete = True
+        return message.get("body", b"")  # type: ignore[no-any-return]
+
+    async def fill(self, limit: int | None) -> None:
+        """Receive the whole body, or stop once it is longer than ``limit``
+        (the request's stream then answers 413)."""
+        while not self.complete and (limit is None or len(self._buffer) <= limit):
+            self._buffer += await self._next()
+
+    async def chunks(self, limit: int | None) -> t.AsyncIterator[bytes]:
+        """The body's chunks as they arrive; 413 once it passes ``limit``."""
+        size = len(self._buffer)
+        if self._buffer:
+            yield bytes(self._buffer)
+            self._buffer.clear()
+        while not self.complete:
+            chunk = await self._next()
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise RequestEntityTooLarge()
+            if chunk:
+                yield chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        buffer = self._buffer
+        while not self.complete and (size is None or size < 0 or len(buffer) < size):
+            if threading.get_ident() == self._loop_thread:
+                raise RuntimeError(_AWAIT_BODY)
+            future = asyncio.run_coroutine_threadsafe(self._next(), self._loop)
+            buffer += future.result()
+        if size is None or size < 0 or size >= len(buffer):
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = bytes(buffer[:size])
+            del buffer[:size]
+        return data
+
+    def readinto(self, b: t.Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def _environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
+    """A WSGI environ for the scope, as a WSGI server would make it."""
+    root = scope.get("root_path", "")
+    path = scope["path"]
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    server = scope.get("server") or ("localhost", 80)
+    environ: dict[str, t.Any] = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": _latin1(root),
+        "PATH_INFO": _latin1(path),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1] or 80),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "asgi.scope": scope,
+        "kolba.asgi.body": body,
+    }
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"] = client[0]
+        environ["REMOTE_PORT"] = str(client[1])
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1")
+        if "_" in name:  # as WSGI servers do: it could pass for a hyphen
+            continue
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        value = raw_value.decode("latin-1")
+        if key in environ:
+            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+        environ[key] = value
+    return environ
+
+
+def _latin1(text: str) -> str:
+    """A decoded ASGI path as a WSGI environ string (its UTF-8 bytes as latin-1)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+# HTTP ------------------------------------------------------------------------
+
+_CYCLE_METHODS = (
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "handle_user_exception",
+    "handle_http_exception",
+    "finalize_request",
+    "process_response",
+)
+_cycle_on_loop: dict[type, bool] = {}
+
+
+def _can_run_on_loop(cls: type) -> bool:
+    """Whether the app's class keeps kolba's request cycle, which this module
+    awaits step by step for async views; a subclass that overrides a step
+    gets its own code run, in a thread (decided once per class)."""
+    ok = _cycle_on_loop.get(cls)
+    if ok is None:
+        from .app import Flask
+
+        ok = _cycle_on_loop[cls] = all(
+            getattr(cls, name) is getattr(Flask, name) for name in _CYCLE_METHODS
+        )
+    return ok
+
+
+async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    loop = asyncio.get_running_loop()
+    _cv_server_loop.set(loop)  # the copies that threads run in see it
+    body = _Body(receive, loop)
+    environ = _environ(scope, body)
+    ctx = app.request_context(environ)
+    req = ctx.request
+    app.match_request(req)
+    rule = req.url_rule
+    if _can_run_on_loop(type(app)) and (
+        rule is None or inspect.iscoroutinefunction(app.view_functions[rule.endpoint])
+    ):
+        await _on_loop(app, ctx, body, receive, send)
+        return
+    context = contextvars.copy_context()
+    response = await loop.run_in_executor(None, context.run, _in_thread, app, ctx)
+    try:
+        await _send_response(response, environ, body, receive, send, context)
+    finally:
+        response.close()
+
+
+def _in_thread(app: Flask, ctx: RequestContext) -> Response:
+    """The request cycle for a sync view, as the WSGI entry runs it."""
+    error: BaseException | None = None
+    try:
+        ctx.push()
+        try:
+            return app.full_dispatch_request()
+        except Exception as e:
+            error = e
+            return app.handle_exception(e)
+        except BaseException as e:
+            error = e
+            raise
+    finally:
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
+
+
+async def _on_loop(
+    app: Flask, ctx: RequestContext, body: _Body, receive: Receive, send: Send
+) -> None:
+    """The request cycle of an async view, on the server's loop; the context
+    stays pushed while the response streams, and is popped once."""
+    error: BaseException | None = None
+    ctx.push()
+    try:
+        try:
+            response = await _full_dispatch(app, ctx)
+        except Exception as e:
+            error = e
+            response = app.handle_exception(e)
+        try:
+            await _send_response(response, ctx.request.environ, body, receive, send)
+        finally:
+            response.close()
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
+
+
+async def _acall(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    rv = func(*args, **kwargs)
+    if inspect.isawaitable(rv):
+        return await rv
+    return rv
+
+
+async def _full_dispatch(app: Flask, ctx: RequestContext) -> Response:
+    """``full_dispatch_request`` with its user functions awaited."""
+    app._got_first_request = True
+    req = ctx.request
+    try:
+        if signals.request_started.receivers:
+            signals.request_started.send(app, _async_wrapper=app.ensure_sync)
+        rv = None
+        if app.before_request_funcs or app.url_value_preprocessors:
+            rv = await _preprocess(app, req)
+        if rv is None:
+            if req.routing_exception is not None:
+                app.raise_routing_exception(req)
+            rule = req.url_rule
+            if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+                rv = app.make_default_options_response()
+            else:
+                view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]
+                rv = await _acall(view, **req.view_args)  # type: ignore[arg-type]
+    except Exception as e:
+        rv = await _handle_user_exception(app, e, req)
+    return await _finalize(app, ctx, rv)
+
+
+async def _preprocess(app: Flask, req: Request) -> t.Any:
+    names = (None, *reversed(req.blueprints))
+    for name in names:
+        for url_func in app.url_value_preprocessors.get(name, ()):
+            await _acall(url_func, req.endpoint, req.view_args)
+    for name in names:
+        for before_func in app.before_request_funcs.get(name, ()):
+            rv = await _acall(before_func)
+            if rv is not None:
+                return rv
+    return None
+
+
+async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.Any:
+    if isinstance(e, HTTPException):
+        if isinstance(e, BadRequestKeyError) and (
+            app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if not app.trap_http_exception(e):
+            if e.code is None or isinstance(e, RequestRedirect):
+                return e
+            handler = app._find_error_handler(e, req.blueprints)
+            return e if handler is None else await _acall(handler, e)
+    handler = app._find_error_handler(e, req.blueprints)
+    if handler is None:
+        raise e
+    return await _acall(handler, e)
+
+
+async def _finalize(app: Flask, ctx: RequestContext, rv: t.Any) -> Response:
+    response = app.make_response(rv)
+    if app.after_request_funcs or ctx._after_request_functions:
+        for func in ctx._after_request_functions:
+            response = await _acall(func, response)
+        for name in (*ctx.request.blueprints, None):
+            for func in reversed(app.after_request_funcs.get(name, ())):
+                response = await _acall(func, response)
+        if ctx._session is not None or app._refreshes_session(ctx):
+            app._save_session(ctx, response)
+    elif ctx._session is not None or (
+        "HTTP_COOKIE" in ctx.request.environ and app._refreshes_session(ctx)
+    ):
+        app._save_session(ctx, response)
+    if signals.request_finished.receivers:
+        signals.request_finished.send(
+            app, _async_wrapper=app.ensure_sync, response=response
+        )
+    return response
+
+
+_NO_BODY = frozenset({*range(100, 200), 204, 304, 412})
+
+
+async def _send_response(
+    response: Response,
+    environ: dict[str, t.Any],
+    body: _Body,
+    receive: Receive,
+    send: Send,
+    context: contextvars.Context | None = None,
+) -> None:
+    """Send the response; a sync iterable body is iterated in a thread (in
+    ``context``), an async one on the loop while watching for a disconnect."""
+    content = response.response
+    if getattr(content, "__aiter__", None) is not None:
+        status = response.status_code
+        headers = response.get_wsgi_headers(environ).to_wsgi_list()
+        await _start(send, status, headers)
+        if environ["REQUEST_METHOD"] == "HEAD" or status in _NO_BODY:
+            await send({"type": "http.response.body"})
+        else:
+            await _stream(content, body, receive, send)
+        return
+    app_iter, status_line, headers = response.get_wsgi_response(environ)
+    await _start(send, int(status_line[:3]), headers)
+    if isinstance(app_iter, (list, tuple)):
+        await send({"type": "http.response.body", "body": b"".join(app_iter)})
+        return
+    loop = asyncio.get_running_loop()
+    iterator = iter(app_iter)
+    run = (context or contextvars.copy_context()).run
+    try:
+        while True:
+            chunk = await loop.run_in_executor(None, run, next, iterator, None)
+            if chunk is None:
+                break
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            await loop.run_in_executor(None, run, close)
+    await send({"type": "http.response.body"})
+
+
+async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in headers
+            ],
+        }
+    )
+
+
+async def _stream(
+    content: t.AsyncIterable[t.Any], body: _Body, receive: Receive, send: Send
+) -> None:
+    """Send an async iterable's chunks; stop it if the client goes away."""
+
+    async def pump() -> None:
+        async for chunk in content:
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body"})
+
+    async def disconnected() -> None:
+        while True:
+            if (await receive())["type"] == "http.disconnect":
+                return
+
+    sending = asyncio.ensure_future(pump())
+    watching = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({sending, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watching.cancel()
+        if not sending.done():
+            sending.cancel()
+    try:
+        await sending
+    except asyncio.CancelledError:
+        if not watching.done() or watching.cancelled():
+            raise  # cancelled from outside, not by the disconnect
+    finally:
+        aclose = getattr(content, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+# background tasks and lifespan -----------------------------------------------
+
+
+def add_background_task(
+    app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any
+) -> None:
+    """Start ``func`` in an app context; in a request, once its response is sent."""
+    loop = _cv_server_loop.get(None)
+
+    def start() -> None:
+        if loop is None:
+            thread = threading.Thread(
+                target=contextvars.Context().run, args=(_run_sync, app, func, args, kwargs)
+            )
+            app._background_tasks.add(thread)
+            thread.start()
+        else:
+            loop.call_soon_threadsafe(_spawn, app, func, args, kwargs)
+
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        start()
+        return
+
+    def after(response: Response) -> Response:
+        response.call_on_close(start)
+        return response
+
+    if not ctx._after_request_functions:
+        ctx._after_request_functions = []
+    ctx._after_request_functions.append(after)  # type: ignore[attr-defined]
+
+
+def _run_sync(app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any) -> None:
+    try:
+        with app.app_context():
+            app.ensure_sync(func)(*args, **kwargs)
+    except Exception:
+        app.logger.exception(f"Background task {func!r} failed")
+    finally:
+        app._background_tasks.discard(threading.current_thread())
+
+
+def _spawn(app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any) -> None:
+    async def run() -> None:
+        try:
+            with app.app_context():
+                if inspect.iscoroutinefunction(func):
+                    await func(*args, **kwargs)
+                else:
+                    context = contextvars.copy_context()
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, lambda: context.run(func, *args, **kwargs)
+                    )
+        except Exception:
+            app.logger.exception(f"Background task {func!r} failed")
+
+    task = contextvars.Context().run(asyncio.ensure_future, run())
+    app._background_tasks.add(task)
+    task.add_done_callback(app._background_tasks.discard)
+
+
+async def _run_hooks(app: Flask, funcs: list[t.Callable[[], t.Any]]) -> None:
+    with app.app_context():
+        for func in funcs:
+            await _acall(func)
+
+
+async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
+    """``before_serving`` on startup; ``after_serving`` on shutdown, then wait
+    for the background tasks still running."""
+    _cv_server_loop.set(asyncio.get_running_loop())
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            phase, funcs = "startup", app.before_serving_funcs
+        else:
+            phase, funcs = "shutdown", app.after_serving_funcs
+        try:
+            await _run_hooks(app, funcs)
+            if phase == "shutdown":
+                await _wait_for_background(app)
+        except Exception as e:
+            app.logger.exception(f"ASGI lifespan {phase} failed")
+            await send({"type": f"lifespan.{phase}.failed", "message": repr(e)})
+            return
+        await send({"type": f"lifespan.{phase}.complete"})
+        if phase == "shutdown":
+            return
+
+
+async def _wait_for_background(app: Flask) -> None:
+    while app._background_tasks:
+        tasks = list(app._background_tasks)
+        await asyncio.gather(
+            *(
+                task if isinstance(task, asyncio.Future) else asyncio.to_thread(task.join)
+                for task in tasks
+            )
+        )
+        app._background_tasks.difference_update(tasks)
+
+
+# WebSockets ------------------------------------------------------------------
+
+
+class WebSocketDisconnect(Exception):
+    """The other side closed the WebSocket (``code`` is its close code)."""
+
+    def __init__(self, code: int = 1005, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class WebSocketRequired(HTTPException):
+    """426: a WebSocket URL asked with plain HTTP (or under a WSGI server)."""
+
+    code = 426
+    description = (
+        "This URL is a WebSocket endpoint: connect to it with a WebSocket"
+        " client (ws:// or wss://), through an ASGI server such as uvicorn."
+    )
+
+    def get_headers(self, *args: t.Any, **kwargs: t.Any) -> list[tuple[str, str]]:
+        return [*super().get_headers(*args, **kwargs), ("Upgrade", "websocket")]
+
+
+class WebSocket(Request):
+    """The connection of a WebSocket view, as ``kolba.websocket``: the
+    request's attributes (``path``, ``args``, ``headers``, ``cookies``...)
+    and ``accept``, ``receive``, ``send``, ``close``."""
+
+    def __init__(self, environ: dict[str, t.Any], receive: Receive, send: Send) -> None:
+        super().__init__(environ)
+        self._ws_receive = receive
+        self._ws_send = send
+        self.accepted = False
+        self.closed = False
+
+    async def accept(
+        self, subprotocol: str | None = None, headers: t.Any = None
+    ) -> None:
+        """Accept the connection (the first ``send`` or ``receive`` does it too)."""
+        if self.accepted:
+            return
+        message = await self._ws_receive()
+        if message["type"] != "websocket.connect":
+            self.closed = True
+            raise WebSocketDisconnect(message.get("code", 1006))
+        accept: Message = {"type": "websocket.accept"}
+        if subprotocol is not None:
+            accept["subprotocol"] = subprotocol
+        if headers:
+            accept["headers"] = [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in dict(headers).items()
+            ]
+        await self._ws_send(accept)
+        self.accepted = True
+
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for text, ``bytes`` for binary; raises
+        :class:`WebSocketDisconnect` once the client has gone."""
+        await self.accept()
+        message = await self._ws_receive()
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+            raise WebSocketDisconnect(message.get("code", 1005), message.get("reason") or "")
+        text = message.get("text")
+        return text if text is not None else message.get("bytes") or b""
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message."""
+        await self.accept()
+        if isinstance(data, str):
+            await self._ws_send({"type": "websocket.send", "text": data})
+        else:
+            await self._ws_send({"type": "websocket.send", "bytes": bytes(data)})
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (before ``accept`` this refuses it: HTTP 403)."""
+        if not self.closed:
+            self.closed = True
+            await self._ws_send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """The view registered for a WebSocket route: over plain HTTP it answers
+    426; the ASGI driver runs ``func`` for a WebSocket connection."""
+    if not inspect.iscoroutinefunction(func):
+        raise TypeError(f"A WebSocket view must be 'async def'; {func!r} is not.")
+
+    def view(**kwargs: t.Any) -> t.NoReturn:
+        raise WebSocketRequired()
+
+    update_wrapper(view, func)
+    view._kolba_websocket = func  # type: ignore[attr-defined]
+    return view
+
+
+async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    _cv_server_loop.set(asyncio.get_running_loop())
+    environ = _environ(scope, None)
+    ws = WebSocket(environ, receive, send)
+    ctx = RequestContext(app, environ, request=ws)
+    app.match_request(ws)
+    rule = ws.url_rule
+    view = app.view_functions.get(rule.endpoint) if rule is not None else None
+    func = getattr(view, "_kolba_websocket", None)
+    if func is None:  # refused: the server answers 403
+        await ws.close(1008)
+        return
+    app._got_first_request = True
+    error: BaseException | None = None
+    ctx.push()
+    try:
+        names = (None, *reversed(ws.blueprints))
+        for name in names:
+            for url_func in app.url_value_preprocessors.get(name, ()):
+                await _acall(url_func, ws.endpoint, ws.view_args)
+        for name in names:
+            for before in app.before_websocket_funcs.get(name, ()):
+                await _acall(before)
+        await func(**ws.view_args)  # type: ignore[arg-type]
+    except WebSocketDisconnect:
+        pass
+    except Exception as e:
+        error = e
+        app.log_exception(sys.exc_info())
+        await _close_quietly(ws, 1011)
+    try:
+        for name in (*ws.blueprints, None):
+            for after in reversed(app.after_websocket_funcs.get(name, ())):
+                await _acall(after)
+        await _close_quietly(ws, 1000)
+    finally:
+        ctx.pop(error)
+
+
+async def _close_quietly(ws: WebSocket, code: int) -> None:
+    try:
+        await ws.close(code)
+    except Exception:  # the connection is already gone
+        ws.closed = True
