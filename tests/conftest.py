@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import threading
+import typing as t
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 import werkzeug.test
 
 from kolba import Flask
-from kolba.testing import KolbaClient
+from kolba.testing import ASGIClient, KolbaClient
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +48,20 @@ def app() -> Flask:
     return app
 
 
+@pytest.fixture(scope="module", params=["wsgi", "asgi"])
+def driver(request: pytest.FixtureRequest) -> t.Iterator[str]:
+    """Runs a test twice: its test clients speak WSGI, then ASGI (through
+    the app's ASGI entry); both must give the same status, headers and body.
+    A module takes it whole with ``pytestmark = pytest.mark.usefixtures("driver")``."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "asgi":
+            patch.setattr(Flask, "test_client_class", ASGIClient)
+        yield str(request.param)
+
+
 @pytest.fixture
-def client(app: Flask) -> KolbaClient:
+def client(app: Flask, driver: str) -> KolbaClient:
+    """The app's test client, over each driver in turn."""
     return app.test_client()
 
 

@@ -17,6 +17,8 @@ from kolba import Flask, request, url_for
 from kolba.routing import BaseConverter
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 # -- construction -------------------------------------------------------------
 
 

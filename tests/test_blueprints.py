@@ -22,6 +22,8 @@ from kolba import (
 from kolba.blueprints import BlueprintSetupState
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 # -- construction and routes ---------------------------------------------------
 
 

@@ -13,6 +13,8 @@ from werkzeug.test import EnvironBuilder
 from kolba import Flask, after_this_request, make_response, render_template, request
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 RunWSGI = t.Callable[..., tuple[int, list[tuple[str, str]], bytes]]
 
 

@@ -23,6 +23,8 @@ from kolba import (
 )
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 def test_seed_test_request_context(app: Flask) -> None:
     """The seed's "Контекстные локальные данные" sample."""

@@ -11,6 +11,8 @@ import pytest
 import kolba
 from kolba import Flask, current_app, g
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 # -- a small extension written the Flask way --------------------------------------
 
 

@@ -22,6 +22,8 @@ from kolba import (
 )
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 LAYOUT = """\
 <!doctype html>
 <title>My Application</title>

@@ -62,6 +62,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 import kolba
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 FRAMEWORKS = (flask, kolba)
 Factory = Callable[[types.ModuleType, Path], t.Any]
 Step = dict[str, t.Any]
@@ -1464,8 +1466,9 @@ FACTORIES: dict[str, Factory] = {
 
 
 @pytest.fixture(scope="module")
-def apps(root: Path) -> dict[str, dict[str, t.Any]]:
-    """Each factory's app, built once with Flask and once with kolba."""
+def apps(root: Path, driver: str) -> dict[str, dict[str, t.Any]]:
+    """Each factory's app, built once with Flask and once with kolba (anew
+    for each driver: some apps record what they saw)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PARITY_TEST_ENVVAR", '{"from": ["env"]}')
         return {
@@ -1499,21 +1502,23 @@ def _cookie(header: str) -> tuple[str, ...]:
 
 def snapshot(response: t.Any) -> dict[str, t.Any]:
     """Everything a client sees of a response, normalised for comparison:
-    times that depend on the clock are masked."""
+    times that depend on the clock are masked; header names are compared in
+    lower case (as HTTP does; an ASGI server sends them so)."""
     headers: list[tuple[str, t.Any]] = []
     for key, value in response.headers.items():
-        if key == "Set-Cookie":
+        key = key.lower()
+        if key == "set-cookie":
             headers.append((key, _cookie(value)))
-        elif key in {"Allow", "Vary"}:
+        elif key in {"allow", "vary"}:
             headers.append((key, sorted(parse_set_header(value))))
-        elif key == "Expires":  # now + max_age: the clock may tick between runs
+        elif key == "expires":  # now + max_age: the clock may tick between runs
             headers.append((key, "<now + max_age>"))
         elif key == "Date":  # the clock may tick between the two runs
             headers.append((key, "<now>"))
         else:
             headers.append((key, value))
     return {
-        "status": response.status,
+        "status": response.status.upper(),  # the reason in any case, as HTTP
         "headers": sorted(headers, key=repr),
         "body": response.get_data(),
     }
@@ -1522,7 +1527,12 @@ def snapshot(response: t.Any) -> dict[str, t.Any]:
 def run_steps(app: t.Any, steps: list[Step]) -> list[dict[str, t.Any]]:
     client = app.test_client()
     # A copy per run: upload streams are read to the end by the first client.
-    return [snapshot(client.open(**copy.deepcopy(step))) for step in steps]
+    # Each response is closed, so that a streamed one's teardown runs now.
+    snapshots = []
+    for step in steps:
+        with client.open(**copy.deepcopy(step)) as response:
+            snapshots.append(snapshot(response))
+    return snapshots
 
 
 def _get(path: str, **kwargs: t.Any) -> Step:
@@ -2167,7 +2177,7 @@ def test_static_file_conditional_requests(
     for result in results.values():
         for response in result:
             for i, (key, _) in enumerate(response["headers"]):
-                if key == "ETag":
+                if key == "etag":
                     response["headers"][i] = (key, "<etag>")
     assert results["kolba"] == results["flask"]
 

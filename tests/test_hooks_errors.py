@@ -17,6 +17,8 @@ from werkzeug.exceptions import (
 from kolba import Flask, Response, abort, g, redirect, request, url_for
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 @pytest.fixture
 def live(app: Flask) -> Flask:

@@ -16,6 +16,8 @@ from kolba import Flask, json, jsonify, request, url_for
 from kolba.json.provider import DefaultJSONProvider, JSONProvider
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 @dataclasses.dataclass
 class Point:

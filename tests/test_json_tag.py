@@ -14,6 +14,8 @@ from markupsafe import Markup
 
 from kolba.json.tag import JSONTag, TaggedJSONSerializer
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 UTC = timezone.utc
 WHEN = datetime(2024, 2, 29, 13, 37, 5, tzinfo=UTC)
 ID = UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")

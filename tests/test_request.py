@@ -14,6 +14,8 @@ from kolba import Flask, render_template_string, request
 from kolba.testing import KolbaClient
 from kolba.wrappers import Request
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 class ExplodingInput:
     """A ``wsgi.input`` that fails the test if anything reads it."""

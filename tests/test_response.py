@@ -13,6 +13,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from kolba import Flask, Request, Response, make_response, render_template_string
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 

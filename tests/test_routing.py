@@ -20,6 +20,8 @@ from kolba.routing import (
     ValidationError,
 )
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 def make(*specs: str | tuple[str, dict[str, Any]], **map_options: Any) -> Map:
     """A map whose rules are named after their rule string."""

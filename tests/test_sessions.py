@@ -34,6 +34,8 @@ from kolba.sessions import (
     SessionMixin,
 )
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 KEY = "a-secret-key-for-tests"
 
 

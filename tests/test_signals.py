@@ -15,6 +15,8 @@ import pytest
 import kolba
 from kolba import Flask, flash, render_template, render_template_string, signals
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 SIGNAL_NAMES = [
     "template_rendered",
     "before_render_template",

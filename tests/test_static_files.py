@@ -15,6 +15,8 @@ from werkzeug.test import EnvironBuilder
 from kolba import Blueprint, Flask, send_file, send_from_directory, url_for
 from kolba.routing import BuildError
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 RunWSGI = t.Callable[..., tuple[int, list[tuple[str, str]], bytes]]
 STYLE = b"body { color: teal }\n"
 SECRET = b"top secret, outside the static folder\n"

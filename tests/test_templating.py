@@ -31,6 +31,8 @@ from kolba import (
 )
 from kolba.templating import Environment
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 # The seed's hello.html, as written (without the documentation's raw tags).
 HELLO_HTML = """<!doctype html>
 <title>Hello from Flask</title>

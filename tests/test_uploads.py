@@ -14,6 +14,8 @@ from werkzeug.utils import secure_filename
 from kolba import Flask, request
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 RunWSGI = t.Callable[..., tuple[int, list[tuple[str, str]], bytes]]
 
 

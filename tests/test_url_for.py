@@ -11,6 +11,8 @@ from werkzeug.routing import BuildError
 from kolba import Flask, g, request, url_for
 from kolba.testing import KolbaClient
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 @pytest.fixture
 def shop(app: Flask) -> Flask:

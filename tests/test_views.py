@@ -11,6 +11,8 @@ from kolba import Blueprint, Flask, request, url_for
 from kolba.testing import KolbaClient
 from kolba.views import MethodView, View
 
+pytestmark = pytest.mark.usefixtures("driver")
+
 
 def test_view_dispatch_request_gets_url_variables(
     app: Flask, client: KolbaClient

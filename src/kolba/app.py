@@ -629,7 +629,10 @@ class Flask(Scaffold):
     # fused in _full_dispatch(), one frame instead of five (decided per class).
 
     def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse, send: t.Any = None
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        send: t.Any = None,
     ) -> t.Any:
         """The WSGI entry (two arguments) or the ASGI entry (three: scope,
         receive, send); each calls ``wsgi_app`` or ``asgi_app``, which

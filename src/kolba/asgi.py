@@ -101,6 +101,13 @@ class _Body(io.RawIOBase):
             self.complete = True
         return message.get("body", b"")  # type: ignore[no-any-return]
 
+    async def prefetch(self, limit: int | None, length: str | None) -> None:
+        """Receive the body's first message, which usually holds all of a
+        small body: then an async view may read it without await, as in
+        Flask. Not for a body that is announced as over ``limit`` (a 413)."""
+        if limit is None or not length or not length.isdigit() or int(length) <= limit:
+            self._buffer += await self._next()
+
     async def fill(self, limit: int | None) -> None:
         """Receive the whole body, or stop once it is longer than ``limit``
         (the request's stream then answers 413)."""
@@ -229,21 +236,32 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     _cv_server_loop.set(loop)  # the copies that threads run in see it
     body = _Body(receive, loop)
     environ = _environ(scope, body)
+    extra = scope.get("kolba.environ")  # the test client's environ entries
+    if extra:
+        environ.update(extra)
     ctx = app.request_context(environ)
     req = ctx.request
     app.match_request(req)
     rule = req.url_rule
-    if _can_run_on_loop(type(app)) and (
-        rule is None or inspect.iscoroutinefunction(app.view_functions[rule.endpoint])
-    ):
-        await _on_loop(app, ctx, body, receive, send)
+    view = None if rule is None else app.view_functions[rule.endpoint]
+    on_loop = _can_run_on_loop(type(app)) and (
+        view is None or inspect.iscoroutinefunction(view)
+    )
+    # An async view (or a class-based one, whose methods may be async) gets
+    # the body's first message before it runs; a sync view reads it lazily.
+    if on_loop or hasattr(view, "view_class"):
+        length = environ.get("CONTENT_LENGTH")
+        if length or "HTTP_TRANSFER_ENCODING" in environ:
+            await body.prefetch(app.config["MAX_CONTENT_LENGTH"], length)
+    if on_loop:
+        await _on_loop(app, ctx, receive, send)
         return
     context = contextvars.copy_context()
     response = await loop.run_in_executor(None, context.run, _in_thread, app, ctx)
     try:
-        await _send_response(response, environ, body, receive, send, context)
+        await _send_response(response, environ, receive, send, context)
     finally:
-        response.close()
+        context.run(response.close)  # a stream_with_context ends in its context
 
 
 def _in_thread(app: Flask, ctx: RequestContext) -> Response:
@@ -260,13 +278,11 @@ def _in_thread(app: Flask, ctx: RequestContext) -> Response:
             error = e
             raise
     finally:
-        if error is not None and app.should_ignore_error(error):
-            error = None
-        ctx.pop(error)
+        _end(app, ctx, error)
 
 
 async def _on_loop(
-    app: Flask, ctx: RequestContext, body: _Body, receive: Receive, send: Send
+    app: Flask, ctx: RequestContext, receive: Receive, send: Send
 ) -> None:
     """The request cycle of an async view, on the server's loop; the context
     stays pushed while the response streams, and is popped once."""
@@ -279,16 +295,23 @@ async def _on_loop(
             error = e
             response = app.handle_exception(e)
         try:
-            await _send_response(response, ctx.request.environ, body, receive, send)
+            await _send_response(response, ctx.request.environ, receive, send)
         finally:
             response.close()
     except BaseException as e:
         error = e
         raise
     finally:
-        if error is not None and app.should_ignore_error(error):
-            error = None
-        ctx.pop(error)
+        _end(app, ctx, error)
+
+
+def _end(app: Flask, ctx: RequestContext, error: BaseException | None) -> None:
+    environ = ctx.request.environ
+    if "werkzeug.debug.preserve_context" in environ:  # the test client's
+        environ["werkzeug.debug.preserve_context"](ctx)
+    if error is not None and app.should_ignore_error(error):
+        error = None
+    ctx.pop(error)
 
 
 async def _acall(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -379,42 +402,49 @@ _NO_BODY = frozenset({*range(100, 200), 204, 304, 412})
 async def _send_response(
     response: Response,
     environ: dict[str, t.Any],
-    body: _Body,
     receive: Receive,
     send: Send,
     context: contextvars.Context | None = None,
 ) -> None:
-    """Send the response; a sync iterable body is iterated in a thread (in
-    ``context``), an async one on the loop while watching for a disconnect."""
+    """Send the response (the caller closes it); a body that is a list goes in
+    one message, an async iterable is sent on the loop while watching for a
+    disconnect, any other iterable is iterated in a thread (in ``context``)."""
+    status = response.status_code
     content = response.response
-    if getattr(content, "__aiter__", None) is not None:
-        status = response.status_code
+    if (
+        response._headers is None
+        and response._lazy_length is not None
+        and (status == 200 or status not in _NO_BODY)
+    ):  # PERF: kolba's lazy response: two headers, no Headers object
+        headers = [("content-type", response._lazy_type)]
+        headers.append(("content-length", str(response._lazy_length)))
+    else:
         headers = response.get_wsgi_headers(environ).to_wsgi_list()
-        await _start(send, status, headers)
-        if environ["REQUEST_METHOD"] == "HEAD" or status in _NO_BODY:
-            await send({"type": "http.response.body"})
-        else:
-            await _stream(content, body, receive, send)
-        return
-    app_iter, status_line, headers = response.get_wsgi_response(environ)
-    await _start(send, int(status_line[:3]), headers)
-    if isinstance(app_iter, (list, tuple)):
-        await send({"type": "http.response.body", "body": b"".join(app_iter)})
-        return
+    await _start(send, status, headers)
+    if environ["REQUEST_METHOD"] == "HEAD" or status in _NO_BODY:
+        await send({"type": "http.response.body"})
+    elif isinstance(content, (list, tuple)):
+        await send({"type": "http.response.body", "body": b"".join(content)})
+    elif getattr(content, "__aiter__", None) is not None:
+        await _stream(content, receive, send)
+    else:
+        await _send_in_thread(response, send, context or contextvars.copy_context())
+
+
+async def _send_in_thread(
+    response: Response, send: Send, context: contextvars.Context
+) -> None:
     loop = asyncio.get_running_loop()
-    iterator = iter(app_iter)
-    run = (context or contextvars.copy_context()).run
-    try:
-        while True:
-            chunk = await loop.run_in_executor(None, run, next, iterator, None)
-            if chunk is None:
-                break
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            await loop.run_in_executor(None, run, close)
+    chunks = (
+        response.response if response.direct_passthrough else response.iter_encoded()
+    )
+    iterator = iter(chunks)
+    while True:
+        chunk = await loop.run_in_executor(None, context.run, next, iterator, None)
+        if chunk is None:
+            break
+        if chunk:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body"})
 
 
@@ -432,7 +462,7 @@ async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) 
 
 
 async def _stream(
-    content: t.AsyncIterable[t.Any], body: _Body, receive: Receive, send: Send
+    content: t.AsyncIterable[t.Any], receive: Receive, send: Send
 ) -> None:
     """Send an async iterable's chunks; stop it if the client goes away."""
 
@@ -441,7 +471,9 @@ async def _stream(
             if isinstance(chunk, str):
                 chunk = chunk.encode()
             if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
         await send({"type": "http.response.body"})
 
     async def disconnected() -> None:
@@ -480,10 +512,13 @@ def add_background_task(
     def start() -> None:
         if loop is None:
             thread = threading.Thread(
-                target=contextvars.Context().run, args=(_run_sync, app, func, args, kwargs)
+                target=contextvars.Context().run,
+                args=(_run_sync, app, func, args, kwargs),
             )
             app._background_tasks.add(thread)
             thread.start()
+        elif asyncio._get_running_loop() is loop:
+            _spawn(app, func, args, kwargs)
         else:
             loop.call_soon_threadsafe(_spawn, app, func, args, kwargs)
 
@@ -501,7 +536,9 @@ def add_background_task(
     ctx._after_request_functions.append(after)  # type: ignore[attr-defined]
 
 
-def _run_sync(app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any) -> None:
+def _run_sync(
+    app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any
+) -> None:
     try:
         with app.app_context():
             app.ensure_sync(func)(*args, **kwargs)
@@ -511,7 +548,9 @@ def _run_sync(app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.A
         app._background_tasks.discard(threading.current_thread())
 
 
-def _spawn(app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any) -> None:
+def _spawn(
+    app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any
+) -> None:
     async def run() -> None:
         try:
             with app.app_context():
@@ -537,8 +576,8 @@ async def _run_hooks(app: Flask, funcs: list[t.Callable[[], t.Any]]) -> None:
 
 
 async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
-    """``before_serving`` on startup; ``after_serving`` on shutdown, then wait
-    for the background tasks still running."""
+    """``before_serving`` on startup; on shutdown, wait for the background
+    tasks still running, then ``after_serving``."""
     _cv_server_loop.set(asyncio.get_running_loop())
     while True:
         message = await receive()
@@ -547,9 +586,9 @@ async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
         else:
             phase, funcs = "shutdown", app.after_serving_funcs
         try:
-            await _run_hooks(app, funcs)
             if phase == "shutdown":
                 await _wait_for_background(app)
+            await _run_hooks(app, funcs)
         except Exception as e:
             app.logger.exception(f"ASGI lifespan {phase} failed")
             await send({"type": f"lifespan.{phase}.failed", "message": repr(e)})
@@ -564,7 +603,9 @@ async def _wait_for_background(app: Flask) -> None:
         tasks = list(app._background_tasks)
         await asyncio.gather(
             *(
-                task if isinstance(task, asyncio.Future) else asyncio.to_thread(task.join)
+                task
+                if isinstance(task, asyncio.Future)
+                else asyncio.to_thread(task.join)
                 for task in tasks
             )
         )
@@ -636,7 +677,9 @@ class WebSocket(Request):
         message = await self._ws_receive()
         if message["type"] == "websocket.disconnect":
             self.closed = True
-            raise WebSocketDisconnect(message.get("code", 1005), message.get("reason") or "")
+            raise WebSocketDisconnect(
+                message.get("code", 1005), message.get("reason") or ""
+            )
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
@@ -652,7 +695,9 @@ class WebSocket(Request):
         """Close the connection (before ``accept`` this refuses it: HTTP 403)."""
         if not self.closed:
             self.closed = True
-            await self._ws_send({"type": "websocket.close", "code": code, "reason": reason})
+            await self._ws_send(
+                {"type": "websocket.close", "code": code, "reason": reason}
+            )
 
 
 def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:

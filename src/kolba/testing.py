@@ -258,22 +258,53 @@ def scope_from_environ(environ: t.Mapping[str, t.Any], kind: str = "http") -> di
     }
 
 
+_ENVIRON_FROM_SCOPE = {
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SERVER_PROTOCOL",
+    "REMOTE_ADDR",
+    "REMOTE_PORT",
+    "CONTENT_TYPE",
+    "CONTENT_LENGTH",
+}
+
+
+def _read_body(environ: t.Mapping[str, t.Any]) -> bytes:
+    """The body as a WSGI server hands it over: Content-Length bytes, or up
+    to the end of a stream the server terminated, else nothing."""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return environ["wsgi.input"].read(int(length))  # type: ignore[no-any-return]
+    if environ.get("wsgi.input_terminated"):
+        return environ["wsgi.input"].read()  # type: ignore[no-any-return]
+    return b""
+
+
 def asgi_as_wsgi(app: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     """A WSGI callable that serves each request through the ASGI app ``app``
-    on an event loop of its own (for tests: the response is buffered)."""
+    on an event loop of its own (for tests: the response is buffered). The
+    environ's own entries (a test's ``environ_overrides``) reach the app."""
 
     def wsgi(environ: t.Any, start_response: t.Callable[..., t.Any]) -> list[bytes]:
         scope = scope_from_environ(environ)
-        body = environ["wsgi.input"].read()
+        scope["kolba.environ"] = {
+            key: value
+            for key, value in environ.items()
+            if key not in _ENVIRON_FROM_SCOPE and not key.startswith(("HTTP_", "wsgi."))
+        }
         messages: list[dict[str, t.Any]] = []
 
         async def serve() -> None:
             done = asyncio.Event()
-            parts = [{"type": "http.request", "body": body}]
+            parts = [environ]
 
             async def receive() -> dict[str, t.Any]:
                 if parts:
-                    return parts.pop()
+                    return {"type": "http.request", "body": _read_body(parts.pop())}
                 await done.wait()
                 return {"type": "http.disconnect"}
 
@@ -285,16 +316,41 @@ def asgi_as_wsgi(app: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
             finally:
                 done.set()
 
-        asyncio.run(serve())
+        _run_on_new_loop(serve())
         start = messages[0]
         status = start["status"]
         start_response(
-            f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+            f"{status} {HTTP_STATUS_CODES.get(status, 'unknown').upper()}",
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
         )
         return [message.get("body", b"") for message in messages[1:]]
 
     return wsgi
+
+
+def _run_on_new_loop(coro: t.Coroutine[t.Any, t.Any, None]) -> None:
+    """Run ``coro`` on a new event loop, in a thread if this one runs a loop."""
+    if asyncio._get_running_loop() is not None:
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                _run_on_new_loop(coro)
+            except BaseException as e:  # handed to the caller
+                errors.append(e)
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        if errors:
+            raise errors[0]
+        return
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(coro)
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 class WebSocketClosed(Exception):

@@ -8,6 +8,7 @@ its headers as two plain values until someone asks for ``headers``.
 
 from __future__ import annotations
 
+import contextvars
 import re
 import sys
 import typing as t
@@ -425,7 +426,9 @@ class Request(_WzRequest):
     ) -> t.Any:
         """The body as bytes (or text); in an ``async def`` view, an awaitable."""
         if self._in_coroutine():
-            return self._await(_WzRequest.get_data, self, cache, as_text, parse_form_data)
+            return self._await(
+                _WzRequest.get_data, self, cache, as_text, parse_form_data
+            )
         return super().get_data(cache, as_text, parse_form_data)
 
     def get_json(  # type: ignore[override]
@@ -865,6 +868,9 @@ class AsyncBody:
 
     def __init__(self, iterator: t.AsyncIterator[t.Any]) -> None:
         self._iterator = iterator
+        # Under WSGI the request context ends before the body is iterated:
+        # the generator runs in a copy of the view's contextvars instead.
+        self._context = contextvars.copy_context()
 
     def __aiter__(self) -> t.AsyncIterator[t.Any]:
         return self._iterator
@@ -874,7 +880,7 @@ class AsyncBody:
 
         while True:
             try:
-                chunk = _run_coroutine(self._iterator.__anext__())
+                chunk = self._context.run(_run_coroutine, self._iterator.__anext__())
             except StopAsyncIteration:
                 return
             yield chunk.encode() if isinstance(chunk, str) else chunk
@@ -887,7 +893,7 @@ class AsyncBody:
     def close(self) -> None:
         from .app import _run_coroutine
 
-        _run_coroutine(self.aclose())
+        self._context.run(_run_coroutine, self.aclose())
 
 
 def _content_type(mimetype: str) -> str:

@@ -1,0 +1,458 @@
+"""The ASGI driver in process: async bodies, streaming, WebSockets, lifespan,
+background tasks. (Behaviour shared with WSGI runs through both drivers by
+the ``driver`` fixture; real servers are in test_servers.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+from kolba import Blueprint, Flask, g, request, session, url_for, websocket
+from kolba.testing import ASGIClient, KolbaClient, WebSocketClosed
+
+
+@pytest.fixture
+def asgi(app: Flask) -> KolbaClient:
+    return ASGIClient(app, app.response_class)
+
+
+def run_asgi(app: Any, scope: dict[str, Any], messages: list[dict[str, Any]]) -> list:
+    """Serve one connection: ``messages`` are what the server receives."""
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        inbox = list(messages)
+
+        async def receive() -> dict[str, Any]:
+            if inbox:
+                return inbox.pop(0)
+            await asyncio.sleep(3600)
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(app(scope, receive, send), 5)
+
+    asyncio.run(main())
+    return sent
+
+
+def http_scope(path: str = "/", method: str = "GET", headers: Any = ()) -> dict:
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": b"",
+        "headers": list(headers),
+        "scheme": "http",
+        "server": ("testserver", 80),
+    }
+
+
+def test_three_arguments_are_asgi_two_are_wsgi(app: Flask) -> None:
+    @app.route("/")
+    def index() -> str:
+        return f"{request.environ['wsgi.url_scheme']} {request.host}"
+
+    sent = run_asgi(app, http_scope(headers=[(b"host", b"h.test")]), [])
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"http h.test"
+    assert app.test_client().get("/").text == "http localhost"
+
+
+def test_asgi_app_can_be_wrapped_by_middleware(app: Flask) -> None:
+    seen: list[str] = []
+    inner = app.asgi_app
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["path"])
+        await inner(scope, receive, send)
+
+    app.asgi_app = middleware  # type: ignore[method-assign]
+    app.add_url_rule("/x", "x", lambda: "x")
+    assert ASGIClient(app, app.response_class).get("/x").text == "x"
+    assert seen == ["/x"]
+
+
+def test_async_view_awaits_the_body(app: Flask, asgi: KolbaClient) -> None:
+    @app.post("/json")
+    async def json_view() -> Any:
+        return {
+            "got": await request.get_json(),
+            "raw": (await request.get_data()).decode(),
+        }
+
+    @app.post("/form")
+    async def form_view() -> Any:
+        form = await request.form
+        files = await request.files
+        return {"a": form["a"], "file": files["f"].read().decode()}
+
+    import io
+
+    for client in (asgi, app.test_client()):
+        assert client.post("/json", json={"x": 1}).json == {
+            "got": {"x": 1},
+            "raw": '{"x": 1}',
+        }
+        rv = client.post("/form", data={"a": "1", "f": (io.BytesIO(b"hi"), "f.txt")})
+        assert rv.json == {"a": "1", "file": "hi"}
+
+
+def test_async_view_consumes_the_body_incrementally(app: Flask) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+    seen: list[bytes] = []
+
+    @app.post("/")
+    async def upload() -> str:
+        async for chunk in request.iter_body():
+            seen.append(chunk)
+        return str(len(seen))
+
+    chunks = [{"type": "http.request", "body": b"abc", "more_body": True}] * 3
+    last = {"type": "http.request", "body": b"d", "more_body": False}
+    sent = run_asgi(app, http_scope("/", "POST"), [*chunks, last])
+    assert sent[1]["body"] == b"4"
+    assert seen == [b"abc", b"abc", b"abc", b"d"]
+    seen.clear()
+    too_long = [{"type": "http.request", "body": b"abcdef", "more_body": True}] * 2
+    sent = run_asgi(app, http_scope("/", "POST"), [*too_long, last])
+    assert sent[0]["status"] == 413
+
+
+def test_body_limits_hold_for_async_views(app: Flask, asgi: KolbaClient) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/")
+    async def echo() -> bytes:
+        return await request.get_data()  # type: ignore[no-any-return]
+
+    assert asgi.post("/", data="x" * 10).data == b"x" * 10
+    assert asgi.post("/", data="x" * 11).status_code == 413
+    big_chunked = [{"type": "http.request", "body": b"x" * 8, "more_body": True}] * 3
+    headers = [(b"transfer-encoding", b"chunked")]
+    sent = run_asgi(app, http_scope("/", "POST", headers), big_chunked)
+    assert sent[0]["status"] == 413
+
+
+def test_async_view_reads_a_big_body_only_with_await(app: Flask) -> None:
+    @app.post("/")
+    async def view() -> str:
+        return request.data.decode()
+
+    parts = [{"type": "http.request", "body": b"ab", "more_body": True}]
+    parts.append({"type": "http.request", "body": b"cd", "more_body": False})
+    scope = http_scope("/", "POST", [(b"content-length", b"4")])
+    with pytest.raises(RuntimeError, match=r"await request\.get_data\(\)"):
+        run_asgi(app, scope, parts)
+
+
+def test_sync_view_reads_the_body_from_its_thread(app: Flask) -> None:
+    threads: list[str] = []
+
+    @app.post("/")
+    def view() -> bytes:
+        threads.append(threading.current_thread().name)
+        return request.get_data()
+
+    parts = [{"type": "http.request", "body": b"ab", "more_body": True}]
+    parts.append({"type": "http.request", "body": b"cd", "more_body": False})
+    sent = run_asgi(app, http_scope("/", "POST"), parts)
+    assert sent[1]["body"] == b"abcd"
+    assert threads != [threading.current_thread().name]
+
+
+def test_async_generator_streams(app: Flask, driver: str) -> None:
+    @app.route("/")
+    async def stream() -> Any:
+        async def gen() -> Any:
+            for i in range(3):
+                await asyncio.sleep(0)
+                yield f"{i}-{request.path};"
+
+        return gen(), {"Content-Type": "text/plain"}
+
+    rv = app.test_client().get("/")
+    assert rv.text == "0-/;1-/;2-/;"
+
+
+def test_client_disconnect_cancels_the_stream_and_teardown_runs_once(
+    app: Flask,
+) -> None:
+    events: list[str] = []
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append("teardown")
+
+    @app.route("/")
+    async def stream() -> Any:
+        async def gen() -> Any:
+            try:
+                while True:
+                    yield "tick"
+                    await asyncio.sleep(0.01)
+            finally:
+                events.append("closed")
+
+        return gen()
+
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(0.1)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(app(http_scope(), receive, send), 5)
+
+    asyncio.run(main())
+    assert events == ["closed", "teardown"]
+    assert 2 < len(sent) < 30
+
+
+def test_sync_and_async_views_see_their_context(app: Flask, asgi: KolbaClient) -> None:
+    @app.before_request
+    async def before() -> None:
+        g.who = "ann"
+
+    @app.route("/sync")
+    def sync_view() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return f"{g.who} {request.path} {session['n']}"
+
+    @app.route("/async")
+    async def async_view() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return f"{g.who} {request.path} {session['n']}"
+
+    assert asgi.get("/sync").text == "ann /sync 1"
+    assert asgi.get("/async").text == "ann /async 2"
+
+
+def test_websocket_echo_with_converters_args_headers_session(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.websocket("/ws/<int:room>")
+    async def chat(room: int) -> None:
+        await websocket.accept()
+        hello = f"{room} {websocket.args['x']} {websocket.headers['X-Tag']}"
+        await websocket.send(f"{hello} {session.get('user')} {websocket.path}")
+        while True:
+            message = await websocket.receive()
+            await websocket.send(message)
+
+    client.get("/login")
+    with client.websocket("/ws/7?x=1", headers={"X-Tag": "t"}) as ws:
+        assert ws.receive() == "7 1 t ann /ws/7"
+        ws.send("hi")
+        assert ws.receive() == "hi"
+        ws.send(b"\x00\x01")
+        assert ws.receive() == b"\x00\x01"
+
+
+def test_websocket_close_code_and_hooks(app: Flask, client: KolbaClient) -> None:
+    events: list[str] = []
+    bp = Blueprint("rooms", __name__)
+
+    @bp.before_websocket
+    def before() -> None:
+        events.append("before")
+
+    @bp.after_websocket
+    async def after() -> None:
+        events.append("after")
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown {exc!r}")
+
+    @bp.websocket("/bye")
+    async def bye() -> None:
+        await websocket.receive()
+        await websocket.close(4000)
+
+    app.register_blueprint(bp, url_prefix="/rooms")
+    with client.websocket("/rooms/bye") as ws:
+        ws.send("x")
+        with pytest.raises(WebSocketClosed) as closed:
+            ws.receive()
+    assert closed.value.code == 4000
+    assert events == ["before", "after", "teardown None"]
+
+
+def test_websocket_error_closes_1011_and_is_logged(
+    app: Flask, client: KolbaClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.websocket("/boom")
+    async def boom() -> None:
+        await websocket.receive()
+        raise ValueError("broken")
+
+    with caplog.at_level(logging.ERROR), client.websocket("/boom") as ws:
+        ws.send("x")
+        with pytest.raises(WebSocketClosed) as closed:
+            ws.receive()
+    assert closed.value.code == 1011
+    assert "broken" in caplog.text
+
+
+def test_websocket_client_disconnect_runs_teardown(
+    app: Flask, client: KolbaClient
+) -> None:
+    done = threading.Event()
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        done.set()
+
+    @app.websocket("/ws")
+    async def echo() -> None:
+        while True:
+            await websocket.send(await websocket.receive())
+
+    with client.websocket("/ws") as ws:
+        ws.send("a")
+        assert ws.receive() == "a"
+    assert done.wait(5)
+
+
+def test_unknown_websocket_path_is_refused(app: Flask, client: KolbaClient) -> None:
+    with pytest.raises(WebSocketClosed) as closed, client.websocket("/nowhere"):
+        pass
+    assert closed.value.code == 1008
+
+
+def test_websocket_route_over_http_is_426(app: Flask, client: KolbaClient) -> None:
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.send("x")
+
+    rv = client.get("/ws")
+    assert rv.status_code == 426
+    assert rv.headers["Upgrade"] == "websocket"
+    assert "WebSocket endpoint" in rv.text
+
+
+def test_websocket_url_for_uses_ws_scheme(app: Flask) -> None:
+    @app.websocket("/ws")
+    async def ws() -> None:
+        pass
+
+    with app.test_request_context(base_url="https://h.test"):
+        assert url_for("ws") == "/ws"
+        assert url_for("ws", _external=True) == "wss://h.test/ws"
+    with app.test_request_context():
+        assert url_for("ws", _external=True) == "ws://localhost/ws"
+
+
+def test_websocket_proxy_outside_a_websocket(app: Flask) -> None:
+    with app.test_request_context(), pytest.raises(RuntimeError, match="WebSocket"):
+        websocket.send  # noqa: B018
+
+
+def test_websocket_view_must_be_async(app: Flask) -> None:
+    with pytest.raises(TypeError, match="async def"):
+
+        @app.websocket("/ws")
+        def ws() -> None:
+            pass
+
+
+def test_lifespan_hooks_and_background_tasks(app: Flask) -> None:
+    events: list[str] = []
+
+    @app.before_serving
+    async def startup() -> None:
+        events.append(f"startup {app.name}")
+
+    @app.after_serving
+    def shutdown() -> None:
+        events.append("shutdown")
+
+    async def later(n: int) -> None:
+        await asyncio.sleep(0.05)
+        events.append(f"task {n}")
+
+    def later_sync() -> None:
+        events.append("sync task")
+
+    @app.route("/")
+    async def index() -> str:
+        app.add_background_task(later, 1)
+        app.add_background_task(later_sync)
+        events.append("view")
+        return "ok"
+
+    async def main() -> None:
+        lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        lifespan_out: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            lifespan_out.append(message)
+
+        server = asyncio.ensure_future(app({"type": "lifespan"}, lifespan_in.get, send))
+        await lifespan_in.put({"type": "lifespan.startup"})
+        await asyncio.sleep(0.01)
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def http_send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(http_scope(), receive, http_send)
+        assert sent[1]["body"] == b"ok"
+        await lifespan_in.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(server, 5)
+        assert [m["type"] for m in lifespan_out] == [
+            "lifespan.startup.complete",
+            "lifespan.shutdown.complete",
+        ]
+
+    asyncio.run(main())
+    assert events[:2] == [f"startup {app.name}", "view"]
+    assert sorted(events[2:4]) == ["sync task", "task 1"]
+    assert events[4:] == ["shutdown"]
+
+
+def test_failing_startup_is_reported(app: Flask) -> None:
+    @app.before_serving
+    def startup() -> None:
+        raise RuntimeError("no database")
+
+    sent = run_asgi(app, {"type": "lifespan"}, [{"type": "lifespan.startup"}])
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "no database" in sent[0]["message"]
+
+
+def test_background_task_under_wsgi_runs_after_the_response(app: Flask) -> None:
+    done = threading.Event()
+    seen: list[str] = []
+
+    def task() -> None:
+        seen.append(app.name)
+        done.set()
+
+    @app.route("/")
+    def index() -> str:
+        app.add_background_task(task)
+        return "ok"
+
+    app.test_client().get("/").close()
+    assert done.wait(5)
+    assert seen == [app.name]
