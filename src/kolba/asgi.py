@@ -205,30 +205,13 @@ def _latin1(text: str) -> str:
 
 # HTTP ------------------------------------------------------------------------
 
-_CYCLE_METHODS = (
-    "full_dispatch_request",
-    "preprocess_request",
-    "dispatch_request",
-    "handle_user_exception",
-    "handle_http_exception",
-    "finalize_request",
-    "process_response",
-)
-_cycle_on_loop: dict[type, bool] = {}
+# The error-handling steps that _full_dispatch() awaits itself: a class that
+# overrides one of them (or a fused step) runs its async views in a thread.
+_AWAITED_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
 
 
-def _can_run_on_loop(cls: type) -> bool:
-    """Whether the app's class keeps kolba's request cycle, which this module
-    awaits step by step for async views; a subclass that overrides a step
-    gets its own code run, in a thread (decided once per class)."""
-    ok = _cycle_on_loop.get(cls)
-    if ok is None:
-        from .app import Flask
-
-        ok = _cycle_on_loop[cls] = all(
-            getattr(cls, name) is getattr(Flask, name) for name in _CYCLE_METHODS
-        )
-    return ok
+def _on_loop_ok(app: Flask) -> bool:
+    return app._fused and not app._overrides & _AWAITED_METHODS
 
 
 async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
@@ -239,14 +222,12 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     extra = scope.get("kolba.environ")  # the test client's environ entries
     if extra:
         environ.update(extra)
-    ctx = app.request_context(environ)
+    ctx = RequestContext(app, environ) if app._own_ctx else app.request_context(environ)
     req = ctx.request
     app.match_request(req)
     rule = req.url_rule
     view = None if rule is None else app.view_functions[rule.endpoint]
-    on_loop = _can_run_on_loop(type(app)) and (
-        view is None or inspect.iscoroutinefunction(view)
-    )
+    on_loop = _on_loop_ok(app) and (view is None or inspect.iscoroutinefunction(view))
     # An async view (or a class-based one, whose methods may be async) gets
     # the body's first message before it runs; a sync view reads it lazily.
     if on_loop or hasattr(view, "view_class"):
@@ -270,6 +251,8 @@ def _in_thread(app: Flask, ctx: RequestContext) -> Response:
     try:
         ctx.push()
         try:
+            if app._fused:
+                return app._full_dispatch(ctx)
             return app.full_dispatch_request()
         except Exception as e:
             error = e
@@ -322,19 +305,26 @@ async def _acall(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) ->
 
 
 async def _full_dispatch(app: Flask, ctx: RequestContext) -> Response:
-    """``full_dispatch_request`` with its user functions awaited."""
-    app._got_first_request = True
+    """The app's ``_full_dispatch`` with its user functions awaited."""
     req = ctx.request
+    rule = req.url_rule
+    if not app._got_first_request:
+        app._start_serving()
+    hooks = app._hooks(None if rule is None else rule.endpoint)
     try:
         if signals.request_started.receivers:
             signals.request_started.send(app, _async_wrapper=app.ensure_sync)
         rv = None
-        if app.before_request_funcs or app.url_value_preprocessors:
-            rv = await _preprocess(app, req)
+        if hooks is not None:
+            for func in hooks.preprocessors:
+                await _acall(func, req.endpoint, req.view_args)
+            for func in hooks.before:
+                rv = await _acall(func)
+                if rv is not None:
+                    break
         if rv is None:
             if req.routing_exception is not None:
                 app.raise_routing_exception(req)
-            rule = req.url_rule
             if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
                 rv = app.make_default_options_response()
             else:
@@ -342,20 +332,18 @@ async def _full_dispatch(app: Flask, ctx: RequestContext) -> Response:
                 rv = await _acall(view, **req.view_args)  # type: ignore[arg-type]
     except Exception as e:
         rv = await _handle_user_exception(app, e, req)
-    return await _finalize(app, ctx, rv)
-
-
-async def _preprocess(app: Flask, req: Request) -> t.Any:
-    names = (None, *reversed(req.blueprints))
-    for name in names:
-        for url_func in app.url_value_preprocessors.get(name, ()):
-            await _acall(url_func, req.endpoint, req.view_args)
-    for name in names:
-        for before_func in app.before_request_funcs.get(name, ()):
-            rv = await _acall(before_func)
-            if rv is not None:
-                return rv
-    return None
+    response = app.make_response(rv)
+    for func in (*ctx._after_request_functions, *(hooks.after if hooks else ())):
+        response = await _acall(func, response)
+    if ctx._session is not None or (
+        "HTTP_COOKIE" in req.environ and app._refreshes_session(ctx)
+    ):
+        app._save_session(ctx, response)
+    if signals.request_finished.receivers:
+        signals.request_finished.send(
+            app, _async_wrapper=app.ensure_sync, response=response
+        )
+    return response
 
 
 async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.Any:
@@ -373,27 +361,6 @@ async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.An
     if handler is None:
         raise e
     return await _acall(handler, e)
-
-
-async def _finalize(app: Flask, ctx: RequestContext, rv: t.Any) -> Response:
-    response = app.make_response(rv)
-    if app.after_request_funcs or ctx._after_request_functions:
-        for func in ctx._after_request_functions:
-            response = await _acall(func, response)
-        for name in (*ctx.request.blueprints, None):
-            for func in reversed(app.after_request_funcs.get(name, ())):
-                response = await _acall(func, response)
-        if ctx._session is not None or app._refreshes_session(ctx):
-            app._save_session(ctx, response)
-    elif ctx._session is not None or (
-        "HTTP_COOKIE" in ctx.request.environ and app._refreshes_session(ctx)
-    ):
-        app._save_session(ctx, response)
-    if signals.request_finished.receivers:
-        signals.request_finished.send(
-            app, _async_wrapper=app.ensure_sync, response=response
-        )
-    return response
 
 
 _NO_BODY = frozenset({*range(100, 200), 204, 304, 412})
@@ -726,7 +693,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     if func is None:  # refused: the server answers 403
         await ws.close(1008)
         return
-    app._got_first_request = True
+    if not app._got_first_request:
+        app._start_serving()
     error: BaseException | None = None
     ctx.push()
     try:

@@ -176,8 +176,8 @@ def _read_at_most(stream: t.IO[bytes], limit: int) -> bytes:
 
 
 class _Params(ImmutableMultiDict):  # type: ignore[type-arg]
-    """``request.args``, ``.form`` and ``.files``; ``await request.form`` gives
-    the same object, so that async views read the same way under both drivers."""
+    """``request.form`` and ``.files`` in a coroutine: ``await request.form``
+    gives the same items, so async views read alike under both drivers."""
 
     def __await__(self) -> t.Generator[t.Any, None, _Params]:
         return self
@@ -219,7 +219,6 @@ class Request(_WzRequest):
 
     json_module: t.Any = json
     form_data_parser_class = FormDataParser
-    parameter_storage_class = _Params
     #: No form parsing step overridden: urlencoded bodies take the fast path.
     _plain_form: t.ClassVar[bool] = True
 
@@ -450,13 +449,20 @@ class Request(_WzRequest):
         return self._sync(_WzRequest.get_json, self)
 
     def _form_attr(self, name: str) -> t.Any:
-        value = self.__dict__.get(name)
+        state = self.__dict__
+        value = state.get(name)
         if value is None:
             if self._asgi_body_pending():
                 return _Pending(self._await(self._form_attr, name))
             self._load_form_data()
-            value = self.__dict__[name]
-        return value
+            value = state[name]
+        if _get_running_loop() is None:
+            return value
+        # In a coroutine: the same items, which ``await`` also gives back.
+        awaitable = state.get(f"_awaitable_{name}")
+        if awaitable is None or awaitable[0] is not value:
+            awaitable = state[f"_awaitable_{name}"] = (value, _Params(value))
+        return awaitable[1]
 
     @property
     def form(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
