@@ -12,7 +12,6 @@ import contextvars
 import re
 import sys
 import typing as t
-from asyncio import _get_running_loop
 from io import BytesIO
 from urllib.parse import unquote
 
@@ -202,6 +201,13 @@ class _Pending:
 
     def __contains__(self, key: str) -> t.NoReturn:
         raise RuntimeError(_await_body_msg())
+
+
+def _loop_running() -> bool:
+    """Whether this thread runs an event loop (asyncio is imported only by
+    apps that use it, so none runs while it is not imported)."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
 
 
 def _await_body_msg() -> str:
@@ -418,7 +424,7 @@ class Request(_WzRequest):
         return self._sync(func, *args, **kwargs)
 
     def _in_coroutine(self) -> bool:
-        return _get_running_loop() is not None and "_sync_body" not in self.__dict__
+        return "_sync_body" not in self.__dict__ and _loop_running()
 
     def get_data(  # type: ignore[override]
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
@@ -456,7 +462,7 @@ class Request(_WzRequest):
                 return _Pending(self._await(self._form_attr, name))
             self._load_form_data()
             value = state[name]
-        if _get_running_loop() is None:
+        if not _loop_running():
             return value
         # In a coroutine: the same items, which ``await`` also gives back.
         awaitable = state.get(f"_awaitable_{name}")
