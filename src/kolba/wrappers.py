@@ -175,8 +175,9 @@ def _read_at_most(stream: t.IO[bytes], limit: int) -> bytes:
 
 
 class _Params(ImmutableMultiDict):  # type: ignore[type-arg]
-    """``request.form`` and ``.files`` in a coroutine: ``await request.form``
-    gives the same items, so async views read alike under both drivers."""
+    """``request.form`` and ``.files`` parsed in a coroutine: ``await
+    request.form`` gives them back, so async views read alike under both
+    drivers."""
 
     def __await__(self) -> t.Generator[t.Any, None, _Params]:
         return self
@@ -201,6 +202,32 @@ class _Pending:
 
     def __contains__(self, key: str) -> t.NoReturn:
         raise RuntimeError(_await_body_msg())
+
+
+class _FormPart:
+    """``request.form`` or ``.files``: parsed on first read, then a plain
+    instance attribute. Parsed in a coroutine, both are awaitable too
+    (``await request.form``); under ASGI before the body has arrived, only
+    ``await`` gives them."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        if obj._asgi_body_pending():
+            return _Pending(obj._await(self.__get__, obj))
+        obj._load_form_data()
+        state = obj.__dict__
+        if _loop_running():
+            for name in ("form", "files"):
+                if type(state.get(name)) is ImmutableMultiDict:
+                    state[name] = _Params(state[name])
+        return state[self.name]
 
 
 def _loop_running() -> bool:
@@ -334,17 +361,12 @@ class Request(_WzRequest):
 
     # PERF: werkzeug's cached_property runs its __get__ on every read; once
     # parsed, these are plain instance attributes (~0.3 µs a read).
-    @_lazy
-    def form(self) -> MultiDict[str, str]:  # type: ignore[override]
-        """The form fields of a urlencoded or multipart body."""
-        self._load_form_data()
-        return self.__dict__["form"]  # type: ignore[no-any-return]
-
-    @_lazy
-    def files(self) -> MultiDict[str, t.Any]:  # type: ignore[override]
-        """The uploaded files of a multipart body."""
-        self._load_form_data()
-        return self.__dict__["files"]  # type: ignore[no-any-return]
+    form: MultiDict[str, str] = _FormPart(  # type: ignore[assignment]
+        "The form fields of a urlencoded or multipart body."
+    )
+    files: MultiDict[str, t.Any] = _FormPart(  # type: ignore[assignment]
+        "The uploaded files of a multipart body."
+    )
 
     def _load_form_data(self) -> None:
         """Parse the body into ``form`` and ``files``. An urlencoded body with
@@ -453,40 +475,6 @@ class Request(_WzRequest):
     def json(self) -> t.Any:
         """The body parsed as JSON (``None`` if it is not JSON)."""
         return self._sync(_WzRequest.get_json, self)
-
-    def _form_attr(self, name: str) -> t.Any:
-        state = self.__dict__
-        value = state.get(name)
-        if value is None:
-            if self._asgi_body_pending():
-                return _Pending(self._await(self._form_attr, name))
-            self._load_form_data()
-            value = state[name]
-        if not _loop_running():
-            return value
-        # In a coroutine: the same items, which ``await`` also gives back.
-        awaitable = state.get(f"_awaitable_{name}")
-        if awaitable is None or awaitable[0] is not value:
-            awaitable = state[f"_awaitable_{name}"] = (value, _Params(value))
-        return awaitable[1]
-
-    @property
-    def form(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
-        """The form fields of the body; ``await request.form`` in async views."""
-        return self._form_attr("form")  # type: ignore[no-any-return]
-
-    @form.setter
-    def form(self, value: t.Any) -> None:
-        self.__dict__["form"] = value
-
-    @property
-    def files(self) -> ImmutableMultiDict[str, t.Any]:  # type: ignore[override]
-        """The uploaded files; ``await request.files`` in async views."""
-        return self._form_attr("files")  # type: ignore[no-any-return]
-
-    @files.setter
-    def files(self, value: t.Any) -> None:
-        self.__dict__["files"] = value
 
     async def iter_body(self, chunk_size: int = 65536) -> t.AsyncIterator[bytes]:
         """The body in chunks as they arrive (``async for``), within
