@@ -174,3 +174,11 @@ def test_make_aborter() -> None:
 def test_kolba_map_standalone() -> None:
     url_map = Map([Rule("/a/<int:n>", endpoint="a")], strict_slashes=False)
     assert url_map.bind("h").match("/a/1") == ("a", {"n": 1})
+
+
+def test_rule_takes_werkzeugs_positional_arguments() -> None:
+    url_map = Map([Rule("/p/<int:n>", {"extra": 1}, None, ["POST"], False, "p")])
+    rule = next(url_map.iter_rules("p"))
+    assert rule.methods == {"POST"} and rule.defaults == {"extra": 1}
+    assert url_map.bind("h").match("/p/2", "POST") == ("p", {"n": 2, "extra": 1})
+    assert rule.empty().rule == "/p/<int:n>" and type(rule.empty()) is Rule

@@ -890,9 +890,9 @@ class Flask(Scaffold):
             return self.make_default_options_response()
         return self._call_hook(self.view_functions[rule.endpoint], **req.view_args)  # type: ignore[union-attr]
 
-    def raise_routing_exception(self, req: Request) -> t.NoReturn:
-        """Raise the 404, 405 or redirect that matching found for ``req``."""
-        raise req.routing_exception  # type: ignore[misc]
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the 404, 405 or redirect that matching found for ``request``."""
+        raise request.routing_exception  # type: ignore[misc]
 
     def make_default_options_response(self) -> Response:
         """200 with an ``Allow`` header of the URL's methods."""
@@ -1303,8 +1303,8 @@ class Flask(Scaffold):
 
     def url_for(
         self,
-        endpoint: str,
         /,
+        endpoint: str,
         *,
         _anchor: str | None = None,
         _method: str | None = None,

@@ -287,10 +287,10 @@ def _parse_target(target: str) -> _Target:
     return _Target(node.func.id, (args, kwargs))
 
 
-def find_app_by_string(module: ModuleType, ref: str) -> Flask:
-    """The application that ``ref`` names in ``module``: an attribute (a
+def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
+    """The application that ``app_name`` names in ``module``: an attribute (a
     function is called without arguments) or ``factory(literals)``."""
-    target = _parse_target(ref)
+    target = _parse_target(app_name)
     try:
         value = getattr(module, target.name)
     except AttributeError:
@@ -307,7 +307,7 @@ def find_app_by_string(module: ModuleType, ref: str) -> Flask:
         value = _call_factory(module, target.name, value)
     if not isinstance(value, Flask):
         raise NoAppException(
-            f"'{module.__name__}:{ref}' is not a kolba application (it gave an"
+            f"'{module.__name__}:{app_name}' is not a kolba application (it gave an"
             f" object of type {type(value).__name__})."
         )
     return value
@@ -1044,11 +1044,11 @@ class KolbaGroup(AppGroup):
                 self.add_command(command, entry_point.name)
         self._plugins_pending = False
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """A built-in or plugin command; else the app is loaded and its own
         command is looked up, to run in the app's context."""
         self._add_plugin_commands(ctx)
-        command = super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, name)
         if command is not None:
             return command
         app = _app_or_report(ctx)
@@ -1057,7 +1057,7 @@ class KolbaGroup(AppGroup):
         active = _cv_app.get(None)
         if active is None or active.app is not app:
             ctx.with_resource(app.app_context())
-        return app.cli.get_command(ctx, cmd_name)
+        return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The built-in, plugin and app commands, sorted."""

@@ -59,7 +59,6 @@ def get_root_path(import_name: str) -> str:
 
 def url_for(
     endpoint: str,
-    /,
     *,
     _anchor: str | None = None,
     _method: str | None = None,

@@ -237,10 +237,6 @@ class Rule(_wz.Rule):
 
     provide_automatic_options = False
 
-    def __init__(self, string: str, **options: Any) -> None:
-        super().__init__(string, **options)
-        self._plain = True
-
     # werkzeug's rules compare by their parsed pattern and are unhashable;
     # kolba's stay usable in sets and as keys.
     __hash__ = object.__hash__
