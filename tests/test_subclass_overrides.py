@@ -292,6 +292,36 @@ def test_raise_routing_exception() -> None:
     assert seen == [("/nowhere", NotFound)]
 
 
+def test_create_url_adapter_matches_the_request() -> None:
+    seen = []
+
+    class App(Flask):
+        def create_url_adapter(self, request):
+            seen.append(None if request is None else request.path)
+            adapter = super().create_url_adapter(request)
+            if request is not None:
+                adapter.subdomain = "api"  # every request matched as api.*
+            return adapter
+
+    app = App(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.com"
+
+    @app.route("/", subdomain="api")
+    def api() -> str:
+        return "api"
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    client = app.test_client()
+    assert client.get("/", base_url="http://example.com").data == b"api"
+    assert client.get("/nowhere", base_url="http://example.com").status_code == 404
+    # Flask also calls create_url_adapter(None) for the app context that each
+    # request pushes; kolba's request context is its app context.
+    assert [path for path in seen if path is not None] == ["/", "/nowhere"]
+
+
 def test_url_for_from_helpers_and_templates() -> None:
     class App(Flask):
         def url_for(self, endpoint, **values):
@@ -406,6 +436,7 @@ PASS_THROUGH = {
         "ensure_sync",
         "async_to_sync",
         "raise_routing_exception",
+        "create_url_adapter",
         "url_for",
         "make_default_options_response",
         "should_ignore_error",

@@ -7,6 +7,8 @@ import sys
 import typing as t
 from functools import cached_property, update_wrapper
 
+from werkzeug.exceptions import HTTPException, NotFound
+
 from .globals import _cv_app, _cv_request
 from .signals import (
     appcontext_popped,
@@ -214,7 +216,22 @@ class RequestContext(AppContext):
         self._request_tokens.append((_cv_request.set(self), pushed))
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
-            app.match_request(request)
+            if "create_url_adapter" in app._overrides:
+                self._match_with_url_adapter()
+            else:
+                app.match_request(request)
+
+    def _match_with_url_adapter(self) -> None:
+        """Match as Flask does when a subclass overrides create_url_adapter():
+        through the adapter it returns (None: a 404)."""
+        request = self.request
+        try:
+            adapter = self.url_adapter
+            if adapter is None:
+                raise NotFound()
+            request.url_rule, request.view_args = adapter.match(return_rule=True)
+        except HTTPException as e:
+            request.routing_exception = e
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         app = self.app
