@@ -3,6 +3,7 @@ JSON API, CSRF-protected forms and a SQLite database in the instance folder."""
 
 from __future__ import annotations
 
+import base64
 import io
 import sqlite3
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kolba import Flask
@@ -190,7 +192,9 @@ def test_register_stores_a_password_hash(notes_client, notes_app, register):
     assert PASSWORD not in stored
     assert check_password_hash(stored, PASSWORD)
     page = notes_client.get("/auth/login").text
-    assert '<p class="flash success">Registered. Please log in.</p>' in page
+    assert (
+        '<p class="flash success" role="status">Registered. Please log in.</p>' in page
+    )
 
 
 @pytest.mark.parametrize(
@@ -198,7 +202,8 @@ def test_register_stores_a_password_hash(notes_client, notes_app, register):
     [
         ("", PASSWORD, "A username of 1 to 40 characters is required."),
         ("x" * 41, PASSWORD, "A username of 1 to 40 characters is required."),
-        ("ann", "short", "The password needs at least 8 characters."),
+        ("ann", "short", "The password needs 8 to 200 characters."),
+        ("ann", "p" * 201, "The password needs 8 to 200 characters."),
     ],
 )
 def test_register_rejects_bad_input(
@@ -222,7 +227,7 @@ def test_login_and_logout(notes_client, add_user, login, post_form):
     assert (response.status_code, response.headers["Location"]) == (302, "/")
     page = notes_client.get("/").text
     assert "Welcome, ann!" in page
-    assert "<span>ann</span>" in page
+    assert '<span class="user">ann</span>' in page
     assert "Welcome, ann!" not in notes_client.get("/").text  # flashed once
     post_form(notes_client, "/auth/logout", {})
     assert "<h1>Welcome</h1>" in notes_client.get("/").text
@@ -243,11 +248,11 @@ def test_login_returns_to_the_page_asked_for_but_only_on_this_site(
     notes_client, add_user, login
 ):
     add_user("ann")
-    asked = notes_client.get("/notes/1/attachment")
-    assert asked.headers["Location"] == "/auth/login?next=/notes/1/attachment"
+    asked = notes_client.get("/notes/1")
+    assert asked.headers["Location"] == "/auth/login?next=/notes/1"
     assert "Please log in first." in notes_client.get("/auth/login").text
-    response = login(notes_client, "ann", url="/auth/login?next=/notes/1/attachment")
-    assert response.headers["Location"] == "/notes/1/attachment"
+    response = login(notes_client, "ann", url="/auth/login?next=/notes/1")
+    assert response.headers["Location"] == "/notes/1"
     for target in ("//evil.example", "/\\evil.example", "https://evil.example/"):
         response = login(notes_client, "ann", url=f"/auth/login?next={target}")
         assert response.headers["Location"] == "/"
@@ -270,7 +275,7 @@ def test_create_and_list_notes(user, post_form):
     assert response.status_code == 302
     page = ann.get("/").text
     assert "Saved “&lt;Shopping&gt;”." in page
-    assert "<h2>&lt;Shopping&gt;</h2>" in page
+    assert '">&lt;Shopping&gt;</a></h2>' in page
     assert "milk\neggs" in page
 
 
@@ -307,23 +312,56 @@ def test_users_see_and_delete_only_their_own_notes(user, post_form, notes_app):
     assert note_ids(notes_app) == [note_id]
 
 
-def test_attachment_upload_and_download(user, post_form, notes_app, tmp_path):
+@pytest.mark.parametrize(
+    ("sent", "shown", "disposition"),
+    [
+        (
+            "../../My Report.pdf",
+            "My Report.pdf",
+            'attachment; filename="My Report.pdf"',
+        ),
+        (
+            "заметка.txt",
+            "заметка.txt",
+            "attachment; filename=.txt;"
+            " filename*=UTF-8''%D0%B7%D0%B0%D0%BC%D0%B5%D1%82%D0%BA%D0%B0.txt",
+        ),
+        (
+            "/home/ann/日記\x07.md",
+            "日記.md",
+            "attachment; filename=.md; filename*=UTF-8''%E6%97%A5%E8%A8%98.md",
+        ),
+    ],
+)
+def test_attachment_upload_and_download(
+    user, post_form, notes_app, tmp_path, sent, shown, disposition
+):
+    """The name the user gave (any script) is shown and downloaded; on disk
+    the file has a fixed, safe name in the note's folder."""
     ann = user("ann")
-    upload = (io.BytesIO(b"%PDF-1.4 fake"), "../../My Report.pdf")
-    add_note(post_form, ann, "Report", attachment=upload)
+    add_note(post_form, ann, "Report", attachment=(io.BytesIO(b"%PDF-1.4"), sent))
     (note_id,) = note_ids(notes_app)
-    stored = tmp_path / "instance" / "attachments" / str(note_id) / "My_Report.pdf"
-    assert stored.read_bytes() == b"%PDF-1.4 fake"
-    assert f'href="/notes/{note_id}/attachment">My_Report.pdf</a>' in ann.get("/").text
+    folder = tmp_path / "instance" / "attachments" / str(note_id)
+    assert [p.name for p in folder.iterdir()] == ["attachment"]
+    assert (folder / "attachment").read_bytes() == b"%PDF-1.4"
+    link = f'href="/notes/{note_id}/attachment">{escape(shown)}</a>'
+    assert link in ann.get("/").text
+    assert link in ann.get(f"/notes/{note_id}").text
     download = ann.get(f"/notes/{note_id}/attachment")
     assert download.status_code == 200
-    assert download.data == b"%PDF-1.4 fake"
-    assert download.headers["Content-Disposition"] == (
-        "attachment; filename=My_Report.pdf"
-    )
-    download.close()
+    assert download.data == b"%PDF-1.4"
+    assert download.headers["Content-Disposition"] == disposition
     post_form(ann, f"/notes/{note_id}/delete", {})
-    assert not stored.parent.exists()
+    assert not folder.exists()
+
+
+def test_a_long_attachment_name_is_cut_keeping_its_extension(user, post_form):
+    ann = user("ann")
+    add_note(post_form, ann, "x", attachment=(io.BytesIO(b"x"), "я" * 300 + ".txt"))
+    (note,) = ann.get("/api/notes").json
+    download = ann.get(note["attachment"])
+    assert download.headers["Content-Disposition"].endswith("%8F.txt")
+    assert "я" * 196 + ".txt" in ann.get("/").text
 
 
 def test_attachment_with_an_unusable_name_is_refused(user, post_form, notes_app):
@@ -354,7 +392,10 @@ def test_api_needs_a_login(notes_client):
         notes_client.post("/api/notes", json={"title": "x"}),
     ):
         assert response.status_code == 401
-        assert response.json == {"error": "Log in first."}
+        assert response.json == {
+            "error": "Log in first: HTTP Basic (curl -u) or a token."
+        }
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="notes"'
 
 
 def test_api_creates_and_lists_notes(user):
@@ -412,7 +453,8 @@ def test_api_errors_are_json(user):
 def test_custom_404_page(notes_client):
     response = notes_client.get("/no/such/page")
     assert response.status_code == 404
-    assert "<h1>Page not found</h1>" in response.text
+    assert "<h1>Not Found</h1>" in response.text
+    assert "Nothing lives at this address." in response.text
     assert 'href="/static/style.css"' in response.text  # uses the base layout
 
 
@@ -423,3 +465,169 @@ def test_proxy_fix_makes_external_urls_https(make_notes_app, add_user, login):
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "notes.example"}
     note = client.post("/api/notes", json={"title": "t"}, headers=headers).json
     assert note["url"] == f"https://notes.example/api/notes/{note['id']}"
+
+
+# --- what a user meets: forms, error pages, confirmation, the API by hand ---
+
+
+def test_a_validation_error_keeps_what_was_typed(user, post_form, notes_app):
+    ann = user("ann")
+    text = "line one\n<b>line two</b>"
+    response = add_note(post_form, ann, "t" * 201, body=text)
+    assert response.status_code == 400
+    page = response.text
+    assert "A title of 1 to 200 characters is required." in page
+    assert f'value="{"t" * 201}"' in page
+    assert f">{escape(text)}</textarea>" in page
+    assert note_ids(notes_app) == []
+    assert 'value=""' in ann.get("/").text.split('name="title"')[1][:60]  # fresh
+
+
+def test_inputs_carry_their_limits(user, notes_client):
+    page = user("ann").get("/").text
+    assert 'name="title" maxlength="200"' in page
+    assert 'name="body" rows="4" maxlength="20000"' in page
+    assert "up to 2 MB" in page
+    for url in ("/auth/register", "/auth/login"):
+        page = notes_client.get(url).text
+        assert 'name="username" maxlength="40"' in page
+        assert 'maxlength="200"' in page.split('name="password"')[1][:80]
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("/", "Welcome · Notes"),
+        ("/auth/login", "Log in · Notes"),
+        ("/auth/register", "Register · Notes"),
+        ("/nowhere", "Not Found · Notes"),
+    ],
+)
+def test_page_titles(notes_client, url, title):
+    assert f"<title>{title}</title>" in notes_client.get(url).text
+
+
+def test_flash_messages_come_below_the_heading(user, post_form):
+    ann = user("ann")
+    add_note(post_form, ann, "Saved one")
+    page = ann.get("/").text
+    assert page.index("<h1>Your notes</h1>") < page.index('class="flash success"')
+
+
+def test_times_are_marked_utc_and_shown_in_the_readers_zone(user):
+    ann = user("ann")
+    note = ann.post("/api/notes", json={"title": "t"}).json
+    page = ann.get(f"/notes/{note['id']}").text
+    assert f'<time datetime="{note["created"]}">' in page
+    assert f"{note['created'][:16].replace('T', ' ')} UTC</time>" in page
+    assert "toLocaleString" in page  # the script that shows local time
+
+
+def error_page_checks(response, code: int, heading: str, message: str) -> None:
+    assert response.status_code == code
+    page = response.text
+    assert f"<h1>{heading}</h1>" in page
+    assert message in page
+    assert 'href="/static/style.css"' in page  # the app's layout
+    assert '<a class="brand" href="/">Notes</a>' in page  # and its navigation
+
+
+def test_stale_form_is_a_page_of_the_app(user):
+    ann = user("ann")
+    response = ann.post("/notes", data={"title": "x", "csrf_token": "stale"})
+    error_page_checks(response, 400, "Bad Request", "The form has expired")
+
+
+def test_not_found_and_wrong_method_are_pages_of_the_app(user):
+    ann = user("ann")
+    error_page_checks(ann.get("/notes/999"), 404, "Not Found", "Nothing lives")
+    wrong = ann.put("/notes/1/delete")
+    error_page_checks(wrong, 405, "Method Not Allowed", "does not take that kind")
+    assert wrong.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_too_large_upload_is_a_page_that_says_the_limit(user, post_form):
+    ann = user("ann")
+    too_big = (io.BytesIO(b"x" * (2 * 1024 * 1024 + 1)), "big.bin")
+    response = add_note(post_form, ann, "big", attachment=too_big)
+    error_page_checks(response, 413, "Request Entity Too Large", "2 MB at most")
+
+
+def test_api_errors_are_json_everywhere_under_api(user):
+    ann = user("ann")
+    for response, code in [
+        (ann.get("/api/notes/999"), 404),
+        (ann.get("/api/nowhere"), 404),
+        (ann.delete("/api/notes"), 405),
+        (ann.post("/api/notes", json="x" * (3 * 1024 * 1024)), 413),
+    ]:
+        assert (response.status_code, response.mimetype) == (code, "application/json")
+        assert response.json["error"]
+    assert ann.delete("/api/notes").headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_delete_asks_for_confirmation_first(user, post_form, notes_app):
+    ann = user("ann")
+    add_note(post_form, ann, "Keep?", attachment=(io.BytesIO(b"x"), "a.txt"))
+    (note_id,) = note_ids(notes_app)
+    assert f'href="/notes/{note_id}/delete">Delete</a>' in ann.get("/").text
+    confirm = ann.get(f"/notes/{note_id}/delete")
+    assert confirm.status_code == 200
+    assert "<h1>Delete “Keep?”?</h1>" in confirm.text
+    assert "and its attachment a.txt" in confirm.text
+    assert f'href="/notes/{note_id}">Cancel</a>' in confirm.text
+    assert note_ids(notes_app) == [note_id]  # asking deletes nothing
+    response = post_form(ann, f"/notes/{note_id}/delete", {}, page=confirm.request.path)
+    assert response.status_code == 302
+    assert note_ids(notes_app) == []
+
+
+def test_login_on_the_way_to_an_attachment_ends_on_the_notes_page(
+    user, post_form, notes_app, login
+):
+    ann = user("ann")
+    add_note(post_form, ann, "Report", attachment=(io.BytesIO(b"x"), "r.txt"))
+    (note_id,) = note_ids(notes_app)
+    visitor = notes_app.test_client()
+    asked = visitor.get(f"/notes/{note_id}/attachment")
+    assert asked.headers["Location"] == f"/auth/login?next=/notes/{note_id}"
+    response = login(visitor, "ann", url=asked.headers["Location"])
+    assert response.headers["Location"] == f"/notes/{note_id}"
+    page = visitor.get(f"/notes/{note_id}").text
+    assert "<title>Report · Notes</title>" in page
+    assert f'href="/notes/{note_id}/attachment">r.txt</a>' in page
+
+
+def test_api_with_basic_auth_and_tokens(notes_client, add_user):
+    add_user("ann")
+    basic = {
+        "Authorization": "Basic "
+        + base64.b64encode(f"ann:{PASSWORD}".encode()).decode()
+    }
+    created = notes_client.post("/api/notes", json={"title": "cli"}, headers=basic)
+    assert created.status_code == 201
+    token = notes_client.post("/api/tokens", headers=basic).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert notes_client.get("/api/notes", headers=bearer).json == [created.json]
+    assert notes_client.get_cookie("session") is None  # no session needed
+    for headers, message in [
+        (
+            {"Authorization": "Basic " + base64.b64encode(b"ann:wrong").decode()},
+            "Incorrect",
+        ),
+        ({"Authorization": "Bearer " + token[:-2]}, "The token is invalid"),
+    ]:
+        response = notes_client.get("/api/notes", headers=headers)
+        assert response.status_code == 401
+        assert response.json["error"].startswith(message)
+
+
+def test_api_registers_users(notes_client, notes_app):
+    new = {"username": "cli", "password": PASSWORD}
+    assert notes_client.post("/api/users", json=new).status_code == 201
+    assert notes_client.post("/api/users", json=new).json == {
+        "error": "The username cli is already taken."
+    }
+    short = notes_client.post("/api/users", json={"username": "x", "password": "1"})
+    assert short.status_code == 400
+    assert notes_client.post("/api/users", json=["x"]).status_code == 400

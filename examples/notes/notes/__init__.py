@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-from kolba import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from kolba import Flask, render_template, request
 
 from . import api, auth, db, security, views
 
@@ -49,9 +51,8 @@ def create_app(
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
 
-    @app.errorhandler(404)
-    def page_not_found(error: Exception) -> tuple[str, int]:
-        return render_template("404.html"), 404
+    app.register_error_handler(HTTPException, error_page)
+    app.add_template_filter(megabytes)
 
     if app.config.get("PROXY_FIX"):  # NOTES_PROXY_FIX=1
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -78,3 +79,32 @@ def _instance_secret_key(instance_path: str) -> str:
             os.unlink(tmp)
     with open(path) as f:
         return f.read().strip()
+
+
+def error_page(error: HTTPException) -> Any:
+    """An HTTP error as a page of the app (layout, navigation), or as JSON
+    under ``/api/``."""
+    code = error.code or 500
+    message = ERROR_MESSAGES.get(code) or error.description or error.name
+    if code == 413:
+        message = message.format(
+            limit=f"{(request.max_content_length or 0) / 2**20:g} MB"
+        )
+    # keep what the error adds (Allow on a 405, WWW-Authenticate on a 401)
+    headers = [h for h in error.get_headers() if h[0] != "Content-Type"]
+    if request.path.startswith("/api/"):
+        return {"error": message}, code, headers
+    page = render_template("error.html", code=code, name=error.name, message=message)
+    return page, code, headers
+
+
+def megabytes(size: int | None) -> str:
+    """``2097152`` as ``2 MB``."""
+    return f"{(size or 0) / 2**20:.3g} MB"
+
+
+ERROR_MESSAGES = {
+    404: "Nothing lives at this address.",
+    405: "This address does not take that kind of request.",
+    413: "That upload is too large: a note with its attachment may be {limit} at most.",
+}

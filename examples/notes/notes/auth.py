@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_USERNAME = 40
 MIN_PASSWORD = 8
+MAX_PASSWORD = 200
 # "/notes/3", but not "//evil.example" nor a backslash trick
 _LOCAL_PATH = re.compile(r"/(?![/\\])[\w\-./]*")
 
@@ -49,11 +51,49 @@ def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.user is None:
-            flash("Please log in first.", "error")
-            return redirect(url_for("auth.login", next=request.path))
+            return ask_login(request.path)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def ask_login(then: str) -> Any:
+    """To the login page, which sends the user on to ``then`` afterwards."""
+    flash("Please log in first.", "error")
+    return redirect(url_for("auth.login", next=then))
+
+
+# Checked when the user does not exist, so that a wrong name costs as long as
+# a wrong password and the time of an answer does not tell which names exist.
+_NO_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def check_login(username: str, password: str) -> sqlite3.Row | None:
+    """The user with this name and password, or None."""
+    user = get_db().execute("SELECT * FROM user WHERE username = ?", (username,))
+    user = user.fetchone()
+    stored = user["password"] if user is not None else _NO_USER_HASH
+    if check_password_hash(stored, password) and user is not None:
+        return user
+    return None
+
+
+def create_user(username: str, password: str) -> str | None:
+    """Register a user; why not, or None when done."""
+    if not username or len(username) > MAX_USERNAME:
+        return f"A username of 1 to {MAX_USERNAME} characters is required."
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        return f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters."
+    db = get_db()
+    try:
+        db.execute(
+            "INSERT INTO user (username, password) VALUES (?, ?)",
+            (username, generate_password_hash(password)),
+        )
+        db.commit()
+    except sqlite3.IntegrityError:
+        return f"The username {username} is already taken."
+    return None
 
 
 def _form_credentials() -> tuple[str, str]:
@@ -63,25 +103,10 @@ def _form_credentials() -> tuple[str, str]:
 @bp.route("/register", methods=("GET", "POST"))
 def register() -> Any:
     if request.method == "POST":
-        username, password = _form_credentials()
-        error = None
-        if not username or len(username) > MAX_USERNAME:
-            error = f"A username of 1 to {MAX_USERNAME} characters is required."
-        elif len(password) < MIN_PASSWORD:
-            error = f"The password needs at least {MIN_PASSWORD} characters."
-        else:
-            db = get_db()
-            try:
-                db.execute(
-                    "INSERT INTO user (username, password) VALUES (?, ?)",
-                    (username, generate_password_hash(password)),
-                )
-                db.commit()
-            except sqlite3.IntegrityError:
-                error = f"The username {username} is already taken."
-            else:
-                flash("Registered. Please log in.", "success")
-                return redirect(url_for("auth.login"))
+        error = create_user(*_form_credentials())
+        if error is None:
+            flash("Registered. Please log in.", "success")
+            return redirect(url_for("auth.login"))
         flash(error, "error")
         return render_template("auth/register.html"), 400
     return render_template("auth/register.html")
@@ -90,13 +115,8 @@ def register() -> Any:
 @bp.route("/login", methods=("GET", "POST"))
 def login() -> Any:
     if request.method == "POST":
-        username, password = _form_credentials()
-        user = (
-            get_db()
-            .execute("SELECT * FROM user WHERE username = ?", (username,))
-            .fetchone()
-        )
-        if user is None or not check_password_hash(user["password"], password):
+        user = check_login(*_form_credentials())
+        if user is None:
             flash("Incorrect username or password.", "error")
             return render_template("auth/login.html"), 401
         session.clear()  # a fresh session (and CSRF token) on login
