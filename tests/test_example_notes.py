@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -631,3 +633,23 @@ def test_api_registers_users(notes_client, notes_app):
     short = notes_client.post("/api/users", json={"username": "x", "password": "1"})
     assert short.status_code == 400
     assert notes_client.post("/api/users", json=["x"]).status_code == 400
+
+
+def test_readme_curl_lines(notes_server, notes_dir):
+    """The README's curl lines, run as written (with the server's address)
+    by bash and the real curl against a real server."""
+    readme = (notes_dir / "README.md").read_text()
+    block = readme.split("test_readme_curl_lines -->\n```bash\n")[1].split("```")[0]
+    assert block.startswith("NOTES=http://127.0.0.1:5000\n")
+    script = block.replace("http://127.0.0.1:5000", notes_server, 1)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    user, note, notes = (json.loads(line) for line in result.stdout.splitlines())
+    assert user == {"username": "ann"}
+    assert (note["title"], note["body"]) == ("From curl", "Hello from the command line")
+    assert notes == [note]
