@@ -178,7 +178,10 @@ def test_gunicorn_serves_the_json_api(gunicorn, csrf_token_in):
     base = gunicorn()
     browser = Browser(base)
     status, _, body = browser.post_json("/api/notes", {"title": "x"})
-    assert (status, body) == (401, {"error": "Log in first."})
+    assert (status, body) == (
+        401,
+        {"error": "Log in first: HTTP Basic (curl -u) or a token."},
+    )
     sign_up(browser, csrf_token_in)
     forwarded = {"X-Forwarded-Host": "evil.example"}
     status, headers, note = browser.post_json("/api/notes", {"title": "Hi"}, forwarded)
