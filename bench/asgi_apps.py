@@ -21,6 +21,7 @@ ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 ROUTES = {"hello": "/", "user": "/user/42"}
 BODIES = {"hello": b"Hello, World!", "user": b"User 42"}
 NO_ASGI = "kolba has no ASGI entry yet"
+STARLETTE_BAR = 1.2  # issue 8: kolba's in-process ASGI cost within 1.2x Starlette's
 
 
 def make_bare() -> ASGIApp:
@@ -254,8 +255,18 @@ def in_process(rounds: int, seconds: float) -> dict:
                 key: results["kolba"][key]["us"] / results[other][key]["us"]
                 for key in ROUTES
             }
+    bars = {
+        f"{ROUTES[key]}: kolba/Starlette <= {STARLETTE_BAR}": value <= STARLETTE_BAR
+        for key, value in ratios.get("kolba_over_starlette", {}).items()
+    }
     labels = {name: label(name) for name in apps}
-    return {"labels": labels, "results": results, "ratios": ratios, "skipped": skipped}
+    return {
+        "labels": labels,
+        "results": results,
+        "ratios": ratios,
+        "bars": bars,
+        "skipped": skipped,
+    }
 
 
 def report(asgi: dict) -> str:
@@ -271,6 +282,8 @@ def report(asgi: dict) -> str:
     for key, values in asgi["ratios"].items():
         text = key.replace("_over_", "/").replace("starlette", "Starlette")
         lines.append(f"{text:<22}" + "".join(f"{values[k]:9.2f}x" for k in ROUTES))
+    for text, ok in asgi["bars"].items():
+        lines.append(f"  {'ok  ' if ok else 'MISS'} {text} (issue 8)")
     for name, why in asgi["skipped"].items():
         lines.append(f"skip {name}: {why}")
     return "\n".join(lines)

@@ -68,7 +68,8 @@ def _gunicorn(target: str, port: int) -> list[str]:
 
 def _uvicorn(target: str, port: int) -> list[str]:
     return [
-        "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+        "-m", "uvicorn", "--interface", "asgi3", "--host", "127.0.0.1",
+        "--port", str(port),
         "--no-access-log", "--log-level", "warning", "--app-dir", str(HERE),
         target,
     ]  # fmt: skip
@@ -342,8 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", default=",".join(SERVERS), help="of: %(default)s")
     parser.add_argument("--apps", help="only these apps (bare is the reference)")
-    parser.add_argument("--duration", type=float, help="seconds per load (2; 1 quick)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (5; 1 quick)")
+    parser.add_argument("--duration", type=float, help="seconds per load (1)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (10; 1 quick)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--server-cpu", default="0", help="core for the server")
     parser.add_argument("--load-cpu", default="1", help="core for the load")
@@ -355,8 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.load:
         _load_main(args.load)
         return 0
-    args.duration = args.duration or (1.0 if args.quick else 2.0)
-    args.rounds = max(1, args.rounds or (1 if args.quick else 5))
+    args.duration = args.duration or 1.0
+    args.rounds = max(1, args.rounds or (1 if args.quick else 10))
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = [s for s in servers if s not in SERVERS]
     if unknown:

@@ -131,6 +131,7 @@ def test_asgi_apps_answer_alike(bench):
     timed = asgi_apps.in_process(1, 0.0005)
     for name in apps:
         assert set(timed["results"][name]) == {"hello", "user"}
+    assert len(timed["bars"]) == (2 if "kolba" in apps else 0)
 
 
 def test_quick_run_prints_a_json_report():
