@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -268,13 +269,15 @@ def runnable(servers: list[str], apps: list[str] | None) -> tuple[dict, dict]:
 
 
 def run(plan: dict, args, load) -> dict:
-    """``{server: {app: {path: best requests/s}}}`` over interleaved rounds.
+    """``{server: {app: {path: [requests/s of each round]}}}``.
 
     All apps of one server run at once (idle ones cost nothing), so that the
     rounds can alternate between them often: the noise of a shared machine
     then falls on every app alike.
     """
-    results: dict = {s: {a: {} for a in apps} for s, apps in plan.items()}
+    samples: dict = {
+        s: {a: {p: [] for p in PATHS} for a in apps} for s, apps in plan.items()
+    }
     conns, cpu = args.connections, args.load_cpu
     for server, apps in plan.items():
         with contextlib.ExitStack() as stack:
@@ -289,20 +292,34 @@ def run(plan: dict, args, load) -> dict:
                 for app in apps[shift:] + apps[:shift]:
                     for path in PATHS:
                         rps = load(ports[app], path, args.duration, conns, cpu)
-                        best = results[server][app].get(path, 0.0)
-                        results[server][app][path] = max(best, rps)
+                        samples[server][app][path].append(rps)
                 print(f"{server}: round {r + 1} done", file=sys.stderr)
-    return results
+    return samples
 
 
-def shares(results: dict) -> dict:
-    """Each app's requests/s over the bare callable's, per server and path."""
+def best(samples: dict) -> dict:
+    """The best round's requests/s, per server, app and path."""
+    return {
+        server: {
+            app: {p: max(v) for p, v in paths.items()} for app, paths in apps.items()
+        }
+        for server, apps in samples.items()
+    }
+
+
+def shares(samples: dict) -> dict:
+    """Each app's share of the bare callable's requests/s under the same server:
+    the median over rounds of the share within a round (loads a few seconds
+    apart), which a burst of load from elsewhere moves less than best/best."""
     out: dict = {}
-    for server, apps in results.items():
+    for server, apps in samples.items():
         bare = apps.get("bare")
         if bare:
             out[server] = {
-                app: {p: rps / bare[p] for p, rps in paths.items()}
+                app: {
+                    p: statistics.median(a / b for a, b in zip(v, bare[p], strict=True))
+                    for p, v in paths.items()
+                }
                 for app, paths in apps.items()
             }
     return out
@@ -331,7 +348,7 @@ def server_label(server: str) -> str:
 def report(results: dict, share: dict, labels: dict) -> str:
     lines = []
     for server, apps in results.items():
-        lines.append(f"\n{labels[server]}: requests/s (share of bare)")
+        lines.append(f"\n{labels[server]}: best requests/s (median share of bare)")
         for app, paths in apps.items():
             part = share.get(server, {}).get(app, {})
             cells = "".join(f"{paths[p]:>12.0f} ({part.get(p, 0):.2f})" for p in PATHS)
@@ -373,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     plan, skipped = runnable(servers, apps)
     for what, why in skipped.items():
         print(f"skip {what}: {why}", file=sys.stderr)
-    results = run(plan, args, load)
-    share = shares(results)
+    samples = run(plan, args, load)
+    results, share = best(samples), shares(samples)
     held = bars(share)
     labels = {s: server_label(s) for s in plan}
     if args.json:
@@ -389,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
                     "skipped": skipped,
                     "results": results,
                     "shares": share,
+                    "samples": samples,
                     "bars": held,
                 },
                 indent=2,
