@@ -155,3 +155,36 @@ def test_flask_missing_and_compat_off_says_how_to_run_it(sample: Path) -> None:
     assert "'hello' imports flask, which is not installed" in result.stderr
     assert "kolba --flask-compat" in result.stderr
     assert "import kolba.compat.flask" in result.stderr
+
+
+def test_kolba_run_serves_a_flask_sample_over_http(sample: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = NO_FLASK + "from kolba.cli import main; main()"
+    server = subprocess.Popen(
+        [sys.executable, "-c", code, "--app", "hello", "run", "--port", str(port)],
+        cwd=sample,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/?name=seed"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert body == "<p>Hello, seed!</p>"
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # waits, and closes its output pipe
