@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import enum
 import inspect
 import os
 import sys
@@ -54,6 +55,15 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _sentinel = object()
+
+
+class _Missing(enum.Enum):
+    """A "not cached" marker that type checkers narrow with ``is``."""
+
+    MISSING = 0
+
+
+_MISSING = _Missing.MISSING
 _RETURN_TYPES = (
     "a str, bytes, dict, list, generator, Response, WSGI callable, or a tuple"
     " of one of these with a status and/or headers"
@@ -132,7 +142,7 @@ def _run_coroutine(coro: t.Any) -> t.Any:
         # task's first step run directly: a coroutine that finishes without
         # waiting (most views) costs ~6 us instead of ~150 us, and
         # run_until_complete only starts for one that really waits.
-        loop = getattr(_loops, "loop", None)
+        loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
         if loop is None:
             loop = _loops.loop = asyncio.new_event_loop()
         task = loop.create_task(coro)
@@ -195,7 +205,11 @@ class _Hooks(t.NamedTuple):
         outer_first = (None, *reversed(blueprints))
         inner_first = (*blueprints, None)
 
-        def chain(registry: dict, names: tuple, backwards: bool = False) -> tuple:
+        def chain(
+            registry: dict[str | None, list[t.Callable[..., t.Any]]],
+            names: tuple[str | None, ...],
+            backwards: bool = False,
+        ) -> tuple[t.Callable[..., t.Any], ...]:
             funcs = (registry.get(name, ()) for name in names)
             if backwards:
                 return tuple(f for scope in funcs for f in reversed(scope))
@@ -416,7 +430,7 @@ class Flask(Scaffold):
     def name(self) -> str:  # type: ignore[override]
         """The app's name: its import name, or the script's name for ``__main__``."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -467,8 +481,8 @@ class Flask(Scaffold):
         """Open a file in the instance folder (writing is allowed)."""
         path = os.path.join(self.instance_path, resource)
         if "b" in mode:
-            return open(path, mode)  # type: ignore[return-value]
-        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
 
     # registration --------------------------------------------------------
 
@@ -483,7 +497,7 @@ class Flask(Scaffold):
     ) -> None:
         """Connect a URL rule to an endpoint and, if given, its view function."""
         if endpoint is None:
-            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+            endpoint = _endpoint_from_view_func(view_func)
         options["endpoint"] = endpoint
         methods, automatic_options = self._rule_methods(
             view_func, options.pop("methods", None), provide_automatic_options
@@ -799,12 +813,12 @@ class Flask(Scaffold):
         """The request hooks for an endpoint's scope, in the order they run;
         None when there are none. Built once per endpoint when the app serves
         (registration is closed then), from the registries before that."""
-        hooks = self._hook_cache.get(endpoint, _sentinel)
-        if hooks is _sentinel:
+        hooks = self._hook_cache.get(endpoint, _MISSING)
+        if hooks is _MISSING:
             hooks = _Hooks.build(self, _blueprint_names(endpoint))
             if self._got_first_request:
                 self._hook_cache[endpoint] = hooks
-        return hooks  # type: ignore[return-value]
+        return hooks
 
     def _call_hook(
         self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any
@@ -827,8 +841,8 @@ class Flask(Scaffold):
             self._start_serving()
         # PERF: one dict lookup replaces four registry walks (~1.5 µs with hooks).
         endpoint = None if rule is None else rule.endpoint
-        hooks = self._hook_cache.get(endpoint, _sentinel)
-        if hooks is _sentinel:
+        hooks = self._hook_cache.get(endpoint, _MISSING)
+        if hooks is _MISSING:
             hooks = self._hooks(endpoint)
         try:
             if signals.request_started.receivers:
@@ -837,10 +851,11 @@ class Flask(Scaffold):
             if rv is None:
                 if req.routing_exception is not None:
                     self.raise_routing_exception(req)
+                # matched (no routing exception): url_rule and view_args are set
                 if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
                     rv = self.make_default_options_response()
                 else:
-                    rv = self.view_functions[rule.endpoint](**req.view_args)  # type: ignore[union-attr]
+                    rv = self.view_functions[rule.endpoint](**req.view_args)  # type: ignore[union-attr,arg-type]
                     if type(rv) is CoroutineType:
                         rv = _run_coroutine(rv)
         except Exception as e:
@@ -885,10 +900,11 @@ class Flask(Scaffold):
         req = _cv_request.get().request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
-        rule = req.url_rule
-        if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+        # matched (no routing exception): url_rule and view_args are set
+        rule: Rule = req.url_rule  # type: ignore[assignment]
+        if rule.provide_automatic_options and req.method == "OPTIONS":
             return self.make_default_options_response()
-        return self._call_hook(self.view_functions[rule.endpoint], **req.view_args)  # type: ignore[union-attr]
+        return self._call_hook(self.view_functions[rule.endpoint], **req.view_args)  # type: ignore[arg-type]
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the 404, 405 or redirect that matching found for ``request``."""
@@ -967,8 +983,9 @@ class Flask(Scaffold):
 
     def _save_session(self, ctx: RequestContext, response: Response) -> None:
         interface = self.session_interface
-        if not interface.is_null_session(ctx._session):
-            interface.save_session(self, ctx._session, response)
+        session = ctx.session  # loaded by now
+        if not interface.is_null_session(session):
+            interface.save_session(self, session, response)
 
     def _start_serving(self) -> None:
         """Close registration and decide what every request will need."""
@@ -1068,7 +1085,7 @@ class Flask(Scaffold):
                 f" return {_RETURN_TYPES}."
             )
         try:  # another response class, or any WSGI application
-            return self.response_class.force_type(rv, request.environ)  # type: ignore[arg-type]
+            return self.response_class.force_type(rv, request.environ)
         except TypeError as e:
             raise TypeError(
                 f"{e}\nThe view function for {request.endpoint!r} returned"
@@ -1256,7 +1273,7 @@ class Flask(Scaffold):
             context.setdefault(name, value)
 
     def _add_template_function(
-        self, kind: str, func: t.Callable, name: str | None
+        self, kind: str, func: t.Callable[..., t.Any], name: str | None
     ) -> None:
         name = name or func.__name__
         self._template_functions.append((kind, name, func))

@@ -393,7 +393,8 @@ async def _send_response(
     elif isinstance(content, (list, tuple)):
         await send({"type": "http.response.body", "body": b"".join(content)})
     elif getattr(content, "__aiter__", None) is not None:
-        await _stream(content, receive, send)
+        # an async body, which werkzeug's annotation of response.response omits
+        await _stream(content, receive, send)  # type: ignore[arg-type]
     else:
         await _send_in_thread(response, send, context or contextvars.copy_context())
 
@@ -407,7 +408,14 @@ async def _send_in_thread(
     )
     iterator = iter(chunks)
     while True:
-        chunk = await loop.run_in_executor(None, context.run, next, iterator, None)
+        # mypy infers no type through the overloaded next()
+        chunk = await loop.run_in_executor(
+            None,
+            context.run,  # type: ignore[arg-type]
+            next,
+            iterator,
+            None,
+        )
         if chunk is None:
             break
         if chunk:
@@ -658,7 +666,9 @@ class WebSocket(Request):
         else:
             await self._ws_send({"type": "websocket.send", "bytes": bytes(data)})
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    # the connection's close, not the request body's (a websocket has no files
+    # for the request context to close)
+    async def close(self, code: int = 1000, reason: str = "") -> None:  # type: ignore[override]
         """Close the connection (before ``accept`` this refuses it: HTTP 403)."""
         if not self.closed:
             self.closed = True

@@ -87,7 +87,7 @@ def _envvars(name: str) -> list[str]:
 
 def _is_import_machinery(tb: TracebackType) -> bool:
     """Whether a frame belongs to this module or to importlib."""
-    module = tb.tb_frame.f_globals.get("__name__", "")
+    module: str = tb.tb_frame.f_globals.get("__name__", "")
     return module == __name__ or module.partition(".")[0] == "importlib"
 
 
@@ -417,7 +417,17 @@ def with_appcontext(f: F) -> F:
 class AppGroup(click.Group):
     """A click group whose commands run in the app context (``app.cli``)."""
 
-    def command(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    @t.overload
+    def command(self, __func: t.Callable[..., t.Any]) -> click.Command: ...
+
+    @t.overload
+    def command(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Callable[[t.Callable[..., t.Any]], click.Command]: ...
+
+    def command(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> click.Command | t.Callable[[t.Callable[..., t.Any]], click.Command]:
         """:meth:`click.Group.command`, the callback run by :func:`with_appcontext`
         unless ``with_appcontext=False`` is given."""
         in_context = kwargs.pop("with_appcontext", True)
@@ -546,7 +556,7 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
 def _group_options(version: bool) -> list[click.Parameter]:
     """The options of a KolbaGroup. All are eager, and run in this order: the
     .env files first, as they may name the app or turn on debug mode."""
-    options = [
+    options: list[click.Parameter] = [
         click.Option(
             ["-e", "--env-file"],
             type=click.Path(exists=True, dir_okay=False),
@@ -608,7 +618,14 @@ def _group_options(version: bool) -> list[click.Parameter]:
 # -- run ----------------------------------------------------------------------
 
 
-class SeparatedPathType(click.ParamType):
+if t.TYPE_CHECKING:  # click.ParamType is generic from click 8.4 on
+    _PathListParamType = click.ParamType[list[str]]
+    _CertParamTypeBase = click.ParamType[str | ssl.SSLContext]
+else:
+    _PathListParamType = _CertParamTypeBase = click.ParamType
+
+
+class SeparatedPathType(_PathListParamType):
     """Values separated by ``os.pathsep`` (``:`` on POSIX, ``;`` on Windows)."""
 
     name = "list"
@@ -621,7 +638,7 @@ class SeparatedPathType(click.ParamType):
         return [item for item in str(value).split(os.pathsep) if item]
 
 
-class CertParamType(click.ParamType):
+class CertParamType(_CertParamTypeBase):
     """A certificate file, ``adhoc`` for a temporary self-signed one, or the
     import path of an :class:`ssl.SSLContext` (``module:name``, ``module.name``)."""
 
@@ -629,7 +646,7 @@ class CertParamType(click.ParamType):
 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> t.Any:
+    ) -> str | ssl.SSLContext:
         if isinstance(value, ssl.SSLContext):
             return value
         if value == "adhoc":
@@ -637,7 +654,7 @@ class CertParamType(click.ParamType):
                 import cryptography  # noqa: F401
             except ImportError:
                 self.fail("'adhoc' certificates need the 'cryptography' package.")
-            return value
+            return "adhoc"
         path = click.Path(exists=True, dir_okay=False, resolve_path=True)
         try:
             return str(path.convert(value, param, ctx))

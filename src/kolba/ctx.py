@@ -32,6 +32,12 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 class _AppCtxGlobals:
     """``g``: a namespace for data that lives as long as the app context."""
 
+    if t.TYPE_CHECKING:  # any attribute may be set on g and read back
+
+        def __getattr__(self, name: str) -> t.Any: ...
+        def __setattr__(self, name: str, value: t.Any) -> None: ...
+        def __delattr__(self, name: str) -> None: ...
+
     def get(self, name: str, default: t.Any = None) -> t.Any:
         return self.__dict__.get(name, default)
 
@@ -60,6 +66,7 @@ class AppContext:
     """Makes ``current_app`` and ``g`` available; pushed for every request,
     CLI command and ``with app.app_context():`` block."""
 
+    app: Flask
     _g: _AppCtxGlobals | None = None
 
     def __init__(self, app: Flask) -> None:
@@ -135,6 +142,7 @@ class RequestContext(AppContext):
     flashes: list[tuple[str, str]] | None = None
     #: ``after_this_request`` functions (a list once there is one).
     _after_request_functions: t.Sequence[t.Callable[[t.Any], t.Any]] = ()
+    request: Request
     _session: SessionMixin | None = None
     _outer_app_ctx: AppContext | None = None
 
@@ -150,7 +158,9 @@ class RequestContext(AppContext):
         if session is not None:
             self._session = session
         self._cv_tokens = []
-        self._request_tokens: list[tuple[contextvars.Token, AppContext | None]] = []
+        self._request_tokens: list[
+            tuple[contextvars.Token[RequestContext], AppContext | None]
+        ] = []
 
     @property
     def g(self) -> _AppCtxGlobals:

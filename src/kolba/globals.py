@@ -94,10 +94,12 @@ class _ContextProxy:
             return False
 
     def __eq__(self, other: object) -> bool:
-        return self._get_current_object() == other
+        equal: bool = self._get_current_object() == other
+        return equal
 
     def __ne__(self, other: object) -> bool:
-        return self._get_current_object() != other
+        unequal: bool = self._get_current_object() != other
+        return unequal
 
     def __hash__(self) -> int:
         return hash(self._get_current_object())
@@ -155,21 +157,21 @@ def _special(name: str) -> t.Callable[..., t.Any]:
     return _forward(lambda obj, *args: getattr(type(obj), name)(obj, *args))
 
 
-_BINARY = {
+_BINARY: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul,
     "matmul": operator.matmul, "truediv": operator.truediv,
     "floordiv": operator.floordiv, "mod": operator.mod, "divmod": divmod,
     "pow": pow, "lshift": operator.lshift, "rshift": operator.rshift,
     "and": operator.and_, "xor": operator.xor, "or": operator.or_,
 }  # fmt: skip
-_INPLACE = {
+_INPLACE: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
     "add": operator.iadd, "sub": operator.isub, "mul": operator.imul,
     "matmul": operator.imatmul, "truediv": operator.itruediv,
     "floordiv": operator.ifloordiv, "mod": operator.imod, "pow": operator.ipow,
     "lshift": operator.ilshift, "rshift": operator.irshift,
     "and": operator.iand, "xor": operator.ixor, "or": operator.ior,
 }  # fmt: skip
-_OTHER = {
+_OTHER: dict[str, t.Callable[..., t.Any]] = {
     "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
     "neg": operator.neg, "pos": operator.pos, "abs": abs,
     "invert": operator.invert, "index": operator.index, "int": int,

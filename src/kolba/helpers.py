@@ -12,6 +12,7 @@ from functools import update_wrapper
 import werkzeug.http
 import werkzeug.security
 import werkzeug.utils
+import werkzeug.wsgi
 from werkzeug.exceptions import abort as _wz_abort
 
 from .globals import _cv_app, _cv_request, current_app, request, session
@@ -19,6 +20,9 @@ from .signals import message_flashed
 
 if t.TYPE_CHECKING:
     from .wrappers import Response
+
+_T = t.TypeVar("_T")
+_P = t.ParamSpec("_P")
 
 
 def get_debug_flag() -> bool:
@@ -45,9 +49,9 @@ def get_load_dotenv(default: bool = True) -> bool:
 
 def get_root_path(import_name: str) -> str:
     """The folder of a module, or of a package's ``__init__``."""
-    module = sys.modules.get(import_name)
-    if module is not None and getattr(module, "__file__", None):
-        return os.path.dirname(os.path.abspath(module.__file__))  # type: ignore[arg-type]
+    file: str | None = getattr(sys.modules.get(import_name), "__file__", None)
+    if file:
+        return os.path.dirname(os.path.abspath(file))
     try:
         spec = importlib.util.find_spec(import_name)
     except (ImportError, ValueError):
@@ -104,8 +108,19 @@ def make_response(*args: t.Any) -> Response:
     return current_app.make_response(args)
 
 
+@t.overload
+def stream_with_context(generator_or_function: t.Iterable[_T]) -> t.Iterator[_T]: ...
+
+
+@t.overload
+def stream_with_context(
+    generator_or_function: t.Callable[_P, t.Iterable[_T]],
+) -> t.Callable[_P, t.Iterator[_T]]: ...
+
+
 def stream_with_context(generator_or_function: t.Any) -> t.Any:
-    """Keep the request context while a streamed response body is generated."""
+    """Keep the request context while a streamed response body is generated
+    (a generator, or a generator function used as a decorator)."""
     if callable(generator_or_function) and not hasattr(
         generator_or_function, "__next__"
     ):
@@ -178,7 +193,7 @@ def get_template_attribute(template_name: str, attribute: str) -> t.Any:
 
 
 def send_file(
-    path_or_file: os.PathLike[t.AnyStr] | str | t.BinaryIO,
+    path_or_file: os.PathLike[str] | str | t.IO[bytes],
     mimetype: str | None = None,
     as_attachment: bool = False,
     download_name: str | None = None,
@@ -229,10 +244,11 @@ def send_from_directory(
     kwargs.setdefault("use_x_sendfile", app.config["USE_X_SENDFILE"])
     kwargs.setdefault("response_class", app.response_class)
     kwargs.setdefault("_root_path", app.root_path)
-    rv = werkzeug.utils.send_from_directory(directory, path, environ, **kwargs)
+    sent = werkzeug.utils.send_from_directory(directory, path, environ, **kwargs)
     if kwargs.keys() <= _STATIC_KWARGS and _plain_get(environ, app):
-        _remember_static(rv, os.fspath(directory), os.fspath(path), kwargs)
-    return rv  # type: ignore[no-any-return]
+        _remember_static(sent, os.fspath(directory), os.fspath(path), kwargs)
+    # werkzeug annotates its own Response; it made an app.response_class
+    return sent  # type: ignore[return-value]
 
 
 # Request headers that make werkzeug answer 206, 304, 412 or 416: with any of
@@ -315,7 +331,7 @@ def _send_static(
 
     wsgi_headers = _Headers()
     wsgi_headers._list = headers
-    body = werkzeug.utils.wrap_file(environ, open(known.path, "rb"))
+    body = werkzeug.wsgi.wrap_file(environ, open(known.path, "rb"))
     return app.response_class(  # type: ignore[no-any-return]
         body, headers=wsgi_headers, direct_passthrough=True
     )

@@ -15,7 +15,7 @@ import difflib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import werkzeug.routing as _wz
@@ -71,7 +71,7 @@ class AnyConverter(_wz.AnyConverter):
 
     def __init__(self, map: Map, *items: str) -> None:
         BaseConverter.__init__(self, map)
-        self.items = frozenset(items)
+        self.items = set(items)
         self.regex = "(?:" + "|".join(re.escape(x) for x in items) + ")"
 
     def to_url(self, value: Any) -> str:
@@ -99,13 +99,16 @@ class NumberConverter(_wz_converters.NumberConverter):
         if signed:
             self.regex = "-?" + self.regex
         self.fixed_digits = fixed_digits
-        self.min = min
-        self.max = max
+        # werkzeug annotates the bounds as ints; its FloatConverter's are floats
+        self.min = min  # type: ignore[assignment]
+        self.max = max  # type: ignore[assignment]
         self.signed = signed
         if not (fixed_digits or min is not None or max is not None) and (
             type(self).to_python is NumberConverter.to_python
         ):
-            self.to_python = self.num_convert  # nothing to check: convert only
+            # nothing to check: convert only (mypy does not model an instance
+            # attribute that stands in for a method)
+            self.to_python = self.num_convert  # type: ignore[method-assign,assignment]
 
     def to_python(self, value: str) -> Any:
         if self.fixed_digits and len(value) != self.fixed_digits:
@@ -161,7 +164,7 @@ class UUIDConverter(_wz.UUIDConverter):
         return str(value)
 
 
-DEFAULT_CONVERTERS: dict[str, type] = {
+DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
     "default": UnicodeConverter,
     "string": UnicodeConverter,
     "any": AnyConverter,
@@ -228,6 +231,20 @@ class _Var:
 
 
 _Tokens = list["str | _Var"]
+if TYPE_CHECKING:
+    # The compiled forms the matcher walks (tuples, for speed).
+    _Match = Callable[[str], Any]  # a fullmatch: a truthy match, or a falsy value
+    _ToPython = Callable[[str], Any]
+    # (regex group, variable name, to_python) of a multi-variable pattern
+    _Groups = tuple[tuple[str, str, _ToPython], ...]
+    _SortKey = tuple[int, tuple[float, ...], int]
+    # (fullmatch, to_python, var name, None, child) for one variable, or
+    # (fullmatch, str, "", groups, child) for several (read through groups)
+    _Dynamic = tuple[_Match, _ToPython, str, "_Groups | None", "_Node"]
+    # (fullmatch, groups, rule, sort key): a rule spanning several segments
+    _Tail = tuple[_Match, _Groups, "Rule", _SortKey]
+    # (domain key, fullmatch or None, groups, trie)
+    _Domain = tuple[str, "_Match | None", _Groups, "_Trie"]
 
 
 class Rule(_wz.Rule):
@@ -236,10 +253,17 @@ class Rule(_wz.Rule):
     (any werkzeug ``Rule`` or rule factory can be added the same way)."""
 
     provide_automatic_options = False
+    # Set by Map.add, on any werkzeug rule added (the matcher's types describe
+    # those rules by this class).
+    _path: _Tokens  # as matched: decoded static text
+    _url: _Tokens  # as built: percent-encoded static text
+    _domain: _Tokens
+    _plain: bool  # no redirect to consider when it matches
+    _default_redirects: tuple[Rule, ...]
 
     # werkzeug's rules compare by their parsed pattern and are unhashable;
     # kolba's stay usable in sets and as keys.
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]  # werkzeug says: None
 
     def __repr__(self) -> str:
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
@@ -303,7 +327,7 @@ def _build(rule: Any, values: Mapping[str, Any]) -> tuple[str | None, str, str] 
         domain = _fill_tokens(rule._domain, full) if rule._domain else None
     except ValidationError:
         return None
-    items = []
+    items: list[tuple[str, Any]] = []
     for key, value in values.items():
         if key in rule.arguments:
             continue
@@ -358,10 +382,10 @@ def _parse_args(text: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     )
 
 
-def _segment_regex(tokens: _Tokens) -> tuple[Callable[[str], Any], tuple]:
+def _segment_regex(tokens: _Tokens) -> tuple[_Match, _Groups]:
     """Compile static text and variables to a fullmatch with one group per var."""
     pattern = []
-    groups = []
+    groups: list[tuple[str, str, _ToPython]] = []
     for t in tokens:
         if isinstance(t, str):
             pattern.append(re.escape(t))
@@ -382,18 +406,17 @@ class _Node:
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
-        # (fullmatch, to_python or None, var name or None, groups or None, child)
-        self.dynamic: list[tuple] = []
-        # (fullmatch, groups, rule, sort key): rules spanning several segments
-        self.tails: list[tuple] = []
+        self.dynamic: list[_Dynamic] = []
+        self.tails: list[_Tail] = []
         self.rules: list[Rule] = []
-        self._keyed: list[tuple[tuple, tuple, tuple]] = []  # (sort key, sig, entry)
+        # (sort key, signature, entry)
+        self._keyed: list[tuple[_SortKey, tuple[str, ...], _Dynamic]] = []
 
     def dynamic_child(self, tokens: _Tokens, order: int) -> _Node:
         sig = tuple(t if isinstance(t, str) else t.source for t in tokens)
-        for _, known, entry in self._keyed:
+        for _, known, existing in self._keyed:
             if known == sig:
-                return entry[4]
+                return existing[4]
         child = _Node()
         if len(tokens) == 1:
             var = tokens[0]
@@ -402,17 +425,17 @@ class _Node:
                 _SEGMENT_TESTS.get(var.conv.regex)
                 or re.compile(var.conv.regex).fullmatch
             )
-            entry: tuple = (match, var.conv.to_python, var.name, None, child)
+            entry: _Dynamic = (match, var.conv.to_python, var.name, None, child)
         else:
             match, groups = _segment_regex(tokens)
-            entry = (match, None, None, groups, child)
+            entry = (match, str, "", groups, child)
         self._keyed.append((_sort_key(tokens, order), sig, entry))
         self._keyed.sort(key=lambda k: k[0])
         self.dynamic = [k[2] for k in self._keyed]
         return child
 
 
-def _sort_key(tokens: _Tokens, order: int) -> tuple:
+def _sort_key(tokens: _Tokens, order: int) -> _SortKey:
     """More static text first, then lighter converters, then older rules."""
     static = sum(len(t) for t in tokens if isinstance(t, str))
     weights = tuple(t.conv.weight for t in tokens if isinstance(t, _Var))
@@ -496,18 +519,21 @@ class Map(_wz.Map):
         redirect_defaults: bool = True,
         host_matching: bool = False,
         default_subdomain: str = "",
-        converters: Mapping[str, type] | None = None,
+        converters: Mapping[str, type[BaseConverter]] | None = None,
     ) -> None:
-        self.converters: dict[str, type] = {**DEFAULT_CONVERTERS, **(converters or {})}
+        self.converters: dict[str, type[BaseConverter]] = {
+            **DEFAULT_CONVERTERS,
+            **(converters or {}),
+        }
         self.strict_slashes = strict_slashes
         self.merge_slashes = merge_slashes
         self.redirect_defaults = redirect_defaults
         self.host_matching = host_matching
         self.default_subdomain = default_subdomain
-        self._rules: list[Rule] = []
+        self._rules = []
         self._by_endpoint: dict[Any, list[Rule]] = {}
-        self._tries: dict[str, tuple[Callable[[str], Any] | None, tuple, _Trie]] = {}
-        self._domains: list[tuple[str, Callable[[str], Any] | None, tuple, _Trie]] = []
+        self._tries: dict[str, tuple[_Match | None, _Groups, _Trie]] = {}
+        self._domains: list[_Domain] = []
         default = self._trie_for("" if host_matching else default_subdomain, [])
         self._fast: dict[str, list[Rule]] | None = (
             None if host_matching else default.static
@@ -516,8 +542,8 @@ class Map(_wz.Map):
         for rule in rules or ():
             self.add(rule)
 
-    @property
-    def _rules_by_endpoint(self) -> dict[Any, list[Rule]]:
+    @property  # werkzeug's is a plain attribute, of its own Rule type
+    def _rules_by_endpoint(self) -> dict[Any, list[Rule]]:  # type: ignore[override]
         """werkzeug's name for the rules of each endpoint."""
         return self._by_endpoint
 
@@ -547,7 +573,7 @@ class Map(_wz.Map):
             )
         )
 
-    def bind_to_environ(  # type: ignore[override]
+    def bind_to_environ(
         self,
         environ: Any,
         server_name: str | None = None,
@@ -556,7 +582,7 @@ class Map(_wz.Map):
         """An adapter for the request that ``environ`` describes."""
         return MapAdapter._of(super().bind_to_environ(environ, server_name, subdomain))
 
-    def __iter__(self) -> Iterator[Rule]:
+    def __iter__(self) -> Iterator[_wz.Rule]:
         return iter(self._rules)
 
     def iter_rules(self, endpoint: Any = None) -> Iterator[Rule]:
@@ -625,8 +651,8 @@ class Map(_wz.Map):
         if domain in self._tries:
             return self._tries[domain][2]
         trie = _Trie()
-        match = None
-        groups: tuple = ()
+        match: _Match | None = None
+        groups: _Groups = ()
         if any(isinstance(t, _Var) for t in tokens):
             match, groups = _segment_regex(tokens)
         self._tries[domain] = (match, groups, trie)
@@ -659,6 +685,7 @@ class Map(_wz.Map):
         Raises NotFound, MethodNotAllowed, or RequestRedirect (trailing slash,
         merged slashes, ``redirect_to``, or a URL that has a canonical form).
         """
+        rule: Rule | None
         static = self._fast
         if static is not None and (
             subdomain is None or subdomain == self.default_subdomain
@@ -794,7 +821,7 @@ class MapAdapter(_wz.MapAdapter):
     @classmethod
     def _of(cls, adapter: _wz.MapAdapter) -> MapAdapter:
         return cls(
-            adapter.map,  # type: ignore[arg-type]
+            adapter.map,
             adapter.server_name,
             adapter.script_name,
             adapter.subdomain,
@@ -804,14 +831,14 @@ class MapAdapter(_wz.MapAdapter):
             adapter.query_args,
         )
 
-    def match(  # type: ignore[override]
+    def match(
         self,
         path_info: str | None = None,
         method: str | None = None,
         return_rule: bool = False,
         query_args: Mapping[str, Any] | str | None = None,
         websocket: bool | None = None,
-    ) -> tuple[Any, Mapping[str, Any]]:
+    ) -> tuple[Any, dict[str, Any]]:
         """(endpoint or rule, arguments) for a path; raises NotFound,
         MethodNotAllowed or RequestRedirect (with a full URL) as werkzeug."""
         path = self.path_info if path_info is None else path_info
@@ -828,7 +855,7 @@ class MapAdapter(_wz.MapAdapter):
             raise RequestRedirect(url) from None
         return (rule if return_rule else rule.endpoint), args
 
-    def build(  # type: ignore[override]
+    def build(
         self,
         endpoint: Any,
         values: Mapping[str, Any] | None = None,
@@ -870,7 +897,7 @@ class _Ignored:
 _IGNORED: Any = _Ignored()
 
 
-def _convert(m: re.Match[str], groups: tuple, values: list) -> bool:
+def _convert(m: re.Match[str], groups: _Groups, values: list[tuple[str, Any]]) -> bool:
     """Append the converted groups of ``m`` to ``values``; False if one refuses.
 
     A converter refuses with any ValueError: ValidationError is one, and so is
@@ -920,6 +947,7 @@ def _walk(
     allowed: set[str],
 ) -> Rule | None:
     """Depth-first search from ``node`` for ``parts[i:]``; fills ``values``."""
+    rule: Rule | None
     if i == len(parts):
         for rule in node.rules:
             if rule.methods is None or method in rule.methods:

@@ -17,6 +17,10 @@ if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
 
     from .cli import AppGroup
+    from .wrappers import Response
+
+    # functions registered per scope: None for the app, else a blueprint's name
+    _Registry = dict[str | None, list[t.Callable[..., t.Any]]]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _sentinel = object()
@@ -56,7 +60,7 @@ class Scaffold:
         root_path: str | None = None,
     ) -> None:
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         if root_path is None:
@@ -67,32 +71,17 @@ class Scaffold:
         # (``app.after_request_funcs[None]``); kolba's own code only reads
         # them with .get(), so a key without functions is never made here.
         self.error_handler_spec: dict[
-            str | None, dict[int | None, dict[type[BaseException], t.Callable]]
+            str | None,
+            dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]],
         ] = defaultdict(lambda: defaultdict(dict))
-        self.before_request_funcs: dict[str | None, list[t.Callable]] = defaultdict(
-            list
-        )
-        self.after_request_funcs: dict[str | None, list[t.Callable]] = defaultdict(
-            list
-        )
-        self.teardown_request_funcs: dict[str | None, list[t.Callable]] = (
-            defaultdict(list)
-        )
-        self.template_context_processors: dict[str | None, list[t.Callable]] = (
-            defaultdict(list)
-        )
-        self.url_value_preprocessors: dict[str | None, list[t.Callable]] = (
-            defaultdict(list)
-        )
-        self.url_default_functions: dict[str | None, list[t.Callable]] = (
-            defaultdict(list)
-        )
-        self.before_websocket_funcs: dict[str | None, list[t.Callable]] = (
-            defaultdict(list)
-        )
-        self.after_websocket_funcs: dict[str | None, list[t.Callable]] = (
-            defaultdict(list)
-        )
+        self.before_request_funcs: _Registry = defaultdict(list)
+        self.after_request_funcs: _Registry = defaultdict(list)
+        self.teardown_request_funcs: _Registry = defaultdict(list)
+        self.template_context_processors: _Registry = defaultdict(list)
+        self.url_value_preprocessors: _Registry = defaultdict(list)
+        self.url_default_functions: _Registry = defaultdict(list)
+        self.before_websocket_funcs: _Registry = defaultdict(list)
+        self.after_websocket_funcs: _Registry = defaultdict(list)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -160,7 +149,7 @@ class Scaffold:
             return int(value.total_seconds())
         return value  # type: ignore[no-any-return]
 
-    def send_static_file(self, filename: str) -> t.Any:
+    def send_static_file(self, filename: str) -> Response:
         """The view of the ``static`` route: a file from the static folder."""
         from .helpers import send_from_directory
 
@@ -176,7 +165,7 @@ class Scaffold:
     @property
     def jinja_loader(self) -> BaseLoader | None:
         """A loader for ``template_folder``, made on first use."""
-        loader = self.__dict__.get("_jinja_loader", _sentinel)
+        loader: BaseLoader | None = self.__dict__.get("_jinja_loader", _sentinel)
         if loader is _sentinel:
             loader = None
             if self.template_folder is not None:
@@ -186,7 +175,7 @@ class Scaffold:
                     os.path.join(self.root_path, self.template_folder)
                 )
             self.__dict__["_jinja_loader"] = loader
-        return loader  # type: ignore[return-value]
+        return loader
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None
@@ -199,13 +188,13 @@ class Scaffold:
             )
         path = os.path.join(self.root_path, resource)
         if mode == "rb":
-            return open(path, mode)  # type: ignore[return-value]
-        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
 
     # routes ------------------------------------------------------------
 
     def _method_route(
-        self, method: str, rule: str, options: dict
+        self, method: str, rule: str, options: dict[str, t.Any]
     ) -> t.Callable[[F], F]:
         if "methods" in options:
             raise TypeError(
@@ -399,7 +388,7 @@ def _registering(add: t.Callable[..., None], name: str | None) -> t.Callable[[F]
     return decorator
 
 
-def _endpoint_from_view_func(view_func: t.Callable[..., t.Any]) -> str:
+def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     """The default endpoint: the view function's name."""
     if view_func is None:
         raise TypeError("add_url_rule() needs an endpoint or a view function.")

@@ -248,7 +248,9 @@ class RedisSessionStore:
             if deleted:
                 pipe.hdel(key, *deleted)
             if changed:
-                pipe.hset(key, mapping=dict(changed))
+                # redis annotates the mapping as keyed by all its key types,
+                # and a Mapping's key type is invariant
+                pipe.hset(key, mapping=dict(changed))  # type: ignore[arg-type]
             pipe.expire(key, lifetime)
             pipe.execute()
 
@@ -318,7 +320,7 @@ class ServerSideSession(SecureCookieSession):
 class _UnavailableSession(ServerSideSession):
     """The session while the store is down: any use answers 503."""
 
-    @property  # type: ignore[override]
+    @property
     def accessed(self) -> bool:
         return False
 
@@ -353,7 +355,12 @@ class StoreSessionInterface(SessionInterface):
             self,
             "_signing",
             app,
-            lambda keys: Signer(list(keys), salt=self.salt, digest_method=sha256),
+            # itsdangerous takes str and bytes keys mixed (its annotation: one kind)
+            lambda keys: Signer(
+                list(keys),  # type: ignore[arg-type]
+                salt=self.salt,
+                digest_method=sha256,
+            ),
         )
 
     def open_session(self, app: Flask, request: Request) -> ServerSideSession | None:
@@ -440,7 +447,7 @@ class StoreSessionInterface(SessionInterface):
         self, app: Flask, response: Response, session: ServerSideSession | None
     ) -> None:
         """Set the cookie to the session's signed id, or delete it."""
-        options = {
+        options: dict[str, Any] = {
             "path": self.get_cookie_path(app),
             "domain": self.get_cookie_domain(app),
             "secure": self.get_cookie_secure(app),

@@ -36,6 +36,7 @@ from .json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
     from .app import Flask
+    from .session_stores import StoreSessionInterface
     from .wrappers import Request, Response
 
 __all__ = [
@@ -71,7 +72,8 @@ class SessionMixin(MutableMapping[str, Any]):
 
         A permanent session expires after ``PERMANENT_SESSION_LIFETIME``.
         """
-        return self.get("_permanent", False)
+        permanent: bool = self.get("_permanent", False)
+        return permanent
 
     @permanent.setter
     def permanent(self, value: bool) -> None:
@@ -85,7 +87,7 @@ class SessionMixin(MutableMapping[str, Any]):
         self.modified = True
 
 
-class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
+class SecureCookieSession(dict[str, Any], SessionMixin):
     """The session of :class:`SecureCookieSessionInterface`: a dict that notes use.
 
     Any write sets ``modified`` (and ``accessed``); any read sets ``accessed``.
@@ -194,7 +196,9 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         self._changed()
         super().update(*args, **kwargs)
 
-    def __ior__(self, other: Any) -> SecureCookieSession:  # type: ignore[override]
+    # mypy finds no __ior__ of a dict subclass compatible with dict's generic
+    # __or__ (typeshed's own signature fails too)
+    def __ior__(self, other: Any) -> SecureCookieSession:  # type: ignore[override,misc]
         self._changed()
         super().update(other)
         return self
@@ -241,7 +245,8 @@ class SessionInterface:
 
     def get_cookie_name(self, app: Flask) -> str:
         """``SESSION_COOKIE_NAME``."""
-        return app.config["SESSION_COOKIE_NAME"]
+        name: str = app.config["SESSION_COOKIE_NAME"]
+        return name
 
     def get_cookie_domain(self, app: Flask) -> str | None:
         """``SESSION_COOKIE_DOMAIN``; ``None`` means the request's host only."""
@@ -250,23 +255,28 @@ class SessionInterface:
     def get_cookie_path(self, app: Flask) -> str:
         """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
         config = app.config
-        return config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
+        path: str = config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]
+        return path
 
     def get_cookie_httponly(self, app: Flask) -> bool:
         """``SESSION_COOKIE_HTTPONLY``: hide the cookie from JavaScript."""
-        return app.config["SESSION_COOKIE_HTTPONLY"]
+        httponly: bool = app.config["SESSION_COOKIE_HTTPONLY"]
+        return httponly
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """``SESSION_COOKIE_SECURE``: send the cookie over HTTPS only."""
-        return app.config["SESSION_COOKIE_SECURE"]
+        secure: bool = app.config["SESSION_COOKIE_SECURE"]
+        return secure
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
         """``SESSION_COOKIE_SAMESITE`` (kolba's default: ``"Lax"``)."""
-        return app.config["SESSION_COOKIE_SAMESITE"]
+        samesite: str | None = app.config["SESSION_COOKIE_SAMESITE"]
+        return samesite
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
         """``SESSION_COOKIE_PARTITIONED`` (CHIPS)."""
-        return app.config["SESSION_COOKIE_PARTITIONED"]
+        partitioned: bool = app.config["SESSION_COOKIE_PARTITIONED"]
+        return partitioned
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
         """When a permanent session's cookie expires; ``None`` for a browser session."""
@@ -325,6 +335,8 @@ def signing_keys(app: Flask) -> tuple[str | bytes, ...]:
     placeholder is a :class:`SecretKeyWarning`, except in ``TESTING`` mode.
     """
     secret_key = app.secret_key
+    if not secret_key:
+        raise RuntimeError("The app has no SECRET_KEY to sign sessions with.")
     fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()
     if isinstance(fallbacks, (str, bytes)):
         raise TypeError(
@@ -342,7 +354,7 @@ def signing_keys(app: Flask) -> tuple[str | bytes, ...]:
                 SecretKeyWarning,
                 stacklevel=2,
             )
-    return (*fallbacks, secret_key)  # type: ignore[arg-type]
+    return (*fallbacks, secret_key)
 
 
 _T = TypeVar("_T")
@@ -492,7 +504,7 @@ def _cookie_value(request: Request, name: str) -> str | None:
     A segment werkzeug would skip (blanks inside the value) is skipped too.
     """
     environ = getattr(request, "environ", None)  # a sans-IO request has none
-    raw = None if environ is None else environ.get("HTTP_COOKIE")
+    raw: str | None = None if environ is None else environ.get("HTTP_COOKIE")
     if (
         not raw
         or '"' in raw
@@ -569,7 +581,9 @@ class SecureCookieSessionInterface(SessionInterface):
     def _make_serializer(self, keys: tuple[str | bytes, ...]) -> URLSafeTimedSerializer:
         digest = self.digest_method
         return URLSafeTimedSerializer(
-            list(keys),  # oldest first: itsdangerous signs with the last
+            # oldest first: itsdangerous signs with the last (and takes str and
+            # bytes keys mixed, though its annotation wants one kind)
+            list(keys),  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
             # PERF: with its key cached and hmac's OpenSSL path (a digest name,
@@ -654,7 +668,7 @@ class DefaultSessionInterface(SecureCookieSessionInterface):
     """The app's default: signed cookie sessions while ``SESSION_STORE`` is
     ``None``, else a server-side store (see :mod:`kolba.session_stores`)."""
 
-    def _store_interface(self, app: Flask) -> Any:
+    def _store_interface(self, app: Flask) -> StoreSessionInterface:
         value = app.config["SESSION_STORE"]
         cached = app.extensions.get(_STORE_KEY)
         if cached is None or cached[0] is not value:
@@ -662,12 +676,13 @@ class DefaultSessionInterface(SecureCookieSessionInterface):
 
             interface = StoreSessionInterface(store_from_config(app, value))
             cached = app.extensions[_STORE_KEY] = (value, interface)
-        return cached[1]
+        interface = cached[1]
+        return interface
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.config["SESSION_STORE"] is None:
             return super().open_session(app, request)
-        return self._store_interface(app).open_session(app, request)  # type: ignore[no-any-return]
+        return self._store_interface(app).open_session(app, request)
 
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response
@@ -680,7 +695,7 @@ class DefaultSessionInterface(SecureCookieSessionInterface):
 
 def session_store(app: Flask) -> Any:
     """The store the app keeps sessions in, or ``None`` (cookie sessions)."""
-    interface = app.session_interface
+    interface: SessionInterface = app.session_interface
     if isinstance(interface, DefaultSessionInterface):
         if app.config["SESSION_STORE"] is None:
             return None

@@ -222,7 +222,9 @@ class ASGIClient(KolbaClient):
             self.application = app
 
 
-def scope_from_environ(environ: t.Mapping[str, t.Any], kind: str = "http") -> dict:
+def scope_from_environ(
+    environ: t.Mapping[str, t.Any], kind: str = "http"
+) -> dict[str, t.Any]:
     """The ASGI scope a server would make for the request in a WSGI environ."""
     headers = []
     for key, value in environ.items():
@@ -365,7 +367,9 @@ class TestWebSocket:
     """``client.websocket(path)``: the app runs on an event loop in a thread;
     ``send``, ``receive`` and ``close`` talk to it as a browser would."""
 
-    def __init__(self, app: t.Any, scope: dict, timeout: float = 5.0) -> None:
+    def __init__(
+        self, app: t.Any, scope: dict[str, t.Any], timeout: float = 5.0
+    ) -> None:
         self._app = app
         self._scope = scope
         self.timeout = timeout

@@ -42,6 +42,7 @@ from .globals import _cv_app
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from werkzeug.datastructures import FileStorage
 
     from .routing import Rule
 
@@ -153,7 +154,8 @@ class FormDataParser(_WzFormDataParser):
         # RFC 7578 gives every part a name; one without is no field (werkzeug
         # would key it None, which breaks sorting and JSON).
         if None in form or None in files:
-            for f in files.getlist(None):
+            # werkzeug keys them None, though it annotates str keys
+            for f in files.getlist(None):  # type: ignore[call-overload]
                 f.close()  # dropped here, so request.close() would not see it
             form, files = (
                 self.cls((k, v) for k, v in d.items(multi=True) if k is not None)
@@ -291,7 +293,8 @@ class Request(_WzRequest):
     @_lazy
     def scheme(self) -> str:
         """``http`` or ``https``, as the server saw it."""
-        return self.environ.get("wsgi.url_scheme", "http")
+        scheme: str = self.environ.get("wsgi.url_scheme", "http")
+        return scheme
 
     @_lazy
     def server(self) -> tuple[str, int | None] | None:
@@ -310,10 +313,11 @@ class Request(_WzRequest):
     @_lazy
     def query_string(self) -> bytes:
         """The raw query string, as bytes."""
-        return self.environ.get("QUERY_STRING", "").encode("latin-1")
+        query: str = self.environ.get("QUERY_STRING", "")
+        return query.encode("latin-1")
 
     @_lazy
-    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         """The query parameters; bytes that are not UTF-8 stay percent-encoded,
         also when the client sent them raw (werkzeug: UnicodeDecodeError, 500)."""
         query = self.environ.get("QUERY_STRING", "")
@@ -331,7 +335,7 @@ class Request(_WzRequest):
         return self.query_string.decode("utf-8", _QUOTE_BAD_BYTES)
 
     @_lazy
-    def headers(self) -> EnvironHeaders:
+    def headers(self) -> Headers:
         """The request headers (read-only, case-insensitive)."""
         return EnvironHeaders(self.environ)
 
@@ -341,7 +345,7 @@ class Request(_WzRequest):
         return self.environ.get("REMOTE_ADDR")
 
     @_lazy
-    def stream(self) -> t.IO[bytes]:  # type: ignore[override]
+    def stream(self) -> t.IO[bytes]:
         """The body, read at most once; past ``MAX_CONTENT_LENGTH`` it is a 413,
         also when the body is chunked and has no Content-Length."""
         if self.shallow:
@@ -354,8 +358,13 @@ class Request(_WzRequest):
         if "wsgi.input_terminated" in environ:
             # Wrapped also without a limit: a client that goes away mid-body is
             # a 400 (ClientDisconnected), as with a Content-Length, not a 500.
-            return _MaxLengthStream(
-                environ["wsgi.input"], sys.maxsize if limit is None else limit
+            # a LimitedStream is a binary file, but typeshed's IO is nominal
+            # (werkzeug's get_input_stream casts it the same way)
+            return t.cast(
+                t.IO[bytes],
+                _MaxLengthStream(
+                    environ["wsgi.input"], sys.maxsize if limit is None else limit
+                ),
             )
         return stream
 
@@ -364,7 +373,7 @@ class Request(_WzRequest):
     form: MultiDict[str, str] = _FormPart(  # type: ignore[assignment]
         "The form fields of a urlencoded or multipart body."
     )
-    files: MultiDict[str, t.Any] = _FormPart(  # type: ignore[assignment]
+    files: MultiDict[str, FileStorage] = _FormPart(  # type: ignore[assignment]
         "The uploaded files of a multipart body."
     )
 
@@ -448,7 +457,7 @@ class Request(_WzRequest):
     def _in_coroutine(self) -> bool:
         return "_sync_body" not in self.__dict__ and _loop_running()
 
-    def get_data(  # type: ignore[override]
+    def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> t.Any:
         """The body as bytes (or text); in an ``async def`` view, an awaitable."""
@@ -456,9 +465,10 @@ class Request(_WzRequest):
             return self._await(
                 _WzRequest.get_data, self, cache, as_text, parse_form_data
             )
-        return super().get_data(cache, as_text, parse_form_data)
+        # werkzeug's overloads take as_text only as a literal True or False
+        return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload]
 
-    def get_json(  # type: ignore[override]
+    def get_json(
         self, force: bool = False, silent: bool = False, cache: bool = True
     ) -> t.Any:
         """The body parsed as JSON; in an ``async def`` view, an awaitable."""
@@ -467,9 +477,9 @@ class Request(_WzRequest):
         return super().get_json(force, silent, cache)
 
     @property
-    def data(self) -> bytes:  # type: ignore[override]
+    def data(self) -> bytes:
         """The body as bytes (form bodies are parsed into ``form`` instead)."""
-        return self._sync(_WzRequest.get_data, self, parse_form_data=True)  # type: ignore[return-value]
+        return self._sync(_WzRequest.get_data, self, parse_form_data=True)
 
     @property
     def json(self) -> t.Any:
@@ -501,7 +511,7 @@ class Request(_WzRequest):
     )
 
     @_lazy
-    def if_range(self) -> IfRange:  # type: ignore[override]
+    def if_range(self) -> IfRange:
         """The ``If-Range`` header; a malformed entity tag (holding a ``"``)
         reads as no header, as a malformed date does."""
         value = parse_if_range_header(self.headers.get("If-Range"))
@@ -686,7 +696,7 @@ class Response(_WzResponse):
                 self._status_code = status
                 self._status = line
         else:
-            self.status = status  # type: ignore[assignment]
+            self.status = status
         self.direct_passthrough = direct_passthrough
         self._on_close = []
         if response is None:
@@ -700,11 +710,13 @@ class Response(_WzResponse):
             self.response = [data]
             self._lazy_length = len(data)
         elif isinstance(response, (str, bytes, bytearray)):
-            self.set_data(response)
+            self.set_data(
+                bytes(response) if isinstance(response, bytearray) else response
+            )
         else:
             self.response = response
 
-    @property  # type: ignore[override]
+    @property
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
@@ -752,7 +764,9 @@ class Response(_WzResponse):
                     )
                     if environ.get("REQUEST_METHOD") == "HEAD":
                         return []
-                    return self.response
+                    # a length is kept only for a body set as bytes (no cast:
+                    # hot path)
+                    return self.response  # type: ignore[return-value]
             elif type(headers) is _Headers or type(headers) is Headers:
                 # PERF: built headers (JSON, cookies, hooks) skip werkzeug's
                 # get_wsgi_response (~4 µs); it is needed only to fix URLs
@@ -770,7 +784,8 @@ class Response(_WzResponse):
                         start_response(self._status, wsgi_headers)
                         if environ.get("REQUEST_METHOD") == "HEAD":
                             return []
-                        return body
+                        # one bytes chunk, or a binary file passed through
+                        return body  # type: ignore[return-value]
         return super().__call__(environ, start_response)
 
     @classmethod
@@ -782,7 +797,8 @@ class Response(_WzResponse):
         state = rv.__dict__
         if "_headers" not in state:
             state["_headers"] = state.pop("headers")
-        return rv
+        # werkzeug annotates the result as its Response; it is an instance of cls
+        return rv  # type: ignore[return-value]
 
     def _clean_status(self, value: t.Any) -> tuple[str, int]:
         if isinstance(value, str) and ("\n" in value or "\r" in value):

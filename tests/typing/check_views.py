@@ -13,6 +13,11 @@ from kolba import (
     Response,
     after_this_request,
     copy_current_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    stream_with_context,
+    url_for,
 )
 from kolba.views import MethodView
 
@@ -255,3 +260,18 @@ class ItemAPI(MethodView):
 item_view = ItemAPI.as_view("item", "#")
 app.add_url_rule("/api/items/<int:item_id>", view_func=item_view)
 assert_type(ItemAPI("#").get(1), str)
+
+
+@app.route("/numbers")
+def numbers() -> Response:
+    @stream_with_context
+    def generate(limit: int) -> Iterator[str]:
+        yield from (str(n) for n in range(limit))
+
+    assert_type(generate(3), Iterator[str])
+    generate("3")  # type: ignore[arg-type]
+    assert_type(stream_with_context(iter([b"a"])), Iterator[bytes])
+    assert_type(url_for("index"), str)
+    assert_type(redirect(url_for("index")), Response)
+    assert_type(jsonify(numbers=[1, 2]), Response)
+    return make_response(generate(3))

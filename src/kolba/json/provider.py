@@ -21,8 +21,9 @@ class JSONProvider:
 
     def __init__(self, app: Flask) -> None:
         # A weak proxy: the app holds its provider, so a strong reference back
-        # would keep every app alive until the cycle collector runs.
-        self._app: Flask = weakref.proxy(app)
+        # would keep every app alive until the cycle collector runs. It forwards
+        # everything, so it is typed as the app.
+        self._app = t.cast("Flask", weakref.proxy(app))
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` to a JSON string."""
