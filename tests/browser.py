@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,21 @@ class Browser:
         self.driver.execute_cdp_cmd(
             "Page.setDownloadBehavior",
             {"behavior": "allow", "downloadPath": str(self.downloads)},
+        )
+
+    def follow(self, element: Any) -> None:
+        """Click ``element`` (a link, a submit button) and wait until the page
+        it leads to has loaded: a click returns before the navigation ends."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.expected_conditions import staleness_of
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        old_page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait = WebDriverWait(self.driver, 30)
+        wait.until(staleness_of(old_page))
+        wait.until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
         )
 
     def shot(self, name: str) -> Path:

@@ -22,7 +22,10 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
         return driver.find_element(By.NAME, name)
 
     def submit(label: str) -> None:
-        driver.find_element(By.XPATH, f"//main//button[.='{label}']").click()
+        browser.follow(driver.find_element(By.XPATH, f"//main//button[.='{label}']"))
+
+    def follow_link(text: str) -> None:
+        browser.follow(driver.find_element(By.LINK_TEXT, text))
 
     def heading() -> str:
         return driver.find_element(By.TAG_NAME, "h1").text
@@ -52,7 +55,7 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
     assert "Saved “Shopping”." in driver.page_source
     browser.shot("note-saved")
 
-    driver.find_element(By.LINK_TEXT, "Shopping").click()
+    follow_link("Shopping")
     assert (driver.title, heading()) == ("Shopping · Notes", "Shopping")
     assert "for the weekend" in driver.page_source
     # the page says UTC; its script shows the time in the reader's zone
@@ -65,7 +68,7 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
     assert downloaded.read_text(encoding="utf-8") == "молоко, яйца\n"
     assert driver.title == "Shopping · Notes"  # still on the page
 
-    driver.find_element(By.LINK_TEXT, "All your notes").click()
+    follow_link("All your notes")
     field("title").send_keys("   ")  # passes 'required', but is no title
     field("body").send_keys("text worth keeping")
     submit("Save note")
@@ -74,7 +77,7 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
     assert field("title").get_attribute("maxlength") == "200"
     browser.shot("validation-error")
 
-    driver.find_element(By.LINK_TEXT, "Delete").click()
+    follow_link("Delete")
     assert heading() == "Delete “Shopping”?"
     browser.shot("confirm-delete")
     submit("Delete")
@@ -88,7 +91,7 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
     browser.shot("phone")
     driver.set_window_size(1100, 900)
 
-    driver.find_element(By.XPATH, "//nav//button[.='Log out']").click()
+    browser.follow(driver.find_element(By.XPATH, "//nav//button[.='Log out']"))
     assert (driver.title, heading()) == ("Welcome · Notes", "Welcome")
     browser.shot("logged-out")
 
@@ -104,7 +107,7 @@ def test_after_logging_in_on_the_way_to_an_attachment_the_browser_shows_a_page(
     assert "Please log in first." in driver.page_source
     driver.find_element(By.NAME, "username").send_keys("ann")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.XPATH, "//main//button[.='Log in']").click()
+    browser.follow(driver.find_element(By.XPATH, "//main//button[.='Log in']"))
     assert driver.title == "Report · Notes"
     assert driver.current_url == notes_server + "/notes/1"
     browser.shot("landed-on-the-note")
