@@ -1,5 +1,8 @@
 """The same two routes as ASGI apps: kolba, Starlette, Quart, Falcon and bare.
 
+Every app's views are ``async def``; ``kolba_def`` is kolba with plain ``def``
+views (run in a thread pool, as a Flask app moved to ASGI unchanged would).
+
 ``/`` answers ``Hello, World!`` and ``/user/42`` answers ``User 42``, as HTML.
 bench.py times them in-process (one event loop, a fresh scope and receive per
 request, the app awaited directly); http_bench.py serves them.
@@ -104,27 +107,48 @@ def make_falcon() -> ASGIApp:
     return app
 
 
-def make_kolba() -> ASGIApp:
-    """kolba's app, if calling it with three arguments is ASGI."""
+def _kolba(views: str) -> ASGIApp:
+    """kolba's app with ``async def`` (as the others) or plain ``def`` views,
+    if calling it with three arguments is ASGI."""
     try:
         from kolba import Flask
     except ImportError as exc:
         raise Skip(f"kolba is not importable: {exc}") from exc
     app = Flask(__name__)
+    if views == "async":
 
-    @app.route("/")
-    def hello():
-        return "Hello, World!"
+        @app.route("/")
+        async def hello():
+            return "Hello, World!"
 
-    @app.route("/user/<int:id>")
-    def user(id):
-        return f"User {id}"
+        @app.route("/user/<int:id>")
+        async def user(id):
+            return f"User {id}"
+
+    else:
+
+        @app.route("/")
+        def hello():
+            return "Hello, World!"
+
+        @app.route("/user/<int:id>")
+        def user(id):
+            return f"User {id}"
 
     try:
         call(app, "/")
     except TypeError as exc:  # __call__(environ, start_response) only
         raise Skip(f"{NO_ASGI} ({exc})") from exc
     return app
+
+
+def make_kolba() -> ASGIApp:
+    return _kolba("async")
+
+
+def make_kolba_def() -> ASGIApp:
+    """Plain ``def`` views, which kolba runs in a thread pool under ASGI."""
+    return _kolba("def")
 
 
 # key: (label, distribution for the version, factory)
@@ -134,6 +158,7 @@ FRAMEWORKS = {
     "falcon": ("Falcon", "falcon", make_falcon),
     "quart": ("Quart", "quart", make_quart),
     "kolba": ("kolba", None, make_kolba),
+    "kolba_def": ("kolba, def views", None, make_kolba_def),
 }
 
 

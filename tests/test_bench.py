@@ -123,15 +123,13 @@ def test_a_wrong_answer_stops_the_benchmark(bench, built):
 def test_asgi_apps_answer_alike(bench):
     asgi_apps = _load("asgi_apps")
     apps, skipped = asgi_apps.build()  # exits on a wrong answer
-    assert {"bare", "starlette", "falcon", "quart"} <= set(apps)
-    if "kolba" in skipped:  # until kolba's ASGI driver lands
-        assert skipped["kolba"].startswith(asgi_apps.NO_ASGI)
-    else:
-        assert "kolba" in apps
+    assert skipped == {}
+    assert set(apps) == {"bare", "starlette", "falcon", "quart", "kolba", "kolba_def"}
     timed = asgi_apps.in_process(1, 0.0005)
     for name in apps:
         assert set(timed["results"][name]) == {"hello", "user"}
-    assert len(timed["bars"]) == (2 if "kolba" in apps else 0)
+    assert set(timed["ratios"]) == {"kolba_over_starlette", "kolba_over_bare"}
+    assert len(timed["bars"]) == 2
 
 
 def test_quick_run_prints_a_json_report():
