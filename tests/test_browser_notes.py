@@ -46,6 +46,12 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
     assert "ann" in menu.text and "Log out" in menu.text
     browser.shot("logged-in")
 
+    driver.get(notes_server + "/no/such/page")
+    assert (driver.title, heading()) == ("Not Found · Notes", "Not Found")
+    assert "ann" in driver.find_element(By.CSS_SELECTOR, "nav .menu").text
+    browser.shot("not-found")
+    follow_link("Back to your notes")
+
     upload = tmp_path / "заметка.txt"
     upload.write_text("молоко, яйца\n", encoding="utf-8")
     field("title").send_keys("Shopping")
