@@ -165,7 +165,12 @@ class RequestContext(AppContext):
     @property
     def g(self) -> _AppCtxGlobals:
         outer = self._outer_app_ctx
-        return AppContext.g.fget(self) if outer is None else outer.g  # type: ignore[attr-defined]
+        if outer is not None:
+            return outer.g
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
 
     @g.setter
     def g(self, value: _AppCtxGlobals) -> None:
