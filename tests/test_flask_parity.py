@@ -1513,7 +1513,7 @@ def snapshot(response: t.Any) -> dict[str, t.Any]:
             headers.append((key, sorted(parse_set_header(value))))
         elif key == "expires":  # now + max_age: the clock may tick between runs
             headers.append((key, "<now + max_age>"))
-        elif key == "Date":  # the clock may tick between the two runs
+        elif key == "date":  # the clock may tick between the two runs
             headers.append((key, "<now>"))
         else:
             headers.append((key, value))
