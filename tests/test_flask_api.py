@@ -191,7 +191,12 @@ def test_an_app_is_freed_without_the_cycle_collector() -> None:
         kolba.session["seen"] = True
         return {"url": url_for("index")}
 
+    @app.route("/page")
+    def page() -> str:
+        return kolba.render_template_string("{{ url_for('page') }} {{ [1]|tojson }}")
+
     assert app.test_client().get("/").json == {"url": "/"}
+    assert app.test_client().get("/page").text == "/page [1]"
     ref = weakref.ref(app)
     gc.disable()
     try:

@@ -1221,10 +1221,10 @@ class Flask(Scaffold):
 
     def create_jinja_environment(self) -> Environment:
         """Build the Jinja environment from ``jinja_options``."""
-        from .templating import template_globals
+        from .templating import template_globals, weak_method
 
         options = dict(self.jinja_options)
-        options.setdefault("autoescape", self.select_jinja_autoescape)
+        options.setdefault("autoescape", weak_method(self.select_jinja_autoescape))
         if "auto_reload" not in options:
             auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
             options["auto_reload"] = self.debug if auto_reload is None else auto_reload

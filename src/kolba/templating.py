@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+import weakref
 
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
@@ -28,7 +29,9 @@ class Environment(BaseEnvironment):
         if "loader" not in options:
             options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
-        self.app = app
+        # Weak, as everything the app's environment holds of the app: the app
+        # holds the environment, and must be freed when its last reference goes.
+        self.app: Flask = weakref.proxy(app)
 
 
 class DispatchingJinjaLoader(BaseLoader):
@@ -36,7 +39,7 @@ class DispatchingJinjaLoader(BaseLoader):
     registration order."""
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
+        self.app: Flask = weakref.proxy(app)
 
     def get_source(
         self, environment: BaseEnvironment, template: str
@@ -169,10 +172,23 @@ def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
     return _stream(app, template, context)
 
 
+def weak_method(method: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """``method`` of an app, called through a weak reference to the app (for
+    the app's Jinja environment, which must not keep the app alive)."""
+    ref = weakref.WeakMethod(method)  # type: ignore[arg-type]
+
+    def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        return ref()(*args, **kwargs)  # type: ignore[misc]
+
+    call.__name__ = method.__name__  # not update_wrapper: its __wrapped__ is strong
+    call.__doc__ = method.__doc__
+    return call
+
+
 def template_globals(app: Flask) -> dict[str, t.Any]:
     """The names every template sees besides the context processors'."""
     return {
-        "url_for": app.url_for,
+        "url_for": weak_method(app.url_for),
         "get_flashed_messages": get_flashed_messages,
         "config": app.config,
         "request": request,
