@@ -31,7 +31,7 @@ class Environment(BaseEnvironment):
         super().__init__(**options)
         # Weak, as everything the app's environment holds of the app: the app
         # holds the environment, and must be freed when its last reference goes.
-        self.app: Flask = weakref.proxy(app)
+        self.app = t.cast("Flask", weakref.proxy(app))
 
 
 class DispatchingJinjaLoader(BaseLoader):
@@ -39,7 +39,7 @@ class DispatchingJinjaLoader(BaseLoader):
     registration order."""
 
     def __init__(self, app: Flask) -> None:
-        self.app: Flask = weakref.proxy(app)
+        self.app = t.cast("Flask", weakref.proxy(app))
 
     def get_source(
         self, environment: BaseEnvironment, template: str
@@ -175,7 +175,7 @@ def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
 def weak_method(method: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     """``method`` of an app, called through a weak reference to the app (for
     the app's Jinja environment, which must not keep the app alive)."""
-    ref = weakref.WeakMethod(method)  # type: ignore[arg-type]
+    ref = weakref.WeakMethod(method)
 
     def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
         return ref()(*args, **kwargs)  # type: ignore[misc]
