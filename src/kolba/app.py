@@ -1423,3 +1423,19 @@ class Flask(Scaffold):
         if error is sys.exc_info()[1]:
             raise
         raise error
+
+
+def _mark_asgi_entry() -> None:
+    """ASGI servers tell an ASGI 3 app from a WSGI one by asking whether
+    ``app.__call__`` is a coroutine function: say yes to them (it stays a
+    plain function, which returns a coroutine only when given three arguments).
+    Python 3.12+ has a marker for it; before, uvicorn's own test reads
+    asyncio's marker, set when asyncio is loaded (a server loads it first)."""
+    if hasattr(inspect, "markcoroutinefunction"):
+        inspect.markcoroutinefunction(Flask.__call__)
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        Flask.__call__._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+
+
+_mark_asgi_entry()

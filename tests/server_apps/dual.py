@@ -1,0 +1,96 @@
+"""One kolba app for the real-server tests: served by uvicorn, granian and
+hypercorn (ASGI) and by gunicorn (WSGI). It writes what happened (startup,
+teardown, background work...) to the file named by KOLBA_TEST_EVENTS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+
+from kolba import Flask, request, websocket
+
+app = Flask(__name__)
+
+
+def record(line: str) -> None:
+    with open(os.environ["KOLBA_TEST_EVENTS"], "a") as events:
+        events.write(line + "\n")
+
+
+@app.before_serving
+async def startup() -> None:
+    record("startup")
+
+
+@app.after_serving
+def shutdown() -> None:
+    record("shutdown")
+
+
+@app.teardown_request
+def teardown(exc: BaseException | None) -> None:
+    record(f"teardown {request.path}")
+
+
+@app.route("/hello")
+def hello() -> str:
+    return f"hello {request.args.get('name', 'world')}"
+
+
+@app.route("/sleep")
+async def sleep() -> str:
+    await asyncio.sleep(1)
+    return "slept"
+
+
+@app.route("/slow-sync")
+def slow_sync() -> str:
+    time.sleep(1.5)
+    return "slow"
+
+
+@app.route("/fast")
+async def fast() -> str:
+    return "fast"
+
+
+@app.post("/echo")
+async def echo_body() -> dict[str, object]:
+    return {"json": await request.get_json()}
+
+
+@app.route("/stream")
+async def stream() -> AsyncIterator[str]:
+    async def ticks() -> AsyncIterator[str]:
+        try:
+            for i in range(10_000):
+                yield f"{i}\n"
+                await asyncio.sleep(0.01)
+        finally:
+            record("stream closed")
+
+    return ticks()
+
+
+@app.route("/background")
+async def background() -> str:
+    async def job() -> None:
+        await asyncio.sleep(0.3)
+        record("background done")
+
+    app.add_background_task(job)
+    return "queued"
+
+
+@app.websocket("/ws/echo")
+async def ws_echo() -> None:
+    while True:
+        await websocket.send(await websocket.receive())
+
+
+@app.websocket("/ws/close")
+async def ws_close() -> None:
+    await websocket.accept()
+    await websocket.close(4001)
