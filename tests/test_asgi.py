@@ -456,3 +456,54 @@ def test_background_task_under_wsgi_runs_after_the_response(app: Flask) -> None:
     app.test_client().get("/").close()
     assert done.wait(5)
     assert seen == [app.name]
+
+
+def test_server_sent_events(app: Flask, driver: str) -> None:
+    from kolba.sse import event_stream
+
+    @app.route("/events")
+    async def events() -> Any:
+        async def source() -> Any:
+            yield "hello"
+            await asyncio.sleep(0.12)  # quiet: keep-alive comments go out
+            yield {"event": "tick", "id": "2", "data": "two\nlines"}
+
+        return event_stream(source(), keep_alive=0.05)
+
+    rv = app.test_client().get("/events")
+    assert rv.mimetype == "text/event-stream"
+    assert rv.headers["Cache-Control"] == "no-cache"
+    text = rv.text
+    assert text.startswith("data: hello\n\n: keep-alive\n\n")
+    assert text.endswith("event: tick\nid: 2\ndata: two\ndata: lines\n\n")
+
+
+def test_server_sent_events_stop_when_the_client_goes(app: Flask) -> None:
+    from kolba.sse import event_stream
+
+    closed = threading.Event()
+
+    @app.route("/events")
+    async def events() -> Any:
+        async def source() -> Any:
+            try:
+                while True:
+                    yield "x"
+                    await asyncio.sleep(0.01)
+            finally:
+                closed.set()
+
+        return event_stream(source())
+
+    async def main() -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(0.1)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        await asyncio.wait_for(app(http_scope("/events"), receive, send), 5)
+
+    asyncio.run(main())
+    assert closed.is_set()

@@ -1,0 +1,86 @@
+"""Server-sent events: a response that streams events from an async iterable.
+
+::
+
+    from kolba.sse import event_stream
+
+    @app.route("/ticks")
+    async def ticks():
+        async def events():
+            for n in range(10):
+                yield {"event": "tick", "data": str(n), "id": str(n)}
+                await asyncio.sleep(1)
+        return event_stream(events())
+
+Each item is one event: a ``str`` (its data) or a dict with ``data`` and
+optionally ``event``, ``id`` and ``retry``. While the source is quiet, a
+``: keep-alive`` comment goes out every ``keep_alive`` seconds, so that
+proxies keep the connection open. When the client goes away, the server
+driver stops the stream and the source is closed (its ``finally`` runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import typing as t
+
+from .globals import _cv_app
+from .wrappers import AsyncBody, Response
+
+Event = t.Union[str, t.Mapping[str, t.Any]]
+
+
+def format_event(event: Event) -> str:
+    """One event in the ``text/event-stream`` format."""
+    if isinstance(event, str):
+        event = {"data": event}
+    lines = [
+        f"{field}: {event[field]}"
+        for field in ("event", "id", "retry")
+        if event.get(field) is not None
+    ]
+    lines += [f"data: {line}" for line in str(event.get("data", "")).split("\n")]
+    return "\n".join(lines) + "\n\n"
+
+
+async def _with_keep_alive(
+    events: t.AsyncIterable[Event], keep_alive: float
+) -> t.AsyncIterator[str]:
+    iterator = events.__aiter__()
+    pending: asyncio.Future[Event] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait({pending}, timeout=keep_alive)
+            if not done:
+                yield ": keep-alive\n\n"
+                continue
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            finally:
+                pending = None
+            yield format_event(event)
+    finally:
+        if pending is not None:  # the source must stop running before it closes
+            pending.cancel()
+            await asyncio.wait({pending})
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def event_stream(
+    events: t.AsyncIterable[Event], keep_alive: float = 15.0, **kwargs: t.Any
+) -> Response:
+    """A ``text/event-stream`` response of ``events``; the other arguments go
+    to the app's response class (``status``, ``headers``)."""
+    ctx = _cv_app.get(None)
+    cls = Response if ctx is None else ctx.app.response_class
+    body = AsyncBody(_with_keep_alive(events, keep_alive))
+    response = cls(body, mimetype="text/event-stream", **kwargs)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on
+    return response
