@@ -27,7 +27,7 @@ import typing as t
 from .globals import _cv_app
 from .wrappers import AsyncBody, Response
 
-Event = t.Union[str, t.Mapping[str, t.Any]]
+Event = str | t.Mapping[str, t.Any]
 
 
 def format_event(event: Event) -> str:
