@@ -104,6 +104,42 @@ def test_async_view_awaits_the_body(app: Flask, asgi: KolbaClient) -> None:
         assert rv.json == {"a": "1", "file": "hi"}
 
 
+def test_async_view_reads_the_body_as_flask_code_does(
+    app: Flask, asgi: KolbaClient
+) -> None:
+    """Flask code in an async view reads the body without ``await``; the same
+    values can still be awaited, and later reads give the same object."""
+
+    @app.post("/json")
+    async def json_view() -> Any:
+        data = request.get_json()
+        data["seen"] = True
+        again = await request.get_json()
+        raw = request.get_data()
+        return {
+            "data": data,
+            "same": again is data and request.get_json() is data,
+            "raw": raw.decode(),
+            "awaited": (await request.get_data(as_text=True)),
+            "silent": request.get_json(silent=True) is data,
+        }
+
+    @app.post("/bad")
+    async def bad_json() -> Any:
+        return {"none": request.get_json(silent=True) is None}
+
+    for client in (asgi, app.test_client()):
+        assert client.post("/json", json={"x": 1}).json == {
+            "data": {"x": 1, "seen": True},
+            "same": True,
+            "raw": '{"x": 1}',
+            "awaited": '{"x": 1}',
+            "silent": True,
+        }
+        bad = client.post("/bad", data="{", content_type="application/json")
+        assert bad.json == {"none": True}
+
+
 def test_async_view_consumes_the_body_incrementally(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 10
     seen: list[bytes] = []

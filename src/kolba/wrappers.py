@@ -186,6 +186,30 @@ class _Params(ImmutableMultiDict):  # type: ignore[type-arg]
         yield  # makes this a generator: awaiting it does not suspend
 
 
+def _ready_type(base: type) -> type:
+    """``base`` whose values can also be awaited (giving themselves back)."""
+
+    def __await__(self: t.Any) -> t.Generator[t.Any, None, t.Any]:
+        return self
+        yield  # makes this a generator: awaiting it does not suspend
+
+    return type(f"_Ready{base.__name__.title()}", (base,), {"__await__": __await__})
+
+
+# A body read in an async view whose bytes had all arrived: Flask code uses the
+# value as it is (``request.get_json()["x"]``), kolba code may ``await`` it.
+# None and bools cannot be subclassed: those come back as they are.
+_READY: dict[type, type] = {
+    base: _ready_type(base) for base in (bytes, str, dict, list, int, float)
+}
+
+
+def _ready(value: t.Any) -> t.Any:
+    """``value``, awaitable too where its type allows it."""
+    ready = _READY.get(type(value))
+    return value if ready is None else ready(value)
+
+
 class _Pending:
     """``request.form`` or ``.files`` in an async view under ASGI before the
     body arrived: only ``await`` gives the value."""
@@ -457,13 +481,23 @@ class Request(_WzRequest):
     def _in_coroutine(self) -> bool:
         return "_sync_body" not in self.__dict__ and _loop_running()
 
+    def _body_pending(self) -> bool:
+        """Whether more body is to come over ASGI (only ``await`` can wait)."""
+        body = self.environ.get("kolba.asgi.body")
+        return body is not None and body.must_await()
+
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> t.Any:
-        """The body as bytes (or text); in an ``async def`` view, an awaitable."""
+        """The body as bytes (or text). In an ``async def`` view it can also be
+        awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
-            return self._await(
-                _WzRequest.get_data, self, cache, as_text, parse_form_data
+            if self._body_pending():
+                return self._await(
+                    _WzRequest.get_data, self, cache, as_text, parse_form_data
+                )
+            return _ready(
+                self._sync(_WzRequest.get_data, self, cache, as_text, parse_form_data)
             )
         # werkzeug's overloads take as_text only as a literal True or False
         return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload]
@@ -471,9 +505,18 @@ class Request(_WzRequest):
     def get_json(
         self, force: bool = False, silent: bool = False, cache: bool = True
     ) -> t.Any:
-        """The body parsed as JSON; in an ``async def`` view, an awaitable."""
+        """The body parsed as JSON. In an ``async def`` view it can also be
+        awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
-            return self._await(_WzRequest.get_json, self, force, silent, cache)
+            if self._body_pending():
+                return self._await(_WzRequest.get_json, self, force, silent, cache)
+            value = self._sync(_WzRequest.get_json, self, force, silent, cache)
+            ready = _ready(value)
+            cached = self.__dict__.get("_cached_json")
+            if ready is not value and cached is not None:
+                # later reads give the same (awaitable) object, as in Flask
+                self._cached_json = tuple(ready if v is value else v for v in cached)
+            return ready
         return super().get_json(force, silent, cache)
 
     @property
