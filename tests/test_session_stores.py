@@ -245,6 +245,20 @@ def test_a_store_object_is_used_as_is(tmp_path: Path) -> None:
     assert store.calls == ["save", "load", "touch", "load", "touch"]
 
 
+def test_a_session_is_renewed_when_used_not_on_every_request(tmp_path: Path) -> None:
+    store = CountingStore(str(tmp_path / "s.db"))
+    app = make_app(store)  # SESSION_REFRESH_EACH_REQUEST as by default
+    client = app.test_client()
+    client.get("/permanent")
+    store.calls.clear()
+    response = client.get("/plain")  # the cookie came, the view never used it
+    assert store.calls == []
+    assert "Set-Cookie" not in response.headers
+    response = client.get("/get")  # used: loaded, renewed, cookie sent again
+    assert store.calls == ["load", "touch"]
+    assert cookie_of(response)
+
+
 def test_only_changed_keys_are_written(tmp_path: Path) -> None:
     store = CountingStore(str(tmp_path / "s.db"))
     app = make_app(store)
@@ -386,8 +400,10 @@ def test_permanent_session_cookie_and_record_share_the_lifetime(
     assert "Expires=" in response.headers["Set-Cookie"]
     (key,) = redis.Redis.from_url(redis_server.url).keys()
     assert 590 < redis.Redis.from_url(redis_server.url).ttl(key) <= 600
-    # Refreshed on each request (SESSION_REFRESH_EACH_REQUEST): cookie re-sent.
-    assert "Expires=" in client.get("/plain").headers["Set-Cookie"]
+    # Renewed on each request that uses it (SESSION_REFRESH_EACH_REQUEST):
+    # cookie re-sent; a request that does not use it leaves both alone.
+    assert "Set-Cookie" not in client.get("/plain").headers
+    assert "Expires=" in client.get("/get").headers["Set-Cookie"]
 
 
 # -- concurrency and processes ------

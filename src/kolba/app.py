@@ -976,7 +976,10 @@ class Flask(Scaffold):
         cookies = ctx.request.environ.get("HTTP_COOKIE")
         if not cookies or not self.config["SESSION_REFRESH_EACH_REQUEST"]:
             return False
-        if f"{self.session_interface.get_cookie_name(self)}=" not in cookies:
+        interface = self.session_interface
+        if not interface.renews_unused_session(self):
+            return False
+        if f"{interface.get_cookie_name(self)}=" not in cookies:
             return False
         ctx.session  # noqa: B018 -- loads it
         return True

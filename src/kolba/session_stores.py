@@ -363,6 +363,9 @@ class StoreSessionInterface(SessionInterface):
             ),
         )
 
+    def renews_unused_session(self, app: Flask) -> bool:
+        return False  # a request that never uses the session: no store call
+
     def open_session(self, app: Flask, request: Request) -> ServerSideSession | None:
         signer = self._signer(app)
         if signer is None:

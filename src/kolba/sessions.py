@@ -239,6 +239,12 @@ class SessionInterface:
         """A session that works for reading but cannot be written."""
         return self.null_session_class()
 
+    def renews_unused_session(self, app: Flask) -> bool:
+        """Whether a session the request never used is still loaded and saved
+        when its cookie comes (``SESSION_REFRESH_EACH_REQUEST``), as Flask
+        renews a permanent cookie. Server-side sessions are renewed on use."""
+        return True
+
     def is_null_session(self, obj: object) -> bool:
         """Whether ``obj`` is the null session (which is never saved)."""
         return isinstance(obj, self.null_session_class)
@@ -678,6 +684,9 @@ class DefaultSessionInterface(SecureCookieSessionInterface):
             cached = app.extensions[_STORE_KEY] = (value, interface)
         interface = cached[1]
         return interface
+
+    def renews_unused_session(self, app: Flask) -> bool:
+        return app.config["SESSION_STORE"] is None
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.config["SESSION_STORE"] is None:
