@@ -15,21 +15,28 @@ ASGI apps (see asgi_apps.py).
 To add a row, write one function ``def my_row(fw: Fw) -> None`` that adds the
 route to ``fw.app`` for each framework it supports (``raise Unsupported`` for
 the others), and decorate it with ``@row(...)`` giving the request it answers.
+A row that needs a setting applying to a whole app builds an app of its own
+and returns it as ``Own(app, headers)``.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import io
 import json
 import os
 import platform
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -274,10 +281,18 @@ def same_type_and_body(a: Answer):
 
 
 @dataclass
+class Own:
+    """The app that serves a row, and headers the row's requests add for it."""
+
+    app: WSGIApp
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Row:
     name: str
     label: str
-    setup: Callable[[Fw], None]
+    setup: Callable[[Fw], Own | None]  # None: the row is served by ``fw.app``
     method: str = "GET"
     path: str = "/"
     query: str = ""
@@ -286,10 +301,10 @@ class Row:
     status: int = 200
     compare: Callable[[Answer], object] = same_type_and_body
 
-    def environ(self) -> dict:
+    def environ(self, extra: dict[str, str] | None = None) -> dict:
         env = dict(BASE_ENVIRON, REQUEST_METHOD=self.method, PATH_INFO=self.path)
         env["QUERY_STRING"] = self.query
-        for name, value in self.headers.items():
+        for name, value in (self.headers | (extra or {})).items():
             key = name.upper().replace("-", "_")
             if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 key = "HTTP_" + key
@@ -298,9 +313,11 @@ class Row:
             env["CONTENT_LENGTH"] = str(len(self.body))
         return env
 
-    def environ_factory(self) -> Callable[[], dict]:
+    def environ_factory(
+        self, extra: dict[str, str] | None = None
+    ) -> Callable[[], dict]:
         """A fresh environ per call (with its own body stream if any)."""
-        env = self.environ()
+        env = self.environ(extra)
         if not self.body:
             return env.copy
         body, bytes_io = self.body, io.BytesIO
@@ -319,7 +336,7 @@ ROWS: dict[str, Row] = {}
 def row(name: str, label: str, **request) -> Callable:
     """Register ``setup(fw)`` as the row ``name`` answering ``request``."""
 
-    def register(setup: Callable[[Fw], None]) -> Callable[[Fw], None]:
+    def register(setup: Callable[[Fw], Own | None]) -> Callable[[Fw], Own | None]:
         ROWS[name] = Row(name, label, setup, **request)
         return setup
 
@@ -449,13 +466,7 @@ SESSION_COOKIE = session_signer().dumps(SESSION_IN)
 )
 def session_row(fw: Fw) -> None:
     if fw.api == "flask":
-        session = fw.mod.session
-
-        @fw.app.route("/session")
-        def count():
-            session["count"] = session.get("count", 0) + 1
-            return session_view_text(session)
-
+        session_view(fw.mod, fw.app)
         return
     signer = session_signer()
     from itsdangerous import BadSignature
@@ -517,6 +528,97 @@ def session_row(fw: Fw) -> None:
             return status, headers, body
 
         fw.app.route("/session", count)
+
+
+def session_view(mod, app) -> None:
+    """The session row's view, Flask API: read the count, add 1, save."""
+    session = mod.session
+
+    @app.route("/session")
+    def count():
+        session["count"] = session.get("count", 0) + 1
+        return session_view_text(session)
+
+
+def store_session_row(store_url: Callable[[], str]) -> Callable[[Fw], Own]:
+    """The session row on a kolba app of its own keeping sessions in
+    ``SESSION_STORE=store_url()``; the request carries the id of a session
+    created before timing with ``SESSION_IN``."""
+
+    def setup(fw: Fw) -> Own:
+        if fw.name != "kolba":
+            raise Unsupported  # kolba's server-side stores only
+        app = fw.mod.Flask(__name__, root_path=str(HERE))
+        app.secret_key = SECRET_KEY
+        app.config["SESSION_STORE"] = store_url()
+        session_view(fw.mod, app)
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session.update(SESSION_IN)
+        cookie = client.get_cookie("session")
+        assert cookie is not None, "the store session set no cookie"
+        return Own(app, {"Cookie": f"session={cookie.value}"})
+
+    return setup
+
+
+def sqlite_url() -> str:
+    """A fresh SQLite file, removed at exit."""
+    folder = tempfile.mkdtemp(prefix="kolba-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return f"sqlite:///{folder}/sessions.db"
+
+
+@cache
+def redis_url() -> str:
+    """A redis-server of the bench's own on a free 127.0.0.1 port, no
+    persistence, stopped by its pid at exit."""
+    if shutil.which("redis-server") is None:
+        raise Unsupported("redis-server is not on PATH (apt-get install redis-server)")
+    if find_spec("redis") is None:
+        raise Unsupported("the redis package is missing (pip install kolba[redis])")
+    import redis
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+        + ["--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+
+    def stop() -> None:
+        process.terminate()
+        process.wait(10)
+
+    atexit.register(stop)
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise Unsupported(
+                    f"redis-server did not start on port {port}"
+                ) from None
+            time.sleep(0.05)
+    client.close()
+    return f"redis://127.0.0.1:{port}/0"
+
+
+row(
+    "session_sqlite",
+    "session in SQLite: read, change, save",
+    path="/session",
+)(store_session_row(sqlite_url))
+row(
+    "session_redis",
+    "session in Redis: read, change, save",
+    path="/session",
+)(store_session_row(redis_url))
 
 
 @row(
@@ -754,16 +856,18 @@ def async_row(fw: Fw) -> None:
 # -- building, checking, calling -------------------------------------------
 
 
-def build(name: str, rows: dict[str, Row]) -> tuple[WSGIApp, list[str]]:
-    """The framework's app with every row it supports, and those rows' names."""
+def build(name: str, rows: dict[str, Row]) -> tuple[WSGIApp, dict[str, Own]]:
+    """The framework's app with every row it supports, and what serves each."""
     fw = FRAMEWORKS[name][2]()
-    served = []
+    served = {}
     for key, r in rows.items():
         try:
-            r.setup(fw)
-        except Unsupported:
+            own = r.setup(fw)
+        except Unsupported as exc:
+            if exc.args:
+                print(f"skip {name} {key}: {exc}", file=sys.stderr)
             continue
-        served.append(key)
+        served[key] = own or Own(fw.app)
     if fw.api == "bottle":
         finish_bottle(fw)
     return fw.app, served
@@ -787,14 +891,14 @@ def call(app: WSGIApp, environ: dict) -> Answer:
     return Answer(int(status[:3]), tuple(headers), body)
 
 
-def verify(apps: dict, served: dict, rows: dict[str, Row]) -> dict[str, list[str]]:
+def verify(served: dict, rows: dict[str, Row]) -> dict[str, list[str]]:
     """Exit loudly unless every framework answers every row as the reference."""
-    checked: dict[str, list[str]] = {name: [] for name in apps}
+    checked: dict[str, list[str]] = {name: [] for name in served}
     for key, r in rows.items():
         answers = {
-            name: call(app, r.environ_factory()())
-            for name, app in apps.items()
-            if key in served[name]
+            name: call(own[key].app, r.environ_factory(own[key].headers)())
+            for name, own in served.items()
+            if key in own
         }
         ref = next((n for n in REFERENCE if n in answers), None) or next(
             iter(answers), None
@@ -842,7 +946,7 @@ def batch(app: WSGIApp, environ: Callable[[], dict], n: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(apps: dict, served: dict, rows: dict, rounds: int, seconds: float):
+def measure(served: dict, rows: dict, rounds: int, seconds: float):
     """``{framework: {row: {"us", "n"}}}`` from one interleaved run."""
 
     def timer(app, environ):
@@ -853,13 +957,13 @@ def measure(apps: dict, served: dict, rows: dict, rounds: int, seconds: float):
         return key in served[name] and (only is None or key in only)
 
     timers = {
-        (name, key): timer(app, rows[key].environ_factory())
+        (name, key): timer(own[key].app, rows[key].environ_factory(own[key].headers))
         for key in rows
-        for name, app in apps.items()
+        for name, own in served.items()
         if timed(name, key)
     }
     flat = interleave(timers, rounds, seconds)
-    results: dict = {name: {} for name in apps}
+    results: dict = {name: {} for name in served}
     for (name, key), cell in flat.items():
         results[name][key] = cell
     return results
@@ -942,6 +1046,18 @@ def ratios(results: dict) -> dict:
             common = [r for r in results[a] if r in results[b]]
             out[key] = {r: results[a][r]["us"] / results[b][r]["us"] for r in common}
     return out
+
+
+STORE_ROWS = ["session_sqlite", "session_redis"]
+
+
+def store_over_cookie(results: dict) -> dict[str, float]:
+    """What a session kept in each store costs kolba, over its cookie session."""
+    kolba = results.get("kolba", {})
+    if "session" not in kolba:
+        return {}
+    cookie = kolba["session"]["us"]
+    return {r: kolba[r]["us"] / cookie for r in STORE_ROWS if r in kolba}
 
 
 def bars(results: dict, rel: dict) -> dict:
@@ -1031,18 +1147,19 @@ def main(argv: list[str] | None = None) -> int:
     rounds = max(1, args.rounds or (2 if args.quick else 25))
     seconds = 0.002 if args.quick else 0.02  # per app x row x round
 
-    apps, served, skipped = {}, {}, {}
+    served, skipped = {}, {}
     for name in FRAMEWORKS:
         try:
-            apps[name], served[name] = build(name, rows)
+            _, served[name] = build(name, rows)
         except Skip as exc:
             skipped[name] = str(exc)
             print(f"skip {name}: {exc}", file=sys.stderr)
-    verified = verify(apps, served, rows)
-    results = measure(apps, served, rows, rounds, seconds)
+    verified = verify(served, rows)
+    results = measure(served, rows, rounds, seconds)
     rel = ratios(results)
     held = bars(results, rel)
-    labels = {name: _label(name) for name in apps}
+    stores = store_over_cookie(results)
+    labels = {name: _label(name) for name in served}
     imports = {} if args.no_import else import_costs(IMPORTS, 1 if args.quick else 7)
     asgi = {}
     if not args.no_asgi:
@@ -1062,6 +1179,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": results,
             "ratios": rel,
             "bars": held,
+            "store_over_cookie": stores,
             "imports": imports,
             "asgi": asgi,
         }
@@ -1074,6 +1192,11 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     print(table(rows, results, rel))
+    if stores:
+        print(
+            "\nkolba's session in a store, over its cookie session: "
+            + ", ".join(f"{r.split('_')[1]} {x:.2f}x" for r, x in stores.items())
+        )
     if held:
         print("\nbars (issue 11; async: issue 8):")
         for text, ok in held.items():
