@@ -163,8 +163,9 @@ def _environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
     server = scope.get("server") or ("localhost", 80)
     environ: dict[str, t.Any] = {
         "REQUEST_METHOD": scope.get("method", "GET"),
-        "SCRIPT_NAME": _latin1(root),
-        "PATH_INFO": _latin1(path),
+        # PERF: an ASCII path (nearly all) needs no call (-0.1 µs)
+        "SCRIPT_NAME": root if root.isascii() else _latin1(root),
+        "PATH_INFO": path if path.isascii() else _latin1(path),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": server[0],
         "SERVER_PORT": str(server[1] or 80),
@@ -218,9 +219,7 @@ def _header_key(raw_name: bytes) -> str:
 
 
 def _latin1(text: str) -> str:
-    """A decoded ASGI path as a WSGI environ string (its UTF-8 bytes as latin-1)."""
-    if text.isascii():
-        return text
+    """A non-ASCII ASGI path as a WSGI environ string (its UTF-8 bytes as latin-1)."""
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
@@ -248,24 +247,45 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     app.match_request(req)
     rule = req.url_rule
     view = None if rule is None else app.view_functions[rule.endpoint]
-    # PERF: whether a view runs on the loop is decided once per app and view
-    # (-0.4 µs)
-    decided = app.__dict__.get("_kolba_asgi_on_loop")
+    # PERF: whether a view runs on the loop, and gets its body prefetched, is
+    # decided once per app and view (-0.5 µs)
+    decided = app.__dict__.get("_kolba_asgi_views")
     if decided is None:
-        decided = app.__dict__["_kolba_asgi_on_loop"] = {}
-    on_loop = decided.get(view)
-    if on_loop is None:
-        on_loop = decided[view] = _on_loop_ok(app) and (
+        decided = app.__dict__["_kolba_asgi_views"] = {}
+    how = decided.get(view)
+    if how is None:
+        on_loop = _on_loop_ok(app) and (
             view is None or inspect.iscoroutinefunction(view)
         )
-    # An async view (or a class-based one, whose methods may be async) gets
-    # the body's first message before it runs; a sync view reads it lazily.
-    if on_loop or hasattr(view, "view_class"):
+        # An async view (or a class-based one, whose methods may be async) gets
+        # the body's first message before it runs; a sync view reads it lazily.
+        how = decided[view] = (on_loop, on_loop or hasattr(view, "view_class"))
+    on_loop, prefetch = how
+    if prefetch:
         length = environ.get("CONTENT_LENGTH")
         if length or "HTTP_TRANSFER_ENCODING" in environ:
             await body.prefetch(app.config["MAX_CONTENT_LENGTH"], length)
     if on_loop:
-        await _on_loop(app, ctx, receive, send)
+        # The request cycle of an async view, on the server's loop; the
+        # context stays pushed while the response streams, and is popped once.
+        # PERF: here, not in a coroutine of its own (-0.3 µs)
+        error: BaseException | None = None
+        ctx.push()
+        try:
+            try:
+                response = await _full_dispatch(app, ctx)
+            except Exception as e:
+                error = e
+                response = app.handle_exception(e)
+            try:
+                await _send_response(response, environ, receive, send)
+            finally:
+                response.close()
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            _end(app, ctx, error)
         return
     context = contextvars.copy_context()
     response = await loop.run_in_executor(None, context.run, _in_thread, app, ctx)
@@ -290,30 +310,6 @@ def _in_thread(app: Flask, ctx: RequestContext) -> Response:
         except BaseException as e:
             error = e
             raise
-    finally:
-        _end(app, ctx, error)
-
-
-async def _on_loop(
-    app: Flask, ctx: RequestContext, receive: Receive, send: Send
-) -> None:
-    """The request cycle of an async view, on the server's loop; the context
-    stays pushed while the response streams, and is popped once."""
-    error: BaseException | None = None
-    ctx.push()
-    try:
-        try:
-            response = await _full_dispatch(app, ctx)
-        except Exception as e:
-            error = e
-            response = app.handle_exception(e)
-        try:
-            await _send_response(response, ctx.request.environ, receive, send)
-        finally:
-            response.close()
-    except BaseException as e:
-        error = e
-        raise
     finally:
         _end(app, ctx, error)
 
