@@ -278,7 +278,19 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
                 error = e
                 response = app.handle_exception(e)
             try:
-                await _send_response(response, environ, receive, send)
+                start = _lazy_start(response)
+                content = response.response
+                if (
+                    start is not None
+                    and type(content) is list
+                    and environ["REQUEST_METHOD"] != "HEAD"
+                ):  # PERF: a lazy response sent here, no coroutine (-0.3 µs)
+                    await send(start)
+                    await send(
+                        {"type": "http.response.body", "body": b"".join(content)}
+                    )
+                else:
+                    await _send_response(response, environ, receive, send)
             finally:
                 response.close()
         except BaseException as e:
@@ -399,18 +411,9 @@ _NO_BODY = frozenset({*range(100, 200), 204, 304, 412})
 _CONTENT_TYPES: dict[str, bytes] = {}  # a lazy response's type, encoded
 
 
-async def _send_response(
-    response: Response,
-    environ: dict[str, t.Any],
-    receive: Receive,
-    send: Send,
-    context: contextvars.Context | None = None,
-) -> None:
-    """Send the response (the caller closes it); a body that is a list goes in
-    one message, an async iterable is sent on the loop while watching for a
-    disconnect, any other iterable is iterated in a thread (in ``context``)."""
+def _lazy_start(response: Response) -> Message | None:
+    """The start message of kolba's lazy response (None for another)."""
     status = response.status_code
-    content = response.response
     if (
         response._headers is None
         and response._lazy_length is not None
@@ -423,16 +426,32 @@ async def _send_response(
             ctype = response._lazy_type.encode("latin-1")
             if len(_CONTENT_TYPES) < 100:
                 _CONTENT_TYPES[response._lazy_type] = ctype
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", ctype),
-                    (b"content-length", b"%d" % response._lazy_length),
-                ],
-            }
-        )
+        return {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", ctype),
+                (b"content-length", b"%d" % response._lazy_length),
+            ],
+        }
+    return None
+
+
+async def _send_response(
+    response: Response,
+    environ: dict[str, t.Any],
+    receive: Receive,
+    send: Send,
+    context: contextvars.Context | None = None,
+) -> None:
+    """Send the response (the caller closes it); a body that is a list goes in
+    one message, an async iterable is sent on the loop while watching for a
+    disconnect, any other iterable is iterated in a thread (in ``context``)."""
+    status = response.status_code
+    content = response.response
+    start = _lazy_start(response)
+    if start is not None:
+        await send(start)
     else:
         await _start(send, status, response.get_wsgi_headers(environ).to_wsgi_list())
     if environ["REQUEST_METHOD"] == "HEAD" or status in _NO_BODY:
