@@ -740,25 +740,6 @@ def test_custom_script_with_kolba_group() -> None:
     assert runner.invoke(bare, ["--version"]).exit_code == 2
 
 
-def test_plugin_commands(tmp_path: Path) -> None:
-    dist = tmp_path / "kolba_demo_plugin-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: kolba-demo-plugin\nVersion: 1.0\n"
-    )
-    (dist / "entry_points.txt").write_text(
-        "[kolba.commands]\ndemo = kolba_demo_plugin:demo\n"
-        "[flask.commands]\nflaskdemo = kolba_demo_plugin:demo\n"
-    )
-    (tmp_path / "kolba_demo_plugin.py").write_text(
-        "import click\n\n@click.command()\ndef demo():\n    click.echo('plugin')\n"
-    )
-    sys.path.insert(0, str(tmp_path))
-    group = KolbaGroup(create_app=lambda: Flask("plugged"))
-    assert CliRunner().invoke(group, ["demo"]).output == "plugin\n"
-    assert CliRunner().invoke(group, ["flaskdemo"]).output == "plugin\n"
-
-
 def test_test_cli_runner() -> None:
     app = Flask("tested")
 

@@ -188,3 +188,88 @@ def test_kolba_run_serves_a_flask_sample_over_http(sample: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=10)  # waits, and closes its output pipe
+
+
+PLUGIN_ENTRY_POINTS = """\
+[kolba.commands]
+demo = demo_plugins:demo
+
+[flask.commands]
+flaskdemo = demo_plugins_flask:flaskdemo
+demo = demo_plugins_flask:flaskdemo
+"""
+
+
+@pytest.fixture
+def plugins(tmp_path: Path) -> dict[str, str]:
+    """A real installed distribution, on ``sys.path`` through PYTHONPATH, that
+    declares a ``kolba.commands`` plugin and a Flask extension's
+    ``flask.commands`` plugins (one with the same name as kolba's); the
+    environment that puts it there."""
+    dist = tmp_path / "site" / "demo_plugins-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo-plugins\nVersion: 1.0\n"
+    )
+    (dist / "entry_points.txt").write_text(PLUGIN_ENTRY_POINTS)
+    (dist.parent / "demo_plugins.py").write_text(
+        "import sys, click\n\n"
+        "@click.command()\n"
+        "def demo():\n"
+        "    flask = sys.modules.get('flask')\n"
+        "    print('kolba plugin; flask imported:', flask is not None)\n"
+    )
+    (dist.parent / "demo_plugins_flask.py").write_text(
+        "import click, flask\n\n"
+        "@click.command()\n"
+        "def flaskdemo():\n"
+        "    import kolba\n"
+        "    print('flask plugin; flask is kolba:', flask is kolba)\n"
+    )
+    return {"PYTHONPATH": str(dist.parent)}
+
+
+@pytest.mark.parametrize(
+    ("options", "prelude", "env"),
+    [
+        ([], "", {}),  # Flask installed: compat is off by default
+        (["--no-flask-compat"], NO_FLASK, {}),
+        ([], NO_FLASK, {"KOLBA_FLASK_COMPAT": "0"}),
+    ],
+)
+def test_flask_plugins_are_not_loaded_when_compat_is_off(
+    plugins: dict[str, str],
+    tmp_path: Path,
+    options: list[str],
+    prelude: str,
+    env: dict[str, str],
+) -> None:
+    env = {**plugins, **env}
+    result = kolba(*options, "demo", cwd=tmp_path, prelude=prelude, env=env)
+    assert result.stdout == "kolba plugin; flask imported: False\n", result.stderr
+    result = kolba(*options, "flaskdemo", cwd=tmp_path, prelude=prelude, env=env)
+    assert result.returncode == 2
+    assert "No such command 'flaskdemo'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "prelude", "env"),
+    [
+        (["--flask-compat"], "", {}),
+        ([], "", {"KOLBA_FLASK_COMPAT": "1"}),
+        ([], "import kolba.compat.flask\n", {}),  # the compat line, Flask installed
+        ([], NO_FLASK, {}),  # Flask not installed: compat is on by default
+    ],
+)
+def test_flask_plugins_run_on_kolba_when_compat_is_on(
+    plugins: dict[str, str],
+    tmp_path: Path,
+    options: list[str],
+    prelude: str,
+    env: dict[str, str],
+) -> None:
+    env = {**plugins, **env}
+    result = kolba(*options, "flaskdemo", cwd=tmp_path, prelude=prelude, env=env)
+    assert result.stdout == "flask plugin; flask is kolba: True\n", result.stderr
+    result = kolba(*options, "demo", cwd=tmp_path, prelude=prelude, env=env)
+    assert result.stdout.startswith("kolba plugin;"), result.stderr  # kolba's wins

@@ -31,6 +31,7 @@ import click.testing
 import werkzeug.serving
 from werkzeug.serving import is_running_from_reloader
 
+from . import compat
 from .app import Flask
 from .globals import _cv_app, current_app
 from .helpers import get_load_dotenv
@@ -153,8 +154,6 @@ put 'import kolba.compat.flask' before its first 'import flask', or change
 def _use_flask_compat(wanted: bool | None) -> None:
     """Serve ``import flask`` by kolba when ``wanted``, or, when not said
     (None), when Flask is not installed."""
-    from . import compat
-
     if wanted is None:
         wanted = (
             not compat.flask_compat_active()
@@ -1003,8 +1002,6 @@ def shell_command() -> None:
 
 # -- the kolba command --------------------------------------------------------
 
-_PLUGIN_GROUPS = ("flask.commands", "kolba.commands")  # kolba's win a name clash
-
 
 def _app_or_report(ctx: click.Context) -> Flask | None:
     """The script's app; None, after saying why on stderr, if it cannot be found
@@ -1043,22 +1040,21 @@ class KolbaGroup(AppGroup):
                 self.add_command(command)
 
     def _add_plugin_commands(self, ctx: click.Context) -> None:
-        """Add the commands that installed packages declare as entry points
-        (``kolba.commands``, ``flask.commands``), when first needed. Flask
-        extensions import flask: whether that gives kolba is decided first."""
+        """Add the commands that installed packages declare as entry points,
+        when first needed: ``kolba.commands``, and ``flask.commands`` only
+        while ``import flask`` gives kolba (a Flask extension's command then
+        runs on kolba; otherwise it would import the real Flask). Whether it
+        does is decided first. kolba's commands win a name clash."""
         if not self._plugins_pending:
             return
         if self.create_app is None:
             _use_flask_compat(ctx.ensure_object(ScriptInfo).flask_compat)
-        for group in _PLUGIN_GROUPS:
+        groups = ["kolba.commands"]
+        if compat.flask_compat_active():
+            groups.insert(0, "flask.commands")
+        for group in groups:
             for entry_point in importlib.metadata.entry_points(group=group):
-                try:
-                    command = entry_point.load()
-                except ModuleNotFoundError as e:
-                    if e.name != "flask":
-                        raise
-                    continue  # a Flask extension's command, with Flask missing
-                self.add_command(command, entry_point.name)
+                self.add_command(entry_point.load(), entry_point.name)
         self._plugins_pending = False
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
