@@ -7,6 +7,7 @@ its pid. The two-worker tests run the app under gunicorn.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import logging
@@ -29,7 +30,7 @@ import redis
 from click.testing import CliRunner
 from markupsafe import Markup
 
-from kolba import Flask, session
+from kolba import Flask, session, websocket
 from kolba.cli import cli
 from kolba.session_stores import (
     RedisSessionStore,
@@ -38,7 +39,7 @@ from kolba.session_stores import (
     store_from_config,
 )
 from kolba.sessions import session_store
-from kolba.testing import KolbaClient
+from kolba.testing import ASGIClient, KolbaClient
 
 KEY = "a-secret-key-for-store-tests"
 
@@ -148,6 +149,24 @@ def make_app(store: Any, **config: Any) -> Flask:
     @app.route("/plain")
     def plain() -> str:
         return "plain"
+
+    # async views (served over ASGI by the tests that use them)
+    @app.route("/async/set/<key>/<value>")
+    async def async_set(key: str, value: str) -> str:
+        session[key] = value
+        return "set"
+
+    @app.route("/async/get")
+    async def async_get() -> dict[str, Any]:
+        return dict(session)
+
+    @app.route("/async/plain")
+    async def async_plain() -> str:
+        return "plain"
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.send(repr(dict(session)))
 
     return app
 
@@ -520,34 +539,49 @@ def test_two_gunicorn_workers_share_the_sessions(
 # -- the store being down ------
 
 
-def test_store_down_at_load_is_a_logged_503(caplog: pytest.LogCaptureFixture) -> None:
+def client_for(app: Flask, views: str) -> KolbaClient:
+    """WSGI for the sync views, ASGI for the async ones (under /async)."""
+    return app.test_client() if views == "" else ASGIClient(app, app.response_class)
+
+
+@pytest.mark.parametrize("views", ["", "/async"])  # sync under WSGI, async: ASGI
+def test_store_down_at_load_is_a_logged_503(
+    views: str, caplog: pytest.LogCaptureFixture
+) -> None:
     app = make_app(f"redis://127.0.0.1:{free_port()}/0")
-    client = app.test_client()
+    client = client_for(app, views)
     client.set_cookie("session", _signed_id(app))
     with caplog.at_level(logging.ERROR):
-        response = client.get("/get")
+        response = client.get(f"{views}/get")
     assert response.status_code == 503
     assert "Traceback" not in response.text
     assert "The session store failed to load a session" in caplog.text
     # A request that does not use the session still works.
-    assert client.get("/plain").status_code == 200
+    assert client.get(f"{views}/plain").status_code == 200
 
 
-def test_store_down_at_save_is_a_logged_503(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("views", ["", "/async"])
+def test_store_down_at_save_is_a_logged_503(
+    views: str, caplog: pytest.LogCaptureFixture
+) -> None:
     server = RedisServer()
     app = make_app(server.url)
 
-    @app.route("/stop-then-set")
     def stop_then_set() -> Any:
         dict(session)
         server.stop()
         session["a"] = "2"
         return "saved?", 302, {"Location": "/elsewhere"}
 
-    client = app.test_client()
-    client.get("/set/a/1")
+    async def async_stop_then_set() -> Any:
+        return stop_then_set()
+
+    app.add_url_rule("/stop-then-set", view_func=stop_then_set)
+    app.add_url_rule("/async/stop-then-set", view_func=async_stop_then_set)
+    client = client_for(app, views)
+    client.get(f"{views}/set/a/1")
     with caplog.at_level(logging.ERROR):
-        response = client.get("/stop-then-set")
+        response = client.get(f"{views}/stop-then-set")
     assert response.status_code == 503
     assert "Location" not in response.headers
     assert "Set-Cookie" not in response.headers
@@ -566,6 +600,146 @@ def _signed_id(app: Flask) -> str:
         interface = app.session_interface._store_interface(app)  # type: ignore[attr-defined]
         signer = interface._signer(app)
     return str(signer.sign("A" * 43).decode())
+
+
+# -- async views under ASGI ------
+
+
+class HeldStore:
+    """A custom store passing its calls on to a real one; ``hold(name)`` makes
+    the next such call wait, in its thread, until ``release()`` (at most 5 s,
+    so a store call that blocked the event loop fails the test, not hangs it).
+    The calls are logged in order, and those made on an event loop's thread."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.log: list[str] = []
+        self.on_a_loop: list[str] = []
+        self._held: str | None = None
+        self.entered = threading.Event()
+        self._release = threading.Event()
+
+    def hold(self, name: str) -> None:
+        self._held = name
+        self.entered.clear()
+        self._release.clear()
+
+    def release(self) -> None:
+        self._release.set()
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            self.on_a_loop.append(name)
+        except RuntimeError:  # not a loop's thread
+            pass
+        self.log.append(name)
+        if self._held == name:
+            self._held = None
+            self.entered.set()
+            self._release.wait(5)
+            self.log.append(f"{name} done")
+        return getattr(self.inner, name)(*args)
+
+    def load(self, sid: str) -> dict[str, str] | None:
+        return self._call("load", sid)  # type: ignore[no-any-return]
+
+    def save(self, *args: Any) -> None:
+        self._call("save", *args)
+
+    def delete(self, sid: str) -> None:
+        self._call("delete", sid)
+
+    def touch(self, sid: str, lifetime: int) -> None:
+        self._call("touch", sid, lifetime)
+
+    def cleanup(self) -> int:
+        return self.inner.cleanup()  # type: ignore[no-any-return]
+
+
+async def serve(app: Flask, path: str, cookie: str = "") -> tuple[int, str, str]:
+    """One HTTP request through the app's ASGI entry on the running loop:
+    its status, body and the session cookie it sets."""
+    headers = [(b"cookie", f"session={cookie}".encode())] if cookie else []
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": b"",
+        "headers": headers,
+        "server": ("testserver", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    status = sent[0]["status"]
+    set_cookie = ""
+    for name, value in sent[0]["headers"]:
+        if name == b"set-cookie":
+            set_cookie = SimpleCookie(value.decode())["session"].value
+    body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
+    return status, body, set_cookie
+
+
+def test_async_views_open_and_save_a_stored_session_off_the_loop(
+    store_url: str, tmp_path: Path
+) -> None:
+    store = HeldStore(
+        store_from_config(Flask("s", instance_path=str(tmp_path)), store_url)
+    )
+    app = make_app(store)
+
+    async def while_held(name: str, path: str, cookie: str) -> tuple[int, str, str]:
+        """Serve ``path`` while the store's ``name`` call is held, and another
+        async request meanwhile: it completes before the held call does."""
+        store.hold(name)
+        held = asyncio.ensure_future(serve(app, path, cookie))
+        assert await asyncio.to_thread(store.entered.wait, 5)
+        assert await serve(app, "/async/plain") == (200, "plain", "")
+        store.log.append("other request done")
+        store.release()
+        result = await held
+        log = store.log
+        assert log.index("other request done") < log.index(f"{name} done")
+        return result
+
+    async def main() -> None:
+        status, _, cookie = await while_held("save", "/async/set/a/1", "")
+        assert status == 200 and cookie
+        assert await while_held("load", "/async/get", cookie) == (
+            200,
+            '{"a":"1"}\n',
+            "",
+        )
+        await while_held("save", "/async/set/b/2", cookie)
+        store.log.clear()
+        assert await serve(app, "/async/get", cookie) == (
+            200,
+            '{"a":"1","b":"2"}\n',
+            "",
+        )
+        assert store.log == ["load", "touch"]  # read: renewed
+        store.log.clear()
+        # No cookie: the store is never asked. A cookie but an async view that
+        # does not touch the session: opened ahead (off the loop), not saved.
+        assert await serve(app, "/async/get") == (200, "{}\n", "")
+        assert store.log == []
+        await serve(app, "/async/plain", cookie)
+        assert store.log == ["load"]
+
+    asyncio.run(main())
+    client = ASGIClient(app, app.response_class)
+    client.get("/async/set/c/3")
+    with client.websocket("/ws") as ws:
+        assert ws.receive() == "{'c': '3'}"
+    assert store.log[-1] == "load"
+    assert store.on_a_loop == []
 
 
 # -- configuration ------

@@ -16,6 +16,9 @@ ASGI scope into the request, and the response into ``send`` messages:
   request.form``, ``async for chunk in request.iter_body()``).
 - An async generator returned by a view is streamed as it yields, with the
   server's backpressure; a client that goes away cancels it.
+- Sessions that may block (a ``SESSION_STORE``, a custom interface) are, for
+  an async view or WebSocket, loaded in the thread pool before the hooks
+  when the session cookie comes, and saved there after the view.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from . import signals
 from .ctx import RequestContext
 from .globals import _cv_request, _cv_server_loop
 from .routing import RequestRedirect
+from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
 from .wrappers import Request
 
 if t.TYPE_CHECKING:
@@ -352,6 +356,8 @@ async def _full_dispatch(app: Flask, ctx: RequestContext) -> Response:
         app._start_serving()
     hooks = app._hooks(None if rule is None else rule.endpoint)
     try:
+        if "HTTP_COOKIE" in req.environ:
+            await _open_session(app, ctx)
         if signals.request_started.receivers:
             signals.request_started.send(app, _async_wrapper=app.ensure_sync)
         rv = None
@@ -382,15 +388,41 @@ async def _full_dispatch(app: Flask, ctx: RequestContext) -> Response:
     if ctx._after_request_functions or after:
         for func in (*ctx._after_request_functions, *after):
             response = await _acall(func, response)
-    if ctx._session is not None or (
-        "HTTP_COOKIE" in req.environ and app._refreshes_session(ctx)
-    ):
-        app._save_session(ctx, response)
-    if signals.request_finished.receivers:
-        signals.request_finished.send(
-            app, _async_wrapper=app.ensure_sync, response=response
-        )
-    return response
+    if ctx._session is not None or "HTTP_COOKIE" in req.environ:
+        if _session_blocks(app) and (
+            ctx._session is not None
+            or app.session_interface.renews_unused_session(app)
+        ):  # the session is saved (or renewed) in the thread pool
+            return await _in_pool(app._end_dispatch, ctx, response)  # type: ignore[no-any-return]
+    elif not signals.request_finished.receivers:
+        return response  # PERF: no call without a session or a receiver (-0.05 µs)
+    return app._end_dispatch(ctx, response)
+
+
+def _in_pool(func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
+    """``func(*args)`` in the loop's thread pool, in a copy of this context."""
+    context = contextvars.copy_context()
+    return asyncio.get_running_loop().run_in_executor(None, context.run, func, *args)
+
+
+def _session_blocks(app: Flask) -> bool:
+    """Whether opening and saving the app's sessions may block: a store
+    (``SESSION_STORE``) or another interface than the cookie one."""
+    interface = app.session_interface
+    if isinstance(interface, DefaultSessionInterface):
+        return app.config["SESSION_STORE"] is not None
+    return not isinstance(interface, SecureCookieSessionInterface)
+
+
+async def _open_session(app: Flask, ctx: RequestContext) -> None:
+    """Open, in the thread pool, a session that may block and that the
+    request's cookie names, before hooks and view run on the loop: reading it
+    there then costs the loop nothing. Without the cookie nothing is opened
+    here, and no store is asked."""
+    if ctx._session is None and _session_blocks(app):
+        name = app.session_interface.get_cookie_name(app)
+        if f"{name}=" in ctx.request.environ["HTTP_COOKIE"]:
+            ctx._opened = await _in_pool(ctx._open_session)
 
 
 async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.Any:
@@ -777,6 +809,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     error: BaseException | None = None
     ctx.push()
     try:
+        if "HTTP_COOKIE" in environ:
+            await _open_session(app, ctx)
         names = (None, *reversed(ws.blueprints))
         for name in names:
             for url_func in app.url_value_preprocessors.get(name, ()):

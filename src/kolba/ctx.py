@@ -144,6 +144,9 @@ class RequestContext(AppContext):
     _after_request_functions: t.Sequence[t.Callable[[t.Any], t.Any]] = ()
     request: Request
     _session: SessionMixin | None = None
+    #: The session the ASGI driver opened ahead, off its event loop: the
+    #: request's session from its first use.
+    _opened: SessionMixin | None = None
     _outer_app_ctx: AppContext | None = None
 
     def __init__(
@@ -184,16 +187,21 @@ class RequestContext(AppContext):
     def session(self) -> SessionMixin:
         session = self._session
         if session is None:
-            interface = self.app.session_interface
-            session = interface.open_session(self.app, self.request)
+            session = self._opened
             if session is None:
-                session = interface.make_null_session(self.app)
+                session = self._open_session()
             self._session = session
         return session
 
     @session.setter
     def session(self, value: SessionMixin) -> None:
         self._session = value
+
+    def _open_session(self) -> SessionMixin:
+        """The request's session as the app's session interface opens it."""
+        interface = self.app.session_interface
+        session = interface.open_session(self.app, self.request)
+        return interface.make_null_session(self.app) if session is None else session
 
     @cached_property
     def url_adapter(self) -> MapAdapter | None:

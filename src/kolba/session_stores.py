@@ -13,8 +13,9 @@ that two requests of one user changing different keys keep both changes.
   several machines (``pip install kolba[redis]``);
 - an object implementing :class:`SessionStore`, for any other backend.
 
-The store API is synchronous and thread-safe, so an async driver calls it in
-a worker thread (``asyncio.to_thread``) and never blocks its event loop.
+The store API is synchronous and thread-safe, so the ASGI driver calls it in
+its thread pool and never blocks its event loop (an async view's session is
+loaded there ahead, when its cookie comes, and saved there after).
 """
 
 from __future__ import annotations
@@ -338,7 +339,8 @@ class StoreSessionInterface(SessionInterface):
 
     A tampered, malformed, unknown or expired id gives a new, empty session
     (never the client's id: no session fixation). A request that never
-    touches ``session`` never talks to the store; an empty session that was
+    touches ``session`` never talks to the store (but for the load ahead of
+    an async view under ASGI, see :mod:`kolba.asgi`); an empty session that was
     not changed writes nothing and sets no cookie.
     """
 
