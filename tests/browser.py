@@ -124,12 +124,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def running_server(
+def start_server(
     command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path
-) -> Iterator[str]:
-    """Start ``command`` (which listens on 127.0.0.1:port), yield its base URL
-    once it accepts connections, stop it by its pid (its process group)."""
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` (which listens on 127.0.0.1:port) in a process group
+    of its own; return it once it accepts connections."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
             command,
@@ -139,24 +138,39 @@ def running_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_server(proc)
+                raise AssertionError(
+                    f"the server did not start: {log.read_text()}"
+                ) from None
+            time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a started server by its pid (its process group), if it still runs."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+@contextmanager
+def running_server(
+    command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path
+) -> Iterator[str]:
+    """Start ``command`` (which listens on 127.0.0.1:port), yield its base URL
+    once it accepts connections, stop it by its pid (its process group)."""
+    proc = start_server(command, cwd, env, port, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"the server did not start: {log.read_text()}"
-                    ) from None
-                time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 15)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
+        stop_server(proc)

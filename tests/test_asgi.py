@@ -65,6 +65,26 @@ def test_three_arguments_are_asgi_two_are_wsgi(app: Flask) -> None:
     assert app.test_client().get("/").text == "http localhost"
 
 
+def test_servers_that_detect_the_interface_see_asgi(app: Flask) -> None:
+    """hypercorn and uvicorn ask whether ``app.__call__`` is a coroutine
+    function (hypercorn through inspect, which Python < 3.12 cannot be told
+    so by a marker); it still serves WSGI when called with two arguments."""
+    from hypercorn.utils import is_asgi
+    from uvicorn.config import Config
+
+    assert is_asgi(app)
+    config = Config(app)
+    config.load()
+    assert config.interface == "asgi3"
+    app.add_url_rule("/", "index", lambda: "hi")
+    statuses: list[str] = []
+    body = app.__call__(  # as a WSGI middleware may call it
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "h"},
+        lambda status, headers, exc_info=None: statuses.append(status),
+    )
+    assert (statuses, list(body)) == (["200 OK"], [b"hi"])
+
+
 def test_asgi_app_can_be_wrapped_by_middleware(app: Flask) -> None:
     seen: list[str] = []
     inner = app.asgi_app

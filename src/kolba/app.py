@@ -412,6 +412,8 @@ class Flask(Scaffold):
         self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
         self._background_tasks: set[t.Any] = set()
         self._template_functions: list[tuple[str, str, t.Callable[..., t.Any]]] = []
+        if _NO_COROUTINE_MARKER and type(self).__call__ is Flask.__call__:
+            self.__dict__["__call__"] = _ASGIEntry(self)
 
         if self.has_static_folder:
             if bool(static_host) != host_matching:
@@ -1466,3 +1468,28 @@ def _mark_asgi_entry() -> None:
 
 
 _mark_asgi_entry()
+_NO_COROUTINE_MARKER = not hasattr(inspect, "markcoroutinefunction")  # < 3.12
+
+
+async def _asgi_call(scope: t.Any, receive: t.Any, send: t.Any = None) -> None:
+    """The signature that :class:`_ASGIEntry` shows (never called)."""
+
+
+class _ASGIEntry:
+    """``app.__call__`` as read from an app before Python 3.12, where no marker
+    exists: hypercorn asks ``inspect.iscoroutinefunction(app.__call__)``,
+    which sees the ``__code__`` of an ``async def`` here and answers ASGI.
+    Calling it calls the app (WSGI or ASGI by the arguments); a server calls
+    ``app(...)``, through the class, which never reads this."""
+
+    __name__ = "__call__"
+    __code__ = _asgi_call.__code__
+    __defaults__ = _asgi_call.__defaults__
+    __kwdefaults__ = None
+    __annotations__: dict[str, t.Any] = {}
+
+    def __init__(self, app: Flask) -> None:
+        self._app = weakref.ref(app)  # no cycle: an app is freed without gc
+
+    def __call__(self, *args: t.Any) -> t.Any:
+        return self._app()(*args)  # type: ignore[misc]
