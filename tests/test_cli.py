@@ -441,7 +441,9 @@ def test_no_app_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke(["run"])
     assert result.exit_code == 2
-    assert "Which application? Name it with 'kolba --app'" in result.output
+    output = " ".join(result.output.split())
+    assert "Which application? Name it with 'kolba --app'" in output
+    assert "the KOLBA_APP (or FLASK_APP) variable" in output
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,13 @@ registries, proxies, and an app that goes away with its last reference."""
 from __future__ import annotations
 
 import gc
+import importlib
+import inspect
 import logging
 import os
 import ssl
+import types
+import typing as t
 import weakref
 from pathlib import Path
 
@@ -60,7 +64,73 @@ def test_other_public_names() -> None:
     assert testing.FlaskCliRunner is cli.KolbaCliRunner
     assert isinstance(cli.CertParamType(), click.ParamType)
     assert cli.SeparatedPathType().convert(f"a{os.pathsep}b", None, None) == ["a", "b"]
+    assert isinstance(cli.SeparatedPathType(), click.Path)
+    with pytest.raises(click.BadParameter, match="does not exist"):
+        cli.SeparatedPathType(exists=True).convert(f".{os.pathsep}nowhere", None, None)
     assert callable(cli.get_version) and callable(cli.show_server_banner)
+
+
+# Every module of Flask 3.1 under its kolba name (kolba.X for flask.X).
+FLASK_MODULES = [
+    "flask", "flask.app", "flask.blueprints", "flask.cli", "flask.config",
+    "flask.ctx", "flask.debughelpers", "flask.globals", "flask.helpers",
+    "flask.json", "flask.json.provider", "flask.json.tag", "flask.logging",
+    "flask.sansio.app", "flask.sansio.blueprints", "flask.sansio.scaffold",
+    "flask.sessions", "flask.signals", "flask.templating", "flask.testing",
+    "flask.typing", "flask.views", "flask.wrappers",
+]  # fmt: skip
+# Where kolba's parameters differ on purpose.
+OWN_SIGNATURES = {
+    # issue 7 asks for the URL variables as keyword arguments
+    "flask.views.View.dispatch_request",
+    # accepts click.ParamType's arguments, Flask's takes none
+    "flask.cli.CertParamType.__init__",
+}
+
+
+def _parameters(obj: object) -> list[tuple[str, object]] | None:
+    try:
+        signature = inspect.signature(obj)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return [(p.name, p.kind) for p in signature.parameters.values()]
+
+
+def _defined_in(module: types.ModuleType) -> dict[str, object]:
+    """The public names a Flask module defines itself (not what it imports)."""
+    names = getattr(module, "__all__", None) or [n for n in dir(module) if n[0] != "_"]
+    return {
+        name: value
+        for name in names
+        if isinstance(value := getattr(module, name), t.TypeVar)
+        or getattr(value, "__module__", None) == module.__name__
+        or (
+            module.__name__ == "flask"  # flask's names, not its modules or __future__'s
+            and type(value).__module__ not in ("__future__", "builtins")
+        )
+    }
+
+
+@pytest.mark.parametrize("flask_name", FLASK_MODULES)
+def test_every_public_name_of_flask_is_kolbas(flask_name: str) -> None:
+    flask_module = importlib.import_module(flask_name)
+    kolba_module = importlib.import_module("kolba" + flask_name[len("flask") :])
+    for name, flask_obj in _defined_in(flask_module).items():
+        where = f"{flask_name}.{name}"
+        assert hasattr(kolba_module, name), f"{where} is missing"
+        kolba_obj = getattr(kolba_module, name)
+        if inspect.isfunction(flask_obj) and where not in OWN_SIGNATURES:
+            assert _parameters(kolba_obj) == _parameters(flask_obj), where
+        if not inspect.isclass(flask_obj):
+            continue
+        for attr, flask_attr in vars(flask_obj).items():
+            if attr[0] == "_" and attr != "__init__":
+                continue
+            assert hasattr(kolba_obj, attr), f"{where}.{attr} is missing"
+            method = f"{where}.{attr}"
+            if inspect.isfunction(flask_attr) and method not in OWN_SIGNATURES:
+                kolba_attr = getattr(kolba_obj, attr)
+                assert _parameters(kolba_attr) == _parameters(flask_attr), method
 
 
 def test_submodules_are_attributes_without_being_imported_up_front() -> None:

@@ -33,6 +33,13 @@ from .globals import _cv_app, _cv_request, _cv_server_loop, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
+from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variables
+    T_shell_context_processor,
+    T_teardown,
+    T_template_filter,
+    T_template_global,
+    T_template_test,
+)
 from .scaffold import (
     Scaffold,
     _endpoint_from_view_func,

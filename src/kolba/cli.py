@@ -238,8 +238,7 @@ def find_best_app(module: ModuleType) -> Flask:
     raise NoAppException(
         f"Module {module.__name__!r} has no kolba application: no 'app' or"
         " 'application', no single app instance and no 'create_app' or 'make_app'"
-        f" factory. Name it with --app '{module.__name__}:name'."
-        + _flask_hint(module)
+        f" factory. Name it with --app '{module.__name__}:name'." + _flask_hint(module)
     )
 
 
@@ -618,23 +617,23 @@ def _group_options(version: bool) -> list[click.Parameter]:
 
 
 if t.TYPE_CHECKING:  # click.ParamType is generic from click 8.4 on
-    _PathListParamType = click.ParamType[list[str]]
     _CertParamTypeBase = click.ParamType[str | ssl.SSLContext]
 else:
-    _PathListParamType = _CertParamTypeBase = click.ParamType
+    _CertParamTypeBase = click.ParamType
 
 
-class SeparatedPathType(_PathListParamType):
-    """Values separated by ``os.pathsep`` (``:`` on POSIX, ``;`` on Windows)."""
+class SeparatedPathType(click.Path):
+    """Paths separated by ``os.pathsep`` (``:`` on POSIX, ``;`` on Windows),
+    each checked as :class:`click.Path` checks one (``exists=True`` ...)."""
 
     name = "list"
 
-    def convert(
+    def convert(  # type: ignore[override]  # one value in, a list of paths out
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> list[str]:
-        if isinstance(value, list):
-            return value
-        return [item for item in str(value).split(os.pathsep) if item]
+    ) -> list[t.Any]:
+        items = value if isinstance(value, list) else str(value).split(os.pathsep)
+        one_path = super().convert
+        return [one_path(item, param, ctx) for item in items if item]
 
 
 class CertParamType(_CertParamTypeBase):

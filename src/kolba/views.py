@@ -8,6 +8,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from .app import _call
 from .globals import _cv_request
+from .scaffold import F as F
 
 HTTP_METHODS = frozenset(
     ("get", "post", "head", "options", "delete", "put", "trace", "patch")
