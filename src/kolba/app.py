@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import signals
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request, _cv_server_loop, request
+from .globals import _NO_CTX, _cv_ctx, _cv_server_loop, _request_ctx, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
@@ -930,7 +930,7 @@ class Flask(Scaffold):
 
     def dispatch_request(self) -> t.Any:
         """Call the view of the matched rule (or answer OPTIONS)."""
-        req = _cv_request.get().request
+        req = _request_ctx().request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         # matched (no routing exception): url_rule and view_args are set
@@ -945,7 +945,7 @@ class Flask(Scaffold):
 
     def make_default_options_response(self) -> Response:
         """200 with an ``Allow`` header of the URL's methods."""
-        req = _cv_request.get().request
+        req = _request_ctx().request
         try:
             self.url_map.match(req.path, "\0", *self._domain(req))
             methods: list[str] = []
@@ -960,7 +960,7 @@ class Flask(Scaffold):
     def preprocess_request(self) -> t.Any:
         """URL value preprocessors, then ``before_request`` functions; the first
         non-None return of those ends the request."""
-        req = _cv_request.get().request
+        req = _request_ctx().request
         hooks = self._hooks(req.endpoint)
         if hooks is None:
             return None
@@ -991,7 +991,7 @@ class Flask(Scaffold):
 
     def process_response(self, response: Response) -> Response:
         """``after_this_request`` and ``after_request`` functions, then the session."""
-        ctx = _cv_request.get()
+        ctx = _request_ctx()
         for func in ctx._after_request_functions:
             response = self._call_hook(func, response)
         hooks = self._hooks(ctx.request.endpoint)
@@ -1294,10 +1294,10 @@ class Flask(Scaffold):
         """Add ``g``, ``request`` and the context processors' names; the
         view's own values win."""
         extra: dict[str, t.Any] = {}
-        app_ctx = _cv_app.get(None)
+        app_ctx = _cv_ctx.get(_NO_CTX)[0]
         if app_ctx is not None:
             extra["g"] = app_ctx.g
-        req_ctx = _cv_request.get(None)
+        req_ctx = _cv_ctx.get(_NO_CTX)[1]
         if req_ctx is not None:
             extra["request"] = req_ctx.request
         # PERF: the scope's processors come from the hook cache (~1.5 µs).
@@ -1366,7 +1366,7 @@ class Flask(Scaffold):
         **values: t.Any,
     ) -> str:
         """Build a URL; see :func:`kolba.url_for`."""
-        req_ctx = _cv_request.get(None)
+        req_ctx = _cv_ctx.get(_NO_CTX)[1]
         if req_ctx is not None and req_ctx.app is self:
             req = req_ctx.request
             if endpoint[:1] == ".":

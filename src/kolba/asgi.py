@@ -42,7 +42,7 @@ from werkzeug.exceptions import (
 
 from . import signals
 from .ctx import RequestContext
-from .globals import _cv_request, _cv_server_loop
+from .globals import _NO_CTX, _cv_ctx, _cv_server_loop
 from .routing import RequestRedirect
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
 from .wrappers import Request
@@ -598,7 +598,7 @@ def add_background_task(
         else:
             loop.call_soon_threadsafe(_spawn, app, func, args, kwargs)
 
-    ctx = _cv_request.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[1]
     if ctx is None:
         start()
         return

@@ -33,7 +33,7 @@ from werkzeug.serving import is_running_from_reloader
 
 from . import compat
 from .app import Flask
-from .globals import _cv_app, current_app
+from .globals import _NO_CTX, _cv_ctx, current_app
 from .helpers import get_load_dotenv
 
 if t.TYPE_CHECKING:
@@ -404,7 +404,7 @@ def with_appcontext(f: F) -> F:
 
     @wraps(f)
     def in_app_context(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        if _cv_app.get(None) is None:
+        if _cv_ctx.get(_NO_CTX)[0] is None:
             ctx = click.get_current_context()
             ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
         return f(*args, **kwargs)
@@ -1066,7 +1066,7 @@ class KolbaGroup(AppGroup):
         app = _app_or_report(ctx)
         if app is None:
             return None
-        active = _cv_app.get(None)
+        active = _cv_ctx.get(_NO_CTX)[0]
         if active is None or active.app is not app:
             ctx.with_resource(app.app_context())
         return app.cli.get_command(ctx, name)

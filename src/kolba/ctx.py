@@ -9,7 +9,7 @@ from functools import cached_property, update_wrapper
 
 from werkzeug.exceptions import HTTPException, NotFound
 
-from .globals import _cv_app, _cv_request
+from .globals import _NO_CTX, _cv_ctx
 from .signals import (
     appcontext_popped,
     appcontext_pushed,
@@ -24,6 +24,9 @@ if t.TYPE_CHECKING:
     from .routing import MapAdapter
     from .sessions import SessionMixin
     from .wrappers import Request
+
+    # what kolba.globals._cv_ctx holds: (app context, request context)
+    _State = tuple["AppContext | None", "RequestContext | None"]
 
 _sentinel = object()
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -56,7 +59,7 @@ class _AppCtxGlobals:
         return iter(self.__dict__)
 
     def __repr__(self) -> str:
-        ctx = _cv_app.get(None)
+        ctx = _cv_ctx.get(_NO_CTX)[0]
         if ctx is not None:
             return f"<kolba.g of '{ctx.app.name}'>"
         return object.__repr__(self)
@@ -71,7 +74,7 @@ class AppContext:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._cv_tokens: list[contextvars.Token[AppContext]] = []
+        self._cv_tokens: list[contextvars.Token[_State]] = []
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -91,8 +94,10 @@ class AppContext:
         return self.app.create_url_adapter(None)
 
     def push(self) -> None:
-        """Make this the active context (contexts nest; pop in reverse order)."""
-        self._cv_tokens.append(_cv_app.set(self))
+        """Make this the active context (contexts nest; pop in reverse order);
+        a request context that is active stays so."""
+        request_ctx = _cv_ctx.get(_NO_CTX)[1]
+        self._cv_tokens.append(_cv_ctx.set((self, request_ctx)))
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -108,8 +113,8 @@ class AppContext:
                     exc = sys.exc_info()[1]
                 app.do_teardown_appcontext(exc)
         finally:
-            ctx = _cv_app.get()
-            _cv_app.reset(self._cv_tokens.pop())
+            ctx = _cv_ctx.get(_NO_CTX)[0]
+            _cv_ctx.reset(self._cv_tokens.pop())
         if ctx is not self:
             raise AssertionError(
                 f"App contexts popped out of order: {self!r} was to end, but"
@@ -160,9 +165,10 @@ class RequestContext(AppContext):
         self.request = app.request_class(environ) if request is None else request
         if session is not None:
             self._session = session
-        self._cv_tokens = []
+        # (token, the app context this push made active: self, one from
+        # app.app_context(), or None when an outer one of the app is kept)
         self._request_tokens: list[
-            tuple[contextvars.Token[RequestContext], AppContext | None]
+            tuple[contextvars.Token[_State], AppContext | None]
         ] = []
 
     @property
@@ -222,21 +228,23 @@ class RequestContext(AppContext):
 
     def push(self) -> None:
         app = self.app
-        outer = _cv_app.get(None)
+        outer, outer_request = _cv_ctx.get(_NO_CTX)
         pushed: AppContext | None
+        token = None
         if outer is not None and outer.app is app:
             if outer is not self:  # pushed again, as stream_with_context does
                 self._outer_app_ctx = outer
             pushed = None
         elif "app_context" in app._overrides:  # Flask pushes app.app_context()
-            pushed = self._outer_app_ctx = app.app_context()
+            pushed = outer = self._outer_app_ctx = app.app_context()
             pushed.push()
         else:
-            self._cv_tokens.append(_cv_app.set(self))
-            if appcontext_pushed.receivers:
+            pushed = outer = self
+            if appcontext_pushed.receivers:  # they run before the request is active
+                token = _cv_ctx.set((self, outer_request))
                 appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
-            pushed = self
-        self._request_tokens.append((_cv_request.set(self), pushed))
+        new_token = _cv_ctx.set((outer, self))
+        self._request_tokens.append((token or new_token, pushed))
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
             if "create_url_adapter" in app._overrides:
@@ -268,31 +276,39 @@ class RequestContext(AppContext):
                     self.request.close()
         finally:
             token, pushed = self._request_tokens.pop()
-            ctx = _cv_request.get()
+            ctx = _cv_ctx.get(_NO_CTX)[1]
             try:
-                _cv_request.reset(token)
+                _cv_ctx.reset(token)
             except ValueError:
                 # Pushed in another Context: stream_with_context in an async
                 # view primes its generator in the coroutine's copy.
-                _cv_request.set(token.old_value)
+                old = token.old_value
+                _cv_ctx.set(_NO_CTX if old is contextvars.Token.MISSING else old)
             if pushed is not None and pushed is not self:
                 pushed.pop(exc)  # the app context that app_context() made
             elif pushed is not None:
-                if (
-                    self._cv_tokens[1:]
-                    or app._tears_down_appctx
-                    or appcontext_tearing_down.receivers
-                ):
-                    AppContext.pop(self, exc)
-                else:  # the common case, without the call
-                    _cv_app.reset(self._cv_tokens.pop())
-                    if appcontext_popped.receivers:
-                        appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
+                if app._tears_down_appctx or appcontext_tearing_down.receivers:
+                    self._tear_down_appctx(exc)
+                if appcontext_popped.receivers:
+                    appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
         if ctx is not self:
             raise AssertionError(
                 f"Request contexts popped out of order: {self!r} was to end,"
                 f" but {ctx!r} is the active one."
             )
+
+    def _tear_down_appctx(self, exc: BaseException | None) -> None:
+        """Run the teardown_appcontext functions, as the app context this
+        context was: after the request ended, when its last push as one ends."""
+        if any(pushed is self for _, pushed in self._request_tokens):
+            return
+        token = _cv_ctx.set((self, _cv_ctx.get(_NO_CTX)[1]))
+        try:
+            if exc is _sentinel:
+                exc = sys.exc_info()[1]
+            self.app.do_teardown_appcontext(exc)
+        finally:
+            _cv_ctx.reset(token)
 
     def __enter__(self) -> RequestContext:
         self.push()
@@ -305,17 +321,17 @@ class RequestContext(AppContext):
 
 def has_request_context() -> bool:
     """Whether a request context is active (``request`` can be used)."""
-    return _cv_request.get(None) is not None
+    return _cv_ctx.get(_NO_CTX)[1] is not None
 
 
 def has_app_context() -> bool:
     """Whether an app context is active (``current_app`` and ``g`` can be used)."""
-    return _cv_app.get(None) is not None
+    return _cv_ctx.get(_NO_CTX)[0] is not None
 
 
 def after_this_request(f: F) -> F:
     """Run ``f(response)`` after this request, before the app's ``after_request``."""
-    ctx = _cv_request.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[1]
     if ctx is None:
         raise RuntimeError(
             "after_this_request() needs an active request context: call it"
@@ -330,7 +346,7 @@ def after_this_request(f: F) -> F:
 def copy_current_request_context(f: F) -> F:
     """Decorate ``f`` so that it runs in a copy of the current request context
     (for a thread or greenlet started in a view)."""
-    ctx = _cv_request.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[1]
     if ctx is None:
         raise RuntimeError(
             "copy_current_request_context() needs an active request context:"

@@ -15,7 +15,7 @@ from jinja2.loaders import BaseLoader
 from werkzeug.routing import RequestRedirect
 
 from .blueprints import Blueprint
-from .globals import _cv_request
+from .globals import _NO_CTX, _cv_ctx
 
 if t.TYPE_CHECKING:
     from .app import Flask
@@ -120,7 +120,7 @@ def explain_template_loading_attempts(
     """Log, at info level, where ``template`` was looked for and found."""
     lines = [f"Locating template {template!r}:"]
     found = 0
-    ctx = _cv_request.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[1]
     blueprint = ctx.request.blueprint if ctx is not None else None
     for i, (loader, scaffold, result) in enumerate(attempts, 1):
         if isinstance(scaffold, Blueprint):

@@ -15,7 +15,7 @@ import werkzeug.utils
 import werkzeug.wsgi
 from werkzeug.exceptions import abort as _wz_abort
 
-from .globals import _cv_app, _cv_request, current_app, request, session
+from .globals import _NO_CTX, _cv_ctx, current_app, request, session
 from .signals import message_flashed
 
 if t.TYPE_CHECKING:
@@ -84,7 +84,7 @@ def url_for(
 
 def redirect(location: str, code: int = 302, Response: type | None = None) -> Response:
     """A redirect response to ``location``."""
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     if ctx is not None:
         return ctx.app.redirect(location, code=code)
     return werkzeug.utils.redirect(location, code=code, Response=Response)  # type: ignore[return-value]
@@ -93,7 +93,7 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> Re
 def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Raise the ``werkzeug.exceptions`` HTTP error for ``code``
     (or one that carries the given response)."""
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     if ctx is not None:
         ctx.app.aborter(code, *args, **kwargs)
     _wz_abort(code, *args, **kwargs)
@@ -131,7 +131,7 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
         return update_wrapper(decorator, generator_or_function)
 
     gen = iter(generator_or_function)
-    ctx = _cv_request.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[1]
     if ctx is None:
         raise RuntimeError(
             "stream_with_context() needs an active request context: wrap the"
@@ -173,7 +173,7 @@ def get_flashed_messages(
     with_categories: bool = False, category_filter: t.Iterable[str] = ()
 ) -> list[str] | list[tuple[str, str]]:
     """Take the flashed messages out of the session (once per request)."""
-    ctx = _cv_request.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[1]
     if ctx is None:
         raise RuntimeError("get_flashed_messages() needs an active request context.")
     flashes = ctx.flashes

@@ -6,7 +6,7 @@ import logging
 import sys
 import typing as t
 
-from .globals import _cv_request
+from .globals import _NO_CTX, _cv_ctx
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -20,7 +20,7 @@ class _WSGIErrorStream:
 
     @staticmethod
     def _target() -> t.TextIO:
-        ctx = _cv_request.get(None)
+        ctx = _cv_ctx.get(_NO_CTX)[1]
         return sys.stderr if ctx is None else ctx.request.environ["wsgi.errors"]
 
     def write(self, text: str) -> int:

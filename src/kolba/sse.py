@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import typing as t
 
-from .globals import _cv_app
+from .globals import _NO_CTX, _cv_ctx
 from .wrappers import AsyncBody, Response
 
 Event = str | t.Mapping[str, t.Any]
@@ -77,7 +77,7 @@ def event_stream(
 ) -> Response:
     """A ``text/event-stream`` response of ``events``; the other arguments go
     to the app's response class (``status``, ``headers``)."""
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     cls = Response if ctx is None else ctx.app.response_class
     body = AsyncBody(_with_keep_alive(events, keep_alive))
     response = cls(body, mimetype="text/event-stream", **kwargs)

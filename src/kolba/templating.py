@@ -8,7 +8,7 @@ import weakref
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 
-from .globals import _cv_request, current_app, g, request, session
+from .globals import _NO_CTX, _cv_ctx, current_app, g, request, session
 from .helpers import get_flashed_messages
 from .signals import before_render_template, template_rendered
 
@@ -149,7 +149,7 @@ def _stream(
             _notify(template_rendered, app, template, context)
 
     rv = generate()
-    if _cv_request.get(None) is not None:
+    if _cv_ctx.get(_NO_CTX)[1] is not None:
         from .helpers import stream_with_context
 
         rv = stream_with_context(rv)

@@ -7,7 +7,7 @@ import typing as t
 from werkzeug.exceptions import MethodNotAllowed
 
 from .app import _call
-from .globals import _cv_request
+from .globals import _request_ctx
 from .scaffold import F as F
 
 HTTP_METHODS = frozenset(
@@ -89,7 +89,7 @@ class MethodView(View):
             cls.methods = methods
 
     def dispatch_request(self, **kwargs: t.Any) -> t.Any:
-        method = _cv_request.get().request.method.lower()
+        method = _request_ctx().request.method.lower()
         handler = getattr(self, method, None)
         if handler is None and method == "head":
             handler = getattr(self, "get", None)

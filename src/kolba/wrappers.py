@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response as _WzResponse
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from . import json
-from .globals import _cv_app
+from .globals import _NO_CTX, _cv_ctx
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -82,7 +82,7 @@ def _wsgi_bytes_to_text(value: str) -> str:
 
 
 def _config_value(key: str) -> t.Any:
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     return None if ctx is None else ctx.app.config[key]
 
 
@@ -106,7 +106,7 @@ class _AppLimit:
             return self
         if self.name in obj.__dict__:
             return obj.__dict__[self.name]
-        ctx = _cv_app.get(None)
+        ctx = _cv_ctx.get(_NO_CTX)[0]
         return self.default if ctx is None else ctx.app.config[self.key]
 
     def __set__(self, obj: t.Any, value: int | None) -> None:
@@ -584,7 +584,7 @@ class Request(_WzRequest):
 
     def _explain_missing_files(self) -> None:
         """Debug mode: request.files[name] on a non-multipart form says why."""
-        ctx = _cv_app.get(None)
+        ctx = _cv_ctx.get(_NO_CTX)[0]
         if (
             ctx is not None
             and ctx.app.debug
@@ -600,7 +600,7 @@ class Request(_WzRequest):
         try:
             return super().on_json_loading_failed(e)
         except BadRequest as error:
-            ctx = _cv_app.get(None)
+            ctx = _cv_ctx.get(_NO_CTX)[0]
             if ctx is not None and ctx.app.debug:
                 raise
             raise type(error)() from e

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json as _json
 import typing as t
 
-from ..globals import _cv_app
+from ..globals import _NO_CTX, _cv_ctx
 from .provider import _default
 
 if t.TYPE_CHECKING:
@@ -14,7 +14,7 @@ if t.TYPE_CHECKING:
 
 def dumps(obj: t.Any, **kwargs: t.Any) -> str:
     """Serialize ``obj`` with the app's provider, or with kolba's defaults."""
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     if ctx is not None:
         return ctx.app.json.dumps(obj, **kwargs)
     kwargs.setdefault("default", _default)
@@ -32,7 +32,7 @@ def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     Nesting too deep to parse is a ``ValueError`` like any other bad JSON
     (so a request body gets a 400, not a 500).
     """
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     try:
         if ctx is not None:
             return ctx.app.json.loads(s, **kwargs)
@@ -48,7 +48,7 @@ def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     """A JSON response from one value, several values (a list) or keywords."""
-    ctx = _cv_app.get(None)
+    ctx = _cv_ctx.get(_NO_CTX)[0]
     if ctx is None:
         raise RuntimeError(
             "jsonify() needs an application context: call it in a view or "
