@@ -12,12 +12,13 @@ from urllib.parse import parse_qsl
 
 import pytest
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequestKeyError, NotFound
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kolba import Flask, Request, Response, abort, jsonify, request
+from kolba.wrappers import Params
 
 BODIES = [
     "a=1&b=2&c=3",
@@ -50,7 +51,8 @@ def test_urlencoded_form_is_werkzeugs(body: str) -> None:
     theirs = WerkzeugRequest(form_environ(data))
     assert Request._plain_form
     assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
-    assert type(ours.form) is ImmutableMultiDict
+    assert type(ours.form) is Params  # an ImmutableMultiDict, cheaper to read
+    assert isinstance(ours.form, ImmutableMultiDict)
     assert not ours.files
     assert ours.get_data() == b""  # the body was consumed, as werkzeug's parser does
 
@@ -150,7 +152,8 @@ def test_query_args_are_parse_qsl(query: str) -> None:
     text = query.encode("latin-1").decode("utf-8", "werkzeug.url_quote")
     expected = parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
     assert list(req.args.items(multi=True)) == expected
-    assert type(req.args) is ImmutableMultiDict
+    assert type(req.args) is Params
+    assert isinstance(req.args, ImmutableMultiDict)
 
 
 def call(response: WerkzeugResponse, general: bool, method: str = "GET") -> tuple:
@@ -303,3 +306,27 @@ def test_setting_headers_by_name_is_werkzeugs_set() -> None:
         ours.headers["X-Bad"] = "a\r\nSet-Cookie: x=1"
     with pytest.raises(ValueError):
         ours.headers["X-Bad\r\nSet-Cookie"] = "1"
+
+
+@pytest.mark.parametrize("query", ["a=1&a=2&b=", "b=3", ""])
+def test_params_read_as_werkzeugs_multidict(query: str) -> None:
+    ours = Request({"QUERY_STRING": query, "REQUEST_METHOD": "GET"}).args
+    theirs = ImmutableMultiDict(parse_qsl(query, keep_blank_values=True))
+    for key in ("a", "b", "missing"):
+        assert ours.get(key) == theirs.get(key)
+        assert ours.getlist(key) == theirs.getlist(key)
+        if key in theirs:
+            assert ours[key] == theirs[key]
+        else:
+            with pytest.raises(BadRequestKeyError) as caught:
+                ours[key]
+            assert caught.value.args == (key,)
+    with pytest.raises(TypeError):
+        ours["a"] = "x"  # type: ignore[index]
+
+
+def test_a_missing_query_arg_is_a_400() -> None:
+    app = Flask(__name__)
+    app.route("/")(lambda: request.args["q"])
+    assert app.test_client().get("/?p=1").status_code == 400
+    assert app.test_client().get("/?q=x").get_data() == b"x"

@@ -768,7 +768,7 @@ class Flask(Scaffold):
                 and not self._tears_down
                 and len(ctx._request_tokens) == 1
                 and _cv_ctx.get(_NO_CTX)[1] is ctx
-                and "files" not in ctx.request.__dict__
+                and not ctx.request.__dict__.get("files")  # uploads to close
                 and not signals.request_tearing_down.receivers
                 and not signals.appcontext_tearing_down.receivers
                 and not signals.appcontext_popped.receivers

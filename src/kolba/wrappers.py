@@ -24,6 +24,7 @@ from werkzeug.datastructures import (
 )
 from werkzeug.exceptions import (
     BadRequest,
+    BadRequestKeyError,
     ClientDisconnected,
     HTTPException,
     RequestEntityTooLarge,
@@ -176,7 +177,20 @@ def _read_at_most(stream: t.IO[bytes], limit: int) -> bytes:
     return b"".join(chunks)
 
 
-class _Params(ImmutableMultiDict):  # type: ignore[type-arg]
+class Params(ImmutableMultiDict[str, t.Any]):
+    """``request.args``, ``.form`` and ``.files``: werkzeug's
+    ``ImmutableMultiDict``, whose ``params[key]`` costs one dict lookup."""
+
+    def __getitem__(self, key: str) -> t.Any:
+        # PERF: werkzeug's tests ``key in self`` and the list's length first
+        # (~0.15 µs a read, 5 reads in the query and form rows).
+        try:
+            return dict.__getitem__(self, key)[0]
+        except (KeyError, IndexError):
+            raise BadRequestKeyError(key) from None
+
+
+class _Params(Params):
     """``request.form`` and ``.files`` parsed in a coroutine: ``await
     request.form`` gives them back, so async views read alike under both
     drivers."""
@@ -245,13 +259,16 @@ class _FormPart:
     def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
-        if obj._asgi_body_pending():
+        # PERF: _body_pending() and _loop_running() in this frame (~0.15 µs).
+        body = obj.environ.get("kolba.asgi.body")
+        if body is not None and body.must_await():
             return _Pending(obj._await(self.__get__, obj))
         obj._load_form_data()
         state = obj.__dict__
-        if _loop_running():
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None and asyncio._get_running_loop() is not None:
             for name in ("form", "files"):
-                if type(state.get(name)) is ImmutableMultiDict:
+                if type(state.get(name)) in (Params, ImmutableMultiDict):
                     state[name] = _Params(state[name])
         return state[self.name]
 
@@ -278,6 +295,7 @@ class Request(_WzRequest):
 
     json_module: t.Any = json
     form_data_parser_class = FormDataParser
+    parameter_storage_class = Params
     #: No form parsing step overridden: urlencoded bodies take the fast path.
     _plain_form: t.ClassVar[bool] = True
 
@@ -454,10 +472,6 @@ class Request(_WzRequest):
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     # The body in async views: awaitables under both drivers. Under ASGI the
     # body comes from ``receive`` (kept in environ["kolba.asgi.body"]).
-
-    def _asgi_body_pending(self) -> bool:
-        body = self.environ.get("kolba.asgi.body")
-        return body is not None and body.must_await()
 
     def _sync(self, func: t.Callable[..., _T], *args: t.Any, **kwargs: t.Any) -> _T:
         """``func`` with the body read without await (werkzeug's own calls)."""
@@ -890,22 +904,25 @@ def _parse_pairs(text: str, cls: type[MultiDict[str, str]]) -> MultiDict[str, st
     # PERF: ~3x cheaper than parse_qsl and MultiDict's own __init__ (5 pairs:
     # 9 -> 3 µs with escapes, 7 -> 1 µs without).
     lists: dict[str, list[str]] = {}
+    # PERF: text without escapes is split as it is (~0.3 µs for 5 pairs).
+    escaped = "%" in text or "+" in text
     for field in text.split("&"):
         if field:
             key, _, value = field.partition("=")
-            if "+" in key:
-                key = key.replace("+", " ")
-            if "%" in key:
-                key = _unquote(key)
-            if "+" in value:
-                value = value.replace("+", " ")
-            if "%" in value:
-                value = _unquote(value)
+            if escaped:
+                if "+" in key:
+                    key = key.replace("+", " ")
+                if "%" in key:
+                    key = _unquote(key)
+                if "+" in value:
+                    value = value.replace("+", " ")
+                if "%" in value:
+                    value = _unquote(value)
             if key in lists:
                 lists[key].append(value)
             else:
                 lists[key] = [value]
-    if cls is ImmutableMultiDict or cls is MultiDict:
+    if cls is Params or cls is ImmutableMultiDict or cls is MultiDict:
         # a MultiDict is a dict of lists: fill it without its __init__
         rv = cls.__new__(cls)
         dict.update(rv, lists)
