@@ -90,6 +90,58 @@ def test_no_flask_package_is_installed_beside_kolba() -> None:
     assert not list(Path(kolba.__file__).parent.parent.glob("flask*.py"))
 
 
+def test_flask_metadata_is_served_while_flask_is_kolba(tmp_path: Path) -> None:
+    # Extensions read Flask's version (flask-restx on import): a site with
+    # kolba and its dependencies, and no Flask at all.
+    import importlib.util
+
+    import kolba
+
+    for name in ("werkzeug", "jinja2", "markupsafe", "itsdangerous", "click"):
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.submodule_search_locations
+        (tmp_path / name).symlink_to(spec.submodule_search_locations[0])
+    (tmp_path / "blinker").symlink_to(Path(__import__("blinker").__file__).parent)
+    (tmp_path / "kolba").symlink_to(Path(kolba.__file__).parent)
+    code = """
+        import importlib.metadata as metadata
+        try:
+            metadata.version("flask")
+        except metadata.PackageNotFoundError:
+            print("no Flask")
+        import kolba.compat.flask
+        from kolba.compat import FLASK_VERSION
+        assert metadata.version("flask") == metadata.version("Flask") == FLASK_VERSION
+        flask = metadata.distribution("flask")
+        assert flask.metadata["Name"] == "Flask" and not flask.entry_points
+        assert metadata.packages_distributions()["flask"] == ["Flask"]
+        print(FLASK_VERSION)
+    """
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path)},
+        timeout=60,
+    )
+    assert result.stdout == "no Flask\n3.1.3\n", result.stderr
+
+
+def test_installed_flask_metadata_gives_way_to_kolbas() -> None:
+    # Flask installed, but `import flask` gives kolba: the version reported
+    # is the one kolba follows, not that of the code that does not run.
+    result = python(
+        """
+        import importlib.metadata as metadata
+        real = metadata.distribution("flask")
+        import kolba.compat.flask
+        served = metadata.distribution("flask")
+        print(real.files is not None, served.files, served.version)
+        """
+    )
+    assert result.stdout == "True None 3.1.3\n", result.stderr
+
+
 SAMPLE = """\
 from flask import Flask, request
 

@@ -4,7 +4,8 @@
 imports Flask, makes ``import flask`` and every ``import flask.X`` return the
 module objects of ``kolba`` and ``kolba.X`` themselves: one set of context
 variables, one set of signals, so a Flask extension and a kolba app share them.
-No top-level ``flask`` package is ever installed on disk.
+No top-level ``flask`` package is ever installed on disk; the package metadata
+that extensions read (``importlib.metadata.version("flask")``) is served too.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
+import os
+import pathlib
+import re
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 
-__all__ = ["FlaskAliasFinder", "flask_compat_active", "install_flask"]
+__all__ = ["FLASK_VERSION", "FlaskAliasFinder", "flask_compat_active", "install_flask"]
+
+#: The Flask release whose behaviour kolba follows: the version that
+#: ``importlib.metadata.version("flask")`` reports while ``flask`` is kolba.
+FLASK_VERSION = "3.1.3"
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -33,8 +43,26 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self.spec
 
 
+class _FlaskDistribution(importlib.metadata.Distribution):
+    """The metadata of a "Flask" distribution whose code is kolba: its name,
+    :data:`FLASK_VERSION` and its ``flask`` package; no files, no entry
+    points."""
+
+    def read_text(self, filename: str) -> str | None:
+        if filename in ("METADATA", "PKG-INFO"):
+            return f"Metadata-Version: 2.1\nName: Flask\nVersion: {FLASK_VERSION}\n"
+        if filename == "top_level.txt":
+            return "flask\n"
+        return None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> pathlib.Path:
+        return pathlib.Path(__file__).parents[2] / path  # where kolba is
+
+
 class FlaskAliasFinder(importlib.abc.MetaPathFinder):
-    """Resolves ``flask`` and ``flask.*`` to ``kolba`` and ``kolba.*``."""
+    """Resolves ``flask`` and ``flask.*`` to ``kolba`` and ``kolba.*``, and
+    answers ``importlib.metadata`` for the ``Flask`` distribution (ahead of
+    a real Flask install: its code is not the one that runs)."""
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
@@ -53,6 +81,13 @@ class FlaskAliasFinder(importlib.abc.MetaPathFinder):
             _AliasLoader(module),
             is_package=hasattr(module, "__path__"),
         )
+
+    def find_distributions(
+        self, context: importlib.metadata.DistributionFinder.Context | None = None
+    ) -> Iterator[importlib.metadata.Distribution]:
+        name = None if context is None else context.name
+        if name is None or re.sub(r"[-_.]+", "-", name).lower() == "flask":
+            yield _FlaskDistribution()
 
 
 def flask_compat_active() -> bool:
