@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 
 import pytest
 from werkzeug.exceptions import (
@@ -14,6 +16,7 @@ from werkzeug.exceptions import (
     Unauthorized,
 )
 
+import kolba
 from kolba import Flask, Response, abort, g, redirect, request, url_for
 from kolba.testing import KolbaClient
 
@@ -163,6 +166,62 @@ def test_teardown_appcontext(app: Flask, client: KolbaClient) -> None:
             raise ValueError("in block")
     assert seen[:2] == [None, None]
     assert isinstance(seen[2], ValueError)
+
+
+def test_hooks_changed_in_place_while_the_app_serves(
+    app: Flask, client: KolbaClient
+) -> None:
+    # Extensions change the registries directly, even from a view (as
+    # Flask-Caching adds its after_request function): the next request runs it.
+    seen: list[str] = []
+
+    def mark(response: Response) -> Response:
+        response.headers["X-Marked"] = "yes"
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        if mark not in app.after_request_funcs[None]:
+            app.after_request_funcs[None].append(mark)
+        return "ok"
+
+    @app.route("/in/<name>")
+    def scoped(name: str) -> str:
+        return name
+
+    assert "X-Marked" not in client.get("/").headers
+    assert client.get("/").headers["X-Marked"] == "yes"
+
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: "early")
+    assert client.get("/in/x").text == "early"
+    app.before_request_funcs[None].pop(0)
+    assert client.get("/in/x").text == "x"
+
+    app.teardown_request_funcs[None] += [lambda e: seen.append("teardown")]
+    app.url_value_preprocessors[None] = [lambda e, args: seen.append(args["name"])]
+    app.template_context_processors.update({None: [lambda: {"who": "kolba"}]})
+    client.get("/in/y")
+    assert seen == ["y", "teardown"]
+    del app.url_value_preprocessors[None]
+    app.teardown_request_funcs.clear()
+    assert client.get("/in/z").headers["X-Marked"] == "yes"
+    assert seen == ["y", "teardown"]
+    with app.test_request_context():
+        assert kolba.render_template_string("{{ who }}") == "kolba"
+
+
+def test_hook_registries_hold_the_app_weakly() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    app.after_request_funcs[None].append(lambda response: response)
+    assert app.test_client().get("/").text == "ok"
+    ref = weakref.ref(app)
+    gc.disable()
+    try:
+        del app
+        assert ref() is None
+    finally:
+        gc.enable()
 
 
 def test_handled_error_is_not_passed_to_teardown(

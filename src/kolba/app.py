@@ -43,6 +43,7 @@ from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variable
 from .scaffold import (
     Scaffold,
     _endpoint_from_view_func,
+    _HookRegistry,
     _registering,
     find_package,
     setupmethod,
@@ -444,6 +445,17 @@ class Flask(Scaffold):
             )
 
     # basic properties -------------------------------------------------------
+
+    def _hook_registry(self) -> _HookRegistry:
+        return _HookRegistry(self._hooks_changed)
+
+    def _hooks_changed(self) -> None:
+        """A hook registry changed, maybe while the app serves (extensions
+        change them in place): the hooks are built again by the next request,
+        which runs a teardown function added now."""
+        self._hook_cache.clear()
+        if self._got_first_request and any(self.teardown_request_funcs.values()):
+            self._tears_down_requests = True
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:

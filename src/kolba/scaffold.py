@@ -7,6 +7,7 @@ import os
 import pathlib
 import sys
 import typing as t
+import weakref
 from collections import defaultdict
 
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -38,6 +39,100 @@ def setupmethod(f: F) -> F:
     wrapper.__doc__ = f.__doc__
     wrapper.__wrapped__ = f  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+_Changed = weakref.WeakMethod  # a registry's owner, told when it changes
+
+
+def _tell(changed: _Changed[t.Callable[[], None]]) -> None:
+    method = changed()
+    if method is not None:
+        method()
+
+
+class _HookList(list[t.Callable[..., t.Any]]):
+    """A hook registry's list of functions that tells its owner when it
+    changes: the app builds the hooks a request runs once, and extensions may
+    change a list in place, even while the app serves
+    (``app.after_request_funcs[None].append(f)``)."""
+
+    __slots__ = ("changed",)
+
+    def __init__(
+        self, changed: _Changed[t.Callable[[], None]], funcs: t.Iterable[t.Any] = ()
+    ) -> None:
+        super().__init__(funcs)
+        self.changed = changed
+
+
+def _telling(name: str) -> t.Callable[..., t.Any]:
+    change = getattr(list, name)
+
+    def method(self: _HookList, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        rv = change(self, *args, **kwargs)
+        _tell(self.changed)
+        return rv
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "clear",
+    "sort",
+    "reverse",
+    "__setitem__",
+    "__delitem__",
+    "__iadd__",
+    "__imul__",
+):
+    setattr(_HookList, _name, _telling(_name))
+
+
+class _HookRegistry(defaultdict[str | None, list[t.Callable[..., t.Any]]]):
+    """A hook registry (scope name to functions) that tells its owner, held
+    weakly, when it or one of its lists changes. A list stored in it is copied
+    into one that tells."""
+
+    def __init__(self, changed: t.Callable[[], None]) -> None:
+        ref = weakref.WeakMethod(changed)
+        super().__init__(lambda: _HookList(ref))
+        self.changed = ref
+
+    def __setitem__(self, key: str | None, funcs: list[t.Callable[..., t.Any]]) -> None:
+        if not isinstance(funcs, _HookList):
+            funcs = _HookList(self.changed, funcs)
+        super().__setitem__(key, funcs)
+        _tell(self.changed)
+
+    def __delitem__(self, key: str | None) -> None:
+        super().__delitem__(key)
+        _tell(self.changed)
+
+    def setdefault(
+        self, key: str | None, default: list[t.Callable[..., t.Any]] | None = None
+    ) -> list[t.Callable[..., t.Any]]:
+        if key not in self:
+            self[key] = [] if default is None else default
+        return self[key]
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        for key, funcs in dict(*args, **kwargs).items():
+            self[key] = funcs
+
+    def pop(self, *args: t.Any) -> t.Any:
+        rv = super().pop(*args)
+        _tell(self.changed)
+        return rv
+
+    def clear(self) -> None:
+        super().clear()
+        _tell(self.changed)
 
 
 class Scaffold:
@@ -74,14 +169,19 @@ class Scaffold:
             str | None,
             dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]],
         ] = defaultdict(lambda: defaultdict(dict))
-        self.before_request_funcs: _Registry = defaultdict(list)
-        self.after_request_funcs: _Registry = defaultdict(list)
-        self.teardown_request_funcs: _Registry = defaultdict(list)
-        self.template_context_processors: _Registry = defaultdict(list)
-        self.url_value_preprocessors: _Registry = defaultdict(list)
+        self.before_request_funcs = self._hook_registry()
+        self.after_request_funcs = self._hook_registry()
+        self.teardown_request_funcs = self._hook_registry()
+        self.template_context_processors = self._hook_registry()
+        self.url_value_preprocessors = self._hook_registry()
         self.url_default_functions: _Registry = defaultdict(list)
         self.before_websocket_funcs: _Registry = defaultdict(list)
         self.after_websocket_funcs: _Registry = defaultdict(list)
+
+    def _hook_registry(self) -> _Registry:
+        """A registry of the request hooks (before, after, teardown, URL value
+        preprocessors, context processors)."""
+        return defaultdict(list)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
