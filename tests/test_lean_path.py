@@ -330,3 +330,85 @@ def test_a_missing_query_arg_is_a_400() -> None:
     app.route("/")(lambda: request.args["q"])
     assert app.test_client().get("/?p=1").status_code == 400
     assert app.test_client().get("/?q=x").get_data() == b"x"
+
+
+# The shortcuts above must really be taken: each test below fails when its
+# shortcut is gone, although every answer would stay right without it.
+
+
+def test_a_default_error_page_is_rendered_once(monkeypatch) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    from kolba import app as app_module
+
+    rendered = []
+    get_body = HTTPException.get_body
+
+    def counting(self, *args, **kwargs):
+        rendered.append(type(self))
+        return get_body(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPException, "get_body", counting)
+    monkeypatch.setattr(app_module, "_ERROR_PAGES", {})
+    client = Flask(__name__).test_client()
+    for _ in range(3):
+        assert client.get("/nowhere").status_code == 404
+    assert rendered == [NotFound]
+
+
+def test_a_static_file_sent_again_costs_one_stat(static_app, monkeypatch) -> None:
+    import os
+
+    client = static_app.test_client()
+    client.get("/static/f.txt").close()  # werkzeug's answer, remembered
+    stats = []
+    stat = os.stat
+
+    def counting(path, *args, **kwargs):
+        stats.append(path)
+        return stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    again = client.get("/static/f.txt")
+    assert again.data == b"x" * 10_000
+    again.close()
+    assert len(stats) == 1, stats
+
+
+def test_responses_with_headers_skip_werkzeugs_general_path(monkeypatch) -> None:
+    cookie, vary, _located, _no_length, json, plain = responses()
+
+    def general(*args, **kwargs):
+        raise AssertionError("went through werkzeug's get_wsgi_response")
+
+    monkeypatch.setattr(WerkzeugResponse, "get_wsgi_response", general)
+    for response in (cookie, vary, json, plain):
+        assert call(response, False, "GET")[2] == response.get_data()
+
+
+def test_the_hooks_of_an_endpoint_are_gathered_once(monkeypatch) -> None:
+    from kolba import app as app_module
+
+    app = Flask(__name__)
+    app.before_request(lambda: None)
+    app.after_request(lambda response: response)
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    gathered = []
+    build = app_module._Hooks.build
+
+    def counting(*args):
+        gathered.append(args[1:])
+        return build(*args)
+
+    monkeypatch.setattr(app_module._Hooks, "build", counting)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/").data == b"ok"
+    assert len(gathered) == 1
+    app.before_request_funcs[None].append(lambda: None)  # changed in place
+    client.get("/")
+    assert len(gathered) == 2
