@@ -452,10 +452,10 @@ class Flask(Scaffold):
     def _hooks_changed(self) -> None:
         """A hook registry changed, maybe while the app serves (extensions
         change them in place): the hooks are built again by the next request,
-        which runs a teardown function added now."""
+        and what requests need (a teardown function added now) decided again."""
         self._hook_cache.clear()
-        if self._got_first_request and any(self.teardown_request_funcs.values()):
-            self._tears_down_requests = True
+        if self._got_first_request:
+            self._start_serving()
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
