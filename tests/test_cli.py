@@ -577,6 +577,31 @@ def test_app_run_inside_the_kolba_command_is_ignored(
     assert "Skipped app.run(): the 'kolba' command" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--app", "unguarded", "routes"], ["--help"], ["--no-such-option"]],
+    ids=["command", "help", "usage-error"],
+)
+@pytest.mark.parametrize("before", [None, "false"])
+def test_app_run_is_skipped_only_while_the_command_runs(
+    site: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], before: str | None
+) -> None:
+    # An in-process invocation (CliRunner, as tests do) leaves the environment
+    # as it found it: a later Config.from_prefixed_env() sees no RUN_FROM_CLI.
+    (site / "unguarded.py").write_text(
+        "from kolba import Flask\napp = Flask(__name__)\napp.run()\n"
+    )
+    if before is None:
+        monkeypatch.delenv("KOLBA_RUN_FROM_CLI", raising=False)
+    else:
+        monkeypatch.setenv("KOLBA_RUN_FROM_CLI", before)
+    result = invoke(args)
+    assert result.exit_code == (2 if "--no-such-option" in args else 0)
+    if "routes" in args:
+        assert "Skipped app.run(): the 'kolba' command" in result.output
+    assert os.environ.get("KOLBA_RUN_FROM_CLI") == before
+
+
 # -- routes and shell ----------------------------------------------------------------
 
 

@@ -1093,7 +1093,20 @@ class KolbaGroup(AppGroup):
     ) -> click.Context:
         """Start an invocation: ``app.run()`` becomes a no-op (an unguarded call
         would block the command) and, unless the caller gives its own ``obj``,
-        a fresh ScriptInfo carries this group's settings."""
+        a fresh ScriptInfo carries this group's settings.
+
+        The no-op is ``KOLBA_RUN_FROM_CLI`` in the environment, as Flask's is;
+        it is put back as it was when the invocation ends, so that a command
+        invoked in-process (tests, ``CliRunner``) leaves the process as it found
+        it."""
+        previous = os.environ.get("KOLBA_RUN_FROM_CLI")
+
+        def restore() -> None:
+            if previous is None:
+                os.environ.pop("KOLBA_RUN_FROM_CLI", None)
+            else:
+                os.environ["KOLBA_RUN_FROM_CLI"] = previous
+
         os.environ["KOLBA_RUN_FROM_CLI"] = "true"
         if "obj" not in {**self.context_settings, **extra}:
             extra["obj"] = ScriptInfo(
@@ -1102,13 +1115,16 @@ class KolbaGroup(AppGroup):
                 load_dotenv_defaults=self.load_dotenv,
             )
         try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as e:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except BaseException as e:  # a usage error, or click's Exit (--help)
             # click leaves a context whose parsing failed (or that showed the help
             # for no arguments) open, with the app context the listing pushed.
-            if e.ctx is not None and e.ctx.command is self:
+            if isinstance(e, click.UsageError) and e.ctx and e.ctx.command is self:
                 e.ctx.close()
+            restore()
             raise
+        ctx.call_on_close(restore)
+        return ctx
 
 
 FlaskGroup = KolbaGroup
