@@ -57,6 +57,14 @@ def test_the_quickstart_readme_lists_every_guide_and_every_sample() -> None:
     assert samples <= links, sorted(str(p.name) for p in samples - links)
 
 
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors of a markdown text's headings, as GitHub makes them."""
+    return {
+        re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+        for h in re.findall(r"^#+ (.+)$", markdown, re.M)
+    }
+
+
 def test_the_readme_table_links_to_examples_and_docs_not_tests() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## What works")[1].split("\n## ")[0]
@@ -68,12 +76,21 @@ def test_the_readme_table_links_to_examples_and_docs_not_tests() -> None:
         assert "](" in learn, row
     for target in LINK.findall(table):
         assert (ROOT / target).exists(), target
-    anchors = re.findall(r"\]\(#([^)]+)\)", table)
-    headings = {
-        re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
-        for h in re.findall(r"^## (.+)$", readme, re.M)
-    }
-    assert set(anchors) <= headings, set(anchors) - headings
+    missing = set(re.findall(r"\]\(#([^)]+)\)", table)) - heading_anchors(readme)
+    assert not missing, missing
+
+
+def test_a_setting_the_readme_table_names_is_documented_where_it_links() -> None:
+    # "[examples/notes](examples/notes/README.md#...) (`NOTES_SESSION_STORE`)":
+    # that page says what the setting does, under the heading linked to.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## What works")[1].split("\n## ")[0]
+    named = re.findall(r"\]\(([^)#\s]+\.md)(?:#([^)]*))?\) \(`([A-Z_]+)`\)", table)
+    assert named
+    for target, anchor, setting in named:
+        page = (ROOT / target).read_text(encoding="utf-8")
+        assert f"`{setting}" in page, (target, setting)
+        assert not anchor or anchor in heading_anchors(page), (target, anchor)
 
 
 def load(name: str):

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -425,6 +426,33 @@ def test_permanent_session_cookie_and_record_share_the_lifetime(
     assert "Expires=" in client.get("/get").headers["Set-Cookie"]
 
 
+def test_permanent_session_renewal_follows_refresh_each_request(
+    store_url: str,
+) -> None:
+    # PERMANENT_SESSION_LIFETIME=2: a request that uses the session at 1.2 s
+    # renews it (another 2 s) only with SESSION_REFRESH_EACH_REQUEST; without,
+    # it ends 2 s after it was written, as its cookie does, and no cookie
+    # is sent again. (Both settings at once: one wait.)
+    clients = {
+        refresh: make_app(
+            store_url,
+            PERMANENT_SESSION_LIFETIME=2,
+            SESSION_REFRESH_EACH_REQUEST=refresh,
+        ).test_client()
+        for refresh in (True, False)
+    }
+    for client in clients.values():
+        client.get("/permanent")
+    time.sleep(1.2)
+    for refresh, client in clients.items():
+        response = client.get("/get")
+        assert response.json == {"_permanent": True, "p": 1}
+        assert ("Set-Cookie" in response.headers) is refresh
+    time.sleep(1.2)
+    assert clients[True].get("/get").json == {"_permanent": True, "p": 1}
+    assert clients[False].get("/get").json == {}
+
+
 # -- concurrency and processes ------
 
 
@@ -759,6 +787,37 @@ def test_store_from_config(tmp_path: Path) -> None:
             continue
         with pytest.raises(ValueError, match="names no session store"):
             store_from_config(app, bad)
+
+
+def test_sqlite_store_is_made_on_first_use_in_wal_mode(tmp_path: Path) -> None:
+    # WAL: readers in other worker processes do not wait for a writer.
+    app = make_app("sqlite")
+    app.instance_path = str(tmp_path / "instance")
+    path = tmp_path / "instance" / "sessions.sqlite3"
+    client = app.test_client()
+    client.get("/plain")
+    assert not path.exists()
+    client.get("/set/a/1")
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("SELECT key FROM kolba_sessions").fetchall() == [("a",)]
+    finally:
+        db.close()
+
+
+def test_a_rediss_url_gives_a_tls_client() -> None:
+    store = store_from_config(Flask("tls"), "rediss://cache.example:6380/2")
+    assert isinstance(store, RedisSessionStore)
+    connection = store.client.connection_pool.make_connection()  # not connected
+    assert isinstance(connection, redis.SSLConnection)
+    assert (connection.host, connection.port) == ("cache.example", 6380)
+    assert connection.db == 2
+    # The server's certificate and name are checked; kolba's timeouts hold.
+    assert connection.cert_reqs == ssl.CERT_REQUIRED and connection.check_hostname
+    assert (connection.socket_connect_timeout, connection.socket_timeout) == (2, 5)
+    plain = RedisSessionStore("redis://cache.example:6380/2").client
+    assert not isinstance(plain.connection_pool.make_connection(), redis.SSLConnection)
 
 
 def test_session_transaction_works_with_a_store(store_url: str) -> None:
