@@ -6,8 +6,10 @@ import asyncio
 import threading
 
 import pytest
+from werkzeug.local import LocalProxy
 from werkzeug.test import EnvironBuilder
 
+import kolba.globals
 from kolba import (
     Flask,
     Request,
@@ -135,6 +137,18 @@ def test_request_is_an_instance_of_request(app: Flask) -> None:
         assert request._get_current_object().__class__ is Request
     assert not isinstance(request, Request)
     assert not request  # an unbound proxy is falsy
+
+
+def test_proxies_are_werkzeug_local_proxies(app: Flask) -> None:
+    # as Flask's are: extensions (Flask-Injector) skip them by this test
+    # when they walk app.jinja_env.globals outside any context
+    proxies = (current_app, g, request, session)
+    proxies += (kolba.globals.app_ctx, kolba.globals.request_ctx)
+    assert all(isinstance(p, LocalProxy) for p in proxies)
+    assert isinstance(app.jinja_env.globals["request"], LocalProxy)
+    with app.test_request_context():
+        assert all(isinstance(p, LocalProxy) for p in proxies)
+        assert isinstance(request, Request) and isinstance(current_app, Flask)
 
 
 def test_session_proxy(app: Flask) -> None:

@@ -13,6 +13,8 @@ import os
 import typing as t
 from contextvars import ContextVar
 
+from werkzeug.local import LocalProxy
+
 if t.TYPE_CHECKING:
     from .app import Flask
     from .asgi import WebSocket
@@ -57,10 +59,13 @@ def _request_ctx() -> RequestContext:
     return ctx
 
 
-class _ContextProxy:
-    """Forwards every operation to the object that ``get`` finds right now."""
+class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
+    """Forwards every operation to the object that ``get`` finds right now.
 
-    __slots__ = ("_get_current_object",)
+    A werkzeug ``LocalProxy``, as Flask's are (extensions test for one), with
+    kolba's own lookups."""
+
+    __slots__ = ()
 
     def __init__(self, get: t.Callable[[], t.Any]) -> None:
         object.__setattr__(self, "_get_current_object", get)
