@@ -386,6 +386,14 @@ def test_responses_with_headers_skip_werkzeugs_general_path(monkeypatch) -> None
         assert call(response, False, "GET")[2] == response.get_data()
 
 
+def test_an_app_without_hooks_runs_none() -> None:
+    # the default template context processor makes no hooks of its own
+    app = Flask(__name__)
+    app.get("/")(lambda: "ok")
+    assert app.test_client().get("/").text == "ok"
+    assert app._hooks("<lambda>") is None and app._hooks(None) is None
+
+
 def test_the_hooks_of_an_endpoint_are_gathered_once(monkeypatch) -> None:
     from kolba import app as app_module
 

@@ -24,6 +24,7 @@ from kolba import (
     get_template_attribute,
     render_template,
     render_template_string,
+    request,
     session,
     stream_template,
     stream_template_string,
@@ -416,6 +417,26 @@ def test_context_outside_a_request_has_config_and_g(make_app: MakeApp) -> None:
     with app.app_context():
         g.name = "worker"
         assert render_template("page.html") == "Lab worker"
+
+
+def test_the_apps_processors_start_with_the_default_one(make_app: MakeApp) -> None:
+    # as in Flask: extensions find theirs after it (Flask-Moment's tests)
+    app = make_app({"page.html": "{{ request.path }} {{ g.name }} {{ n }}"})
+    default = app.template_context_processors[None][0]
+
+    @app.context_processor
+    def inject() -> dict[str, int]:
+        return {"n": 1}
+
+    assert app.template_context_processors[None] == [default, inject]
+    with app.test_request_context("/x"):
+        g.name = "ada"
+        values = default()
+        assert values["request"] is request._get_current_object()
+        assert values["g"] is g._get_current_object()
+        assert render_template("page.html") == "/x ada 1"
+    with app.app_context():
+        assert list(default()) == ["g"]
 
 
 def test_context_processors_add_names_and_view_values_win(make_app: MakeApp) -> None:

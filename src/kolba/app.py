@@ -198,6 +198,19 @@ def _blueprint_names(endpoint: str | None) -> list[str]:
     return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
+def _default_template_ctx_processor() -> dict[str, t.Any]:
+    """``g`` and ``request`` themselves, not their proxies, for templates. It
+    heads ``template_context_processors[None]`` as in Flask; kolba calls it
+    from update_template_context, so that it makes no scope's hooks."""
+    app_ctx, req_ctx = _cv_ctx.get(_NO_CTX)
+    rv: dict[str, t.Any] = {}
+    if app_ctx is not None:
+        rv["g"] = app_ctx.g
+    if req_ctx is not None:
+        rv["request"] = req_ctx.request
+    return rv
+
+
 class _Hooks(t.NamedTuple):
     """One scope's request hooks (a blueprint's and its parents', the app's),
     each tuple in the order Flask runs them."""
@@ -228,7 +241,11 @@ class _Hooks(t.NamedTuple):
             chain(app.before_request_funcs, outer_first),
             chain(app.after_request_funcs, inner_first, backwards=True),
             chain(app.teardown_request_funcs, inner_first, backwards=True),
-            chain(app.template_context_processors, outer_first),
+            tuple(
+                f
+                for f in chain(app.template_context_processors, outer_first)
+                if f is not _default_template_ctx_processor
+            ),
         )
         return hooks if any(hooks) else None
 
@@ -421,6 +438,7 @@ class Flask(Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._hook_cache: dict[str | None, _Hooks | None] = {}
+        self.template_context_processors[None] = [_default_template_ctx_processor]
         # Until the app serves, contexts always call the teardown methods.
         self._tears_down_requests = self._tears_down_appctx = self._tears_down = True
         self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
@@ -1340,13 +1358,8 @@ class Flask(Scaffold):
     def update_template_context(self, context: dict[str, t.Any]) -> None:
         """Add ``g``, ``request`` and the context processors' names; the
         view's own values win."""
-        extra: dict[str, t.Any] = {}
-        app_ctx = _cv_ctx.get(_NO_CTX)[0]
-        if app_ctx is not None:
-            extra["g"] = app_ctx.g
+        extra = _default_template_ctx_processor()
         req_ctx = _cv_ctx.get(_NO_CTX)[1]
-        if req_ctx is not None:
-            extra["request"] = req_ctx.request
         # PERF: the scope's processors come from the hook cache (~1.5 µs).
         hooks = self._hooks(None if req_ctx is None else req_ctx.request.endpoint)
         if hooks is not None:
