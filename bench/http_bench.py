@@ -8,7 +8,9 @@ while the load generator (wrk, else a small Python one) runs pinned to the
 other core. Every server is checked to answer ``/`` and ``/user/42`` right
 before it is loaded; apps and rounds are interleaved and the best round
 counts. The report gives requests per second and each app's share of the bare
-callable's under the same server.
+callable's under the same server; and the server's CPU time per request (its
+process group's, from /proc): a share of that is what a core of its own would
+give, which the other jobs of a shared machine move far less than throughput.
 
     python bench/http_bench.py [--quick] [--json] [--servers granian,uvicorn]
         [--apps bare,kolba] [--duration S] [--rounds N] [--connections C]
@@ -156,6 +158,20 @@ class Server:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def cpu(self) -> float:
+        """CPU seconds used so far by the server's processes (its process
+        group: granian's and hypercorn's workers too); 0 without /proc."""
+        total = 0
+        for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):  # not a process, or gone
+                continue
+            if int(fields[2]) == self.proc.pid:  # in its process group
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         """SIGTERM to the server's own process group, SIGKILL if it lingers."""
         if self.proc.poll() is None:
@@ -171,8 +187,11 @@ class Server:
 # -- load -------------------------------------------------------------------
 
 
-def wrk(port: int, path: str, seconds: float, conns: int, cpu: str | None) -> float:
-    """Requests per second that wrk gets; any non-2xx answer stops the run."""
+def wrk(
+    port: int, path: str, seconds: float, conns: int, cpu: str | None
+) -> tuple[float, int]:
+    """Requests per second that wrk gets, and how many requests; any non-2xx
+    answer stops the run."""
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s"]
     out = subprocess.run(
         pinned(cpu, [*argv, f"http://127.0.0.1:{port}{path}"]),
@@ -183,11 +202,15 @@ def wrk(port: int, path: str, seconds: float, conns: int, cpu: str | None) -> fl
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if bad:
         sys.exit(f"http_bench: {bad.group(1)} bad answers on {path}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return rps, int(re.search(r"(\d+) requests in", out).group(1))
 
 
-def pyload(port: int, path: str, seconds: float, conns: int, cpu: str | None) -> float:
-    """The Python load generator, in its own process pinned to ``cpu``."""
+def pyload(
+    port: int, path: str, seconds: float, conns: int, cpu: str | None
+) -> tuple[float, int]:
+    """The Python load generator, in its own process pinned to ``cpu``:
+    requests per second, and how many requests."""
     out = subprocess.run(
         pinned(
             cpu,
@@ -197,7 +220,8 @@ def pyload(port: int, path: str, seconds: float, conns: int, cpu: str | None) ->
         text=True,
         check=True,
     ).stdout
-    return float(out)
+    rps, count = out.split()
+    return float(rps), int(count)
 
 
 async def _client(port: int, request: bytes, until: float, done: list) -> None:
@@ -240,7 +264,7 @@ def _load_main(spec: str) -> None:
         return time.monotonic() - t0
 
     took = asyncio.run(run())
-    print(done[0] / took)
+    print(done[0] / took, done[0])
 
 
 # -- the run ----------------------------------------------------------------
@@ -268,8 +292,9 @@ def runnable(servers: list[str], apps: list[str] | None) -> tuple[dict, dict]:
     return plan, skipped
 
 
-def run(plan: dict, args, load) -> dict:
-    """``{server: {app: {path: [requests/s of each round]}}}``.
+def run(plan: dict, args, load) -> tuple[dict, dict]:
+    """``{server: {app: {path: [requests/s of each round]}}}``, and the same
+    for the server's CPU µs per request.
 
     All apps of one server run at once (idle ones cost nothing), so that the
     rounds can alternate between them often: the noise of a shared machine
@@ -278,23 +303,29 @@ def run(plan: dict, args, load) -> dict:
     samples: dict = {
         s: {a: {p: [] for p in PATHS} for a in apps} for s, apps in plan.items()
     }
+    cpu_samples: dict = {
+        s: {a: {p: [] for p in PATHS} for a in apps} for s, apps in plan.items()
+    }
     conns, cpu = args.connections, args.load_cpu
     for server, apps in plan.items():
         with contextlib.ExitStack() as stack:
-            ports = {}
+            servers = {}
             for app in apps:
-                ports[app] = stack.enter_context(
-                    Server(server, app, args.server_cpu)
-                ).port
-                load(ports[app], "/", min(1.0, args.duration), conns, cpu)  # warm up
+                servers[app] = stack.enter_context(Server(server, app, args.server_cpu))
+                load(servers[app].port, "/", min(1.0, args.duration), conns, cpu)
             for r in range(args.rounds):
                 shift = r % len(apps)
                 for app in apps[shift:] + apps[:shift]:
                     for path in PATHS:
-                        rps = load(ports[app], path, args.duration, conns, cpu)
+                        before = servers[app].cpu()
+                        rps, count = load(
+                            servers[app].port, path, args.duration, conns, cpu
+                        )
+                        used = servers[app].cpu() - before
                         samples[server][app][path].append(rps)
+                        cpu_samples[server][app][path].append(used / count * 1e6)
                 print(f"{server}: round {r + 1} done", file=sys.stderr)
-    return samples
+    return samples, cpu_samples
 
 
 def best(samples: dict) -> dict:
@@ -307,17 +338,22 @@ def best(samples: dict) -> dict:
     }
 
 
-def shares(samples: dict) -> dict:
+def shares(samples: dict, per_request: bool = False) -> dict:
     """Each app's share of the bare callable's requests/s under the same server:
     the median over rounds of the share within a round (loads a few seconds
-    apart), which a burst of load from elsewhere moves less than best/best."""
+    apart), which a burst of load from elsewhere moves less than best/best.
+    From CPU µs per request (``per_request``), the share is bare's over the app's.
+    """
     out: dict = {}
     for server, apps in samples.items():
         bare = apps.get("bare")
         if bare:
             out[server] = {
                 app: {
-                    p: statistics.median(a / b for a, b in zip(v, bare[p], strict=True))
+                    p: statistics.median(
+                        (b / a if per_request else a / b) if a and b else 0
+                        for a, b in zip(v, bare[p], strict=True)
+                    )
                     for p, v in paths.items()
                 }
                 for app, paths in apps.items()
@@ -325,14 +361,25 @@ def shares(samples: dict) -> dict:
     return out
 
 
-def bars(share: dict) -> dict:
-    """The issues' bars for kolba: share of bare's requests/s, per path."""
+def least(cpu_samples: dict) -> dict:
+    """The least CPU µs per request over rounds, per server, app and path."""
+    return {
+        server: {
+            app: {p: min(v) for p, v in paths.items()} for app, paths in apps.items()
+        }
+        for server, apps in cpu_samples.items()
+    }
+
+
+def bars(share: dict, of: str = "requests/s") -> dict:
+    """The issues' bars for kolba: share of bare's requests/s (or of its CPU
+    time per request), per path."""
     out = {}
     for server, need in BARS.items():
         kolba = share.get(server, {}).get("kolba")
         if kolba:
             for path, value in kolba.items():
-                out[f"{server} {path}: kolba >= {need} of bare"] = value >= need
+                out[f"{server} {path}: kolba >= {need} of bare ({of})"] = value >= need
     return out
 
 
@@ -345,13 +392,23 @@ def server_label(server: str) -> str:
     return label
 
 
-def report(results: dict, share: dict, labels: dict) -> str:
+def report(
+    results: dict, share: dict, cpu: dict, cpu_share: dict, labels: dict
+) -> str:
     lines = []
     for server, apps in results.items():
-        lines.append(f"\n{labels[server]}: best requests/s (median share of bare)")
+        lines.append(
+            f"\n{labels[server]}: best requests/s (median share of bare);"
+            " least server CPU µs per request (median share)"
+        )
         for app, paths in apps.items():
             part = share.get(server, {}).get(app, {})
-            cells = "".join(f"{paths[p]:>12.0f} ({part.get(p, 0):.2f})" for p in PATHS)
+            used = cpu.get(server, {}).get(app, {})
+            cpu_part = cpu_share.get(server, {}).get(app, {})
+            cells = "".join(f"{paths[p]:>9.0f} ({part.get(p, 0):.2f})" for p in PATHS)
+            cells += "  " + "".join(
+                f"{used.get(p, 0):>7.1f} ({cpu_part.get(p, 0):.2f})" for p in PATHS
+            )
             lines.append(f"  {app:<12}{cells}")
     return "\n".join(lines)
 
@@ -390,9 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     plan, skipped = runnable(servers, apps)
     for what, why in skipped.items():
         print(f"skip {what}: {why}", file=sys.stderr)
-    samples = run(plan, args, load)
+    samples, cpu_samples = run(plan, args, load)
     results, share = best(samples), shares(samples)
-    held = bars(share)
+    cpu, cpu_share = least(cpu_samples), shares(cpu_samples, per_request=True)
+    held = {**bars(share), **bars(cpu_share, "CPU time")}
     labels = {s: server_label(s) for s in plan}
     if args.json:
         print(
@@ -407,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
                     "results": results,
                     "shares": share,
                     "samples": samples,
+                    "cpu_us": cpu,
+                    "cpu_shares": cpu_share,
+                    "cpu_samples": cpu_samples,
                     "bars": held,
                 },
                 indent=2,
@@ -418,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.duration:g} s per load, best of {args.rounds} round(s); server on "
         f"core {args.server_cpu}, load on core {args.load_cpu}"
     )
-    print(report(results, share, labels))
+    print(report(results, share, cpu, cpu_share, labels))
     if held:
         print("\nbars (issues 11 and 8):")
         for text, ok in held.items():

@@ -5,6 +5,7 @@ the ``driver`` fixture; real servers are in test_servers.py.)"""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from typing import Any
@@ -221,6 +222,19 @@ def test_sync_view_reads_the_body_from_its_thread(app: Flask) -> None:
     sent = run_asgi(app, http_scope("/", "POST"), parts)
     assert sent[1]["body"] == b"abcd"
     assert threads != [threading.current_thread().name]
+
+
+def test_sync_view_reads_the_input_stream_as_a_wsgi_one(app: Flask) -> None:
+    @app.post("/")
+    def view() -> Any:
+        stream = request.environ["wsgi.input"]
+        first = stream.readline()
+        return {"first": first.decode(), "rest": [line.decode() for line in stream]}
+
+    parts = [{"type": "http.request", "body": b"a\nb", "more_body": True}]
+    parts.append({"type": "http.request", "body": b"c\nd", "more_body": False})
+    sent = run_asgi(app, http_scope("/", "POST"), parts)
+    assert json.loads(sent[1]["body"]) == {"first": "a\n", "rest": ["bc\n", "d"]}
 
 
 def test_async_generator_streams(app: Flask, driver: str) -> None:

@@ -212,3 +212,5 @@ def test_http_run_serves_each_app_under_a_real_server():
         for path in ["/", "/user/42"]:
             assert report["results"]["gunicorn"][app][path] > 0
     assert report["shares"]["gunicorn"]["bare"] == {"/": 1.0, "/user/42": 1.0}
+    # the server's CPU time per request, from /proc, beside the throughput
+    assert set(report["cpu_us"]["gunicorn"]["kolba"]) == {"/", "/user/42"}
