@@ -214,3 +214,18 @@ def test_http_run_serves_each_app_under_a_real_server():
     assert report["shares"]["gunicorn"]["bare"] == {"/": 1.0, "/user/42": 1.0}
     # the server's CPU time per request, from /proc, beside the throughput
     assert set(report["cpu_us"]["gunicorn"]["kolba"]) == {"/", "/user/42"}
+
+
+def test_the_hook_pair_bar_is_on_what_kolba_adds_to_the_hooks_work(bench):
+    def cells(hooks, hooks1):
+        return {"hooks": {"us": hooks}, "hooks1": {"us": hooks1}}
+
+    results = {"kolba": cells(9.0, 5.0), "bare": cells(3.0, 1.4)}
+    assert bench.hook_pair(results, "kolba") == 1.0
+    assert bench.hook_pair(results, "falcon") is None
+    held = bench.bars(results, {})
+    (text,) = held
+    assert "costs kolba 0.60 µs over the bare callable's same hooks" in text
+    assert held[text] is False
+    results["bare"] = cells(4.0, 1.2)
+    assert list(bench.bars(results, {}).values()) == [True]  # 1.0 - 0.7

@@ -449,7 +449,9 @@ class Request(_WzRequest):
             state["files"] = _parse_pairs("", cls)
         else:
             super()._load_form_data()
-        self._explain_missing_files()
+        ctx = _cv_ctx.get(_NO_CTX)[0]
+        if ctx is not None and ctx.app.debug:  # PERF: no call outside debug (~0.07 µs)
+            self._explain_missing_files()
 
     def _read_urlencoded(self, length: int) -> bytes:
         """The body of ``length`` bytes, with the limits and errors of the
@@ -598,13 +600,7 @@ class Request(_WzRequest):
 
     def _explain_missing_files(self) -> None:
         """Debug mode: request.files[name] on a non-multipart form says why."""
-        ctx = _cv_ctx.get(_NO_CTX)[0]
-        if (
-            ctx is not None
-            and ctx.app.debug
-            and self.mimetype != "multipart/form-data"
-            and not self.files
-        ):
+        if self.mimetype != "multipart/form-data" and not self.files:
             from .debughelpers import attach_enctype_error_multidict
 
             attach_enctype_error_multidict(self)
@@ -667,7 +663,8 @@ class _Headers(Headers):
             # in one frame instead of five (~1 µs a header).
             if "\n" in value or "\r" in value:
                 raise ValueError("Header values must not contain newline characters.")
-            _check_header_name(key)
+            if "\n" in key or "\r" in key:  # PERF: the call only to raise (~0.06 µs)
+                _check_header_name(key)
             name = key.lower()
             for old, _ in self._list:
                 if old.lower() == name:
@@ -904,18 +901,17 @@ def _parse_pairs(text: str, cls: type[MultiDict[str, str]]) -> MultiDict[str, st
     # PERF: ~3x cheaper than parse_qsl and MultiDict's own __init__ (5 pairs:
     # 9 -> 3 µs with escapes, 7 -> 1 µs without).
     lists: dict[str, list[str]] = {}
-    # PERF: text without escapes is split as it is (~0.3 µs for 5 pairs).
-    escaped = "%" in text or "+" in text
+    # PERF: a "+" is a space wherever it is, and text without "%" is split
+    # as it is (~0.3 µs for 5 pairs; 5 fields with 2 escapes: 2.5 -> 1.9 µs).
+    if "+" in text:
+        text = text.replace("+", " ")
+    escaped = "%" in text
     for field in text.split("&"):
         if field:
             key, _, value = field.partition("=")
             if escaped:
-                if "+" in key:
-                    key = key.replace("+", " ")
                 if "%" in key:
                     key = _unquote(key)
-                if "+" in value:
-                    value = value.replace("+", " ")
                 if "%" in value:
                     value = _unquote(value)
             if key in lists:
@@ -936,11 +932,27 @@ _HEX_TO_BYTE = {
 }
 
 
+# An escape of an ASCII character ("%40") and that character.
+_HEX_TO_ASCII = {
+    hex.decode(): byte.decode() for hex, byte in _HEX_TO_BYTE.items() if byte < b"\x80"
+}
+
+
 def _unquote(value: str) -> str:
     """urllib's unquote() with werkzeug's error handler, for ASCII text
     without its regular expression."""
     if not value.isascii():
         return unquote(value, "utf-8", _QUOTE_BAD_BYTES)
+    head, *pieces = value.split("%")
+    text = [head]
+    for piece in pieces:
+        char = _HEX_TO_ASCII.get(piece[:2])
+        if char is None:
+            break
+        text += (char, piece[2:])
+    else:
+        # PERF: only escapes of ASCII characters: no bytes (~0.2 µs)
+        return "".join(text)
     first, *rest = value.encode().split(b"%")
     out = [first]
     for part in rest:
