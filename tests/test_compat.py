@@ -142,6 +142,28 @@ def test_installed_flask_metadata_gives_way_to_kolbas() -> None:
     assert result.stdout == "True None 3.1.3\n", result.stderr
 
 
+def test_flask_version_attribute_is_the_flask_release_kolba_follows() -> None:
+    # Older extensions compare flask.__version__ (Flask 3.1 still serves it,
+    # with a deprecation warning); kolba's own is its version until then.
+    result = python(
+        """
+        import importlib.metadata, warnings
+        warnings.simplefilter("error")
+        import kolba
+        assert kolba.__version__ == importlib.metadata.version("kolba")
+        import kolba.compat.flask
+        import flask
+        try:
+            flask.__version__
+        except DeprecationWarning as e:
+            print("warned:", "importlib.metadata.version('flask')" in str(e))
+        warnings.simplefilter("ignore")
+        print(flask.__version__)
+        """
+    )
+    assert result.stdout == "warned: True\n3.1.3\n", result.stderr
+
+
 SAMPLE = """\
 from flask import Flask, request
 

@@ -42,7 +42,7 @@ from .signals import template_rendered as template_rendered
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
-__version__ = "0.1.0"
+_VERSION = "0.1.0"  # kolba's own: also importlib.metadata.version("kolba")
 
 _TEMPLATING = {
     "render_template",
@@ -108,9 +108,31 @@ def __dir__() -> list[str]:
 _LAZY_SUBMODULES = {"cli", "debughelpers", "sansio", "testing", "typing", "views"}
 
 
+def _version() -> str:
+    """``__version__``: kolba's; while ``import flask`` gives kolba, code that
+    reads ``flask.__version__`` gets the Flask release that kolba follows,
+    with the deprecation warning of Flask 3.1."""
+    from .compat import FLASK_VERSION, flask_compat_active
+
+    if not flask_compat_active():
+        return _VERSION
+    import warnings
+
+    warnings.warn(
+        "'flask.__version__' is deprecated (Flask 3.1) and served by kolba as"
+        f" {FLASK_VERSION}, the Flask release it follows: use"
+        " importlib.metadata.version('flask'), or feature detection.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return FLASK_VERSION
+
+
 def __getattr__(name: str) -> object:
     """The template functions import Jinja2, so only when first asked for;
     the same for the submodules that the package does not import itself."""
+    if name == "__version__":
+        return _version()
     if name in _TEMPLATING:
         from . import templating
 
