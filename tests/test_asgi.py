@@ -5,14 +5,25 @@ the ``driver`` fixture; real servers are in test_servers.py.)"""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import threading
 from typing import Any
 
 import pytest
+from werkzeug.test import encode_multipart
 
-from kolba import Blueprint, Flask, g, request, session, url_for, websocket
+from kolba import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    request,
+    session,
+    url_for,
+    websocket,
+)
 from kolba.testing import ASGIClient, KolbaClient, WebSocketClosed
 
 
@@ -197,6 +208,64 @@ def test_body_limits_hold_for_async_views(app: Flask, asgi: KolbaClient) -> None
     assert sent[0]["status"] == 413
 
 
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+def _multipart(**fields: str | bytes) -> tuple[str, bytes]:
+    """A multipart/form-data body: str values are fields, bytes are files."""
+    boundary, body = encode_multipart(
+        {
+            k: (io.BytesIO(v), f"{k}.bin") if isinstance(v, bytes) else v
+            for k, v in fields.items()
+        }
+    )
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+@pytest.mark.parametrize("part", ["form", "files"])
+@pytest.mark.parametrize("arrival", ["whole", "in chunks"])
+@pytest.mark.parametrize(
+    "limit, content_type, body",
+    [
+        ({"MAX_FORM_MEMORY_SIZE": 10}, *_multipart(a="x" * 20)),
+        ({"MAX_FORM_MEMORY_SIZE": 10}, URLENCODED, b"a=" + b"x" * 20),
+        ({"MAX_FORM_PARTS": 3}, *_multipart(a="1", b="2", c="3", d=b"4")),
+        ({"MAX_CONTENT_LENGTH": 100}, *_multipart(a="1", f=b"x" * 200)),
+    ],
+    ids=["memory-multipart", "memory-urlencoded", "parts", "content-length"],
+)
+def test_form_limits_answer_413_to_await_in_an_async_view(
+    app: Flask,
+    part: str,
+    arrival: str,
+    limit: dict[str, int],
+    content_type: str,
+    body: bytes,
+) -> None:
+    """``await request.form`` / ``await request.files`` hold the limits as the
+    sync attributes do, for a body that came whole or still arrives (no
+    Content-Length: the limit is checked as it is read)."""
+
+    @app.post("/")
+    async def view() -> str:
+        return str(len(await getattr(request, part)))
+
+    headers = [(b"content-type", content_type.encode())]
+    if arrival == "whole":
+        headers.append((b"content-length", str(len(body)).encode()))
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+    else:
+        messages = [
+            {"type": "http.request", "body": body[i : i + 16], "more_body": True}
+            for i in range(0, len(body), 16)
+        ]
+        messages.append({"type": "http.request", "body": b"", "more_body": False})
+    scope = http_scope("/", "POST", headers)
+    assert run_asgi(app, scope, messages)[0]["status"] == 200  # default limits
+    app.config.update(limit)
+    assert run_asgi(app, scope, messages)[0]["status"] == 413
+
+
 def test_async_view_reads_a_big_body_only_with_await(app: Flask) -> None:
     @app.post("/")
     async def view() -> str:
@@ -306,6 +375,45 @@ def test_sync_and_async_views_see_their_context(app: Flask, asgi: KolbaClient) -
 
     assert asgi.get("/sync").text == "ann /sync 1"
     assert asgi.get("/async").text == "ann /async 2"
+
+
+def test_current_app_in_async_views_of_two_apps_on_one_loop() -> None:
+    """Under ASGI ``current_app`` is the app serving the request, across
+    awaits, while another app's request runs on the same loop."""
+    both_inside = asyncio.Event()
+    inside: list[str] = []
+    apps = [Flask(f"app_{n}") for n in range(2)]
+    for n, one in enumerate(apps):
+        one.config["WHO"] = f"app {n}"
+
+        @one.route("/")
+        async def view() -> str:
+            first = current_app._get_current_object()  # type: ignore[attr-defined]
+            inside.append(current_app.name)
+            if len(inside) == 2:  # the other app's view waits inside: it
+                both_inside.set()  # ends while this one is not finished
+                await asyncio.sleep(0)
+            await both_inside.wait()
+            assert current_app._get_current_object() is first  # type: ignore[attr-defined]
+            return f"{current_app.name} {current_app.config['WHO']}"
+
+    async def get(one: Flask) -> bytes:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await one(http_scope(), receive, send)
+        return b"".join(m.get("body", b"") for m in sent[1:])
+
+    async def main() -> list[bytes]:
+        return await asyncio.wait_for(asyncio.gather(*map(get, apps)), 5)
+
+    assert asyncio.run(main()) == [b"app_0 app 0", b"app_1 app 1"]
+    assert sorted(inside) == ["app_0", "app_1"]
 
 
 def test_websocket_echo_with_converters_args_headers_session(

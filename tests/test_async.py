@@ -1,7 +1,10 @@
-"""``async def`` views, hooks and error handlers under WSGI, as in Flask 3.
+"""``async def`` views, hooks and error handlers, as in Flask 3, through both
+drivers (the ``client`` fixture).
 
-Each coroutine is run to completion on an event loop of its own; the
-request context (``request``, ``g``, ``session``) is visible inside it.
+Under WSGI a coroutine runs to completion on its worker thread's event loop,
+made on the thread's first coroutine and kept for the next ones (not a new
+loop per call); under ASGI on the server's loop. The request context
+(``request``, ``g``, ``session``) is visible inside it.
 """
 
 from __future__ import annotations
@@ -301,6 +304,29 @@ def test_async_views_in_concurrent_threads(app: Flask) -> None:
     for thread in threads:
         thread.join()
     assert results == {n: str(n * n) for n in range(8)}
+
+
+def test_async_views_under_wsgi_share_their_threads_loop(app: Flask) -> None:
+    """One event loop per worker thread, kept: two requests in one thread run
+    on the same loop, another thread on its own, closed when the thread ends
+    (a thread per request, as the development server has, leaks no loop)."""
+    loops: list[tuple[str, asyncio.AbstractEventLoop]] = []
+
+    @app.route("/<name>")
+    async def view(name: str) -> str:
+        await asyncio.sleep(0)  # a real wait: the loop runs
+        loops.append((name, asyncio.get_running_loop()))
+        return name
+
+    client = KolbaClient(app, app.response_class)  # WSGI
+    assert client.get("/a").text == "a"
+    assert client.get("/b").text == "b"
+    other = threading.Thread(target=lambda: client.get("/other"))
+    other.start()
+    other.join()
+    (_, a), (_, b), (_, elsewhere) = loops
+    assert a is b and not a.is_closed()
+    assert elsewhere is not a and elsewhere.is_closed()
 
 
 def test_a_sync_view_does_not_touch_asyncio(

@@ -119,9 +119,10 @@ class _Body:
             self._buffer += await self._next()
 
     async def fill(self, limit: int | None) -> None:
-        """Receive the whole body, or stop once it is longer than ``limit``
-        (the request's stream then answers 413)."""
-        while not self.complete and (limit is None or len(self._buffer) <= limit):
+        """Receive the whole body; 413 once it is longer than ``limit``."""
+        while not self.complete:
+            if limit is not None and len(self._buffer) > limit:
+                raise RequestEntityTooLarge()
             self._buffer += await self._next()
 
     async def chunks(self, limit: int | None) -> t.AsyncIterator[bytes]:
