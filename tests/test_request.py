@@ -424,6 +424,28 @@ def test_form_field_over_max_form_memory_size_is_413(
     assert client.post("/form-dict", data={"a": "x" * 5}).json == {"a": "xxxxx"}
 
 
+def test_an_urlencoded_body_keeps_limits_set_on_the_request_or_its_class(
+    app: Flask,
+) -> None:
+    class Small(Request):
+        @property
+        def max_form_memory_size(self) -> int:  # type: ignore[override]
+            return 10
+
+    @app.post("/")
+    def form() -> str:
+        if "limit" in request.args:
+            request.max_content_length = 10
+        return request.form.get("a", "")
+
+    client = app.test_client()
+    assert client.post("/", data={"a": "x" * 20}).status_code == 200
+    assert client.post("/?limit", data={"a": "x" * 20}).status_code == 413
+    app.request_class = Small
+    assert client.post("/", data={"a": "x" * 20}).status_code == 413
+    assert client.post("/", data={"a": "x" * 5}).get_data() == b"xxxxx"
+
+
 def test_more_multipart_parts_than_max_form_parts_is_413(
     echo: Flask, client: KolbaClient
 ) -> None:
