@@ -4,13 +4,15 @@ hypercorn speak ASGI to it, gunicorn WSGI (tests/server_apps/dual.py)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -53,12 +55,20 @@ class Server:
         return self.events.read_text().splitlines() if self.events.exists() else []
 
     def wait_for(self, line: str, timeout: float = 5) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while line not in self.seen():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{line!r} not seen in {self.seen()}")
-            time.sleep(0.05)
+        """The lines seen, once ``line`` is one of them."""
+        self.first(line.__eq__, timeout)
         return self.seen()
+
+    def first(self, matches: Callable[[str], bool], timeout: float = 5) -> str:
+        """The first line seen that ``matches`` (waiting for one)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.seen():
+                if matches(line):
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not seen in {self.seen()}")
+            time.sleep(0.05)
 
 
 def serve(server: str, tmp: Path) -> Iterator[Server]:
@@ -164,6 +174,66 @@ def test_client_disconnect_stops_the_stream_and_teardown_runs_once(
     seen = asgi_server.wait_for("teardown /stream")
     assert seen.count("teardown /stream") == 1
     assert seen.count("stream closed") == 1
+
+
+def test_a_client_that_stops_reading_holds_the_stream_back(
+    asgi_server: Server,
+) -> None:
+    """Backpressure: /flood makes 16 KiB chunks as fast as they are taken,
+    4,000 at most. A client with a small receive buffer that reads nothing
+    more holds it back to what the socket buffers take; closing the socket
+    cancels it (not run to its end), and teardown runs once."""
+
+    def made() -> int:  # "flood made N", every 50 chunks
+        lines = "\n".join(asgi_server.seen())
+        return max([0, *map(int, re.findall(r"flood made (\d+)", lines))])
+
+    host, port = asgi_server.url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    with sock:
+        sock.connect((host, int(port)))
+        sock.sendall(b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(1)
+        stalled = made()
+        time.sleep(0.5)
+        assert made() == stalled  # waiting for the client
+        assert 0 < stalled < 1000  # a few MiB of socket buffers
+    closed = asgi_server.first(lambda line: line.startswith("flood closed after "))
+    assert int(closed.split()[-1]) < 4000  # cancelled, not run to its end
+    seen = asgi_server.wait_for("teardown /flood")
+    time.sleep(0.2)
+    assert seen.count("teardown /flood") == 1
+    assert asgi_server.seen().count("teardown /flood") == 1
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+def test_websocket_client_gone_runs_teardown_once(
+    asgi_server: Server, how: str
+) -> None:
+    """A client that closes (a close frame) or drops the connection (no
+    frame): the view's receive ends it, and teardown runs exactly once."""
+    path = f"/ws/gone/{how}"
+    if how == "close":
+        with connect(asgi_server.url.replace("http://", "ws://") + path) as ws:
+            ws.send("hi")
+            assert ws.recv(timeout=5) == "hi"
+    else:
+        host, port = asgi_server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            key = base64.b64encode(os.urandom(16))
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: x\r\n".encode()
+                + b"Upgrade: websocket\r\n"
+                + b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                + b"Sec-WebSocket-Key: " + key + b"\r\n\r\n"
+            )
+            assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+    asgi_server.wait_for(f"teardown {path}")
+    time.sleep(0.2)
+    assert asgi_server.seen().count(f"teardown {path}") == 1
 
 
 # Stopped as a service manager or Ctrl+C stops them: a signal to the server's

@@ -74,6 +74,25 @@ async def stream() -> AsyncIterator[str]:
     return ticks()
 
 
+@app.route("/flood")
+async def flood() -> AsyncIterator[bytes]:
+    """16 KiB chunks as fast as the server takes them, 4,000 at most (64 MiB):
+    with backpressure a client that stops reading stops it far sooner."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        made = 0
+        try:
+            while made < 4000:
+                made += 1
+                yield b"x" * 16384
+                if made % 50 == 0:
+                    record(f"flood made {made}")
+        finally:
+            record(f"flood closed after {made}")
+
+    return chunks()
+
+
 @app.route("/background")
 async def background() -> str:
     async def job() -> None:
@@ -86,6 +105,13 @@ async def background() -> str:
 
 @app.websocket("/ws/echo")
 async def ws_echo() -> None:
+    while True:
+        await websocket.send(await websocket.receive())
+
+
+@app.websocket("/ws/gone/<how>")
+async def ws_gone(how: str) -> None:
+    """An echo that a test's client leaves (its teardown names how)."""
     while True:
         await websocket.send(await websocket.receive())
 
