@@ -316,6 +316,8 @@ class Request(_WzRequest):
             for name in ("max_content_length", "max_form_memory_size")
         )
 
+    #: Whether reading the body is refused (werkzeug's ``shallow``).
+    shallow: bool = False
     #: The rule that matched, set by the app before hooks and views run.
     url_rule: Rule | None = None
     #: The arguments the rule's converters produced.
@@ -330,7 +332,8 @@ class Request(_WzRequest):
         shallow: bool = False,
     ) -> None:
         self.environ = environ
-        self.shallow = shallow
+        if shallow:  # PERF: False is the class's (~0.02 µs)
+            self.shallow = shallow
         # Routing needs these two for every request, so they are not lazy.
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or "/"
