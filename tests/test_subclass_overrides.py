@@ -107,6 +107,29 @@ def test_dispatch_request() -> None:
     assert make(App).test_client().get("/").data == b"wrapped index"
 
 
+def test_a_method_set_on_the_app_itself_is_called() -> None:
+    # as Frozen-Flask's static app does: every path, no URL map
+    app = Flask(__name__)
+    app.dispatch_request = lambda: f"file for {kolba.request.path}"  # type: ignore[method-assign]
+    client = app.test_client()
+    assert client.get("/a/b.html").text == "file for /a/b.html"
+    assert Flask._fused and not app._fused  # the class keeps its fast path
+
+    def process_response(response: Response) -> Response:
+        response.headers["X-Late"] = "1"
+        return Flask.process_response(app, response)
+
+    seen = []
+
+    def do_teardown_request(exc: BaseException | None = None) -> None:
+        seen.append(exc)
+
+    app.process_response = process_response  # type: ignore[method-assign]
+    app.do_teardown_request = do_teardown_request  # type: ignore[method-assign]
+    assert client.get("/").headers["X-Late"] == "1"  # set after serving began
+    assert seen == [None]
+
+
 def test_make_response() -> None:
     seen = []
 

@@ -225,6 +225,19 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     return rv
 
 
+def _cycle_decisions(overrides: frozenset[str]) -> dict[str, t.Any]:
+    """What a class (or an app) whose request-cycle methods ``overrides`` are
+    overridden must call, as the attributes of Flask that say so."""
+    own_ctx = "request_context" not in overrides
+    return {
+        "_overrides": overrides,
+        "_fused": not overrides & _FUSED_METHODS,
+        "_own_ctx": own_ctx,
+        "_lean_ctx": own_ctx and not {"app_context", "create_url_adapter"} & overrides,
+        "_uses_ensure_sync": bool({"ensure_sync", "async_to_sync"} & overrides),
+    }
+
+
 class _Hooks(t.NamedTuple):
     """One scope's request hooks (a blueprint's and its parents', the app's),
     each tuple in the order Flask runs them."""
@@ -400,18 +413,22 @@ class Flask(Scaffold):
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         below_flask = cls.__mro__[: cls.__mro__.index(Flask)]
-        cls._overrides = frozenset(
+        overrides = frozenset(
             name
             for klass in below_flask
             for name in _CYCLE_METHODS & vars(klass).keys()
         )
-        cls._fused = not cls._overrides & _FUSED_METHODS
-        cls._own_ctx = "request_context" not in cls._overrides
-        cls._lean_ctx = cls._own_ctx and not {
-            "app_context",
-            "create_url_adapter",
-        } & cls._overrides
-        cls._uses_ensure_sync = bool({"ensure_sync", "async_to_sync"} & cls._overrides)
+        for name, value in _cycle_decisions(overrides).items():
+            setattr(cls, name, value)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        super().__setattr__(name, value)
+        if name in _CYCLE_METHODS:
+            # A request-cycle method set on the app itself (Frozen-Flask sets
+            # app.dispatch_request) is called as an override would be.
+            self.__dict__.update(_cycle_decisions(self._overrides | {name}))
+            if self.__dict__.get("_got_first_request"):
+                self._start_serving()
 
     def __init__(
         self,
