@@ -805,13 +805,15 @@ class Flask(Scaffold):
                     and not self.subdomain_matching
                 ):
                     # PERF: match_request()'s usual case in this frame (~0.1 µs);
-                    # it handles the errors (a redirect becomes a full URL).
+                    # it makes a redirect's full URL.
                     try:
                         req.url_rule, req.view_args = url_map.match(
                             req.path, req.method
                         )
-                    except HTTPException:
+                    except RequestRedirect:
                         self.match_request(req)
+                    except HTTPException as e:  # a 404 or 405, matched once
+                        req.routing_exception = e
                 else:
                     self.match_request(req)
             else:
