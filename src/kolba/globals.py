@@ -301,3 +301,27 @@ request: Request = _RequestProxy(lambda: _request_ctx().request)  # type: ignore
 session: SessionMixin = _SessionProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
 request_ctx: RequestContext = _ContextProxy(_request_ctx)  # type: ignore[assignment]
 websocket: WebSocket = _ContextProxy(_websocket)  # type: ignore[assignment]
+
+
+class _ContextVarView:
+    """Flask's ``_cv_app`` and ``_cv_request`` for code that reads them: the
+    app or the request part of kolba's one context variable, read-only."""
+
+    __slots__ = ("_part", "name")
+
+    def __init__(self, name: str, part: int) -> None:
+        self.name = name
+        self._part = part
+
+    def get(self, *default: t.Any) -> t.Any:
+        """The active context; ``default`` if none, else LookupError."""
+        ctx = _cv_ctx.get(_NO_CTX)[self._part]
+        if ctx is not None:
+            return ctx
+        if default:
+            return default[0]
+        raise LookupError(self.name)
+
+
+_cv_app = _ContextVarView("flask.app_ctx", 0)
+_cv_request = _ContextVarView("flask.request_ctx", 1)
