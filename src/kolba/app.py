@@ -1053,8 +1053,22 @@ class Flask(Scaffold):
         return self._call_hook(self.view_functions[rule.endpoint], **req.view_args)  # type: ignore[arg-type]
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
-        """Raise the 404, 405 or redirect that matching found for ``request``."""
-        raise request.routing_exception  # type: ignore[misc]
+        """Raise the 404, 405 or redirect that matching found for ``request``.
+
+        In debug mode, a 301/302 redirect of a request that may carry a form
+        (the browser would drop its body) raises ``FormDataRoutingRedirect``
+        instead, as in Flask; kolba's own redirects are 308."""
+        exc = request.routing_exception
+        if (
+            self.debug
+            and isinstance(exc, RequestRedirect)
+            and exc.code not in (307, 308)
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+        ):
+            from .debughelpers import FormDataRoutingRedirect
+
+            raise FormDataRoutingRedirect(request)
+        raise exc  # type: ignore[misc]
 
     def make_default_options_response(self) -> Response:
         """200 with an ``Allow`` header of the URL's methods."""

@@ -58,8 +58,9 @@ class DebugFilesKeyError(KeyError, AssertionError):
 class FormDataRoutingRedirect(AssertionError):
     """A redirect that would make the browser drop a form's body.
 
-    kolba's routing redirects are 308, which keep the method and the body, so
-    kolba itself does not raise it; it is here for code that catches it."""
+    kolba's routing redirects are 308, which keep the method and the body;
+    in debug mode, one made 301 or 302 (``RequestRedirect.code``) raises this
+    for a request other than GET, HEAD or OPTIONS."""
 
     def __init__(self, request: Request) -> None:
         exc = request.routing_exception
