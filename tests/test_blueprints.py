@@ -122,6 +122,21 @@ def test_endpoint_decorator_names_the_view_of_a_rule(
     assert client.get("/again/x").text == "again.x"
 
 
+def test_endpoint_decorator_also_names_the_view_of_an_app_rule(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.add_url_rule("/legacy", "legacy")  # a rule of the app, no view yet
+    bp = Blueprint("bp", __name__)
+
+    @bp.endpoint("legacy")
+    def legacy() -> str:
+        return request.endpoint or ""
+
+    app.register_blueprint(bp, url_prefix="/bp")
+    assert client.get("/legacy").text == "legacy"
+    assert client.get("/bp/legacy").status_code == 404
+
+
 def test_dotted_endpoint_in_a_blueprint_is_refused() -> None:
     bp = Blueprint("bp", __name__)
     with pytest.raises(ValueError, match="endpoint"):

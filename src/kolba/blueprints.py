@@ -271,11 +271,13 @@ class Blueprint(Scaffold):
     @setupmethod
     def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
         """Register the decorated function as the view of ``name.endpoint``
-        (a rule added with ``add_url_rule(rule, endpoint)`` and no view)."""
+        (a rule added with ``add_url_rule(rule, endpoint)`` and no view), and,
+        as in Flask, of the app's own ``endpoint``."""
 
         def decorator(f: F) -> F:
             def register(state: BlueprintSetupState) -> None:
                 state.app.view_functions[state._qualified(endpoint)] = f
+                state.app.view_functions[endpoint] = f
 
             self.record(register)
             return f
