@@ -569,6 +569,28 @@ def test_run_certificate_options(site: Path, args: list[str], message: str) -> N
     assert message in result.output
 
 
+def test_run_certificate_options_are_checked_when_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as in Flask: before the command runs, whichever comes first on the line
+    from kolba.cli import run_command
+
+    pem = str(tmp_path / "site.pem")
+    Path(pem).write_text("")
+    for args in (["--cert", pem, "--key", pem], ["--key", pem, "--cert", pem]):
+        assert run_command.make_context("run", args).params["cert"] == (pem, pem)
+    for args in (["--cert", pem], ["--key", pem], ["--cert", "adhoc", "--key", pem]):
+        with pytest.raises(click.BadParameter):
+            run_command.make_context("run", args)
+    monkeypatch.setitem(sys.modules, "tls_ctx", ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+    assert isinstance(
+        run_command.make_context("run", ["--cert", "tls_ctx"]).params["cert"],
+        ssl.SSLContext,
+    )
+    with pytest.raises(click.BadParameter):
+        run_command.make_context("run", ["--cert", "tls_ctx", "--key", pem])
+
+
 def test_app_run_inside_the_kolba_command_is_ignored(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -668,6 +668,24 @@ class CertParamType(_CertParamTypeBase):
             self.fail(f"{value!r} is not a file nor an ssl.SSLContext.", param, ctx)
 
 
+def _cert_with_key(ctx: click.Context, param: click.Parameter, key: str | None) -> None:
+    """Check ``--key`` against ``--cert`` when the command line is parsed, and
+    make ``cert`` the ``(cert, key)`` pair that ``run_simple`` takes."""
+    cert = ctx.params.get("cert")
+    if key and not cert:
+        raise click.BadParameter('Needs "--cert" as well.', ctx, param)
+    if cert == "adhoc" and key:
+        raise click.BadParameter('Not used with "--cert adhoc".', ctx, param)
+    if isinstance(cert, ssl.SSLContext):
+        if key:
+            message = 'Not used when "--cert" is an SSLContext.'
+            raise click.BadParameter(message, ctx, param)
+    elif cert and cert != "adhoc":
+        if not key:
+            raise click.BadParameter('Required with "--cert".', ctx, param)
+        ctx.params["cert"] = (cert, key)
+
+
 def _bind_error(host: str, port: int, error: OSError | None = None) -> str | None:
     """Why the server could not listen on host:port; test binding if no error."""
     if error is None and not host.startswith("unix://"):
@@ -791,6 +809,7 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
 @click.option(
     "--cert",
     type=CertParamType(),
+    is_eager=True,  # --key, checked against it, may come first
     envvar=_envvars("RUN_CERT"),
     help="A certificate file for HTTPS, or 'adhoc'.",
 )
@@ -798,6 +817,8 @@ def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
     "--key",
     type=click.Path(exists=True, dir_okay=False, resolve_path=True),
     envvar=_envvars("RUN_KEY"),
+    expose_value=False,
+    callback=_cert_with_key,
     help="The key file for '--cert'.",
 )
 @click.option(
@@ -847,7 +868,6 @@ def run_command(
     host: str,
     port: int,
     cert: t.Any,
-    key: str | None,
     reload: bool | None,
     debugger: bool | None,
     with_threads: bool,
@@ -855,18 +875,6 @@ def run_command(
     exclude_patterns: list[str] | None,
 ) -> None:
     """Run the development server (not for production)."""
-    if key and not cert:
-        raise click.BadParameter('Needs "--cert" as well.', param_hint="--key")
-    if cert == "adhoc" and key:
-        raise click.BadParameter('Not used with "--cert adhoc".', param_hint="--key")
-    if isinstance(cert, ssl.SSLContext):
-        if key:
-            raise click.BadParameter(
-                'Not used when "--cert" is an SSLContext.', param_hint="--key"
-            )
-    elif cert and cert != "adhoc" and not key:
-        raise click.BadParameter('Required with "--cert".', param_hint="--key")
-
     meta = click.get_current_context().meta
     source = meta[_DEBUG_FLAG] if _DEBUG_FLAG in meta else _debug_source()
     debug = source is not None
@@ -890,7 +898,7 @@ def run_command(
         use_reloader=debug if reload is None else reload,
         use_debugger=debug if debugger is None else debugger,
         threaded=with_threads,
-        ssl_context=(cert, key) if key else cert,
+        ssl_context=cert,
         extra_files=extra_files,
         exclude_patterns=exclude_patterns,
     )
@@ -1079,7 +1087,11 @@ class KolbaGroup(AppGroup):
             info = ctx.ensure_object(ScriptInfo)
             info.app_import_path = info.app_import_path or _env("APP")
         names = set(super().list_commands(ctx))
-        app = _app_or_report(ctx)
+        try:
+            app = _app_or_report(ctx)
+        except Exception:  # a failing factory: --help still lists the rest
+            click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
+            app = None
         if app is not None:
             names.update(app.cli.list_commands(ctx))
         return sorted(names)
