@@ -297,6 +297,47 @@ def test_files_on_a_form_without_multipart_explains_in_debug_mode() -> None:
     assert app.test_client().post("/", data={"photo": "cat.png"}).status_code == 400
 
 
+def test_flask_private_context_variables_can_be_read() -> None:
+    # code written for Flask reads flask.globals._cv_app / _cv_request
+    from kolba.globals import _cv_app, _cv_request
+
+    assert _cv_request.get(None) is None
+    with pytest.raises(LookupError):
+        _cv_app.get()
+    app = Flask(__name__)
+    with app.app_context() as app_context:
+        assert _cv_app.get() is app_context
+        assert _cv_request.get(None) is None
+    with app.test_request_context() as request_context:
+        assert _cv_request.get() is request_context
+        assert _cv_app.get().app is app
+
+
+def test_a_form_redirected_with_301_in_debug_mode_is_explained(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kolba.debughelpers import FormDataRoutingRedirect
+    from kolba.routing import RequestRedirect
+
+    app = Flask(__name__)
+
+    @app.route("/notes/", methods=["GET", "POST"])
+    def notes() -> str:
+        return request.form.get("title", "-")
+
+    client = app.test_client()
+    # kolba's 308 keeps the body: no hint needed, the form arrives
+    assert client.post("/notes", data={"title": "a"}, follow_redirects=True).text == "a"
+    monkeypatch.setattr(RequestRedirect, "code", 301)
+    app.debug = True
+    with pytest.raises(FormDataRoutingRedirect) as info:
+        client.post("/notes", data={"title": "a"})
+    assert "canonical URL 'http://localhost/notes/'" in str(info.value)
+    assert client.get("/notes").status_code == 301  # a GET has no body to lose
+    app.debug = False
+    assert client.post("/notes", data={"title": "a"}).status_code == 301
+
+
 def test_template_explanation_names_the_blueprint_and_several_matches(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -532,6 +573,20 @@ def test_help_lists_the_builtin_commands_when_the_factory_raises(
     for command in ("run", "routes", "shell"):
         assert f"  {command} " in result.output
     assert "no database" in result.output
+
+
+def test_help_lists_the_builtin_commands_when_a_create_app_argument_raises() -> None:
+    from click.testing import CliRunner
+
+    from kolba.cli import KolbaGroup
+
+    def create_app() -> Flask:
+        raise RuntimeError("no database")
+
+    result = CliRunner().invoke(KolbaGroup(create_app=create_app), ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "  routes " in result.stdout
+    assert "RuntimeError: no database" in result.stderr
 
 
 # -- instance folder -------------------------------------------------------------------
