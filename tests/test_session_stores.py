@@ -30,6 +30,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 from markupsafe import Markup
+from werkzeug.serving import make_ssl_devcert
 
 from kolba import Flask, session, websocket
 from kolba.cli import cli
@@ -52,16 +53,24 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A redis-server on 127.0.0.1 with no persistence, stopped by its pid."""
+    """A redis-server on 127.0.0.1 with no persistence, stopped by its pid;
+    with ``tls`` (certificate and key files), it speaks TLS only."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
         self.port = free_port()
+        ports = ["--port", str(self.port)]
+        if tls is not None:
+            ports = ["--port", "0", "--tls-port", str(self.port)]
+            ports += ["--tls-cert-file", tls[0], "--tls-key-file", tls[1]]
+            ports += ["--tls-auth-clients", "no"]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            ["redis-server", *ports, "--bind", "127.0.0.1"]
             + ["--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
+        client = redis.Redis(
+            port=self.port, ssl=tls is not None, ssl_ca_certs=tls and tls[0]
+        )
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -818,6 +827,21 @@ def test_a_rediss_url_gives_a_tls_client() -> None:
     assert (connection.socket_connect_timeout, connection.socket_timeout) == (2, 5)
     plain = RedisSessionStore("redis://cache.example:6380/2").client
     assert not isinstance(plain.connection_pool.make_connection(), redis.SSLConnection)
+
+
+def test_a_rediss_store_speaks_tls_to_a_real_redis(tmp_path: Path) -> None:
+    # redis-server with TLS only, its certificate made for "localhost"
+    cert, key = make_ssl_devcert(str(tmp_path / "redis"), host="localhost")
+    server = RedisServer(tls=(cert, key))
+    try:
+        url = f"rediss://localhost:{server.port}/0"
+        client = make_app(f"{url}?ssl_ca_certs={cert}").test_client()
+        client.get("/set/a/1")
+        assert client.get("/get").json == {"a": "1"}
+        # The certificate is checked: without its CA, the store is down (503).
+        assert make_app(url).test_client().get("/set/a/1").status_code == 503
+    finally:
+        server.stop()
 
 
 def test_session_transaction_works_with_a_store(store_url: str) -> None:
