@@ -89,6 +89,20 @@ def test_writes_to_stderr_outside_a_request(
     assert capsys.readouterr().err.endswith("ERROR in test_logging: outside\n")
 
 
+def test_the_errors_stream_is_a_proxy_to_the_current_stream(log_app: Flask) -> None:
+    # as Flask's: the stream's own attributes are there (a handler may ask isatty)
+    import sys
+
+    from kolba.logging import wsgi_errors_stream
+
+    errors = io.StringIO()
+    with log_app.test_request_context(errors_stream=errors):
+        assert wsgi_errors_stream._get_current_object() is errors  # type: ignore[attr-defined]
+        assert wsgi_errors_stream.isatty() is False
+        assert wsgi_errors_stream.getvalue() == ""  # type: ignore[attr-defined]
+    assert wsgi_errors_stream._get_current_object() is sys.stderr  # type: ignore[attr-defined]
+
+
 def test_configured_logging_gets_no_extra_handler(log_app: Flask) -> None:
     records: list[logging.LogRecord] = []
     handler = logging.Handler()

@@ -6,6 +6,8 @@ import logging
 import sys
 import typing as t
 
+from werkzeug.local import LocalProxy
+
 from .globals import _NO_CTX, _cv_ctx
 
 if t.TYPE_CHECKING:
@@ -14,23 +16,15 @@ if t.TYPE_CHECKING:
     from .app import Flask
 
 
-class _WSGIErrorStream:
-    """Writes to the current request's ``wsgi.errors``, or to stderr when no
-    request is active."""
-
-    @staticmethod
-    def _target() -> t.TextIO:
-        ctx = _cv_ctx.get(_NO_CTX)[1]
-        return sys.stderr if ctx is None else ctx.request.environ["wsgi.errors"]
-
-    def write(self, text: str) -> int:
-        return self._target().write(text)
-
-    def flush(self) -> None:
-        self._target().flush()
+def _wsgi_errors() -> t.TextIO:
+    ctx = _cv_ctx.get(_NO_CTX)[1]
+    return sys.stderr if ctx is None else ctx.request.environ["wsgi.errors"]
 
 
-wsgi_errors_stream: t.Any = _WSGIErrorStream()
+#: The current request's ``wsgi.errors``, or stderr when no request is active;
+#: a proxy, as Flask's, so the stream's other attributes (isatty, encoding)
+#: are there too.
+wsgi_errors_stream: t.TextIO = LocalProxy(_wsgi_errors)  # type: ignore[assignment]
 
 default_handler = logging.StreamHandler(wsgi_errors_stream)
 default_handler.setFormatter(
