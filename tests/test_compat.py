@@ -214,6 +214,16 @@ def test_flask_compat_option_forces_it_when_flask_is_installed(sample: Path) -> 
     assert result.stdout == "<p>Hello, kolba!</p> True\n", result.stderr
 
 
+def test_version_names_the_flask_release_served_while_compat_is_on(
+    tmp_path: Path,
+) -> None:
+    compat_on = "import kolba.compat.flask\n"
+    on = kolba("--version", cwd=tmp_path, prelude=compat_on).stdout.splitlines()
+    assert on[1].startswith("kolba ") and on[3].startswith("Werkzeug ")
+    assert on[2] == "Flask 3.1.3 (served by kolba)"
+    assert "Flask" not in kolba("--version", cwd=tmp_path).stdout
+
+
 def test_without_compat_the_real_flask_app_is_named(sample: Path) -> None:
     result = kolba("--app", "hello", "check", cwd=sample)
     assert "Its app is the real Flask's: run it with 'kolba --flask-compat'" in (

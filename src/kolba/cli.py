@@ -542,9 +542,14 @@ def _version(name: str) -> str:
 def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
     if not value or ctx.resilient_parsing:
         return
+    served = (
+        f"Flask {compat.FLASK_VERSION} (served by kolba)\n"
+        if compat.flask_compat_active()
+        else ""
+    )
     click.echo(
         f"Python {platform.python_version()}\n"
-        f"kolba {_version('kolba')}\n"
+        f"kolba {_version('kolba')}\n{served}"
         f"Werkzeug {_version('werkzeug')}",
         color=ctx.color,
     )
