@@ -358,6 +358,38 @@ def test_client_disconnect_cancels_the_stream_and_teardown_runs_once(
     assert 2 < len(sent) < 30
 
 
+def test_a_stream_that_never_awaits_stops_when_the_client_goes(app: Flask) -> None:
+    """Servers drop the sends to a gone client without waiting (uvicorn,
+    granian, hypercorn): a body that never awaits is still stopped."""
+    made: list[int] = []
+
+    @app.route("/")
+    async def stream() -> Any:
+        async def gen() -> Any:
+            n = 0
+            try:
+                while n < 1_000_000:
+                    n += 1
+                    yield b"x"
+            finally:
+                made.append(n)
+
+        return gen()
+
+    async def main() -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(0.05)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass  # gone: dropped at once
+
+        await asyncio.wait_for(app(http_scope(), receive, send), 5)
+
+    asyncio.run(main())
+    assert len(made) == 1 and made[0] < 1_000_000
+
+
 def test_sync_and_async_views_see_their_context(app: Flask, asgi: KolbaClient) -> None:
     @app.before_request
     async def before() -> None:
