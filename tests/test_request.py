@@ -569,3 +569,29 @@ def test_seed_login_missing_field_is_400(login_app: Flask, client: KolbaClient) 
 def test_seed_args_get(login_app: Flask, client: KolbaClient) -> None:
     assert client.get("/search?key=kolba").text == "searching 'kolba'"
     assert client.get("/search").text == "searching ''"
+
+
+def test_the_environ_knows_its_request_while_it_runs() -> None:
+    # As Werkzeug's Request(populate_request=True) and Flask's request context:
+    # environ["werkzeug.request"] is the request, and None once it is over,
+    # so that no reference cycle outlives the request.
+    app = Flask(__name__)
+    seen = []
+
+    @app.route("/")
+    def index() -> str:
+        seen.append(
+            request.environ["werkzeug.request"] is request._get_current_object()
+        )
+        return "ok"
+
+    environ = create_environ("/")
+    b"".join(app(environ, lambda status, headers: None))
+    assert seen == [True]
+    assert environ["werkzeug.request"] is None
+    with app.test_request_context("/"):
+        assert request.environ["werkzeug.request"] is request._get_current_object()
+    assert "werkzeug.request" not in Request({}, populate_request=False).environ
+    assert "werkzeug.request" not in Request({}, shallow=True).environ
+    populated = Request({})
+    assert populated.environ["werkzeug.request"] is populated

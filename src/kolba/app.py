@@ -854,6 +854,7 @@ class Flask(Scaffold):
             ):
                 ctx._request_tokens.pop()
                 _cv_ctx.reset(token)
+                environ["werkzeug.request"] = None
             else:
                 ctx.pop(error)
 

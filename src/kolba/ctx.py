@@ -276,6 +276,8 @@ class RequestContext(AppContext):
                     self.request.close()
         finally:
             token, pushed = self._request_tokens.pop()
+            if not self._request_tokens:
+                self.request.environ["werkzeug.request"] = None
             ctx = _cv_ctx.get(_NO_CTX)[1]
             try:
                 _cv_ctx.reset(token)

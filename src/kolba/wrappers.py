@@ -334,6 +334,10 @@ class Request(_WzRequest):
         self.environ = environ
         if shallow:  # PERF: False is the class's (~0.02 µs)
             self.shallow = shallow
+        elif populate_request:
+            # As in Werkzeug; the request context sets it to None as it pops
+            # (as Flask's does), so that no reference cycle outlives a request.
+            environ["werkzeug.request"] = self
         # Routing needs these two for every request, so they are not lazy.
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or "/"
