@@ -297,6 +297,13 @@ def test_files_on_a_form_without_multipart_explains_in_debug_mode() -> None:
     assert app.test_client().post("/", data={"photo": "cat.png"}).status_code == 400
 
 
+def test_an_unbound_proxy_shows_as_werkzeugs_local_proxy() -> None:
+    for proxy in (g, request, current_app, kolba.session, app_ctx):
+        assert repr(proxy) == "<LocalProxy unbound>"
+    with Flask(__name__).app_context():
+        assert repr(g) != "<LocalProxy unbound>"
+
+
 def test_flask_private_context_variables_can_be_read() -> None:
     # code written for Flask reads flask.globals._cv_app / _cv_request
     from kolba.globals import _cv_app, _cv_request

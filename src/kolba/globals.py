@@ -121,7 +121,7 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
         try:
             return repr(self._get_current_object())
         except RuntimeError:
-            return f"<{type(self).__name__} unbound>"
+            return "<LocalProxy unbound>"  # as werkzeug's, which this is
 
     def __str__(self) -> str:
         return str(self._get_current_object())
