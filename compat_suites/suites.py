@@ -67,4 +67,5 @@ SUITES: tuple[Suite, ...] = (
     Suite("flask-moment", "1.0.6"),
     Suite("flask-injector", "0.15.0", paths=("flask_injector/tests.py",)),
     Suite("flask-openapi3", "4.3.2"),
+    Suite("frozen-flask", "1.0.2"),
 )
