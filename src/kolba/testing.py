@@ -413,7 +413,10 @@ class TestWebSocket:
 
     def _put(self, message: dict[str, t.Any]) -> None:
         if self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._inbox.put_nowait, message)
+            try:
+                self._loop.call_soon_threadsafe(self._inbox.put_nowait, message)
+            except RuntimeError:  # the app ended and its loop closed meanwhile:
+                pass  # the message is dropped, as a server drops it
 
     def _next(self) -> dict[str, t.Any]:
         try:
