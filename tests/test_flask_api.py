@@ -133,6 +133,13 @@ def test_every_public_name_of_flask_is_kolbas(flask_name: str) -> None:
                 assert _parameters(kolba_attr) == _parameters(flask_attr), method
 
 
+def test_response_set_cookie_shows_werkzeugs_parameters() -> None:
+    import werkzeug.wrappers
+
+    ours = inspect.signature(kolba.Response.set_cookie)
+    assert ours == inspect.signature(werkzeug.wrappers.Response.set_cookie)
+
+
 def test_submodules_are_attributes_without_being_imported_up_front() -> None:
     import subprocess
     import sys

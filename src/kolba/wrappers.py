@@ -9,6 +9,7 @@ its headers as two plain values until someone asks for ``headers``.
 from __future__ import annotations
 
 import contextvars
+import inspect
 import re
 import sys
 import typing as t
@@ -900,6 +901,9 @@ class Response(_WzResponse):
                 " which would end or split its Set-Cookie header."
             )
         super().set_cookie(key, *args, **kwargs)
+
+    # help() and inspect show werkzeug's parameters, which it passes on
+    set_cookie.__signature__ = inspect.signature(_WzResponse.set_cookie)  # type: ignore[attr-defined]
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
