@@ -46,7 +46,10 @@ def command(server: str, port: int) -> list[str]:
 
 
 class Server:
-    def __init__(self, url: str, events: Path, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self, kind: str, url: str, events: Path, proc: subprocess.Popen[bytes]
+    ) -> None:
+        self.kind = kind
         self.url = url
         self.events = events
         self.proc = proc
@@ -78,7 +81,7 @@ def serve(server: str, tmp: Path) -> Iterator[Server]:
     log = tmp / f"{server}.log"
     proc = start_server(command(server, port), APPS, env, port, log)
     try:
-        yield Server(f"http://127.0.0.1:{port}", events, proc)
+        yield Server(server, f"http://127.0.0.1:{port}", events, proc)
     finally:
         stop_server(proc)
 
@@ -202,7 +205,11 @@ def test_a_client_that_stops_reading_holds_the_stream_back(
         assert made() == stalled  # waiting for the client
         assert 0 < stalled < 1000  # a few MiB of socket buffers
     closed = asgi_server.first(lambda line: line.startswith("flood closed after "))
-    assert int(closed.split()[-1]) < 4000  # cancelled, not run to its end
+    if asgi_server.kind != "granian":
+        assert int(closed.split()[-1]) < 4000  # cancelled, not run to its end
+    # granian drops the sends to a gone client and tells the app late or not
+    # at all (after 300 to all 4,000 chunks seen): the stream still ends and
+    # is torn down once, which is what the app can be sure of there.
     seen = asgi_server.wait_for("teardown /flood")
     time.sleep(0.2)
     assert seen.count("teardown /flood") == 1
