@@ -49,7 +49,7 @@ from .scaffold import (
     setupmethod,
 )
 from .sessions import DefaultSessionInterface
-from .wrappers import Request, Response, _text_response
+from .wrappers import _STATUS_200, Request, Response, _text_response
 
 if t.TYPE_CHECKING:
     import logging
@@ -315,6 +315,7 @@ def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.
 
 
 _HTML = "text/html; charset=utf-8"
+_HTML_TYPE = ("Content-Type", Response._default_content_type)
 _ERROR_PAGES: dict[tuple[type[HTTPException], int | None], bytes] = {}
 
 
@@ -820,7 +821,7 @@ class Flask(Scaffold):
                 ctx.push()
             try:
                 if self._fused:
-                    response = self._full_dispatch(ctx)
+                    response = self._full_dispatch(ctx, True)
                 else:
                     response = self.full_dispatch_request()
             except Exception as e:
@@ -829,6 +830,15 @@ class Flask(Scaffold):
             except BaseException as e:
                 error = e
                 raise
+            if isinstance(response, bytes):
+                # PERF: Response(text)'s WSGI answer, without the object and
+                # its __call__ (with _full_dispatch's side: hello 3.54 -> 3.14 µs).
+                start_response(
+                    _STATUS_200, [_HTML_TYPE, ("Content-Length", str(len(response)))]
+                )
+                if environ.get("REQUEST_METHOD") == "HEAD":
+                    return []
+                return [response]
             try:
                 return response(environ, start_response)
             except BaseException:
@@ -967,9 +977,20 @@ class Flask(Scaffold):
             return _run_coroutine(rv)
         return rv
 
-    def _full_dispatch(self, ctx: RequestContext) -> Response:
+    @t.overload
+    def _full_dispatch(
+        self, ctx: RequestContext, text: t.Literal[False] = False
+    ) -> Response: ...
+    @t.overload
+    def _full_dispatch(self, ctx: RequestContext, text: bool) -> Response | bytes: ...
+    def _full_dispatch(
+        self, ctx: RequestContext, text: bool = False
+    ) -> Response | bytes:
         """full_dispatch_request() for a class that overrides none of its steps:
-        the same work, in one frame."""
+        the same work, in one frame. With ``text``, a str that the view returns
+        and that nothing after it looks at (no after-request function, session
+        or receiver) comes back encoded, for the caller to send as
+        ``Response(rv)`` would."""
         req = ctx.request
         rule = req.url_rule
         if not self._got_first_request:
@@ -997,7 +1018,20 @@ class Flask(Scaffold):
             rv = self.handle_user_exception(e)
         if type(rv) is str:
             cls = self.response_class
-            response = _text_response(rv) if cls is Response else cls(rv)
+            if cls is not Response:
+                response = cls(rv)
+            elif (
+                text
+                and not ctx._after_request_functions
+                and (hooks is None or not hooks.after)
+                and ctx._session is None
+                and "HTTP_COOKIE" not in req.environ
+                and not signals.request_finished.receivers
+            ):
+                # PERF: no Response object that nobody would see (see wsgi_app).
+                return rv.encode()
+            else:
+                response = _text_response(rv)
         elif type(rv) is self.response_class:
             response = rv  # PERF: as make_response() does, without it (~0.4 µs)
         elif isinstance(rv, HTTPException):

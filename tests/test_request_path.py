@@ -1,0 +1,152 @@
+"""The WSGI request path's shortcuts give what the general path gives.
+
+A view's str goes out without a Response object when nothing after the view
+would see one; each test here shows a way a user can see it (a hook, a
+session, a signal, a subclass, a response class) and that it is honoured.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from kolba import (
+    Flask,
+    Response,
+    after_this_request,
+    request_finished,
+    session,
+)
+from kolba import app as app_module
+
+
+def wsgi(app: Flask, path: str = "/", method: str = "GET", **kw: t.Any) -> tuple:
+    """Status, headers and body as a WSGI server gets them."""
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    environ = EnvironBuilder(path=path, method=method, **kw).get_environ()
+    body = app(
+        environ, lambda status, headers, exc_info=None: seen.append((status, headers))
+    )
+    data = b"".join(body)
+    getattr(body, "close", lambda: None)()
+    return seen[0][0], seen[0][1], data
+
+
+def text_app() -> Flask:
+    app = Flask(__name__)
+    app.secret_key = "a-test-secret-key-of-some-length"
+    app.get("/")(lambda: "Hello, Wörld!")
+    return app
+
+
+@pytest.fixture
+def no_response_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if the shortcut is not taken (a Response made for the str)."""
+
+    def made(text: str) -> Response:
+        raise AssertionError("a Response was made for a plain str")
+
+    monkeypatch.setattr(app_module, "_text_response", made)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_str_goes_out_as_its_response_would(method: str, no_response_object) -> None:
+    expected = Response("Hello, Wörld!")
+    environ = EnvironBuilder(method=method).get_environ()
+    seen: list[t.Any] = []
+    body = b"".join(expected(environ, lambda s, h: seen.append((s, h))))
+    assert wsgi(text_app(), method=method) == (seen[0][0], seen[0][1], body)
+
+
+def test_a_str_that_cannot_be_encoded_is_a_500(no_response_object) -> None:
+    app = Flask(__name__)
+    app.get("/")(lambda: "\udc80")
+    status, _, _ = wsgi(app)
+    assert status == "500 INTERNAL SERVER ERROR"
+
+
+def test_an_after_request_hook_added_in_place_later_sees_the_response() -> None:
+    app = text_app()
+    assert wsgi(app)[0] == "200 OK"  # serving: the shortcut is decided
+
+    def hook(response: Response) -> Response:
+        response.headers["X-Hook"] = "1"
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(hook)
+    assert ("X-Hook", "1") in wsgi(app)[1]
+
+
+def test_after_this_request_sees_the_response() -> None:
+    app = Flask(__name__)
+
+    @app.get("/")
+    def index() -> str:
+        after_this_request(lambda r: (r.headers.set("X-After", "1"), r)[1])
+        return "ok"
+
+    assert ("X-After", "1") in wsgi(app)[1]
+
+
+def test_a_session_changed_by_the_view_is_saved() -> None:
+    app = text_app()
+
+    @app.get("/login")
+    def login() -> str:
+        session["user"] = "alice"
+        return "in"
+
+    headers = dict(wsgi(app, "/login")[1])
+    assert headers["Set-Cookie"].startswith("session=")
+
+
+def test_a_permanent_session_sent_back_is_refreshed() -> None:
+    app = text_app()
+
+    @app.get("/login")
+    def login() -> str:
+        session.permanent = True
+        session["user"] = "alice"
+        return "in"
+
+    cookie = dict(wsgi(app, "/login")[1])["Set-Cookie"].split(";")[0]
+    headers = dict(wsgi(app, "/", headers={"Cookie": cookie})[1])
+    assert headers["Set-Cookie"].startswith("session=")
+
+
+def test_a_request_finished_receiver_gets_the_response() -> None:
+    app = text_app()
+    got: list[Response] = []
+
+    def receiver(sender: Flask, response: Response, **extra: t.Any) -> None:
+        got.append(response)
+
+    request_finished.connect(receiver, app)
+    try:
+        assert wsgi(app)[2] == "Hello, Wörld!".encode()
+    finally:
+        request_finished.disconnect(receiver, app)
+    assert [r.get_data() for r in got] == ["Hello, Wörld!".encode()]
+
+
+def test_the_app_response_class_makes_the_response() -> None:
+    class Plain(Response):
+        default_mimetype = "text/plain"
+
+    app = text_app()
+    app.response_class = Plain
+    assert ("Content-Type", "text/plain; charset=utf-8") in wsgi(app)[1]
+
+
+def test_a_subclass_make_response_is_called() -> None:
+    class App(Flask):
+        def make_response(self, rv: t.Any) -> Response:
+            response = super().make_response(rv)
+            response.headers["X-Made"] = "1"
+            return response
+
+    app = App(__name__)
+    app.get("/")(lambda: "ok")
+    assert ("X-Made", "1") in wsgi(app)[1]
