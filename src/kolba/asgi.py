@@ -32,23 +32,31 @@ import typing as t
 from functools import update_wrapper
 from types import CoroutineType
 
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import (
     BadRequestKeyError,
     ClientDisconnected,
     HTTPException,
     RequestEntityTooLarge,
 )
+from werkzeug.wrappers import Response as _WzResponse
 
 from . import signals
+from .app import _MISSING
 from .ctx import RequestContext
 from .globals import _NO_CTX, _cv_ctx, _cv_server_loop
 from .routing import RequestRedirect
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
-from .wrappers import Request
+from .wrappers import (
+    _FROM_SCOPE,
+    Request,
+    Response,
+    _parse_pairs,
+    _text_response,
+)
 
 if t.TYPE_CHECKING:
     from .app import Flask
-    from .wrappers import Response
 
 Scope = t.MutableMapping[str, t.Any]
 Message = t.MutableMapping[str, t.Any]
@@ -87,18 +95,17 @@ class _Body:
 
     # PERF: a plain object with slots, not an io.RawIOBase, whose creation and
     # finalizer cost 1 µs a request
-    __slots__ = ("_receive", "_loop", "_loop_thread", "_buffer", "complete")
+    __slots__ = ("_receive", "_loop", "_buffer", "complete")
 
     def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
         self._receive = receive
         self._loop = loop
-        self._loop_thread = threading.get_ident()
         self._buffer = bytearray()
         self.complete = False
 
     def must_await(self) -> bool:
         """Whether more body is to come and this is the loop's thread."""
-        return not self.complete and threading.get_ident() == self._loop_thread
+        return not self.complete and asyncio._get_running_loop() is self._loop
 
     async def _next(self) -> bytes:
         if self.complete:
@@ -141,7 +148,7 @@ class _Body:
 
     def _more(self) -> None:
         """Receive the next message into the buffer, from a thread."""
-        if threading.get_ident() == self._loop_thread:
+        if asyncio._get_running_loop() is self._loop:
             raise RuntimeError(_AWAIT_BODY)
         future = asyncio.run_coroutine_threadsafe(self._next(), self._loop)
         self._buffer += future.result()
@@ -191,37 +198,125 @@ class _Body:
         pass
 
 
-def _environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
-    """A WSGI environ for the scope, as a WSGI server would make it."""
+def _request(
+    cls: type[Request],
+    scope: Scope,
+    receive: Receive | None,
+    loop: asyncio.AbstractEventLoop,
+    extra: dict[str, t.Any] | None,
+    headers: dict[str, t.Any],
+) -> Request:
+    """A request of ``cls`` read from the scope as ``cls(environ)`` reads the
+    environ of :func:`_environ`; that environ is made only if someone asks
+    for ``request.environ`` (:func:`scope_environ`)."""
+    path = scope["path"]
+    root = scope.get("root_path")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    if not path.isascii():
+        path = _text(path)
+    if path[:1] != "/" or path[:2] == "//":
+        path = "/" + path.lstrip("/")
+    # PERF: no environ (~20 entries, -0.6 µs), no __init__; what routing
+    # needs is set, the rest is read from the scope when first used
+    request = object.__new__(cls)
+    state = request.__dict__
+    state["method"] = scope.get("method", "GET")
+    state["path"] = path
+    state["_asgi"] = (scope, headers, receive, loop, extra)
+    return request
+
+
+def scope_environ(request: Request) -> dict[str, t.Any]:
+    """The environ of a request built from a scope, made on first use: the
+    one a WSGI server would have made (:func:`_environ`)."""
+    scope, headers, receive, loop, extra = request.__dict__["_asgi"]
+    body = None if receive is None else _Body(receive, loop)  # None: a WebSocket
+    environ = _environ(scope, body, headers)
+    if extra:
+        environ.update(extra)
+    environ["werkzeug.request"] = request
+    return environ
+
+
+def _scope(request: Request) -> Scope:
+    return request.__dict__["_asgi"][0]  # type: ignore[no-any-return]
+
+
+def _scope_server(request: Request) -> tuple[str, int | None] | None:
+    server = _scope(request).get("server") or ("localhost", 80)
+    return (server[0], server[1] or 80) if server[0] else None
+
+
+def _scope_root_path(request: Request) -> str:
+    return _text(_scope(request).get("root_path", "")).rstrip("/")
+
+
+def _scope_remote_addr(request: Request) -> str | None:
+    client = _scope(request).get("client")
+    return client[0] if client else None
+
+
+# What a request built from a scope reads from it, as another one reads it
+# from its environ.
+_FROM_SCOPE.update(
+    {
+        "scheme": lambda request: _scope(request).get("scheme", "http"),
+        "server": _scope_server,
+        "root_path": _scope_root_path,
+        "query_string": lambda request: _scope(request).get("query_string", b""),
+        "args": lambda request: _parse_pairs(
+            request._query, request.parameter_storage_class
+        ),
+        "headers": lambda request: EnvironHeaders(request.__dict__["_asgi"][1]),
+        "remote_addr": _scope_remote_addr,
+    }
+)
+
+
+def _environ(
+    scope: Scope, body: t.Any, headers: dict[str, t.Any] | None = None
+) -> dict[str, t.Any]:
+    """A WSGI environ for the scope, as a WSGI server would make it:
+    ``headers`` (:func:`_header_environ`), completed in place."""
     root = scope.get("root_path", "")
     path = scope["path"]
     if root and path.startswith(root):
         path = path[len(root) :]
     server = scope.get("server") or ("localhost", 80)
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": scope.get("method", "GET"),
-        # PERF: an ASCII path (nearly all) needs no call (-0.1 µs)
-        "SCRIPT_NAME": root if root.isascii() else _latin1(root),
-        "PATH_INFO": path if path.isascii() else _latin1(path),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1] or 80),
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": body,
-        "wsgi.input_terminated": True,
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "asgi.scope": scope,
-        "kolba.asgi.body": body,
-    }
+    environ: dict[str, t.Any] = _header_environ(scope) if headers is None else headers
+    environ.update(
+        {
+            "REQUEST_METHOD": scope.get("method", "GET"),
+            # PERF: an ASCII path (nearly all) needs no call (-0.1 µs)
+            "SCRIPT_NAME": root if root.isascii() else _latin1(root),
+            "PATH_INFO": path if path.isascii() else _latin1(path),
+            "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+            "SERVER_NAME": server[0],
+            "SERVER_PORT": str(server[1] or 80),
+            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "wsgi.url_scheme": scope.get("scheme", "http"),
+            "wsgi.input": body,
+            "wsgi.input_terminated": True,
+            "wsgi.errors": sys.stderr,
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "asgi.scope": scope,
+            "kolba.asgi.body": body,
+        }
+    )
     client = scope.get("client")
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    return environ
+
+
+def _header_environ(scope: Scope) -> dict[str, t.Any]:
+    """The scope's headers as the environ's entries (``HTTP_HOST``...)."""
+    environ: dict[str, t.Any] = {}
     keys = _HEADER_KEYS
     for raw_name, raw_value in scope.get("headers", ()):
         # PERF: a header name's environ key is looked up, not rebuilt
@@ -260,6 +355,14 @@ def _latin1(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
+def _text(path: str) -> str:
+    """An ASGI path as the request reads it from the environ (``_latin1``):
+    bytes that are not UTF-8 replaced."""
+    if path.isascii():
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 # HTTP ------------------------------------------------------------------------
 
 # The error-handling steps that _full_dispatch() awaits itself: a class that
@@ -274,14 +377,29 @@ def _on_loop_ok(app: Flask) -> bool:
 async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)  # the copies that threads run in see it
-    body = _Body(receive, loop)
-    environ = _environ(scope, body)
     extra = scope.get("kolba.environ")  # the test client's environ entries
-    if extra:
-        environ.update(extra)
-    ctx = RequestContext(app, environ) if app._own_ctx else app.request_context(environ)
-    req = ctx.request
-    app.match_request(req)
+    headers = _header_environ(scope)
+    cls = app.request_class
+    if getattr(cls, "_scope_plain", False) and app._own_ctx:
+        req = _request(cls, scope, receive, loop, extra, headers)
+        ctx = RequestContext(app, None, req)  # type: ignore[arg-type]
+    else:  # a request class or context that may read the environ: made now
+        environ = _environ(scope, _Body(receive, loop), headers)
+        if extra:
+            environ.update(extra)
+        if app._own_ctx:
+            ctx = RequestContext(app, environ)
+        else:
+            ctx = app.request_context(environ)
+        req = ctx.request
+    # PERF: as in wsgi_app, the usual context is pushed and popped here,
+    # without the frames of push() and pop() (-0.8 µs); ctx.pop() when in doubt
+    lean = (
+        app._lean_ctx
+        and _cv_ctx.get(_NO_CTX)[0] is None
+        and not signals.appcontext_pushed.receivers
+    )
+    _match(app, ctx, lean)
     rule = req.url_rule
     view = None if rule is None else app.view_functions[rule.endpoint]
     # PERF: whether a view runs on the loop, and gets its body prefetched, is
@@ -299,52 +417,156 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
         how = decided[view] = (on_loop, on_loop or hasattr(view, "view_class"))
     on_loop, prefetch = how
     if prefetch:
-        length = environ.get("CONTENT_LENGTH")
-        if length or "HTTP_TRANSFER_ENCODING" in environ:
+        length = headers.get("CONTENT_LENGTH")
+        if length or "HTTP_TRANSFER_ENCODING" in headers:
+            body = req.environ["kolba.asgi.body"]
             await body.prefetch(app.config["MAX_CONTENT_LENGTH"], length)
-    if on_loop:
-        # The request cycle of an async view, on the server's loop; the
-        # context stays pushed while the response streams, and is popped once.
-        # PERF: here, not in a coroutine of its own (-0.3 µs)
-        error: BaseException | None = None
-        ctx.push()
+    if not on_loop:
+        context = contextvars.copy_context()
+        response = await loop.run_in_executor(
+            None, context.run, _in_thread, app, ctx, extra
+        )
         try:
-            try:
-                response = await _full_dispatch(app, ctx)
-            except Exception as e:
-                error = e
-                response = app.handle_exception(e)
-            try:
-                start = _lazy_start(response)
-                content = response.response
-                if (
-                    start is not None
-                    and type(content) is list
-                    and environ["REQUEST_METHOD"] != "HEAD"
-                ):  # PERF: a lazy response sent here, no coroutine (-0.3 µs)
-                    await send(start)
-                    await send(
-                        {"type": "http.response.body", "body": b"".join(content)}
-                    )
-                else:
-                    await _send_response(response, environ, receive, send)
-            finally:
-                response.close()
-        except BaseException as e:
-            error = e
-            raise
+            await _send_response(response, req, receive, send, context)
         finally:
-            _end(app, ctx, error)
+            context.run(response.close)  # a stream_with_context ends in its context
         return
-    context = contextvars.copy_context()
-    response = await loop.run_in_executor(None, context.run, _in_thread, app, ctx)
+    # The request cycle of an async view, on the server's loop: the app's
+    # _full_dispatch() with the user's functions awaited. The context stays
+    # pushed while the response streams, and is popped once.
+    # PERF: in this coroutine, not in coroutines of their own (-0.6 µs)
+    error: BaseException | None = None
+    if lean:
+        token = _cv_ctx.set((ctx, ctx))
+        ctx._request_tokens.append((token, ctx))
+    else:
+        ctx.push()
     try:
-        await _send_response(response, environ, receive, send, context)
+        try:
+            if not app._got_first_request:
+                app._start_serving()
+            endpoint = None if rule is None else rule.endpoint
+            hooks = app._hook_cache.get(endpoint, _MISSING)
+            if hooks is _MISSING:
+                hooks = app._hooks(endpoint)
+            try:
+                if "HTTP_COOKIE" in headers:
+                    await _open_session(app, ctx, headers["HTTP_COOKIE"])
+                if signals.request_started.receivers:
+                    signals.request_started.send(app, _async_wrapper=app.ensure_sync)
+                rv = None
+                if hooks is not None:
+                    for func in hooks.preprocessors:
+                        await _acall(func, req.endpoint, req.view_args)
+                    for func in hooks.before:
+                        rv = await _acall(func)
+                        if rv is not None:
+                            break
+                if rv is None:
+                    if req.routing_exception is not None:
+                        app.raise_routing_exception(req)
+                    if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+                        rv = app.make_default_options_response()
+                    else:
+                        # PERF: the view called here, not through _acall (-0.3 µs)
+                        rv = view(**req.view_args)  # type: ignore[misc,arg-type]
+                        if type(rv) is CoroutineType or inspect.isawaitable(rv):
+                            rv = await rv
+            except Exception as e:
+                rv = await _handle_user_exception(app, e, req)
+            if type(rv) is str:
+                # PERF: the commonest return without make_response's type
+                # tests (not overridden: this runs fused) (-0.3 µs)
+                response_class = app.response_class
+                if response_class is Response:
+                    response = _text_response(rv)
+                else:
+                    response = response_class(rv)
+            else:
+                response = app.make_response(rv)
+            after = hooks.after if hooks else ()
+            # PERF: no tuple of after-request functions when there are none
+            if ctx._after_request_functions or after:
+                for func in (*ctx._after_request_functions, *after):
+                    response = await _acall(func, response)
+            if ctx._session is not None or "HTTP_COOKIE" in headers:
+                if _session_blocks(app) and (
+                    ctx._session is not None
+                    or app.session_interface.renews_unused_session(app)
+                ):  # the session is saved (or renewed) in the thread pool
+                    response = await _in_pool(app._end_dispatch, ctx, response)
+                else:
+                    response = app._end_dispatch(ctx, response)
+            elif signals.request_finished.receivers:
+                response = app._end_dispatch(ctx, response)
+        except Exception as e:
+            error = e
+            response = app.handle_exception(e)
+        try:
+            start = _lazy_start(response)
+            content = response.response
+            if start is not None and type(content) is list and req.method != "HEAD":
+                # PERF: a lazy response sent here, no coroutine (-0.3 µs)
+                await send(start)
+                await send({"type": "http.response.body", "body": b"".join(content)})
+            else:
+                await _send_response(response, req, receive, send)
+        finally:
+            response.close()
+    except BaseException as e:
+        error = e
+        raise
     finally:
-        context.run(response.close)  # a stream_with_context ends in its context
+        if extra and "werkzeug.debug.preserve_context" in extra:  # the test client's
+            extra["werkzeug.debug.preserve_context"](ctx)
+        if (
+            lean
+            and not app._tears_down
+            and len(ctx._request_tokens) == 1
+            and _cv_ctx.get(_NO_CTX)[1] is ctx
+            and not req.__dict__.get("files")  # uploads to close
+            and not signals.request_tearing_down.receivers
+            and not signals.appcontext_tearing_down.receivers
+            and not signals.appcontext_popped.receivers
+        ):
+            ctx._request_tokens.pop()
+            _cv_ctx.reset(token)
+            made = req.__dict__.get("environ")  # made only if asked for
+            if made is not None:
+                made["werkzeug.request"] = None
+        else:
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
 
 
-def _in_thread(app: Flask, ctx: RequestContext) -> Response:
+def _match(app: Flask, ctx: RequestContext, lean: bool) -> None:
+    """Match the request, before its context is pushed (the view decides
+    where the request cycle runs)."""
+    req = ctx.request
+    url_map = app.url_map
+    if (
+        lean
+        and app.config["TRUSTED_HOSTS"] is None
+        and not url_map.host_matching
+        and not app.subdomain_matching
+    ):
+        # PERF: match_request()'s usual case, as in wsgi_app (-0.1 µs)
+        try:
+            req.url_rule, req.view_args = url_map.match(req.path, req.method)
+        except RequestRedirect:
+            app.match_request(req)  # it makes the redirect's full URL
+        except HTTPException as e:  # a 404 or 405
+            req.routing_exception = e
+    elif "create_url_adapter" in app._overrides:
+        ctx._match_with_url_adapter()
+    else:
+        app.match_request(req)
+
+
+def _in_thread(
+    app: Flask, ctx: RequestContext, extra: dict[str, t.Any] | None
+) -> Response:
     """The request cycle for a sync view, as the WSGI entry runs it."""
     error: BaseException | None = None
     try:
@@ -360,13 +582,17 @@ def _in_thread(app: Flask, ctx: RequestContext) -> Response:
             error = e
             raise
     finally:
-        _end(app, ctx, error)
+        _end(app, ctx, error, extra)
 
 
-def _end(app: Flask, ctx: RequestContext, error: BaseException | None) -> None:
-    environ = ctx.request.environ
-    if "werkzeug.debug.preserve_context" in environ:  # the test client's
-        environ["werkzeug.debug.preserve_context"](ctx)
+def _end(
+    app: Flask,
+    ctx: RequestContext,
+    error: BaseException | None,
+    extra: dict[str, t.Any] | None,
+) -> None:
+    if extra and "werkzeug.debug.preserve_context" in extra:  # the test client's
+        extra["werkzeug.debug.preserve_context"](ctx)
     if error is not None and app.should_ignore_error(error):
         error = None
     ctx.pop(error)
@@ -379,62 +605,6 @@ async def _acall(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) ->
     if type(rv) is CoroutineType or inspect.isawaitable(rv):
         return await rv
     return rv
-
-
-async def _full_dispatch(app: Flask, ctx: RequestContext) -> Response:
-    """The app's ``_full_dispatch`` with its user functions awaited."""
-    req = ctx.request
-    rule = req.url_rule
-    if not app._got_first_request:
-        app._start_serving()
-    hooks = app._hooks(None if rule is None else rule.endpoint)
-    try:
-        if "HTTP_COOKIE" in req.environ:
-            await _open_session(app, ctx)
-        if signals.request_started.receivers:
-            signals.request_started.send(app, _async_wrapper=app.ensure_sync)
-        rv = None
-        if hooks is not None:
-            for func in hooks.preprocessors:
-                await _acall(func, req.endpoint, req.view_args)
-            for func in hooks.before:
-                rv = await _acall(func)
-                if rv is not None:
-                    break
-        if rv is None:
-            if req.routing_exception is not None:
-                app.raise_routing_exception(req)
-            if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
-                rv = app.make_default_options_response()
-            else:
-                view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]
-                # PERF: the view called here, not through _acall: a coroutine
-                # less (-0.3 µs)
-                rv = view(**req.view_args)  # type: ignore[arg-type]
-                if type(rv) is CoroutineType or inspect.isawaitable(rv):
-                    rv = await rv
-    except Exception as e:
-        rv = await _handle_user_exception(app, e, req)
-    # PERF: a str, the commonest return, goes to the response class without
-    # make_response's type tests (not overridden: this runs fused) (-0.2 µs)
-    if type(rv) is str:
-        response = app.response_class(rv)
-    else:
-        response = app.make_response(rv)
-    after = hooks.after if hooks else ()
-    # PERF: no tuple of after-request functions when there are none (-0.15 µs)
-    if ctx._after_request_functions or after:
-        for func in (*ctx._after_request_functions, *after):
-            response = await _acall(func, response)
-    if ctx._session is not None or "HTTP_COOKIE" in req.environ:
-        if _session_blocks(app) and (
-            ctx._session is not None
-            or app.session_interface.renews_unused_session(app)
-        ):  # the session is saved (or renewed) in the thread pool
-            return await _in_pool(app._end_dispatch, ctx, response)  # type: ignore[no-any-return]
-    elif not signals.request_finished.receivers:
-        return response  # PERF: no call without a session or a receiver (-0.05 µs)
-    return app._end_dispatch(ctx, response)
 
 
 def _in_pool(func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
@@ -452,14 +622,14 @@ def _session_blocks(app: Flask) -> bool:
     return not isinstance(interface, SecureCookieSessionInterface)
 
 
-async def _open_session(app: Flask, ctx: RequestContext) -> None:
+async def _open_session(app: Flask, ctx: RequestContext, cookies: str) -> None:
     """Open, in the thread pool, a session that may block and that the
     request's cookie names, before hooks and view run on the loop: reading it
     there then costs the loop nothing. Without the cookie nothing is opened
     here, and no store is asked."""
     if ctx._session is None and _session_blocks(app):
         name = app.session_interface.get_cookie_name(app)
-        if f"{name}=" in ctx.request.environ["HTTP_COOKIE"]:
+        if f"{name}=" in cookies:
             ctx._opened = await _in_pool(ctx._open_session)
 
 
@@ -512,7 +682,7 @@ def _lazy_start(response: Response) -> Message | None:
 
 async def _send_response(
     response: Response,
-    environ: dict[str, t.Any],
+    request: Request,
     receive: Receive,
     send: Send,
     context: contextvars.Context | None = None,
@@ -526,8 +696,8 @@ async def _send_response(
     if start is not None:
         await send(start)
     else:
-        await _start(send, status, response.get_wsgi_headers(environ).to_wsgi_list())
-    if environ["REQUEST_METHOD"] == "HEAD" or status in _NO_BODY:
+        await _start(send, status, _headers_to_send(response, request))
+    if request.method == "HEAD" or status in _NO_BODY:
         await send({"type": "http.response.body"})
     elif isinstance(content, (list, tuple)):
         await send({"type": "http.response.body", "body": b"".join(content)})
@@ -536,6 +706,20 @@ async def _send_response(
         await _stream(content, receive, send)  # type: ignore[arg-type]
     else:
         await _send_in_thread(response, send, context or contextvars.copy_context())
+
+
+def _headers_to_send(response: Response, request: Request) -> list[tuple[str, str]]:
+    """The response's headers as werkzeug sends them to a WSGI server."""
+    # PERF: werkzeug's get_wsgi_headers reads the environ only to make a
+    # Location absolute: a request built from a scope makes none for it.
+    if (
+        not response.autocorrect_location_header
+        and type(response).get_wsgi_headers is _WzResponse.get_wsgi_headers
+    ):
+        environ: dict[str, t.Any] = {}
+    else:
+        environ = request.environ
+    return response.get_wsgi_headers(environ).to_wsgi_list()
 
 
 async def _send_in_thread(
@@ -838,10 +1022,17 @@ def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
 
 
 async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
-    _cv_server_loop.set(asyncio.get_running_loop())
-    environ = _environ(scope, None)
-    ws = WebSocket(environ, receive, send)
-    ctx = RequestContext(app, environ, request=ws)
+    loop = asyncio.get_running_loop()
+    _cv_server_loop.set(loop)
+    headers = _header_environ(scope)
+    ws = t.cast(
+        WebSocket,
+        _request(WebSocket, scope, None, loop, scope.get("kolba.environ"), headers),
+    )
+    ws._ws_receive = receive
+    ws._ws_send = send
+    ws.accepted = ws.closed = False
+    ctx = RequestContext(app, None, ws)  # type: ignore[arg-type]
     app.match_request(ws)
     rule = ws.url_rule
     view = app.view_functions.get(rule.endpoint) if rule is not None else None
@@ -854,8 +1045,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     error: BaseException | None = None
     ctx.push()
     try:
-        if "HTTP_COOKIE" in environ:
-            await _open_session(app, ctx)
+        if "HTTP_COOKIE" in headers:
+            await _open_session(app, ctx, headers["HTTP_COOKIE"])
         names = (None, *reversed(ws.blueprints))
         for name in names:
             for url_func in app.url_value_preprocessors.get(name, ()):

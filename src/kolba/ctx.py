@@ -277,7 +277,10 @@ class RequestContext(AppContext):
         finally:
             token, pushed = self._request_tokens.pop()
             if not self._request_tokens:
-                self.request.environ["werkzeug.request"] = None
+                # (a request built from an ASGI scope may have made no environ)
+                environ = self.request.__dict__.get("environ")
+                if environ is not None:
+                    environ["werkzeug.request"] = None
             ctx = _cv_ctx.get(_NO_CTX)[1]
             try:
                 _cv_ctx.reset(token)

@@ -66,6 +66,27 @@ class _lazy(t.Generic[_T]):
         return value
 
 
+#: How a request built from an ASGI scope (kolba.asgi, which fills this in)
+#: reads each attribute that another request reads from its environ.
+_FROM_SCOPE: dict[str, t.Callable[[t.Any], t.Any]] = {}
+
+
+class _lazy_scope(_lazy[_T]):
+    """``_lazy``, read from the ASGI scope for a request built from one (which
+    has no environ until it is asked for)."""
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> _T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        state = obj.__dict__
+        if "_asgi" in state:
+            value: _T = _FROM_SCOPE[self.name](obj)
+        else:
+            value = self.func(obj)
+        state[self.name] = value
+        return value
+
+
 def _wsgi_str(value: str) -> str:
     """Decode a WSGI latin-1 environ string as the UTF-8 it really is."""
     if value.isascii():
@@ -291,7 +312,7 @@ class Request(_WzRequest):
     """The incoming request, as ``kolba.request``.
 
     Routing fills in ``url_rule`` and ``view_args``; everything else is
-    read from the WSGI environ when first used.
+    read from the WSGI environ (or the ASGI scope) when first used.
     """
 
     json_module: t.Any = json
@@ -301,6 +322,9 @@ class Request(_WzRequest):
     _plain_form: t.ClassVar[bool] = True
     #: The body limits are kolba's (the app's config unless set on the request).
     _app_limits: t.ClassVar[bool] = True
+    #: No subclass changes what is read from an ASGI scope: the ASGI driver
+    #: builds the request from the scope, without an environ (kolba.asgi).
+    _scope_plain: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -316,6 +340,8 @@ class Request(_WzRequest):
             getattr(cls, name) is Request.__dict__[name]
             for name in ("max_content_length", "max_form_memory_size")
         )
+        below = cls.__mro__[: cls.__mro__.index(Request)]
+        cls._scope_plain = not any(_SCOPE_READS & vars(klass).keys() for klass in below)
 
     #: Whether reading the body is refused (werkzeug's ``shallow``).
     shallow: bool = False
@@ -347,12 +373,20 @@ class Request(_WzRequest):
         self.path = path if path.isascii() else _wsgi_str(path)
 
     @_lazy
+    def environ(self) -> WSGIEnvironment:
+        """The WSGI environ. A request that the ASGI driver built from a scope
+        makes it when first asked for, as a WSGI server would have made it."""
+        from .asgi import scope_environ
+
+        return scope_environ(self)
+
+    @_lazy_scope
     def scheme(self) -> str:
         """``http`` or ``https``, as the server saw it."""
         scheme: str = self.environ.get("wsgi.url_scheme", "http")
         return scheme
 
-    @_lazy
+    @_lazy_scope
     def server(self) -> tuple[str, int | None] | None:
         """The server's (host, port), or ``None`` if the server does not say."""
         name = self.environ.get("SERVER_NAME")
@@ -361,18 +395,18 @@ class Request(_WzRequest):
         port = self.environ.get("SERVER_PORT")
         return name, int(port) if port and port.isdigit() else None
 
-    @_lazy
+    @_lazy_scope
     def root_path(self) -> str:
         """Where the app is mounted (``SCRIPT_NAME``), without a trailing slash."""
         return _wsgi_str(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
 
-    @_lazy
+    @_lazy_scope
     def query_string(self) -> bytes:
         """The raw query string, as bytes."""
         query: str = self.environ.get("QUERY_STRING", "")
         return query.encode("latin-1")
 
-    @_lazy
+    @_lazy_scope
     def args(self) -> MultiDict[str, str]:
         """The query parameters; bytes that are not UTF-8 stay percent-encoded,
         also when the client sent them raw (werkzeug: UnicodeDecodeError, 500)."""
@@ -390,12 +424,12 @@ class Request(_WzRequest):
     def _query(self) -> str:
         return self.query_string.decode("utf-8", _QUOTE_BAD_BYTES)
 
-    @_lazy
+    @_lazy_scope
     def headers(self) -> Headers:
         """The request headers (read-only, case-insensitive)."""
         return EnvironHeaders(self.environ)
 
-    @_lazy
+    @_lazy_scope
     def remote_addr(self) -> str | None:
         """The client's address, as the server (or a proxy fix) gives it."""
         return self.environ.get("REMOTE_ADDR")
@@ -644,6 +678,14 @@ class Request(_WzRequest):
             if ctx is not None and ctx.app.debug:
                 raise
             raise type(error)() from e
+
+
+# What a request built from an ASGI scope reads from it: a subclass that
+# defines one of these is built from an environ.
+_SCOPE_READS = frozenset(
+    {"__new__", "__init__", "environ", "method", "path"}
+    | {name for name, v in vars(Request).items() if isinstance(v, _lazy_scope)}
+)
 
 
 class _MaxLengthStream(LimitedStream):
