@@ -418,7 +418,7 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     on_loop, prefetch = how
     if prefetch:
         length = headers.get("CONTENT_LENGTH")
-        if length or "HTTP_TRANSFER_ENCODING" in headers:
+        if (length and length != "0") or "HTTP_TRANSFER_ENCODING" in headers:
             body = req.environ["kolba.asgi.body"]
             await body.prefetch(app.config["MAX_CONTENT_LENGTH"], length)
     if not on_loop:

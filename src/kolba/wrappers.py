@@ -341,7 +341,7 @@ class Request(_WzRequest):
             for name in ("max_content_length", "max_form_memory_size")
         )
         below = cls.__mro__[: cls.__mro__.index(Request)]
-        cls._scope_plain = not any(_SCOPE_READS & vars(klass).keys() for klass in below)
+        cls._scope_plain = not any(_SCOPE_SETS & vars(klass).keys() for klass in below)
 
     #: Whether reading the body is refused (werkzeug's ``shallow``).
     shallow: bool = False
@@ -680,12 +680,11 @@ class Request(_WzRequest):
             raise type(error)() from e
 
 
-# What a request built from an ASGI scope reads from it: a subclass that
-# defines one of these is built from an environ.
-_SCOPE_READS = frozenset(
-    {"__new__", "__init__", "environ", "method", "path"}
-    | {name for name, v in vars(Request).items() if isinstance(v, _lazy_scope)}
-)
+# What the ASGI driver sets on a request it builds from a scope, instead of
+# calling __init__: a subclass that defines one of these is built from an
+# environ. (The other attributes are read on first use: a subclass's own
+# property for one is used, and reads the environ.)
+_SCOPE_SETS = frozenset({"__new__", "__init__", "environ", "method", "path"})
 
 
 class _MaxLengthStream(LimitedStream):

@@ -1,0 +1,305 @@
+"""Under ASGI the request is read from the scope itself: it reads the same
+values as the request a WSGI server's environ gives, and its environ (which
+extensions read) is made only when first asked for, with the same entries."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import pytest
+from werkzeug.utils import cached_property
+
+from kolba import Flask, Request, request
+from kolba.ctx import RequestContext
+from kolba.testing import ASGIClient
+
+
+def run_asgi(app: Any, scope: dict[str, Any], messages: list[dict[str, Any]]) -> list:
+    """Serve one request; ``messages`` are what ``receive`` gives, in turn."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+# Every attribute below is computed from the scope without an environ.
+ATTRIBUTES = (
+    "method",
+    "path",
+    "full_path",
+    "script_root",
+    "root_path",
+    "url",
+    "base_url",
+    "url_root",
+    "host_url",
+    "host",
+    "scheme",
+    "server",
+    "query_string",
+    "remote_addr",
+    "access_route",
+    "is_secure",
+    "user_agent",
+    "content_type",
+    "content_length",
+    "mimetype",
+)
+
+
+def scope(**overrides: Any) -> dict[str, Any]:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "https",
+        "path": "/mnt/caf\u00e9/x",
+        "raw_path": b"/mnt/caf%C3%A9/x",
+        "root_path": "/mnt",
+        "query_string": b"a=1&a=2&b=%C3%A9&raw=\xff",
+        "headers": [
+            (b"host", b"example.test:8443"),
+            (b"user-agent", b"probe/1"),
+            (b"accept", b"text/html"),
+            (b"accept", b"application/json"),
+            (b"cookie", b"a=1"),
+            (b"cookie", b"b=2"),
+            (b"x-forwarded-for", b"10.0.0.1"),
+            (b"x_dropped", b"as WSGI servers drop it"),
+            (b"content-type", b"text/plain"),
+            (b"content-length", b"0"),
+        ],
+        "client": ("192.0.2.7", 51515),
+        "server": ("example.test", 8443),
+    }
+    scope.update(overrides)
+    return scope
+
+
+def old_environ(scope: dict[str, Any]) -> dict[str, Any]:
+    """The environ the driver made for every request before it read the scope
+    (the body stream aside), written out here as the specification."""
+    root = scope.get("root_path", "")
+    path = scope["path"][len(root) :]
+    latin1 = lambda s: s.encode("utf-8", "surrogateescape").decode("latin-1")  # noqa: E731
+    return {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": latin1(root),
+        "PATH_INFO": latin1(path),
+        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+        "SERVER_NAME": scope["server"][0],
+        "SERVER_PORT": str(scope["server"][1]),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": scope["client"][0],
+        "REMOTE_PORT": str(scope["client"][1]),
+        "HTTP_HOST": "example.test:8443",
+        "HTTP_USER_AGENT": "probe/1",
+        "HTTP_ACCEPT": "text/html,application/json",
+        "HTTP_COOKIE": "a=1; b=2",
+        "HTTP_X_FORWARDED_FOR": "10.0.0.1",
+        "CONTENT_TYPE": "text/plain",
+        "CONTENT_LENGTH": "0",
+        "wsgi.url_scheme": scope["scheme"],
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "asgi.scope": scope,
+    }
+
+
+def serve(app: Flask, view: Any, asgi_scope: dict[str, Any]) -> Any:
+    """Run ``view`` as the async view of the scope's path; its return value."""
+    seen: list[Any] = []
+
+    async def probe(**kwargs: Any) -> str:
+        seen.append(view())
+        return ""
+
+    app.add_url_rule("/<path:rest>", "probe", probe)
+    sent = run_asgi(app, asgi_scope, [{"type": "http.request"}])
+    assert sent[0]["status"] == 200, sent
+    return seen[0]
+
+
+def test_the_request_reads_the_scope_as_the_environ_would_give_it(
+    app: Flask,
+) -> None:
+    def read() -> dict[str, Any]:
+        values = {name: getattr(request, name) for name in ATTRIBUTES}
+        values["user_agent"] = str(values["user_agent"])
+        values["args"] = request.args.to_dict(flat=False)
+        values["headers"] = list(request.headers.items())
+        values["cookies"] = request.cookies.to_dict()
+        values["environ made"] = "environ" in request.__dict__
+        return values
+
+    from_scope = serve(app, read, scope())
+    assert from_scope.pop("environ made") is False
+    environ = old_environ(scope())
+    environ["wsgi.input"] = None
+    with app.request_context(environ):
+        from_environ = read()
+    assert from_environ.pop("environ made") is True
+    assert from_scope == from_environ
+    assert from_scope["path"] == "/caf\u00e9/x"
+    assert from_scope["root_path"] == "/mnt"
+    assert from_scope["args"] == {"a": ["1", "2"], "b": ["\u00e9"], "raw": ["%FF"]}
+    assert ("Accept", "text/html,application/json") in from_scope["headers"]
+    assert from_scope["cookies"] == {"a": "1", "b": "2"}
+
+
+def test_the_environ_is_made_on_first_use_with_the_entries_it_had(
+    app: Flask,
+) -> None:
+    def read() -> tuple[bool, dict[str, Any], Any]:
+        made_before = "environ" in request.__dict__
+        environ = request.environ
+        return made_before, dict(environ), environ is request.environ
+
+    asgi_scope = scope()
+    made_before, environ, same = serve(app, read, asgi_scope)
+    assert made_before is False
+    assert same
+    body = environ.pop("wsgi.input")
+    assert environ.pop("kolba.asgi.body") is body
+    assert environ.pop("werkzeug.request") is not None
+    assert environ == old_environ(asgi_scope)
+
+
+def test_the_request_is_let_go_of_by_its_environ_as_the_context_pops(
+    app: Flask,
+) -> None:
+    environ = serve(app, lambda: request.environ, scope(path="/x", root_path=""))
+    assert environ["werkzeug.request"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "root", "expected"),
+    [
+        ("", "", "/"),
+        ("x", "", "/x"),
+        ("//x", "", "/x"),
+        ("/app", "/app", "/"),
+        ("/app/x", "/app", "/x"),
+        ("/other", "/app", "/other"),
+        ("/\udcff", "", "/\ufffd"),
+    ],
+)
+def test_paths_read_from_the_scope(
+    app: Flask, path: str, root: str, expected: str
+) -> None:
+    @app.route("/", defaults={"rest": ""})
+    @app.route("/<path:rest>")
+    async def view(rest: str) -> str:
+        return request.path
+
+    sent = run_asgi(app, scope(path=path, root_path=root), [])
+    assert sent[1]["body"].decode() == expected
+
+
+def test_a_scope_without_server_or_client(app: Flask) -> None:
+    def read() -> Any:
+        return request.server, request.remote_addr, request.environ["SERVER_PORT"]
+
+    bare = scope(path="/x", root_path="")
+    del bare["client"]
+    bare["server"] = ("/run/app.sock", None)
+    assert serve(app, read, bare) == (("/run/app.sock", 80), None, "80")
+    bare.pop("server")
+    assert serve(Flask(__name__), read, bare) == (("localhost", 80), None, "80")
+
+
+class ProxiedRequest(Request):
+    """A subclass that reads the environ, as Flask apps' do: its attribute is
+    used, and the environ is made for it."""
+
+    @cached_property
+    def remote_addr(self) -> str | None:  # type: ignore[override]
+        return self.environ.get("HTTP_X_FORWARDED_FOR")
+
+
+class InitRequest(Request):
+    def __init__(self, environ: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        self.seen_environ = environ
+
+
+def test_a_request_subclass_that_reads_the_environ_gets_one(app: Flask) -> None:
+    assert Request._scope_plain and ProxiedRequest._scope_plain
+    app.request_class = ProxiedRequest
+    assert serve(app, lambda: request.remote_addr, scope()) == "10.0.0.1"
+
+
+def test_a_request_subclass_with_its_own_init_is_built_from_an_environ(
+    app: Flask,
+) -> None:
+    assert not InitRequest._scope_plain
+    app.request_class = InitRequest
+    seen = serve(app, lambda: request.seen_environ is request.environ, scope())
+    assert seen is True
+
+
+def test_a_plain_subclass_is_read_from_the_scope(app: Flask) -> None:
+    class Plain(Request):
+        def shout(self) -> str:
+            return self.path.upper()
+
+    assert Plain._scope_plain
+    app.request_class = Plain
+    read = serve(app, lambda: (request.shout(), "environ" in request.__dict__), scope())
+    assert read == ("/CAF\u00c9/X", False)
+
+
+def test_request_context_override_gets_the_environ(app: Flask) -> None:
+    class App(Flask):
+        def request_context(self, environ: Any) -> RequestContext:
+            seen.append(environ["PATH_INFO"])
+            return super().request_context(environ)
+
+    seen: list[str] = []
+    other = App(__name__)
+    assert serve(other, lambda: request.path, scope()) == "/caf\u00e9/x"
+    assert seen == ["/caf\u00c3\u00a9/x"]
+
+
+def test_create_url_adapter_override_matches_under_asgi(app: Flask) -> None:
+    """Flask matches through create_url_adapter(); one returning None is a 404."""
+
+    class App(Flask):
+        def create_url_adapter(self, request: Any) -> Any:
+            return None if request is not None else super().create_url_adapter(None)
+
+    other = App(__name__)
+    other.add_url_rule("/", "index", lambda: "index")
+    assert ASGIClient(other, other.response_class).get("/").status_code == 404
+    assert other.test_client().get("/").status_code == 404
+
+
+def test_the_test_client_environ_entries_reach_the_request(app: Flask) -> None:
+    @app.route("/")
+    async def view() -> Any:
+        return {
+            "made": "environ" in request.__dict__,
+            "extra": request.environ.get("probe.extra"),
+            "addr": request.remote_addr,
+        }
+
+    client = ASGIClient(app, app.response_class)
+    rv = client.get(
+        "/",
+        environ_overrides={"probe.extra": "yes"},
+        environ_base={"REMOTE_ADDR": "198.51.100.1"},
+    )
+    assert rv.json == {"made": False, "extra": "yes", "addr": "198.51.100.1"}
