@@ -303,3 +303,40 @@ def test_the_test_client_environ_entries_reach_the_request(app: Flask) -> None:
         environ_base={"REMOTE_ADDR": "198.51.100.1"},
     )
     assert rv.json == {"made": False, "extra": "yes", "addr": "198.51.100.1"}
+
+
+def test_a_port_given_as_a_str_reads_as_an_int(app: Flask) -> None:
+    """granian gives the server's and the client's ports as str."""
+
+    def read() -> Any:
+        return request.server, request.host_url, request.environ["SERVER_PORT"]
+
+    asgi_scope = scope(path="/x", root_path="", server=("h.test", "8080"))
+    asgi_scope["headers"] = []
+    assert serve(app, read, asgi_scope) == (
+        ("h.test", 8080),
+        "https://h.test:8080/",
+        "8080",
+    )
+
+
+def test_a_subclass_asgi_app_is_called(app: Flask) -> None:
+    class App(Flask):
+        async def asgi_app(self, scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope["path"])
+            await super().asgi_app(scope, receive, send)
+
+    seen: list[str] = []
+    other = App(__name__)
+    other.add_url_rule("/x", "x", lambda: "x")
+    sent = run_asgi(other, scope(path="/x", root_path=""), [])
+    assert (sent[1]["body"], seen) == (b"x", ["/x"])
+
+
+def test_headers_given_as_an_iterator(app: Flask) -> None:
+    asgi_scope = scope(path="/x", root_path="")
+    asgi_scope["headers"] = iter(asgi_scope["headers"])
+    read = serve(
+        app, lambda: (request.cookies["b"], request.headers["Accept"]), asgi_scope
+    )
+    assert read == ("2", "text/html,application/json")
