@@ -742,7 +742,10 @@ class Flask(Scaffold):
         receive, send); each calls ``wsgi_app`` or ``asgi_app``, which
         middleware can wrap."""
         if send is not None:
-            if "asgi_app" not in self.__dict__ and type(self).asgi_app is Flask.asgi_app:
+            if (
+                "asgi_app" not in self.__dict__
+                and type(self).asgi_app is Flask.asgi_app
+            ):
                 # PERF: asgi_app() unwrapped and not overridden: the driver's
                 # coroutine is awaited directly, one coroutine less (-0.3 µs)
                 handle = _asgi_handle or _import_asgi_handle()
