@@ -1087,6 +1087,11 @@ def bars(results: dict, rel: dict) -> dict:
             f"hooks: one more before+after pair costs kolba {added:.2f} µs over"
             f" the bare callable's same hooks ({pair:.2f} - {bare_pair:.2f}) <= 0.5"
         ] = added <= 0.5
+    template = rel.get("kolba_over_bare", {}).get("template")
+    if template is not None:
+        out[
+            "template: kolba/bare <= 1.1 (issue 11: Jinja2's own work plus at most 10%)"
+        ] = template <= 1.1
     if "async" in kolba and "hello" in kolba:
         extra = kolba["async"] - kolba["hello"]
         out[f"async: {extra:.1f} µs over hello <= 10 (issue 8)"] = extra <= 10

@@ -229,3 +229,10 @@ def test_the_hook_pair_bar_is_on_what_kolba_adds_to_the_hooks_work(bench):
     assert held[text] is False
     results["bare"] = cells(4.0, 1.2)
     assert list(bench.bars(results, {}).values()) == [True]  # 1.0 - 0.7
+
+
+def test_the_template_bar_is_kolba_over_the_bare_callable_using_jinja(bench):
+    text = "template: kolba/bare <= 1.1 (issue 11: Jinja2's own work plus at most 10%)"
+    assert bench.bars({}, {"kolba_over_bare": {"template": 1.1}}) == {text: True}
+    assert bench.bars({}, {"kolba_over_bare": {"template": 1.12}}) == {text: False}
+    assert bench.bars({}, {"kolba_over_bare": {"hello": 1.5}}) == {}

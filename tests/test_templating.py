@@ -752,3 +752,181 @@ def test_stream_sends_rendered_after_the_last_piece(make_app: MakeApp) -> None:
             assert sent == []
             assert "".join(pieces) == "1"
     assert sent == ["page.txt"]
+
+
+# --- what the render caches must not hide ------------------------------------------
+
+
+def test_globals_added_or_removed_later_are_seen_by_loaded_templates(
+    make_app: MakeApp,
+) -> None:
+    app = make_app({"page.html": "{{ site|default('none') }} {{ answer() }}"})
+    app.add_template_global(lambda: 1, "answer")
+    client = app.test_client()
+    app.get("/")(lambda: render_template("page.html"))
+    assert client.get("/").text == "none 1"  # loaded, globals flattened
+    app.jinja_env.globals["site"] = "lab"
+    assert client.get("/").text == "lab 1"
+    app.jinja_env.globals.update(site="shop")
+    assert client.get("/").text == "shop 1"
+    app.jinja_env.globals.pop("site")
+    assert client.get("/").text == "none 1"
+    app.jinja_env.globals.setdefault("site", "again")
+    assert client.get("/").text == "again 1"
+    app.jinja_env.globals |= {"answer": lambda: 2}
+    assert client.get("/").text == "again 2"
+    del app.jinja_env.globals["site"]
+    assert client.get("/").text == "none 2"
+
+
+def test_a_templates_own_globals_are_seen_and_win(make_app: MakeApp) -> None:
+    app = make_app({"page.html": "{{ site|default('none') }}"})
+    app.jinja_env.globals["site"] = "env"
+    with app.test_request_context():
+        assert render_template("page.html") == "env"
+        template = app.jinja_env.get_template("page.html", globals={"site": "own"})
+        assert render_template("page.html") == "own"
+        template.globals["site"] = "changed"
+        assert render_template("page.html") == "changed"
+        del template.globals["site"]
+        assert render_template("page.html") == "env"
+        template.globals["site"] = "own"
+        assert render_template("page.html") == "own"
+        template.globals.popitem()
+        assert render_template("page.html") == "env"
+        template.globals["site"] = "own"
+        assert render_template("page.html") == "own"
+        template.globals.clear()
+        assert render_template("page.html") == "env"
+        # Jinja's rules hold for globals the cache cannot watch: a template
+        # given a caller's dict, or whose globals are replaced, sees them live.
+        mine = {"site": "mine"}
+        from_string = app.jinja_env.from_string("{{ site }}", globals=mine)
+        assert from_string.render() == "mine"
+        mine["site"] = "edited"
+        assert from_string.render() == "edited"
+        template.globals = {"site": "replaced"}
+        assert render_template("page.html") == "replaced"
+
+
+def test_view_values_win_over_processors_which_win_over_globals(
+    make_app: MakeApp,
+) -> None:
+    app = make_app({"page.html": "{{ a }} {{ b }} {{ c }}"})
+    app.jinja_env.globals.update(a="global", b="global", c="global")
+    app.get("/")(lambda: render_template("page.html", a="view"))
+    client = app.test_client()
+    assert client.get("/").text == "view global global"
+
+    # added in place while the app serves, as extensions do
+    app.template_context_processors[None].append(lambda: {"a": "cp", "b": "cp"})
+    assert client.get("/").text == "view cp global"
+
+
+def test_a_blueprint_processor_added_while_serving_stays_in_its_blueprint(
+    make_app: MakeApp,
+) -> None:
+    app = make_app({"page.html": "{{ section|default('none') }}"})
+    bp = Blueprint("shop", __name__)
+    bp.get("/item")(lambda: render_template("page.html"))
+    app.get("/")(lambda: render_template("page.html"))
+    app.register_blueprint(bp, url_prefix="/shop")
+    client = app.test_client()
+    assert [client.get(p).text for p in ("/", "/shop/item")] == ["none", "none"]
+    app.template_context_processors["shop"].append(lambda: {"section": "shop"})
+    assert [client.get(p).text for p in ("/", "/shop/item")] == ["none", "shop"]
+
+
+def test_request_session_and_g_are_the_current_ones_on_each_render(
+    make_app: MakeApp,
+) -> None:
+    app = make_app(
+        {"page.html": "{{ request.path }} {{ g.n }} {{ session.get('n') }} {{ n }}"}
+    )
+
+    @app.get("/<int:n>")
+    def page(n: int) -> str:
+        g.n = n
+        session["n"] = n
+        return render_template("page.html", n=n)
+
+    client = app.test_client()
+    assert [client.get(f"/{n}").text for n in (1, 2, 3)] == [
+        "/1 1 1 1",
+        "/2 2 2 2",
+        "/3 3 3 3",
+    ]
+    # and outside a request, what exists: config and g
+    with app.app_context():
+        g.n = 7
+        assert render_template_string("{{ g.n }} {{ config.TESTING }}") == "7 True"
+
+
+def test_signal_receivers_connected_later_are_sent_to(make_app: MakeApp) -> None:
+    app = make_app({"page.html": "{{ x }}"})
+    sent: list[str] = []
+    app.get("/")(lambda: render_template("page.html", x=1))
+    client = app.test_client()
+    assert client.get("/").text == "1"
+
+    def before(sender: Flask, template: t.Any, context: dict[str, t.Any]) -> None:
+        sent.append("before")
+        context["x"] = 2
+
+    def after(sender: Flask, **extra: t.Any) -> None:
+        sent.append("after")
+
+    with (
+        before_render_template.connected_to(before, app),
+        template_rendered.connected_to(after, app),
+    ):
+        assert client.get("/").text == "2"
+    assert sent == ["before", "after"]
+    assert client.get("/").text == "1"
+    assert sent == ["before", "after"]
+
+
+def test_a_reloaded_template_sees_the_globals_of_now(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app({"page.html": "old {{ site }}"})
+    app.config["TEMPLATES_AUTO_RELOAD"] = True
+    app.jinja_env.globals["site"] = "lab"
+    assert render(app, "page.html") == "old lab"
+    edit(tmp_path / "templates" / "page.html", "new {{ site }}")
+    app.jinja_env.globals["site"] = "shop"
+    assert render(app, "page.html") == "new shop"
+
+
+def test_autoescape_choice_of_a_subclass_or_the_app_itself(
+    make_app: MakeApp,
+) -> None:
+    class TextApp(Flask):
+        def select_jinja_autoescape(self, filename: str | None) -> bool:
+            return filename is not None and filename.endswith(".txt")
+
+    root = make_app({"page.txt": "{{ x }}", "page.html": "{{ x }}"}).root_path
+    app = TextApp("text_app", root_path=root)
+    assert render(app, "page.txt", x="<b>") == "&lt;b&gt;"
+    assert render(app, "page.html", x="<b>") == "<b>"
+    app = Flask("own_choice", root_path=root)
+    app.select_jinja_autoescape = lambda filename: False  # type: ignore[method-assign]
+    assert render(app, "page.html", x="<b>") == "<b>"
+    assert Flask.select_jinja_autoescape(app, "page.svg") is True
+
+
+def test_template_functions_become_module_attributes_on_first_use() -> None:
+    code = """
+import sys
+import kolba
+assert "jinja2" not in sys.modules and "render_template" not in vars(kolba)
+kolba.stream_template
+import kolba.templating as templating
+for name in ("render_template", "render_template_string", "stream_template",
+             "stream_template_string"):
+    assert vars(kolba)[name] is getattr(templating, name), name
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import typing as t
 import weakref
+from collections import ChainMap
 
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
+from jinja2 import Template as BaseTemplate
+from jinja2.runtime import new_context
 
-from .globals import _NO_CTX, _cv_ctx, current_app, g, request, session
+from .globals import _NO_CTX, _app_ctx, _cv_ctx, g, request, session
 from .helpers import get_flashed_messages
 from .signals import before_render_template, template_rendered
 
 if t.TYPE_CHECKING:
-    from jinja2 import Template
+    from jinja2.runtime import Context
 
     from .app import Flask
     from .scaffold import Scaffold
@@ -22,16 +25,98 @@ if t.TYPE_CHECKING:
     _Source = tuple[str, str | None, t.Callable[[], bool] | None]
 
 
+class _Globals(dict[str, t.Any]):
+    """Template globals (the environment's, or a template's own) that count
+    their changes, so that a template can keep its chain of them flattened."""
+
+    #: Changes made to any of them so far.
+    changes: t.ClassVar[int] = 0
+
+
+def _counting(name: str) -> t.Callable[..., t.Any]:
+    change = getattr(dict, name)
+
+    def method(self: _Globals, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        rv = change(self, *args, **kwargs)
+        # after the change: a flattening that began before it is then stale
+        _Globals.changes += 1
+        return rv
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "__setitem__",
+    "__delitem__",
+    "__ior__",
+    "clear",
+    "pop",
+    "popitem",
+    "setdefault",
+    "update",
+):
+    setattr(_Globals, _name, _counting(_name))
+
+
+class Template(BaseTemplate):
+    """A Jinja template that gives each render its globals as one dict.
+
+    Jinja chains a template's own globals to the environment's (a ChainMap)
+    and walks the chain in Python on every render, twice. While neither
+    changes, the walk gives the same dict: it is made once, and made again
+    after any change to either (a global added later is seen at once)."""
+
+    _flat: tuple[int, t.Any, t.Any] = (-1, None, None)
+
+    def new_context(
+        self,
+        vars: dict[str, t.Any] | None = None,  # noqa: A002  (Jinja's names)
+        shared: bool = False,
+        locals: t.Mapping[str, t.Any] | None = None,  # noqa: A002
+    ) -> Context:
+        # PERF: Jinja's dict(globals, **vars) and set(globals) over the chain
+        # cost 6.7 µs a render with kolba's 12 globals; over one dict, 0.4 µs.
+        changes, chain, flat = self._flat
+        if changes != _Globals.changes or chain is not self.globals:
+            flat = self._flatten()
+        return new_context(
+            self.environment, self.name, self.blocks, vars, shared, flat, locals
+        )
+
+    def _flatten(self) -> t.MutableMapping[str, t.Any]:
+        # read before the chain: a change made meanwhile is seen next time
+        changes = _Globals.changes
+        chain = self.globals
+        if type(chain) is not ChainMap or any(
+            type(layer) is not _Globals for layer in chain.maps
+        ):
+            return chain  # not all counted (a dict of the caller's): Jinja's way
+        flat = dict(chain)
+        self._flat = (changes, chain, flat)
+        return flat
+
+
 class Environment(BaseEnvironment):
     """A Jinja environment that loads from the app and its blueprints."""
+
+    template_class = Template
 
     def __init__(self, app: Flask, **options: t.Any) -> None:
         if "loader" not in options:
             options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
+        self.globals = _Globals(self.globals)
         # Weak, as everything the app's environment holds of the app: the app
         # holds the environment, and must be freed when its last reference goes.
         self.app = t.cast("Flask", weakref.proxy(app))
+
+    def make_globals(
+        self, d: t.MutableMapping[str, t.Any] | None
+    ) -> t.MutableMapping[str, t.Any]:
+        """A template's globals: its own (counted when Jinja makes them),
+        then the environment's."""
+        return super().make_globals(_Globals() if d is None else d)
 
 
 class DispatchingJinjaLoader(BaseLoader):
@@ -102,13 +187,13 @@ class DispatchingJinjaLoader(BaseLoader):
 
 
 def _notify(
-    signal: t.Any, app: Flask, template: Template, context: dict[str, t.Any]
+    signal: t.Any, app: Flask, template: BaseTemplate, context: dict[str, t.Any]
 ) -> None:
     """Send a template signal (callers first test that anyone listens)."""
     signal.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
 
 
-def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
+def _render(app: Flask, template: BaseTemplate, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
     # PERF: the receivers are tested here, not in _notify (~0.2 µs).
     if before_render_template.receivers:
@@ -120,24 +205,26 @@ def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
 
 
 def render_template(
-    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+    template_name_or_list: str | BaseTemplate | list[str | BaseTemplate],
+    **context: t.Any,
 ) -> str:
     """Render a template from the template folders with the given context.
     A list means "the first one that exists"."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # PERF: the app context's app, not current_app's proxy (0.35 µs).
+    app = _app_ctx().app
     template = app.jinja_env.get_or_select_template(template_name_or_list)
     return _render(app, template, context)
 
 
 def render_template_string(source: str, **context: t.Any) -> str:
     """Render a template from a string (autoescaped)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app_ctx().app
     template = app.jinja_env.from_string(source)
     return _render(app, template, context)
 
 
 def _stream(
-    app: Flask, template: Template, context: dict[str, t.Any]
+    app: Flask, template: BaseTemplate, context: dict[str, t.Any]
 ) -> t.Iterator[str]:
     app.update_template_context(context)
     if before_render_template.receivers:
@@ -157,24 +244,28 @@ def _stream(
 
 
 def stream_template(
-    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+    template_name_or_list: str | BaseTemplate | list[str | BaseTemplate],
+    **context: t.Any,
 ) -> t.Iterator[str]:
     """Render a template piece by piece, for a streamed response."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app_ctx().app
     template = app.jinja_env.get_or_select_template(template_name_or_list)
     return _stream(app, template, context)
 
 
 def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
     """Render a template string piece by piece, for a streamed response."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app_ctx().app
     template = app.jinja_env.from_string(source)
     return _stream(app, template, context)
 
 
 def weak_method(method: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     """``method`` of an app, called through a weak reference to the app (for
-    the app's Jinja environment, which must not keep the app alive)."""
+    the app's Jinja environment, which must not keep the app alive). A
+    function set on the app itself is not a method: it is given as it is."""
+    if not hasattr(method, "__func__"):
+        return method
     ref = weakref.WeakMethod(method)
 
     def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
