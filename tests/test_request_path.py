@@ -150,3 +150,26 @@ def test_a_subclass_make_response_is_called() -> None:
     app = App(__name__)
     app.get("/")(lambda: "ok")
     assert ("X-Made", "1") in wsgi(app)[1]
+
+
+def test_a_receiver_connected_after_serving_began_is_sent_to(monkeypatch) -> None:
+    from kolba import signals
+
+    # the request path skips every signal while none ever had a receiver
+    monkeypatch.setattr(signals, "connected", False)
+    app = text_app()
+    assert wsgi(app)[0] == "200 OK"
+    sent: list[str] = []
+
+    def receiver(sender: Flask, **extra: t.Any) -> None:
+        sent.append("response" if "response" in extra else "started")
+
+    for signal in (signals.request_started, signals.request_finished):
+        signal.connect(receiver, app)
+    try:
+        assert signals.connected
+        wsgi(app)
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.disconnect(receiver, app)
+    assert sent == ["started", "response"]

@@ -800,20 +800,20 @@ class Flask(Scaffold):
             ctx = RequestContext(self, environ)
         else:
             ctx = self.request_context(environ)
+        req = ctx.request
         # PERF: the usual request context (its own app context, nothing to
         # send or tear down) is pushed and popped here, without the frames of
         # push(), match_request() and pop() (~0.6 µs); ctx.pop() when in doubt.
         lean = (
             self._lean_ctx
             and _cv_ctx.get(_NO_CTX)[0] is None
-            and not signals.appcontext_pushed.receivers
+            and not (signals.connected and signals.appcontext_pushed.receivers)
         )
         error: BaseException | None = None
         try:
             if lean:
                 token = _cv_ctx.set((ctx, ctx))
                 ctx._request_tokens.append((token, ctx))
-                req = ctx.request
                 url_map = self.url_map
                 if (
                     self.config["TRUSTED_HOSTS"] is None
@@ -872,10 +872,16 @@ class Flask(Scaffold):
                 and not self._tears_down
                 and len(ctx._request_tokens) == 1
                 and _cv_ctx.get(_NO_CTX)[1] is ctx
-                and not ctx.request.__dict__.get("files")  # uploads to close
-                and not signals.request_tearing_down.receivers
-                and not signals.appcontext_tearing_down.receivers
-                and not signals.appcontext_popped.receivers
+                and not req.__dict__.get("files")  # uploads to close
+                and not (
+                    # PERF: one test while no receiver ever connected (~0.05 µs)
+                    signals.connected
+                    and (
+                        signals.request_tearing_down.receivers
+                        or signals.appcontext_tearing_down.receivers
+                        or signals.appcontext_popped.receivers
+                    )
+                )
             ):
                 ctx._request_tokens.pop()
                 _cv_ctx.reset(token)
@@ -1016,7 +1022,7 @@ class Flask(Scaffold):
         if hooks is _MISSING:
             hooks = self._hooks(endpoint)
         try:
-            if signals.request_started.receivers:
+            if signals.connected and signals.request_started.receivers:
                 signals.request_started.send(self, _async_wrapper=self.ensure_sync)
             rv = None if hooks is None else hooks.run_before(req)
             if rv is None:
@@ -1041,7 +1047,7 @@ class Flask(Scaffold):
                 and (hooks is None or not hooks.after)
                 and ctx._session is None
                 and "HTTP_COOKIE" not in req.environ
-                and not signals.request_finished.receivers
+                and not (signals.connected and signals.request_finished.receivers)
             ):
                 # PERF: no Response object that nobody would see (see wsgi_app).
                 return rv.encode()
@@ -1059,7 +1065,7 @@ class Flask(Scaffold):
         if (
             ctx._session is not None
             or "HTTP_COOKIE" in req.environ
-            or signals.request_finished.receivers
+            or (signals.connected and signals.request_finished.receivers)
         ):  # PERF: no call without a session to save or a receiver (~0.05 µs)
             return self._end_dispatch(ctx, response)
         return response

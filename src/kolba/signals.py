@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
-from blinker import Namespace
+import typing as t
 
-_signals = Namespace()
+from blinker import ANY, NamedSignal, Namespace
+
+#: False until a receiver connects to one of these signals: until then the
+#: request path skips testing each signal's receivers.
+connected = False
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+class _Signal(NamedSignal):
+    """A blinker signal that notes that a receiver connected (sets ``connected``)."""
+
+    def connect(self, receiver: F, sender: t.Any = ANY, weak: bool = True) -> F:
+        global connected
+        connected = True
+        return super().connect(receiver, sender, weak)
+
+
+class _Namespace(Namespace):
+    def signal(self, name: str, doc: str | None = None) -> NamedSignal:
+        if name not in self:
+            self[name] = _Signal(name, doc)
+        return self[name]
+
+
+_signals = _Namespace()
 
 template_rendered = _signals.signal("template-rendered")
 before_render_template = _signals.signal("before-render-template")
