@@ -1032,7 +1032,10 @@ class Flask(Scaffold):
                 if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
                     rv = self.make_default_options_response()
                 else:
-                    rv = self.view_functions[rule.endpoint](**req.view_args)  # type: ignore[union-attr,arg-type]
+                    view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
+                    args = req.view_args
+                    # PERF: no ** for a view without arguments (~600 instructions)
+                    rv = view(**args) if args else view()
                     if type(rv) is CoroutineType:
                         rv = _run_coroutine(rv)
         except Exception as e:
