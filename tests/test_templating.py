@@ -779,6 +779,20 @@ def test_globals_added_or_removed_later_are_seen_by_loaded_templates(
     assert client.get("/").text == "none 2"
 
 
+def test_filters_and_globals_added_later_reach_a_loaded_template(
+    make_app: MakeApp,
+) -> None:
+    app = make_app(
+        {"page.html": "{% if later %}{{ 'a'|twice }} {{ greet() }}{% endif %}."}
+    )
+    assert render(app, "page.html") == "."
+    app.add_template_filter(lambda s: s * 2, "twice")
+    app.add_template_global(lambda: "hi", "greet")
+    assert render(app, "page.html", later=True) == "aa hi."
+    with app.test_request_context():
+        assert "".join(stream_template("page.html", later=True)) == "aa hi."
+
+
 def test_a_templates_own_globals_are_seen_and_win(make_app: MakeApp) -> None:
     app = make_app({"page.html": "{{ site|default('none') }}"})
     app.jinja_env.globals["site"] = "env"
