@@ -813,7 +813,7 @@ class Flask(Scaffold):
         try:
             if lean:
                 token = _cv_ctx.set((ctx, ctx))
-                ctx._request_tokens.append((token, ctx))
+                ctx._request_tokens = [(token, ctx)]
                 url_map = self.url_map
                 if (
                     self.config["TRUSTED_HOSTS"] is None

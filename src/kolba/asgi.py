@@ -460,7 +460,7 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     error: BaseException | None = None
     if lean:
         token = _cv_ctx.set((ctx, ctx))
-        ctx._request_tokens.append((token, ctx))
+        ctx._request_tokens = [(token, ctx)]
     else:
         ctx.push()
     try:

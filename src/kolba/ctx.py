@@ -153,6 +153,10 @@ class RequestContext(AppContext):
     #: request's session from its first use.
     _opened: SessionMixin | None = None
     _outer_app_ctx: AppContext | None = None
+    #: (token, the app context this push made active: self, one from
+    #: app.app_context(), or None when an outer one of the app is kept); a
+    #: list from the first push (PERF: none made in __init__, ~700 instructions).
+    _request_tokens: list[tuple[contextvars.Token[_State], AppContext | None]] = ()  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -165,11 +169,6 @@ class RequestContext(AppContext):
         self.request = app.request_class(environ) if request is None else request
         if session is not None:
             self._session = session
-        # (token, the app context this push made active: self, one from
-        # app.app_context(), or None when an outer one of the app is kept)
-        self._request_tokens: list[
-            tuple[contextvars.Token[_State], AppContext | None]
-        ] = []
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -244,7 +243,10 @@ class RequestContext(AppContext):
                 token = _cv_ctx.set((self, outer_request))
                 appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
         new_token = _cv_ctx.set((outer, self))
-        self._request_tokens.append((token or new_token, pushed))
+        if self._request_tokens:
+            self._request_tokens.append((token or new_token, pushed))
+        else:
+            self._request_tokens = [(token or new_token, pushed)]
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
             if "create_url_adapter" in app._overrides:
