@@ -3,9 +3,12 @@
 The request cycle is the one the WSGI entry runs; this module only turns an
 ASGI scope into the request, and the response into ``send`` messages:
 
-- The request is built from a WSGI-style environ made from the scope (so
-  ``request.environ``, which many Flask extensions read, works here too) whose
-  body is read from ``receive``, lazily.
+- The request is read from the scope itself: its method and path at once,
+  the rest (headers, query, server, client) when first used. Its
+  ``request.environ``, which many Flask extensions read, is made when first
+  asked for, as a WSGI server would have made it; its body is read from
+  ``receive``, lazily. A request class that sets up its own ``__init__``,
+  ``method``, ``path`` or ``environ`` gets that environ at once.
 - A plain ``def`` view runs, with its hooks, in the loop's thread pool: the
   event loop is never blocked by it, and its contextvars (``request``,
   ``session``, ``g``, ``current_app``) are the request's. An ``async def``
