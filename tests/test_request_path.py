@@ -173,3 +173,43 @@ def test_a_receiver_connected_after_serving_began_is_sent_to(monkeypatch) -> Non
         for signal in (signals.request_started, signals.request_finished):
             signal.disconnect(receiver, app)
     assert sent == ["started", "response"]
+
+
+def test_the_matcher_shortcuts_answer_as_the_full_search() -> None:
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import Rule as WerkzeugRule
+
+    from kolba.routing import Map, Rule
+
+    rules = [
+        Rule("/", endpoint="get_index", methods=["GET"]),
+        Rule("/", endpoint="post_index", methods=["POST", "GET"]),
+        Rule("/any", endpoint="any_first"),  # every method, registered first
+        Rule("/any", endpoint="put_any", methods=["PUT"]),
+        Rule("/put", endpoint="put_only", methods=["PUT"]),
+        Rule("/put", endpoint="put_after", methods=["DELETE"]),
+        Rule("/put", endpoint="any_after"),
+        Rule("/user/<int:id>", endpoint="user", methods=["GET"]),
+        Rule("/user/<int:id>", endpoint="user_post", methods=["POST"]),
+        Rule("/user/<name>", endpoint="by_name"),
+        Rule("/old", endpoint="old", redirect_to="/new"),  # not plain
+        Rule("/defaults", endpoint="page", defaults={"n": 1}),
+        Rule("/defaults/<int:n>", endpoint="page"),  # redirects to /defaults
+        WerkzeugRule("/wz/<int:x>", endpoint="wz"),
+    ]
+    url_map = Map(rules)
+
+    def answer(match: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+        try:
+            rule, values = match(*args)
+        except HTTPException as e:
+            return type(e), getattr(e, "new_url", None)
+        return rule.endpoint, values
+
+    paths = ["/", "/any", "/put", "/user/42", "/user/x", "/old", "/defaults"]
+    paths += ["/defaults/1", "/defaults/2", "/wz/3", "/nowhere", "/user/42/"]
+    for path in paths:
+        for method in ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"):
+            fast = answer(url_map.match, path, method)
+            full = answer(url_map._match, path, method, "", None)
+            assert fast == full, (path, method)

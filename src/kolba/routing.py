@@ -402,7 +402,7 @@ def _segment_regex(tokens: _Tokens) -> tuple[_Match, _Groups]:
 class _Node:
     """A trie node: the rules ending here and the ways to go on."""
 
-    __slots__ = ("static", "dynamic", "tails", "rules", "_keyed")
+    __slots__ = ("static", "dynamic", "tails", "rules", "_keyed", "first", "any")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
@@ -411,6 +411,19 @@ class _Node:
         self.rules: list[Rule] = []
         # (sort key, signature, entry)
         self._keyed: list[tuple[_SortKey, tuple[str, ...], _Dynamic]] = []
+        # The first of the rules that answers each method; any: the first
+        # that answers every method (for the methods not in ``first``).
+        self.first: dict[str, Rule] = {}
+        self.any: Rule | None = None
+
+    def add_rule(self, rule: Rule) -> None:
+        self.rules.append(rule)
+        if self.any is None:
+            if rule.methods is None:
+                self.any = rule
+            else:
+                for method in rule.methods:
+                    self.first.setdefault(method, rule)
 
     def dynamic_child(self, tokens: _Tokens, order: int) -> _Node:
         sig = tuple(t if isinstance(t, str) else t.source for t in tokens)
@@ -470,12 +483,10 @@ class _Trie:
     __slots__ = ("static", "root")
 
     def __init__(self) -> None:
-        self.static: dict[str, list[Rule]] = {}
+        self.static: dict[str, _Node] = {}  # a static path's node
         self.root = _Node()
 
     def insert(self, rule: Rule, order: int) -> None:
-        if all(isinstance(t, str) for t in rule._path):
-            self.static.setdefault("".join(rule._path), []).append(rule)  # type: ignore[arg-type]
         segments = _split(rule._path)
         node = self.root
         for i, seg in enumerate(segments):
@@ -491,7 +502,9 @@ class _Trie:
                 node = node.static.setdefault("".join(seg), _Node())  # type: ignore[arg-type]
             else:
                 node = node.dynamic_child(seg, order)
-        node.rules.append(rule)
+        node.add_rule(rule)
+        if all(isinstance(t, str) for t in rule._path):
+            self.static["".join(rule._path)] = node  # type: ignore[arg-type]
 
 
 class Map(_wz.Map):
@@ -535,7 +548,7 @@ class Map(_wz.Map):
         self._tries: dict[str, tuple[_Match | None, _Groups, _Trie]] = {}
         self._domains: list[_Domain] = []
         default = self._trie_for("" if host_matching else default_subdomain, [])
-        self._fast: dict[str, list[Rule]] | None = (
+        self._fast: dict[str, _Node] | None = (
             None if host_matching else default.static
         )
         self._root = default.root
@@ -690,14 +703,13 @@ class Map(_wz.Map):
         if static is not None and (
             subdomain is None or subdomain == self.default_subdomain
         ):
-            rules = static.get(path)
-            if rules is not None:
-                for rule in rules:
-                    methods = rule.methods
-                    if methods is None or method in methods:
-                        if rule._plain:
-                            return rule, dict(rule.defaults) if rule.defaults else {}
-                        break
+            node = static.get(path)
+            if node is not None:
+                # PERF: the rule that the search would take first, looked up
+                # (~250 of 2,900 instructions on "/", as on "/user/42")
+                rule = node.first.get(method, node.any)
+                if rule is not None and rule._plain:
+                    return rule, dict(rule.defaults) if rule.defaults else {}
             elif path[:1] == "/":
                 # PERF: the search's first choice at every segment, in this
                 # frame and straight into a dict (~0.3 µs on /user/42); _walk
@@ -724,14 +736,11 @@ class Map(_wz.Map):
                             break
                     node = child
                 else:
-                    for rule in node.rules:
-                        methods = rule.methods
-                        if methods is None or method in methods:
-                            if rule._plain:
-                                if rule.defaults:  # they win over the path
-                                    args.update(rule.defaults)
-                                return rule, args
-                            break
+                    rule = node.first.get(method, node.any)
+                    if rule is not None and rule._plain:
+                        if rule.defaults:  # they win over the path
+                            args.update(rule.defaults)
+                        return rule, args
                 values: list[tuple[str, Any]] = []
                 try:
                     rule = _walk(self._root, parts, 0, method, values, _IGNORED)
