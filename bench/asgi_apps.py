@@ -5,7 +5,11 @@ views (run in a thread pool, as a Flask app moved to ASGI unchanged would).
 
 ``/`` answers ``Hello, World!`` and ``/user/42`` answers ``User 42``, as HTML.
 bench.py times them in-process (one event loop, a fresh scope and receive per
-request, the app awaited directly); http_bench.py serves them.
+request, the app awaited directly) and behind uvicorn's HTTP protocol in
+process (raw requests parsed, responses written to a transport that drops
+them: the server's own work counted, no socket and no load generator, so the
+shares of bare move far less on a shared machine than over HTTP);
+http_bench.py serves them.
 """
 
 from __future__ import annotations
@@ -236,6 +240,72 @@ async def _batch(app: ASGIApp, scope: dict, n: int) -> float:
     return time.perf_counter() - t0
 
 
+class _DropTransport(asyncio.Transport):
+    """A connection that keeps what the server writes until it is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+
+    def write(self, data) -> None:
+        self.written.append(data)
+
+    def get_extra_info(self, name, default=None):
+        peers = {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}
+        return peers.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def behind_uvicorn(name: str, app: ASGIApp, loop) -> Callable:
+    """``timer(path)`` for ``app`` behind uvicorn's httptools protocol, in
+    process: ``timer(path)(n)`` serves n raw requests, one after another.
+    Exits loudly unless both routes answer 200 with the right body."""
+    require("uvicorn")
+    from uvicorn.config import Config
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.server import ServerState
+
+    config = Config(app, interface="asgi3", access_log=False, lifespan="off")
+    config.load()
+    protocol = HttpToolsProtocol(config, ServerState(), {}, _loop=loop)
+    transport = _DropTransport()
+    protocol.connection_made(transport)
+
+    def timer(path: str) -> Callable[[int], float]:
+        raw = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n".encode()
+
+        async def batch(n: int) -> float:
+            transport.written.clear()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                protocol.data_received(raw)
+                for task in list(protocol.tasks):
+                    await task
+            return time.perf_counter() - t0
+
+        return lambda n: loop.run_until_complete(batch(n))
+
+    for key, path in ROUTES.items():
+        timer(path)(1)
+        answer = b"".join(transport.written)
+        if not answer.startswith(b"HTTP/1.1 200 ") or not answer.endswith(BODIES[key]):
+            sys.exit(
+                f"bench: ASGI {name} behind uvicorn: GET {path} gave {answer!r}"
+            )
+    return timer
+
+
 def build() -> tuple[dict, dict]:
     """The apps that could be built (and answer right), and why others not."""
     apps, skipped = {}, {}
@@ -273,6 +343,7 @@ def in_process(rounds: int, seconds: float) -> dict:
     results: dict = {name: {} for name in apps}
     for (name, key), cell in flat.items():
         results[name][key] = cell
+    behind, shares = _behind_uvicorn(apps, rounds, seconds)
     ratios = {}
     for other in ("starlette", "bare"):
         if "kolba" in results and other in results:
@@ -291,7 +362,36 @@ def in_process(rounds: int, seconds: float) -> dict:
         "ratios": ratios,
         "bars": bars,
         "skipped": skipped,
+        "uvicorn": behind,
+        "uvicorn_share_of_bare": shares,
     }
+
+
+def _behind_uvicorn(apps: dict, rounds: int, seconds: float) -> tuple[dict, dict]:
+    """µs per request of each app behind uvicorn's protocol (on uvloop, as
+    uvicorn runs), and its share of bare's requests per second there."""
+    try:
+        require("uvicorn")
+        loop = require("uvloop").new_event_loop()
+    except Skip:
+        return {}, {}
+    try:
+        timers = {}
+        for name, app in apps.items():
+            timer = behind_uvicorn(name, app, loop)
+            for key, path in ROUTES.items():
+                timers[(name, key)] = timer(path)
+        flat = interleave(timers, rounds, seconds)
+    finally:
+        loop.close()
+    behind: dict = {name: {} for name in apps}
+    for (name, key), cell in flat.items():
+        behind[name][key] = cell
+    shares = {
+        name: {key: behind["bare"][key]["us"] / cells[key]["us"] for key in ROUTES}
+        for name, cells in behind.items()
+    }
+    return behind, shares
 
 
 def report(asgi: dict) -> str:
@@ -309,6 +409,18 @@ def report(asgi: dict) -> str:
         lines.append(f"{text:<22}" + "".join(f"{values[k]:9.2f}x" for k in ROUTES))
     for text, ok in asgi["bars"].items():
         lines.append(f"  {'ok  ' if ok else 'MISS'} {text} (issue 8)")
+    if asgi.get("uvicorn"):
+        lines.append(
+            f"\n{'behind uvicorn, in-proc':<22}"
+            + "".join(f"{p:>17}" for p in ROUTES.values())
+            + "   µs (share of bare's requests/s)"
+        )
+        for name, cells in asgi["uvicorn"].items():
+            share = asgi["uvicorn_share_of_bare"][name]
+            lines.append(
+                f"{asgi['labels'][name]:<22}"
+                + "".join(f"{cells[k]['us']:10.2f} ({share[k]:.2f})" for k in ROUTES)
+            )
     for name, why in asgi["skipped"].items():
         lines.append(f"skip {name}: {why}")
     return "\n".join(lines)

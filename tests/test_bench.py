@@ -4,6 +4,7 @@ These are correctness tests of bench/: no timing is asserted (CI machines are
 too noisy for that; the ratios come from running the bench itself).
 """
 
+import asyncio
 import importlib.util
 import json
 import re
@@ -159,6 +160,25 @@ def test_asgi_apps_answer_alike(bench):
         assert set(timed["results"][name]) == {"hello", "user"}
     assert set(timed["ratios"]) == {"kolba_over_starlette", "kolba_over_bare"}
     assert len(timed["bars"]) == 2
+    # the same apps behind uvicorn's protocol in process, as shares of bare
+    assert set(timed["uvicorn"]) == set(apps)
+    assert timed["uvicorn_share_of_bare"]["bare"] == {"hello": 1.0, "user": 1.0}
+    assert "behind uvicorn" in asgi_apps.report(timed)
+
+
+def test_a_wrong_answer_behind_uvicorn_stops_the_benchmark(bench):
+    asgi_apps = _load("asgi_apps")
+
+    async def wrong(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"Hello"})
+
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(SystemExit, match="wrong behind uvicorn: GET / gave"):
+            asgi_apps.behind_uvicorn("wrong", wrong, loop)
+    finally:
+        loop.close()
 
 
 def test_quick_run_prints_a_json_report():
