@@ -131,6 +131,45 @@ def test_proxies_outside_a_context_say_what_to_do(proxy, message: str) -> None:
     assert "context()" in str(info.value)  # names app.app_context() or the like
 
 
+def test_proxies_tell_a_missing_context_from_the_objects_own_errors(
+    app: Flask,
+) -> None:
+    # the proxies read the context without testing for None first: a missing
+    # one is told from an error of the object itself after the fact
+    with app.app_context():
+        assert current_app.name == app.name
+        for read in (lambda: request.path, lambda: session.get("x")):
+            with pytest.raises(RuntimeError, match="request context"):
+                read()
+
+    class OddRequest(Request):
+        @property
+        def lookup(self) -> str:
+            raise KeyError("from the request")
+
+        @property
+        def attribute(self) -> str:
+            raise AttributeError("from the request")
+
+    app.request_class = OddRequest
+    with app.test_request_context():
+        with pytest.raises(AttributeError, match="no_such"):
+            request.no_such  # noqa: B018
+        with pytest.raises(KeyError, match="from the request"):
+            request.lookup  # noqa: B018
+        with pytest.raises(AttributeError, match="from the request"):
+            request.attribute  # noqa: B018
+        with pytest.raises(AttributeError):
+            current_app.no_such  # noqa: B018
+        with pytest.raises(AttributeError):
+            session.no_such  # noqa: B018
+        g.user = "ann"
+        assert g.user == "ann"
+    for act in (lambda: g.user, lambda: setattr(g, "user", "bob")):
+        with pytest.raises(RuntimeError, match="application context"):
+            act()
+
+
 def test_request_is_an_instance_of_request(app: Flask) -> None:
     with app.test_request_context():
         assert isinstance(request, Request)

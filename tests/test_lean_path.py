@@ -31,6 +31,15 @@ BODIES = [
     "==&=x=y",
     "%%%=%2&x=%C3&%e2%82%ac=%E2%82&t=%C3%BC%ff&u=J%c3%bcrgen%zz",
     "name=Alice+Smith&email=alice%40example.com&age=42",
+    # escapes that make an "&" or "=" (split before decoding) and those that
+    # do not (decoded at once): the same pairs either way
+    "a%3Db=c%26d&e=%3d%3D&f=1",
+    "c=x%26y&d=1",
+    "e=%3d&f%3d=2",
+    "g=%3D&h=3",
+    "k=%C3&%A9=v&m=%E2%82&%AC=n&o=%C3=%BC",
+    "p=%25%32%30&q=%2525&%25=%2B+",
+    "r=Jürgen+%C3%BC&s=%zz%4&u=%",
 ]
 
 
@@ -86,6 +95,23 @@ def test_a_request_subclass_with_its_own_parser_gets_it() -> None:
     assert MyRequest(form_environ(b"a=1")).form.to_dict() == {"parsed": "by subclass"}
 
 
+class _Storage(ImmutableMultiDict):  # type: ignore[type-arg]
+    """A storage class of the user's own, built through its __init__."""
+
+
+@pytest.mark.parametrize("storage", [MultiDict, ImmutableMultiDict, _Storage])
+def test_the_request_class_parameter_storage_holds_form_and_args(storage) -> None:
+    class MyRequest(Request):
+        parameter_storage_class = storage
+
+    assert MyRequest._plain_form  # the fast path, with the class's storage
+    req = MyRequest(form_environ(b"a=1&a=2&b=%41", QUERY_STRING="q=1&q=2"))
+    assert type(req.form) is type(req.files) is type(req.args) is storage
+    assert list(req.form.items(multi=True)) == [("a", "1"), ("a", "2"), ("b", "A")]
+    assert list(req.args.items(multi=True)) == [("q", "1"), ("q", "2")]
+    assert not req.files
+
+
 @pytest.fixture
 def form_app() -> Flask:
     app = Flask(__name__)
@@ -109,6 +135,23 @@ def test_form_limits_answer_413(form_app: Flask) -> None:
 
 def test_a_body_shorter_than_its_content_length_is_400(form_app: Flask) -> None:
     environ = form_environ(b"a=1&b=2", CONTENT_LENGTH="100")
+    statuses = []
+    form_app.wsgi_app(environ, lambda status, headers: statuses.append(status))
+    assert statuses == ["400 BAD REQUEST"]
+
+
+@pytest.mark.parametrize("pieces", [0, 1])
+def test_a_body_the_server_fails_to_read_is_400(form_app: Flask, pieces: int) -> None:
+    class Broken(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            nonlocal pieces
+            if pieces:  # the first piece arrives, then the connection breaks
+                pieces -= 1
+                return super().read(1)
+            raise OSError("connection reset")
+
+    environ = form_environ(b"a=1&b=2")
+    environ["wsgi.input"] = Broken(b"a=1&b=2")
     statuses = []
     form_app.wsgi_app(environ, lambda status, headers: statuses.append(status))
     assert statuses == ["400 BAD REQUEST"]
@@ -142,6 +185,8 @@ QUERIES = [
     "q=a+b&r=%20%2B&s=%ff",
     "x=\xc3\xbc&y=\xff",  # raw bytes, as a WSGI server passes them (latin-1)
     "z=\xc3\xbc%C3%BC%ff+%2B&%%%=%2",
+    "a%3Db=c%26d&k=%C3&%A9=v",
+    "k=%C3&%A9=v&p=%25%32%30&x=\xc3\xbc%C3%BC",
     "",
 ]
 

@@ -219,6 +219,11 @@ def _proxy_attribute(proxy: _ContextProxy, name: str) -> t.Any:
 # __getattr__ is only reached after the normal lookup raised AttributeError.
 # PERF: one frame and no exception per read (0.9 -> 0.15 µs).
 # PERF: a public name is told by its first character (~0.02 µs a read).
+# PERF: the context is read without a default and without a None test: a
+# missing one shows as the LookupError or AttributeError that follows,
+# told apart from the object's own afterwards (0.18 -> 0.14 µs a read).
+# (typed loosely: a None context raises AttributeError, caught there)
+_get_ctx: t.Callable[[], tuple[t.Any, t.Any]] = _cv_ctx.get
 
 
 class _RequestProxy(_ContextProxy):
@@ -229,10 +234,12 @@ class _RequestProxy(_ContextProxy):
     def __getattribute__(self, name: str) -> t.Any:
         if name[:1] == "_" and (name[:2] == "__" or name == "_get_current_object"):
             return _proxy_attribute(self, name)
-        ctx = _cv_ctx.get(_NO_CTX)[1]
-        if ctx is None:
-            raise RuntimeError(_no_req_msg)
-        return getattr(ctx.request, name)
+        try:
+            return getattr(_get_ctx()[1].request, name)
+        except (LookupError, AttributeError):
+            if _cv_ctx.get(_NO_CTX)[1] is None:
+                raise RuntimeError(_no_req_msg) from None
+            raise
 
 
 class _SessionProxy(_ContextProxy):
@@ -243,10 +250,12 @@ class _SessionProxy(_ContextProxy):
     def __getattribute__(self, name: str) -> t.Any:
         if name[:1] == "_" and (name[:2] == "__" or name == "_get_current_object"):
             return _proxy_attribute(self, name)
-        ctx = _cv_ctx.get(_NO_CTX)[1]
-        if ctx is None:
-            raise RuntimeError(_no_req_msg)
-        return getattr(ctx.session, name)
+        try:
+            return getattr(_get_ctx()[1].session, name)
+        except (LookupError, AttributeError):
+            if _cv_ctx.get(_NO_CTX)[1] is None:
+                raise RuntimeError(_no_req_msg) from None
+            raise
 
 
 class _AppProxy(_ContextProxy):
@@ -257,10 +266,12 @@ class _AppProxy(_ContextProxy):
     def __getattribute__(self, name: str) -> t.Any:
         if name[:1] == "_" and (name[:2] == "__" or name == "_get_current_object"):
             return _proxy_attribute(self, name)
-        ctx = _cv_ctx.get(_NO_CTX)[0]
-        if ctx is None:
-            raise RuntimeError(_no_app_msg)
-        return getattr(ctx.app, name)
+        try:
+            return getattr(_get_ctx()[0].app, name)
+        except (LookupError, AttributeError):
+            if _cv_ctx.get(_NO_CTX)[0] is None:
+                raise RuntimeError(_no_app_msg) from None
+            raise
 
 
 def _g() -> _AppCtxGlobals:
@@ -280,17 +291,19 @@ class _GProxy(_ContextProxy):
     def __getattribute__(self, name: str) -> t.Any:
         if name[:1] == "_" and (name[:2] == "__" or name == "_get_current_object"):
             return _proxy_attribute(self, name)
-        ctx = _cv_ctx.get(_NO_CTX)[0]
-        if ctx is None:
-            raise RuntimeError(_no_app_msg)
-        g = ctx._g
+        try:
+            ctx = _get_ctx()[0]
+            g = ctx._g
+        except (LookupError, AttributeError):  # no context: None has no _g
+            raise RuntimeError(_no_app_msg) from None
         return getattr(ctx.g if g is None else g, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
-        ctx = _cv_ctx.get(_NO_CTX)[0]
-        if ctx is None:
-            raise RuntimeError(_no_app_msg)
-        g = ctx._g
+        try:
+            ctx = _get_ctx()[0]
+            g = ctx._g
+        except (LookupError, AttributeError):
+            raise RuntimeError(_no_app_msg) from None
         setattr(ctx.g if g is None else g, name, value)
 
 
