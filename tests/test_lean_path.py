@@ -64,6 +64,7 @@ def test_urlencoded_form_is_werkzeugs(body: str) -> None:
     assert isinstance(ours.form, ImmutableMultiDict)
     assert not ours.files
     assert ours.get_data() == b""  # the body was consumed, as werkzeug's parser does
+    assert ours.stream.read() == theirs.stream.read() == b""
 
 
 def test_a_body_that_is_not_utf8_is_an_empty_form_as_in_werkzeug() -> None:
@@ -93,6 +94,17 @@ def test_a_request_subclass_with_its_own_parser_gets_it() -> None:
 
     assert not MyRequest._plain_form
     assert MyRequest(form_environ(b"a=1")).form.to_dict() == {"parsed": "by subclass"}
+
+
+def test_a_request_class_that_is_shallow_refuses_the_body() -> None:
+    class Shallow(Request):
+        shallow = True
+
+    assert not Shallow._plain_form  # so the fast path's per-request test holds
+    with pytest.raises(RuntimeError, match="shallow"):
+        Shallow(form_environ(b"a=1")).form  # noqa: B018
+    with pytest.raises(RuntimeError, match="shallow"):
+        Request(form_environ(b"a=1"), shallow=True).form  # noqa: B018
 
 
 class _Storage(ImmutableMultiDict):  # type: ignore[type-arg]
