@@ -5,6 +5,7 @@ extensions read) is made only when first asked for, with the same entries."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from typing import Any
 
@@ -340,3 +341,41 @@ def test_headers_given_as_an_iterator(app: Flask) -> None:
         app, lambda: (request.cookies["b"], request.headers["Accept"]), asgi_scope
     )
     assert read == ("2", "text/html,application/json")
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [("POST", [(b"content-length", b"0")]), ("GET", []), ("DELETE", [])],
+)
+def test_an_http1_request_without_a_body_reads_as_empty_without_await(
+    app: Flask, method: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    """No Content-Length (or 0) and no Transfer-Encoding: HTTP/1 sends no
+    body, so an async view reads it as Flask code does, nothing awaited."""
+
+    @app.route("/", methods=[method])
+    async def view() -> Any:
+        return {
+            "json": request.get_json(silent=True),
+            "data": request.get_data().decode(),
+            "form": request.form.to_dict(),
+        }
+
+    asgi_scope = scope(path="/", root_path="", method=method, headers=headers)
+    sent = run_asgi(app, asgi_scope, [])  # receive() would say: disconnected
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"]) == {"json": None, "data": "", "form": {}}
+
+
+def test_an_http2_body_without_content_length_is_received(app: Flask) -> None:
+    @app.post("/")
+    async def view() -> bytes:
+        return await request.get_data()
+
+    asgi_scope = scope(path="/", root_path="", method="POST", headers=[])
+    asgi_scope["http_version"] = "2"
+    parts = [
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.request", "body": b"cd", "more_body": False},
+    ]
+    assert run_asgi(app, asgi_scope, parts)[1]["body"] == b"abcd"

@@ -326,7 +326,16 @@ def _environ(
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    if body is not None and "HTTP_TRANSFER_ENCODING" not in environ:
+        length = environ.get("CONTENT_LENGTH")
+        if length == "0" or (not length and scope.get("http_version") in _HTTP1):
+            # No body: an HTTP/1 request without Content-Length or
+            # Transfer-Encoding has none (HTTP/2 and 3 may send one without).
+            body.complete = True
     return environ
+
+
+_HTTP1 = frozenset({"1.0", "1.1"})
 
 
 def _header_environ(scope: Scope) -> dict[str, t.Any]:
