@@ -880,7 +880,8 @@ class Flask(Scaffold):
                 # any; req.__dict__ costs ~950 instructions, the dict made)
                 and ("CONTENT_TYPE" not in environ or not req.__dict__.get("files"))
                 and not (
-                    # PERF: one test while no receiver ever connected (~0.05 µs)
+                    # PERF: one test while no receiver ever connected (with the
+                    # other signal tests, ~420 of 31,000 instructions a request)
                     signals.connected
                     and (
                         signals.request_tearing_down.receivers
