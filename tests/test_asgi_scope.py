@@ -379,3 +379,39 @@ def test_an_http2_body_without_content_length_is_received(app: Flask) -> None:
         {"type": "http.request", "body": b"cd", "more_body": False},
     ]
     assert run_asgi(app, asgi_scope, parts)[1]["body"] == b"abcd"
+
+
+@pytest.mark.parametrize(
+    ("rv", "status", "expected"),
+    [
+        (
+            ("hi", 201, {"X-A": "1"}),
+            201,
+            [(b"x-a", b"1"), (b"content-type", b"text/html; charset=utf-8")],
+        ),
+        (("", 204, {"X-A": "1"}), 204, [(b"x-a", b"1")]),
+        (
+            ("", 302, {"Location": "/caf\u00e9"}),
+            302,
+            [(b"location", b"/caf%C3%A9")],
+        ),
+    ],
+)
+def test_built_headers_are_sent_as_werkzeug_sends_them(
+    app: Flask, rv: Any, status: int, expected: list[tuple[bytes, bytes]]
+) -> None:
+    @app.route("/")
+    async def view() -> Any:
+        return rv
+
+    sent = run_asgi(app, scope(path="/", root_path=""), [])
+    assert sent[0]["status"] == status
+    headers = sent[0]["headers"]
+    for pair in expected:
+        assert pair in headers
+    lengths = [v for k, v in headers if k == b"content-length"]
+    assert lengths == ([] if status == 204 else [b"%d" % len(rv[0].encode())])
+    rv_wsgi = app.test_client().get("/")
+    assert sorted(k.lower() for k, _ in rv_wsgi.headers) == sorted(
+        k.decode() for k, _ in headers
+    )

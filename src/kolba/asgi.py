@@ -35,7 +35,7 @@ import typing as t
 from functools import update_wrapper
 from types import CoroutineType
 
-from werkzeug.datastructures import EnvironHeaders
+from werkzeug.datastructures import EnvironHeaders, Headers
 from werkzeug.exceptions import (
     BadRequestKeyError,
     ClientDisconnected,
@@ -54,7 +54,9 @@ from .wrappers import (
     _FROM_SCOPE,
     Request,
     Response,
+    _Headers,
     _parse_pairs,
+    _ready_to_send,
     _text_response,
 )
 
@@ -795,12 +797,27 @@ async def _send_response(
 
 def _headers_to_send(response: Response, request: Request) -> list[tuple[str, str]]:
     """The response's headers as werkzeug sends them to a WSGI server."""
+    own = type(response).get_wsgi_headers is _WzResponse.get_wsgi_headers
+    headers = response._headers
+    body = response.response
+    status = response._status_code
+    if (
+        own
+        and (type(headers) is _Headers or type(headers) is Headers)
+        and type(body) is list
+        and len(body) == 1
+        and type(body[0]) is bytes
+        and (status == 200 or status not in _NO_BODY)
+        and _ready_to_send(headers._list)
+    ):
+        # PERF: built headers (a tuple's, cookies, hooks') that werkzeug
+        # would send unchanged go as they are, as Response.__call__ sends
+        # them to a WSGI server ("hi", 201, {"X-A": "1"}: 144k -> 115k
+        # instructions a request)
+        return headers._list
     # PERF: werkzeug's get_wsgi_headers reads the environ only to make a
     # Location absolute: a request built from a scope makes none for it.
-    if (
-        not response.autocorrect_location_header
-        and type(response).get_wsgi_headers is _WzResponse.get_wsgi_headers
-    ):
+    if own and not response.autocorrect_location_header:
         environ: dict[str, t.Any] = {}
     else:
         environ = request.environ
