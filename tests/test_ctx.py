@@ -215,6 +215,47 @@ def test_g_namespace(app: Flask) -> None:
             _ = g.nothing
 
 
+def test_g_methods_take_their_defaults_by_keyword(app: Flask) -> None:
+    with app.app_context():
+        assert g.setdefault("trail", default=[1]) == [1]
+        assert g.get("missing", default="d") == "d"
+        assert g.pop("missing", default="p") == "p"
+
+
+def test_g_methods_outside_a_context_raise_the_proxy_error() -> None:
+    for use in (
+        lambda: g.setdefault("trail", []),
+        lambda: g.get("x"),
+        lambda: g.pop("x", None),
+        lambda: "x" in g,
+    ):
+        with pytest.raises(RuntimeError, match="application context"):
+            use()
+
+
+def test_a_custom_g_class_methods_are_the_ones_called(app: Flask) -> None:
+    calls: list[str] = []
+
+    class Globals(app.app_ctx_globals_class):  # type: ignore[name-defined,misc]
+        def setdefault(self, name: str, default: object = None) -> object:
+            calls.append(f"setdefault {name}")
+            return super().setdefault(name, default)
+
+        def get(self, name: str, default: object = None) -> object:
+            calls.append(f"get {name}")
+            return super().get(name, default)
+
+        def __contains__(self, item: str) -> bool:
+            calls.append(f"contains {item}")
+            return super().__contains__(item)
+
+    app.app_ctx_globals_class = Globals
+    app.before_request(lambda: g.setdefault("trail", []).append("before"))
+    app.add_url_rule("/", "i", lambda: f"{g.get('trail')} {'trail' in g}")
+    assert app.test_client().get("/").text == "['before'] True"
+    assert calls == ["setdefault trail", "get trail", "contains trail"]
+
+
 def test_threads_see_their_own_request(app: Flask) -> None:
     both_inside = threading.Barrier(2)
     seen: dict[str, str] = {}

@@ -416,3 +416,54 @@ def test_seed_make_response_in_an_error_handler(
     assert rv.status_code == 404
     assert rv.headers["X-Something"] == "A value"
     assert rv.text == "<h1>not here</h1>"
+
+
+# -- response.headers[name] = value: kolba's fast path keeps werkzeug's set() ----
+
+
+@pytest.mark.parametrize(
+    ("start", "key", "value"),
+    [
+        ([], "X-New", "1"),
+        ([("A", "1"), ("B", "2")], "X-New", "3"),
+        # an existing differently-cased name is replaced where it stands
+        ([("A", "1"), ("x-tag", "old"), ("B", "2")], "X-Tag", "new"),
+        # ... and its later duplicates go, whatever their case
+        ([("X-Tag", "1"), ("A", "2"), ("x-TAG", "3"), ("B", "4")], "x-tag", "5"),
+        # a value that is not a str is converted as werkzeug converts it
+        ([("A", "1")], "X-Count", 3),
+        ([("X-Count", "1")], "x-count", 4),
+    ],
+)
+def test_setting_a_header_is_werkzeug_set(
+    start: list[tuple[str, str]], key: str, value: object
+) -> None:
+    expected = Headers(start)
+    expected[key] = value
+    headers = Response("x").headers
+    headers.clear()
+    headers.extend(start)
+    headers[key] = value
+    assert headers.to_wsgi_list() == expected.to_wsgi_list()
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\rb", "a\r\nSet-Cookie: x=y"])
+def test_a_header_value_with_a_line_break_is_refused_as_werkzeug_does(
+    value: str,
+) -> None:
+    with pytest.raises(ValueError) as werkzeug_error:
+        Headers()["X-A"] = value
+    headers = Response("x").headers
+    with pytest.raises(ValueError) as kolba_error:
+        headers["X-A"] = value
+    assert str(kolba_error.value) == str(werkzeug_error.value)
+    assert "X-A" not in headers
+
+
+@pytest.mark.parametrize("name", ["X-A\nB", "X-A\r", "X\r\nSet-Cookie"])
+def test_a_header_name_with_a_line_break_is_refused(name: str) -> None:
+    headers = Response("x").headers
+    with pytest.raises(ValueError, match="line break") as error:
+        headers[name] = "v"
+    assert repr(name) in str(error.value)
+    assert len(headers) == 2  # Content-Type and Content-Length only
