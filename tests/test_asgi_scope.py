@@ -415,3 +415,59 @@ def test_built_headers_are_sent_as_werkzeug_sends_them(
     assert sorted(k.lower() for k, _ in rv_wsgi.headers) == sorted(
         k.decode() for k, _ in headers
     )
+
+
+def test_header_names_in_any_case_are_read_for_the_body_and_the_cookie(
+    app: Flask,
+) -> None:
+    """The ASGI spec does not require servers to lowercase header names: a
+    mixed-case Content-Length still has its body read before an async view,
+    and a mixed-case Cookie still refreshes a permanent session."""
+    app.secret_key = "mixed case"
+
+    @app.route("/login")
+    def login() -> str:
+        from kolba import session
+
+        session.permanent = True
+        session["user"] = "ada"
+        return "in"
+
+    @app.route("/echo", methods=["POST"])
+    async def echo() -> Any:
+        return {"json": request.get_json()}
+
+    @app.route("/plain")
+    async def plain() -> str:
+        return "no session read"
+
+    cookie = app.test_client().get("/login").headers["Set-Cookie"].split(";")[0]
+    body = b'{"a": 1}'
+    sent = run_asgi(
+        app,
+        scope(
+            path="/echo",
+            root_path="",
+            method="POST",
+            headers=[
+                (b"Content-Type", b"application/json"),
+                (b"Content-Length", str(len(body)).encode()),
+            ],
+        ),
+        [{"type": "http.request", "body": body, "more_body": False}],
+    )
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"]) == {"json": {"a": 1}}
+    sent = run_asgi(
+        app,
+        scope(path="/plain", root_path="", headers=[(b"Cookie", cookie.encode())]),
+        [],
+    )
+    names = [name.lower() for name, _ in sent[0]["headers"]]
+    assert b"set-cookie" in names  # the permanent session is refreshed
+
+
+def test_popping_a_context_never_pushed_says_so(app: Flask) -> None:
+    ctx = app.test_request_context("/")
+    with pytest.raises(IndexError, match="not pushed"):
+        ctx.pop()

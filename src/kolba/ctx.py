@@ -278,6 +278,8 @@ class RequestContext(AppContext):
                 if self.request.__dict__.get("files"):  # uploads to close
                     self.request.close()
         finally:
+            if not self._request_tokens:
+                raise IndexError("pop from empty list: this context was not pushed")
             token, pushed = self._request_tokens.pop()
             if not self._request_tokens:
                 # (a request built from an ASGI scope may have made no environ)
