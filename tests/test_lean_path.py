@@ -477,3 +477,21 @@ def test_the_hooks_of_an_endpoint_are_gathered_once(monkeypatch) -> None:
     app.before_request_funcs[None].append(lambda: None)  # changed in place
     client.get("/")
     assert len(gathered) == 2
+
+
+def test_a_teardown_appcontext_function_appended_while_serving_runs() -> None:
+    """An extension may add to app.teardown_appcontext_funcs in place after
+    the app served its first request without one: the next request's lean
+    pop sees it and runs it, as Flask does."""
+    app = Flask(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/").data == b"ok"
+    torn: list[BaseException | None] = []
+    app.teardown_appcontext_funcs.append(torn.append)
+    assert client.get("/").data == b"ok"
+    assert torn == [None]

@@ -43,6 +43,7 @@ from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variable
 from .scaffold import (
     Scaffold,
     _endpoint_from_view_func,
+    _HookList,
     _HookRegistry,
     _registering,
     find_package,
@@ -467,9 +468,11 @@ class Flask(Scaffold):
         self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)
         self.url_build_error_handlers: list[t.Callable[..., str | None]] = []
+        # a list that tells the app when changed: extensions may add to it
+        # while the app serves
         self.teardown_appcontext_funcs: list[
             t.Callable[[BaseException | None], None]
-        ] = []
+        ] = _HookList(weakref.WeakMethod(self._hooks_changed))
         self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, t.Any] = {}
