@@ -882,16 +882,9 @@ class Flask(Scaffold):
                 # uploads to close (PERF: only a body with a content type has
                 # any; req.__dict__ costs ~950 instructions, the dict made)
                 and ("CONTENT_TYPE" not in environ or not req.__dict__.get("files"))
-                and not (
-                    # PERF: one test while no receiver ever connected (with the
-                    # other signal tests, ~420 of 31,000 instructions a request)
-                    signals.connected
-                    and (
-                        signals.request_tearing_down.receivers
-                        or signals.appcontext_tearing_down.receivers
-                        or signals.appcontext_popped.receivers
-                    )
-                )
+                # PERF: one test while no receiver ever connected (with the
+                # other signal tests, ~420 of 31,000 instructions a request)
+                and not (signals.connected and signals.pop_heard())
             ):
                 ctx._request_tokens.pop()
                 _cv_ctx.reset(token)

@@ -619,15 +619,8 @@ async def _http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
             and len(ctx._request_tokens) == 1
             and _cv_ctx.get(_NO_CTX)[1] is ctx
             and not req.__dict__.get("files")  # uploads to close
-            and not (
-                # PERF: one test while no receiver ever connected
-                signals.connected
-                and (
-                    signals.request_tearing_down.receivers
-                    or signals.appcontext_tearing_down.receivers
-                    or signals.appcontext_popped.receivers
-                )
-            )
+            # PERF: one test while no receiver ever connected
+            and not (signals.connected and signals.pop_heard())
         ):
             ctx._request_tokens.pop()
             _cv_ctx.reset(token)

@@ -40,3 +40,13 @@ appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
 appcontext_pushed = _signals.signal("appcontext-pushed")
 appcontext_popped = _signals.signal("appcontext-popped")
 message_flashed = _signals.signal("message-flashed")
+
+
+def pop_heard() -> bool:
+    """Whether a receiver listens to a signal that popping a request context
+    sends (then the context is popped by its ``pop()``, not the lean way)."""
+    return bool(
+        request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or appcontext_popped.receivers
+    )
