@@ -18,6 +18,27 @@ from werkzeug.exceptions import abort as _wz_abort
 from .globals import _NO_CTX, _cv_ctx, current_app, request, session
 from .signals import message_flashed
 
+
+def _after_changes(
+    cls: type, names: t.Iterable[str], changed: t.Callable[[t.Any], None]
+) -> None:
+    """Make each of ``cls``'s inherited methods ``names`` (a list's or a
+    dict's changing methods) call ``changed(self)`` after it changed it."""
+
+    def after(name: str) -> t.Callable[..., t.Any]:
+        change = getattr(cls, name)
+
+        def method(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            rv = change(self, *args, **kwargs)
+            changed(self)
+            return rv
+
+        method.__name__ = name
+        return method
+
+    for name in names:
+        setattr(cls, name, after(name))
+
 if t.TYPE_CHECKING:
     from .wrappers import Response
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from .helpers import get_root_path
+from .helpers import _after_changes, get_root_path
 
 if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
@@ -65,33 +65,24 @@ class _HookList(list[t.Callable[..., t.Any]]):
         self.changed = changed
 
 
-def _telling(name: str) -> t.Callable[..., t.Any]:
-    change = getattr(list, name)
-
-    def method(self: _HookList, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        rv = change(self, *args, **kwargs)
-        _tell(self.changed)
-        return rv
-
-    method.__name__ = name
-    return method
-
-
-for _name in (
-    "append",
-    "extend",
-    "insert",
-    "remove",
-    "pop",
-    "clear",
-    "sort",
-    "reverse",
-    "__setitem__",
-    "__delitem__",
-    "__iadd__",
-    "__imul__",
-):
-    setattr(_HookList, _name, _telling(_name))
+_after_changes(
+    _HookList,
+    (
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "sort",
+        "reverse",
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+        "__imul__",
+    ),
+    lambda funcs: _tell(funcs.changed),
+)
 
 
 class _HookRegistry(defaultdict[str | None, list[t.Callable[..., t.Any]]]):

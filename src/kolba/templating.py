@@ -12,7 +12,7 @@ from jinja2 import Template as BaseTemplate
 from jinja2.runtime import new_context
 
 from .globals import _NO_CTX, _app_ctx, _cv_ctx, g, request, session
-from .helpers import get_flashed_messages
+from .helpers import _after_changes, get_flashed_messages
 from .signals import before_render_template, template_rendered
 
 if t.TYPE_CHECKING:
@@ -33,30 +33,25 @@ class _Globals(dict[str, t.Any]):
     changes: t.ClassVar[int] = 0
 
 
-def _counting(name: str) -> t.Callable[..., t.Any]:
-    change = getattr(dict, name)
-
-    def method(self: _Globals, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        rv = change(self, *args, **kwargs)
-        # after the change: a flattening that began before it is then stale
-        _Globals.changes += 1
-        return rv
-
-    method.__name__ = name
-    return method
+def _count(globals_: _Globals) -> None:
+    # after the change: a flattening that began before it is then stale
+    _Globals.changes += 1
 
 
-for _name in (
-    "__setitem__",
-    "__delitem__",
-    "__ior__",
-    "clear",
-    "pop",
-    "popitem",
-    "setdefault",
-    "update",
-):
-    setattr(_Globals, _name, _counting(_name))
+_after_changes(
+    _Globals,
+    (
+        "__setitem__",
+        "__delitem__",
+        "__ior__",
+        "clear",
+        "pop",
+        "popitem",
+        "setdefault",
+        "update",
+    ),
+    _count,
+)
 
 
 class Template(BaseTemplate):
