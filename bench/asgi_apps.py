@@ -340,9 +340,7 @@ def in_process(rounds: int, seconds: float) -> dict:
         flat = interleave(timers, rounds, seconds)
     finally:
         loop.close()
-    results: dict = {name: {} for name in apps}
-    for (name, key), cell in flat.items():
-        results[name][key] = cell
+    results = _by_app(flat, apps)
     behind, shares = _behind_uvicorn(apps, rounds, seconds)
     ratios = {}
     for other in ("starlette", "bare"):
@@ -367,6 +365,14 @@ def in_process(rounds: int, seconds: float) -> dict:
     }
 
 
+def _by_app(flat: dict, apps: dict) -> dict:
+    """interleave()'s cells keyed (app, route), regrouped app by app."""
+    grouped: dict = {name: {} for name in apps}
+    for (name, key), cell in flat.items():
+        grouped[name][key] = cell
+    return grouped
+
+
 def _behind_uvicorn(apps: dict, rounds: int, seconds: float) -> tuple[dict, dict]:
     """µs per request of each app behind uvicorn's protocol (on uvloop, as
     uvicorn runs), and its share of bare's requests per second there."""
@@ -384,9 +390,7 @@ def _behind_uvicorn(apps: dict, rounds: int, seconds: float) -> tuple[dict, dict
         flat = interleave(timers, rounds, seconds)
     finally:
         loop.close()
-    behind: dict = {name: {} for name in apps}
-    for (name, key), cell in flat.items():
-        behind[name][key] = cell
+    behind = _by_app(flat, apps)
     shares = {
         name: {key: behind["bare"][key]["us"] / cells[key]["us"] for key in ROUTES}
         for name, cells in behind.items()
