@@ -448,6 +448,47 @@ def test_current_app_in_async_views_of_two_apps_on_one_loop() -> None:
     assert sorted(inside) == ["app_0", "app_1"]
 
 
+def test_a_thread_of_an_async_view_hands_coroutines_to_the_servers_loop(
+    app: Flask,
+) -> None:
+    """A sync function that an async view runs in a thread (asyncio.to_thread
+    copies the request's context) runs coroutines on the server's loop, and
+    its background tasks start there, as the view's own."""
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def where() -> str:
+        loops.append(asyncio.get_running_loop())
+        return request.path
+
+    def in_thread() -> str:
+        app.add_background_task(where)
+        return str(app.ensure_sync(where)())
+
+    @app.route("/<name>")
+    async def view(name: str) -> str:
+        loops.append(asyncio.get_running_loop())
+        return await asyncio.to_thread(in_thread)
+
+    async def main() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(http_scope("/x"), _no_body, send)
+        while app._background_tasks:
+            await asyncio.sleep(0.01)
+        return sent
+
+    sent = asyncio.run(main())
+    assert sent[1]["body"] == b"/x"
+    assert len(loops) == 3 and loops[0] is loops[1] is loops[2]
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request"}
+
+
 def test_websocket_echo_with_converters_args_headers_session(
     app: Flask, client: KolbaClient
 ) -> None:
