@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
 from .config import Config, ConfigAttribute
-from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _LazyRequestContext
 from .globals import _NO_CTX, _cv_ctx, _cv_server_loop, _request_ctx, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
@@ -453,6 +453,8 @@ class Flask(Scaffold):
             self.__dict__.update(_cycle_decisions(self._overrides | {name}))
             if self.__dict__.get("_got_first_request"):
                 self._start_serving()
+        elif name == "request_class" and self.__dict__.get("_got_first_request"):
+            self._start_serving()  # decides again whether the Request can wait
 
     def __init__(
         self,
@@ -494,6 +496,7 @@ class Flask(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        self._lazy_request = False  # (decided by the first request)
         # PERF: the class's decisions as the app's own attributes, which each
         # request reads (through the app, a class attribute costs ~230
         # instructions a read; ~700 a hello request).
@@ -817,12 +820,6 @@ class Flask(Scaffold):
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Any:
         """The actual WSGI application, wrapped by middleware."""
-        if self._own_ctx:
-            # PERF: saves the request_context() frame (~0.1 µs).
-            ctx = RequestContext(self, environ)
-        else:
-            ctx = self.request_context(environ)
-        req = ctx.request
         # PERF: the usual request context (its own app context, nothing to
         # send or tear down) is pushed and popped here, without the frames of
         # push(), match_request() and pop() (~0.6 µs); ctx.pop() when in doubt.
@@ -831,6 +828,17 @@ class Flask(Scaffold):
             and _cv_ctx.get(_NO_CTX)[0] is None
             and not (signals.connected and signals.appcontext_pushed.receivers)
         )
+        req: Request | None
+        if lean and self._lazy_request:
+            ctx: RequestContext = _LazyRequestContext(self, environ)
+            req = None
+        else:
+            if self._own_ctx:
+                # PERF: saves the request_context() frame (~0.1 µs).
+                ctx = RequestContext(self, environ)
+            else:
+                ctx = self.request_context(environ)
+            req = ctx.request
         error: BaseException | None = None
         try:
             if lean:
@@ -844,16 +852,31 @@ class Flask(Scaffold):
                 ):
                     # PERF: match_request()'s usual case in this frame (~0.1 µs);
                     # it makes a redirect's full URL.
+                    if req is None:
+                        # the Request's method and path, when they need no
+                        # change (an OPTIONS answer reads the Request)
+                        method = environ.get("REQUEST_METHOD", "GET").upper()
+                        path = environ.get("PATH_INFO") or "/"
+                        if (
+                            method == "OPTIONS"
+                            or path[0] != "/"
+                            or path[:2] == "//"
+                            or not path.isascii()
+                        ):
+                            req = ctx.request
+                    if req is not None:
+                        method, path = req.method, req.path
                     try:
-                        req.url_rule, req.view_args = url_map.match(
-                            req.path, req.method
-                        )
+                        if req is None:
+                            ctx._match = url_map.match(path, method)
+                        else:
+                            req.url_rule, req.view_args = url_map.match(path, method)
                     except RequestRedirect:
-                        self.match_request(req)
+                        self.match_request(ctx.request)
                     except HTTPException as e:  # a 404 or 405, matched once
-                        req.routing_exception = e
+                        ctx.request.routing_exception = e
                 else:
-                    self.match_request(req)
+                    self.match_request(ctx.request)
             else:
                 ctx.push()
             try:
@@ -896,7 +919,11 @@ class Flask(Scaffold):
                 and _cv_ctx.get(_NO_CTX)[1] is ctx
                 # uploads to close (PERF: only a body with a content type has
                 # any; req.__dict__ costs ~950 instructions, the dict made)
-                and ("CONTENT_TYPE" not in environ or not req.__dict__.get("files"))
+                and (
+                    "CONTENT_TYPE" not in environ
+                    or ctx._match is not None  # (no Request made)
+                    or not ctx.request.__dict__.get("files")
+                )
                 # PERF: one test while no receiver ever connected (with the
                 # other signal tests, ~420 of 31,000 instructions a request)
                 and not (signals.connected and signals.pop_heard())
@@ -1030,8 +1057,15 @@ class Flask(Scaffold):
         and that nothing after it looks at (no after-request function, session
         or receiver) comes back encoded, for the caller to send as
         ``Response(rv)`` would."""
-        req = ctx.request
-        rule = req.url_rule
+        match = ctx._match
+        environ: WSGIEnvironment | None
+        if match is None:
+            req = ctx.request
+            rule = req.url_rule
+            environ = None  # req.environ, read when needed (an ASGI one is made)
+        else:  # no Request made yet (see _LazyRequestContext)
+            rule = match[0]
+            environ = ctx._environ  # type: ignore[attr-defined]
         if not self._got_first_request:
             self._start_serving()
         # PERF: one dict lookup replaces four registry walks (~1.5 µs with hooks).
@@ -1042,16 +1076,23 @@ class Flask(Scaffold):
         try:
             if signals.connected and signals.request_started.receivers:
                 signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-            rv = None if hooks is None else hooks.run_before(req)
+            rv = None if hooks is None else hooks.run_before(ctx.request)
             if rv is None:
-                if req.routing_exception is not None:
-                    self.raise_routing_exception(req)
-                # matched (no routing exception): url_rule and view_args are set
-                if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+                match = ctx._match  # (a hook or receiver may have made the Request)
+                if match is None:
+                    req = ctx.request
+                    if req.routing_exception is not None:
+                        self.raise_routing_exception(req)
+                    # matched (no routing exception): url_rule and view_args are set
+                    args = req.view_args
+                    options = rule.provide_automatic_options and req.method == "OPTIONS"  # type: ignore[union-attr]
+                else:  # matched, and not OPTIONS (see wsgi_app)
+                    args = match[1]
+                    options = False
+                if options:
                     rv = self.make_default_options_response()
                 else:
                     view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
-                    args = req.view_args
                     # PERF: no ** for a view without arguments (~600 instructions)
                     rv = view(**args) if args else view()
                     if type(rv) is CoroutineType:
@@ -1067,7 +1108,7 @@ class Flask(Scaffold):
                 and not ctx._after_request_functions
                 and (hooks is None or not hooks.after)
                 and ctx._session is None
-                and "HTTP_COOKIE" not in req.environ
+                and "HTTP_COOKIE" not in (req.environ if environ is None else environ)
                 and not (signals.connected and signals.request_finished.receivers)
             ):
                 # PERF: no Response object that nobody would see (see wsgi_app).
@@ -1085,7 +1126,7 @@ class Flask(Scaffold):
             response = _run_after(ctx, hooks, response)
         if (
             ctx._session is not None
-            or "HTTP_COOKIE" in req.environ
+            or "HTTP_COOKIE" in (req.environ if environ is None else environ)
             or (signals.connected and signals.request_finished.receivers)
         ):  # PERF: no call without a session to save or a receiver (~0.05 µs)
             return self._end_dispatch(ctx, response)
@@ -1238,6 +1279,11 @@ class Flask(Scaffold):
             self.teardown_appcontext_funcs
         )
         self._tears_down = self._tears_down_requests or self._tears_down_appctx
+        # the class's (or the app's) request_class does not change what the
+        # usual context needs: the Request is made on first use
+        self._lazy_request = self._lean_ctx and getattr(
+            self.request_class, "_plain_init", False
+        )
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_request`` functions (innermost blueprint first)."""

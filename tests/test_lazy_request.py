@@ -1,0 +1,223 @@
+"""The WSGI entry makes the Request only when something reads it.
+
+A view, hooks and session that never read ``request`` cost no Request object
+(matching reads the environ); whatever reads it later gets the same request,
+rule and arguments that it would have got from one made at once. A request
+class whose ``__init__`` says otherwise is made at once, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+import pytest
+from werkzeug.test import create_environ
+
+from kolba import (
+    Flask,
+    Request,
+    after_this_request,
+    copy_current_request_context,
+    request,
+    request_started,
+)
+from kolba.globals import _cv_ctx
+
+
+def call(
+    app: Flask, path: str = "/", raw: dict | None = None, **kwargs: t.Any
+) -> tuple[str, bytes, dict]:
+    """Status, body and environ of a request (``raw``: environ keys to set)."""
+    environ = create_environ(path, **kwargs)
+    environ.update(raw or {})
+    status: list[str] = []
+    body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    return status[0], body, environ
+
+
+def made_request() -> bool:
+    """Whether the active context has made its Request."""
+    return "request" in vars(_cv_ctx.get()[1])
+
+
+def test_a_view_that_never_reads_the_request_makes_none() -> None:
+    app = Flask(__name__)
+    seen = []
+
+    @app.route("/user/<int:id>")
+    def user(id: int) -> str:
+        seen.append(made_request())
+        return f"User {id}"
+
+    for _ in range(2):  # before and after the first request decided
+        assert call(app, "/user/42")[:2] == ("200 OK", b"User 42")
+    assert seen == [True, False]
+
+
+def test_the_request_made_late_has_the_rule_and_arguments() -> None:
+    app = Flask(__name__)
+    seen = []
+
+    @app.route("/user/<int:id>", methods=["GET", "POST"])
+    def user(id: int) -> str:
+        @after_this_request
+        def late(response: t.Any) -> t.Any:
+            seen.append(
+                (request.url_rule.rule, request.view_args, request.method)  # type: ignore[union-attr]
+            )
+            made = request._get_current_object()
+            seen.append(request.environ["werkzeug.request"] is made)
+            return response
+
+        return f"User {id}"
+
+    call(app, "/user/1")
+    status, body, environ = call(app, "/user/42", method="POST")
+    assert (status, body) == ("200 OK", b"User 42")
+    assert seen[2:] == [("/user/<int:id>", {"id": 42}, "POST"), True]
+    assert environ["werkzeug.request"] is None
+
+
+def test_the_environ_forgets_a_request_never_made() -> None:
+    # werkzeug.request ends as None as when the Request was made and dropped
+    app = Flask(__name__)
+    app.route("/")(lambda: "hi")
+    call(app)
+    assert call(app)[2]["werkzeug.request"] is None
+
+
+def test_a_receiver_or_hook_that_reads_the_request_sees_it_matched() -> None:
+    app = Flask(__name__)
+    seen = []
+
+    @app.route("/a/<name>")
+    def view(name: str) -> str:
+        return name
+
+    @app.before_request
+    def rename() -> None:
+        request.view_args["name"] = "renamed"  # type: ignore[index]
+
+    def started(sender: Flask, **extra: t.Any) -> None:
+        seen.append(request.endpoint)
+
+    with request_started.connected_to(started, app):
+        call(app, "/a/x")
+        assert call(app, "/a/x")[1] == b"renamed"
+    assert seen == ["view", "view"]
+
+
+def test_a_hook_that_replaces_view_args_is_heard() -> None:
+    app = Flask(__name__)
+    app.route("/a/<name>")(lambda name: name)
+
+    @app.before_request
+    def replace() -> None:
+        request.view_args = {"name": "other"}
+
+    call(app, "/a/x")
+    assert call(app, "/a/x")[1] == b"other"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "want"),
+    [
+        ("//a//b", "GET", b"a//b /a//b GET"),  # the Request's path
+        ("a/b", "GET", b"a/b /a/b GET"),
+        ("/caf\xc3\xa9", "GET", "café /café GET".encode()),  # raw UTF-8 in WSGI
+        ("/a", "get", b"a /a GET"),
+    ],
+)
+def test_paths_and_methods_the_request_changes_match_as_it_says(
+    path: str, method: str, want: bytes
+) -> None:
+    app = Flask(__name__)
+    app.url_map.merge_slashes = False  # (or "//a//b" would redirect)
+    app.route("/<path:p>", methods=["GET"])(
+        lambda p: f"{p} {request.path} {request.method}"
+    )
+    for _ in range(2):
+        raw = {"PATH_INFO": path, "REQUEST_METHOD": method}
+        assert call(app, raw=raw)[:2] == ("200 OK", want)
+
+
+def test_options_is_answered_from_the_request() -> None:
+    app = Flask(__name__)
+    app.route("/", methods=["GET", "POST"])(lambda: "hi")
+    call(app)
+    environ = create_environ("/", method="OPTIONS")
+    headers: list[t.Any] = []
+    body = b"".join(app(environ, lambda s, h, e=None: headers.extend(h)))
+    assert body == b""
+    assert set(dict(headers)["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+
+
+def test_not_found_and_redirects_keep_their_answers() -> None:
+    app = Flask(__name__)
+    app.route("/dir/")(lambda: "dir")
+    call(app, "/dir/")
+    assert call(app, "/nowhere")[0] == "404 NOT FOUND"
+    status, _, environ = call(app, "/dir", query_string="a=1")
+    assert status == "308 PERMANENT REDIRECT"
+    assert environ["werkzeug.request"] is None
+
+
+class MethodOverride(Request):
+    """A request class that reads the method its own way."""
+
+    def __init__(self, environ: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        self.method = environ.get("HTTP_X_METHOD", self.method)
+
+
+def override_app(app: Flask) -> Flask:
+    app.route("/", methods=["PUT"])(lambda: "put")
+    return app
+
+
+def test_a_request_class_with_its_own_init_is_made_at_once() -> None:
+    class App(Flask):
+        request_class = MethodOverride
+
+    app = override_app(App(__name__))
+    for _ in range(2):
+        assert call(app, headers={"X-Method": "PUT"})[:2] == ("200 OK", b"put")
+
+
+def test_a_request_class_set_on_a_serving_app_is_heard() -> None:
+    app = override_app(Flask(__name__))
+    assert call(app, headers={"X-Method": "PUT"})[0] == "405 METHOD NOT ALLOWED"
+    app.request_class = MethodOverride
+    assert call(app, headers={"X-Method": "PUT"})[:2] == ("200 OK", b"put")
+
+
+def test_a_context_kept_after_the_request_makes_its_request() -> None:
+    app = Flask(__name__)
+    app.route("/user/<int:id>")(lambda id: f"User {id}")
+    client = app.test_client()
+    client.get("/user/1")
+    with client:
+        assert client.get("/user/42").text == "User 42"
+        assert request.view_args == {"id": 42}
+        assert request.url_rule.rule == "/user/<int:id>"  # type: ignore[union-attr]
+
+
+def test_a_copied_context_has_the_request() -> None:
+    app = Flask(__name__)
+    seen = []
+
+    @app.route("/user/<int:id>")
+    def user(id: int) -> str:
+        @copy_current_request_context
+        def work() -> None:
+            seen.append((request.path, request.view_args))
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        return "ok"
+
+    call(app, "/user/1")
+    call(app, "/user/42")
+    assert seen[1] == ("/user/42", {"id": 42})
