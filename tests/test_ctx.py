@@ -170,6 +170,31 @@ def test_proxies_tell_a_missing_context_from_the_objects_own_errors(
             act()
 
 
+def test_proxies_answer_their_own_dunders_and_pass_on_every_other_name(
+    app: Flask,
+) -> None:
+    # the proxies tell their own names by a set of the dunders they have: a
+    # dunder they lack, like any other name, is the current object's
+    class OwnRequest(Request):
+        __custom__ = "request's dunder"
+        _private = "request's private name"
+
+    app.request_class = OwnRequest
+    with app.test_request_context():
+        real = request._get_current_object()
+        assert request.__custom__ == "request's dunder"
+        assert request._private == "request's private name"
+        assert request.__dict__ is real.__dict__
+        assert request.__class__ is OwnRequest
+        assert request.__doc__ == type(request).__doc__  # the proxy's own
+        g.__extra__ = 1
+        assert g.__extra__ == 1 and "__extra__" in g
+        assert current_app.__dict__ is app.__dict__
+        assert session.__class__ is type(session._get_current_object())
+        with pytest.raises(AttributeError):
+            request.__no_such__  # noqa: B018
+
+
 def test_request_is_an_instance_of_request(app: Flask) -> None:
     with app.test_request_context():
         assert isinstance(request, Request)
