@@ -24,6 +24,8 @@ from kolba import (
     url_for,
     websocket,
 )
+from kolba.ctx import RequestContext
+from kolba.globals import request_ctx
 from kolba.testing import ASGIClient, KolbaClient, WebSocketClosed
 
 
@@ -134,6 +136,46 @@ def test_async_view_awaits_the_body(app: Flask, asgi: KolbaClient) -> None:
         }
         rv = client.post("/form", data={"a": "1", "f": (io.BytesIO(b"hi"), "f.txt")})
         assert rv.json == {"a": "1", "file": "hi"}
+
+
+def test_the_asgi_driver_makes_its_context_as_the_class_does(
+    app: Flask, asgi: KolbaClient
+) -> None:
+    """The driver makes the request context of an async view without calling
+    RequestContext: it has the attributes that RequestContext(app, None,
+    request) gives it, with the same values."""
+    seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    @app.route("/")
+    async def index() -> str:
+        made = request_ctx._get_current_object()
+        by_class = RequestContext(app, None, made.request)  # type: ignore[arg-type]
+        fields = {k: v for k, v in vars(made).items() if k != "_request_tokens"}
+        seen.append((fields, vars(by_class)))
+        return "ok"
+
+    assert asgi.get("/").text == "ok"
+    [(fields, by_class)] = seen
+    assert fields == by_class
+
+
+def test_uploads_of_an_async_view_are_closed_after_the_request(
+    app: Flask, asgi: KolbaClient
+) -> None:
+    """The driver's lean end of a request still closes the uploads (and lets
+    go of the environ that reading the body made), as ctx.pop() does."""
+    seen: list[Any] = []
+
+    @app.post("/upload")
+    async def upload() -> str:
+        files = await request.files
+        seen.append((files["f"].stream, request.environ))
+        return "ok"
+
+    assert asgi.post("/upload", data={"f": (io.BytesIO(b"hi"), "f.txt")}).text == "ok"
+    [(stream, environ)] = seen
+    assert stream.closed
+    assert environ["werkzeug.request"] is None
 
 
 def test_async_view_reads_the_body_as_flask_code_does(

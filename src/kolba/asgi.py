@@ -200,32 +200,49 @@ def _request(
     environ of :func:`_environ`; that environ is made only if someone asks
     for ``request.environ`` (:func:`scope_environ`)."""
     path = scope["path"]
-    root = scope.get("root_path")
-    if root or not path.isascii() or path[:1] != "/" or path[1:2] == "/":
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        path = _text(path)
-        if path[:1] != "/" or path[1:2] == "/":
-            path = "/" + path.lstrip("/")
+    if (
+        scope.get("root_path")
+        or not path.isascii()
+        or path[:1] != "/"
+        or path[1:2] == "/"
+    ):
+        path = _request_path(scope)
     # PERF: no environ (~20 entries, -0.6 µs), no __init__; what routing
-    # needs is set, the rest is read from the scope when first used
+    # needs is set, the rest is read from the scope when first used; as
+    # attributes, without making the request's __dict__, which Python 3.11
+    # then reads and writes on its slow path (~2,800 instructions a request)
     request = object.__new__(cls)
-    state = request.__dict__
-    state["method"] = scope.get("method", "GET")
-    state["path"] = path
-    state["_asgi"] = (scope, receive, loop, extra)
+    request.method = scope.get("method", "GET")
+    request.path = path
+    request._asgi = (scope, receive, loop, extra)  # type: ignore[attr-defined]
     return request
+
+
+def _request_path(scope: Scope) -> str:
+    """The request's path for a scope with a mount point or an unusual path:
+    the mount point cut off, undecodable bytes replaced, one leading "/"."""
+    path = scope["path"]
+    root = scope.get("root_path")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    path = _text(path)
+    if not path.startswith("/") or path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    return path
 
 
 def scope_environ(request: Request) -> dict[str, t.Any]:
     """The environ of a request built from a scope, made on first use: the
     one a WSGI server would have made (:func:`_environ`)."""
-    scope, receive, loop, extra = request.__dict__["_asgi"]
+    state = request.__dict__
+    scope, receive, loop, extra = state["_asgi"]
     body = None if receive is None else _Body(receive, loop)  # None: a WebSocket
     environ = _environ(scope, body, _header_env(request))
     if extra:
         environ.update(extra)
     environ["werkzeug.request"] = request
+    # a new tuple tells the HTTP driver that an environ was made: it frees it
+    state["_asgi"] = (scope, receive, loop, extra)
     return environ
 
 
@@ -417,8 +434,16 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     cls = app.request_class
     if getattr(cls, "_scope_plain", False) and app._own_ctx:
         req = _request(cls, scope, receive, loop, extra)
-        ctx = RequestContext(app, None, req)  # type: ignore[arg-type]
+        asgi = req._asgi  # type: ignore[attr-defined]
+        # PERF: RequestContext(app, None, req)'s attributes, set without the
+        # class call and its __init__ frame (~470 instructions)
+        ctx = object.__new__(RequestContext)
+        ctx.app = app
+        ctx.request = req
+        ctx._session = None
+        ctx._match = None
     else:  # a request class or context that may read the environ: made now
+        asgi = None
         _cv_server_loop.set(loop)  # (_server_loop() finds no scope to ask)
         environ = _environ(scope, _Body(receive, loop))
         if extra:
@@ -457,9 +482,11 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     view = None if rule is None else app.view_functions[rule.endpoint]
     # PERF: whether a view runs on the loop, and gets its body prefetched, is
     # decided once per app and view (-0.5 µs)
-    decided = app.__dict__.get("_kolba_asgi_views")
-    if decided is None:
-        decided = app.__dict__["_kolba_asgi_views"] = {}
+    try:
+        # PERF: an attribute of the app, not read through app.__dict__ (~450)
+        decided = app._kolba_asgi_views  # type: ignore[attr-defined]
+    except AttributeError:
+        decided = app._kolba_asgi_views = {}
     how = decided.get(view)
     if how is None:
         on_loop = _on_loop_ok(app) and (
@@ -607,18 +634,22 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     finally:
         if extra and "werkzeug.debug.preserve_context" in extra:  # the test client's
             extra["werkzeug.debug.preserve_context"](ctx)
+        # PERF: a request built from the scope that made no environ (its _asgi
+        # unchanged, see scope_environ) read no body: no uploads to close and
+        # no environ to free, told without its __dict__ (~700 instructions)
+        state = None if asgi is not None and req._asgi is asgi else req.__dict__  # type: ignore[attr-defined]
         if (
             lean
             and not app._tears_down
             and len(ctx._request_tokens) == 1
             and _cv_ctx.get(_NO_CTX)[1] is ctx
-            and not req.__dict__.get("files")  # uploads to close
+            and (state is None or not state.get("files"))  # uploads to close
             # PERF: one test while no receiver ever connected
             and not (signals.connected and signals.pop_heard())
         ):
             ctx._request_tokens.pop()
             _cv_ctx.reset(token)
-            made = req.__dict__.get("environ")  # made only if asked for
+            made = None if state is None else state.get("environ")
             if made is not None:
                 made["werkzeug.request"] = None
         else:
