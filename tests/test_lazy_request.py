@@ -221,3 +221,47 @@ def test_a_copied_context_has_the_request() -> None:
     call(app, "/user/1")
     call(app, "/user/42")
     assert seen[1] == ("/user/42", {"id": 42})
+
+
+def test_a_subclass_wsgi_app_is_called_by_the_server() -> None:
+    class App(Flask):
+        def wsgi_app(self, environ: t.Any, start_response: t.Any) -> t.Any:
+            environ["PATH_INFO"] = "/moved"
+            return super().wsgi_app(environ, start_response)
+
+    app = App(__name__)
+    app.route("/moved")(lambda: "moved")
+    for _ in range(2):
+        assert call(app, "/")[:2] == ("200 OK", b"moved")
+
+
+def test_middleware_set_on_a_serving_app_is_called() -> None:
+    app = Flask(__name__)
+    app.route("/")(lambda: "hi")
+    app.route("/moved", endpoint="moved")(lambda: "moved")
+    assert call(app)[1] == b"hi"
+    inner = app.wsgi_app
+
+    def moving(environ: t.Any, start_response: t.Any) -> t.Any:
+        environ["PATH_INFO"] = "/moved"
+        return inner(environ, start_response)
+
+    app.wsgi_app = moving  # type: ignore[method-assign]
+    assert call(app)[1] == b"moved"
+    assert b"".join(inner(create_environ("/"), lambda s, h, e=None: None)) == b"hi"
+
+
+def test_a_response_class_set_on_a_serving_app_is_used() -> None:
+    from kolba import Response
+
+    class Tagged(Response):
+        default_mimetype = "text/x-tagged"
+
+    app = Flask(__name__)
+    app.route("/")(lambda: "hi")
+    assert call(app)[:2] == ("200 OK", b"hi")
+    app.response_class = Tagged
+    environ = create_environ("/")
+    headers: list[t.Any] = []
+    assert b"".join(app(environ, lambda s, h, e=None: headers.extend(h))) == b"hi"
+    assert dict(headers)["Content-Type"].startswith("text/x-tagged")
