@@ -21,6 +21,7 @@ from kolba import (
     copy_current_request_context,
     request,
     request_started,
+    stream_with_context,
 )
 from kolba.globals import _cv_ctx
 
@@ -265,3 +266,64 @@ def test_a_response_class_set_on_a_serving_app_is_used() -> None:
     headers: list[t.Any] = []
     assert b"".join(app(environ, lambda s, h, e=None: headers.extend(h))) == b"hi"
     assert dict(headers)["Content-Type"].startswith("text/x-tagged")
+
+
+@pytest.mark.parametrize("teardown", [False, True])
+def test_a_view_that_pushes_its_context_again_ends_as_usual(teardown: bool) -> None:
+    app = Flask(__name__)
+    torn: list[t.Any] = []
+    if teardown:
+        app.teardown_request(lambda exc: torn.append(request.path))
+
+    @app.route("/")
+    def index() -> str:
+        ctx = _cv_ctx.get()[1]
+        with ctx:  # pushed again, as stream_with_context does
+            assert _cv_ctx.get()[1] is ctx
+        return "hi"
+
+    for _ in range(2):
+        status, body, environ = call(app)
+        assert (status, body) == ("200 OK", b"hi")
+        assert environ["werkzeug.request"] is None
+        assert _cv_ctx.get(None) is None
+    assert torn == (["/", "/"] if teardown else [])
+
+
+@pytest.mark.parametrize("teardown", [False, True])
+def test_a_streamed_body_keeps_the_context_until_it_is_closed(teardown: bool) -> None:
+    app = Flask(__name__)
+    torn: list[str] = []
+    if teardown:
+        app.teardown_request(lambda exc: torn.append("torn"))
+
+    @app.route("/user/<int:id>")
+    def user(id: int) -> t.Any:
+        def parts() -> t.Iterator[str]:
+            yield "user "
+            yield f"{request.view_args['id']}"  # type: ignore[index]
+            torn.append("sent")
+
+        return app.response_class(stream_with_context(parts()))
+
+    call(app, "/user/1")
+    torn.clear()
+    assert call(app, "/user/42")[:2] == ("200 OK", b"user 42")
+    assert torn == (["sent", "torn"] if teardown else ["sent"])
+    assert _cv_ctx.get(None) is None
+
+
+def test_a_context_popped_by_the_server_path_can_be_pushed_again() -> None:
+    app = Flask(__name__)
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        kept.append(_cv_ctx.get()[1])
+        return "hi"
+
+    call(app)
+    call(app)
+    with kept[1]:
+        assert request.path == "/"
+    assert _cv_ctx.get(None) is None

@@ -838,7 +838,7 @@ class Flask(Scaffold):
         try:
             if lean:
                 token = _cv_set((ctx, ctx))
-                ctx._request_tokens = [(token, ctx)]
+                ctx._lean_token = token
                 url_map = self.url_map
                 if (
                     self.config["TRUSTED_HOSTS"] is None
@@ -910,7 +910,7 @@ class Flask(Scaffold):
             if (
                 lean
                 and not self._tears_down
-                and len(ctx._request_tokens) == 1
+                and ctx._lean_token is token  # (not pushed again)
                 and _cv_get(_NO_CTX)[1] is ctx
                 # uploads to close (PERF: only a body with a content type has
                 # any; req.__dict__ costs ~950 instructions, the dict made)
@@ -923,7 +923,7 @@ class Flask(Scaffold):
                 # other signal tests, ~420 of 31,000 instructions a request)
                 and not (signals.connected and signals.pop_heard())
             ):
-                ctx._request_tokens.pop()
+                ctx._lean_token = None
                 _cv_reset(token)
                 environ["werkzeug.request"] = None
             else:
