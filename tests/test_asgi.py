@@ -107,9 +107,11 @@ def test_asgi_app_can_be_wrapped_by_middleware(app: Flask) -> None:
         seen.append(scope["path"])
         await inner(scope, receive, send)
 
-    app.asgi_app = middleware  # type: ignore[method-assign]
     app.add_url_rule("/x", "x", lambda: "x")
-    assert ASGIClient(app, app.response_class).get("/x").text == "x"
+    client = ASGIClient(app, app.response_class)
+    assert client.get("/x").text == "x"  # serving: set afterwards, still called
+    app.asgi_app = middleware  # type: ignore[method-assign]
+    assert client.get("/x").text == "x"
     assert seen == ["/x"]
 
 
@@ -144,14 +146,15 @@ def test_the_asgi_driver_makes_its_context_as_the_class_does(
     """The driver makes the request context of an async view without calling
     RequestContext: it has the attributes that RequestContext(app, None,
     request) gives it, with the same values (and others only with the
-    class's values, besides the push's tokens)."""
+    class's values, besides the push's token)."""
     seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     @app.route("/")
     async def index() -> str:
         made = request_ctx._get_current_object()
         by_class = RequestContext(app, None, made.request)  # type: ignore[arg-type]
-        fields = {k: v for k, v in vars(made).items() if k != "_request_tokens"}
+        pushed = {"_request_tokens", "_lean_token"}
+        fields = {k: v for k, v in vars(made).items() if k not in pushed}
         seen.append((fields, vars(by_class)))
         return "ok"
 
@@ -160,6 +163,34 @@ def test_the_asgi_driver_makes_its_context_as_the_class_does(
     assert {k: fields.get(k, "missing") for k in by_class} == by_class
     defaults = {k: getattr(RequestContext, k) for k in fields.keys() - by_class.keys()}
     assert {k: fields[k] for k in defaults} == defaults
+
+
+@pytest.mark.parametrize("teardown", [False, True])
+def test_an_async_view_that_pushes_its_context_again_ends_as_usual(
+    app: Flask, teardown: bool
+) -> None:
+    """The driver's own push of the context is recorded for ctx.pop() when
+    the view pushes the context again (as stream_with_context does)."""
+    torn: list[str] = []
+    if teardown:
+        app.teardown_request(lambda exc: torn.append(request.path))
+
+    kept: list[Any] = []
+
+    @app.route("/")
+    async def index() -> str:
+        ctx = request_ctx._get_current_object()
+        with ctx:
+            assert request_ctx._get_current_object() is ctx
+        kept.append(ctx)
+        return "hi"
+
+    for _ in range(2):
+        sent = run_asgi(app, http_scope(), [])
+        assert sent[1]["body"] == b"hi"
+    assert torn == (["/", "/"] if teardown else [])
+    assert [ctx._request_tokens for ctx in kept] == [[], []]  # all popped
+    assert [ctx._lean_token for ctx in kept] == [None, None]
 
 
 def test_uploads_of_an_async_view_are_closed_after_the_request(

@@ -525,8 +525,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     # PERF: in this coroutine, not in coroutines of their own (-0.6 µs)
     error: BaseException | None = None
     if lean:
-        token = _cv_set((ctx, ctx))
-        ctx._request_tokens = [(token, ctx)]
+        token = ctx._lean_token = _cv_set((ctx, ctx))  # (as wsgi's lean push)
     else:
         ctx.push()
     try:
@@ -646,13 +645,13 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         if (
             lean
             and not app._tears_down
-            and len(ctx._request_tokens) == 1
+            and ctx._lean_token is token  # (not pushed again)
             and _cv_get(_NO_CTX)[1] is ctx
             and (state is None or not state.get("files"))  # uploads to close
             # PERF: one test while no receiver ever connected
             and not (signals.connected and signals.pop_heard())
         ):
-            ctx._request_tokens.pop()
+            ctx._lean_token = None
             _cv_reset(token)
             made = None if state is None else state.get("environ")
             if made is not None:
