@@ -143,6 +143,14 @@ def test_paths_and_methods_the_request_changes_match_as_it_says(
         assert call(app, raw=raw)[:2] == ("200 OK", want)
 
 
+def test_other_methods_match_as_the_request_says() -> None:
+    app = Flask(__name__)
+    app.route("/", methods=["PROPFIND", "DELETE"])(lambda: request.method)
+    for _ in range(2):
+        for method in ("PROPFIND", "propfind", "DELETE", "delete"):
+            assert call(app, method=method)[:2] == ("200 OK", method.upper().encode())
+
+
 def test_options_is_answered_from_the_request() -> None:
     app = Flask(__name__)
     app.route("/", methods=["GET", "POST"])(lambda: "hi")
