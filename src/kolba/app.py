@@ -830,7 +830,7 @@ class Flask(Scaffold):
             ctx: RequestContext = _new(_LazyRequestContext)
             ctx.app = self
             ctx._environ = environ  # type: ignore[attr-defined]
-            ctx._session = ctx._match = None
+            ctx._session = None  # (_match: the class's None until matched)
             ctx._after_request_functions = ()
             req = None
         else:
@@ -884,7 +884,9 @@ class Flask(Scaffold):
                 ctx.push()
             try:
                 if self._fused:
-                    response = self._full_dispatch(ctx, True)
+                    # PERF: read from the class (a private step, not an override
+                    # point): a method read from the app is unspecialised (-228)
+                    response = Flask._full_dispatch(self, ctx, True)
                 else:
                     response = self.full_dispatch_request()
             except Exception as e:
