@@ -252,6 +252,22 @@ def test_a_request_subclass_with_its_own_init_is_built_from_an_environ(
     assert seen is True
 
 
+def test_a_request_class_set_on_a_serving_app_is_used(app: Flask) -> None:
+    """How the driver builds the request is decided as the app starts
+    serving, and again when request_class is set on the app."""
+    seen: list[Any] = []
+
+    @app.route("/<path:rest>")
+    async def probe(rest: str) -> str:
+        seen.append(getattr(request, "seen_environ", None) is request.environ)
+        return ""
+
+    run_asgi(app, scope(), [{"type": "http.request"}])
+    app.request_class = InitRequest
+    run_asgi(app, scope(), [{"type": "http.request"}])
+    assert seen == [False, True]
+
+
 def test_a_plain_subclass_is_read_from_the_scope(app: Flask) -> None:
     class Plain(Request):
         def shout(self) -> str:

@@ -523,6 +523,7 @@ class Flask(Scaffold):
         self._got_first_request = False
         self._lazy_request = False  # (decided by the first request)
         self._plain_response = False
+        self._scope_request = False
         # PERF: the class's decisions as the app's own attributes, which each
         # request reads (through the app, a class attribute costs ~230
         # instructions a read; ~700 a hello request).
@@ -1326,6 +1327,10 @@ class Flask(Scaffold):
         self._plain_response = self.response_class is Response
         self._lazy_request = self._lean_ctx and getattr(
             self.request_class, "_plain_init", False
+        )
+        # the ASGI driver builds the request from the scope (kolba.asgi)
+        self._scope_request = self._own_ctx and getattr(
+            self.request_class, "_scope_plain", False
         )
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
