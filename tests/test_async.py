@@ -16,6 +16,7 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 from kolba import Blueprint, Flask, abort, after_this_request, g, request, session
+from kolba.globals import _cv_ctx
 from kolba.testing import KolbaClient
 from kolba.views import MethodView, View
 
@@ -327,6 +328,25 @@ def test_async_views_under_wsgi_share_their_threads_loop(app: Flask) -> None:
     (_, a), (_, b), (_, elsewhere) = loops
     assert a is b and not a.is_closed()
     assert elsewhere is not a and elsewhere.is_closed()
+
+
+def test_an_async_view_under_wsgi_that_reads_no_request_makes_none(
+    app: Flask,
+) -> None:
+    """Running the view's coroutine asks for no server loop through the
+    request: wsgi_app's Request, made on first use, is still not made."""
+    made: list[bool] = []
+
+    @app.route("/")
+    async def index() -> str:
+        await asyncio.sleep(0)
+        made.append("request" in vars(_cv_ctx.get()[1]))
+        return "hi"
+
+    client = KolbaClient(app, app.response_class)  # WSGI
+    for _ in range(3):
+        assert client.get("/").text == "hi"
+    assert made[1:] == [False, False]  # (the first request makes it at once)
 
 
 def test_a_sync_view_does_not_touch_asyncio(

@@ -165,9 +165,12 @@ def _server_loop() -> t.Any:
         # instructions in process, ~2.6k behind uvicorn): a request built
         # from a scope knows it
         ctx = _cv_get(_NO_CTX)[1]
-        asgi = None if ctx is None else ctx.request.__dict__.get("_asgi")
-        if asgi is not None:
-            loop = asgi[2]
+        # (no _match: the request is made; wsgi_app's lazy one is not made
+        # here, nor its __dict__: neither is from a scope)
+        if ctx is not None and ctx._match is None:
+            asgi = getattr(ctx.request, "_asgi", None)
+            if asgi is not None:
+                loop = asgi[2]
     return loop
 
 
