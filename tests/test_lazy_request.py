@@ -335,3 +335,39 @@ def test_a_context_popped_by_the_server_path_can_be_pushed_again() -> None:
     with kept[1]:
         assert request.path == "/"
     assert _cv_ctx.get(None) is None
+
+
+def test_a_rule_whose_requests_read_the_request_makes_it_when_matched() -> None:
+    class Sub(Request):
+        tag = "sub"
+
+    app = Flask(__name__)
+    app.request_class = Sub
+    seen = []
+
+    @app.route("/user/<int:id>", methods=["GET", "POST"])
+    def user(id: int) -> str:
+        made = made_request()
+        req = request._get_current_object()
+        seen.append(
+            (
+                made,
+                type(req),
+                req.method,
+                req.path,
+                req.url_rule.rule,  # type: ignore[union-attr]
+                req.view_args,
+                req.environ["werkzeug.request"] is req,
+            )
+        )
+        return f"User {id}"
+
+    for method in ("GET", "POST", "GET", "POST"):  # (the first decides)
+        status, body, environ = call(app, "/user/42", method=method)
+        assert (status, body) == ("200 OK", b"User 42")
+        assert environ["werkzeug.request"] is None
+    for i, (_, *rest) in enumerate(seen):
+        method = ("GET", "POST")[i % 2]
+        assert rest == [Sub, method, "/user/42", "/user/<int:id>", {"id": 42}, True]
+    # first request: made at once; second: when read; then: when matched
+    assert [made for made, *_ in seen] == [True, False, True, True]

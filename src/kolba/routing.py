@@ -259,6 +259,7 @@ class Rule(_wz.Rule):
     _url: _Tokens  # as built: percent-encoded static text
     _domain: _Tokens
     _plain: bool  # no redirect to consider when it matches
+    _reads_request: bool  # a request it matched made its Request (kolba.ctx)
     _default_redirects: tuple[Rule, ...]
 
     # werkzeug's rules compare by their parsed pattern and are unhashable;
@@ -646,6 +647,7 @@ class Map(_wz.Map):
             r._domain = _parse(rule, domain, self)
         r._trace = _trace(r._domain, r._path)
         r._plain = True
+        r._reads_request = False
         r._default_redirects = ()
         if not hasattr(r, "provide_automatic_options"):  # not from add_url_rule
             r.provide_automatic_options = False

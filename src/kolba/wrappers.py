@@ -722,6 +722,23 @@ class Request(_WzRequest):
 _SCOPE_SETS = frozenset({"__new__", "__init__", "environ", "method", "path"})
 
 
+_new = object.__new__
+
+
+def _plain_request(
+    cls: type[Request], environ: WSGIEnvironment, method: str, path: str
+) -> Request:
+    """``cls(environ)`` for a class with Request's own __init__ and an environ
+    whose method and path need no change: the attributes that __init__ sets,
+    without calling it through the class, which calls __init__ through C."""
+    request = _new(cls)
+    request.environ = environ
+    environ["werkzeug.request"] = request
+    request.method = method
+    request.path = path
+    return request
+
+
 class _MaxLengthStream(LimitedStream):
     """A server-terminated body capped at ``MAX_CONTENT_LENGTH`` (or not at all):
     reading it whole raises 413 when more follows the cap, where werkzeug
