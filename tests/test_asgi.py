@@ -153,7 +153,7 @@ def test_the_asgi_driver_makes_its_context_as_the_class_does(
     async def index() -> str:
         made = request_ctx._get_current_object()
         by_class = RequestContext(app, None, made.request)  # type: ignore[arg-type]
-        pushed = {"_request_tokens", "_lean_token"}
+        pushed = {"_request_tokens", "_lean_token", "_scope_args"}
         fields = {k: v for k, v in vars(made).items() if k not in pushed}
         seen.append((fields, vars(by_class)))
         return "ok"
@@ -162,6 +162,7 @@ def test_the_asgi_driver_makes_its_context_as_the_class_does(
     [(fields, by_class)] = seen
     assert {k: fields.get(k, "missing") for k in by_class} == by_class
     defaults = {k: getattr(RequestContext, k) for k in fields.keys() - by_class.keys()}
+    assert defaults == {"_after_request_functions": ()}
     assert {k: fields[k] for k in defaults} == defaults
 
 
@@ -191,6 +192,25 @@ def test_an_async_view_that_pushes_its_context_again_ends_as_usual(
     assert torn == (["/", "/"] if teardown else [])
     assert [ctx._request_tokens for ctx in kept] == [[], []]  # all popped
     assert [ctx._lean_token for ctx in kept] == [None, None]
+
+
+def test_an_async_view_that_reads_no_request_makes_none(
+    app: Flask, asgi: KolbaClient
+) -> None:
+    """The usual context's Request is made from the scope when first read,
+    with what matching found: a view that reads none makes none."""
+    made: list[tuple[bool, Any]] = []
+
+    @app.route("/user/<int:id>")
+    async def user(id: int) -> str:
+        ctx = request_ctx._get_current_object()
+        made.append(("request" in vars(ctx), None))
+        made.append((True, (request.url_rule.rule, request.view_args)))  # type: ignore[union-attr]
+        return f"user {id}"
+
+    for _ in range(2):
+        assert asgi.get("/user/7").text == "user 7"
+    assert made[2:] == [(False, None), (True, ("/user/<int:id>", {"id": 7}))]
 
 
 def test_uploads_of_an_async_view_are_closed_after_the_request(

@@ -171,12 +171,15 @@ def _server_loop() -> t.Any:
         # instructions in process, ~2.6k behind uvicorn): a request built
         # from a scope knows it
         ctx = _cv_get(_NO_CTX)[1]
-        # (no _match: the request is made; wsgi_app's lazy one is not made
-        # here, nor its __dict__: neither is from a scope)
-        if ctx is not None and ctx._match is None:
-            asgi = getattr(ctx.request, "_asgi", None)
-            if asgi is not None:
-                loop = asgi[2]
+        # (a Request still to be made, as wsgi_app's, is not made here)
+        if ctx is not None:
+            args = getattr(ctx, "_scope_args", None)  # the ASGI driver's lazy one
+            if args is not None:
+                loop = args[3]
+            elif ctx._match is None:
+                asgi = getattr(ctx.request, "_asgi", None)
+                if asgi is not None:
+                    loop = asgi[2]
     return loop
 
 

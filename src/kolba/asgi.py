@@ -191,22 +191,16 @@ class _Body:
 
 def _request(
     cls: type[Request],
+    path: str,
     scope: Scope,
     receive: Receive | None,
     loop: asyncio.AbstractEventLoop,
     extra: dict[str, t.Any] | None,
 ) -> Request:
     """A request of ``cls`` read from the scope as ``cls(environ)`` reads the
-    environ of :func:`_environ`; that environ is made only if someone asks
-    for ``request.environ`` (:func:`scope_environ`)."""
-    path = scope["path"]
-    if (
-        scope.get("root_path")
-        or not path.isascii()
-        or path[:1] != "/"
-        or path[1:2] == "/"
-    ):
-        path = _request_path(scope)
+    environ of :func:`_environ` (``path`` is :func:`_scope_path`'s); that
+    environ is made only if someone asks for ``request.environ``
+    (:func:`scope_environ`)."""
     # PERF: no environ (~20 entries, -0.6 µs), no __init__; what routing
     # needs is set, the rest is read from the scope when first used; as
     # attributes, without making the request's __dict__, which Python 3.11
@@ -217,6 +211,46 @@ def _request(
     request._asgi = (scope, receive, loop, extra)  # type: ignore[attr-defined]
     request.routing_exception = None  # (read: no class attribute lookup)
     return request
+
+
+class _ScopeRequest:
+    """``request`` of a :class:`_ScopeContext`: made from the scope when first
+    read, with what matching found, then kept in the context's ``__dict__``
+    (a non-data descriptor: later reads find it there)."""
+
+    def __get__(self, ctx: t.Any, owner: type | None = None) -> t.Any:
+        if ctx is None:
+            return self
+        request = ctx.request = _request(ctx.app.request_class, *ctx._scope_args)
+        match = ctx._match
+        if match is not None:
+            request.url_rule, request.view_args = match
+            ctx._match = None
+        return request
+
+
+class _ScopeContext(RequestContext):
+    """The context of the usual HTTP request under ASGI: its Request is made
+    when something first reads ``ctx.request`` (a hook, the view, the
+    session), as wsgi_app's lazy one. The driver makes it without __init__,
+    setting ``app``, ``_session``, ``_after_request_functions``,
+    ``_scope_args`` (the path and _request()'s arguments) and ``_match``."""
+
+    request = _ScopeRequest()
+    _environ = None  # (ctx.pop() asks a context whose Request is not made)
+
+
+def _scope_path(scope: Scope) -> str:
+    """The request's path for the scope."""
+    path: str = scope["path"]
+    if (
+        scope.get("root_path")
+        or not path.isascii()
+        or path[:1] != "/"
+        or path[1:2] == "/"
+    ):
+        return _request_path(scope)
+    return path
 
 
 def _request_path(scope: Scope) -> str:
@@ -439,28 +473,6 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 chunked = True
     if not app._got_first_request:
         app._start_serving()
-    # PERF: decided as the app starts serving (~400 instructions)
-    if app._scope_request:
-        req = _request(app.request_class, scope, receive, loop, extra)
-        asgi = req._asgi  # type: ignore[attr-defined]
-        # PERF: RequestContext(app, None, req)'s attributes, set without the
-        # class call and its __init__ frame (~470 instructions)
-        ctx = _new(RequestContext)
-        ctx.app = app
-        ctx.request = req
-        ctx._session = ctx._match = None
-        ctx._after_request_functions = ()  # (read: no class attribute lookup)
-    else:  # a request class or context that may read the environ: made now
-        asgi = None
-        _cv_server_loop.set(loop)  # (_server_loop() finds no scope to ask)
-        environ = _environ(scope, _Body(receive, loop))
-        if extra:
-            environ.update(extra)
-        if app._own_ctx:
-            ctx = RequestContext(app, environ)
-        else:
-            ctx = app.request_context(environ)
-        req = ctx.request
     # PERF: as in wsgi_app, the usual context is pushed and popped here,
     # without the frames of push() and pop() (-0.8 µs); ctx.pop() when in doubt
     lean = (
@@ -469,24 +481,73 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         and not (signals.connected and signals.appcontext_pushed.receivers)
     )
     url_map = app.url_map
-    if (
+    plain_match = (
         lean
         and app.config["TRUSTED_HOSTS"] is None
         and not url_map.host_matching
         and not app.subdomain_matching
-    ):
-        # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
+    )
+    match = asgi = None
+    # PERF: decided as the app starts serving (~400 instructions)
+    lazy = plain_match and app._scope_request
+    if lazy:
+        # PERF: the Request is made from the scope when first read
+        # (_ScopeContext): a request that nothing reads, as a view returning
+        # a str, costs none (hello 30.8k -> 29.0k instructions, /user/42
+        # 40.0k -> 38.0k)
+        path = _scope_path(scope)
+        method = scope.get("method", "GET")
+        ctx: RequestContext = _new(_ScopeContext)
+        ctx.app = app
+        ctx._session = None
+        ctx._after_request_functions = ()  # (read: no class attribute lookup)
+        ctx._scope_args = (path, scope, receive, loop, extra)  # type: ignore[attr-defined]
         try:
-            req.url_rule, req.view_args = url_map.match(req.path, req.method)
-        except RequestRedirect:
-            app.match_request(req)  # it makes the redirect's full URL
-        except HTTPException as e:  # a 404 or 405
-            req.routing_exception = e
-    elif "create_url_adapter" in app._overrides:
-        ctx._match_with_url_adapter()
+            match = url_map.match(path, method)
+        except HTTPException:
+            pass  # (a redirect, 404 or 405: the Request is made and matched below)
+        ctx._match = match
+    if match is None:
+        if lazy:
+            req = ctx.request
+            asgi = req._asgi  # type: ignore[attr-defined]
+        elif app._scope_request:
+            req = _request(
+                app.request_class, _scope_path(scope), scope, receive, loop, extra
+            )
+            asgi = req._asgi  # type: ignore[attr-defined]
+            # PERF: RequestContext(app, None, req)'s attributes, set without
+            # the class call and its __init__ frame (~470 instructions)
+            ctx = _new(RequestContext)
+            ctx.app = app
+            ctx.request = req
+            ctx._session = ctx._match = None
+            ctx._after_request_functions = ()  # (read: no class attribute lookup)
+        else:  # a request class or context that may read the environ: made now
+            _cv_server_loop.set(loop)  # (_server_loop() finds no scope to ask)
+            environ = _environ(scope, _Body(receive, loop))
+            if extra:
+                environ.update(extra)
+            if app._own_ctx:
+                ctx = RequestContext(app, environ)
+            else:
+                ctx = app.request_context(environ)
+            req = ctx.request
+        if plain_match:
+            # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
+            try:
+                req.url_rule, req.view_args = url_map.match(req.path, req.method)
+            except RequestRedirect:
+                app.match_request(req)  # it makes the redirect's full URL
+            except HTTPException as e:  # a 404 or 405
+                req.routing_exception = e
+        elif "create_url_adapter" in app._overrides:
+            ctx._match_with_url_adapter()
+        else:
+            app.match_request(req)
+        rule = req.url_rule
     else:
-        app.match_request(req)
-    rule = req.url_rule
+        rule = match[0]
     view = None if rule is None else app.view_functions[rule.endpoint]
     # PERF: whether a view runs on the loop, and gets its body prefetched, is
     # decided once per app and view (-0.5 µs)
@@ -506,11 +567,12 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     on_loop, prefetch = how
     if prefetch:
         if (length and length != b"0") or chunked:
-            body = req.environ["kolba.asgi.body"]
+            body = ctx.request.environ["kolba.asgi.body"]
             await body.prefetch(
                 app.config["MAX_CONTENT_LENGTH"], length and length.decode("latin-1")
             )
     if not on_loop:
+        req = ctx.request
         _cv_server_loop.set(loop)  # the thread's copy, and its stream's, see it
         context = contextvars.copy_context()
         response = await loop.run_in_executor(
@@ -543,6 +605,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                     signals.request_started.send(app, _async_wrapper=app.ensure_sync)
                 rv = None
                 if hooks is not None:
+                    req = ctx.request
                     for func in hooks.preprocessors:
                         await _acall(func, req.endpoint, req.view_args)
                     for func in hooks.before:
@@ -550,19 +613,24 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                         if rv is not None:
                             break
                 if rv is None:
-                    if req.routing_exception is not None:
-                        app.raise_routing_exception(req)
-                    if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+                    args: dict[str, t.Any] | None
+                    if match is not None and ctx._match is not None:
+                        args = match[1]  # (no Request made)
+                    else:
+                        req = ctx.request
+                        if req.routing_exception is not None:
+                            app.raise_routing_exception(req)
+                        method, args = req.method, req.view_args
+                    if rule.provide_automatic_options and method == "OPTIONS":  # type: ignore[union-attr]
                         rv = app.make_default_options_response()
                     else:
                         # PERF: the view called here, not through _acall (-0.3 µs)
-                        args = req.view_args
                         # PERF: no ** for a view without arguments (~600 instructions)
                         rv = view(**args) if args else view()  # type: ignore[misc]
                         if type(rv) is CoroutineType or inspect.isawaitable(rv):
                             rv = await rv
             except Exception as e:
-                rv = await _handle_user_exception(app, e, req)
+                rv = await _handle_user_exception(app, e, ctx.request)
             if (
                 type(rv) is str
                 and app._plain_response  # (decided as it starts serving)
@@ -617,13 +685,14 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                     ],
                 }
             )
-            if req.method == "HEAD":
+            if (method if ctx._match is not None else ctx.request.method) == "HEAD":
                 text = b""
             await send({"type": "http.response.body", "body": text})
             return
         try:
             start = _lazy_start(response)
             content = response.response
+            req = ctx.request
             if start is not None and type(content) is list and req.method != "HEAD":
                 # PERF: a lazy response sent here, no coroutine (-0.3 µs)
                 await send(start)
@@ -641,7 +710,13 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         # PERF: a request built from the scope that made no environ (its _asgi
         # unchanged, see scope_environ) read no body: no uploads to close and
         # no environ to free, told without its __dict__ (~700 instructions)
-        state = None if asgi is not None and req._asgi is asgi else req.__dict__  # type: ignore[attr-defined]
+        if ctx._match is not None or (
+            asgi is not None
+            and ctx.request._asgi is asgi  # type: ignore[attr-defined]
+        ):
+            state = None  # no Request made, or one that read nothing
+        else:
+            state = ctx.request.__dict__
         if (
             lean
             and not app._tears_down
@@ -1165,7 +1240,14 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)
     ws = t.cast(
-        WebSocket, _request(WebSocket, scope, None, loop, scope.get("kolba.environ"))
+        WebSocket, _request(
+            WebSocket,
+            _scope_path(scope),
+            scope,
+            None,
+            loop,
+            scope.get("kolba.environ"),
+        )
     )
     headers = _header_env(ws)
     ws._ws_receive = receive
