@@ -371,3 +371,19 @@ def test_a_rule_whose_requests_read_the_request_makes_it_when_matched() -> None:
         assert rest == [Sub, method, "/user/42", "/user/<int:id>", {"id": 42}, True]
     # first request: made at once; second: when read; then: when matched
     assert [made for made, *_ in seen] == [True, False, True, True]
+
+
+def test_a_request_class_with_its_own_new_is_made_by_it() -> None:
+    made: list[type] = []
+
+    class Counted(Request):
+        def __new__(cls, *args: t.Any, **kwargs: t.Any) -> Counted:
+            made.append(cls)
+            return super().__new__(cls)
+
+    app = Flask(__name__)
+    app.request_class = Counted
+    app.route("/")(lambda: request.path)
+    for _ in range(3):
+        assert call(app)[:2] == ("200 OK", b"/")
+    assert made == [Counted] * 3

@@ -28,8 +28,16 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
 from .config import Config, ConfigAttribute
-from .ctx import AppContext, RequestContext, _AppCtxGlobals, _LazyRequestContext
-from .globals import _NO_CTX, _cv_ctx, _cv_server_loop, _request_ctx, request
+from .ctx import (
+    AppContext,
+    RequestContext,
+    _AppCtxGlobals,
+    _LazyRequestContext,
+)
+from .ctx import _cv_get as _cv_get  # (the ASGI driver's too)
+from .ctx import _cv_reset as _cv_reset
+from .ctx import _cv_set as _cv_set
+from .globals import _NO_CTX, _cv_server_loop, _request_ctx, request
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
@@ -58,10 +66,6 @@ from .wrappers import (
     _text_response,
 )
 
-# PERF: the context variable's methods as module globals: read from the
-# ContextVar, each is an unspecialised lookup that makes a bound method (4 on
-# each request: hello 26,272 -> 24,188 instructions)
-_cv_get, _cv_set, _cv_reset = _cv_ctx.get, _cv_ctx.set, _cv_ctx.reset
 _new = object.__new__
 
 if t.TYPE_CHECKING:

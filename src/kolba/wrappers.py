@@ -352,8 +352,9 @@ class Request(_WzRequest):
     #: No subclass changes what is read from an ASGI scope: the ASGI driver
     #: builds the request from the scope, without an environ (kolba.asgi).
     _scope_plain: t.ClassVar[bool] = True
-    #: __init__ not overridden: method and path are read from the environ as
-    #: kolba reads them, so that wsgi_app may match before the Request exists.
+    #: Neither __init__ nor __new__ overridden: method and path are read from
+    #: the environ as kolba reads them, so that the WSGI entry may match before
+    #: the Request exists, and make it with _plain_request().
     _plain_init: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
@@ -371,7 +372,9 @@ class Request(_WzRequest):
             getattr(cls, name) is Request.__dict__[name]
             for name in ("max_content_length", "max_form_memory_size")
         )
-        cls._plain_init = cls.__init__ is Request.__init__
+        cls._plain_init = (
+            cls.__init__ is Request.__init__ and cls.__new__ is Request.__new__
+        )
         below = cls.__mro__[: cls.__mro__.index(Request)]
         cls._scope_plain = not any(_SCOPE_SETS & vars(klass).keys() for klass in below)
 
