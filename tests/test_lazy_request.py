@@ -387,3 +387,39 @@ def test_a_request_class_with_its_own_new_is_made_by_it() -> None:
     for _ in range(3):
         assert call(app)[:2] == ("200 OK", b"/")
     assert made == [Counted] * 3
+
+
+def test_teardown_and_after_functions_of_the_scope_run_without_a_request() -> None:
+    from kolba import Blueprint
+
+    app = Flask(__name__)
+    bp = Blueprint("bp", __name__)
+    ran: list[tuple[str, bool]] = []
+
+    def note(name: str) -> t.Callable[..., t.Any]:
+        def hook(arg: t.Any) -> t.Any:
+            ran.append((name, made_request()))
+            return arg
+
+        return hook
+
+    app.teardown_request(note("app teardown"))
+    bp.teardown_request(note("bp teardown"))
+    app.after_request(note("app after"))
+    bp.after_request(note("bp after"))
+    bp.route("/in")(lambda: "in")
+    app.route("/out")(lambda: "out")
+    app.register_blueprint(bp)
+    call(app, "/in")
+    for _ in range(2):
+        ran.clear()
+        assert call(app, "/in")[:2] == ("200 OK", b"in")
+        assert ran == [
+            ("bp after", False),
+            ("app after", False),
+            ("bp teardown", False),
+            ("app teardown", False),
+        ]
+        ran.clear()
+        assert call(app, "/out")[:2] == ("200 OK", b"out")
+        assert ran == [("app after", False), ("app teardown", False)]

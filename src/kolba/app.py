@@ -1152,7 +1152,12 @@ class Flask(Scaffold):
         try:
             if signals.connected and signals.request_started.receivers:
                 signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-            rv = None if hooks is None else hooks.run_before(ctx.request)
+            # (PERF: the Request is not made for a scope with after-request
+            # or teardown functions only)
+            if hooks is None or not (hooks.before or hooks.preprocessors):
+                rv = None
+            else:
+                rv = hooks.run_before(ctx.request)
             if rv is None:
                 # With a Request (a hook or receiver may have made it), its
                 # view_args count; without, the match (not OPTIONS: see __call__).
@@ -1371,7 +1376,10 @@ class Flask(Scaffold):
         """Run ``teardown_request`` functions (innermost blueprint first)."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        hooks = self._hooks(request.endpoint)
+        ctx = _request_ctx()
+        match = ctx._match  # PERF: a Request not made yet is not made for this
+        endpoint = ctx.request.endpoint if match is None else match[0].endpoint
+        hooks = self._hooks(endpoint)
         if hooks is not None:
             for func in hooks.teardown:
                 self._call_hook(func, exc)
