@@ -423,3 +423,95 @@ def test_teardown_and_after_functions_of_the_scope_run_without_a_request() -> No
         ran.clear()
         assert call(app, "/out")[:2] == ("200 OK", b"out")
         assert ran == [("app after", False), ("app teardown", False)]
+
+
+class MethodProperty(Request):
+    """A request class that reads the method its own way, without __init__."""
+
+    @property  # type: ignore[override]
+    def method(self) -> str:
+        return str(self.environ.get("HTTP_X_METHOD", self.environ["REQUEST_METHOD"]))
+
+    @method.setter
+    def method(self, value: str) -> None:
+        pass
+
+
+def test_a_request_class_with_its_own_method_routes_by_it_every_time() -> None:
+    class App(Flask):
+        request_class = MethodProperty
+
+    app = override_app(App(__name__))
+    for _ in range(3):
+        assert call(app, headers={"X-Method": "PUT"})[:2] == ("200 OK", b"put")
+
+
+def test_a_wsgi_app_patched_on_the_class_sees_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tracers wrap ``Flask.wsgi_app`` on the class, before or after the app
+    is made (before it serves)."""
+    seen = []
+
+    class App(Flask):
+        pass
+
+    def traced(self: Flask, environ: t.Any, start_response: t.Any) -> t.Any:
+        seen.append(environ["PATH_INFO"])
+        return Flask.wsgi_app(self, environ, start_response)
+
+    made_before = App(__name__)
+    monkeypatch.setattr(App, "wsgi_app", traced, raising=False)
+    made_after = App(__name__)
+    for app in (made_before, made_after):
+        app.route("/")(lambda: "hi")
+        call(app)  # the first request of made_before: not yet seen
+        assert call(app)[:2] == ("200 OK", b"hi")
+    assert seen == ["/", "/", "/"]
+
+
+def test_a_patched_flask_call_and_wrapped_wsgi_app_serve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error tracker replaces ``Flask.__call__`` with a two-argument one;
+    ``app.wsgi_app`` wrapped by middleware still runs kolba's own cycle."""
+    original = Flask.__call__
+
+    def tracked(self: Flask, environ: t.Any, start_response: t.Any) -> t.Any:
+        return original(self, environ, start_response)
+
+    monkeypatch.setattr(Flask, "__call__", tracked)
+    app = Flask(__name__)
+    app.route("/")(lambda: "hi")
+    inner = app.wsgi_app
+    app.wsgi_app = lambda e, s: inner(e, s)  # type: ignore[method-assign]
+    for _ in range(2):
+        assert call(app)[:2] == ("200 OK", b"hi")
+
+
+def test_threads_that_make_the_request_together_share_the_first() -> None:
+    """Two threads of one context may both find no Request: the one kept
+    first, with the match on it, is what both get."""
+    from kolba.ctx import _BuildRequest
+
+    app = Flask(__name__)
+    app.route("/user/<int:id>")(lambda id: "")
+    call(app, "/user/1")
+    rule = app.url_map._rules[-1]
+    other = Request(create_environ("/user/42"))
+
+    class Context:
+        _match = (rule, {"id": 42})
+
+        def _make_request(self) -> Request:
+            # the other thread stores its Request while this one makes its own
+            first = Request(create_environ("/user/42"))
+            first.url_rule, first.view_args = self._match
+            self.__dict__["request"] = other_kept = first
+            self.kept = other_kept
+            return other
+
+    ctx = Context()
+    got = _BuildRequest().__get__(ctx)
+    assert got is ctx.kept and got is not other
+    assert got.view_args == {"id": 42} and got.url_rule is rule

@@ -477,13 +477,7 @@ class Flask(Scaffold):
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        below_flask = cls.__mro__[: cls.__mro__.index(Flask)]
-        overrides = frozenset(
-            name
-            for klass in below_flask
-            for name in _CYCLE_METHODS & vars(klass).keys()
-        )
-        for name, value in _cycle_decisions(overrides).items():
+        for name, value in _cycle_decisions(_class_overrides(cls)).items():
             setattr(cls, name, value)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
@@ -542,10 +536,7 @@ class Flask(Scaffold):
         self._lazy_request: type[Request] | None = None
         self._plain_response = False
         self._scope_request = False
-        # PERF: the class's decisions as the app's own attributes, which each
-        # request reads (through the app, a class attribute costs ~230
-        # instructions a read; ~700 a hello request).
-        self.__dict__.update(_cycle_decisions(self._overrides))
+        self._decide_cycle()
         self._hook_cache: dict[str | None, _Hooks | None] = {}
         self.template_context_processors[None] = [_default_template_ctx_processor]
         # Until the app serves, contexts always call the teardown methods.
@@ -1006,7 +997,7 @@ class Flask(Scaffold):
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Any:
         """The actual WSGI application, wrapped by middleware."""
-        return Flask.__call__(self, environ, start_response, _WSGI)
+        return _serve(self, environ, start_response, _WSGI)
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown functions should not see this error."""
@@ -1345,9 +1336,21 @@ class Flask(Scaffold):
         if not interface.is_null_session(session):
             interface.save_session(self, session, response)
 
+    def _decide_cycle(self) -> None:
+        """Decide which request-cycle methods the app calls: its class's
+        overrides, methods patched on a class since (tracers wrap
+        ``Flask.wsgi_app``) and those set on the app."""
+        overrides = _class_overrides(type(self)) | (_CYCLE_METHODS & vars(self).keys())
+        if overrides != self._overrides or "_overrides" not in vars(self):
+            # PERF: the decisions as the app's own attributes, which each
+            # request reads (through the app, a class attribute costs ~230
+            # instructions a read; ~700 a hello request).
+            self.__dict__.update(_cycle_decisions(overrides))
+
     def _start_serving(self) -> None:
         """Close registration and decide what every request will need."""
         self._got_first_request = True
+        self._decide_cycle()
         overrides = self._overrides
         self._tears_down_requests = "do_teardown_request" in overrides or any(
             self.teardown_request_funcs.values()
@@ -1364,7 +1367,7 @@ class Flask(Scaffold):
         request_class = self.request_class
         self._lazy_request = (
             request_class
-            if self._lean_ctx and getattr(request_class, "_plain_init", False)
+            if self._lean_ctx and getattr(request_class, "_scope_plain", False)
             else None
         )
         # the ASGI driver builds the request from the scope (kolba.asgi)
@@ -1809,6 +1812,21 @@ class Flask(Scaffold):
         if error is sys.exc_info()[1]:
             raise
         raise error
+
+
+#: Flask's request-cycle methods as defined here.
+_FLASK_CYCLE = {name: getattr(Flask, name) for name in _CYCLE_METHODS}
+#: The WSGI request cycle as defined here, which wsgi_app runs (a tracer may
+#: have wrapped Flask.__call__ around it).
+_serve = Flask.__call__
+
+
+def _class_overrides(cls: type[Flask]) -> frozenset[str]:
+    """The request-cycle methods of ``cls`` that are not Flask's own as
+    defined here: a subclass's, or one patched on a class since."""
+    return frozenset(
+        name for name, own in _FLASK_CYCLE.items() if getattr(cls, name) is not own
+    )
 
 
 def _mark_asgi_entry() -> None:

@@ -46,7 +46,7 @@ from werkzeug.wrappers import Response as _WzResponse
 
 from . import signals
 from .app import _MISSING, _cv_get, _cv_reset, _cv_set, _new, _server_loop
-from .ctx import RequestContext
+from .ctx import RequestContext, _BuildRequest
 from .globals import _NO_CTX, _cv_ctx, _cv_server_loop
 from .routing import RequestRedirect, Rule
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
@@ -213,25 +213,6 @@ def _request(
     return request
 
 
-class _ScopeRequest:
-    """``request`` of a :class:`_ScopeContext`: made from the scope when first
-    read, with what matching found, then kept in the context's ``__dict__``
-    (a non-data descriptor: later reads find it there)."""
-
-    def __get__(self, ctx: t.Any, owner: type | None = None) -> t.Any:
-        if ctx is None:
-            return self
-        request = ctx.request = _request(ctx.app.request_class, *ctx._scope_args)
-        match = ctx._match
-        if match is not None:
-            request.url_rule, request.view_args = match
-            ctx._match = None
-            # the rule's next requests make it at once (as wsgi_app's): reads
-            # of a context's own attribute cost less than through this class
-            match[0]._reads_request = True
-        return request
-
-
 class _ScopeContext(RequestContext):
     """The context of the usual HTTP request under ASGI: its Request is made
     when something first reads ``ctx.request`` (a hook, the view, the
@@ -239,8 +220,11 @@ class _ScopeContext(RequestContext):
     setting ``app``, ``_session``, ``_after_request_functions``,
     ``_scope_args`` (the path and _request()'s arguments) and ``_match``."""
 
-    request = _ScopeRequest()
+    request = _BuildRequest()
     _environ = None  # (ctx.pop() asks a context whose Request is not made)
+
+    def _make_request(self) -> Request:
+        return _request(self.app.request_class, *self._scope_args)  # type: ignore[attr-defined]
 
 
 def _scope_path(scope: Scope) -> str:

@@ -358,22 +358,27 @@ class RequestContext(AppContext):
 
 
 class _BuildRequest:
-    """``request`` of a :class:`_LazyRequestContext`: the Request is made on
-    first access, from the environ and what matching found, then kept in the
-    context's ``__dict__`` (a non-data descriptor: later reads find it there)."""
+    """``request`` of a context that makes its Request on first access (see
+    :class:`_LazyRequestContext`): made by the context's ``_make_request()``,
+    with what matching found, then kept in the context's ``__dict__`` (a
+    non-data descriptor: later reads find it there)."""
 
     def __get__(self, ctx: t.Any, owner: type | None = None) -> t.Any:
         if ctx is None:
             return self
-        request = ctx.request = ctx.app.request_class(ctx._environ)
+        request = ctx._make_request()
         match = ctx._match
         if match is not None:
             request.url_rule, request.view_args = match
+        # Threads that share the context (copy_current_request_context) may
+        # make one each: the first kept is everyone's, with the match on it.
+        kept = ctx.__dict__.setdefault("request", request)
+        if kept is request and match is not None:
             ctx._match = None
             # the rule's next requests make their Request when matched (see
             # Flask.__call__): reads of a made one cost less than this way
             match[0]._reads_request = True
-        return request
+        return kept
 
 
 class _LazyRequestContext(RequestContext):
@@ -390,6 +395,9 @@ class _LazyRequestContext(RequestContext):
     35,454 (callgrind, PYTHONHASHSEED=0)."""
 
     request = _BuildRequest()
+
+    def _make_request(self) -> Request:
+        return self.app.request_class(self._environ)  # type: ignore[attr-defined]
 
 
 def has_request_context() -> bool:

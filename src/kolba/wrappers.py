@@ -349,13 +349,10 @@ class Request(_WzRequest):
     _plain_form: t.ClassVar[bool] = True
     #: The body limits are kolba's (the app's config unless set on the request).
     _app_limits: t.ClassVar[bool] = True
-    #: No subclass changes what is read from an ASGI scope: the ASGI driver
-    #: builds the request from the scope, without an environ (kolba.asgi).
+    #: No subclass changes how a Request is made or its method, path or environ
+    #: read: the ASGI driver builds it from the scope without an environ
+    #: (kolba.asgi), and both drivers may match before it is made.
     _scope_plain: t.ClassVar[bool] = True
-    #: Neither __init__ nor __new__ overridden: method and path are read from
-    #: the environ as kolba reads them, so that the WSGI entry may match before
-    #: the Request exists, and make it with _plain_request().
-    _plain_init: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -371,9 +368,6 @@ class Request(_WzRequest):
         cls._app_limits = all(
             getattr(cls, name) is Request.__dict__[name]
             for name in ("max_content_length", "max_form_memory_size")
-        )
-        cls._plain_init = (
-            cls.__init__ is Request.__init__ and cls.__new__ is Request.__new__
         )
         below = cls.__mro__[: cls.__mro__.index(Request)]
         cls._scope_plain = not any(_SCOPE_SETS & vars(klass).keys() for klass in below)
