@@ -515,3 +515,23 @@ def test_threads_that_make_the_request_together_share_the_first() -> None:
     got = _BuildRequest().__get__(ctx)
     assert got is ctx.kept and got is not other
     assert got.view_args == {"id": 42} and got.url_rule is rule
+
+
+def test_a_converter_that_fails_answers_through_handle_exception() -> None:
+    """A converter's own error (not an HTTP one) is the request's error, as
+    any in the cycle: the 500 handler answers and teardown sees it."""
+    from werkzeug.routing import BaseConverter
+
+    class Broken(BaseConverter):
+        def to_python(self, value: str) -> t.Any:
+            raise LookupError("db down")
+
+    app = Flask(__name__)
+    app.url_map.converters["user"] = Broken
+    app.route("/u/<user:u>")(lambda u: "u")
+    app.errorhandler(500)(lambda e: ("custom 500", 500))
+    torn: list[BaseException | None] = []
+    app.teardown_request(torn.append)
+    for _ in range(2):
+        assert call(app, "/u/1")[:2] == ("500 INTERNAL SERVER ERROR", b"custom 500")
+    assert [type(e) for e in torn] == [LookupError, LookupError]

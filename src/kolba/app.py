@@ -852,60 +852,62 @@ class Flask(Scaffold):
             req = ctx.request
         error: BaseException | None = None
         try:
-            if lean:
-                token = _cv_set((ctx, ctx))
-                ctx._lean_token = token
-                url_map = self.url_map
-                if (
-                    self.config["TRUSTED_HOSTS"] is None
-                    and not url_map.host_matching
-                    and not self.subdomain_matching
-                ):
-                    # PERF: match_request()'s usual case in this frame (~0.1 µs);
-                    # it makes a redirect's full URL.
-                    if req is None:
-                        # the Request's method and path, when they need no
-                        # change (an OPTIONS answer reads the Request). PERF:
-                        # no upper(), whose new str the match hashes again
-                        # (-400 instructions)
-                        method = environ.get("REQUEST_METHOD", "GET")
-                        path = environ.get("PATH_INFO") or "/"
-                        if (
-                            method not in _PLAIN_METHODS
-                            or path[0] != "/"
-                            or path[:2] == "//"
-                            or not path.isascii()
-                        ):
-                            req = ctx.request
-                    if req is not None:
-                        method, path = req.method, req.path
-                    try:
-                        if req is None:
-                            ctx._match = match = url_map.match(path, method)
-                            if match[0]._reads_request:
-                                # PERF: its requests read the Request: made
-                                # now, without __init__, not by the first read
-                                # (a view reading request.args once: 48,329 ->
-                                # 46,396 instructions; hello pays ~110)
-                                req = ctx.request = _plain_request(
-                                    self._lazy_request,  # type: ignore[arg-type]
-                                    environ,
-                                    method,
-                                    path,
-                                )
-                                req.url_rule, req.view_args = match
-                                ctx._match = None
-                        else:
-                            req.url_rule, req.view_args = url_map.match(path, method)
-                    except RequestRedirect:
-                        self.match_request(ctx.request)
-                    except HTTPException as e:  # a 404 or 405, matched once
-                        ctx.request.routing_exception = e
-                else:
-                    self.match_request(ctx.request)
-            else:
-                ctx.push()
             try:
+                if lean:
+                    token = _cv_set((ctx, ctx))
+                    ctx._lean_token = token
+                    url_map = self.url_map
+                    if (
+                        self.config["TRUSTED_HOSTS"] is None
+                        and not url_map.host_matching
+                        and not self.subdomain_matching
+                    ):
+                        # PERF: match_request()'s usual case in this frame (~0.1 µs);
+                        # it makes a redirect's full URL.
+                        if req is None:
+                            # the Request's method and path, when they need no
+                            # change (an OPTIONS answer reads the Request). PERF:
+                            # no upper(), whose new str the match hashes again
+                            # (-400 instructions)
+                            method = environ.get("REQUEST_METHOD", "GET")
+                            path = environ.get("PATH_INFO") or "/"
+                            if (
+                                method not in _PLAIN_METHODS
+                                or path[0] != "/"
+                                or path[:2] == "//"
+                                or not path.isascii()
+                            ):
+                                req = ctx.request
+                        if req is not None:
+                            method, path = req.method, req.path
+                        try:
+                            if req is None:
+                                ctx._match = match = url_map.match(path, method)
+                                if match[0]._reads_request:
+                                    # PERF: its requests read the Request: made
+                                    # now, without __init__, not by the first read
+                                    # (a view reading request.args once: 48,329 ->
+                                    # 46,396 instructions; hello pays ~110)
+                                    req = ctx.request = _plain_request(
+                                        self._lazy_request,  # type: ignore[arg-type]
+                                        environ,
+                                        method,
+                                        path,
+                                    )
+                                    req.url_rule, req.view_args = match
+                                    ctx._match = None
+                            else:
+                                req.url_rule, req.view_args = url_map.match(
+                                    path, method
+                                )
+                        except RequestRedirect:
+                            self.match_request(ctx.request)
+                        except HTTPException as e:  # a 404 or 405, matched once
+                            ctx.request.routing_exception = e
+                    else:
+                        self.match_request(ctx.request)
+                else:
+                    ctx.push()
                 if self._fused:
                     # PERF: read from the class (a private step, not an override
                     # point): a method read from the app is unspecialised (-228)
