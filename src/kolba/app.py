@@ -1343,11 +1343,10 @@ class Flask(Scaffold):
         overrides, methods patched on a class since (tracers wrap
         ``Flask.wsgi_app``) and those set on the app."""
         overrides = _class_overrides(type(self)) | (_CYCLE_METHODS & vars(self).keys())
-        if overrides != self._overrides or "_overrides" not in vars(self):
-            # PERF: the decisions as the app's own attributes, which each
-            # request reads (through the app, a class attribute costs ~230
-            # instructions a read; ~700 a hello request).
-            self.__dict__.update(_cycle_decisions(overrides))
+        # PERF: the decisions as the app's own attributes, which each request
+        # reads (through the app, a class attribute costs ~230 instructions a
+        # read; ~700 a hello request).
+        self.__dict__.update(_cycle_decisions(overrides))
 
     def _start_serving(self) -> None:
         """Close registration and decide what every request will need."""
@@ -1367,15 +1366,10 @@ class Flask(Scaffold):
         # ~300 instructions; hello 23,448 -> 23,133)
         self._plain_response = self.response_class is Response
         request_class = self.request_class
-        self._lazy_request = (
-            request_class
-            if self._lean_ctx and getattr(request_class, "_scope_plain", False)
-            else None
-        )
+        plain = getattr(request_class, "_scope_plain", False)
+        self._lazy_request = request_class if self._lean_ctx and plain else None
         # the ASGI driver builds the request from the scope (kolba.asgi)
-        self._scope_request = self._own_ctx and getattr(
-            self.request_class, "_scope_plain", False
-        )
+        self._scope_request = self._own_ctx and plain
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_request`` functions (innermost blueprint first)."""
