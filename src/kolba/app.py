@@ -34,10 +34,15 @@ from .ctx import (
     _AppCtxGlobals,
     _LazyRequestContext,
 )
-from .ctx import _cv_get as _cv_get  # (the ASGI driver's too)
-from .ctx import _cv_reset as _cv_reset
-from .ctx import _cv_set as _cv_set
-from .globals import _NO_CTX, _cv_server_loop, _request_ctx, request
+from .globals import (
+    _NO_CTX,
+    _cv_get,
+    _cv_reset,
+    _cv_server_loop,
+    _cv_set,
+    _request_ctx,
+    request,
+)
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule

@@ -45,9 +45,9 @@ from werkzeug.exceptions import (
 from werkzeug.wrappers import Response as _WzResponse
 
 from . import signals
-from .app import _MISSING, _cv_get, _cv_reset, _cv_set, _new, _server_loop
+from .app import _MISSING, _new, _server_loop
 from .ctx import RequestContext, _BuildRequest
-from .globals import _NO_CTX, _cv_ctx, _cv_server_loop
+from .globals import _NO_CTX, _cv_ctx, _cv_get, _cv_reset, _cv_server_loop, _cv_set
 from .routing import RequestRedirect, Rule
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
 from .wrappers import (

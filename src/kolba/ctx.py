@@ -9,7 +9,7 @@ from functools import cached_property, update_wrapper
 
 from werkzeug.exceptions import HTTPException, NotFound
 
-from .globals import _NO_CTX, _cv_ctx
+from .globals import _NO_CTX, _cv_get, _cv_reset, _cv_set
 from .signals import (
     appcontext_popped,
     appcontext_pushed,
@@ -30,11 +30,6 @@ if t.TYPE_CHECKING:
 
 _sentinel = object()
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-# PERF: the context variable's methods as module globals: read from the
-# ContextVar, each is an unspecialised lookup that makes a bound method
-# (~500 instructions a read; hello 26,272 -> 24,188 with the 4 of each request)
-_cv_get, _cv_set, _cv_reset = _cv_ctx.get, _cv_ctx.set, _cv_ctx.reset
 
 
 class _AppCtxGlobals:

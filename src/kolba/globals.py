@@ -29,6 +29,10 @@ _cv_ctx: ContextVar[tuple[AppContext | None, RequestContext | None]] = ContextVa
     "kolba.ctx"
 )
 _NO_CTX: tuple[None, None] = (None, None)
+# PERF: the context variable's methods as module globals: read from the
+# ContextVar, each is an unspecialised lookup that makes a bound method
+# (~500 instructions a read; hello 26,272 -> 24,188 with the 4 of each request)
+_cv_get, _cv_set, _cv_reset = _cv_ctx.get, _cv_ctx.set, _cv_ctx.reset
 #: The ASGI server's event loop, seen by the threads that run sync views.
 _cv_server_loop: ContextVar[t.Any] = ContextVar("kolba.server_loop")
 
@@ -228,7 +232,7 @@ def _proxy_attribute(proxy: t.Any, name: str) -> t.Any:
 # missing one shows as the LookupError or AttributeError that follows,
 # told apart from the object's own afterwards (0.18 -> 0.14 µs a read).
 # (typed loosely: a None context raises AttributeError, caught there)
-_get_ctx: t.Callable[[], tuple[t.Any, t.Any]] = _cv_ctx.get
+_get_ctx: t.Callable[[], tuple[t.Any, t.Any]] = _cv_get
 
 
 class _RequestProxy(_ContextProxy):

@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response as _WzResponse
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from . import json
-from .globals import _NO_CTX, _cv_ctx
+from .globals import _NO_CTX, _cv_ctx, _get_ctx
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -102,10 +102,6 @@ def _wsgi_bytes_to_text(value: str) -> str:
     """A WSGI latin-1 string of raw bytes as UTF-8 text, the bytes that are
     not UTF-8 percent-encoded."""
     return value.encode("latin-1").decode("utf-8", _QUOTE_BAD_BYTES)
-
-
-# The active (app context, request context); LookupError when none ever was.
-_current_ctx = _cv_ctx.get
 
 
 def _config_value(key: str) -> t.Any:
@@ -524,7 +520,7 @@ class Request(_WzRequest):
             # 106.6k -> 100.1k instructions, callgrind).
             size = int(length)
             try:
-                ctx = _current_ctx()[0]  # PERF: no default to build (~0.6k instr.)
+                ctx = _get_ctx()[0]  # PERF: no default to build (~0.6k instr.)
             except LookupError:
                 ctx = None
             if (
