@@ -271,7 +271,7 @@ def test_not_found() -> None:
     for path in ("/nope", "/a", "/a/x", "/a/1/2", "/a/1/"):
         with pytest.raises(NotFound):
             m.match(path)
-    assert m.match("")[0].rule == "/"  # an empty PATH_INFO is the root
+    assert redirect_of(m, "") == "/"  # an empty PATH_INFO: to the root, as werkzeug
 
 
 def test_method_not_allowed_lists_valid_methods() -> None:

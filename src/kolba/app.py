@@ -875,16 +875,19 @@ class Flask(Scaffold):
                             # no upper(), whose new str the match hashes again
                             # (-400 instructions)
                             method = environ.get("REQUEST_METHOD", "GET")
-                            path = environ.get("PATH_INFO") or "/"
+                            path = environ.get("PATH_INFO", "/")
                             if (
                                 method not in _PLAIN_METHODS
+                                or not path
                                 or path[0] != "/"
                                 or path[:2] == "//"
                                 or not path.isascii()
                             ):
                                 req = ctx.request
                         if req is not None:
-                            method, path = req.method, req.path
+                            method = req.method
+                            # (see match_request)
+                            path = "" if req._empty_path_info else req.path
                         try:
                             if req is None:
                                 ctx._match = match = url_map.match(path, method)
@@ -1050,8 +1053,11 @@ class Flask(Scaffold):
                 host, subdomain = self._domain(req)
             else:
                 host, subdomain = "", None
+            # an empty PATH_INFO is matched as "", which redirects to "/" as
+            # in Flask: the root of an app mounted at /app is /app/
+            path = "" if req._empty_path_info else req.path
             req.url_rule, req.view_args = url_map.match(
-                req.path, req.method, host, subdomain
+                path, req.method, host, subdomain
             )
         except RequestRedirect as e:
             location = e.new_url

@@ -759,7 +759,7 @@ class Map(_wz.Map):
     def _match(
         self, path: str, method: str, host: str, subdomain: str | None
     ) -> tuple[Rule, dict[str, Any]]:
-        if not path.startswith("/"):
+        if path and path[0] != "/":
             path = "/" + path
         allowed: set[str] = set()
         found = self._search(path, method, host, subdomain, allowed)
@@ -789,7 +789,8 @@ class Map(_wz.Map):
             domain: str | None = host.lower()
         else:
             domain = subdomain
-        parts = path[1:].split("/")
+        # (an empty path has no segment: the rules of "/" redirect to it)
+        parts = path[1:].split("/") if path else []
         for key, dmatch, groups, trie in self._domains:
             values: list[tuple[str, Any]] = []
             if domain is not None and key != domain:
@@ -882,7 +883,7 @@ class MapAdapter(_wz.MapAdapter):
         """(endpoint or rule, arguments) for a path; raises NotFound,
         MethodNotAllowed or RequestRedirect (with a full URL) as werkzeug."""
         path = self.path_info if path_info is None else path_info
-        if not path.startswith("/"):
+        if path and path[0] != "/":
             path = "/" + path
         method = (method or self.default_method).upper()
         host = self.server_name if self.map.host_matching else ""

@@ -376,6 +376,9 @@ class Request(_WzRequest):
     view_args: dict[str, t.Any] | None = None
     #: The routing error (404, 405, redirect), raised after ``before_request``.
     routing_exception: HTTPException | None = None
+    #: The environ's ``PATH_INFO`` was empty (its path is "/"): matching
+    #: redirects it to the root's "/", as Flask does.
+    _empty_path_info = False
 
     def __init__(
         self,
@@ -392,8 +395,11 @@ class Request(_WzRequest):
             environ["werkzeug.request"] = self
         # Routing needs these two for every request, so they are not lazy.
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO") or "/"
-        if path[0] != "/" or path[:2] == "//":
+        path = environ.get("PATH_INFO", "/")
+        if not path:
+            self._empty_path_info = True
+            path = "/"
+        elif path[0] != "/" or path[:2] == "//":
             path = "/" + path.lstrip("/")
         self.path = path if path.isascii() else _wsgi_str(path)
 

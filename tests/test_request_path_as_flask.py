@@ -1,0 +1,81 @@
+"""Corners of the request path where kolba answers as Flask 3.1 does (each
+expected value below is what Flask answered for the same request)."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from kolba import Flask
+from kolba.routing import RequestRedirect
+
+
+def wsgi(app: Flask, path: str, **environ: t.Any) -> tuple[str, str | None, bytes]:
+    """Status, Location and body for a raw environ (``PATH_INFO`` as given)."""
+    env = EnvironBuilder().get_environ()
+    env.update(PATH_INFO=path, **environ)
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    body = b"".join(app(env, lambda status, headers: seen.append((status, headers))))
+    status, headers = seen[0]
+    return status, dict(headers).get("Location"), body
+
+
+def index_app(**options: t.Any) -> Flask:
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "index", **options)
+    app.add_url_rule("/<path:p>", "page", lambda p: f"page {p}")
+    return app
+
+
+# -- an empty PATH_INFO ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_an_empty_path_under_a_mount_point_redirects_to_its_root(method: str) -> None:
+    status, location, _ = wsgi(
+        index_app(), "", SCRIPT_NAME="/app", REQUEST_METHOD=method
+    )
+    assert (status, location) == ("308 PERMANENT REDIRECT", "http://localhost/app/")
+
+
+def test_the_redirect_keeps_the_query_and_quotes_the_mount_point() -> None:
+    status, location, _ = wsgi(index_app(), "", SCRIPT_NAME="/a b", QUERY_STRING="x=1")
+    assert (status, location) == (
+        "308 PERMANENT REDIRECT",
+        "http://localhost/a%20b/?x=1",
+    )
+
+
+def test_an_empty_path_at_the_server_root_redirects_too() -> None:
+    assert wsgi(index_app(), "")[:2] == ("308 PERMANENT REDIRECT", "http://localhost/")
+
+
+def test_an_empty_path_is_served_by_a_root_without_strict_slashes() -> None:
+    app = index_app(strict_slashes=False)
+    assert wsgi(app, "", SCRIPT_NAME="/app") == ("200 OK", None, b"index")
+
+
+def test_an_empty_path_is_not_found_where_the_root_refuses_the_method() -> None:
+    assert wsgi(index_app(methods=["POST"]), "")[0] == "404 NOT FOUND"
+    assert wsgi(index_app(), "", REQUEST_METHOD="POST")[0] == "404 NOT FOUND"
+
+
+def test_no_path_info_at_all_is_the_root() -> None:
+    env = EnvironBuilder().get_environ()
+    del env["PATH_INFO"]
+    seen: list[str] = []
+    body = index_app()(env, lambda status, headers: seen.append(status))
+    assert (seen, b"".join(body)) == (["200 OK"], b"index")
+
+
+def test_a_path_without_its_leading_slash_is_matched_with_it() -> None:
+    assert wsgi(index_app(), "x", SCRIPT_NAME="/app") == ("200 OK", None, b"page x")
+
+
+def test_the_url_adapter_redirects_an_empty_path() -> None:
+    adapter = index_app().url_map.bind("example.com", "/app")
+    with pytest.raises(RequestRedirect) as info:
+        adapter.match("")
+    assert info.value.new_url == "http://example.com/app/"
