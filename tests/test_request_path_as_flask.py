@@ -1,5 +1,6 @@
 """Corners of the request path where kolba answers as Flask 3.1 does (each
-expected value below is what Flask answered for the same request)."""
+expected value below is what Flask answered for the same request): an empty
+``PATH_INFO``, ``alias=True`` rules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 from kolba import Flask
-from kolba.routing import RequestRedirect
+from kolba.routing import Map, RequestRedirect, Rule
 
 
 def wsgi(app: Flask, path: str, **environ: t.Any) -> tuple[str, str | None, bytes]:
@@ -79,3 +80,77 @@ def test_the_url_adapter_redirects_an_empty_path() -> None:
     with pytest.raises(RequestRedirect) as info:
         adapter.match("")
     assert info.value.new_url == "http://example.com/app/"
+
+
+# -- alias rules ----------------------------------------------------------------
+
+
+@pytest.fixture
+def aliased() -> Flask:
+    app = Flask(__name__)
+
+    def view(**values: t.Any) -> str:
+        return repr(sorted(values.items()))
+
+    app.add_url_rule("/p/<int:n>", "p", view, methods=["GET", "POST"])
+    app.add_url_rule("/page/<int:n>", "p", view, methods=["GET", "POST"], alias=True)
+    app.add_url_rule("/q/<int:n>", "q", view, defaults={"k": 1})
+    app.add_url_rule("/old-q/<int:n>", "q", view, defaults={"k": 1}, alias=True)
+    app.add_url_rule("/dir/", "d", view)
+    app.add_url_rule("/folder/", "d", view, alias=True)
+    app.add_url_rule("/only", "only", view, alias=True)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "location"),
+    [
+        ("/page/3", "GET", "http://localhost/p/3?a=1&b=%20"),
+        ("/page/3", "POST", "http://localhost/p/3?a=1&b=%20"),
+        ("/page/3", "HEAD", "http://localhost/p/3?a=1&b=%20"),
+        ("/old-q/3", "GET", "http://localhost/q/3?a=1&b=%20"),
+        ("/folder/", "GET", "http://localhost/dir/?a=1&b=%20"),
+    ],
+)
+def test_an_alias_redirects_to_the_endpoint_url(
+    aliased: Flask, driver: str, path: str, method: str, location: str
+) -> None:
+    response = aliased.test_client().open(path, method=method, query_string="a=1&b=%20")
+    assert (response.status, response.location) == ("308 PERMANENT REDIRECT", location)
+
+
+def test_an_alias_under_a_mount_point_redirects_under_it(aliased: Flask) -> None:
+    assert wsgi(aliased, "/page/3", SCRIPT_NAME="/app")[:2] == (
+        "308 PERMANENT REDIRECT",
+        "http://localhost/app/p/3",
+    )
+
+
+def test_an_alias_refuses_the_methods_its_rule_does(aliased: Flask) -> None:
+    assert wsgi(aliased, "/old-q/3", REQUEST_METHOD="POST")[0] == (
+        "405 METHOD NOT ALLOWED"
+    )
+
+
+def test_the_canonical_url_is_served(aliased: Flask) -> None:
+    assert wsgi(aliased, "/p/3") == ("200 OK", None, b"[('n', 3)]")
+    assert wsgi(aliased, "/q/3") == ("200 OK", None, b"[('k', 1), ('n', 3)]")
+
+
+def test_an_alias_that_is_its_endpoint_only_url_is_served(aliased: Flask) -> None:
+    # Flask redirects it to itself, endlessly: kolba serves it.
+    assert wsgi(aliased, "/only") == ("200 OK", None, b"[]")
+
+
+def test_the_url_adapter_redirects_an_alias(aliased: Flask) -> None:
+    with pytest.raises(RequestRedirect) as info:
+        aliased.url_map.bind("example.com").match("/page/3")
+    assert info.value.new_url == "http://example.com/p/3"
+
+
+def test_an_alias_is_served_when_the_map_does_not_redirect_to_defaults() -> None:
+    m = Map(
+        [Rule("/a", endpoint="x", alias=True), Rule("/b", endpoint="x")],
+        redirect_defaults=False,
+    )
+    assert m.match("/a")[0].rule == "/a"

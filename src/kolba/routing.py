@@ -684,7 +684,11 @@ class Map(_wz.Map):
                 r._default_redirects = tuple(
                     x for x in rules[:i] if _provides_defaults_for(x, r)
                 )
-            r._plain = r.redirect_to is None and not r._default_redirects
+            r._plain = (
+                r.redirect_to is None
+                and not r._default_redirects
+                and not (r.alias and self.redirect_defaults)
+            )
 
     # -- matching -----------------------------------------------------------
 
@@ -810,6 +814,15 @@ class Map(_wz.Map):
 
     def _redirect(self, rule: Rule, args: dict[str, Any], method: str) -> None:
         """Raise the redirect a matched rule asks for, if any."""
+        if rule.alias and self.redirect_defaults:
+            # an alias redirects to the endpoint's URL for the same values, as
+            # werkzeug's (unless that is the alias itself: no endless redirect)
+            try:
+                canonical, _, path, _ = self.build(rule.endpoint, args, method)
+            except BuildError:
+                canonical = rule
+            if canonical is not rule:
+                raise RequestRedirect(path)
         target = rule.redirect_to
         if isinstance(target, str):
             raise RequestRedirect(_fill(rule, target, args))
