@@ -1,6 +1,6 @@
 """Corners of the request path where kolba answers as Flask 3.1 does (each
 expected value below is what Flask answered for the same request): an empty
-``PATH_INFO``, ``alias=True`` rules."""
+``PATH_INFO``, ``alias=True`` rules, a subclass's ``inject_url_defaults``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typing as t
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from kolba import Flask
+from kolba import Flask, url_for
 from kolba.routing import Map, RequestRedirect, Rule
 
 
@@ -154,3 +154,32 @@ def test_an_alias_is_served_when_the_map_does_not_redirect_to_defaults() -> None
         redirect_defaults=False,
     )
     assert m.match("/a")[0].rule == "/a"
+
+
+# -- inject_url_defaults --------------------------------------------------------
+
+
+class Localised(Flask):
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        super().inject_url_defaults(endpoint, values)
+        values.setdefault("lang", "ru")
+
+
+def test_url_for_calls_a_subclass_inject_url_defaults() -> None:
+    app = Localised(__name__)
+    app.config["SERVER_NAME"] = "example.com"
+    app.add_url_rule("/<lang>/about", "about", lambda lang: lang)
+    app.add_url_rule("/contact", "contact", lambda: "")
+    with app.test_request_context():
+        assert url_for("about") == "/ru/about"
+        assert url_for("contact") == "/contact?lang=ru"
+    with app.app_context():
+        assert url_for("about") == "http://example.com/ru/about"
+
+
+def test_url_for_calls_an_inject_url_defaults_set_on_the_app() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/<lang>/about", "about", lambda lang: lang)
+    app.inject_url_defaults = lambda endpoint, values: values.setdefault("lang", "en")  # type: ignore[method-assign]
+    with app.test_request_context():
+        assert url_for("about") == "/en/about"

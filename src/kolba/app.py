@@ -136,6 +136,7 @@ _CYCLE_METHODS = frozenset(
         "create_url_adapter",
         "raise_routing_exception",
         "url_for",
+        "inject_url_defaults",
         "make_default_options_response",
         "should_ignore_error",
     }
@@ -1754,7 +1755,8 @@ class Flask(Scaffold):
             req = None
         if _scheme is not None and not _external:
             raise ValueError("A '_scheme' makes an absolute URL: add _external=True.")
-        if self.url_default_functions:
+        # (Flask always calls it: here when there is a function to call)
+        if self.url_default_functions or "inject_url_defaults" in self._overrides:
             self.inject_url_defaults(endpoint, values)
         try:
             rule, domain, path, query = self.url_map.build(endpoint, values, _method)
