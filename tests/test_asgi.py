@@ -9,14 +9,17 @@ import io
 import json
 import logging
 import threading
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
+from werkzeug.routing import BaseConverter
 from werkzeug.test import encode_multipart
 
 from kolba import (
     Blueprint,
     Flask,
+    Request,
     current_app,
     g,
     request,
@@ -26,6 +29,7 @@ from kolba import (
 )
 from kolba.ctx import RequestContext
 from kolba.globals import request_ctx
+from kolba.signals import appcontext_pushed
 from kolba.testing import ASGIClient, KolbaClient, WebSocketClosed
 
 
@@ -489,6 +493,62 @@ def test_a_stream_that_never_awaits_stops_when_the_client_goes(app: Flask) -> No
     assert len(made) == 1 and made[0] < 1_000_000
 
 
+class _FailingConverter(BaseConverter):
+    def to_python(self, value: str) -> Any:
+        raise LookupError("db down")
+
+
+class _UnfusedApp(Flask):
+    """Its cycle is not fused: the ASGI driver runs it in a thread."""
+
+    def dispatch_request(self) -> Any:
+        return super().dispatch_request()
+
+
+class _OwnInitRequest(Request):
+    """A request class with its own __init__: made from an environ at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["usual", "unfused", "own request", "signal"])
+def test_a_converter_that_fails_is_the_requests_error(driver: str, kind: str) -> None:
+    """A URL converter's own error (not an HTTP one) is raised where Flask's
+    context push matches: the 500 handler answers (not the error's own
+    handler, and no before_request has run), teardown sees it, and under
+    TESTING it propagates; the same over both drivers, on every path."""
+    app = (_UnfusedApp if kind == "unfused" else Flask)(__name__)
+    if kind == "own request":
+        app.request_class = _OwnInitRequest
+    app.url_map.converters["user"] = _FailingConverter
+    app.route("/u/<user:u>")(lambda u: "u")
+    ran: list[str] = []
+    torn: list[BaseException | None] = []
+    app.before_request(lambda: ran.append("before"))
+    app.teardown_request(torn.append)
+    app.errorhandler(LookupError)(lambda e: ("its own handler", 500))
+    app.errorhandler(500)(lambda e: (f"500: {e.original_exception!r}", 500))
+
+    def pushed(sender: Any, **kwargs: Any) -> None:
+        ran.append("pushed")
+
+    signal = appcontext_pushed.connected_to(pushed, app)
+    with signal if kind == "signal" else nullcontext():
+        client = app.test_client()
+        for _ in range(2):
+            response = client.get("/u/1")
+            assert (response.status_code, response.text) == (
+                500,
+                "500: LookupError('db down')",
+            )
+        app.testing = True
+        with pytest.raises(LookupError, match="db down"):
+            client.get("/u/1")
+    assert [type(e) for e in torn] == [LookupError] * 3
+    assert ran == (["pushed"] * 3 if kind == "signal" else [])
+
+
 def test_sync_and_async_views_see_their_context(app: Flask, asgi: KolbaClient) -> None:
     @app.before_request
     async def before() -> None:
@@ -658,6 +718,26 @@ def test_websocket_error_closes_1011_and_is_logged(
             ws.receive()
     assert closed.value.code == 1011
     assert "broken" in caplog.text
+
+
+def test_websocket_converter_error_closes_1011_and_is_logged(
+    app: Flask, asgi: KolbaClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A URL converter's own error is the connection's, as a view's is."""
+    torn: list[BaseException | None] = []
+    app.teardown_request(torn.append)
+    app.url_map.converters["user"] = _FailingConverter
+
+    @app.websocket("/ws/<user:u>")
+    async def ws(u: str) -> None:
+        await websocket.send("unreachable")
+
+    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketClosed) as closed:
+        with asgi.websocket("/ws/1") as ws:
+            ws.receive()
+    assert closed.value.code == 1011
+    assert "db down" in caplog.text
+    assert [type(e) for e in torn] == [LookupError]
 
 
 def test_websocket_client_disconnect_runs_teardown(

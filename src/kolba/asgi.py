@@ -474,7 +474,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         and not url_map.host_matching
         and not app.subdomain_matching
     )
-    match = asgi = None
+    match = asgi = failed = None
     # PERF: decided as the app starts serving (~400 instructions)
     lazy = plain_match and app._scope_request
     if lazy:
@@ -484,6 +484,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             match = url_map.match(path, method)
         except HTTPException:
             pass  # (a redirect, 404 or 405: matched again below, as usual)
+        except Exception as e:  # a converter's own error: see _match_error
+            failed = e
     if match is not None and not match[0]._reads_request:
         # PERF: the Request is made from the scope when first read
         # (_ScopeContext): a request that nothing reads, as a view returning
@@ -524,20 +526,29 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             else:
                 ctx = app.request_context(environ)
             req = ctx.request
-        if match is not None:  # (a rule whose requests read the Request)
-            req.url_rule, req.view_args = match
-        elif plain_match:
-            # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
-            try:
-                req.url_rule, req.view_args = url_map.match(req.path, req.method)
-            except RequestRedirect:
-                app.match_request(req)  # it makes the redirect's full URL
-            except HTTPException as e:  # a 404 or 405
-                req.routing_exception = e
-        elif "create_url_adapter" in app._overrides:
-            ctx._match_with_url_adapter()
-        else:
-            app.match_request(req)
+        try:
+            if match is not None:  # (a rule whose requests read the Request)
+                req.url_rule, req.view_args = match
+            elif failed is not None:
+                pass
+            elif plain_match:
+                # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
+                try:
+                    req.url_rule, req.view_args = url_map.match(req.path, req.method)
+                except RequestRedirect:
+                    app.match_request(req)  # it makes the redirect's full URL
+                except HTTPException as e:  # a 404 or 405
+                    req.routing_exception = e
+            elif "create_url_adapter" in app._overrides:
+                ctx._match_with_url_adapter()
+            else:
+                app.match_request(req)
+        except Exception as e:
+            failed = e
+        if failed is not None:
+            # Matching raised an error of its own (a converter's), not a
+            # routing one: the push raises it, in the cycle, as Flask's does.
+            ctx._match_error = failed
         rule = req.url_rule
     view = None if rule is None else app.view_functions[rule.endpoint]
     # PERF: whether a view runs on the loop, and gets its body prefetched, is
@@ -579,12 +590,14 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     # pushed while the response streams, and is popped once.
     # PERF: in this coroutine, not in coroutines of their own (-0.6 µs)
     error: BaseException | None = None
-    if lean:
-        token = ctx._lean_token = _cv_set((ctx, ctx))  # (as wsgi's lean push)
-    else:
-        ctx.push()
     try:
         try:
+            if lean:
+                token = ctx._lean_token = _cv_set((ctx, ctx))  # (as wsgi's lean push)
+                if failed is not None:
+                    raise failed  # (as ctx.push() raises ctx._match_error)
+            else:
+                ctx.push()
             endpoint = None if rule is None else rule.endpoint
             hooks = app._hook_cache.get(endpoint, _MISSING)
             if hooks is _MISSING:
@@ -744,8 +757,8 @@ def _in_thread(
     """The request cycle for a sync view, as the WSGI entry runs it."""
     error: BaseException | None = None
     try:
-        ctx.push()
         try:
+            ctx.push()
             if app._fused:
                 return app._full_dispatch(ctx)
             return app.full_dispatch_request()
@@ -1245,18 +1258,21 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     ws._ws_send = send
     ws.accepted = ws.closed = False
     ctx = RequestContext(app, None, ws)  # type: ignore[arg-type]
-    app.match_request(ws)
+    try:
+        app.match_request(ws)
+    except Exception as e:  # a converter's own error: the connection's
+        ctx._match_error = e  # (raised by the push)
     rule = ws.url_rule
     view = app.view_functions.get(rule.endpoint) if rule is not None else None
-    func = getattr(view, "_kolba_websocket", None)
-    if func is None:  # refused: the server answers 403
+    func: t.Any = getattr(view, "_kolba_websocket", None)
+    if func is None and ctx._match_error is None:  # refused: the server answers 403
         await ws.close(1008)
         return
     if not app._got_first_request:
         app._start_serving()
     error: BaseException | None = None
-    ctx.push()
     try:
+        ctx.push()
         if "HTTP_COOKIE" in headers:
             await _open_session(app, ctx)
         names = (None, *reversed(ws.blueprints))

@@ -165,6 +165,10 @@ class RequestContext(AppContext):
     #: or tuple for the usual request, hello 22,532 -> 21,756 instructions,
     #: /user/42 31,713 -> 30,919).
     _lean_token: contextvars.Token[_State] | None = None
+    #: The error (not a routing one: a URL converter's own) that the ASGI
+    #: driver's matching ahead of the push raised: push() raises it, where
+    #: Flask's push matches.
+    _match_error: Exception | None = None
 
     def __init__(
         self,
@@ -266,6 +270,8 @@ class RequestContext(AppContext):
             self._request_tokens = [(token or new_token, pushed)]
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
+            if self._match_error is not None:
+                raise self._match_error
             if "create_url_adapter" in app._overrides:
                 self._match_with_url_adapter()
             else:
