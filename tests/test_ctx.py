@@ -203,6 +203,32 @@ def test_request_is_an_instance_of_request(app: Flask) -> None:
     assert not request  # an unbound proxy is falsy
 
 
+def test_the_proxy_type_getattribute_called_explicitly_looks_on_the_proxy(
+    app: Flask,
+) -> None:
+    # as for any object (and Flask's proxies): type(p).__getattribute__(p,
+    # name) is the proxy's own lookup, with no forwarding to the object
+    app.secret_key = "a secret key long enough to sign"
+    with app.test_request_context("/page"):
+        g.user = "ann"
+        for proxy in (request, session, current_app, g):
+            lookup = type(proxy).__getattribute__
+            own = lookup(proxy, "_get_current_object")
+            assert own() is proxy._get_current_object()
+            assert lookup(proxy, "__class__") is proxy.__class__
+        for proxy, name in (
+            (request, "path"),
+            (session, "modified"),
+            (current_app, "name"),
+            (g, "user"),
+        ):
+            with pytest.raises(AttributeError, match=name):
+                type(proxy).__getattribute__(proxy, name)
+        # the proxies still forward their reads
+        assert (request.path, current_app.name, g.user) == ("/page", app.name, "ann")
+        assert session.modified is False
+
+
 def test_proxies_are_werkzeug_local_proxies(app: Flask) -> None:
     # as Flask's are: extensions (Flask-Injector) skip them by this test
     # when they walk app.jinja_env.globals outside any context
