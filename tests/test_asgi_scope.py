@@ -487,3 +487,51 @@ def test_popping_a_context_never_pushed_says_so(app: Flask) -> None:
     ctx = app.test_request_context("/")
     with pytest.raises(IndexError, match="not pushed"):
         ctx.pop()
+
+
+@pytest.mark.parametrize("kind", ["usual", "own request"])
+def test_a_method_in_any_case_is_matched_as_its_upper_case(
+    app: Flask, driver: str, kind: str
+) -> None:
+    """As a WSGI server's request (and Flask's): the method is read in upper
+    case ("get" is GET), while the environ keeps what the client sent. Only
+    "HEAD" itself goes without a body: the client of a "head" (another
+    method in HTTP, whose methods are case-sensitive) waits for one."""
+
+    class OwnInit(Request):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    if kind == "own request":
+        app.request_class = OwnInit
+
+    @app.route("/", methods=["GET", "POST"])
+    def index() -> str:
+        return f"{request.method} {request.environ['REQUEST_METHOD']}"
+
+    @app.route("/async")
+    async def in_async() -> str:
+        return "async"
+
+    @app.route("/user/<int:id>")
+    async def user(id: int) -> str:
+        return f"user {id} {request.method}"
+
+    client = app.test_client()
+    for sent in ("get", "post", "Get", "head", "HEAD"):
+        response = client.open("/", method=sent)
+        text = f"{sent.upper()} {sent}"
+        assert response.status_code == 200
+        assert response.headers["Content-Length"] == str(len(text))
+        assert response.text == ("" if sent == "HEAD" else text)
+    options = client.open("/", method="options")
+    assert options.status_code == 200
+    allow = set(options.headers["Allow"].split(", "))
+    assert allow == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert client.open("/", method="put").status_code == 405
+    for path in ("/async", "/user/7"):
+        for _ in range(2):  # (the second request of a rule may be made otherwise)
+            text = client.open(path, method="get").text
+            assert text == ("async" if path == "/async" else "user 7 GET")
+            assert client.open(path, method="head").text == text.replace("GET", "HEAD")
+            assert client.open(path, method="HEAD").data == b""
