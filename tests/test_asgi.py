@@ -275,6 +275,85 @@ def test_async_view_reads_the_body_as_flask_code_does(
         assert bad.json == {"none": True}
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["null", "true", "false", "0", "1", "2.5", '"text"', "[1, 2]", '{"a": 1}'],
+)
+def test_every_json_value_can_be_awaited_or_read(
+    app: Flask, driver: str, body: str
+) -> None:
+    """In an async view ``await request.get_json()`` gives any JSON value,
+    None and the bools too (which no type can make awaitable as well), while
+    Flask code reads the value itself (``is None``, ``is True``); a sync view
+    reads the plain value."""
+    value = json.loads(body)
+    kind = type(value)
+    itself = value is None or kind is bool  # read as the value itself
+
+    @app.post("/async")
+    async def in_async() -> Any:
+        awaited = await request.get_json()
+        silent = await request.get_json(silent=True)
+        read = request.get_json()
+        return {
+            "awaited": [awaited, isinstance(awaited, kind)],
+            "silent": [silent, isinstance(silent, kind)],
+            "read": [read, read is value if itself else isinstance(read, kind)],
+            "data": (await request.get_data(as_text=True)),
+        }
+
+    @app.post("/sync")
+    def in_sync() -> Any:
+        read = request.get_json()
+        return {"read": [read, type(read) is kind]}
+
+    client = app.test_client()
+    sent = {"data": body, "content_type": "application/json"}
+    assert client.post("/async", **sent).json == {
+        "awaited": [value, True],
+        "silent": [value, True],
+        "read": [value, True],
+        "data": body,
+    }
+    assert client.post("/sync", **sent).json == {"read": [value, True]}
+
+
+def test_bad_json_awaited_is_400_unless_silent(app: Flask, driver: str) -> None:
+    @app.post("/")
+    async def index() -> Any:
+        if request.args.get("silent"):
+            return {"got": await request.get_json(silent=True)}
+        return {"got": await request.get_json()}
+
+    client = app.test_client()
+    bad = {"data": "{", "content_type": "application/json"}
+    assert client.post("/", **bad).status_code == 400
+    assert client.post("/?silent=1", **bad).json == {"got": None}
+    not_json = {"data": "{}", "content_type": "text/plain"}
+    assert client.post("/", **not_json).status_code == 415
+    assert client.post("/?silent=1", **not_json).json == {"got": None}
+
+
+def test_json_awaited_as_it_arrives(app: Flask) -> None:
+    """A body still arriving is awaited: any JSON value, None included."""
+
+    @app.post("/")
+    async def index() -> Any:
+        return {"got": await request.get_json(silent=True)}
+
+    for parts, got in (([b"nu", b"ll"], None), ([b"tr", b"ue"], True), ([b"{"], None)):
+        messages = [
+            {"type": "http.request", "body": part, "more_body": True}
+            for part in parts
+        ]
+        messages.append({"type": "http.request", "body": b""})
+        scope = http_scope(
+            "/", "POST", [(b"content-type", b"application/json")]
+        )
+        sent = run_asgi(app, scope, messages)
+        assert (sent[0]["status"], json.loads(sent[1]["body"])) == (200, {"got": got})
+
+
 def test_async_view_consumes_the_body_incrementally(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 10
     seen: list[bytes] = []

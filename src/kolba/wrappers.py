@@ -9,6 +9,7 @@ its headers as two plain values until someone asks for ``headers``.
 from __future__ import annotations
 
 import contextvars
+import dis
 import inspect
 import re
 import sys
@@ -261,6 +262,37 @@ def _ready(value: t.Any) -> t.Any:
     """``value``, awaitable too where its type allows it."""
     ready = _READY.get(type(value))
     return value if ready is None else ready(value)
+
+
+class _Given:
+    """``value`` (None, a bool: of a type that cannot also be made awaitable)
+    for a caller that awaits it (:func:`_awaited`)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: t.Any) -> None:
+        self._value = value
+
+    def __await__(self) -> t.Generator[t.Any, None, t.Any]:
+        return self._value
+        yield  # makes this a generator: awaiting it does not suspend
+
+
+# The instructions after a call: its inline caches (Python 3.11+), then the
+# GET_AWAITABLE of ``await call(...)``.
+_CACHE = dis.opmap.get("CACHE", -1)
+_GET_AWAITABLE = dis.opmap["GET_AWAITABLE"]
+
+
+def _awaited() -> bool:
+    """Whether the caller of this function's caller awaits what the call
+    returns: its next instruction is ``await``'s."""
+    frame = sys._getframe(2)
+    code = frame.f_code.co_code
+    at = frame.f_lasti + 2
+    while at < len(code) and code[at] == _CACHE:
+        at += 2
+    return at < len(code) and code[at] == _GET_AWAITABLE
 
 
 class _Pending:
@@ -620,6 +652,10 @@ class Request(_WzRequest):
                 return self._await(_WzRequest.get_json, self, force, silent, cache)
             value = self._sync(_WzRequest.get_json, self, force, silent, cache)
             ready = _ready(value)
+            if ready is value and _awaited():
+                # None or a bool: Flask code reads it as it is (``is None``),
+                # and ``await request.get_json()`` gets it
+                return _Given(value)
             cached = self.__dict__.get("_cached_json")
             if ready is not value and cached is not None:
                 # later reads give the same (awaitable) object, as in Flask
