@@ -447,6 +447,93 @@ def test_setting_a_header_is_werkzeug_set(
     assert headers.to_wsgi_list() == expected.to_wsgi_list()
 
 
+# Each step changes headers by werkzeug's API (or by a plain name set), then
+# a name is set: kolba's lookup of the names already set must see the change,
+# also when the headers are as many as before.
+_CHANGES = [
+    lambda h: h.remove("X-A"),
+    lambda h: h.add("X-B", "added"),
+    lambda h: h.set("x-a", "set"),
+    lambda h: h.setlist("X-A", ["1", "2"]),
+    lambda h: h.setdefault("X-C", "default"),
+    lambda h: h.extend({"X-D": "extended"}),
+    lambda h: h.update({"x-d": "updated"}),
+    lambda h: h.pop("X-B", None),
+    lambda h: h.pop(),
+    lambda h: h.popitem(),
+    lambda h: h.clear(),
+    lambda h: h.__delitem__("content-type"),
+    lambda h: h.__delitem__(0),
+    lambda h: h.__setitem__(0, ("X-New", "by index")),
+    lambda h: h.__setitem__(slice(0, 1), [("X-New", "by slice")]),
+    lambda h: (h.remove("X-A"), h.add("X-New", "as many as before")),
+    lambda h: h.__setitem__("X-Other", "named"),
+]
+
+
+@pytest.mark.parametrize("change", range(len(_CHANGES)))
+@pytest.mark.parametrize("then", ["X-A", "x-b", "X-D", "X-New", "Content-Type"])
+def test_setting_a_header_after_any_change_is_werkzeug_set(
+    change: int, then: str
+) -> None:
+    ours = Response("body").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        headers["X-A"] = "first"  # kolba: the names are now kept lowered
+        headers["X-B"] = "second"
+        _CHANGES[change](headers)
+        headers[then] = "then"
+        headers["x-other"] = "last"
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"X-A": "1", "Content-Type": "text/plain"},
+        [("X-A", "1"), ("x-a", "2"), ("Content-Type", "text/plain")],
+        Headers([("X-A", "1"), ("Content-Type", "text/plain")]),
+    ],
+)
+def test_headers_assigned_to_a_response_take_sets_as_werkzeug(given: t.Any) -> None:
+    response = Response("body")
+    response.headers = given
+    theirs = Headers(given)
+    for headers in (response.headers, theirs):
+        headers["x-a"] = "replaced"
+        headers["CONTENT-TYPE"] = "text/csv"
+        headers["X-New"] = "new"
+    assert response.headers.to_wsgi_list() == theirs.to_wsgi_list()
+    assert isinstance(response.headers, Headers)
+    assert response.mimetype == "text/csv"
+
+
+def test_a_header_name_inside_another_is_a_name_of_its_own() -> None:
+    ours = Response("body").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        headers["X-After-10"] = "10"
+        headers["X-After-1"] = "1"  # lowered, inside "x-after-10"
+        headers["Type"] = "t"  # inside "content-type"
+        headers["Length-X"] = "?"  # across "content-type" and "content-length"
+        headers["typecontent"] = "across"
+        headers["x-after-1"] = "one"  # replaces X-After-1 only
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+    assert ours["X-After-10"] == "10" and ours["X-After-1"] == "one"
+
+
+def test_headers_made_with_a_name_that_is_not_a_str_take_a_set() -> None:
+    # werkzeug's own add() keeps a bytes name as it is; a set then still
+    # works as werkzeug's set()
+    ours = Response("body").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        Headers.add(headers, b"X-Raw", "raw")  # type: ignore[arg-type]
+        headers["X-New"] = "1"
+        headers["x-new"] = "2"
+    assert list(ours.items()) == list(theirs.items())
+
+
 @pytest.mark.parametrize("value", ["a\nb", "a\rb", "a\r\nSet-Cookie: x=y"])
 def test_a_header_value_with_a_line_break_is_refused_as_werkzeug_does(
     value: str,

@@ -815,6 +815,19 @@ class _Headers(Headers):
         _check_header_name(key)
         super().set(key, value, **kwargs)
 
+    # The lowered names of the headers, one after the other, and a copy of
+    # the list they were made from: while the list equals it (whoever
+    # changed the list, however), a name not in them is a new header.
+    # (A tuple never equals the list: the first set makes them.)
+    _seen: list[tuple[str, str]] = ()  # type: ignore[assignment]
+    _names: str
+
+    def _lowered_names(self) -> str:
+        items = self._list
+        names = self._names = "".join(next(zip(*items, strict=False), ())).lower()
+        self._seen = items.copy()
+        return names
+
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
         if type(key) is str and type(value) is str:
             # PERF: a new header is appended here, as werkzeug's set() would,
@@ -824,11 +837,20 @@ class _Headers(Headers):
             if "\n" in key or "\r" in key:  # PERF: the call only to raise (~0.06 µs)
                 _check_header_name(key)
             name = key.lower()
-            for old, _ in self._list:
-                if old.lower() == name:
-                    break
-            else:
-                self._list.append((key, value))
+            items = self._list
+            try:
+                names = self._names if items == self._seen else self._lowered_names()
+            except TypeError:  # a name that is not a str: werkzeug's set() decides
+                names = name
+            # PERF: one search of the lowered names, not a lower() of each
+            # header's (hooks row, callgrind: one more pair 14,680 -> 13,077
+            # instructions; a set of 1 header costs the same as before). A
+            # name found inside two others' is rare, and set() then decides.
+            if name not in names:
+                pair = (key, value)
+                items.append(pair)
+                self._seen.append(pair)
+                self._names = names + name
                 return
         if isinstance(key, str):
             self.set(key, value)
@@ -933,11 +955,19 @@ class Response(_WzResponse):
         headers = self._headers
         if headers is None:
             # PERF: the two known-good headers go in as they are, not through
-            # Headers.__init__ and extend's checks (~2.5 µs).
+            # Headers.__init__ and extend's checks (~2.5 µs), with the lowered
+            # names that _Headers.__setitem__ looks new names up in.
             headers = self._headers = _Headers.__new__(_Headers)
-            headers._list = [("Content-Type", self._lazy_type)]
-            if self._lazy_length is not None:
-                headers._list.append(("Content-Length", str(self._lazy_length)))
+            pair = ("Content-Type", self._lazy_type)
+            if self._lazy_length is None:
+                headers._list = [pair]
+                headers._seen = [pair]
+                headers._names = "content-type"
+            else:
+                length = ("Content-Length", str(self._lazy_length))
+                headers._list = [pair, length]
+                headers._seen = [pair, length]
+                headers._names = "content-typecontent-length"
         return headers
 
     @headers.setter
