@@ -7,12 +7,15 @@ session, a signal, a subclass, a response class) and that it is honoured.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import typing as t
 
 import pytest
 from werkzeug.test import EnvironBuilder
 
 from kolba import (
+    Config,
     Flask,
     Response,
     after_this_request,
@@ -213,3 +216,81 @@ def test_the_matcher_shortcuts_answer_as_the_full_search() -> None:
             fast = answer(url_map.match, path, method)
             full = answer(url_map._match, path, method, "", None)
             assert fast == full, (path, method)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda config: config.__setitem__("TRUSTED_HOSTS", ["good.test"]),
+        lambda config: config.update(TRUSTED_HOSTS=["good.test"]),
+        lambda config: config.from_mapping(TRUSTED_HOSTS=["good.test"]),
+        lambda config: config.__ior__({"TRUSTED_HOSTS": ["good.test"]}),
+    ],
+)
+def test_trusted_hosts_set_while_serving_are_checked(change: t.Any) -> None:
+    app = text_app()
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
+    change(app.config)
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "400 BAD REQUEST"
+    assert wsgi(app, headers={"Host": "good.test"})[0] == "200 OK"
+    del app.config["TRUSTED_HOSTS"]
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
+
+
+def test_a_config_set_on_a_serving_app_is_read() -> None:
+    app = text_app()
+    wsgi(app)
+    config = Config(app.root_path, {**app.config, "TRUSTED_HOSTS": ["good.test"]})
+    app.config = config
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "400 BAD REQUEST"
+    config["TRUSTED_HOSTS"] = None
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
+
+
+def test_a_config_that_is_not_kolbas_is_read_on_every_request() -> None:
+    class PlainConfig(dict):
+        pass
+
+    class App(Flask):
+        def make_config(self, instance_relative: bool = False) -> t.Any:
+            return PlainConfig(super().make_config(instance_relative))
+
+    app = App(__name__)
+    app.get("/")(lambda: "hi")
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
+    app.config["TRUSTED_HOSTS"] = ["good.test"]
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "400 BAD REQUEST"
+
+
+def test_subdomain_matching_turned_on_while_serving_is_heard() -> None:
+    app = text_app()
+    app.get("/", subdomain="api", endpoint="api")(lambda: "api")
+    app.config["SERVER_NAME"] = "example.test"
+    host = {"Host": "api.example.test"}
+    assert wsgi(app, headers=host)[2] == "Hello, Wörld!".encode()
+    app.subdomain_matching = True
+    assert wsgi(app, headers=host)[2] == b"api"
+
+
+def test_a_copy_of_the_config_is_the_apps_no_more() -> None:
+    app = text_app()
+    for copied in (copy.copy(app.config), copy.deepcopy(app.config)):
+        copied["TRUSTED_HOSTS"] = ["good.test"]
+        assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
+    assert pickle.loads(pickle.dumps(app.config)) == app.config
+
+
+def test_a_plain_request_reads_no_trusted_hosts() -> None:
+    """Decided when the config changes, not read per request."""
+    reads: list[str] = []
+
+    class Counting(Config):
+        def __getitem__(self, key: str) -> t.Any:
+            reads.append(key)
+            return super().__getitem__(key)
+
+    app = text_app()
+    app.config = Counting(app.root_path, app.config)
+    for _ in range(3):
+        assert wsgi(app)[0] == "200 OK"
+    assert "TRUSTED_HOSTS" not in reads

