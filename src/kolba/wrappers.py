@@ -843,9 +843,11 @@ class _Headers(Headers):
             except TypeError:  # a name that is not a str: werkzeug's set() decides
                 names = name
             # PERF: one search of the lowered names, not a lower() of each
-            # header's (hooks row, callgrind: one more pair 14,680 -> 13,077
-            # instructions; a set of 1 header costs the same as before). A
-            # name found inside two others' is rare, and set() then decides.
+            # header's: one more hook pair 14,680 -> 13,082 instructions
+            # (callgrind, hooks row); a fresh response's headers read and 5
+            # names set 2.81 -> 2.46 µs, 1 name set 1.19 -> 1.24 (the names
+            # and the copy are made with the lazy headers). A name found
+            # inside the others' (rare) goes through set().
             if name not in names:
                 pair = (key, value)
                 items.append(pair)
