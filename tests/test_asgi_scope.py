@@ -13,6 +13,7 @@ import pytest
 from werkzeug.utils import cached_property
 
 from kolba import Flask, Request, request
+from kolba.config import Config
 from kolba.ctx import RequestContext
 from kolba.testing import ASGIClient
 
@@ -535,3 +536,46 @@ def test_a_method_in_any_case_is_matched_as_its_upper_case(
             assert text == ("async" if path == "/async" else "user 7 GET")
             assert client.open(path, method="head").text == text.replace("GET", "HEAD")
             assert client.open(path, method="HEAD").data == b""
+
+
+def test_matching_by_the_path_alone_is_decided_again_while_serving() -> None:
+    """TRUSTED_HOSTS and subdomain matching set on a serving app hold under
+    ASGI too, and a plain request reads no TRUSTED_HOSTS from the config."""
+    reads: list[str] = []
+
+    class Counting(Config):
+        def __getitem__(self, key: str) -> Any:
+            reads.append(key)
+            return super().__getitem__(key)
+
+    app = Flask(__name__)
+    app.config = Counting(app.root_path, app.config)
+    app.get("/")(lambda: "any host")
+    app.get("/", subdomain="api", endpoint="api")(lambda: "api")
+
+    async def index() -> str:
+        return "async"
+
+    app.get("/async")(index)
+
+    def status(path: str, host: bytes) -> tuple[int, bytes]:
+        sent = run_asgi(
+            app,
+            scope(path=path, root_path="", headers=[(b"host", host)]),
+            [{"type": "http.request"}],
+        )
+        return sent[0]["status"], sent[1].get("body", b"")
+
+    for path in ("/", "/async"):
+        assert status(path, b"bad.test")[0] == 200
+    assert "TRUSTED_HOSTS" not in reads
+    app.config["TRUSTED_HOSTS"] = ["good.test"]
+    for path in ("/", "/async"):
+        assert status(path, b"bad.test")[0] == 400
+        assert status(path, b"good.test")[0] == 200
+    app.config["TRUSTED_HOSTS"] = None
+    assert status("/async", b"bad.test")[0] == 200
+    app.config["SERVER_NAME"] = "example.test"
+    assert status("/", b"api.example.test") == (200, b"any host")
+    app.subdomain_matching = True
+    assert status("/", b"api.example.test") == (200, b"api")
