@@ -19,6 +19,7 @@ from kolba import (
     Flask,
     Response,
     after_this_request,
+    request,
     request_finished,
     session,
 )
@@ -294,3 +295,23 @@ def test_a_plain_request_reads_no_trusted_hosts() -> None:
     for _ in range(3):
         assert wsgi(app)[0] == "200 OK"
     assert "TRUSTED_HOSTS" not in reads
+
+
+@pytest.mark.parametrize(
+    "missing", [("REQUEST_METHOD",), ("PATH_INFO",), ("REQUEST_METHOD", "PATH_INFO")]
+)
+def test_an_environ_without_method_or_path_gets_their_defaults(
+    missing: tuple[str, ...],
+) -> None:
+    """PEP 3333 lets PATH_INFO be left out (the root); a server that leaves
+    out the method gets a GET (Flask raises KeyError)."""
+    app = Flask(__name__)
+    app.route("/", methods=["GET", "POST"])(lambda: request.method)
+    method = b"GET" if "REQUEST_METHOD" in missing else b"POST"
+    seen: list[str] = []
+    for _ in range(2):
+        environ = EnvironBuilder(method="POST").get_environ()
+        for key in missing:
+            del environ[key]
+        body = app(environ, lambda status, headers: seen.append(status))
+        assert (seen.pop(), b"".join(body)) == ("200 OK", method)

@@ -903,8 +903,12 @@ class Flask(Scaffold):
                             # change (an OPTIONS answer reads the Request). PERF:
                             # no upper(), whose new str the match hashes again
                             # (-400 instructions)
-                            method = environ.get("REQUEST_METHOD", "GET")
-                            path = environ.get("PATH_INFO", "/")
+                            try:  # PERF: items, not get() calls (-184 instructions)
+                                method = environ["REQUEST_METHOD"]
+                                path = environ["PATH_INFO"]
+                            except KeyError:  # (PATH_INFO may be left out)
+                                method = environ.get("REQUEST_METHOD", "GET")
+                                path = environ.get("PATH_INFO", "/")
                             if (
                                 method not in _PLAIN_METHODS
                                 or not path
@@ -1247,9 +1251,11 @@ class Flask(Scaffold):
             environ = ctx._environ  # type: ignore[attr-defined]
         if not self._got_first_request:
             self._start_serving()
-        # PERF: one dict lookup replaces four registry walks (~1.5 µs with hooks).
-        hooks = self._hook_cache.get(endpoint, _MISSING)
-        if hooks is _MISSING:
+        # PERF: one dict lookup replaces four registry walks (~1.5 µs with
+        # hooks); an item, not a get() call (-205 instructions)
+        try:
+            hooks = self._hook_cache[endpoint]
+        except KeyError:
             hooks = self._hooks(endpoint)
         try:
             if signals.connected and signals.request_started.receivers:
