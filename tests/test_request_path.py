@@ -234,7 +234,7 @@ def test_trusted_hosts_set_while_serving_are_checked(change: t.Any) -> None:
     change(app.config)
     assert wsgi(app, headers={"Host": "bad.test"})[0] == "400 BAD REQUEST"
     assert wsgi(app, headers={"Host": "good.test"})[0] == "200 OK"
-    del app.config["TRUSTED_HOSTS"]
+    app.config["TRUSTED_HOSTS"] = None
     assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
 
 
@@ -281,20 +281,32 @@ def test_a_copy_of_the_config_is_the_apps_no_more() -> None:
     assert pickle.loads(pickle.dumps(app.config)) == app.config
 
 
-def test_a_plain_request_reads_no_trusted_hosts() -> None:
-    """Decided when the config changes, not read per request."""
-    reads: list[str] = []
+def test_host_matching_turned_on_on_the_map_while_serving_is_heard() -> None:
+    """Set on the map after the app was made (as one does to leave out
+    static_host), host matching routes by the Host header, as in Flask."""
+    app = Flask(__name__)
+    app.url_map.host_matching = True
+    app.get("/", host="a.test", endpoint="a")(lambda: "a")
+    app.get("/", host="b.test", endpoint="b")(lambda: "b")
+    assert wsgi(app, headers={"Host": "a.test"})[2] == b"a"
+    assert wsgi(app, headers={"Host": "b.test"})[2] == b"b"
 
-    class Counting(Config):
-        def __getitem__(self, key: str) -> t.Any:
-            reads.append(key)
-            return super().__getitem__(key)
+
+def test_trusted_hosts_set_around_the_configs_own_methods_are_checked() -> None:
+    """A Config subclass (or code) that writes with dict's own methods still
+    has TRUSTED_HOSTS checked: it is read per request."""
+
+    class Direct(Config):
+        def __setitem__(self, key: str, value: t.Any) -> None:
+            dict.__setitem__(self, key, value)
 
     app = text_app()
-    app.config = Counting(app.root_path, app.config)
-    for _ in range(3):
-        assert wsgi(app)[0] == "200 OK"
-    assert "TRUSTED_HOSTS" not in reads
+    app.config = Direct(app.root_path, app.config)
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
+    app.config["TRUSTED_HOSTS"] = ["good.test"]
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "400 BAD REQUEST"
+    dict.update(app.config, TRUSTED_HOSTS=None)
+    assert wsgi(app, headers={"Host": "bad.test"})[0] == "200 OK"
 
 
 @pytest.mark.parametrize(

@@ -268,6 +268,20 @@ def test_a_function_added_while_serving_runs(way: str) -> None:
     ]
 
 
+def test_a_list_assigned_while_serving_is_the_one_called(way: str) -> None:
+    events: list[Event] = []
+    app = app_for(way, events)
+    serve(app, "/", events)
+    app.teardown_appcontext_funcs = [
+        lambda exc: events.append(("new", repr(exc), state()))
+    ]
+    assert serve(app, "/", events) == [
+        *REQUEST_OK[:2],
+        ("new", "None", "- app g=1"),
+        REQUEST_OK[-1],
+    ]
+
+
 def test_a_request_the_view_never_read_is_made_for_a_function_that_reads_it() -> None:
     app = Flask(__name__)
     app.add_url_rule("/<int:n>", "n", lambda n: "ok")

@@ -27,7 +27,7 @@ from werkzeug.exceptions import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
-from .config import Config, ConfigAttribute, _Owner
+from .config import Config, ConfigAttribute
 from .ctx import (
     AppContext,
     RequestContext,
@@ -287,8 +287,6 @@ _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 # The request and response classes: an app decides what they allow when it
 # starts serving, and again when one is set on it.
 _CLASSES = frozenset({"request_class", "response_class"})
-# What decides whether the WSGI entry matches by the path alone.
-_MATCHING = frozenset({"config", "url_map", "subdomain_matching"})
 
 
 def _cycle_decisions(overrides: frozenset[str]) -> dict[str, t.Any]:
@@ -443,8 +441,6 @@ class Flask(Scaffold):
     #: asgi_app() neither overridden nor wrapped: a server's call awaits the
     #: ASGI driver's coroutine directly.
     _direct_asgi: t.ClassVar[bool] = True
-    #: The WSGI entry matches by the path alone (see _decide_matching).
-    _plain_match = False
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
@@ -502,31 +498,6 @@ class Flask(Scaffold):
                 self._start_serving()
         elif name in _CLASSES and self.__dict__.get("_got_first_request"):
             self._start_serving()  # decides again what the classes allow
-        elif name in _MATCHING:
-            self._decide_matching()
-
-    def _decide_matching(self) -> None:
-        """Whether the WSGI entry matches a request by its path alone: no
-        ``TRUSTED_HOSTS``, host or subdomain matching. Decided again when one
-        changes: the config tells (a config that cannot: never).
-
-        PERF: one attribute read a request instead of the config's item and
-        two attributes: hello 22,202 -> 21,670 instructions, /user/42 31,388
-        -> 30,814."""
-        attrs = self.__dict__
-        config = attrs.get("config")
-        url_map = attrs.get("url_map")
-        if config is None or url_map is None or "subdomain_matching" not in attrs:
-            return  # (being made)
-        told = isinstance(config, Config)
-        if told:
-            config._owner = _Owner(self._decide_matching)
-        attrs["_plain_match"] = (
-            told
-            and config.get("TRUSTED_HOSTS") is None
-            and not url_map.host_matching
-            and not self.subdomain_matching
-        )
 
     def __init__(
         self,
@@ -895,7 +866,11 @@ class Flask(Scaffold):
                     token = _cv_set((ctx, ctx))
                     ctx._lean_token = token
                     url_map = self.url_map
-                    if self._plain_match:
+                    if (
+                        self.config["TRUSTED_HOSTS"] is None
+                        and not url_map.host_matching
+                        and not self.subdomain_matching
+                    ):
                         # PERF: match_request()'s usual case in this frame (~0.1 µs);
                         # it makes a redirect's full URL.
                         if req is None:
@@ -1024,9 +999,8 @@ class Flask(Scaffold):
         ``teardown_appcontext`` ones, last registered first (also when a
         ``teardown_request`` one raised). A raise ends the functions of its kind.
 
-        PERF: without ctx.pop()'s frames, list of tokens and second push, and
-        with the teardown_appcontext functions reversed once as the app starts
-        serving: hello with one ``teardown_appcontext`` function (as
+        PERF: without ctx.pop()'s frames, list of tokens and second push:
+        hello with one ``teardown_appcontext`` function (as
         Flask-SQLAlchemy registers) 34,665 -> 25,905 instructions, with one
         ``teardown_request`` function 31,709 -> 26,138, with both 41,199 ->
         28,646 (hello alone: 22,185)."""
@@ -1064,10 +1038,11 @@ class Flask(Scaffold):
                             ctx.request.close()
             finally:
                 environ["werkzeug.request"] = None
-                funcs = self._appctx_teardowns
+                # (the app's list as it is now: one assigned while serving too)
+                funcs: list[t.Callable[..., t.Any]] = self.teardown_appcontext_funcs
                 if funcs:
                     _cv_set((ctx, None))  # (reset with the request's token)
-                    for func in funcs:
+                    for func in reversed(funcs):
                         rv = func(error)
                         if type(rv) is CoroutineType:
                             _run_coroutine(rv)
@@ -1476,9 +1451,6 @@ class Flask(Scaffold):
         )
         self._tears_down = self._tears_down_requests or self._tears_down_appctx
         # the WSGI entry calls the teardown functions itself (see _tear_down)
-        self._appctx_teardowns: tuple[t.Callable[..., t.Any], ...] = tuple(
-            reversed(self.teardown_appcontext_funcs)
-        )
         self._lean_teardown = not self._uses_ensure_sync and not (
             {"do_teardown_request", "do_teardown_appcontext"} & overrides
         )

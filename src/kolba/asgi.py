@@ -462,11 +462,12 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         and not (signals.connected and signals.appcontext_pushed.receivers)
     )
     url_map = app.url_map
-    # PERF: matched by the path alone (no TRUSTED_HOSTS, host or subdomain
-    # matching): decided by the app when one changes, as for wsgi_app (hello
-    # behind uvicorn 122,079 -> 121,486 instructions, /user/42 132,134 ->
-    # 131,522)
-    plain_match = lean and app._plain_match
+    plain_match = (
+        lean
+        and app.config["TRUSTED_HOSTS"] is None
+        and not url_map.host_matching
+        and not app.subdomain_matching
+    )
     match = asgi = failed = None
     # The method in upper case, as a WSGI request reads it ("get" is GET);
     # whether the response has a body is the scope's own method's.

@@ -11,11 +11,8 @@ import json
 import os
 import types
 import typing as t
-import weakref
 
 from werkzeug.utils import import_string
-
-from .helpers import _after_changes
 
 #: ``OSError`` numbers that mean "there is no such file": what ``silent=True``
 #: forgives. A Python config file also forgives a path through a non-directory.
@@ -52,19 +49,8 @@ class ConfigAttribute(t.Generic[T]):
         obj.config[self.__name__] = value
 
 
-class _Owner(weakref.WeakMethod):  # type: ignore[type-arg]
-    """The method a config tells of its changes (its app's), held weakly; a
-    copy of the config is nobody's."""
-
-    def __reduce__(self) -> tuple[t.Any, ...]:
-        return type(None), ()
-
-
 class Config(dict[str, t.Any]):
     """The app's settings; relative file names are read from ``root_path``."""
-
-    #: Told after every change (the app decides again what it reads per request).
-    _owner: _Owner | None = None
 
     def __init__(
         self,
@@ -195,29 +181,6 @@ class Config(dict[str, t.Any]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {super().__repr__()}>"
-
-
-def _tell_owner(config: Config) -> None:
-    owner = config._owner
-    method = None if owner is None else owner()
-    if method is not None:
-        method()
-
-
-_after_changes(
-    Config,
-    (
-        "__setitem__",
-        "__delitem__",
-        "__ior__",
-        "update",
-        "setdefault",
-        "pop",
-        "popitem",
-        "clear",
-    ),
-    _tell_owner,
-)
 
 
 def _run_python(path: str, file: t.IO[bytes]) -> types.ModuleType:

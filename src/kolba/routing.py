@@ -816,12 +816,17 @@ class Map(_wz.Map):
         """Raise the redirect a matched rule asks for, if any."""
         if rule.alias and self.redirect_defaults:
             # an alias redirects to the endpoint's URL for the same values, as
-            # werkzeug's (unless that is the alias itself: no endless redirect)
+            # werkzeug's (unless that is the alias itself: no endless redirect;
+            # or on another domain, which this path-only redirect cannot name:
+            # served, as before)
             try:
                 canonical, _, path, _ = self.build(rule.endpoint, args, method)
             except BuildError:
                 canonical = rule
-            if canonical is not rule:
+            if canonical is not rule and (canonical.subdomain, canonical.host) == (
+                rule.subdomain,
+                rule.host,
+            ):
                 raise RequestRedirect(path)
         target = rule.redirect_to
         if isinstance(target, str):
