@@ -1016,3 +1016,35 @@ def test_server_sent_events_stop_when_the_client_goes(app: Flask) -> None:
 
     asyncio.run(main())
     assert closed.is_set()
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "content_type"),
+    [
+        ("/data", b"x" * 100, "text/plain"),
+        ("/form", b"a=" + b"x" * 100, "application/x-www-form-urlencoded"),
+        ("/json", b'"' + b"x" * 100 + b'"', "application/json"),
+    ],
+)
+def test_a_body_announced_too_large_read_without_await_is_a_413(
+    driver: str, path: str, data: bytes, content_type: str
+) -> None:
+    """Flask code in an async view (no await) gets the 413 a WSGI request
+    gets, not a pending value or a 500."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 50
+
+    @app.post("/data")
+    async def read_data() -> str:
+        return str(len(request.get_data()))
+
+    @app.post("/form")
+    async def read_form() -> str:
+        return str(request.form.to_dict())
+
+    @app.post("/json")
+    async def read_json() -> str:
+        return str(request.get_json())
+
+    response = app.test_client().post(path, data=data, content_type=content_type)
+    assert response.status_code == 413

@@ -295,6 +295,16 @@ def _awaited() -> bool:
     return at < len(code) and code[at] == _GET_AWAITABLE
 
 
+def _refuse_announced_overflow(request: t.Any) -> None:
+    """A 413 at once for a body announced over ``MAX_CONTENT_LENGTH`` that
+    an async view reads: no await can make it acceptable (read without
+    await, it would otherwise be a pending value, not the 413 WSGI gives)."""
+    limit = request.max_content_length
+    length = request.content_length
+    if limit is not None and length is not None and length > limit:
+        raise RequestEntityTooLarge()
+
+
 class _Pending:
     """``request.form`` or ``.files`` in an async view under ASGI before the
     body arrived: only ``await`` gives the value."""
@@ -333,6 +343,7 @@ class _FormPart:
         # PERF: _body_pending() and _loop_running() in this frame (~0.1 µs).
         body = obj.environ.get("kolba.asgi.body")
         if body is not None and body.must_await():
+            _refuse_announced_overflow(obj)
             return _Pending(obj._await(self.__get__, obj))
         obj._load_form_data()
         state = obj.__dict__
@@ -624,7 +635,10 @@ class Request(_WzRequest):
     def _body_pending(self) -> bool:
         """Whether more body is to come over ASGI (only ``await`` can wait)."""
         body = self.environ.get("kolba.asgi.body")
-        return body is not None and body.must_await()
+        if body is None or not body.must_await():
+            return False
+        _refuse_announced_overflow(self)
+        return True
 
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
