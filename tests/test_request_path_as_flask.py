@@ -196,3 +196,18 @@ def test_an_alias_of_a_rule_on_another_subdomain_is_served_not_sent_astray() -> 
     app.add_url_rule("/old/<int:n>", "item", view, alias=True)
     status, location, body = wsgi(app, "/old/7", HTTP_HOST="ex.test")
     assert (status, location, body) == ("200 OK", None, b"item 7")
+
+
+@pytest.mark.parametrize("host", ["ex.test", "api.ex.test"])
+def test_a_subdomain_rule_is_not_served_without_subdomain_matching(
+    driver: str, host: str
+) -> None:
+    """Without subdomain matching every request is the default subdomain's,
+    as in Flask: a rule of another subdomain is a 404 on any host."""
+    app = Flask(__name__)
+    app.config["SERVER_NAME"] = "ex.test"
+    app.add_url_rule("/new/<int:n>", "item", lambda n: f"item {n}", subdomain="api")
+    app.add_url_rule("/", "index", lambda: "index")
+    client = app.test_client()
+    assert client.get("/new/7", base_url=f"http://{host}/").status_code == 404
+    assert client.get("/", base_url=f"http://{host}/").data == b"index"

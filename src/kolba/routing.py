@@ -790,9 +790,9 @@ class Map(_wz.Map):
         allowed: set[str],
     ) -> tuple[Rule, dict[str, Any]] | None:
         if self.host_matching:
-            domain: str | None = host.lower()
-        else:
-            domain = subdomain
+            domain = host.lower()
+        else:  # no subdomain given: the default one's rules, as werkzeug's bind()
+            domain = self.default_subdomain if subdomain is None else subdomain
         # (an empty path has no segment: the rules of "/" redirect to it)
         parts = path[1:].split("/") if path else []
         for key, dmatch, groups, trie in self._domains:
