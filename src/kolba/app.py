@@ -960,7 +960,8 @@ class Flask(Scaffold):
                 error = None
             if (
                 lean
-                and not self._tears_down
+                # no teardown, or only functions _tear_down calls itself
+                and (not self._tears_down or self._lean_teardown)
                 and ctx._lean_token is token  # (not pushed again)
                 and _cv_get(_NO_CTX)[1] is ctx
                 # uploads to close (PERF: only a body with a content type has
@@ -974,13 +975,12 @@ class Flask(Scaffold):
                 # other signal tests, ~420 of 31,000 instructions a request)
                 and not (signals.connected and signals.pop_heard())
             ):
-                ctx._lean_token = None
-                _cv_reset(token)
-                environ["werkzeug.request"] = None
-            elif lean and self._lean_teardown:
-                # PERF: its own branch, so that hello tests one attribute above
-                # (tested there with the rest, hello paid ~100 instructions)
-                self._tear_down(ctx, token, error, environ)
+                if self._tears_down:
+                    self._tear_down(ctx, token, error, environ)
+                else:
+                    ctx._lean_token = None
+                    _cv_reset(token)
+                    environ["werkzeug.request"] = None
             else:
                 ctx.pop(error)
 
@@ -991,8 +991,9 @@ class Flask(Scaffold):
         error: BaseException | None,
         environ: WSGIEnvironment,
     ) -> None:
-        """``ctx.pop(error)`` for the usual context of an app whose teardown is
-        its teardown functions only (no receiver, override or ensure_sync),
+        """``ctx.pop(error)`` for the usual context (as __call__ tells it) of
+        an app whose teardown is its teardown functions only (no receiver,
+        override or ensure_sync),
         each called once with the error (or None), as Flask calls them: the
         ``teardown_request`` ones, innermost blueprint first, in the request's
         context; then, the request ended and its app context still active, the
@@ -1004,18 +1005,6 @@ class Flask(Scaffold):
         Flask-SQLAlchemy registers) 34,665 -> 25,905 instructions, with one
         ``teardown_request`` function 31,709 -> 26,138, with both 41,199 ->
         28,646 (hello alone: 22,185)."""
-        if not (  # the conditions of __call__'s lean pop
-            ctx._lean_token is token
-            and _cv_get(_NO_CTX)[1] is ctx
-            and (
-                "CONTENT_TYPE" not in environ
-                or ctx._match is not None
-                or not ctx.request.__dict__.get("files")
-            )
-            and not (signals.connected and signals.pop_heard())
-        ):
-            ctx.pop(error)
-            return
         ctx._lean_token = None
         try:
             try:
