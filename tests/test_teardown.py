@@ -1,12 +1,14 @@
-"""Teardown functions run as Flask 3.1 runs them, on the WSGI entry's lean
-path as on a context's ``pop()``: the ``teardown_request`` ones innermost
-blueprint first with the request still active, then the ``teardown_appcontext``
-ones, last registered first, with only the app context active; each once,
-with the request's unhandled error or None. Every expected list below is what
-Flask recorded for the same app and request."""
+"""Teardown functions run as Flask 3.1 runs them, on the lean paths of the
+WSGI entry and of the ASGI one (an async view) as on a context's ``pop()``:
+the ``teardown_request`` ones innermost blueprint first with the request still
+active, then the ``teardown_appcontext`` ones, last registered first, with
+only the app context active; each once, with the request's unhandled error or
+None. Every expected list below is what Flask recorded for the same app and
+request."""
 
 from __future__ import annotations
 
+import io
 import typing as t
 
 import pytest
@@ -25,6 +27,7 @@ from kolba import (
     request_tearing_down,
 )
 from kolba.ctx import RequestContext
+from kolba.testing import asgi_as_wsgi
 
 Event = tuple[str, str, str]
 
@@ -40,10 +43,14 @@ def state() -> str:
     return " ".join(parts)
 
 
-def make_app(events: list[Event], raise_in: str | None = None) -> Flask:
+def make_app(
+    events: list[Event], raise_in: str | None = None, driver: str = "wsgi"
+) -> Flask:
     """Two teardown_request functions on the app and on a blueprint, two
-    teardown_appcontext functions; ``raise_in`` names one that raises."""
+    teardown_appcontext functions; ``raise_in`` names one that raises. For
+    the ASGI ``driver`` the views are ``async def`` (run on the loop)."""
     app = Flask(__name__)
+    app.extensions["test_driver"] = driver
     bp = Blueprint("bp", __name__)
 
     def view() -> str:
@@ -54,10 +61,16 @@ def make_app(events: list[Event], raise_in: str | None = None) -> Flask:
         g.v = 2
         raise ValueError("view")
 
-    app.add_url_rule("/", "index", view)
-    app.add_url_rule("/boom", "boom", boom)
-    app.add_url_rule("/abort", "abort", lambda: abort(404))
-    bp.add_url_rule("/b", "b", view)
+    def abort_404() -> str:
+        abort(404)
+
+    views = [view, boom, abort_404]
+    if driver == "asgi":
+        views = [as_async(func) for func in views]
+    app.add_url_rule("/", "index", views[0])
+    app.add_url_rule("/boom", "boom", views[1])
+    app.add_url_rule("/abort", "abort", views[2])
+    bp.add_url_rule("/b", "b", views[0])
 
     def recorder(name: str) -> t.Callable[[BaseException | None], None]:
         def record(exc: BaseException | None) -> None:
@@ -77,15 +90,24 @@ def make_app(events: list[Event], raise_in: str | None = None) -> Flask:
     return app
 
 
+def as_async(func: t.Callable[[], str]) -> t.Callable[[], t.Awaitable[str]]:
+    async def view() -> str:
+        return func()
+
+    return view
+
+
 def serve(app: Flask, path: str, events: list[Event]) -> list[Event]:
-    """Two requests (the first starts the app serving); the second's events,
-    ending with its outcome and the contexts active after it."""
+    """Two requests (the first starts the app serving) over the app's
+    driver; the second's events, ending with its outcome and the contexts
+    active after it."""
     seen: list[str] = []
+    entry = app if app.extensions["test_driver"] == "wsgi" else asgi_as_wsgi(app)
     for _ in range(2):
         events.clear()
         environ = EnvironBuilder(path=path).get_environ()
         try:
-            body = app(environ, lambda status, headers: seen.append(status))
+            body = entry(environ, lambda status, headers: seen.append(status))
             b"".join(body)
             outcome = seen[-1]
         except KeyError as e:
@@ -94,22 +116,31 @@ def serve(app: Flask, path: str, events: list[Event]) -> list[Event]:
     return list(events)
 
 
+@pytest.fixture(params=["wsgi", "asgi"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(params=["lean", "pop"])
-def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test runs on the WSGI entry's lean path (ctx.pop() fails if
-    called), then through ctx.pop() (a subclass's do_teardown_request)."""
+def way(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, driver: str
+) -> str:
+    """Each test runs, over each driver, on the entry's lean path (ctx.pop()
+    fails if called), then through ctx.pop() (a subclass's
+    do_teardown_request)."""
     if request.param == "lean":
 
         def pop(self: RequestContext, exc: t.Any = None) -> None:
             raise AssertionError("the lean path called ctx.pop()")
 
         monkeypatch.setattr(RequestContext, "pop", pop)
-    return str(request.param)
+    return f"{driver} {request.param}"
 
 
 def app_for(way: str, events: list[Event], raise_in: str | None = None) -> Flask:
-    app = make_app(events, raise_in)
-    if way == "pop":
+    driver, _, how = way.partition(" ")
+    app = make_app(events, raise_in, driver)
+    if how == "pop":
         app.do_teardown_request = app.do_teardown_request  # type: ignore[method-assign]
     return app
 
@@ -218,9 +249,9 @@ def test_an_async_teardown_function_is_awaited(way: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/boom"])
-def test_the_tearing_down_signals_are_sent(path: str) -> None:
+def test_the_tearing_down_signals_are_sent(path: str, driver: str) -> None:
     events: list[Event] = []
-    app = make_app(events)
+    app = make_app(events, driver=driver)
 
     def on_request(sender: Flask, exc: BaseException | None, **kw: t.Any) -> None:
         events.append(("request_tearing_down", repr(exc), state()))
@@ -282,12 +313,52 @@ def test_a_list_assigned_while_serving_is_the_one_called(way: str) -> None:
     ]
 
 
-def test_a_request_the_view_never_read_is_made_for_a_function_that_reads_it() -> None:
+def test_a_request_the_view_never_read_is_made_for_a_function_that_reads_it(
+    driver: str,
+) -> None:
     app = Flask(__name__)
-    app.add_url_rule("/<int:n>", "n", lambda n: "ok")
+    app.extensions["test_driver"] = driver
+
+    async def view(n: int) -> str:
+        return "ok"
+
+    app.add_url_rule("/<int:n>", "n", view if driver == "asgi" else lambda n: "ok")
     seen: list[t.Any] = []
     app.teardown_request(lambda exc: seen.append((request.path, request.view_args)))
-    for _ in range(2):
-        body = app(EnvironBuilder(path="/7").get_environ(), lambda s, h: None)
-        assert b"".join(body) == b"ok"
+    assert serve(app, "/7", []) == [("result", "200 OK", "- -")]
     assert seen == [("/7", {"n": 7})] * 2
+
+
+def test_uploads_that_a_teardown_function_parsed_are_closed(way: str) -> None:
+    """The view never read the body; a teardown_request function has the
+    Request parse it: its files are closed as the request ends, and the
+    environ no longer holds the Request."""
+    driver, _, how = way.partition(" ")
+    app = Flask(__name__)
+    if how == "pop":
+        app.do_teardown_request = app.do_teardown_request  # type: ignore[method-assign]
+
+    async def view() -> str:
+        return "ok"
+
+    app.add_url_rule(
+        "/", "index", view if driver == "asgi" else lambda: "ok", methods=["POST"]
+    )
+    seen: list[t.Any] = []
+
+    @app.teardown_request
+    def read_files(exc: BaseException | None) -> None:
+        seen.append((request.files["f"], request.environ))
+
+    entry = app if driver == "wsgi" else asgi_as_wsgi(app)
+    for _ in range(2):
+        builder = EnvironBuilder(
+            path="/", method="POST", data={"f": (io.BytesIO(b"data"), "a.txt")}
+        )
+        body = entry(builder.get_environ(), lambda status, headers: None)
+        assert b"".join(body) == b"ok"
+        builder.close()
+        upload, environ = seen.pop()
+        assert upload.filename == "a.txt"
+        assert upload.stream.closed
+        assert environ["werkzeug.request"] is None

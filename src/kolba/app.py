@@ -989,9 +989,11 @@ class Flask(Scaffold):
         ctx: RequestContext,
         token: Token[_State],
         error: BaseException | None,
-        environ: WSGIEnvironment,
+        environ: WSGIEnvironment | None,
     ) -> None:
-        """``ctx.pop(error)`` for the usual context (as __call__ tells it) of
+        """``ctx.pop(error)`` for the usual context (as __call__ tells it, or
+        the ASGI driver for an async view: ``environ`` None, the Request's own
+        read at the end, if it made one) of
         an app whose teardown is its teardown functions only (no receiver,
         override or ensure_sync),
         each called once with the error (or None), as Flask calls them: the
@@ -1022,11 +1024,16 @@ class Flask(Scaffold):
                             if type(rv) is CoroutineType:
                                 _run_coroutine(rv)
                     # uploads that a teardown function had the Request parse
-                    if "CONTENT_TYPE" in environ and ctx._match is None:
+                    if ctx._match is None and (
+                        environ is None or "CONTENT_TYPE" in environ
+                    ):
                         if ctx.request.__dict__.get("files"):
                             ctx.request.close()
             finally:
-                environ["werkzeug.request"] = None
+                if environ is None and ctx._match is None:  # (ASGI)
+                    environ = ctx.request.__dict__.get("environ")
+                if environ is not None:
+                    environ["werkzeug.request"] = None
                 # (the app's list as it is now: one assigned while serving too)
                 funcs: list[t.Callable[..., t.Any]] = self.teardown_appcontext_funcs
                 if funcs:

@@ -741,24 +741,31 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             state = None  # no Request made, or one that read nothing
         else:
             state = ctx.request.__dict__
+        if error is not None and app.should_ignore_error(error):
+            error = None
         if (
             lean
-            and not app._tears_down
+            # no teardown, or only functions app._tear_down calls itself
+            and (not app._tears_down or app._lean_teardown)
             and ctx._lean_token is token  # (not pushed again)
             and _cv_get(_NO_CTX)[1] is ctx
             and (state is None or not state.get("files"))  # uploads to close
             # PERF: one test while no receiver ever connected
             and not (signals.connected and signals.pop_heard())
         ):
-            ctx._lean_token = None
-            _cv_reset(token)
-            if state is not None:
-                made = state.get("environ")
-                if made is not None:
-                    made["werkzeug.request"] = None
+            if app._tears_down:
+                # PERF: the teardown functions called as ctx.pop() calls them,
+                # without its frames (hello with a teardown_appcontext
+                # function behind uvicorn: 134,956 -> 126,668 instructions)
+                app._tear_down(ctx, token, error, None)
+            else:
+                ctx._lean_token = None
+                _cv_reset(token)
+                if state is not None:
+                    made = state.get("environ")
+                    if made is not None:
+                        made["werkzeug.request"] = None
         else:
-            if error is not None and app.should_ignore_error(error):
-                error = None
             ctx.pop(error)
 
 
