@@ -42,7 +42,6 @@ from werkzeug.exceptions import (
     HTTPException,
     RequestEntityTooLarge,
 )
-from werkzeug.wrappers import Response as _WzResponse
 
 from . import signals
 from .app import _MISSING, _PLAIN_METHODS, _new, _server_loop
@@ -602,7 +601,9 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         try:
             await _send_response(response, req, receive, send, sent_method, context)
         finally:
-            context.run(response.close)  # a stream_with_context ends in its context
+            # (a class that overrides werkzeug's send is closed by it)
+            if type(response) is Response or response._lean_send:
+                context.run(response.close)  # a stream_with_context ends in its context
         return
     # The request cycle of an async view, on the server's loop: the app's
     # _full_dispatch() with the user's functions awaited. The context stays
@@ -724,7 +725,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             else:
                 await _send_response(response, req, receive, send, sent_method)
         finally:
-            response.close()
+            if type(response) is Response or response._lean_send:
+                response.close()
     except BaseException as e:
         error = e
         raise
@@ -895,7 +897,11 @@ _HTML_TYPE = _type_header(Response._default_content_type)
 
 def _lazy_start(response: Response) -> Message | None:
     """The start message of kolba's lazy response (None for another)."""
-    if response._headers is not None or response._lazy_length is None:
+    if (
+        response._headers is not None
+        or response._lazy_length is None
+        or not (type(response) is Response or response._lean_send)
+    ):
         return None
     status = response._status_code
     if status != 200 and status in _NO_BODY:
@@ -924,6 +930,9 @@ async def _send_response(
     (as the client sent it) "HEAD"; a body that is a list goes in one
     message, an async iterable is sent on the loop while watching for a
     disconnect, any other iterable is iterated in a thread (in ``context``)."""
+    if not (type(response) is Response or response._lean_send):
+        await _send_as_wsgi(response, request, send, method, context)
+        return
     status = response.status_code
     content = response.response
     start = _lazy_start(response)
@@ -939,18 +948,68 @@ async def _send_response(
         # an async body, which werkzeug's annotation of response.response omits
         await _stream(content, receive, send)  # type: ignore[arg-type]
     else:
-        await _send_in_thread(response, send, context or contextvars.copy_context())
+        chunks = content if response.direct_passthrough else response.iter_encoded()
+        await _send_in_thread(chunks, send, context or contextvars.copy_context())
+
+
+async def _send_as_wsgi(
+    response: Response,
+    request: Request,
+    send: Send,
+    method: str,
+    context: contextvars.Context | None,
+) -> None:
+    """werkzeug's general path, for a class that overrides part of it: the
+    response called as a WSGI app (in ``context``), its body iterated in a
+    thread and closed, as a WSGI server would."""
+    context = context or contextvars.copy_context()
+    run = context.run
+    started: list[t.Any] = []
+    written: list[bytes] = []  # (what the app gives write())
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None, /
+    ) -> t.Callable[[bytes], object]:
+        started[:] = (status, headers)
+        return written.append
+
+    try:
+        chunks = run(response, request.environ, start_response)
+    except BaseException:
+        run(response.close)
+        raise
+    try:
+        iterator = iter(chunks)
+        first = None
+        if not started:  # (a body may start the response as it is iterated)
+            loop = asyncio.get_running_loop()
+            # mypy infers no type through the overloaded next()
+            first = await loop.run_in_executor(None, run, next, iterator, b"")  # type: ignore[arg-type]
+        line, headers = started
+        status = int(line.split(None, 1)[0])
+        await _start(send, status, headers)
+        if method == "HEAD" or status in _NO_BODY:
+            await send({"type": "http.response.body"})
+        else:
+            for chunk in (*written, first):
+                if chunk:
+                    await send(
+                        {"type": "http.response.body", "body": chunk, "more_body": True}
+                    )
+            await _send_in_thread(iterator, send, context)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            run(close)
 
 
 def _headers_to_send(response: Response, request: Request) -> list[tuple[str, str]]:
     """The response's headers as werkzeug sends them to a WSGI server."""
-    own = type(response).get_wsgi_headers is _WzResponse.get_wsgi_headers
     headers = response._headers
     body = response.response
     status = response._status_code
     if (
-        own
-        and (type(headers) is _Headers or type(headers) is Headers)
+        (type(headers) is _Headers or type(headers) is Headers)
         and type(body) is list
         and len(body) == 1
         and type(body[0]) is bytes
@@ -964,7 +1023,7 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
         return headers._list
     # PERF: werkzeug's get_wsgi_headers reads the environ only to make a
     # Location absolute: a request built from a scope makes none for it.
-    if own and not response.autocorrect_location_header:
+    if not response.autocorrect_location_header:
         environ: dict[str, t.Any] = {}
     else:
         environ = request.environ
@@ -972,12 +1031,9 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
 
 
 async def _send_in_thread(
-    response: Response, send: Send, context: contextvars.Context
+    chunks: t.Iterable[t.Any], send: Send, context: contextvars.Context
 ) -> None:
     loop = asyncio.get_running_loop()
-    chunks = (
-        response.response if response.direct_passthrough else response.iter_encoded()
-    )
     iterator = iter(chunks)
     while True:
         # mypy infers no type through the overloaded next()
