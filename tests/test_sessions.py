@@ -25,7 +25,8 @@ from markupsafe import Markup
 from werkzeug.http import parse_date
 from werkzeug.wrappers import Response
 
-from kolba import Flask, session
+from kolba import Flask, request, session
+from kolba.ctx import RequestContext
 from kolba.sessions import (
     NullSession,
     SecureCookieSession,
@@ -869,8 +870,9 @@ def test_untouched_session_is_not_opened(
     def fail(*args: Any) -> Any:
         raise AssertionError("the session was opened")
 
-    monkeypatch.setattr(app.session_interface, "open_session", fail)
-    monkeypatch.setattr(app.session_interface, "save_session", fail)
+    # (kolba's own steps: a method changed on the interface is Flask's way)
+    monkeypatch.setattr(RequestContext, "_open_session", fail)
+    monkeypatch.setattr(Flask, "_save_session", fail)
     client = app.test_client()
     if name is not None:
         client.set_cookie(name, "a-cookie-nobody-reads")
@@ -997,3 +999,110 @@ def test_the_session_cookie_is_found_as_request_cookies_finds_it(raw: str) -> No
 
     expected = Request({"HTTP_COOKIE": raw}).cookies.get("session")
     assert _cookie_value(Request({"HTTP_COOKIE": raw}), "session") == expected
+
+
+class CountingInterface(SessionInterface):
+    """Records each open and save (with the path) and marks the response,
+    for comparing with what Flask calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def open_session(self, app: Any, request_: Any) -> SecureCookieSession:
+        self.calls.append(("open", request.path))
+        return SecureCookieSession()
+
+    def save_session(self, app: Any, session_: Any, response: Any) -> None:
+        self.calls.append(("save", request.path))
+        response.headers["X-Saved"] = "yes"
+
+
+def counting_app(interface: SessionInterface, **config: Any) -> Flask:
+    app = counter_app(**config)
+    app.session_interface = interface
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise ZeroDivisionError
+
+    @app.route("/async")
+    async def untouched_async() -> str:
+        return "untouched"
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/none", "/async", "/missing", "/boom"])
+def test_an_interface_not_kolbas_is_opened_and_saved_on_every_request(
+    path: str,
+) -> None:
+    """As Flask (3.1 recorded the same): a session interface of the app's own
+    is opened when the request context is pushed, before the
+    ``before_request`` functions, and saved after every response (404 and 500
+    too), even when nothing used the session and no cookie came."""
+    interface = CountingInterface()
+    app = counting_app(interface, TESTING=False)
+    app.before_request(lambda: interface.calls.append(("before", request.path)))
+    response = app.test_client().get(path)
+    assert response.status_code == {"/missing": 404, "/boom": 500}.get(path, 200)
+    assert response.headers["X-Saved"] == "yes"
+    assert interface.calls == [("open", path), ("before", path), ("save", path)]
+
+
+def test_an_interface_not_kolbas_is_opened_when_a_context_is_pushed() -> None:
+    interface = CountingInterface()
+    app = counting_app(interface)
+    with app.test_request_context("/x"):
+        assert interface.calls == [("open", "/x")]
+    app.test_client().get("/none")  # and once the app serves
+    with app.test_request_context("/y"):
+        pass
+    assert interface.calls[-1] == ("open", "/y")
+
+
+def test_an_interface_set_while_serving_is_opened_on_every_request() -> None:
+    app = counter_app()
+    client = app.test_client()
+    assert "X-Saved" not in client.get("/none").headers
+    interface = app.session_interface = CountingInterface()
+    assert client.get("/none").headers["X-Saved"] == "yes"
+    assert interface.calls == [("open", "/none"), ("save", "/none")]
+
+
+def test_a_subclass_of_kolbas_interface_is_saved_as_flask_saves_it() -> None:
+    """A subclass may decide otherwise when to send the cookie: with the
+    cookie of a session the view never reads, and SESSION_REFRESH_EACH_REQUEST
+    off, Flask still opens and saves it, and this one sends it again."""
+
+    class Always(SecureCookieSessionInterface):
+        def should_set_cookie(self, app: Any, session: Any) -> bool:
+            return True
+
+    app = counter_app(SESSION_REFRESH_EACH_REQUEST=False)
+    app.session_interface = Always()
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/none").headers["Set-Cookie"].startswith("session=")
+    assert client.get("/peek").text == "1"
+
+
+def test_a_method_set_on_kolbas_interface_is_called_as_flask_calls_it() -> None:
+    app = counter_app()
+    app.session_interface = SecureCookieSessionInterface()
+    saves: list[str] = []
+    app.session_interface.save_session = (  # type: ignore[method-assign]
+        lambda app, session, response: saves.append(request.path)
+    )
+    app.test_client().get("/none")
+    assert saves == ["/none"]
+
+
+def test_kolbas_own_interfaces_open_sessions_on_first_use() -> None:
+    from kolba.session_stores import SQLiteSessionStore, StoreSessionInterface
+    from kolba.sessions import DefaultSessionInterface, opens_lazily
+
+    store = StoreSessionInterface(SQLiteSessionStore(":memory:"))
+    for interface in (DefaultSessionInterface(), SecureCookieSessionInterface(), store):
+        assert opens_lazily(interface)
+    assert not opens_lazily(CountingInterface())
+    assert not opens_lazily(type("Sub", (SecureCookieSessionInterface,), {})())

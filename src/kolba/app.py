@@ -62,7 +62,7 @@ from .scaffold import (
     find_package,
     setupmethod,
 )
-from .sessions import DefaultSessionInterface
+from .sessions import DefaultSessionInterface, opens_lazily
 from .wrappers import (
     _STATUS_200,
     Request,
@@ -284,9 +284,9 @@ _WSGI = object()  # the send of wsgi_app's call of __call__
 #: The methods that __call__ matches as the environ gives them (OPTIONS reads
 #: the Request to answer; other spellings are the Request's to change).
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
-# The request and response classes: an app decides what they allow when it
-# starts serving, and again when one is set on it.
-_CLASSES = frozenset({"request_class", "response_class"})
+# The request and response classes and the session interface: an app decides
+# what they allow when it starts serving, and again when one is set on it.
+_CLASSES = frozenset({"request_class", "response_class", "session_interface"})
 
 
 def _cycle_decisions(overrides: frozenset[str]) -> dict[str, t.Any]:
@@ -544,6 +544,10 @@ class Flask(Scaffold):
         self._lazy_request: type[Request] | None = None
         self._plain_response = False
         self._scope_request = False
+        #: Whether the session is opened when the request context is pushed,
+        #: as Flask does, for an interface that is not kolba's own (decided
+        #: when the app starts serving; until then, asked at each push).
+        self._eager_session = True
         self._decide_cycle()
         self._hook_cache: dict[str | None, _Hooks | None] = {}
         self.template_context_processors[None] = [_default_template_ctx_processor]
@@ -893,6 +897,8 @@ class Flask(Scaffold):
                             ):
                                 req = ctx.request
                         if req is not None:
+                            if self._eager_session:  # (never with a lazy Request)
+                                ctx._open_at_push()
                             method = req.method
                             # (see match_request)
                             path = "" if req._empty_path_info else req.path
@@ -1457,7 +1463,12 @@ class Flask(Scaffold):
         self._plain_response = self.response_class is Response
         request_class = self.request_class
         plain = getattr(request_class, "_scope_plain", False)
-        self._lazy_request = request_class if self._lean_ctx and plain else None
+        self._eager_session = not opens_lazily(self.session_interface)
+        self._lazy_request = (
+            request_class
+            if self._lean_ctx and plain and not self._eager_session
+            else None
+        )
         # the ASGI driver builds the request from the scope (kolba.asgi)
         self._scope_request = self._own_ctx and plain
 

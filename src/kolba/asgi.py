@@ -622,7 +622,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             if hooks is _MISSING:
                 hooks = app._hooks(endpoint)
             try:
-                if cookie:
+                if cookie or app._eager_session:
                     await _open_session(app, ctx)
                 if signals.connected and signals.request_started.receivers:
                     signals.request_started.send(app, _async_wrapper=app.ensure_sync)
@@ -843,8 +843,17 @@ async def _open_session(app: Flask, ctx: RequestContext) -> None:
     """Open, in the thread pool, a session that may block and that the
     request's cookie names, before hooks and view run on the loop: reading it
     there then costs the loop nothing. Without the cookie nothing is opened
-    here, and no store is asked."""
-    if ctx._session is None and _session_blocks(app):
+    here, and no store is asked; but an interface not kolba's own
+    (``app._eager_session``) is opened for every request, as Flask's push does.
+    """
+    if ctx._session is not None:
+        return
+    if app._eager_session:
+        if _session_blocks(app):
+            ctx._session = await _in_pool(ctx._open_session)
+        else:
+            ctx._open_at_push()
+    elif _session_blocks(app):
         name = app.session_interface.get_cookie_name(app)
         if f"{name}=" in ctx.request.headers.get("Cookie", ""):
             ctx._opened = await _in_pool(ctx._open_session)

@@ -10,6 +10,7 @@ from functools import cached_property, update_wrapper
 from werkzeug.exceptions import HTTPException, NotFound
 
 from .globals import _NO_CTX, _cv_get, _cv_reset, _cv_set
+from .sessions import opens_lazily
 from .signals import (
     appcontext_popped,
     appcontext_pushed,
@@ -216,6 +217,16 @@ class RequestContext(AppContext):
     def session(self, value: SessionMixin) -> None:
         self._session = value
 
+    def _open_at_push(self) -> None:
+        """Open the session as Flask's push does, for an app whose session
+        interface is not kolba's own (``app._eager_session``; until the app
+        serves, asked here)."""
+        app = self.app
+        if self._session is None and (
+            app._got_first_request or not opens_lazily(app.session_interface)
+        ):
+            self._session = self._open_session()
+
     def _open_session(self) -> SessionMixin:
         """The request's session as the app's session interface opens it."""
         interface = self.app.session_interface
@@ -268,6 +279,8 @@ class RequestContext(AppContext):
             self._request_tokens.append((token or new_token, pushed))
         else:
             self._request_tokens = [(token or new_token, pushed)]
+        if app._eager_session:
+            self._open_at_push()
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
             if self._match_error is not None:

@@ -40,6 +40,7 @@ from .sessions import (
     SessionInterface,
     _cookie_value,
     _for_signing_keys,
+    _opens_lazily_as_defined,
     session_json_serializer,
 )
 
@@ -473,6 +474,9 @@ class StoreSessionInterface(SessionInterface):
             expires=self.get_expiration_time(app, session),
             **options,
         )
+
+
+_opens_lazily_as_defined(StoreSessionInterface)
 
 
 def _answer_503(response: Response, error: SessionStoreUnavailable) -> None:

@@ -6,8 +6,11 @@ users of a Flask app stay logged in when it moves to kolba. Set
 ``app.session_interface`` to another :class:`SessionInterface` to keep sessions
 elsewhere (a database, a cache).
 
-The app opens the session only when a request first touches ``session`` and
-saves it only if it was opened, so a request that never uses it pays nothing.
+The app opens kolba's own sessions only when a request first touches
+``session`` and saves them only if opened (or their cookie came), so a request
+that never uses one pays nothing. Another interface (a subclass, or one whose
+methods were changed) is opened when the request context is pushed and saved
+after every response, as Flask does (see :func:`opens_lazily`).
 """
 
 from __future__ import annotations
@@ -667,6 +670,32 @@ class SecureCookieSessionInterface(SessionInterface):
         _vary_cookie(response)
 
 
+#: kolba's own interface classes, whose sessions are opened on first use,
+#: with their attributes as defined (a change since makes them Flask's way).
+_LAZY_CLASSES: dict[type[SessionInterface], dict[str, Any]] = {}
+
+
+def _opens_lazily_as_defined(cls: type[SessionInterface]) -> None:
+    """Record ``cls`` (one of kolba's own interfaces) for :func:`opens_lazily`."""
+    _LAZY_CLASSES[cls] = {
+        name: getattr(cls, name) for name in dir(cls) if not name.startswith("__")
+    }
+
+
+def opens_lazily(interface: SessionInterface) -> bool:
+    """Whether the app may open ``interface``'s sessions on first use and save
+    them only when used: it is an instance of kolba's own class, with every
+    method as kolba defines it. Any other interface (a subclass too) is
+    opened at every request and saved after every response, as in Flask: its
+    methods may count calls or set headers (decided once, as the app serves)."""
+    own = _LAZY_CLASSES.get(type(interface))
+    if own is None:
+        return False
+    if any(not name.startswith("_") and name in own for name in vars(interface)):
+        return False  # a method set on the instance
+    return all(getattr(type(interface), name) is value for name, value in own.items())
+
+
 _STORE_KEY = "kolba.session_store"  # app.extensions: (SESSION_STORE, interface)
 
 
@@ -700,6 +729,10 @@ class DefaultSessionInterface(SecureCookieSessionInterface):
             super().save_session(app, session, response)
         else:
             self._store_interface(app).save_session(app, session, response)
+
+
+_opens_lazily_as_defined(SecureCookieSessionInterface)
+_opens_lazily_as_defined(DefaultSessionInterface)
 
 
 def session_store(app: Flask) -> Any:
