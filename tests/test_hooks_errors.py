@@ -210,6 +210,43 @@ def test_hooks_changed_in_place_while_the_app_serves(
         assert kolba.render_template_string("{{ who }}") == "kolba"
 
 
+def test_hook_registries_assigned_while_the_app_serves(
+    app: Flask, client: KolbaClient
+) -> None:
+    # A registry replaced by assignment counts from the next request, as in
+    # Flask (which reads them on every request); so do changes to it in place.
+    seen: list[str] = []
+
+    @app.route("/in/<name>")
+    def scoped(name: str) -> str:
+        return kolba.render_template_string("{{ name }} {{ who }}", name=name)
+
+    def tag(response: Response) -> Response:
+        response.headers["X-Tag"] = "1"
+        return response
+
+    assert client.get("/in/x").text == "x "
+    app.url_value_preprocessors = {None: [lambda e, args: seen.append(args["name"])]}
+    app.before_request_funcs = {None: [lambda: seen.append("before")]}
+    app.after_request_funcs = {None: [tag]}
+    app.teardown_request_funcs = {None: [lambda e: seen.append("teardown")]}
+    app.teardown_appcontext_funcs = [lambda e: seen.append("appcontext")]
+    app.template_context_processors = {None: [lambda: {"who": "kolba"}]}
+    response = client.get("/in/y")
+    assert (response.text, response.headers["X-Tag"]) == ("y kolba", "1")
+    assert seen == ["y", "before", "teardown", "appcontext"]
+    app.before_request_funcs[None].append(lambda: "early")
+    assert client.get("/in/z").text == "early"
+    app.before_request_funcs = {}
+    app.after_request_funcs = {}
+    app.teardown_request_funcs = {}
+    app.teardown_appcontext_funcs = []
+    seen.clear()
+    response = client.get("/in/w")
+    assert (response.text, "X-Tag" in response.headers) == ("w kolba", False)
+    assert seen == ["w"]
+
+
 def test_hook_registries_hold_the_app_weakly() -> None:
     app = Flask(__name__)
     app.add_url_rule("/", "index", lambda: "ok")

@@ -287,6 +287,16 @@ _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 # The request and response classes and the session interface: an app decides
 # what they allow when it starts serving, and again when one is set on it.
 _CLASSES = frozenset({"request_class", "response_class", "session_interface"})
+# The hook registries that an app builds its requests' hook chains from.
+_HOOK_REGISTRIES = frozenset(
+    {
+        "before_request_funcs",
+        "after_request_funcs",
+        "teardown_request_funcs",
+        "template_context_processors",
+        "url_value_preprocessors",
+    }
+)
 
 
 def _cycle_decisions(overrides: frozenset[str]) -> dict[str, t.Any]:
@@ -489,8 +499,24 @@ class Flask(Scaffold):
             setattr(cls, name, value)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
+        if name in _HOOK_REGISTRIES:
+            # A registry assigned (``app.before_request_funcs = {...}``) is
+            # copied into one that tells the app of its changes, as the
+            # app's own does: the next request builds its hooks from it.
+            if not (
+                isinstance(value, _HookRegistry)
+                and value.changed() == self._hooks_changed
+            ):
+                registry = self._hook_registry()
+                registry.update(value)
+                value = registry
+        elif name == "teardown_appcontext_funcs" and not isinstance(value, _HookList):
+            value = _HookList(weakref.WeakMethod(self._hooks_changed), value)
         super().__setattr__(name, value)
-        if name in _CYCLE_METHODS:
+        if name in _HOOK_REGISTRIES or name == "teardown_appcontext_funcs":
+            if "_hook_cache" in self.__dict__:  # (not while __init__ makes them)
+                self._hooks_changed()
+        elif name in _CYCLE_METHODS:
             # A request-cycle method set on the app itself (Frozen-Flask sets
             # app.dispatch_request) is called as an override would be.
             self.__dict__.update(_cycle_decisions(self._overrides | {name}))
