@@ -211,3 +211,23 @@ def test_a_subdomain_rule_is_not_served_without_subdomain_matching(
     client = app.test_client()
     assert client.get("/new/7", base_url=f"http://{host}/").status_code == 404
     assert client.get("/", base_url=f"http://{host}/").data == b"index"
+
+
+def test_url_for_calls_an_inject_url_defaults_patched_on_flask_before_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (as tracers and extensions patch Flask's methods after apps are made)
+    app = Flask(__name__)
+    app.add_url_rule("/<lang>/about", "about", lambda lang: lang)
+    own = Flask.inject_url_defaults
+
+    def localised(self: Flask, endpoint: str, values: dict[str, t.Any]) -> None:
+        own(self, endpoint, values)
+        values.setdefault("lang", "de")
+
+    monkeypatch.setattr(Flask, "inject_url_defaults", localised)
+    with app.test_request_context():
+        assert url_for("about") == "/de/about"
+    assert app.test_client().get("/x/about").text == "x"  # (it serves)
+    with app.test_request_context():
+        assert url_for("about") == "/de/about"

@@ -1870,8 +1870,13 @@ class Flask(Scaffold):
             req = None
         if _scheme is not None and not _external:
             raise ValueError("A '_scheme' makes an absolute URL: add _external=True.")
-        # (Flask always calls it: here when there is a function to call)
-        if self.url_default_functions or "inject_url_defaults" in self._overrides:
+        # (Flask always calls it: here when there is a function to call, or
+        # one patched on a class may be, while the app does not serve yet)
+        if (
+            self.url_default_functions
+            or "inject_url_defaults" in self._overrides
+            or not self._got_first_request
+        ):
             self.inject_url_defaults(endpoint, values)
         try:
             rule, domain, path, query = self.url_map.build(endpoint, values, _method)
