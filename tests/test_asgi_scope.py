@@ -189,10 +189,9 @@ def test_the_request_is_let_go_of_by_its_environ_as_the_context_pops(
 @pytest.mark.parametrize(
     ("path", "root", "expected"),
     [
-        ("", "", "/"),
         ("x", "", "/x"),
         ("//x", "", "/x"),
-        ("/app", "/app", "/"),
+        ("/app/", "/app", "/"),
         ("/app/x", "/app", "/x"),
         ("/other", "/app", "/other"),
         ("/\udcff", "", "/\ufffd"),
@@ -208,6 +207,20 @@ def test_paths_read_from_the_scope(
 
     sent = run_asgi(app, scope(path=path, root_path=root), [])
     assert sent[1]["body"].decode() == expected
+
+
+@pytest.mark.parametrize(("path", "root"), [("", ""), ("/app", "/app")])
+def test_an_empty_path_under_the_root_path_redirects_to_its_slash(
+    app: Flask, path: str, root: str
+) -> None:
+    """As an empty ``PATH_INFO`` under WSGI (and in Flask)."""
+    app.add_url_rule("/", "index", lambda: "index")
+    asgi_scope = scope(path=path, root_path=root)
+    asgi_scope["query_string"] = b"a=1"
+    start = run_asgi(app, asgi_scope, [])[0]
+    assert start["status"] == 308
+    location = f"https://example.test:8443{root}/?a=1".encode()
+    assert (b"location", location) in start["headers"]
 
 
 def test_a_scope_without_server_or_client(app: Flask) -> None:

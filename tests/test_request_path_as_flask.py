@@ -7,20 +7,53 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from kolba import Flask, url_for
 from kolba.routing import Map, RequestRedirect, Rule
+from kolba.testing import asgi_as_wsgi
 
 
 def wsgi(app: Flask, path: str, **environ: t.Any) -> tuple[str, str | None, bytes]:
     """Status, Location and body for a raw environ (``PATH_INFO`` as given)."""
+    return serve(app, app, path, **environ)
+
+
+def serve(
+    app: Flask, entry: t.Callable[..., t.Any], path: str, **environ: t.Any
+) -> tuple[str, str | None, bytes]:
     env = EnvironBuilder().get_environ()
     env.update(PATH_INFO=path, **environ)
     seen: list[tuple[str, list[tuple[str, str]]]] = []
-    body = b"".join(app(env, lambda status, headers: seen.append((status, headers))))
+    body = b"".join(entry(env, lambda status, headers: seen.append((status, headers))))
     status, headers = seen[0]
-    return status, dict(headers).get("Location"), body
+    return status, Headers(headers).get("Location"), body
+
+
+@pytest.fixture(params=["wsgi", "asgi", "asgi async"])
+def over(request: pytest.FixtureRequest) -> t.Callable[..., t.Any]:
+    """Status, Location and body for a raw environ (``PATH_INFO`` as given),
+    over WSGI, then ASGI with the scope a server makes for it (the path
+    SCRIPT_NAME + PATH_INFO, the root path SCRIPT_NAME), with the app's
+    views as they are, then made ``async def`` (run on the loop)."""
+
+    def run(app: Flask, path: str, **environ: t.Any) -> tuple[str, str | None, bytes]:
+        if request.param == "wsgi":
+            return serve(app, app, path, **environ)
+        if request.param == "asgi async":
+            for endpoint, view in list(app.view_functions.items()):
+                app.view_functions[endpoint] = as_async(view)
+        return serve(app, asgi_as_wsgi(app), path, **environ)
+
+    return run
+
+
+def as_async(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    async def run(**kwargs: t.Any) -> t.Any:
+        return view(**kwargs)
+
+    return run
 
 
 def index_app(**options: t.Any) -> Flask:
@@ -34,33 +67,54 @@ def index_app(**options: t.Any) -> Flask:
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
-def test_an_empty_path_under_a_mount_point_redirects_to_its_root(method: str) -> None:
-    status, location, _ = wsgi(
+def test_an_empty_path_under_a_mount_point_redirects_to_its_root(
+    over: t.Callable[..., t.Any], method: str
+) -> None:
+    status, location, _ = over(
         index_app(), "", SCRIPT_NAME="/app", REQUEST_METHOD=method
     )
     assert (status, location) == ("308 PERMANENT REDIRECT", "http://localhost/app/")
 
 
-def test_the_redirect_keeps_the_query_and_quotes_the_mount_point() -> None:
-    status, location, _ = wsgi(index_app(), "", SCRIPT_NAME="/a b", QUERY_STRING="x=1")
+def test_the_redirect_keeps_the_query_and_quotes_the_mount_point(
+    over: t.Callable[..., t.Any],
+) -> None:
+    status, location, _ = over(index_app(), "", SCRIPT_NAME="/a b", QUERY_STRING="x=1")
     assert (status, location) == (
         "308 PERMANENT REDIRECT",
         "http://localhost/a%20b/?x=1",
     )
 
 
-def test_an_empty_path_at_the_server_root_redirects_too() -> None:
-    assert wsgi(index_app(), "")[:2] == ("308 PERMANENT REDIRECT", "http://localhost/")
+def test_an_empty_path_redirects_where_the_host_is_checked_too(
+    over: t.Callable[..., t.Any],
+) -> None:
+    app = index_app()
+    app.config["TRUSTED_HOSTS"] = ["localhost"]
+    assert over(app, "", SCRIPT_NAME="/app")[:2] == (
+        "308 PERMANENT REDIRECT",
+        "http://localhost/app/",
+    )
 
 
-def test_an_empty_path_is_served_by_a_root_without_strict_slashes() -> None:
+def test_an_empty_path_at_the_server_root_redirects_too(
+    over: t.Callable[..., t.Any],
+) -> None:
+    assert over(index_app(), "")[:2] == ("308 PERMANENT REDIRECT", "http://localhost/")
+
+
+def test_an_empty_path_is_served_by_a_root_without_strict_slashes(
+    over: t.Callable[..., t.Any],
+) -> None:
     app = index_app(strict_slashes=False)
-    assert wsgi(app, "", SCRIPT_NAME="/app") == ("200 OK", None, b"index")
+    assert over(app, "", SCRIPT_NAME="/app") == ("200 OK", None, b"index")
 
 
-def test_an_empty_path_is_not_found_where_the_root_refuses_the_method() -> None:
-    assert wsgi(index_app(methods=["POST"]), "")[0] == "404 NOT FOUND"
-    assert wsgi(index_app(), "", REQUEST_METHOD="POST")[0] == "404 NOT FOUND"
+def test_an_empty_path_is_not_found_where_the_root_refuses_the_method(
+    over: t.Callable[..., t.Any],
+) -> None:
+    assert over(index_app(methods=["POST"]), "")[0] == "404 NOT FOUND"
+    assert over(index_app(), "", REQUEST_METHOD="POST")[0] == "404 NOT FOUND"
 
 
 def test_no_path_info_at_all_is_the_root() -> None:
@@ -71,8 +125,10 @@ def test_no_path_info_at_all_is_the_root() -> None:
     assert (seen, b"".join(body)) == (["200 OK"], b"index")
 
 
-def test_a_path_without_its_leading_slash_is_matched_with_it() -> None:
-    assert wsgi(index_app(), "x", SCRIPT_NAME="/app") == ("200 OK", None, b"page x")
+def test_a_path_without_its_leading_slash_is_matched_with_it(
+    over: t.Callable[..., t.Any],
+) -> None:
+    assert over(index_app(), "x", SCRIPT_NAME="/app") == ("200 OK", None, b"page x")
 
 
 def test_the_url_adapter_redirects_an_empty_path() -> None:

@@ -207,6 +207,9 @@ def _request(
     # then reads and writes on its slow path (~2,800 instructions a request)
     request = _new(cls)
     request.method = method
+    if not path:  # an empty path under the mount point: see _request_path
+        request._empty_path_info = True
+        path = "/"
     request.path = path
     request._asgi = (scope, receive, loop, extra)  # type: ignore[attr-defined]
     request.routing_exception = None  # (read: no class attribute lookup)
@@ -227,14 +230,18 @@ class _ScopeContext(RequestContext):
         return _request(self.app.request_class, *self._scope_args)  # type: ignore[attr-defined]
 
 
-def _request_path(scope: Scope) -> str:
+def _request_path(scope: Scope, empty: str = "/") -> str:
     """The request's path for the scope: the mount point cut off,
     undecodable bytes replaced, one leading "/" (the HTTP driver tells
-    the usual path, which needs none of it, itself)."""
+    the usual path, which needs none of it, itself). ``empty`` if nothing
+    is left: for HTTP "", which the router redirects to the mount point's
+    "/" (with the query string) as it does an empty ``PATH_INFO``."""
     path = scope["path"]
     root = scope.get("root_path")
     if root and path.startswith(root):
         path = path[len(root) :]
+    if not path:
+        return empty
     path = _text(path)
     if not path.startswith("/") or path.startswith("//"):
         path = "/" + path.lstrip("/")
@@ -489,7 +496,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         or path[0] != "/"
         or (len(path) > 1 and path[1] == "/")
     ):
-        path = _request_path(scope)
+        path = _request_path(scope, "")
     # PERF: decided as the app starts serving (~400 instructions)
     lazy = plain_match and app._scope_request
     if lazy:
@@ -548,7 +555,9 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             elif plain_match:
                 # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
                 try:
-                    req.url_rule, req.view_args = url_map.match(req.path, req.method)
+                    req.url_rule, req.view_args = url_map.match(
+                        "" if req._empty_path_info else req.path, req.method
+                    )
                 except RequestRedirect:
                     app.match_request(req)  # it makes the redirect's full URL
                 except HTTPException as e:  # a 404 or 405
