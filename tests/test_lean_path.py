@@ -495,3 +495,21 @@ def test_a_teardown_appcontext_function_appended_while_serving_runs() -> None:
     app.teardown_appcontext_funcs.append(torn.append)
     assert client.get("/").data == b"ok"
     assert torn == [None]
+
+
+def test_a_str_body_is_sent_with_its_length_as_werkzeug_sends_it() -> None:
+    # (kolba keeps the Content-Length headers of the first 1,000 lengths)
+    app = Flask(__name__)
+    app.add_url_rule("/<int:n>", "n", lambda n: "é" * n)
+    sent: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        sent.append((status, headers))
+
+    for n in [*range(1100), 1_000_000]:
+        env = EnvironBuilder(f"/{n}").get_environ()
+        sent.clear()
+        body = b"".join(app(env, start_response))
+        expected = WerkzeugResponse("é" * n, content_type="text/html; charset=utf-8")
+        assert sent == [("200 OK", expected.get_wsgi_headers(env).to_wsgi_list())]
+        assert body == expected.get_data()

@@ -1,9 +1,11 @@
 """Corners of the request path where kolba answers as Flask 3.1 does (each
 expected value below is what Flask answered for the same request): an empty
-``PATH_INFO``, ``alias=True`` rules, a subclass's ``inject_url_defaults``."""
+``PATH_INFO``, ``alias=True`` rules, a subclass's ``inject_url_defaults``,
+how a view is given its arguments."""
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 import pytest
@@ -12,7 +14,7 @@ from werkzeug.test import EnvironBuilder
 
 from kolba import Flask, url_for
 from kolba.routing import Map, RequestRedirect, Rule
-from kolba.testing import asgi_as_wsgi
+from kolba.testing import KolbaClient, asgi_as_wsgi
 
 
 def wsgi(app: Flask, path: str, **environ: t.Any) -> tuple[str, str | None, bytes]:
@@ -287,3 +289,80 @@ def test_url_for_calls_an_inject_url_defaults_patched_on_flask_before_serving(
     assert app.test_client().get("/x/about").text == "x"  # (it serves)
     with app.test_request_context():
         assert url_for("about") == "/de/about"
+
+
+# -- view arguments -------------------------------------------------------------
+
+
+def _answers(client: KolbaClient, *paths: str) -> list[tuple[int, str]]:
+    answers = []
+    for path in paths:
+        response = client.get(path)
+        status = response.status_code
+        answers.append((status, response.text if status == 200 else ""))
+    return answers
+
+
+def _error() -> tuple[int, str]:
+    return 500, ""  # (a TypeError in the call)
+
+
+def test_views_get_their_arguments_by_name(app: Flask, client: KolbaClient) -> None:
+    # (kolba passes a lone argument by position where that binds the same)
+    app.config["TESTING"] = False
+
+    def logged(f: t.Callable[..., str]) -> t.Callable[..., str]:
+        @functools.wraps(f)
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> str:
+            return f"{args} {sorted(kwargs)} " + f(*args, **kwargs)
+
+        return wrapper
+
+    app.add_url_rule("/a/<int:id>", "a", lambda id: f"a {id!r}")
+    app.add_url_rule("/b/<int:id>", "b", lambda x: f"b {x}")  # (not its name)
+    app.add_url_rule("/c/<int:id>", "c", lambda id, /: f"c {id}")
+    app.add_url_rule("/d/<int:id>", "d", logged(lambda id: f"d {id}"))
+    app.add_url_rule(
+        "/f/<int:id>", "f", lambda id, k=0: f"f {id} {k}", defaults={"k": 1}
+    )
+    app.add_url_rule("/g/<int:id>", "g", lambda id, k=3: f"g {id} {k}")
+    paths = ("/a/1", "/b/1", "/c/1", "/d/1", "/f/1", "/g/1", "/a/1")
+    assert _answers(client, *paths) == [
+        (200, "a 1"),
+        _error(),
+        _error(),
+        (200, "() ['id'] d 1"),
+        (200, "f 1 1"),
+        (200, "g 1 3"),
+        (200, "a 1"),
+    ]
+    app.view_functions["a"] = lambda x: f"new {x}"
+    app.view_functions["b"] = lambda id: f"new {id}"
+    assert _answers(client, "/a/2", "/b/2") == [_error(), (200, "new 2")]
+
+
+def test_views_get_the_arguments_a_preprocessor_left(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.config["TESTING"] = False
+
+    @app.url_value_preprocessor
+    def values(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        assert values is not None
+        values.pop("lang", None)
+        if values.get("id") == 5:
+            values["id"] = "five"
+        elif values.get("id") == 6:
+            values["extra"] = 1
+        elif values.get("id") == 7:
+            values["other"] = values.pop("id")
+
+    app.add_url_rule("/a/<int:id>", "a", lambda id: f"a {id!r}")
+    app.add_url_rule("/e/<lang>/<int:id>", "e", lambda id: f"e {id}")
+    assert _answers(client, "/a/1", "/a/5", "/a/6", "/a/7", "/e/ru/2") == [
+        (200, "a 1"),
+        (200, "a 'five'"),
+        _error(),
+        _error(),
+        (200, "e 2"),
+    ]

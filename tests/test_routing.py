@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import werkzeug.routing
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from kolba.routing import (
@@ -631,3 +633,57 @@ def test_match_cost_does_not_grow_with_rule_count() -> None:
     for path in ("/", "/user/42", "/bob/end"):
         # Generous bound: a linear scan of 3,000 rules would be 100x slower.
         assert per_match(big, path) < 3 * per_match(small, path) + 1e-6
+
+
+def _outcome(call: Any) -> Any:
+    """What a match gives: the rule and arguments, or the error's class."""
+    try:
+        rule, args = call()
+    except (NotFound, MethodNotAllowed, RequestRedirect) as e:
+        return type(e), getattr(e, "new_url", None)
+    return rule.rule, sorted(rule.methods or ()), args
+
+
+_SEGMENTS = ["a", "b", "5", "<int:n>", "<x>", "<int(min=3):m>", "<path:p>", ""]
+
+
+@given(
+    rules=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=3),
+            st.sampled_from([("GET",), ("POST",), None]),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+    path=st.lists(st.sampled_from(["a", "b", "5", "42", "-1", "x", ""]), max_size=4),
+    method=st.sampled_from(["GET", "POST"]),
+)
+@example(  # a static segment's slash redirect outranks a converter
+    rules=[(["a", "5", ""], ("GET",), False), (["a", "<int:n>"], ("GET",), False)],
+    path=["a", "5"],
+    method="GET",
+)
+@settings(max_examples=400)
+def test_the_fast_match_finds_what_the_search_finds(
+    rules: list[tuple[list[str], tuple[str, ...] | None, bool]],
+    path: list[str],
+    method: str,
+) -> None:
+    # Map.match's shortcuts (a static path's node, the node of a path whose
+    # segments but the last are static, the first choice at each segment)
+    # answer as the full depth-first search (Map._match) does.
+    m = Map()
+    seen = set()
+    for segments, methods, with_defaults in rules:
+        string = "/" + "/".join(segments)
+        names = [s.split(":")[-1].split(">")[0] for s in segments if "<" in s]
+        if string in seen or len(set(names)) < len(names):
+            continue  # (one rule per string; no variable named twice)
+        seen.add(string)
+        defaults = {"d": 1} if with_defaults else None
+        m.add(Rule(string, endpoint=string, methods=methods, defaults=defaults))
+    url = "/" + "/".join(path)
+    assert _outcome(lambda: m.match(url, method)) == _outcome(
+        lambda: m._match(url, method, "", None)
+    )

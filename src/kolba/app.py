@@ -11,7 +11,7 @@ import threading
 import typing as t
 import weakref
 from datetime import timedelta
-from types import CoroutineType
+from types import CoroutineType, FunctionType
 from urllib.parse import quote
 
 from werkzeug.datastructures import Headers, ImmutableDict
@@ -381,6 +381,19 @@ def _import_asgi_handle() -> t.Any:
     return handle
 
 
+def _sole_parameter(view: t.Callable[..., t.Any], rule: Rule) -> str | None:
+    """The name of the one argument of ``rule`` when ``view`` is a plain
+    function whose one parameter it names (a call binds it the same by
+    position or by keyword); else None."""
+    if type(view) is FunctionType and len(rule.arguments) == 1:
+        code = view.__code__
+        if code.co_argcount == 1 and not code.co_posonlyargcount:
+            name: str = code.co_varnames[0]
+            if name in rule.arguments:
+                return name
+    return None
+
+
 def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.Any:
     """``after_this_request`` functions, then the scope's ``after_request``."""
     for func in (*ctx._after_request_functions, *(hooks.after if hooks else ())):
@@ -391,6 +404,16 @@ def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.
 
 
 _HTML = "text/html; charset=utf-8"
+#: The Content-Length headers of the lengths sent so far (up to 1,000 of them).
+_LENGTHS: dict[int, tuple[str, str]] = {}
+
+
+def _length_header(length: int) -> tuple[str, str]:
+    pair = ("Content-Length", str(length))
+    if len(_LENGTHS) < 1000:
+        _LENGTHS[length] = pair
+    return pair
+
 _HTML_TYPE = ("Content-Type", Response._default_content_type)
 _ERROR_PAGES: dict[tuple[type[HTTPException], int | None], bytes] = {}
 
@@ -971,8 +994,10 @@ class Flask(Scaffold):
             if isinstance(response, bytes):
                 # PERF: Response(text)'s WSGI answer, without the object and
                 # its __call__ (with _full_dispatch's side: hello 3.54 -> 3.14 µs).
+                size = len(response)
                 start_response(
-                    _STATUS_200, [_HTML_TYPE, ("Content-Length", str(len(response)))]
+                    _STATUS_200,
+                    [_HTML_TYPE, _LENGTHS.get(size) or _length_header(size)],
                 )
                 if environ.get("REQUEST_METHOD") == "HEAD":
                     return []
@@ -1282,8 +1307,25 @@ class Flask(Scaffold):
                         rv = self.make_default_options_response()
                 if rv is None:
                     view = self.view_functions[endpoint]  # type: ignore[index]
-                    # PERF: no ** for a view without arguments (~600 instructions)
-                    rv = view(**args) if args else view()
+                    if not args:
+                        # PERF: no ** for a view without arguments (~600 instructions)
+                        rv = view()
+                    else:
+                        # PERF: a function of one parameter that names the
+                        # rule's one argument is given it by position, as the
+                        # keyword would bind it (decided once per rule and
+                        # view): /user/42 28,149 -> 26,963 instructions
+                        decided, name = rule._view_call  # type: ignore[union-attr]
+                        if decided is not view:
+                            name = _sole_parameter(view, rule)  # type: ignore[arg-type]
+                            rule._view_call = (view, name)  # type: ignore[union-attr]
+                        if name is not None and (
+                            ctx._match is not None  # (the match's own arguments)
+                            or (len(args) == 1 and name in args)  # (a hook's)
+                        ):
+                            rv = view(args[name])
+                        else:
+                            rv = view(**args)
                     if type(rv) is CoroutineType:
                         rv = _run_coroutine(rv)
         except Exception as e:

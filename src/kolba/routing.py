@@ -178,6 +178,11 @@ DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
 # -- exceptions -------------------------------------------------------------
 
 
+#: (the view, the name of its one parameter) as the app last decided it
+#: for a rule (see Flask._full_dispatch); nothing decided yet.
+_NO_VIEW_CALL: tuple[Any, str | None] = (None, None)
+
+
 class BuildError(_WerkzeugBuildError):
     """No URL can be built for an endpoint with the given values and method."""
 
@@ -481,15 +486,19 @@ def _isolated(t: str | _Var) -> bool:
 class _Trie:
     """The rules of one domain: static paths in a dict, the rest in a trie."""
 
-    __slots__ = ("static", "root")
+    __slots__ = ("static", "root", "heads")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}  # a static path's node
         self.root = _Node()
+        #: The nodes reached through static segments only, by their path
+        #: ("/user" for "/user/<int:id>"'s last segment; "" for the root).
+        self.heads: dict[str, _Node] = {"": self.root}
 
     def insert(self, rule: Rule, order: int) -> None:
         segments = _split(rule._path)
         node = self.root
+        head: str | None = ""  # (None past a dynamic segment)
         for i, seg in enumerate(segments):
             if not all(_isolated(t) for t in seg):
                 rest: _Tokens = []
@@ -500,9 +509,14 @@ class _Trie:
                 node.tails.sort(key=lambda e: e[3])
                 return
             if all(isinstance(t, str) for t in seg):
-                node = node.static.setdefault("".join(seg), _Node())  # type: ignore[arg-type]
+                static = "".join(seg)  # type: ignore[arg-type]
+                node = node.static.setdefault(static, _Node())
+                if head is not None:
+                    head = f"{head}/{static}"
+                    self.heads[head] = node
             else:
                 node = node.dynamic_child(seg, order)
+                head = None
         node.add_rule(rule)
         if all(isinstance(t, str) for t in rule._path):
             self.static["".join(rule._path)] = node  # type: ignore[arg-type]
@@ -553,6 +567,7 @@ class Map(_wz.Map):
             None if host_matching else default.static
         )
         self._root = default.root
+        self._heads = default.heads
         for rule in rules or ():
             self.add(rule)
 
@@ -649,6 +664,7 @@ class Map(_wz.Map):
         r._plain = True
         r._reads_request = False
         r._default_redirects = ()
+        r._view_call = _NO_VIEW_CALL
         if not hasattr(r, "provide_automatic_options"):  # not from add_url_rule
             r.provide_automatic_options = False
         rule.map = self
@@ -717,12 +733,33 @@ class Map(_wz.Map):
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
             elif path[:1] == "/":
+                # PERF: a path whose segments but the last are static finds
+                # the node of its last segment by one lookup, as the search
+                # below would (static first, then the first converter that
+                # takes it), and its arguments' dict made at once: /user/42
+                # 29,525 -> 28,1xx instructions a request.
+                head, _, tail = path.rpartition("/")
+                node = self._heads.get(head)
+                if node is not None and tail not in node.static:
+                    for test, to_python, name, groups, last in node.dynamic:
+                        if test(tail):
+                            if groups is None:
+                                try:
+                                    args = {name: to_python(tail)}
+                                except ValueError:
+                                    break
+                                rule = last.first.get(method, last.any)
+                                if rule is not None and rule._plain:
+                                    if rule.defaults:  # they win over the path
+                                        args.update(rule.defaults)
+                                    return rule, args
+                            break  # (the search below knows the rest)
                 # PERF: the search's first choice at every segment, in this
                 # frame and straight into a dict (~0.3 µs on /user/42); _walk
                 # knows every way around (backtracking, slashes, tails).
                 parts = path[1:].split("/")
                 node = self._root
-                args: dict[str, Any] = {}
+                args = {}
                 for part in parts:
                     child = node.static.get(part)
                     if child is None:
