@@ -467,6 +467,8 @@ _CHANGES = [
     lambda h: h.__setitem__(0, ("X-New", "by index")),
     lambda h: h.__setitem__(slice(0, 1), [("X-New", "by slice")]),
     lambda h: (h.remove("X-A"), h.add("X-New", "as many as before")),
+    lambda h: h.__delitem__("X-Absent"),  # the list refilled with the same pairs
+    lambda h: (h.pop(0), h.add("Content-Type", "back, last")),
     lambda h: h.__setitem__("X-Other", "named"),
 ]
 
