@@ -235,6 +235,31 @@ def test_a_scope_without_server_or_client(app: Flask) -> None:
     assert serve(Flask(__name__), read, bare) == (("localhost", 80), None, "80")
 
 
+@pytest.mark.parametrize("missing", ["headers", "method", "root_path"])
+def test_a_scope_without_an_optional_key_gets_its_default(
+    app: Flask, missing: str
+) -> None:
+    """ASGI lets a server leave out ``headers``, ``method`` and
+    ``root_path`` (no headers, GET, no mount point)."""
+
+    @app.route("/x", methods=["GET", "POST"])
+    @app.route("/mnt/x", methods=["GET", "POST"])
+    async def view() -> str:
+        return f"{request.method} {request.path} {request.root_path!r}"
+
+    for _ in range(2):  # (the first request starts the app serving)
+        asgi_scope = scope(path="/mnt/x", method="POST")
+        del asgi_scope[missing]
+        sent = run_asgi(app, asgi_scope, [])
+        assert sent[0]["status"] == 200
+    expected = {
+        "headers": "POST /x '/mnt'",
+        "method": "GET /x '/mnt'",
+        "root_path": "POST /mnt/x ''",
+    }
+    assert sent[1]["body"].decode() == expected[missing]
+
+
 class ProxiedRequest(Request):
     """A subclass that reads the environ, as Flask apps' do: its attribute is
     used, and the environ is made for it."""
