@@ -1032,16 +1032,17 @@ def counting_app(interface: SessionInterface, **config: Any) -> Flask:
     return app
 
 
+@pytest.mark.parametrize("trusted_hosts", [None, ["localhost"]])
 @pytest.mark.parametrize("path", ["/none", "/async", "/missing", "/boom"])
 def test_an_interface_not_kolbas_is_opened_and_saved_on_every_request(
-    path: str,
+    path: str, trusted_hosts: list[str] | None
 ) -> None:
     """As Flask (3.1 recorded the same): a session interface of the app's own
     is opened when the request context is pushed, before the
     ``before_request`` functions, and saved after every response (404 and 500
     too), even when nothing used the session and no cookie came."""
     interface = CountingInterface()
-    app = counting_app(interface, TESTING=False)
+    app = counting_app(interface, TESTING=False, TRUSTED_HOSTS=trusted_hosts)
     app.before_request(lambda: interface.calls.append(("before", request.path)))
     response = app.test_client().get(path)
     assert response.status_code == {"/missing": 404, "/boom": 500}.get(path, 200)

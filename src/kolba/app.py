@@ -976,6 +976,8 @@ class Flask(Scaffold):
                         except HTTPException as e:  # a 404 or 405, matched once
                             ctx.request.routing_exception = e
                     else:
+                        if self._eager_session:
+                            ctx._open_at_push()
                         self.match_request(ctx.request)
                 else:
                     ctx.push()
