@@ -307,6 +307,18 @@ def _error() -> tuple[int, str]:
     return 500, ""  # (a TypeError in the call)
 
 
+_BY_NAME_PATHS = ("/a/1", "/b/1", "/c/1", "/d/1", "/f/1", "/g/1", "/a/1")
+_BY_NAME = [
+    (200, "a 1"),
+    _error(),
+    _error(),
+    (200, "() ['id'] d 1"),
+    (200, "f 1 1"),
+    (200, "g 1 3"),
+    (200, "a 1"),
+]
+
+
 def test_views_get_their_arguments_by_name(app: Flask, client: KolbaClient) -> None:
     # (kolba passes a lone argument by position where that binds the same)
     app.config["TESTING"] = False
@@ -326,43 +338,89 @@ def test_views_get_their_arguments_by_name(app: Flask, client: KolbaClient) -> N
         "/f/<int:id>", "f", lambda id, k=0: f"f {id} {k}", defaults={"k": 1}
     )
     app.add_url_rule("/g/<int:id>", "g", lambda id, k=3: f"g {id} {k}")
-    paths = ("/a/1", "/b/1", "/c/1", "/d/1", "/f/1", "/g/1", "/a/1")
-    assert _answers(client, *paths) == [
-        (200, "a 1"),
-        _error(),
-        _error(),
-        (200, "() ['id'] d 1"),
-        (200, "f 1 1"),
-        (200, "g 1 3"),
-        (200, "a 1"),
-    ]
+    assert _answers(client, *_BY_NAME_PATHS) == _BY_NAME
     app.view_functions["a"] = lambda x: f"new {x}"
     app.view_functions["b"] = lambda id: f"new {id}"
     assert _answers(client, "/a/2", "/b/2") == [_error(), (200, "new 2")]
+
+
+def _change_values(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+    """A url_value_preprocessor that changes, adds or renames the argument."""
+    assert values is not None
+    values.pop("lang", None)
+    if values.get("id") == 5:
+        values["id"] = "five"
+    elif values.get("id") == 6:
+        values["extra"] = 1
+    elif values.get("id") == 7:
+        values["other"] = values.pop("id")
+
+
+_CHANGED_PATHS = ("/a/1", "/a/5", "/a/6", "/a/7", "/e/ru/2")
+_CHANGED = [(200, "a 1"), (200, "a 'five'"), _error(), _error(), (200, "e 2")]
 
 
 def test_views_get_the_arguments_a_preprocessor_left(
     app: Flask, client: KolbaClient
 ) -> None:
     app.config["TESTING"] = False
-
-    @app.url_value_preprocessor
-    def values(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
-        assert values is not None
-        values.pop("lang", None)
-        if values.get("id") == 5:
-            values["id"] = "five"
-        elif values.get("id") == 6:
-            values["extra"] = 1
-        elif values.get("id") == 7:
-            values["other"] = values.pop("id")
-
+    app.url_value_preprocessor(_change_values)
     app.add_url_rule("/a/<int:id>", "a", lambda id: f"a {id!r}")
     app.add_url_rule("/e/<lang>/<int:id>", "e", lambda id: f"e {id}")
-    assert _answers(client, "/a/1", "/a/5", "/a/6", "/a/7", "/e/ru/2") == [
-        (200, "a 1"),
-        (200, "a 'five'"),
-        _error(),
-        _error(),
-        (200, "e 2"),
-    ]
+    assert _answers(client, *_CHANGED_PATHS) == _CHANGED
+
+
+def test_async_views_get_their_arguments_by_name(
+    app: Flask, client: KolbaClient
+) -> None:
+    # (under ASGI they run on the loop: the driver calls them itself)
+    app.config["TESTING"] = False
+
+    def logged(f: t.Callable[..., t.Awaitable[str]]) -> t.Callable[..., t.Any]:
+        @functools.wraps(f)
+        async def wrapper(*args: t.Any, **kwargs: t.Any) -> str:
+            return f"{args} {sorted(kwargs)} " + await f(*args, **kwargs)
+
+        return wrapper
+
+    async def a(id: int) -> str:
+        return f"a {id!r}"
+
+    async def b(x: int) -> str:  # (not its name)
+        return f"b {x}"
+
+    async def c(id: int, /) -> str:
+        return f"c {id}"
+
+    async def d(id: int) -> str:
+        return f"d {id}"
+
+    async def f(id: int, k: int = 0) -> str:
+        return f"f {id} {k}"
+
+    async def g(id: int, k: int = 3) -> str:
+        return f"g {id} {k}"
+
+    for name, view in [("a", a), ("b", b), ("c", c), ("d", logged(d)), ("g", g)]:
+        app.add_url_rule(f"/{name}/<int:id>", name, view)
+    app.add_url_rule("/f/<int:id>", "f", f, defaults={"k": 1})
+    assert _answers(client, *_BY_NAME_PATHS) == _BY_NAME
+    app.view_functions["a"], app.view_functions["b"] = b, a
+    assert _answers(client, "/a/2", "/b/2") == [_error(), (200, "a 2")]
+
+
+def test_async_views_get_the_arguments_a_preprocessor_left(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.config["TESTING"] = False
+    app.url_value_preprocessor(_change_values)
+
+    async def a(id: t.Any) -> str:
+        return f"a {id!r}"
+
+    async def e(id: int) -> str:
+        return f"e {id}"
+
+    app.add_url_rule("/a/<int:id>", "a", a)
+    app.add_url_rule("/e/<lang>/<int:id>", "e", e)
+    assert _answers(client, *_CHANGED_PATHS) == _CHANGED
