@@ -556,3 +556,14 @@ def test_a_header_name_with_a_line_break_is_refused(name: str) -> None:
         headers[name] = "v"
     assert repr(name) in str(error.value)
     assert len(headers) == 2  # Content-Type and Content-Length only
+
+
+def test_header_names_made_from_input_do_not_grow_memory_without_end() -> None:
+    # kolba keeps the lowered form of the names set before, up to a bound
+    from kolba import wrappers
+
+    headers = Response("x").headers
+    for i in range(3000):
+        headers[f"X-Echo-{i}"] = "v"
+    assert len(wrappers._KNOWN_NAMES) <= 1000
+    assert headers["x-echo-2999"] == "v" and len(headers) == 3002
