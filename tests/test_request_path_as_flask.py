@@ -12,7 +12,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
-from kolba import Flask, url_for
+from kolba import Flask, Request, url_for
 from kolba.routing import Map, RequestRedirect, Rule
 from kolba.testing import KolbaClient, asgi_as_wsgi
 
@@ -96,6 +96,25 @@ def test_an_empty_path_redirects_where_the_host_is_checked_too(
     assert over(app, "", SCRIPT_NAME="/app")[:2] == (
         "308 PERMANENT REDIRECT",
         "http://localhost/app/",
+    )
+
+
+class EnvironRequest(Request):
+    """A request class with its own __init__: under ASGI it is made from an
+    environ at once (PATH_INFO empty), not from the scope."""
+
+    def __init__(self, environ: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+
+
+def test_an_empty_path_redirects_for_a_request_made_from_an_environ(
+    over: t.Callable[..., t.Any],
+) -> None:
+    app = index_app()
+    app.request_class = EnvironRequest
+    assert over(app, "", SCRIPT_NAME="/app", QUERY_STRING="x=1")[:2] == (
+        "308 PERMANENT REDIRECT",
+        "http://localhost/app/?x=1",
     )
 
 

@@ -8,6 +8,7 @@ arguments, and that what it returns takes effect.
 from __future__ import annotations
 
 import json
+import typing as t
 
 import pytest
 from werkzeug.exceptions import NotFound
@@ -128,6 +129,33 @@ def test_a_method_set_on_the_app_itself_is_called() -> None:
     app.do_teardown_request = do_teardown_request  # type: ignore[method-assign]
     assert client.get("/").headers["X-Late"] == "1"  # set after serving began
     assert seen == [None]
+
+
+@pytest.mark.parametrize(
+    "name", ["dispatch_request", "handle_user_exception", "handle_exception"]
+)
+def test_a_method_set_on_the_app_while_it_serves_async_views_is_called(
+    driver: str, name: str
+) -> None:
+    """Under ASGI an async view runs on the loop only while the app's cycle
+    allows it: a method set later is called from the next request on."""
+    app = Flask(__name__)
+
+    @app.route("/")
+    async def boom() -> str:
+        raise KeyError("boom")
+
+    client = app.test_client()
+    assert client.get("/").status_code == 500
+    calls: list[str] = []
+
+    def method(*args: t.Any) -> Response:
+        calls.append(name)
+        return Response("answered", 299)
+
+    setattr(app, name, method)
+    response = client.get("/")
+    assert (response.status_code, response.text, calls) == (299, "answered", [name])
 
 
 def test_make_response() -> None:

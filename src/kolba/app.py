@@ -1514,6 +1514,8 @@ class Flask(Scaffold):
         """Close registration and decide what every request will need."""
         self._got_first_request = True
         self._decide_cycle()
+        # the ASGI driver decides again which views run on its loop
+        self.__dict__.pop("_kolba_asgi_views", None)
         overrides = self._overrides
         self._tears_down_requests = "do_teardown_request" in overrides or any(
             self.teardown_request_funcs.values()
