@@ -603,6 +603,7 @@ class Flask(Scaffold):
         # Until the app serves, contexts always call the teardown methods.
         self._tears_down_requests = self._tears_down_appctx = self._tears_down = True
         self._lean_teardown = False
+        self._async_teardown = False
         self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
         self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
         self._background_tasks: set[t.Any] = set()
@@ -1527,6 +1528,15 @@ class Flask(Scaffold):
         # the WSGI entry calls the teardown functions itself (see _tear_down)
         self._lean_teardown = not self._uses_ensure_sync and not (
             {"do_teardown_request", "do_teardown_appcontext"} & overrides
+        )
+        # the ASGI driver awaits async ones on its loop (kolba.asgi._atear_down)
+        self._async_teardown = any(
+            inspect.iscoroutinefunction(func)
+            for funcs in (
+                *self.teardown_request_funcs.values(),
+                self.teardown_appcontext_funcs,
+            )
+            for func in funcs
         )
         # the class's (or the app's) request_class does not change what the
         # usual context needs: the Request is made on first use
