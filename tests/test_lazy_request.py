@@ -125,6 +125,7 @@ def test_a_hook_that_replaces_view_args_is_heard() -> None:
     ("path", "method", "want"),
     [
         ("//a//b", "GET", b"a//b /a//b GET"),  # the Request's path
+        ("/a//b", "GET", b"a//b /a//b GET"),  # (the Request made for "//")
         ("a/b", "GET", b"a/b /a/b GET"),
         ("/caf\xc3\xa9", "GET", "café /café GET".encode()),  # raw UTF-8 in WSGI
         ("/a", "get", b"a /a GET"),
@@ -535,3 +536,23 @@ def test_a_converter_that_fails_answers_through_handle_exception() -> None:
     for _ in range(2):
         assert call(app, "/u/1")[:2] == ("500 INTERNAL SERVER ERROR", b"custom 500")
     assert [type(e) for e in torn] == [LookupError, LookupError]
+
+
+@pytest.mark.parametrize("hook", [False, True])
+def test_head_gets_the_headers_without_the_body(hook: bool) -> None:
+    # a str view's answer, made without a Response object, as Response(text)'s
+    # would be: its length, no body; the method as the environ says it (a
+    # lowercase "head" gets the body, as from werkzeug's Response)
+    app = Flask(__name__)
+    app.route("/")(lambda: "hi")
+    if hook:  # (the Request made first)
+        app.before_request(lambda: None)
+    for method, body in [("HEAD", b""), ("GET", b"hi"), ("head", b"hi")]:
+        environ = create_environ("/", method="GET")
+        environ["REQUEST_METHOD"] = method
+        seen: list[t.Any] = []
+        answer = b"".join(
+            app(environ, lambda s, h, e=None, seen=seen: seen.extend((s, h)))
+        )
+        length = dict(seen[1])["Content-Length"]
+        assert (seen[0], length, answer) == ("200 OK", "2", body)
