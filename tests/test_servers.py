@@ -146,6 +146,23 @@ def test_slow_sync_views_do_not_delay_an_async_one(asgi_server: Server) -> None:
     assert asyncio.run(run()) < 1
 
 
+def test_an_async_teardown_function_waits_on_the_servers_loop(
+    asgi_server: Server,
+) -> None:
+    """While /teardown-waits' async teardown function waits, the loop serves
+    /teardown-release, which lets it end."""
+
+    async def run() -> list[str]:
+        async with httpx.AsyncClient(base_url=asgi_server.url, timeout=30) as client:
+            waits = asyncio.ensure_future(client.get("/teardown-waits"))
+            release = await client.get("/teardown-release")
+            return [(await waits).text, release.text]
+
+    assert asyncio.run(run()) == ["waits", "released"]
+    seen = asgi_server.wait_for("async teardown waited after /teardown-waits")
+    assert seen.count("async teardown waited after /teardown-waits") == 1
+
+
 def test_websocket_echo_and_close_code(asgi_server: Server) -> None:
     ws_url = asgi_server.url.replace("http://", "ws://")
     with connect(f"{ws_url}/ws/echo") as ws:

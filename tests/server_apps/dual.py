@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 
-from kolba import Flask, request, websocket
+from kolba import Flask, g, request, websocket
 
 app = Flask(__name__)
 
@@ -32,6 +32,34 @@ def shutdown() -> None:
 @app.teardown_request
 def teardown(exc: BaseException | None) -> None:
     record(f"teardown {request.path}")
+
+
+# /teardown-waits' async teardown function waits on the server's loop until
+# /teardown-release (which waits until it waits) is served
+tearing_down, released = asyncio.Event(), asyncio.Event()
+
+
+@app.teardown_appcontext
+async def async_teardown(exc: BaseException | None) -> None:
+    if g.get("wait_in_teardown"):
+        tearing_down.set()
+        await asyncio.wait_for(released.wait(), 5)
+        released.clear()
+        record(f"async teardown waited {g.wait_in_teardown}")
+
+
+@app.route("/teardown-waits")
+async def teardown_waits() -> str:
+    g.wait_in_teardown = "after /teardown-waits"
+    return "waits"
+
+
+@app.route("/teardown-release")
+async def teardown_release() -> str:
+    await asyncio.wait_for(tearing_down.wait(), 5)
+    tearing_down.clear()
+    released.set()
+    return "released"
 
 
 @app.route("/hello")
