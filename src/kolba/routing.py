@@ -732,15 +732,18 @@ class Map(_wz.Map):
                 rule = node.first.get(method, node.any)
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
-            elif path[:1] == "/":
+            else:
                 # PERF: a path whose segments but the last are static finds
                 # the node of its last segment by one lookup, as the search
                 # below would (static first, then the first converter that
                 # takes it), and its arguments' dict made at once: /user/42
                 # 29,525 -> 28,149 instructions a request.
-                head, _, tail = path.rpartition("/")
+                head, sep, tail = path.rpartition("/")
                 node = self._heads.get(head)
-                if node is not None and tail not in node.static:
+                # (a head is "" or starts with "/": with a "/", so does the
+                # path. PERF: no path[:1] here: /user/42 27,837 -> 27,294
+                # instructions)
+                if node is not None and sep and tail not in node.static:
                     for test, to_python, name, groups, last in node.dynamic:
                         if test(tail):
                             if groups is None:
@@ -754,6 +757,8 @@ class Map(_wz.Map):
                                         args.update(rule.defaults)
                                     return rule, args
                             break  # (the search below knows the rest)
+                if path[:1] != "/":  # (for the full path below)
+                    return self._match(path, method, host, subdomain)
                 # PERF: the search's first choice at every segment, in this
                 # frame and straight into a dict (~0.3 µs on /user/42); _walk
                 # knows every way around (backtracking, slashes, tails).
