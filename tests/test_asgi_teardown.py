@@ -16,11 +16,14 @@ import pytest
 from kolba import (
     Blueprint,
     Flask,
+    appcontext_popped,
     appcontext_pushed,
+    appcontext_tearing_down,
     g,
     has_app_context,
     has_request_context,
     request,
+    request_tearing_down,
 )
 
 Event = tuple[str, str, str]
@@ -267,3 +270,38 @@ def test_uploads_are_closed_with_only_async_teardown_appcontext_functions(
         appcontext_pushed.disconnect(heard, app)
     [stream, closed_before] = seen
     assert stream.closed and closed_before
+
+
+@pytest.mark.parametrize("kind", ["async", "websocket"])
+def test_with_receivers_of_the_tearing_down_signals(kind: str) -> None:
+    """Receivers of the signals that popping the context sends: they get them
+    in ctx.pop()'s order, and the async functions are awaited on the loop."""
+    served = Served(kind)
+    popped: list[str] = []
+
+    def receiver(name: str) -> t.Callable[..., None]:
+        def heard(sender: t.Any, **kwargs: t.Any) -> None:
+            if name == "popped":
+                popped.append(state())
+            elif g.get("v") == "slow":
+                served.events.append((name, repr(kwargs["exc"]), state()))
+
+        return heard
+
+    receivers = [
+        (request_tearing_down, receiver("request_tearing_down")),
+        (appcontext_tearing_down, receiver("appcontext_tearing_down")),
+        (appcontext_popped, receiver("popped")),
+    ]
+    for signal, func in receivers:
+        signal.connect(func, served.app)
+    try:
+        served.serve(kind)
+    finally:
+        for signal, func in receivers:
+            signal.disconnect(func, served.app)
+    events = expected(False)
+    events.insert(4, ("request_tearing_down", "None", "req app g=slow /bp/slow"))
+    events.append(("appcontext_tearing_down", "None", "- app g=slow"))
+    assert served.events == events
+    assert popped == ["- -"] * 2  # (/bp/slow and /release)

@@ -825,7 +825,8 @@ async def _atear_down(
     def`` teardown functions: the same calls in the same order and contexts,
     each coroutine awaited here, on the server's loop, which serves other
     requests meanwhile (``_run_coroutine`` would block it on a thread of its
-    own). Its lines repeat ``_tear_down``'s, whose WSGI callers cannot await."""
+    own), and the tearing-down signals sent as ctx.pop() sends them. Its
+    lines repeat ``_tear_down``'s, whose WSGI callers cannot await."""
     ctx._lean_token = None
     try:
         try:
@@ -839,6 +840,10 @@ async def _atear_down(
                         rv = func(error)
                         if type(rv) is CoroutineType or inspect.isawaitable(rv):
                             await rv
+            if signals.connected and signals.request_tearing_down.receivers:
+                signals.request_tearing_down.send(
+                    app, _async_wrapper=app.ensure_sync, exc=error
+                )
             # uploads (one a teardown function had the Request parse too)
             if ctx._match is None and ctx.request.__dict__.get("files"):
                 ctx.request.close()
@@ -848,21 +853,28 @@ async def _atear_down(
                 if environ is not None:
                     environ["werkzeug.request"] = None
             funcs: list[t.Callable[..., t.Any]] = app.teardown_appcontext_funcs
-            if funcs:
+            tearing = signals.connected and signals.appcontext_tearing_down.receivers
+            if funcs or tearing:
                 _cv_set((ctx, None))  # (reset with the request's token)
                 for func in reversed(funcs):
                     rv = func(error)
                     if type(rv) is CoroutineType or inspect.isawaitable(rv):
                         await rv
+                if tearing:
+                    signals.appcontext_tearing_down.send(
+                        app, _async_wrapper=app.ensure_sync, exc=error
+                    )
     finally:
         _cv_reset(token)
+    if signals.connected and signals.appcontext_popped.receivers:
+        signals.appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
 
 
 async def _apop(app: Flask, ctx: RequestContext, error: BaseException | None) -> None:
     """``ctx.pop(error)`` on the loop for an app with ``async def`` teardown
     functions: awaited (see _atear_down) for a context pushed once as its own
     app context, while nothing else takes part in its teardown (an override,
-    ``ensure_sync``, a receiver); else ctx.pop() runs each on a thread."""
+    ``ensure_sync``); else ctx.pop() runs each on a thread."""
     if ctx._lean_token is not None:
         ctx._record_lean_push()
     tokens = ctx._request_tokens
@@ -871,7 +883,6 @@ async def _apop(app: Flask, ctx: RequestContext, error: BaseException | None) ->
         and len(tokens) == 1
         and tokens[0][1] is ctx
         and _cv_get(_NO_CTX)[1] is ctx
-        and not (signals.connected and signals.pop_heard())
     ):
         await _atear_down(app, ctx, tokens.pop()[0], error)
     else:
