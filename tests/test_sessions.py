@@ -1050,6 +1050,39 @@ def test_an_interface_not_kolbas_is_opened_and_saved_on_every_request(
     assert interface.calls == [("open", path), ("before", path), ("save", path)]
 
 
+class FailingInterface(SecureCookieSessionInterface):
+    """kolba's cookie interface whose store is down."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def open_session(self, app: Any, request_: Any) -> SecureCookieSession:
+        self.calls.append(("open", request.path))
+        raise LookupError("the session store is down")
+
+
+@pytest.mark.parametrize("cookie", [None, "x"])
+@pytest.mark.parametrize("path", ["/none", "/async", "/missing"])
+def test_an_open_session_error_is_the_push_error_as_in_flask(
+    path: str, cookie: str | None
+) -> None:
+    """As Flask 3.1 answered: an interface's open_session that raises fails the
+    push, not the view: the 500 answers (the error's own handler is not
+    asked), teardown gets the error, and the session is not opened again."""
+    interface = FailingInterface()
+    app = counting_app(interface, TESTING=False)
+    app.errorhandler(LookupError)(lambda e: ("handled", 418))
+    torn: list[BaseException | None] = []
+    app.teardown_request(torn.append)
+    client = app.test_client()
+    if cookie:
+        client.set_cookie("session", cookie)
+    response = client.get(path)
+    assert response.status_code == 500
+    assert interface.calls == [("open", path)]
+    assert [type(e) for e in torn] == [LookupError]
+
+
 def test_an_interface_not_kolbas_is_opened_when_a_context_is_pushed() -> None:
     interface = CountingInterface()
     app = counting_app(interface)

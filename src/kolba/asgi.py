@@ -644,8 +644,11 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 hooks = app._hook_cache[endpoint]
             except KeyError:  # (not cached yet)
                 hooks = app._hooks(endpoint)
+            if app._eager_session:
+                # as Flask's push opens it: its error is not the view's
+                await _open_session(app, ctx)
             try:
-                if cookie or app._eager_session:
+                if cookie:
                     await _open_session(app, ctx)
                 if signals.connected and signals.request_started.receivers:
                     signals.request_started.send(app, _async_wrapper=app.ensure_sync)

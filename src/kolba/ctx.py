@@ -225,7 +225,13 @@ class RequestContext(AppContext):
         if self._session is None and (
             app._got_first_request or not opens_lazily(app.session_interface)
         ):
-            self._session = self._open_session()
+            try:
+                self._session = self._open_session()
+            except Exception:
+                # As a failed push in Flask: the error is the request's, and
+                # the session is neither opened again nor saved.
+                self._session = app.session_interface.make_null_session(app)
+                raise
 
     def _open_session(self) -> SessionMixin:
         """The request's session as the app's session interface opens it."""
