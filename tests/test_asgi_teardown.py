@@ -12,6 +12,7 @@ import io
 import typing as t
 
 import pytest
+from test_teardown import Event, state  # (one record of contexts for both)
 
 from kolba import (
     Blueprint,
@@ -20,24 +21,9 @@ from kolba import (
     appcontext_pushed,
     appcontext_tearing_down,
     g,
-    has_app_context,
-    has_request_context,
     request,
     request_tearing_down,
 )
-
-Event = tuple[str, str, str]
-
-
-def state() -> str:
-    """Which contexts are active, ``g.v`` and the request's path."""
-    parts = ["req" if has_request_context() else "-"]
-    parts.append("app" if has_app_context() else "-")
-    if has_app_context():
-        parts.append(f"g={g.get('v')}")
-    if has_request_context():
-        parts.append(request.path)
-    return " ".join(parts)
 
 
 class Served:
