@@ -188,6 +188,32 @@ def test_head_through_a_view(app: Flask, client: KolbaClient) -> None:
     assert rv.data == b""
 
 
+def test_a_list_of_text_through_a_view(app: Flask, client: KolbaClient) -> None:
+    """A CSV built as a list of lines goes out whole, encoded, with its length."""
+
+    @app.route("/export.csv")
+    def export() -> Response:
+        return Response(["id,name\n", "1,é\n"], mimetype="text/csv")
+
+    rv = client.get("/export.csv")
+    assert rv.status_code == 200
+    assert rv.data == "id,name\n1,é\n".encode()
+    assert rv.headers["Content-Length"] == str(len(rv.data))
+
+
+def test_a_412_keeps_its_body(app: Flask, client: KolbaClient) -> None:
+    """werkzeug strips the body of 1xx, 204 and 304 only: a 412 says why."""
+
+    @app.route("/doc", methods=["PUT"])
+    def doc() -> tuple[dict[str, str], int]:
+        return {"error": "version mismatch"}, 412
+
+    rv = client.put("/doc")
+    assert rv.status_code == 412
+    assert rv.get_json() == {"error": "version mismatch"}
+    assert rv.headers["Content-Length"] == str(len(rv.data))
+
+
 # conditional responses ---------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ from .routing import RequestRedirect, Rule
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
 from .wrappers import (
     _FROM_SCOPE,
+    _NO_BODY,
     Request,
     Response,
     _Headers,
@@ -997,7 +998,6 @@ async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.An
     return await _acall(handler, e)
 
 
-_NO_BODY = frozenset({*range(100, 200), 204, 304, 412})
 # PERF: the header pairs of lazy responses, encoded once (-0.2 µs a response)
 _CONTENT_TYPES: dict[str, tuple[bytes, bytes]] = {}
 _LENGTHS: dict[int, tuple[bytes, bytes]] = {}
@@ -1073,7 +1073,11 @@ async def _send_response(
     if method == "HEAD" or status in _NO_BODY:
         await send({"type": "http.response.body"})
     elif isinstance(content, (list, tuple)):
-        await send({"type": "http.response.body", "body": b"".join(content)})
+        try:
+            body = b"".join(content)
+        except TypeError:  # text items, encoded as werkzeug's iter_encoded does
+            body = b"".join(response.iter_encoded())
+        await send({"type": "http.response.body", "body": body})
     elif getattr(content, "__aiter__", None) is not None:
         # an async body, which werkzeug's annotation of response.response omits
         await _stream(content, receive, send)  # type: ignore[arg-type]

@@ -1297,5 +1297,6 @@ _STATUS_LINES: dict[int, str] = {}
 
 
 _STATUS_200 = "200 OK"
-# Statuses whose body and entity headers werkzeug strips: the slow path sends them.
-_NO_BODY = frozenset({*range(100, 200), 204, 304, 412})
+# Statuses whose body werkzeug strips (a 412 keeps its body): the slow path
+# sends them; the ASGI driver sends them with no body.
+_NO_BODY = frozenset({*range(100, 200), 204, 304})
