@@ -20,6 +20,7 @@ from kolba import (
     Blueprint,
     Flask,
     Request,
+    Response,
     current_app,
     g,
     request,
@@ -500,6 +501,25 @@ def test_async_generator_streams(app: Flask, driver: str) -> None:
 
     rv = app.test_client().get("/")
     assert rv.text == "0-/;1-/;2-/;"
+
+
+def test_a_response_made_of_an_async_generator_streams(app: Flask, driver: str) -> None:
+    """``Response(agen(), mimetype=...)``, the usual event-stream view, streams
+    under WSGI servers as under ASGI ones."""
+
+    @app.route("/events")
+    async def events() -> Response:
+        async def gen() -> Any:
+            for i in range(3):
+                await asyncio.sleep(0)
+                yield f"data: {i}\n\n"
+
+        return Response(gen(), mimetype="text/event-stream")
+
+    rv = app.test_client().get("/events")
+    assert rv.status_code == 200
+    assert rv.mimetype == "text/event-stream"
+    assert rv.text == "data: 0\n\ndata: 1\n\ndata: 2\n\n"
 
 
 def test_client_disconnect_cancels_the_stream_and_teardown_runs_once(

@@ -111,6 +111,28 @@ def test_outside_a_request_with_server_name(shop: Flask) -> None:
         assert url_for("index", _scheme="http") == "http://shop.test:8080/"
 
 
+@pytest.mark.parametrize("server_name", [None, "Shop.TEST"])
+def test_external_urls_name_the_host_in_lower_case(
+    app: Flask, client: KolbaClient, server_name: str | None
+) -> None:
+    """A host is case-insensitive: as Flask, external URLs write it in lower
+    case, whether it came from the Host header or from SERVER_NAME."""
+    app.config["SERVER_NAME"] = server_name
+
+    @app.route("/ext")
+    def ext() -> str:
+        return url_for("ext", _external=True) + " " + url_for("ext")
+
+    @app.route("/sub", subdomain="api")
+    def sub() -> str:
+        return url_for("sub")
+
+    rv = client.get("/ext", headers={"Host": "SHOP.test"})
+    assert rv.text == "http://shop.test/ext /ext"
+    with app.test_request_context("/", headers={"Host": "SHOP.test"}):
+        assert url_for("sub") == "http://api.shop.test/sub"
+
+
 def test_outside_a_request_without_server_name(shop: Flask) -> None:
     with shop.app_context():
         with pytest.raises(RuntimeError, match="SERVER_NAME"):

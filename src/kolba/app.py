@@ -1633,10 +1633,8 @@ class Flask(Scaffold):
             return rv
         if isinstance(rv, (dict, list)):
             return self.json.response(rv)
-        if isinstance(rv, cabc.AsyncIterator):  # streamed by either driver
-            from .wrappers import AsyncBody
-
-            return self.response_class(AsyncBody(rv))
+        if isinstance(rv, cabc.AsyncIterator):  # (Response streams it)
+            return self.response_class(rv)
         if isinstance(rv, HTTPException):
             return self._http_exception_response(rv)
         if rv is None:
@@ -1966,15 +1964,16 @@ class Flask(Scaffold):
                 host = domain
             else:
                 server_name = self.config["SERVER_NAME"] or (req.host if req else "")
+                server_name = server_name.lower()  # as werkzeug's bound map
                 host = f"{domain}.{server_name}" if domain else server_name
-            if req is not None and host != req.host:
+            if req is not None and host != req.host.lower():
                 _external = True
         if not _external:
             return url
         if host is None:  # as Flask: SERVER_NAME, when set, names the host
             if not self.url_map.host_matching:
                 host = self.config["SERVER_NAME"]
-            host = host or req.host  # type: ignore[union-attr]
+            host = (host or req.host).lower()  # type: ignore[union-attr]
         scheme = _scheme or scheme
         if rule.websocket == (scheme in ("http", "https")):  # ws:// for a WebSocket
             scheme = _OTHER_SCHEME.get(scheme, scheme)

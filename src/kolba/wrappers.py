@@ -8,6 +8,7 @@ its headers as two plain values until someone asks for ``headers``.
 
 from __future__ import annotations
 
+import collections.abc as cabc
 import contextvars
 import dis
 import inspect
@@ -992,6 +993,8 @@ class Response(_WzResponse):
             self.set_data(
                 bytes(response) if isinstance(response, bytearray) else response
             )
+        elif isinstance(response, cabc.AsyncIterator):
+            self.response = AsyncBody(response)  # streamed by either driver
         else:
             self.response = response
 
