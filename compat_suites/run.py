@@ -140,6 +140,10 @@ def run_suite(suite: Suite, python: Path, target: str) -> dict[str, str]:
     # With CI=true, Flask-Caching's tests expect a Redis already listening on
     # its port instead of starting their own (our CI sets it): they start it.
     env.pop("CI", None)
+    # Flask-Dance's tests expect requests' default verify=True, which a CA
+    # bundle named in the environment (as on our machines) replaces by a path
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.pop("CURL_CA_BUNDLE", None)
     cmd = [
         str(python), "-m", "pytest", "-p", "kolba_suites_plugin",
         "-o", "addopts=", "-o", f"cache_dir={CACHE / 'pytest'}",

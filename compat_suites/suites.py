@@ -68,4 +68,12 @@ SUITES: tuple[Suite, ...] = (
     Suite("flask-injector", "0.15.0", paths=("flask_injector/tests.py",)),
     Suite("flask-openapi3", "4.3.2"),
     Suite("frozen-flask", "1.0.2"),
+    Suite("apiflask", "3.1.2"),
+    Suite("flask-dance", "7.1.0"),
+    # written for nose: its test classes' setup() and teardown() are called
+    Suite("flask-assets", "2.1.0", args=("-p", "nose_methods")),
+    Suite("flask-sse", "1.0.0"),
+    Suite("flask-sock", "0.7.0"),
+    # Flask-Mail's newest sdist (0.10.0) ships no tests
+    Suite("flask-mail", "0.9.1", paths=("tests.py",)),
 )
