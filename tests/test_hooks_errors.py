@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import logging
+import typing as t
 import weakref
+from collections import defaultdict
 
 import pytest
 from werkzeug.exceptions import (
@@ -245,6 +248,118 @@ def test_hook_registries_assigned_while_the_app_serves(
     response = client.get("/in/w")
     assert (response.text, "X-Tag" in response.headers) == ("w kolba", False)
     assert seen == ["w"]
+
+
+def test_assigned_registries_are_the_objects_given(
+    app: Flask, client: KolbaClient
+) -> None:
+    # As in Flask, the app holds the dict or list assigned (or stored in its
+    # registry) itself: changes made through the caller's own reference
+    # count from the next request, also those made once the app serves.
+    seen: list[str] = []
+
+    @app.route("/in/<name>")
+    def scoped(name: str) -> str:
+        return kolba.render_template_string("{{ name }} {{ who }}", name=name)
+
+    before: dict[str | None, list[t.Any]] = {None: []}
+    app.before_request_funcs = before
+    after: list[t.Any] = []
+    app.after_request_funcs[None] = after
+    appcontext: list[t.Any] = []
+    app.teardown_appcontext_funcs = appcontext
+    teardown: dict[str | None, list[t.Any]] = {}
+    app.teardown_request_funcs = teardown
+    processors: list[t.Any] = []
+    assert app.template_context_processors.setdefault("x", processors) is processors
+    preprocessors: dict[str | None, list[t.Any]] = {}
+    app.url_value_preprocessors = preprocessors
+    assert app.before_request_funcs is before
+    assert app.after_request_funcs[None] is after
+    assert app.teardown_appcontext_funcs is appcontext
+    assert app.teardown_request_funcs is teardown
+    assert app.url_value_preprocessors is preprocessors
+    assert client.get("/in/x").text == "x "
+
+    def tag(response: Response) -> Response:
+        response.headers["X-Tag"] = "1"
+        return response
+
+    async def close(error: BaseException | None) -> None:
+        seen.append("appcontext")
+
+    before[None].append(lambda: seen.append("before"))
+    after.append(tag)
+    appcontext.append(close)
+    teardown[None] = [lambda error: seen.append("teardown")]
+    preprocessors[None] = [lambda endpoint, args: seen.append(args["name"])]
+    app.template_context_processors = {None: processors}
+    processors.append(lambda: {"who": "kolba"})
+    response = client.get("/in/y")
+    assert (response.text, response.headers["X-Tag"]) == ("y kolba", "1")
+    assert seen == ["y", "before", "teardown", "appcontext"]
+    before[None].append(lambda: "early")
+    after.clear()
+    response = client.get("/in/z")
+    assert (response.text, "X-Tag" in response.headers) == ("early", False)
+
+
+def test_a_registry_taken_from_another_app(driver: str) -> None:
+    # Shared with another app, a registry's changes count in both apps.
+    seen: list[str] = []
+    first, second = Flask("first"), Flask("second")
+    for app in (first, second):
+        app.add_url_rule("/", "index", lambda: "ok")
+        app.config["TESTING"] = True
+    first.before_request(lambda: None)
+    second.before_request_funcs = first.before_request_funcs
+    second.teardown_appcontext_funcs = first.teardown_appcontext_funcs
+    assert second.before_request_funcs is first.before_request_funcs
+    clients = first.test_client(), second.test_client()
+    for c in clients:
+        assert c.get("/").text == "ok"
+    first.before_request_funcs[None].append(lambda: "early")
+    first.teardown_appcontext_funcs.append(lambda error: seen.append("teardown"))
+    assert [c.get("/").text for c in clients] == ["early", "early"]
+    assert seen == ["teardown", "teardown"]
+
+
+def test_registries_copy_as_flasks() -> None:
+    app = Flask(__name__)
+    app.before_request(hook := lambda: None)
+    for made in (
+        app.before_request_funcs.copy(),
+        copy.copy(app.before_request_funcs),
+        copy.deepcopy(app.before_request_funcs),
+    ):
+        assert type(made) is defaultdict
+        assert made == {None: [hook]}
+    assert copy.copy(app.teardown_appcontext_funcs) == []
+
+
+def test_kolbas_own_registration_keeps_the_hooks_built_once() -> None:
+    # Every way kolba registers a hook (decorators, blueprints, an extension's
+    # index of a registry) keeps registries that tell the app of changes: the
+    # app builds the hooks once, not on every request.
+    app = Flask(__name__)
+    bp = kolba.Blueprint("bp", __name__)
+    for scaffold in (app, bp):
+        scaffold.before_request(lambda: None)
+        scaffold.after_request(lambda response: response)
+        scaffold.teardown_request(lambda error: None)
+        scaffold.context_processor(dict)
+        scaffold.url_value_preprocessor(lambda endpoint, args: None)
+        scaffold.url_defaults(lambda endpoint, values: None)
+    bp.before_app_request(lambda: None)
+    bp.app_context_processor(dict)
+    app.teardown_appcontext(lambda error: None)
+    app.after_request_funcs["other"].append(lambda response: response)
+    bp.add_url_rule("/", "index", lambda: "ok")
+    app.register_blueprint(bp)
+    app.register_blueprint(bp, name="again", url_prefix="/again")
+    assert app.test_client().get("/again/").text == "ok"
+    assert not app._reads_registries
+    assert "again.index" in app._hook_cache
 
 
 def test_hook_registries_hold_the_app_weakly() -> None:

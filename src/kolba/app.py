@@ -522,23 +522,15 @@ class Flask(Scaffold):
             setattr(cls, name, value)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
-        if name in _HOOK_REGISTRIES:
-            # A registry assigned (``app.before_request_funcs = {...}``) is
-            # copied into one that tells the app of its changes, as the
-            # app's own does: the next request builds its hooks from it.
-            if not (
-                isinstance(value, _HookRegistry)
-                and value.changed() == self._hooks_changed
-            ):
-                registry = self._hook_registry()
-                registry.update(value)
-                value = registry
-        elif name == "teardown_appcontext_funcs" and not isinstance(value, _HookList):
-            value = _HookList(weakref.WeakMethod(self._hooks_changed), value)
         super().__setattr__(name, value)
         if name in _HOOK_REGISTRIES or name == "teardown_appcontext_funcs":
             if "_hook_cache" in self.__dict__:  # (not while __init__ makes them)
-                self._hooks_changed()
+                # A registry assigned (``app.before_request_funcs = {...}``) is
+                # kept as given, as in Flask: one that does not tell the app
+                # of its changes has the app read them on every request.
+                kind = _HookRegistry if name in _HOOK_REGISTRIES else _HookList
+                own = isinstance(value, kind) and value.changed() == self._hooks_changed
+                self._hooks_changed(not own)
         elif name in _CYCLE_METHODS:
             # A request-cycle method set on the app itself (Frozen-Flask sets
             # app.dispatch_request) is called as an override would be.
@@ -599,7 +591,10 @@ class Flask(Scaffold):
         self._eager_session = True
         self._decide_cycle()
         self._hook_cache: dict[str | None, _Hooks | None] = {}
-        self.template_context_processors[None] = [_default_template_ctx_processor]
+        #: Whether a hook registry was replaced with one that does not tell the
+        #: app of its changes: hooks are then read per request, as in Flask.
+        self._reads_registries = False
+        self.template_context_processors[None].append(_default_template_ctx_processor)
         # Until the app serves, contexts always call the teardown methods.
         self._tears_down_requests = self._tears_down_appctx = self._tears_down = True
         self._lean_teardown = False
@@ -630,10 +625,14 @@ class Flask(Scaffold):
     def _hook_registry(self) -> _HookRegistry:
         return _HookRegistry(self._hooks_changed)
 
-    def _hooks_changed(self) -> None:
+    def _hooks_changed(self, foreign: bool = False) -> None:
         """A hook registry changed, maybe while the app serves (extensions
         change them in place): the hooks are built again by the next request,
-        and what requests need (a teardown function added now) decided again."""
+        and what requests need (a teardown function added now) decided again.
+        ``foreign``: the app now holds a registry or list that changes without
+        telling it, so it reads its registries on every request, as Flask does."""
+        if foreign:
+            self._reads_registries = True
         self._hook_cache.clear()
         if self._got_first_request:
             self._start_serving()
@@ -1246,7 +1245,7 @@ class Flask(Scaffold):
         hooks = self._hook_cache.get(endpoint, _MISSING)
         if hooks is _MISSING:
             hooks = _Hooks.build(self, _blueprint_names(endpoint))
-            if self._got_first_request:
+            if self._got_first_request and not self._reads_registries:
                 self._hook_cache[endpoint] = hooks
         return hooks
 
@@ -1526,11 +1525,17 @@ class Flask(Scaffold):
         # the ASGI driver decides again which views run on its loop
         self.__dict__.pop("_kolba_asgi_views", None)
         overrides = self._overrides
-        self._tears_down_requests = "do_teardown_request" in overrides or any(
-            self.teardown_request_funcs.values()
+        # (registries that change untold may have teardown functions later)
+        reads = self._reads_registries
+        self._tears_down_requests = (
+            reads
+            or "do_teardown_request" in overrides
+            or any(self.teardown_request_funcs.values())
         )
-        self._tears_down_appctx = "do_teardown_appcontext" in overrides or bool(
-            self.teardown_appcontext_funcs
+        self._tears_down_appctx = (
+            reads
+            or "do_teardown_appcontext" in overrides
+            or bool(self.teardown_appcontext_funcs)
         )
         self._tears_down = self._tears_down_requests or self._tears_down_appctx
         # the WSGI entry calls the teardown functions itself (see _tear_down)
@@ -1538,7 +1543,7 @@ class Flask(Scaffold):
             {"do_teardown_request", "do_teardown_appcontext"} & overrides
         )
         # the ASGI driver awaits async ones on its loop (kolba.asgi._atear_down)
-        self._async_teardown = any(
+        self._async_teardown = reads or any(
             inspect.iscoroutinefunction(func)
             for funcs in (
                 *self.teardown_request_funcs.values(),

@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 import typing as t
 
-from .scaffold import Scaffold, _endpoint_from_view_func, _registering, setupmethod
+from .scaffold import (
+    Scaffold,
+    _endpoint_from_view_func,
+    _funcs,
+    _registering,
+    setupmethod,
+)
 
 if t.TYPE_CHECKING:
     from .app import Flask
@@ -236,7 +242,7 @@ class Blueprint(Scaffold):
             for key, funcs in getattr(self, attr).items():
                 if funcs:  # an empty list, made by indexing, registers nothing
                     key = name if key is None else f"{name}.{key}"
-                    getattr(app, attr).setdefault(key, []).extend(funcs)
+                    _funcs(getattr(app, attr), key).extend(funcs)
 
     @setupmethod
     def add_url_rule(
@@ -287,7 +293,7 @@ class Blueprint(Scaffold):
     # app-wide forms ----------------------------------------------------------
 
     def _app_registry(self, attr: str, f: F) -> F:
-        self.record_once(lambda s: getattr(s.app, attr).setdefault(None, []).append(f))
+        self.record_once(lambda s: _funcs(getattr(s.app, attr), None).append(f))
         return f
 
     @setupmethod

@@ -44,10 +44,10 @@ def setupmethod(f: F) -> F:
 _Changed = weakref.WeakMethod  # a registry's owner, told when it changes
 
 
-def _tell(changed: _Changed[t.Callable[[], None]]) -> None:
+def _tell(changed: _Changed[t.Callable[..., None]], foreign: bool = False) -> None:
     method = changed()
     if method is not None:
-        method()
+        method(foreign)
 
 
 class _HookList(list[t.Callable[..., t.Any]]):
@@ -59,10 +59,13 @@ class _HookList(list[t.Callable[..., t.Any]]):
     __slots__ = ("changed",)
 
     def __init__(
-        self, changed: _Changed[t.Callable[[], None]], funcs: t.Iterable[t.Any] = ()
+        self, changed: _Changed[t.Callable[..., None]], funcs: t.Iterable[t.Any] = ()
     ) -> None:
         super().__init__(funcs)
         self.changed = changed
+
+    def __reduce__(self) -> tuple[t.Any, ...]:
+        return (list, (list(self),))  # a copy is a plain list, as list.copy()
 
 
 _after_changes(
@@ -87,19 +90,22 @@ _after_changes(
 
 class _HookRegistry(defaultdict[str | None, list[t.Callable[..., t.Any]]]):
     """A hook registry (scope name to functions) that tells its owner, held
-    weakly, when it or one of its lists changes. A list stored in it is copied
-    into one that tells."""
+    weakly, when it or one of its lists changes. A list stored in it is kept
+    as given, as in a dict; one that is not its own kind (which would change
+    untold) tells the owner that it is foreign."""
 
-    def __init__(self, changed: t.Callable[[], None]) -> None:
+    def __init__(self, changed: t.Callable[..., None]) -> None:
         ref = weakref.WeakMethod(changed)
         super().__init__(lambda: _HookList(ref))
         self.changed = ref
 
     def __setitem__(self, key: str | None, funcs: list[t.Callable[..., t.Any]]) -> None:
-        if not isinstance(funcs, _HookList):
-            funcs = _HookList(self.changed, funcs)
         super().__setitem__(key, funcs)
-        _tell(self.changed)
+        _tell(self.changed, not self.owns(funcs))
+
+    def owns(self, funcs: object) -> bool:
+        """Whether ``funcs`` is a list that tells this registry's owner."""
+        return isinstance(funcs, _HookList) and funcs.changed == self.changed
 
     def __delitem__(self, key: str | None) -> None:
         super().__delitem__(key)
@@ -109,21 +115,52 @@ class _HookRegistry(defaultdict[str | None, list[t.Callable[..., t.Any]]]):
         self, key: str | None, default: list[t.Callable[..., t.Any]] | None = None
     ) -> list[t.Callable[..., t.Any]]:
         if key not in self:
-            self[key] = [] if default is None else default
+            if default is None:
+                return self[key]  # (a list of its own, made by __missing__)
+            self[key] = default
         return self[key]
 
     def update(self, *args: t.Any, **kwargs: t.Any) -> None:
         for key, funcs in dict(*args, **kwargs).items():
             self[key] = funcs
 
+    def __ior__(self, other: t.Any) -> _HookRegistry:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
     def pop(self, *args: t.Any) -> t.Any:
         rv = super().pop(*args)
+        _tell(self.changed)
+        return rv
+
+    def popitem(self) -> tuple[str | None, list[t.Callable[..., t.Any]]]:
+        rv = super().popitem()
         _tell(self.changed)
         return rv
 
     def clear(self) -> None:
         super().clear()
         _tell(self.changed)
+
+    def copy(self) -> defaultdict[str | None, list[t.Callable[..., t.Any]]]:  # type: ignore[override]
+        """A plain ``defaultdict(list)`` (as Flask's registries are) of the
+        same lists; ``copy.copy()`` and ``copy.deepcopy()`` make one too."""
+        return defaultdict(list, self)
+
+    __copy__ = copy  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[t.Any, ...]:
+        return (defaultdict, (list,), None, None, iter(self.items()))
+
+
+def _funcs(
+    registry: dict[str | None, list[t.Callable[..., t.Any]]], key: str | None
+) -> list[t.Callable[..., t.Any]]:
+    """The list of functions registered under ``key``, made if missing, of the
+    registry's own kind (kolba's registration adds no foreign list)."""
+    if isinstance(registry, _HookRegistry):
+        return registry[key]
+    return registry.setdefault(key, [])
 
 
 class Scaffold:
@@ -360,19 +397,19 @@ class Scaffold:
     @setupmethod
     def before_request(self, f: F) -> F:
         """Run ``f()`` before each request; a non-None return is the response."""
-        self.before_request_funcs.setdefault(None, []).append(f)
+        _funcs(self.before_request_funcs, None).append(f)
         return f
 
     @setupmethod
     def after_request(self, f: F) -> F:
         """Run ``f(response)`` after each request; it returns the response."""
-        self.after_request_funcs.setdefault(None, []).append(f)
+        _funcs(self.after_request_funcs, None).append(f)
         return f
 
     @setupmethod
     def teardown_request(self, f: F) -> F:
         """Run ``f(error)`` when the request context ends, even after an error."""
-        self.teardown_request_funcs.setdefault(None, []).append(f)
+        _funcs(self.teardown_request_funcs, None).append(f)
         return f
 
     @setupmethod
@@ -395,31 +432,31 @@ class Scaffold:
     @setupmethod
     def before_websocket(self, f: F) -> F:
         """Run ``f()`` before each WebSocket view (after the URL is matched)."""
-        self.before_websocket_funcs.setdefault(None, []).append(f)
+        _funcs(self.before_websocket_funcs, None).append(f)
         return f
 
     @setupmethod
     def after_websocket(self, f: F) -> F:
         """Run ``f()`` after each WebSocket view, before the connection closes."""
-        self.after_websocket_funcs.setdefault(None, []).append(f)
+        _funcs(self.after_websocket_funcs, None).append(f)
         return f
 
     @setupmethod
     def context_processor(self, f: F) -> F:
         """``f()`` returns a dict of names for every template's context."""
-        self.template_context_processors.setdefault(None, []).append(f)
+        _funcs(self.template_context_processors, None).append(f)
         return f
 
     @setupmethod
     def url_value_preprocessor(self, f: F) -> F:
         """Run ``f(endpoint, view_args)`` before the view; it may edit the args."""
-        self.url_value_preprocessors.setdefault(None, []).append(f)
+        _funcs(self.url_value_preprocessors, None).append(f)
         return f
 
     @setupmethod
     def url_defaults(self, f: F) -> F:
         """Run ``f(endpoint, values)`` in ``url_for``; it may add values."""
-        self.url_default_functions.setdefault(None, []).append(f)
+        _funcs(self.url_default_functions, None).append(f)
         return f
 
     @setupmethod
