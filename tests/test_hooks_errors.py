@@ -175,7 +175,8 @@ def test_hooks_changed_in_place_while_the_app_serves(
     app: Flask, client: KolbaClient
 ) -> None:
     # Extensions change the registries directly, even from a view (as
-    # Flask-Caching adds its after_request function): the next request runs it.
+    # Flask-Caching adds its after_request function): as in Flask, the request
+    # that added it runs it too, and so does the next one.
     seen: list[str] = []
 
     def mark(response: Response) -> Response:
@@ -192,7 +193,7 @@ def test_hooks_changed_in_place_while_the_app_serves(
     def scoped(name: str) -> str:
         return name
 
-    assert "X-Marked" not in client.get("/").headers
+    assert client.get("/").headers["X-Marked"] == "yes"
     assert client.get("/").headers["X-Marked"] == "yes"
 
     app.before_request_funcs.setdefault(None, []).insert(0, lambda: "early")
@@ -211,6 +212,67 @@ def test_hooks_changed_in_place_while_the_app_serves(
     assert seen == ["y", "teardown"]
     with app.test_request_context():
         assert kolba.render_template_string("{{ who }}") == "kolba"
+
+
+def test_after_request_functions_added_during_the_request_run_for_it(
+    app: Flask, client: KolbaClient
+) -> None:
+    # Flask reads the after_request functions when the view has returned: one
+    # added by a before_request function or by the view (sync or async, in a
+    # blueprint too, to a list of the app's or one the caller stored and
+    # holds) runs for that response, after after_this_request's.
+    seen: list[str] = []
+    held: list[t.Any] = []
+
+    def after(name: str) -> t.Callable[[Response], Response]:
+        def func(response: Response) -> Response:
+            seen.append(name)
+            return response
+
+        return func
+
+    @app.before_request
+    def add_in_before() -> None:
+        if request.path == "/before":
+            app.after_request_funcs[None].append(after("from before"))
+
+    @app.route("/before")
+    def before() -> str:
+        return "ok"
+
+    bp = kolba.Blueprint("bp", __name__)
+
+    @bp.route("/async")
+    async def async_view() -> str:
+        app.after_request_funcs["bp"].append(after("from async view"))
+        return "ok"
+
+    @bp.route("/view")
+    def view() -> str:
+        kolba.after_this_request(after("this request"))
+        held.append(after("from view"))
+        return "ok"
+
+    @bp.route("/held")
+    async def held_view() -> str:
+        held.clear()
+        held.append(after("held"))
+        return "ok"
+
+    app.register_blueprint(bp)
+    client.get("/before")
+    assert seen == ["from before"]
+    seen.clear()
+    client.get("/async")
+    assert seen == ["from async view", "from before"]
+    assert not app._reads_registries
+    app.after_request_funcs["bp"] = held
+    seen.clear()
+    client.get("/view")
+    assert seen == ["this request", "from view", "from before"]
+    seen.clear()
+    client.get("/held")
+    assert seen == ["held", "from before"]
 
 
 def test_hook_registries_assigned_while_the_app_serves(

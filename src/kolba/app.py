@@ -394,9 +394,31 @@ def _sole_parameter(view: t.Callable[..., t.Any], rule: Rule) -> str | None:
     return None
 
 
+class _HooksChanged(list[t.Callable[[t.Any], t.Any]]):
+    """The ``after_this_request`` functions of a request during which the
+    app's hooks changed (a view added an ``after_request`` function, as
+    Flask-Caching does): always true, so that both drivers, which test them
+    before the after-request functions they read at the start, run those
+    functions as they are now, as Flask would."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _after_now(ctx: RequestContext) -> tuple[t.Callable[[t.Any], t.Any], ...]:
+    """The ``after_request`` functions of the request's scope as they are now."""
+    match = ctx._match
+    hooks = ctx.app._hooks(ctx.request.endpoint if match is None else match[0].endpoint)
+    return hooks.after if hooks else ()
+
+
 def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.Any:
     """``after_this_request`` functions, then the scope's ``after_request``."""
-    for func in (*ctx._after_request_functions, *(hooks.after if hooks else ())):
+    funcs = ctx._after_request_functions
+    after = hooks.after if hooks else ()
+    if funcs and type(funcs) is _HooksChanged:  # (PERF: most have none, ())
+        after = _after_now(ctx)
+    for func in (*funcs, *after):
         response = func(response)
         if type(response) is CoroutineType:
             response = _run_coroutine(response)
@@ -461,6 +483,9 @@ class Flask(Scaffold):
     _overrides: t.ClassVar[frozenset[str]] = frozenset()
     #: No dispatch step overridden: wsgi_app runs them fused.
     _fused: t.ClassVar[bool] = True
+    #: A hook registry was replaced with one that does not tell the app of its
+    #: changes: each step of a request reads the hooks it runs, as in Flask.
+    _reads_registries = False
     #: request_context() not overridden: wsgi_app makes the context itself.
     _own_ctx: t.ClassVar[bool] = True
     #: Neither app_context() nor create_url_adapter() overridden either:
@@ -534,7 +559,7 @@ class Flask(Scaffold):
         elif name in _CYCLE_METHODS:
             # A request-cycle method set on the app itself (Frozen-Flask sets
             # app.dispatch_request) is called as an override would be.
-            self.__dict__.update(_cycle_decisions(self._overrides | {name}))
+            self._decide_cycle()
             if self.__dict__.get("_got_first_request"):
                 self._start_serving()
         elif name in _CLASSES and self.__dict__.get("_got_first_request"):
@@ -591,9 +616,6 @@ class Flask(Scaffold):
         self._eager_session = True
         self._decide_cycle()
         self._hook_cache: dict[str | None, _Hooks | None] = {}
-        #: Whether a hook registry was replaced with one that does not tell the
-        #: app of its changes: hooks are then read per request, as in Flask.
-        self._reads_registries = False
         self.template_context_processors[None].append(_default_template_ctx_processor)
         # Until the app serves, contexts always call the teardown methods.
         self._tears_down_requests = self._tears_down_appctx = self._tears_down = True
@@ -633,6 +655,12 @@ class Flask(Scaffold):
         telling it, so it reads its registries on every request, as Flask does."""
         if foreign:
             self._reads_registries = True
+            self._decide_cycle()
+        ctx = _cv_get(_NO_CTX)[1]
+        if ctx is not None and ctx.app is self:
+            # (the request that changed them runs its after-request functions
+            # as they are at its end, see _HooksChanged)
+            ctx._after_request_functions = _HooksChanged(ctx._after_request_functions)
         self._hook_cache.clear()
         if self._got_first_request:
             self._start_serving()
@@ -1517,6 +1545,8 @@ class Flask(Scaffold):
         # reads (through the app, a class attribute costs ~230 instructions a
         # read; ~700 a hello request).
         self.__dict__.update(_cycle_decisions(overrides))
+        if self._reads_registries:
+            self.__dict__["_fused"] = False  # each step reads the hooks it runs
 
     def _start_serving(self) -> None:
         """Close registration and decide what every request will need."""

@@ -44,7 +44,14 @@ from werkzeug.exceptions import (
 )
 
 from . import signals
-from .app import _PLAIN_METHODS, _new, _server_loop, _sole_parameter
+from .app import (
+    _PLAIN_METHODS,
+    _after_now,
+    _HooksChanged,
+    _new,
+    _server_loop,
+    _sole_parameter,
+)
 from .ctx import RequestContext, _BuildRequest
 from .globals import _NO_CTX, _cv_ctx, _cv_get, _cv_reset, _cv_server_loop, _cv_set
 from .routing import RequestRedirect, Rule
@@ -726,6 +733,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 after = hooks.after if hooks else ()
                 # PERF: no tuple of after-request functions when there are none
                 if ctx._after_request_functions or after:
+                    if type(ctx._after_request_functions) is _HooksChanged:
+                        after = _after_now(ctx)
                     for func in (*ctx._after_request_functions, *after):
                         response = await _acall(func, response)
                 if ctx._session is not None or cookie:
