@@ -25,6 +25,7 @@ from markupsafe import Markup
 from werkzeug.http import parse_date
 from werkzeug.wrappers import Response
 
+import kolba
 from kolba import Flask, request, session
 from kolba.ctx import RequestContext
 from kolba.sessions import (
@@ -1140,3 +1141,57 @@ def test_kolbas_own_interfaces_open_sessions_on_first_use() -> None:
         assert opens_lazily(interface)
     assert not opens_lazily(CountingInterface())
     assert not opens_lazily(type("Sub", (SecureCookieSessionInterface,), {})())
+
+
+
+def _quiet_app(framework: Any, view: Any) -> Any:
+    """An app of ``framework`` (kolba or Flask) whose session interface is
+    another's: its session notes no reads (``accessed`` stays False unless
+    the request context sets it), and saving varies on Cookie when the
+    session was accessed, as Flask's and Flask-Session's interfaces do."""
+
+    class Quiet(dict[str, Any], framework.sessions.SessionMixin):  # type: ignore[misc]
+        accessed = modified = permanent = False
+
+    class QuietInterface(framework.sessions.SessionInterface):  # type: ignore[misc]
+        def open_session(self, app: Any, request: Any) -> Any:
+            return Quiet(a=1)
+
+        def save_session(self, app: Any, session: Any, response: Any) -> None:
+            if session.accessed:
+                response.vary.add("Cookie")
+
+    app = framework.Flask(__name__)
+    app.session_interface = QuietInterface()
+    app.add_url_rule("/", "view", view)
+    return app
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda s: str(sorted(s.items())),
+        lambda s: str("a" in s),
+        lambda s: str(len(s)),
+        lambda s: str(list(s)),
+        lambda s: str(s.permanent),
+    ],
+    ids=["items", "in", "len", "iter", "permanent"],
+)
+def test_a_foreign_session_used_through_the_proxy_is_accessed(use: Any) -> None:
+    # Flask marks the session accessed whenever the request context hands it
+    # out (the session proxy): an interface whose session notes no reads
+    # still gets Vary: Cookie.
+    answers = []
+    for framework, sess in ((kolba, session), (flask, flask.session)):
+        app = _quiet_app(framework, lambda sess=sess: use(sess))
+        response = app.test_client().get("/")
+        answers.append((response.text, response.headers.get("Vary")))
+    assert answers[0] == answers[1]
+    assert answers[0][1] == "Cookie"
+
+
+def test_a_foreign_session_left_alone_is_not_accessed() -> None:
+    for framework in (kolba, flask):
+        response = _quiet_app(framework, lambda: "plain").test_client().get("/")
+        assert "Vary" not in response.headers

@@ -1532,8 +1532,8 @@ class Flask(Scaffold):
 
     def _save_session(self, ctx: RequestContext, response: Response) -> None:
         interface = self.session_interface
-        session = ctx.session  # loaded by now
-        if not interface.is_null_session(session):
+        session = ctx._session  # loaded by now (not ctx.session: this is no use)
+        if session is not None and not interface.is_null_session(session):
             interface.save_session(self, session, response)
 
     def _decide_cycle(self) -> None:

@@ -10,7 +10,7 @@ from functools import cached_property, update_wrapper
 from werkzeug.exceptions import HTTPException, NotFound
 
 from .globals import _NO_CTX, _cv_get, _cv_reset, _cv_set
-from .sessions import opens_lazily
+from .sessions import SecureCookieSession, opens_lazily
 from .signals import (
     appcontext_popped,
     appcontext_pushed,
@@ -211,6 +211,10 @@ class RequestContext(AppContext):
             if session is None:
                 session = self._open_session()
             self._session = session
+        if not isinstance(session, SecureCookieSession):
+            # Another interface's session may not note its reads: as in
+            # Flask, handing it out marks it accessed (Vary: Cookie).
+            session.accessed = True
         return session
 
     @session.setter
