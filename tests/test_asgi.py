@@ -461,6 +461,33 @@ def test_async_view_reads_a_big_body_only_with_await(app: Flask) -> None:
         run_asgi(app, scope, parts)
 
 
+def test_form_before_the_body_arrived_says_to_await_it(app: Flask) -> None:
+    """``len()``, ``bool()`` and iteration of the unread form or files of an
+    async view raise the same clear error as a key read (``if request.form:``
+    is not silently true)."""
+    seen: list[str] = []
+
+    @app.post("/")
+    async def view() -> str:
+        for use in (len, bool, list, lambda part: part["x"]):
+            for part in (request.form, request.files):
+                try:
+                    use(part)
+                except RuntimeError as error:
+                    seen.append(str(error))
+        seen.append(repr(request.form))
+        return (await request.form)["x"]
+
+    parts = [{"type": "http.request", "body": b"x=", "more_body": True}]
+    parts.append({"type": "http.request", "body": b"1", "more_body": False})
+    headers = [(b"content-type", b"application/x-www-form-urlencoded")]
+    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    assert sent[1]["body"] == b"1"
+    assert len(seen) == 9
+    assert all("await request.form" in message for message in seen[:8])
+    assert "await" in seen[8]
+
+
 def test_sync_view_reads_the_body_from_its_thread(app: Flask) -> None:
     threads: list[str] = []
 
@@ -1005,6 +1032,21 @@ def test_server_sent_events(app: Flask, driver: str) -> None:
     text = rv.text
     assert text.startswith("data: hello\n\n: keep-alive\n\n")
     assert text.endswith("event: tick\nid: 2\ndata: two\ndata: lines\n\n")
+
+
+def test_server_sent_event_text_cannot_start_a_field() -> None:
+    """A browser ends an event-stream line at CR LF, LF or a lone CR: every
+    one of them in the data starts another ``data:`` line, and a line break
+    in ``event``, ``id`` or ``retry`` is refused."""
+    from kolba.sse import format_event
+
+    text = "hi\revent: admin\r\nid: 999\nend"
+    assert format_event(text) == (
+        "data: hi\ndata: event: admin\ndata: id: 999\ndata: end\n\n"
+    )
+    for field in ("event", "id", "retry"):
+        with pytest.raises(ValueError, match=field):
+            format_event({field: "1\rdata: x", "data": "y"})
 
 
 def test_server_sent_events_stop_when_the_client_goes(app: Flask) -> None:

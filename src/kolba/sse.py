@@ -22,6 +22,7 @@ driver stops the stream and the source is closed (its ``finally`` runs).
 from __future__ import annotations
 
 import asyncio
+import re
 import typing as t
 
 from .globals import _NO_CTX, _cv_ctx
@@ -30,16 +31,28 @@ from .wrappers import AsyncBody, Response
 Event = str | t.Mapping[str, t.Any]
 
 
+# A line of the event-stream format ends at CR LF, LF or a lone CR.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def format_event(event: Event) -> str:
-    """One event in the ``text/event-stream`` format."""
+    """One event in the ``text/event-stream`` format: the data split into
+    ``data:`` lines at any line end, so that no text can start a field."""
     if isinstance(event, str):
         event = {"data": event}
-    lines = [
-        f"{field}: {event[field]}"
-        for field in ("event", "id", "retry")
-        if event.get(field) is not None
-    ]
-    lines += [f"data: {line}" for line in str(event.get("data", "")).split("\n")]
+    lines = []
+    for field in ("event", "id", "retry"):
+        value = event.get(field)
+        if value is not None:
+            value = str(value)
+            if _LINE_END.search(value):
+                raise ValueError(
+                    f"The event's {field!r} holds a line break, which would end"
+                    f" the field: {value!r}. Only 'data' may span lines."
+                )
+            lines.append(f"{field}: {value}")
+    data = str(event.get("data", ""))
+    lines += [f"data: {line}" for line in _LINE_END.split(data)]
     return "\n".join(lines) + "\n\n"
 
 

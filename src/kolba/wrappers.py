@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import contextvars
 import dis
+import functools
 import inspect
 import re
 import sys
@@ -310,11 +311,11 @@ class _Pending:
     """``request.form`` or ``.files`` in an async view under ASGI before the
     body arrived: only ``await`` gives the value."""
 
-    def __init__(self, value: t.Awaitable[t.Any]) -> None:
-        self._value = value
+    def __init__(self, value: t.Callable[[], t.Awaitable[t.Any]]) -> None:
+        self._value = value  # (called when awaited: no coroutine left unawaited)
 
     def __await__(self) -> t.Generator[t.Any, None, t.Any]:
-        return self._value.__await__()
+        return self._value().__await__()
 
     def __getattr__(self, name: str) -> t.NoReturn:
         raise RuntimeError(_await_body_msg())
@@ -324,6 +325,18 @@ class _Pending:
 
     def __contains__(self, key: str) -> t.NoReturn:
         raise RuntimeError(_await_body_msg())
+
+    def __len__(self) -> t.NoReturn:
+        raise RuntimeError(_await_body_msg())
+
+    def __bool__(self) -> t.NoReturn:  # `if request.form:` would be always true
+        raise RuntimeError(_await_body_msg())
+
+    def __iter__(self) -> t.NoReturn:
+        raise RuntimeError(_await_body_msg())
+
+    def __repr__(self) -> str:
+        return "<the request body, not read yet: await it>"
 
 
 class _FormPart:
@@ -345,7 +358,7 @@ class _FormPart:
         body = obj.environ.get("kolba.asgi.body")
         if body is not None and body.must_await():
             _refuse_announced_overflow(obj)
-            return _Pending(obj._await(self.__get__, obj))
+            return _Pending(functools.partial(obj._await, self.__get__, obj))
         obj._load_form_data()
         state = obj.__dict__
         if self.name not in state:
