@@ -895,3 +895,16 @@ def test_notes_example_runs_on_a_store_with_one_setting(
     replay = app.test_client()
     replay.set_cookie("session", after.value)
     assert "<span>ann</span>" not in replay.get("/").text  # logged out for good
+
+
+def test_reading_whether_the_session_is_new_varies_on_cookie(tmp_path: Path) -> None:
+    # session.new tells a returning client from a new one: a shared cache
+    # must not serve one's page to the other (Flask marks any use accessed).
+    app = make_app(f"sqlite://{tmp_path}/sessions.db")
+    app.add_url_rule("/new", "new", lambda: str(session.new))
+    client = app.test_client()
+    response = client.get("/new")
+    assert (response.text, response.headers["Vary"]) == ("True", "Cookie")
+    client.get("/set/a/1")
+    response = client.get("/new")
+    assert (response.text, response.headers["Vary"]) == ("False", "Cookie")

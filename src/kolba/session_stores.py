@@ -305,6 +305,17 @@ class ServerSideSession(SecureCookieSession):
         self.new = sid is None
         self._renew = False
 
+    @property
+    def new(self) -> bool:
+        """Whether no stored session came with the request. A read of it
+        tells clients apart, so it marks the session accessed."""
+        self.accessed = True
+        return self._new
+
+    @new.setter
+    def new(self, value: bool) -> None:
+        self._new = value
+
     def regenerate(self) -> None:
         """Move the data to a new id when the response goes out and delete
         the old record, so that a copied cookie stops working. Call it at
