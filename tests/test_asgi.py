@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from typing import Any
 
 import pytest
+from test_sessions import SeeingCookieInterface, SeeingInterface
 from werkzeug.routing import BaseConverter
 from werkzeug.test import encode_multipart
 
@@ -798,6 +799,24 @@ def test_websocket_echo_with_converters_args_headers_session(
         assert ws.receive() == "hi"
         ws.send(b"\x00\x01")
         assert ws.receive() == b"\x00\x01"
+
+
+@pytest.mark.parametrize("interface", [SeeingInterface, SeeingCookieInterface])
+def test_a_websocket_opens_a_session_not_kolbas_before_matching(
+    app: Flask, client: KolbaClient, interface: type
+) -> None:
+    """As an HTTP request's (see test_sessions): an interface of the app's
+    own is opened at push, before the match is on the request."""
+    log: list[tuple[Any, ...]] = []
+    app.session_interface = interface(log)
+
+    @app.websocket("/ws/<int:room>")
+    async def chat(room: int) -> None:
+        await websocket.send(f"{websocket.endpoint} {websocket.view_args}")
+
+    with client.websocket("/ws/7") as ws:
+        assert ws.receive() == "chat {'room': 7}"
+    assert log == [("open", None, None, None, None)]
 
 
 def test_websocket_close_code_and_hooks(app: Flask, client: KolbaClient) -> None:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.http import parse_date
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 import kolba
@@ -1195,3 +1196,99 @@ def test_a_foreign_session_left_alone_is_not_accessed() -> None:
     for framework in (kolba, flask):
         response = _quiet_app(framework, lambda: "plain").test_client().get("/")
         assert "Vary" not in response.headers
+
+class Boom(BaseConverter):
+    def to_python(self, value: str) -> Any:
+        raise LookupError("a converter's own error")
+
+
+def seeing_app(interface: Any, log: list[tuple[Any, ...]], **config: Any) -> Flask:
+    """An app whose session ``interface`` records in ``log`` what its
+    open_session sees of the request's match, as its hooks do."""
+    app = make_app(TESTING=False, **config)
+    app.session_interface = interface
+    app.url_map.converters["boom"] = Boom
+    app.before_request(
+        lambda: log.append(("before", request.endpoint, request.view_args))
+    )
+    app.errorhandler(LookupError)(lambda e: ("handled", 418))
+    app.add_url_rule("/s/<int:n>", "in_sync", lambda n: "sync")
+    app.add_url_rule("/slash/", "slash", lambda: "slash")
+    app.add_url_rule("/post", "post", lambda: "post", methods=["POST"])
+    app.add_url_rule("/c/<boom:x>", "boom", lambda x: "never")
+
+    @app.route("/a/<int:n>")
+    async def in_async(n: int) -> str:
+        return "async"
+
+    return app
+
+
+def seen(log: list[tuple[Any, ...]]) -> None:
+    log.append(
+        (
+            "open",
+            request.endpoint,
+            request.url_rule,
+            request.view_args,
+            request.routing_exception,
+        )
+    )
+
+
+class SeeingInterface(CountingInterface):
+    """An interface of the app's own (opened off the loop under ASGI)."""
+
+    def __init__(self, log: list[tuple[Any, ...]]) -> None:
+        super().__init__()
+        self.log = log
+
+    def open_session(self, app: Any, request_: Any) -> SecureCookieSession:
+        seen(self.log)
+        return super().open_session(app, request_)
+
+
+class SeeingCookieInterface(SecureCookieSessionInterface):
+    """A subclass of kolba's cookie interface (opened on the loop under ASGI)."""
+
+    def __init__(self, log: list[tuple[Any, ...]]) -> None:
+        self.log = log
+
+    def open_session(self, app: Any, request_: Any) -> Any:
+        seen(self.log)
+        return super().open_session(app, request_)
+
+
+@pytest.mark.parametrize("cookie", [None, "x"])
+@pytest.mark.parametrize("interface", [SeeingInterface, SeeingCookieInterface])
+@pytest.mark.parametrize("trusted_hosts", [None, ["localhost"]])
+@pytest.mark.parametrize(
+    ("path", "status", "before"),
+    [
+        ("/s/1", 200, [("before", "in_sync", {"n": 1})]),
+        ("/a/1", 200, [("before", "in_async", {"n": 1})]),
+        ("/missing", 404, [("before", None, None)]),
+        ("/slash", 308, [("before", None, None)]),
+        ("/post", 405, [("before", None, None)]),
+        ("/c/1", 500, []),  # the converter's error fails the push: no hook, no handler
+    ],
+)
+def test_an_interface_not_kolbas_opens_the_session_before_matching(
+    interface: type,
+    trusted_hosts: list[str] | None,
+    path: str,
+    status: int,
+    before: Any,
+    cookie: str | None,
+) -> None:
+    """As Flask 3.1 gave: the push opens the session before it matches the
+    URL, so that open_session sees no endpoint, rule, arguments or routing
+    error (and a converter's error comes after it); the hooks see the match.
+    Under ASGI too, whose driver matches first to choose where the view runs."""
+    log: list[tuple[Any, ...]] = []
+    app = seeing_app(interface(log), log, TRUSTED_HOSTS=trusted_hosts)
+    client = app.test_client()
+    if cookie:
+        client.set_cookie("session", cookie)
+    assert client.get(path).status_code == status
+    assert log == [("open", None, None, None, None), *before]

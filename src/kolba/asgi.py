@@ -519,8 +519,9 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         or (len(path) > 1 and path[1] == "/")
     ):
         path = _request_path(scope, "")
-    # PERF: decided as the app starts serving (~400 instructions)
-    lazy = plain_match and app._scope_request
+    # PERF: decided as the app starts serving (~400 instructions); not for a
+    # session opened at push (_lazy_request is None), which sees no match
+    lazy = plain_match and app._lazy_request
     if lazy:
         try:
             match = url_map.match(path, method)
@@ -595,6 +596,11 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             # routing one: the push raises it, in the cycle, as Flask's does.
             ctx._match_error = failed
         rule = req.url_rule
+        if not lazy and app._eager_session:
+            # Flask's push opens the session before matching: the match is put
+            # on the Request once the session is open (RequestContext._match_ahead)
+            ctx._match_ahead = (rule, req.view_args, req.routing_exception)
+            req.url_rule = req.view_args = req.routing_exception = None
     if rule is None:
         endpoint = view = None
     else:  # (PERF: the endpoint read once, for the hooks too: -46 instructions)
@@ -644,6 +650,9 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         try:
             if lean:
                 token = ctx._lean_token = _cv_set((ctx, ctx))  # (as wsgi's lean push)
+                if app._eager_session:
+                    # as Flask's push opens it: its error is not the view's
+                    await _open_session(app, ctx)
                 if failed is not None:
                     raise failed  # (as ctx.push() raises ctx._match_error)
             else:
@@ -652,9 +661,6 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 hooks = app._hook_cache[endpoint]
             except KeyError:  # (not cached yet)
                 hooks = app._hooks(endpoint)
-            if app._eager_session:
-                # as Flask's push opens it: its error is not the view's
-                await _open_session(app, ctx)
             try:
                 if cookie:
                     await _open_session(app, ctx)
@@ -981,7 +987,7 @@ async def _open_session(app: Flask, ctx: RequestContext) -> None:
         return
     if app._eager_session:
         if _session_blocks(app):
-            ctx._session = await _in_pool(ctx._open_session)
+            await _in_pool(ctx._open_at_push)
         else:
             ctx._open_at_push()
     elif _session_blocks(app):
@@ -1500,6 +1506,9 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         return
     if not app._got_first_request:
         app._start_serving()
+    if app._eager_session:  # (see handle)
+        ctx._match_ahead = (rule, ws.view_args, ws.routing_exception)
+        ws.url_rule = ws.view_args = ws.routing_exception = None
     error: BaseException | None = None
     try:
         ctx.push()

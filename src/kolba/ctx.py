@@ -170,6 +170,11 @@ class RequestContext(AppContext):
     #: driver's matching ahead of the push raised: push() raises it, where
     #: Flask's push matches.
     _match_error: Exception | None = None
+    #: What the ASGI driver's matching ahead of the push found, (url_rule,
+    #: view_args, routing_exception), for an app whose session opens at push
+    #: (``app._eager_session``): put on the Request once the session is open,
+    #: which, as in Flask, sees the request not matched yet.
+    _match_ahead: tuple[t.Any, t.Any, t.Any] | None = None
 
     def __init__(
         self,
@@ -236,6 +241,11 @@ class RequestContext(AppContext):
                 # the session is neither opened again nor saved.
                 self._session = app.session_interface.make_null_session(app)
                 raise
+        ahead = self._match_ahead
+        if ahead is not None:
+            self._match_ahead = None
+            request = self.request
+            request.url_rule, request.view_args, request.routing_exception = ahead
 
     def _open_session(self) -> SessionMixin:
         """The request's session as the app's session interface opens it."""
