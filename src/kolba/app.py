@@ -381,17 +381,20 @@ def _import_asgi_handle() -> t.Any:
     return handle
 
 
-def _sole_parameter(view: t.Callable[..., t.Any], rule: Rule) -> str | None:
+def _decide_view_call(view: t.Callable[..., t.Any], rule: Rule) -> str | None:
     """The name of the one argument of ``rule`` when ``view`` is a plain
     function whose one parameter it names (a call binds it the same by
-    position or by keyword); else None."""
+    position or by keyword); else None. Kept as ``rule._view_call`` for both
+    drivers' view calls, until the rule's view is another."""
+    name: str | None = None
     if type(view) is FunctionType and len(rule.arguments) == 1:
         code = view.__code__
         if code.co_argcount == 1 and not code.co_posonlyargcount:
-            name: str = code.co_varnames[0]
-            if name in rule.arguments:
-                return name
-    return None
+            name = code.co_varnames[0]
+            if name not in rule.arguments:
+                name = None
+    rule._view_call = (view, name)  # type: ignore[attr-defined]
+    return name
 
 
 class _HooksChanged(list[t.Callable[[t.Any], t.Any]]):
@@ -1355,8 +1358,7 @@ class Flask(Scaffold):
                         # view): /user/42 28,149 -> 26,963 instructions
                         decided, name = rule._view_call  # type: ignore[union-attr]
                         if decided is not view:
-                            name = _sole_parameter(view, rule)  # type: ignore[arg-type]
-                            rule._view_call = (view, name)  # type: ignore[union-attr]
+                            name = _decide_view_call(view, rule)  # type: ignore[arg-type]
                         if name is not None and (
                             ctx._match is not None  # (the match's own arguments)
                             or (len(args) == 1 and name in args)  # (a hook's)

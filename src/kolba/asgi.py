@@ -47,10 +47,10 @@ from . import signals
 from .app import (
     _PLAIN_METHODS,
     _after_now,
+    _decide_view_call,
     _HooksChanged,
     _new,
     _server_loop,
-    _sole_parameter,
 )
 from .ctx import RequestContext, _BuildRequest
 from .globals import _NO_CTX, _cv_ctx, _cv_get, _cv_reset, _cv_server_loop, _cv_set
@@ -696,8 +696,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                             # 129,998 -> 129,102 instructions)
                             decided, name = rule._view_call  # type: ignore[union-attr]
                             if decided is not view:
-                                name = _sole_parameter(view, rule)  # type: ignore[arg-type]
-                                rule._view_call = (view, name)  # type: ignore[union-attr]
+                                name = _decide_view_call(view, rule)  # type: ignore[arg-type]
                             if name is not None and (
                                 ctx._match is not None  # (the match's own arguments)
                                 or (len(args) == 1 and name in args)  # (a hook's)
