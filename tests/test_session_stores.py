@@ -897,6 +897,7 @@ def test_notes_example_runs_on_a_store_with_one_setting(
     assert "<span>ann</span>" not in replay.get("/").text  # logged out for good
 
 
+@pytest.mark.usefixtures("driver")
 def test_reading_whether_the_session_is_new_varies_on_cookie(tmp_path: Path) -> None:
     # session.new tells a returning client from a new one: a shared cache
     # must not serve one's page to the other (Flask marks any use accessed).
