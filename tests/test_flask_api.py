@@ -652,3 +652,32 @@ def test_instance_path_of_an_app_under_sys_prefix(
     monkeypatch.syspath_prepend(str(tmp_path / "share" / "apps"))
     app = Flask("kolba_prefixed_app")
     assert app.instance_path == str(tmp_path / "var" / "kolba_prefixed_app-instance")
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "instead"),
+    [
+        (Flask, "before_first_request", "create_app"),
+        (Flask, "before_first_request_funcs", "create_app"),
+        (Blueprint, "before_app_first_request", "create_app"),
+        (Flask, "json_encoder", "json_provider_class"),
+        (Blueprint, "json_decoder", "json_provider_class"),
+        (Flask, "env", "app.debug"),
+        (Flask, "propagate_exceptions", "PROPAGATE_EXCEPTIONS"),
+        (Flask, "session_cookie_name", "SESSION_COOKIE_NAME"),
+        (Flask, "use_x_sendfile", "USE_X_SENDFILE"),
+    ],
+)
+def test_names_flask_3_removed_say_what_replaced_them(
+    cls: type[Flask | Blueprint], name: str, instead: str
+) -> None:
+    # Absent as in Flask 3 (hasattr is False, extensions that probe for them
+    # take the new way), but the AttributeError says what to use instead.
+    scaffold = cls("x", "x") if cls is Blueprint else cls("x")
+    assert not hasattr(scaffold, name)
+    assert not hasattr(cls, name)
+    said = f"'{name}': Flask 3 removed it;.*{instead}"
+    with pytest.raises(AttributeError, match=said):
+        getattr(scaffold, name)
+    setattr(scaffold, name, "set")  # an app's own attribute of that name is its own
+    assert getattr(scaffold, name) == "set"

@@ -538,6 +538,9 @@ def test_register_error_handler_refuses_bad_keys(app: Flask) -> None:
         app.register_error_handler(NotFound(), lambda e: "")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a subclass of Exception"):
         app.register_error_handler(int, lambda e: "")  # type: ignore[arg-type]
+    # not a class at all: a TypeError, as Flask's issubclass() raises
+    with pytest.raises(TypeError, match="not an exception class"):
+        app.register_error_handler("404", lambda e: "")  # type: ignore[arg-type]
 
 
 def test_error_handler_can_return_any_response(app: Flask, client: KolbaClient) -> None:

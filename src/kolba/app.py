@@ -54,11 +54,14 @@ from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variable
     T_template_test,
 )
 from .scaffold import (
+    _FIRST_REQUEST,
+    _JSON,
     Scaffold,
     _endpoint_from_view_func,
     _HookList,
     _HookRegistry,
     _registering,
+    _Removed,
     find_package,
     setupmethod,
 )
@@ -481,6 +484,20 @@ class Flask(Scaffold):
     test_cli_runner_class: type[KolbaCliRunner] | None = None
     session_interface = DefaultSessionInterface()
     jinja_options: dict[str, t.Any] = {}
+
+    # Flask 3 removed these: reading one says what replaced it.
+    before_first_request = _Removed(_FIRST_REQUEST)
+    before_first_request_funcs = _Removed(_FIRST_REQUEST)
+    json_encoder = _Removed(_JSON)
+    json_decoder = _Removed(_JSON)
+    env = _Removed("app.debug (the DEBUG setting) says whether debug mode is on.")
+    propagate_exceptions = _Removed("read app.config['PROPAGATE_EXCEPTIONS'].")
+    templates_auto_reload = _Removed("read app.config['TEMPLATES_AUTO_RELOAD'].")
+    session_cookie_name = _Removed("read app.config['SESSION_COOKIE_NAME'].")
+    send_file_max_age_default = _Removed(
+        "read app.config['SEND_FILE_MAX_AGE_DEFAULT']."
+    )
+    use_x_sendfile = _Removed("read app.config['USE_X_SENDFILE'].")
 
     #: The request-cycle methods that this class overrides (see _CYCLE_METHODS).
     _overrides: t.ClassVar[frozenset[str]] = frozenset()

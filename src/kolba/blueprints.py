@@ -6,10 +6,13 @@ import os
 import typing as t
 
 from .scaffold import (
+    _FIRST_REQUEST,
+    _JSON,
     Scaffold,
     _endpoint_from_view_func,
     _funcs,
     _registering,
+    _Removed,
     setupmethod,
 )
 
@@ -101,6 +104,10 @@ class Blueprint(Scaffold):
     optionally a URL prefix or subdomain. Its endpoints are ``name.view``."""
 
     _got_registered_once = False
+    # Flask 3 removed these: reading one says what replaced it.
+    before_app_first_request = _Removed(_FIRST_REQUEST)
+    json_encoder = _Removed(_JSON)
+    json_decoder = _Removed(_JSON)
 
     def __init__(
         self,

@@ -163,6 +163,35 @@ def _funcs(
     return registry.setdefault(key, [])
 
 
+class _Removed:
+    """An attribute Flask 3 no longer has: reading it raises the
+    AttributeError that Flask's absence raises (``hasattr`` is False), with
+    what to use instead."""
+
+    def __init__(self, instead: str) -> None:
+        self.instead = instead
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> t.NoReturn:
+        what = f"'{type(obj).__name__}' object" if obj is not None else "The class"
+        raise AttributeError(
+            f"{what} has no attribute '{self.name}': Flask 3 removed it;"
+            f" {self.instead}"
+        )
+
+
+_FIRST_REQUEST = (
+    "run one-time setup where the app is made (in create_app, inside"
+    " 'with app.app_context():')."
+)
+_JSON = (
+    "JSON is customised through app.json: set json_provider_class to a"
+    " DefaultJSONProvider subclass."
+)
+
+
 class Scaffold:
     """Registries keyed by scope: ``None`` for the app, a name for a blueprint.
 
@@ -498,7 +527,12 @@ class Scaffold:
                 f"Error handlers are registered for exception classes, but"
                 f" {key!r} is an instance; pass type(...) or the class."
             )
-        if not (isinstance(key, type) and issubclass(key, Exception)):
+        if not isinstance(key, type):
+            raise TypeError(
+                f"{key!r} is not an exception class; error handlers take an"
+                " exception class or an HTTP status code."
+            )
+        if not issubclass(key, Exception):
             raise ValueError(
                 f"'{getattr(key, '__name__', key)}' is not a subclass of Exception;"
                 " error handlers take an exception class or an HTTP status code."
