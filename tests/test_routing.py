@@ -185,7 +185,9 @@ def test_werkzeug_converter_subclass() -> None:
     assert m.build("w", {"word": "hi"})[2] == "/HI"
 
 
-def test_validation_error_tries_next_candidate() -> None:
+def test_validation_error_ends_the_match() -> None:
+    # werkzeug converts a rule's values once the search has found the rule: a
+    # converter's refusal is a 404 then, not a try of the next candidate.
     class Even(BaseConverter):
         regex = r"\d+"
         weight = 10
@@ -198,9 +200,32 @@ def test_validation_error_tries_next_candidate() -> None:
     m = Map(converters={"even": Even})
     m.add(Rule("/n/<even:n>", endpoint="even"))
     m.add(Rule("/n/<int:n>", endpoint="int"))
+    m.add(Rule("/m/<even:n>", endpoint="m-even", methods=["POST"]))
+    m.add(Rule("/m/<int:n>", endpoint="m-int"))
     assert m.match("/n/4")[1] == {"n": 4}
     assert endpoint(m, "/n/4") == "even"
-    assert endpoint(m, "/n/3") == "int"
+    with pytest.raises(NotFound):
+        m.match("/n/3")
+    assert endpoint(m, "/m/3") == "m-int"  # (/m/<even:n> refused the method)
+    with pytest.raises(NotFound):
+        m.match("/m/3", "POST")
+
+
+def test_a_refusal_after_a_rule_refused_the_method_is_a_405() -> None:
+    m = make(("/k/<int:n>", {"methods": ["POST"]}), "/k/<int(min=5):n>")
+    assert endpoint(m, "/k/7") == "/k/<int(min=5):n>"
+    with pytest.raises(MethodNotAllowed) as info:
+        m.match("/k/3")
+    assert info.value.valid_methods == ["POST"]
+
+
+def test_a_refusal_of_a_rule_sharing_a_part_ends_the_match() -> None:
+    # int(min=5) and int have one regex and one weight: one part, whose first
+    # rule is the first added; its refusal is a 404.
+    m = make("/<int(min=5):a>", "/<int:b>")
+    assert m.match("/7")[1] == {"a": 7}
+    with pytest.raises(NotFound):
+        m.match("/3")
 
 
 def test_non_isolating_custom_converter_spans_segments() -> None:
@@ -250,13 +275,16 @@ def test_backtracking_from_static_branch() -> None:
 
 
 def test_converter_weight_then_registration_order() -> None:
+    # werkzeug's weights: int and float 50, string, any and uuid 100, path 200
     m = make("/<name>", "/<path:p>", "/<int:n>", "/<uuid:u>")
     assert endpoint(m, "/42") == "/<int:n>"
-    assert endpoint(m, "/12345678-1234-1234-1234-123456789012") == "/<uuid:u>"
+    assert endpoint(m, "/12345678-1234-1234-1234-123456789012") == "/<name>"
     assert endpoint(m, "/bob") == "/<name>"
     assert endpoint(m, "/a/b") == "/<path:p>"
     m = make("/<a>", ("/<b>", {"endpoint": "second"}))
     assert endpoint(m, "/x") == "/<a>"
+    m = make("/<uuid:u>", "/<name>")
+    assert endpoint(m, "/12345678-1234-1234-1234-123456789012") == "/<uuid:u>"
 
 
 def test_static_match_falls_back_to_dynamic_on_method() -> None:

@@ -155,7 +155,6 @@ class UUIDConverter(_wz.UUIDConverter):
     regex = (
         "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
     )
-    weight = 50
 
     def to_python(self, value: str) -> uuid.UUID:
         return uuid.UUID(value)
@@ -227,29 +226,26 @@ class _SlashRequired(Exception):
 class _Var:
     """A parsed ``<conv(args):name>`` placeholder."""
 
-    __slots__ = ("name", "conv", "source")
+    __slots__ = ("name", "conv")
 
-    def __init__(self, name: str, conv: BaseConverter, source: str) -> None:
+    def __init__(self, name: str, conv: BaseConverter) -> None:
         self.name = name
         self.conv = conv
-        self.source = source
 
 
 _Tokens = list["str | _Var"]
 if TYPE_CHECKING:
     # The compiled forms the matcher walks (tuples, for speed).
-    _Match = Callable[[str], Any]  # a fullmatch: a truthy match, or a falsy value
+    _Match = Callable[[str], Any]  # a regex's match: a truthy match, or falsy
     _ToPython = Callable[[str], Any]
-    # (regex group, variable name, to_python) of a multi-variable pattern
-    _Groups = tuple[tuple[str, str, _ToPython], ...]
-    _SortKey = tuple[int, tuple[float, ...], int]
-    # (fullmatch, to_python, var name, None, child) for one variable, or
-    # (fullmatch, str, "", groups, child) for several (read through groups)
-    _Dynamic = tuple[_Match, _ToPython, str, "_Groups | None", "_Node"]
-    # (fullmatch, groups, rule, sort key): a rule spanning several segments
-    _Tail = tuple[_Match, _Groups, "Rule", _SortKey]
-    # (domain key, fullmatch or None, groups, trie)
-    _Domain = tuple[str, "_Match | None", _Groups, "_Trie"]
+    # (match, kind, regex group names, child); kind: _ONE (one variable, the
+    # whole segment: match is a test), _SEGMENT (one segment), _REST (the
+    # rest of the path), _REST_SLASH (the same, with a trailing slash)
+    _Dynamic = tuple[_Match, int, tuple[str, ...], "_Node"]
+    _Weight = tuple[int, tuple[tuple[int, int], ...], int, tuple[float, ...]]
+
+_ONE, _SEGMENT, _REST, _REST_SLASH = range(4)  # (_ONE is 0: "not kind")
+_SLASH_GROUP = "_kolba_slash"
 
 
 class Rule(_wz.Rule):
@@ -264,6 +260,7 @@ class Rule(_wz.Rule):
     _url: _Tokens  # as built: percent-encoded static text
     _domain: _Tokens
     _plain: bool  # no redirect to consider when it matches
+    _vars: tuple[tuple[str, _ToPython], ...]  # (name, to_python) as matched
     _reads_request: bool  # a request it matched made its Request (kolba.ctx)
     _default_redirects: tuple[Rule, ...]
 
@@ -288,7 +285,7 @@ def _parse(rule: _wz.Rule, string: str, map: Map) -> _Tokens:
         conv = _converter(rule, map, m["conv"] or "default", m["args"])
         rule._converters[name] = conv
         rule.arguments.add(name)
-        tokens.append(_Var(name, conv, m[0]))
+        tokens.append(_Var(name, conv))
         pos = m.end()
     tokens.append(string[pos:])
     for token in tokens:
@@ -388,35 +385,52 @@ def _parse_args(text: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     )
 
 
-def _segment_regex(tokens: _Tokens) -> tuple[_Match, _Groups]:
-    """Compile static text and variables to a fullmatch with one group per var."""
+def _pattern(
+    segments: list[_Tokens], slash: bool
+) -> tuple[str, tuple[str, ...], _Weight]:
+    """The regex of a part of a rule (one segment, or the rest of the path
+    from a variable that takes slashes), its group names and its weight.
+
+    Parts are tried by weight, as in werkzeug: more static pieces first,
+    longer ones first, then more variables, then lighter converters; the
+    same weight keeps the order the rules were added in.
+    """
     pattern = []
-    groups: list[tuple[str, str, _ToPython]] = []
-    for t in tokens:
-        if isinstance(t, str):
-            pattern.append(re.escape(t))
-        else:
-            group = f"_{len(groups)}"
-            pattern.append(f"(?P<{group}>{t.conv.regex})")
-            groups.append((group, t.name, t.conv.to_python))
-    return re.compile("".join(pattern)).fullmatch, tuple(groups)
+    names: list[str] = []
+    statics: list[tuple[int, int]] = []
+    weights: list[float] = []
+    for i, seg in enumerate(segments):
+        if i:
+            pattern.append("/")
+        for t in seg:
+            if isinstance(t, str):
+                statics.append((len(statics), -len(t)))
+                pattern.append(re.escape(t))
+            else:
+                names.append(f"_kolba{len(names)}")
+                pattern.append(f"(?P<{names[-1]}>{t.conv.regex})")
+                weights.append(t.conv.weight)
+    if slash:  # the trailing slash, caught to redirect to it when missing
+        pattern.append(f"(?<!/)(?P<{_SLASH_GROUP}>/?)")
+    pattern.append(r"\Z")
+    weight = (-len(statics), tuple(statics), -len(weights), tuple(weights))
+    return "".join(pattern), tuple(names), weight
 
 
 # -- matcher ----------------------------------------------------------------
 
 
 class _Node:
-    """A trie node: the rules ending here and the ways to go on."""
+    """A state of the matcher: the rules ending here and the ways to go on."""
 
-    __slots__ = ("static", "dynamic", "tails", "rules", "_keyed", "first", "any")
+    __slots__ = ("static", "dynamic", "rules", "_keyed", "first", "any")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
-        self.dynamic: list[_Dynamic] = []
-        self.tails: list[_Tail] = []
+        self.dynamic: list[_Dynamic] = []  # by weight, then as added
         self.rules: list[Rule] = []
-        # (sort key, signature, entry)
-        self._keyed: list[tuple[_SortKey, tuple[str, ...], _Dynamic]] = []
+        # (identity: regex, kind and weight; entry) for each of ``dynamic``
+        self._keyed: list[tuple[tuple[str, int, _Weight], _Dynamic]] = []
         # The first of the rules that answers each method; any: the first
         # that answers every method (for the methods not in ``first``).
         self.first: dict[str, Rule] = {}
@@ -431,34 +445,24 @@ class _Node:
                 for method in rule.methods:
                     self.first.setdefault(method, rule)
 
-    def dynamic_child(self, tokens: _Tokens, order: int) -> _Node:
-        sig = tuple(t if isinstance(t, str) else t.source for t in tokens)
-        for _, known, existing in self._keyed:
-            if known == sig:
-                return existing[4]
+    def dynamic_child(self, segments: list[_Tokens], kind: int) -> _Node:
+        """The state after a part with variables; rules whose parts have the
+        same regex and weight share it (whatever their variables' names)."""
+        pattern, names, weight = _pattern(segments, kind == _REST_SLASH)
+        key = (pattern, kind, weight)
+        for known, entry in self._keyed:
+            if known == key:
+                return entry[3]
         child = _Node()
-        if len(tokens) == 1:
-            var = tokens[0]
+        match: _Match = re.compile(pattern).match
+        if kind == _ONE:
+            var = segments[0][0]
             assert isinstance(var, _Var)
-            match = (
-                _SEGMENT_TESTS.get(var.conv.regex)
-                or re.compile(var.conv.regex).fullmatch
-            )
-            entry: _Dynamic = (match, var.conv.to_python, var.name, None, child)
-        else:
-            match, groups = _segment_regex(tokens)
-            entry = (match, str, "", groups, child)
-        self._keyed.append((_sort_key(tokens, order), sig, entry))
-        self._keyed.sort(key=lambda k: k[0])
-        self.dynamic = [k[2] for k in self._keyed]
+            match = _SEGMENT_TESTS.get(var.conv.regex) or match
+        self._keyed.append((key, (match, kind, names, child)))
+        self._keyed.sort(key=lambda k: k[0][2])  # (stable: ties keep their order)
+        self.dynamic = [entry for _, entry in self._keyed]
         return child
-
-
-def _sort_key(tokens: _Tokens, order: int) -> _SortKey:
-    """More static text first, then lighter converters, then older rules."""
-    static = sum(len(t) for t in tokens if isinstance(t, str))
-    weights = tuple(t.conv.weight for t in tokens if isinstance(t, _Var))
-    return (-static, weights, order)
 
 
 def _split(tokens: _Tokens) -> list[_Tokens]:
@@ -481,45 +485,6 @@ def _split(tokens: _Tokens) -> list[_Tokens]:
 
 def _isolated(t: str | _Var) -> bool:
     return isinstance(t, str) or t.conv.part_isolating
-
-
-class _Trie:
-    """The rules of one domain: static paths in a dict, the rest in a trie."""
-
-    __slots__ = ("static", "root", "heads")
-
-    def __init__(self) -> None:
-        self.static: dict[str, _Node] = {}  # a static path's node
-        self.root = _Node()
-        #: The nodes reached through static segments only, by their path
-        #: ("/user" for "/user/<int:id>"'s last segment; "" for the root).
-        self.heads: dict[str, _Node] = {"": self.root}
-
-    def insert(self, rule: Rule, order: int) -> None:
-        segments = _split(rule._path)
-        node = self.root
-        head: str | None = ""  # (None past a dynamic segment)
-        for i, seg in enumerate(segments):
-            if not all(_isolated(t) for t in seg):
-                rest: _Tokens = []
-                for s in segments[i:]:
-                    rest += ["/", *s] if rest else s
-                match, groups = _segment_regex(rest)
-                node.tails.append((match, groups, rule, _sort_key(rest, order)))
-                node.tails.sort(key=lambda e: e[3])
-                return
-            if all(isinstance(t, str) for t in seg):
-                static = "".join(seg)  # type: ignore[arg-type]
-                node = node.static.setdefault(static, _Node())
-                if head is not None:
-                    head = f"{head}/{static}"
-                    self.heads[head] = node
-            else:
-                node = node.dynamic_child(seg, order)
-                head = None
-        node.add_rule(rule)
-        if all(isinstance(t, str) for t in rule._path):
-            self.static["".join(rule._path)] = node  # type: ignore[arg-type]
 
 
 class Map(_wz.Map):
@@ -560,14 +525,19 @@ class Map(_wz.Map):
         self.default_subdomain = default_subdomain
         self._rules = []
         self._by_endpoint: dict[Any, list[Rule]] = {}
-        self._tries: dict[str, tuple[_Match | None, _Groups, _Trie]] = {}
-        self._domains: list[_Domain] = []
-        default = self._trie_for("" if host_matching else default_subdomain, [])
-        self._fast: dict[str, _Node] | None = (
-            None if host_matching else default.static
+        # The first state: a domain (host or subdomain) leads to the state
+        # before the path's first segment.
+        self._top = _Node()
+        self._root = self._top.static["" if host_matching else default_subdomain] = (
+            _Node()
         )
-        self._root = default.root
-        self._heads = default.heads
+        # The static paths of the default domain (its rules without variables)
+        # and the states reached through static segments only, by their path
+        # ("/user" for "/user/<int:id>"'s last segment; "" for the root); only
+        # while no rule is on another domain (the search's first choice).
+        self._static: dict[str, _Node] = {}
+        self._heads: dict[str, _Node] = {"": self._root}
+        self._fast: dict[str, _Node] | None = None if host_matching else self._static
         for rule in rules or ():
             self.add(rule)
 
@@ -667,29 +637,52 @@ class Map(_wz.Map):
         r._view_call = _NO_VIEW_CALL
         if not hasattr(r, "provide_automatic_options"):  # not from add_url_rule
             r.provide_automatic_options = False
+        r._vars = tuple(
+            (t.name, t.conv.to_python)
+            for t in (*r._domain, *r._path)
+            if isinstance(t, _Var)
+        )
         rule.map = self
-        order = len(self._rules)
         self._rules.append(r)
         if not rule.build_only:
-            trie = self._trie_for(domain, r._domain)
-            trie.insert(r, order)
-            if trie.static is not self._fast:
-                self._fast = None
+            self._insert(r, domain)
         self._index_endpoint(r)
 
-    def _trie_for(self, domain: str, tokens: _Tokens) -> _Trie:
-        """The trie of the rules of ``domain`` (a host or subdomain pattern)."""
-        if domain in self._tries:
-            return self._tries[domain][2]
-        trie = _Trie()
-        match: _Match | None = None
-        groups: _Groups = ()
-        if any(isinstance(t, _Var) for t in tokens):
-            match, groups = _segment_regex(tokens)
-        self._tries[domain] = (match, groups, trie)
-        self._domains.append((domain, match, groups, trie))
-        self._domains.sort(key=lambda d: d[1] is not None)
-        return trie
+    def _insert(self, rule: Rule, domain: str) -> None:
+        """Add the states of ``rule``'s parts (its domain, then each segment
+        of its path, or the rest of the path from a variable that takes
+        slashes) and the rule to the last."""
+        if any(isinstance(t, _Var) for t in rule._domain):
+            node = self._top.dynamic_child([rule._domain], _SEGMENT)
+        else:
+            node = self._top.static.setdefault(domain, _Node())
+        head: str | None = ""  # (None past a variable, or on another domain)
+        if node is not self._root:
+            self._fast = head = None
+        segments = _split(rule._path)
+        for i, seg in enumerate(segments):
+            if not all(_isolated(t) for t in seg):
+                rest = segments[i:]
+                if rest[-1]:
+                    node = node.dynamic_child(rest, _REST)
+                else:  # (the rule's "/" becomes its own part, as werkzeug's)
+                    node = node.dynamic_child(rest[:-1], _REST_SLASH)
+                    node = node.static.setdefault("", _Node())
+                head = None
+                break
+            if all(isinstance(t, str) for t in seg):
+                static = "".join(seg)  # type: ignore[arg-type]
+                node = node.static.setdefault(static, _Node())
+                if head is not None:
+                    head = f"{head}/{static}"
+                    self._heads[head] = node
+            else:
+                kind = _ONE if len(seg) == 1 else _SEGMENT
+                node = node.dynamic_child([seg], kind)
+                head = None
+        node.add_rule(rule)
+        if head is not None and all(isinstance(t, str) for t in rule._path):
+            self._static["".join(rule._path)] = node  # type: ignore[arg-type]
 
     def _index_endpoint(self, rule: Rule) -> None:
         rules = self._by_endpoint.setdefault(rule.endpoint, [])
@@ -715,7 +708,8 @@ class Map(_wz.Map):
         host: str = "",
         subdomain: str | None = None,
     ) -> tuple[Rule, dict[str, Any]]:
-        """The rule for a decoded ``path`` and its arguments.
+        """The rule for a decoded ``path`` and its arguments, as werkzeug's
+        matcher finds it.
 
         Raises NotFound, MethodNotAllowed, or RequestRedirect (trailing slash,
         merged slashes, ``redirect_to``, or a URL that has a canonical form).
@@ -725,6 +719,9 @@ class Map(_wz.Map):
         if static is not None and (
             subdomain is None or subdomain == self.default_subdomain
         ):
+            # The search's first choice, found faster; anything else (no rule
+            # for the method, a redirect, a part of several variables or of
+            # the rest of the path, a converter's refusal) takes _match.
             node = static.get(path)
             if node is not None:
                 # PERF: the rule that the search would take first, looked up
@@ -735,8 +732,8 @@ class Map(_wz.Map):
             else:
                 # PERF: a path whose segments but the last are static finds
                 # the node of its last segment by one lookup, as the search
-                # below would (static first, then the first converter that
-                # takes it), and its arguments' dict made at once: /user/42
+                # below would (static first, then the first part that takes
+                # it), and its arguments' dict made at once: /user/42
                 # 29,525 -> 28,149 instructions a request.
                 head, sep, tail = path.rpartition("/")
                 node = self._heads.get(head)
@@ -744,81 +741,85 @@ class Map(_wz.Map):
                 # path. PERF: no path[:1] here: /user/42 27,837 -> 27,294
                 # instructions)
                 if node is not None and sep and tail not in node.static:
-                    for test, to_python, name, groups, last in node.dynamic:
+                    for test, kind, _, last in node.dynamic:
                         if test(tail):
-                            if groups is None:
-                                try:
-                                    args = {name: to_python(tail)}
-                                except ValueError:
-                                    break
+                            # PERF: not kind, not kind == _ONE (a global):
+                            # /user/42 -100 instructions
+                            if not kind:
                                 rule = last.first.get(method, last.any)
                                 if rule is not None and rule._plain:
+                                    # (its one variable: this segment)
+                                    name, to_python = rule._vars[0]
+                                    try:
+                                        args = {name: to_python(tail)}
+                                    except ValueError:
+                                        break
                                     if rule.defaults:  # they win over the path
                                         args.update(rule.defaults)
                                     return rule, args
                             break  # (the search below knows the rest)
-                if path[:1] != "/":  # (for the full path below)
-                    return self._match(path, method, host, subdomain)
-                # PERF: the search's first choice at every segment, in this
-                # frame and straight into a dict (~0.3 µs on /user/42); _walk
-                # knows every way around (backtracking, slashes, tails).
-                parts = path[1:].split("/")
-                node = self._root
-                args = {}
-                for part in parts:
-                    child = node.static.get(part)
-                    if child is None:
-                        for test, to_python, name, groups, child in node.dynamic:
-                            if test(part):
-                                if groups is not None:
-                                    child = None
-                                else:
-                                    try:
-                                        args[name] = to_python(part)
-                                    except ValueError:
-                                        child = None
-                                break
-                        else:
-                            child = None
+                if path[:1] == "/":
+                    # PERF: the search's first choice at every segment, in
+                    # this frame (~0.3 µs on /user/42); _walk knows every way
+                    # around (backtracking, slashes, the rest of the path).
+                    node = self._root
+                    raw: list[str] = []
+                    for part in path[1:].split("/"):
+                        child = node.static.get(part)
                         if child is None:
-                            break
-                    node = child
-                else:
-                    rule = node.first.get(method, node.any)
-                    if rule is not None and rule._plain:
-                        if rule.defaults:  # they win over the path
-                            args.update(rule.defaults)
-                        return rule, args
-                values: list[tuple[str, Any]] = []
-                try:
-                    rule = _walk(self._root, parts, 0, method, values, _IGNORED)
-                except _SlashRequired:
-                    rule = None
-                if rule is not None and rule._plain:
-                    args = dict(values)
-                    if rule.defaults:  # they win over the path, as in werkzeug
-                        args.update(rule.defaults)
-                    return rule, args
-        # Anything unusual (errors, redirects, domains) takes the full path.
+                            for test, kind, names, child in node.dynamic:
+                                if kind > _SEGMENT:  # (the rest of the path)
+                                    child = None
+                                    break
+                                m = test(part)
+                                if m:
+                                    if kind == _ONE:
+                                        raw.append(part)
+                                    else:
+                                        raw.extend(map(m.__getitem__, names))
+                                    break
+                            else:
+                                child = None
+                            if child is None:
+                                break
+                        node = child
+                    else:
+                        rule = node.first.get(method, node.any)
+                        if rule is not None and rule._plain:
+                            try:
+                                return rule, _arguments(rule, raw)
+                            except ValueError:
+                                pass  # (a 404, told below)
         return self._match(path, method, host, subdomain)
 
     def _match(
         self, path: str, method: str, host: str, subdomain: str | None
     ) -> tuple[Rule, dict[str, Any]]:
+        """The full search, then the redirects: werkzeug's answer."""
         if path and path[0] != "/":
             path = "/" + path
         allowed: set[str] = set()
         found = self._search(path, method, host, subdomain, allowed)
-        if found is None and self.merge_slashes and "//" in path:
-            merged = _MANY_SLASHES.sub("/", path)
-            redirect = self._search(merged, method, host, subdomain, allowed)
-            if redirect is not None and redirect[0].merge_slashes:
-                raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
         if found is None:
+            merged = _MANY_SLASHES.sub("/", path) if self.merge_slashes else path
+            # (the same path again would find nothing again)
+            if merged != path:
+                again = self._search(merged, method, host, subdomain, allowed)
+                if again is not None and again[0].merge_slashes:
+                    raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
             if allowed:
                 raise MethodNotAllowed(valid_methods=sorted(allowed))
             raise NotFound()
-        rule, args = found
+        rule, raw = found
+        try:
+            args = _arguments(rule, raw)
+        except ValueError:
+            # The rule that matched refused its values: werkzeug's matcher
+            # stops there (a ValidationError); kolba also for any ValueError,
+            # which werkzeug lets through (a 500), as int() of 5,000 digits.
+            if allowed:
+                raise MethodNotAllowed(valid_methods=sorted(allowed)) from None
+            raise NotFound() from None
         if not rule._plain:
             self._redirect(rule, args, method)
         return rule, args
@@ -830,29 +831,23 @@ class Map(_wz.Map):
         host: str,
         subdomain: str | None,
         allowed: set[str],
-    ) -> tuple[Rule, dict[str, Any]] | None:
+    ) -> tuple[Rule, list[str]] | None:
+        """The first rule for the domain and path, and its values as text.
+
+        Raises RequestRedirect when the path matches only with a trailing
+        slash added."""
         if self.host_matching:
             domain = host.lower()
         else:  # no subdomain given: the default one's rules, as werkzeug's bind()
             domain = self.default_subdomain if subdomain is None else subdomain
         # (an empty path has no segment: the rules of "/" redirect to it)
-        parts = path[1:].split("/") if path else []
-        for key, dmatch, groups, trie in self._domains:
-            values: list[tuple[str, Any]] = []
-            if domain is not None and key != domain:
-                m = dmatch(domain) if dmatch is not None else None
-                if m is None or not _convert(m, groups, values):
-                    continue
-            try:
-                rule = _walk(trie.root, parts, 0, method, values, allowed)
-            except _SlashRequired:
-                raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
-            if rule is not None:
-                args = dict(values)
-                if rule.defaults:
-                    args.update(rule.defaults)
-                return rule, args
-        return None
+        parts = [domain, *path[1:].split("/")] if path else [domain]
+        raw: list[str] = []
+        try:
+            rule = _walk(self._top, parts, 0, method, raw, allowed)
+        except _SlashRequired:
+            raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
+        return None if rule is None else (rule, raw)
 
     def _redirect(self, rule: Rule, args: dict[str, Any], method: str) -> None:
         """Raise the redirect a matched rule asks for, if any."""
@@ -870,16 +865,16 @@ class Map(_wz.Map):
                 rule.host,
             ):
                 raise RequestRedirect(path)
+        for other in rule._default_redirects:  # (before redirect_to, as werkzeug)
+            if other.suitable_for(args, method):
+                built = _build(other, args)
+                if built is not None:
+                    raise RequestRedirect(built[1])
         target = rule.redirect_to
         if isinstance(target, str):
             raise RequestRedirect(_fill(rule, target, args))
         if target is not None:
             raise RequestRedirect(target(None, **args))
-        for other in rule._default_redirects:
-            if other.suitable_for(args, method):
-                built = _build(other, args)
-                if built is not None:
-                    raise RequestRedirect(built[1])
 
     # -- building -----------------------------------------------------------
 
@@ -988,26 +983,20 @@ class MapAdapter(_wz.MapAdapter):
         return f"{url_scheme or self.url_scheme}://{host}{url}"
 
 
-class _Ignored:
-    """Stands in for the set of allowed methods when nobody will read it."""
-
-    def update(self, methods: Iterable[str]) -> None:
-        pass
+_ANOTHER_SLASH = [""]  # (what is left after a trailing slash)
 
 
-_IGNORED: Any = _Ignored()
-
-
-def _convert(m: re.Match[str], groups: _Groups, values: list[tuple[str, Any]]) -> bool:
-    """Append the converted groups of ``m`` to ``values``; False if one refuses.
-
-    A converter refuses with any ValueError: ValidationError is one, and so is
-    int() of more digits than Python converts (a 404, not a 500)."""
-    try:
-        values.extend((name, to_python(m[group])) for group, name, to_python in groups)
-    except ValueError:
-        return False
-    return True
+def _arguments(rule: Rule, raw: list[str]) -> dict[str, Any]:
+    """The matched text of each variable through its converter, then the
+    rule's defaults; a converter refuses with a ValueError (ValidationError
+    is one)."""
+    args = {
+        name: to_python(text)
+        for (name, to_python), text in zip(rule._vars, raw, strict=True)
+    }
+    if rule.defaults:  # they win over the path, as in werkzeug
+        args.update(rule.defaults)
+    return args
 
 
 def _walk(
@@ -1015,10 +1004,14 @@ def _walk(
     parts: list[str],
     i: int,
     method: str,
-    values: list[tuple[str, Any]],
+    raw: list[str],
     allowed: set[str],
 ) -> Rule | None:
-    """Depth-first search from ``node`` for ``parts[i:]``; fills ``values``."""
+    """Depth-first search from ``node`` for ``parts[i:]``, in werkzeug's
+    order: a static part first, then the dynamic ones by weight, the rest of
+    the path taken whole by a variable that takes slashes. Appends each
+    variable's text to ``raw``; the methods of rules that refused ``method``
+    go to ``allowed``."""
     rule: Rule | None
     if i == len(parts):
         for rule in node.rules:
@@ -1036,66 +1029,38 @@ def _walk(
     part = parts[i]
     child = node.static.get(part)
     if child is not None:
-        rule = _walk(child, parts, i + 1, method, values, allowed)
+        rule = _walk(child, parts, i + 1, method, raw, allowed)
         if rule is not None:
             return rule
-    mark = len(values)
-    for match, to_python, name, groups, child in node.dynamic:
-        m = match(part)
-        if not m:
-            continue
-        if groups is None:
-            try:
-                values.append((name, to_python(part)))
-            except ValueError:
+    mark = len(raw)
+    for match, kind, names, child in node.dynamic:
+        if kind <= _SEGMENT:
+            m = match(part)
+            if not m:
                 continue
-        elif not _convert(m, groups, values):
-            del values[mark:]
-            continue
-        rule = _walk(child, parts, i + 1, method, values, allowed)
+            if kind == _ONE:
+                raw.append(part)
+            else:
+                raw.extend(map(m.__getitem__, names))
+            rule = _walk(child, parts, i + 1, method, raw, allowed)
+        else:
+            m = match("/".join(parts[i:]))
+            if m is None:
+                continue
+            raw.extend(map(m.__getitem__, names))
+            if kind == _REST_SLASH and m[_SLASH_GROUP]:
+                rule = _walk(child, _ANOTHER_SLASH, 0, method, raw, allowed)
+            else:
+                rule = _walk(child, parts, len(parts), method, raw, allowed)
         if rule is not None:
             return rule
-        del values[mark:]
-    if node.tails:
-        rule = _tail(node, "/".join(parts[i:]), method, values, allowed)
-        if rule is not None:
-            return rule
+        del raw[mark:]
     if part == "" and i == len(parts) - 1:
+        # a trailing slash that no rule has: the rules ending here that
+        # do not insist on their slashes
         for rule in node.rules:
             if not rule.strict_slashes:
                 if rule.methods is None or method in rule.methods:
                     return rule
                 allowed.update(rule.methods)
-    return None
-
-
-def _tail(
-    node: _Node,
-    rest: str,
-    method: str,
-    values: list[tuple[str, Any]],
-    allowed: set[str],
-) -> Rule | None:
-    """Try the multi-segment rules of ``node`` on the rest of the path."""
-    mark = len(values)
-    for match, groups, rule, _ in node.tails:
-        m = match(rest)
-        slash_required = False
-        if m is None:
-            if rule.is_leaf and rest.endswith("/") and not rule.strict_slashes:
-                m = match(rest[:-1])
-            elif not rule.is_leaf and not rest.endswith("/"):
-                m = match(rest + "/")
-                slash_required = bool(rule.strict_slashes)
-            if m is None:
-                continue
-        if rule.methods is not None and method not in rule.methods:
-            allowed.update(rule.methods)
-            continue
-        if not _convert(m, groups, values):
-            del values[mark:]
-            continue
-        if slash_required:
-            raise _SlashRequired()
-        return rule
     return None
