@@ -1,11 +1,12 @@
 """URL routing: rules, converters, a compiled matcher and the URL builder.
 
-Matching is built for the per-request hot path: a rule without variables is
-found by one dict lookup on the path; the others live in a segment trie (static
-children in a dict, dynamic children in a list per node), so a match costs
-O(path segments) whatever the number of rules. Static segments outrank
-converters, converters are ordered by weight, then by registration order, and
-a failed branch backtracks to the next candidate.
+Matching gives werkzeug's answer (Flask's), built for the per-request hot
+path: a rule without variables is found by one dict lookup on the path; the
+others live in a trie of parts (static segments in a dict, the parts with
+variables in a list per state), so a match costs O(path segments) whatever the
+number of rules. A static segment comes first, then the parts with variables
+by weight, then in the order they were added; a failed branch backtracks to
+the next candidate; the found rule's converters then convert its values.
 """
 
 from __future__ import annotations
@@ -356,7 +357,7 @@ def _provides_defaults_for(rule: Any, other: Any) -> bool:
     return bool(
         not rule.build_only
         and rule.defaults
-        and rule is not other
+        and rule != other  # (werkzeug's equality: the same variables and text)
         and rule.arguments == other.arguments
     )
 

@@ -1,0 +1,123 @@
+"""Which rule answers a URL, through the app, over WSGI and ASGI: the answers
+Flask 3.1 gave for the same rules and requests (werkzeug's matcher order)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kolba import Flask
+from kolba.routing import BaseConverter, ValidationError
+from kolba.testing import KolbaClient
+
+pytestmark = pytest.mark.usefixtures("driver")
+
+UUID = "12345678-1234-5678-1234-567812345678"
+
+
+def named(app: Flask, rule: str, endpoint: str, **options: object) -> None:
+    """A view answering with its endpoint and its arguments."""
+    app.add_url_rule(
+        rule, endpoint, lambda **kw: f"{endpoint} {sorted(kw.items())}", **options
+    )
+
+
+def test_a_path_rule_before_its_slashed_twin_serves_without_redirect(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/<path:p>", "plain")
+    named(app, "/<path:p>/", "slashed")
+    assert client.get("/x/ab").text == "plain [('p', 'x/ab')]"
+    assert client.get("/abc").text == "plain [('p', 'abc')]"
+    # the first rule's path takes the trailing slash too
+    assert client.get("/x/y/").text == "plain [('p', 'x/y/')]"
+
+
+def test_a_path_rule_before_its_slashed_twin_without_strict_slashes(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/x/<path:p>", "plain")
+    named(app, "/x/<path:p>/", "slashed", strict_slashes=False)
+    assert client.get("/x/a").text == "plain [('p', 'a')]"
+    assert client.get("/x/zz/ab/").text == "plain [('p', 'zz/ab/')]"
+
+
+def test_the_slashed_path_rule_alone_redirects_and_serves(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/<path:p>/", "slashed")
+    response = client.get("/x/ab")
+    assert response.status_code == 308
+    assert response.location == "http://localhost/x/ab/"
+    assert client.get("/x/ab/").text == "slashed [('p', 'x/ab')]"
+    # a method the rule refuses: 404 (the redirect is for its methods only)
+    assert client.put("/x").status_code == 404
+    assert client.put("/x/").status_code == 405
+
+
+def test_two_slashes_after_a_path_rule_redirect_to_one(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/<path:p>/", "slashed", strict_slashes=False)
+    response = client.get("/a/b//")
+    assert response.status_code == 308
+    assert response.location == "http://localhost/a/b/"
+    assert client.get("/a/b/").text == "slashed [('p', 'a/b')]"
+    assert client.get("/a/b").text == "slashed [('p', 'a/b')]"
+
+
+def test_converters_of_one_weight_keep_the_order_they_were_added(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/u/<s>", "string")
+    named(app, "/u/<uuid:u>", "uuid")
+    named(app, "/v/<uuid:u>", "uuid first")
+    named(app, "/v/<s>", "string second")
+    assert client.get(f"/u/{UUID}").text == f"string [('s', '{UUID}')]"
+    assert client.get(f"/v/{UUID}").text.startswith("uuid first [('u', UUID(")
+    assert client.get("/v/bob").text == "string second [('s', 'bob')]"
+
+
+def test_a_lighter_converter_goes_first_and_a_static_segment_before_all(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/n/<s>", "string")
+    named(app, "/n/<int:i>", "int")
+    named(app, "/n/7", "seven")
+    assert client.get("/n/5").text == "int [('i', 5)]"
+    assert client.get("/n/7").text == "seven []"
+    assert client.get("/n/x").text == "string [('s', 'x')]"
+
+
+class Even(BaseConverter):
+    """Even numbers; odd ones refused with a ValidationError."""
+
+    regex = r"\d+"
+    weight = 10
+
+    def to_python(self, value: str) -> int:
+        if int(value) % 2:
+            raise ValidationError()
+        return int(value)
+
+
+def test_a_validation_error_ends_the_match(app: Flask, client: KolbaClient) -> None:
+    app.url_map.converters["even"] = Even
+    named(app, "/n/<even:n>", "even")
+    named(app, "/n/<int:n>", "int")
+    assert client.get("/n/4").text == "even [('n', 4)]"
+    assert client.get("/n/3").status_code == 404  # (/n/<int:n> is not tried)
+
+
+def test_a_value_error_ends_the_match_as_a_404(app: Flask, client: KolbaClient) -> None:
+    # Flask answers 500 here: werkzeug lets the ValueError through
+    class Strict(BaseConverter):
+        def to_python(self, value: str) -> str:
+            if value == "bad":
+                raise ValueError(value)
+            return value
+
+    app.url_map.converters["strict"] = Strict
+    named(app, "/s/<strict:v>", "strict")
+    named(app, "/s/<v>", "string")
+    assert client.get("/s/ok").text == "strict [('v', 'ok')]"
+    assert client.get("/s/bad").status_code == 404
