@@ -1291,6 +1291,10 @@ def add_background_task(
     if ctx is None:
         start()
         return
+    ws = ctx.__dict__.get("request")  # (an HTTP request is not made for this)
+    if isinstance(ws, WebSocket):  # once the WebSocket has ended
+        ws._background.append(start)
+        return
 
     def after(response: Response) -> Response:
         response.call_on_close(start)
@@ -1413,27 +1417,35 @@ class WebSocket(Request):
         self._ws_send = send
         self.accepted = False
         self.closed = False
+        self._accepting: asyncio.Lock | None = None
+        #: background tasks to start once the WebSocket has ended
+        self._background: list[t.Callable[[], None]] = []
 
     async def accept(
         self, subprotocol: str | None = None, headers: t.Any = None
     ) -> None:
-        """Accept the connection (the first ``send`` or ``receive`` does it too)."""
+        """Accept the connection (the first ``send`` or ``receive`` does it too;
+        tasks that do it at once share one accept)."""
         if self.accepted:
             return
-        message = await self._ws_receive()
-        if message["type"] != "websocket.connect":
-            self.closed = True
-            raise WebSocketDisconnect(message.get("code", 1006))
-        accept: Message = {"type": "websocket.accept"}
-        if subprotocol is not None:
-            accept["subprotocol"] = subprotocol
-        if headers:
-            accept["headers"] = [
-                (k.lower().encode("latin-1"), v.encode("latin-1"))
-                for k, v in dict(headers).items()
-            ]
-        await self._ws_send(accept)
-        self.accepted = True
+        if self._accepting is None:
+            self._accepting = asyncio.Lock()
+        async with self._accepting:  # one accept; the others wait for it
+            if self.accepted:
+                return
+            if self.closed:  # the client left before the accept
+                raise WebSocketDisconnect(1006)
+            message = await self._ws_receive()
+            if message["type"] != "websocket.connect":
+                self.closed = True
+                raise WebSocketDisconnect(message.get("code", 1006))
+            accept: Message = {"type": "websocket.accept"}
+            if subprotocol is not None:
+                accept["subprotocol"] = subprotocol
+            if headers:
+                accept["headers"] = _header_pairs(dict(headers).items())
+            await self._ws_send(accept)
+            self.accepted = True
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary; raises
@@ -1450,11 +1462,17 @@ class WebSocket(Request):
 
     async def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message."""
-        await self.accept()
         if isinstance(data, str):
-            await self._ws_send({"type": "websocket.send", "text": data})
+            message: Message = {"type": "websocket.send", "text": data}
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            message = {"type": "websocket.send", "bytes": bytes(data)}
         else:
-            await self._ws_send({"type": "websocket.send", "bytes": bytes(data)})
+            raise TypeError(
+                "websocket.send() sends str (a text message) or bytes (a"
+                f" binary one), not {type(data).__name__}."
+            )
+        await self.accept()
+        await self._ws_send(message)
 
     # the connection's close, not the request body's (a websocket has no files
     # for the request context to close)
@@ -1485,7 +1503,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)
     ws = t.cast(
-        WebSocket, _request(
+        WebSocket,
+        _request(
             WebSocket,
             _request_path(scope),
             scope,
@@ -1493,12 +1512,14 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             loop,
             scope.get("kolba.environ"),
             "GET",
-        )
+        ),
     )
     headers = _header_env(ws)
     ws._ws_receive = receive
     ws._ws_send = send
     ws.accepted = ws.closed = False
+    ws._accepting = None
+    ws._background = []
     ctx = RequestContext(app, None, ws)  # type: ignore[arg-type]
     try:
         app.match_request(ws)
@@ -1517,24 +1538,33 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         ws.url_rule = ws.view_args = ws.routing_exception = None
     error: BaseException | None = None
     try:
-        ctx.push()
-        if "HTTP_COOKIE" in headers:
-            await _open_session(app, ctx)
-        names = (None, *reversed(ws.blueprints))
-        for name in names:
-            for url_func in app.url_value_preprocessors.get(name, ()):
-                await _acall(url_func, ws.endpoint, ws.view_args)
-        for name in names:
-            for before in app.before_websocket_funcs.get(name, ()):
-                await _acall(before)
-        await func(**ws.view_args)  # type: ignore[arg-type]
-    except WebSocketDisconnect:
-        pass
-    except Exception as e:
-        error = e
-        app.log_exception(sys.exc_info())
-        await _close_quietly(ws, 1011)
-    try:
+        try:
+            ctx.push()
+            if "HTTP_COOKIE" in headers:
+                await _open_session(app, ctx)
+            names = (None, *reversed(ws.blueprints))
+            for name in names:
+                for url_func in app.url_value_preprocessors.get(name, ()):
+                    await _acall(url_func, ws.endpoint, ws.view_args)
+            rv = await _before_websocket(app, names)
+            if rv is None:
+                await func(**ws.view_args)  # type: ignore[arg-type]
+            else:
+                await _refuse(app, ws, rv)
+        except WebSocketDisconnect:
+            pass
+        except HTTPException as e:
+            if ws.accepted or ws.closed:  # (no HTTP answer after the handshake)
+                await _close_quietly(ws, 1008)
+            else:
+                await _refuse(app, ws, await _handle_user_exception(app, e, ws))
+        except Exception as e:
+            error = e
+            app.log_exception(sys.exc_info())
+            await _close_quietly(ws, 1011)
+        except asyncio.CancelledError as e:  # server shutdown: "going away"
+            error = e
+            await _close_quietly(ws, 1001)
         for name in (*ws.blueprints, None):
             for after in reversed(app.after_websocket_funcs.get(name, ())):
                 await _acall(after)
@@ -1544,6 +1574,46 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             await _apop(app, ctx, error)
         else:
             ctx.pop(error)
+        for start in ws._background:
+            start()
+    if isinstance(error, asyncio.CancelledError):
+        raise error
+
+
+async def _before_websocket(app: Flask, names: tuple[str | None, ...]) -> t.Any:
+    """The first value a ``before_websocket`` function returns (it refuses the
+    connection, as one of ``before_request`` ends a request), else None."""
+    for name in names:
+        for before in app.before_websocket_funcs.get(name, ()):
+            rv = await _acall(before)
+            if rv is not None:
+                return rv
+    return None
+
+
+async def _refuse(app: Flask, ws: WebSocket, rv: t.Any) -> None:
+    """Refuse the handshake with the response made of ``rv``: sent as the HTTP
+    answer where the server takes one (ASGI's ``websocket.http.response``),
+    else a close before the accept (the server answers 403)."""
+    response = app.make_response(rv)
+    if "websocket.http.response" not in _scope(ws).get("extensions", ()):
+        await _close_quietly(ws, 1008)
+        return
+    ws.closed = True
+    await ws._ws_send(
+        {
+            "type": "websocket.http.response.start",
+            "status": response.status_code,
+            "headers": _header_pairs(response.headers.items()),
+        }
+    )
+    await ws._ws_send(
+        {"type": "websocket.http.response.body", "body": response.get_data()}
+    )
+
+
+def _header_pairs(items: t.Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in items]
 
 
 async def _close_quietly(ws: WebSocket, code: int) -> None:

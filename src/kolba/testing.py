@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import werkzeug.test
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request as BaseRequest
+from werkzeug.wrappers import Response
 
 if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -190,7 +191,9 @@ class KolbaClient(werkzeug.test.Client):
             builder.close()
         if self._cookies is not None:
             self._add_cookies_to_wsgi(environ)
-        return TestWebSocket(self.application, scope_from_environ(environ, "websocket"))
+        scope = scope_from_environ(environ, "websocket")
+        scope["extensions"] = {"websocket.http.response": {}}  # refusals' answers
+        return TestWebSocket(self.application, scope)
 
     def __enter__(self) -> KolbaClient:
         if self.preserve_context:
@@ -363,6 +366,16 @@ class WebSocketClosed(Exception):
         self.code = code
 
 
+class WebSocketRefused(WebSocketClosed):
+    """The app refused the test WebSocket's handshake with an HTTP answer,
+    ``response`` (a client sees the connection fail: code 1006)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(1006)
+        self.args = (f"the WebSocket was refused with HTTP {response.status}",)
+        self.response = response
+
+
 class TestWebSocket:
     """``client.websocket(path)``: the app runs on an event loop in a thread;
     ``send``, ``receive`` and ``close`` talk to it as a browser would."""
@@ -397,6 +410,11 @@ class TestWebSocket:
                 self._error = e
             finally:
                 self._outbox.put(None)
+            # the app's background tasks, which a server's loop would run
+            tasks = getattr(self._app, "_background_tasks", ())
+            mine = asyncio.all_tasks().intersection(tasks)
+            if mine:
+                await asyncio.wait(mine)
 
         self._thread = threading.Thread(target=asyncio.run, args=(serve(),))
         self._thread.start()
@@ -405,6 +423,8 @@ class TestWebSocket:
         message = self._next()
         if message["type"] == "websocket.close":
             self._closed_by_app(message)
+        if message["type"] == "websocket.http.response.start":
+            self._refused(message)
         self.subprotocol = message.get("subprotocol")
         return self
 
@@ -434,6 +454,21 @@ class TestWebSocket:
     def _closed_by_app(self, message: dict[str, t.Any]) -> t.NoReturn:
         self.close_code = message.get("code", 1000)
         raise WebSocketClosed(self.close_code)
+
+    def _refused(self, start: dict[str, t.Any]) -> t.NoReturn:
+        body = []
+        while True:
+            message = self._next()
+            body.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        self._thread.join(self.timeout)  # type: ignore[union-attr]
+        self._thread = None
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]
+        ]
+        response = Response(b"".join(body), start["status"], headers)
+        raise WebSocketRefused(response)
 
     def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message to the app."""

@@ -1,0 +1,268 @@
+"""WebSockets in process: refusing the handshake, the implicit accept of
+concurrent tasks, background tasks, cancellation, what send() takes. (The
+basics are in test_asgi.py, real servers in test_servers.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+from kolba import Flask, abort, session, websocket
+from kolba.testing import WebSocketClosed, WebSocketRefused
+
+
+def ws_scope(path: str = "/ws", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [],
+        "scheme": "ws",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 1234),
+        "root_path": "",
+        "subprotocols": [],
+        **extra,
+    }
+
+
+async def serve(
+    app: Flask, scope: dict[str, Any], inbox: asyncio.Queue[dict[str, Any]]
+) -> tuple[asyncio.Task[None], list[dict[str, Any]]]:
+    """The app serving ``scope`` in a task: the server's messages come from
+    ``inbox``; what the app sends is in the list."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    return asyncio.ensure_future(app(scope, inbox.get, send)), sent
+
+
+def record_teardown(app: Flask) -> list[str]:
+    events: list[str] = []
+
+    @app.after_websocket
+    def after() -> None:
+        events.append("after_websocket")
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown {exc!r}")
+
+    return events
+
+
+def test_a_before_websocket_return_value_refuses_the_handshake(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As a before_request function's value ends the request: the view does
+    not run, the value is the HTTP answer, nothing is logged as an error."""
+    events = record_teardown(app)
+
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    @app.before_websocket
+    def require_login() -> Any:
+        if "user" not in session:
+            return "login required", 401, {"WWW-Authenticate": "Cookie"}
+        return None
+
+    @app.websocket("/ws")
+    async def feed() -> None:
+        events.append("view")
+        await websocket.send("secret")
+
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused) as refused:
+        with client.websocket("/ws"):
+            pass
+    response = refused.value.response
+    assert (response.status_code, response.get_data()) == (401, b"login required")
+    assert response.headers["WWW-Authenticate"] == "Cookie"
+    assert events == ["after_websocket", "teardown None"]
+    assert caplog.records == []
+    client.get("/login")
+    with client.websocket("/ws") as ws:
+        assert ws.receive() == "secret"
+
+
+def test_abort_in_a_before_websocket_hook_is_the_http_answer(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """abort(401) answers 401 (through the app's error handler), not 403,
+    and is not logged as an error."""
+
+    @app.before_websocket
+    def deny() -> None:
+        abort(401)
+
+    @app.errorhandler(401)
+    def unauthorized(e: Exception) -> tuple[str, int]:
+        return "who are you?", 401
+
+    @app.websocket("/ws")
+    async def feed() -> None:
+        raise AssertionError("the view ran")
+
+    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused) as refused:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert refused.value.response.status_code == 401
+    assert refused.value.response.get_data() == b"who are you?"
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("how", ["return", "abort"])
+def test_a_refusal_closes_where_the_server_takes_no_http_answer(
+    app: Flask, how: str
+) -> None:
+    """A server without the websocket.http.response extension gets a close
+    before the accept (it answers 403)."""
+
+    @app.before_websocket
+    def deny() -> Any:
+        if how == "abort":
+            abort(401)
+        return "no", 401
+
+    @app.websocket("/ws")
+    async def feed() -> None:
+        raise AssertionError("the view ran")
+
+    async def main() -> list[dict[str, Any]]:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox.put_nowait({"type": "websocket.connect"})
+        task, sent = await serve(app, ws_scope(), inbox)
+        await asyncio.wait_for(task, 5)
+        return sent
+
+    assert asyncio.run(main()) == [
+        {"type": "websocket.close", "code": 1008, "reason": ""}
+    ]
+
+
+def test_abort_after_the_accept_closes_with_1008(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.websocket("/ws")
+    async def feed() -> None:
+        await websocket.send("hi")
+        abort(403)
+
+    with caplog.at_level(logging.ERROR), app.test_client().websocket("/ws") as ws:
+        assert ws.receive() == "hi"
+        with pytest.raises(WebSocketClosed) as closed:
+            ws.receive()
+    assert closed.value.code == 1008
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("writer_first", [False, True])
+def test_tasks_that_send_and_receive_at_once_accept_once(
+    app: Flask, writer_first: bool
+) -> None:
+    """A reader and a writer task, no explicit accept: one accept, and the
+    client's first message reaches the reader."""
+
+    @app.websocket("/ws")
+    async def echo() -> None:
+        queue: asyncio.Queue[str | bytes] = asyncio.Queue()
+
+        async def reader() -> None:
+            while True:
+                await queue.put(await websocket.receive())
+
+        async def writer() -> None:
+            await websocket.send("hello")
+            while True:
+                await websocket.send(f"echo: {await queue.get()!s}")
+
+        tasks = [writer(), reader()] if writer_first else [reader(), writer()]
+        await asyncio.gather(*tasks)
+
+    with app.test_client().websocket("/ws") as ws:
+        assert ws.receive() == "hello"
+        ws.send("first")
+        ws.send("second")
+        assert ws.receive() == "echo: first"
+        assert ws.receive() == "echo: second"
+
+
+def test_a_background_task_runs_once_the_websocket_has_ended(app: Flask) -> None:
+    events = record_teardown(app)
+    done = threading.Event()
+
+    def job(name: str) -> None:
+        events.append(f"job {name}")
+        if name == "view":
+            done.set()
+
+    @app.before_websocket
+    def hook() -> None:
+        app.add_background_task(job, "hook")
+
+    @app.websocket("/ws")
+    async def ws_view() -> None:
+        app.add_background_task(job, await websocket.receive())
+        await websocket.send("queued")
+        events.append("view sent")
+
+    with app.test_client().websocket("/ws") as ws:
+        ws.send("view")
+        assert ws.receive() == "queued"
+    assert done.wait(5)
+    assert events[:3] == ["view sent", "after_websocket", "teardown None"]
+    assert sorted(events[3:]) == ["job hook", "job view"]
+
+
+def test_a_cancelled_websocket_is_torn_down_once(app: Flask) -> None:
+    """The server cancels the task (its shutdown): after_websocket and
+    teardown run once, the client is told 1001, the cancel goes on."""
+    events = record_teardown(app)
+
+    @app.websocket("/ws")
+    async def ws_view() -> None:
+        while True:
+            await websocket.receive()
+
+    async def main() -> list[dict[str, Any]]:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox.put_nowait({"type": "websocket.connect"})
+        task, sent = await serve(app, ws_scope(), inbox)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return sent
+
+    sent = asyncio.run(main())
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert sent[1]["code"] == 1001
+    assert events == ["after_websocket", "teardown CancelledError()"]
+
+
+@pytest.mark.parametrize("data", [5, None, ["x"]])
+def test_send_takes_str_or_bytes(app: Flask, data: Any) -> None:
+    @app.websocket("/ws")
+    async def ws_view() -> None:
+        try:
+            await websocket.send(data)
+        except TypeError as e:
+            await websocket.send(str(e))
+
+    with app.test_client().websocket("/ws") as ws:
+        message = ws.receive()
+    assert message == (
+        "websocket.send() sends str (a text message) or bytes (a binary one),"
+        f" not {type(data).__name__}."
+    )
