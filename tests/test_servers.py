@@ -260,6 +260,23 @@ def test_websocket_client_gone_runs_teardown_once(
     assert asgi_server.seen().count(f"teardown {path}") == 1
 
 
+def test_a_websocket_that_only_sends_ends_when_the_client_leaves(
+    asgi_server: Server,
+) -> None:
+    """The view never receives: the client leaving cancels it (hypercorn and
+    granian drop its sends, uvicorn fails them), nothing is logged as an
+    error, and teardown runs once."""
+    with connect(asgi_server.url.replace("http://", "ws://") + "/ws/push") as ws:
+        assert [ws.recv(timeout=5) for _ in range(3)] == ["tick"] * 3
+    asgi_server.wait_for("teardown /ws/push")
+    time.sleep(0.3)
+    seen = asgi_server.seen()
+    assert seen.count("push ended") == 1
+    assert seen.count("teardown /ws/push") == 1
+    log = (asgi_server.events.parent / f"{asgi_server.kind}.log").read_text()
+    assert "Exception on /ws/push" not in log and "ClientDisconnected" not in log
+
+
 # Stopped as a service manager or Ctrl+C stops them: a signal to the server's
 # pid. (hypercorn's worker process, given a SIGTERM of its own, dies at once:
 # it leaves the shutdown to the main process, which tells it.)

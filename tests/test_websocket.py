@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kolba import Flask, abort, session, websocket
+from kolba import Flask, WebSocketDisconnect, abort, session, websocket
 from kolba.testing import WebSocketClosed, WebSocketRefused
 
 
@@ -266,3 +266,110 @@ def test_send_takes_str_or_bytes(app: Flask, data: Any) -> None:
         "websocket.send() sends str (a text message) or bytes (a binary one),"
         f" not {type(data).__name__}."
     )
+
+
+def test_the_client_leaving_ends_a_view_that_does_not_receive(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A view that only sends (and waits) is cancelled when the client
+    leaves, as a server that drops its sends would never tell it; teardown
+    runs once, nothing is logged as an error."""
+    events = record_teardown(app)
+
+    @app.websocket("/ws")
+    async def push() -> None:
+        try:
+            await websocket.send("ready")
+            await asyncio.sleep(3600)
+        finally:
+            events.append("view ended")
+
+    with caplog.at_level(logging.ERROR), app.test_client().websocket("/ws") as ws:
+        assert ws.receive() == "ready"
+    assert events == ["view ended", "after_websocket", "teardown None"]
+    assert caplog.records == []
+
+
+def test_messages_read_while_the_view_is_busy_reach_receive_in_order(
+    app: Flask,
+) -> None:
+    @app.websocket("/ws")
+    async def later() -> None:
+        await websocket.send("ready")
+        await asyncio.sleep(0.2)  # the client's messages arrive meanwhile
+        got = [await websocket.receive() for _ in range(3)]
+        await websocket.send(" ".join(map(str, got)))
+
+    with app.test_client().websocket("/ws") as ws:
+        assert ws.receive() == "ready"
+        for message in ("a", "b", "c"):
+            ws.send(message)
+        assert ws.receive() == "a b c"
+
+
+def test_after_the_client_left_send_and_receive_raise_websocket_disconnect(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server whose send fails once the client has gone (uvicorn raises
+    its ClientDisconnected, an OSError): the view gets WebSocketDisconnect,
+    and so does each later send() or receive() after a disconnect."""
+    seen: list[str] = []
+
+    @app.websocket("/ws")
+    async def ws_view() -> None:
+        for call in (websocket.send("x"), websocket.receive(), websocket.send("y")):
+            try:
+                await call
+            except WebSocketDisconnect as e:
+                seen.append(f"{e.code}")
+
+    async def main() -> list[dict[str, Any]]:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox.put_nowait({"type": "websocket.connect"})
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.send":
+                inbox.put_nowait({"type": "websocket.disconnect", "code": 1001})
+                raise OSError("the client is gone")
+            sent.append(message)
+
+        await asyncio.wait_for(app(ws_scope(), inbox.get, send), 5)
+        return sent
+
+    with caplog.at_level(logging.ERROR):
+        sent = asyncio.run(main())
+    assert seen == ["1006", "1001", "1001"]
+    assert [m["type"] for m in sent] == ["websocket.accept"]  # no close to a gone one
+    assert caplog.records == []
+
+
+def test_a_view_that_reads_nothing_holds_the_client_back(app: Flask) -> None:
+    """The watcher reads a bounded number of messages ahead of the view."""
+
+    @app.websocket("/ws")
+    async def deaf() -> None:
+        await websocket.accept()
+        await asyncio.sleep(3600)
+
+    async def main() -> int:
+        reads = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal reads
+            reads += 1
+            if reads == 1:
+                return {"type": "websocket.connect"}
+            return {"type": "websocket.receive", "text": "spam"}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        task = asyncio.ensure_future(app(ws_scope(), receive, send))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return reads
+
+    assert asyncio.run(main()) == 1 + 32

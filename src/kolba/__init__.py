@@ -94,13 +94,16 @@ __all__ = [  # noqa: RUF022  (the import order above)
     "render_template_string",
     "stream_template",
     "stream_template_string",
+    "WebSocketDisconnect",
 ]
 
 
 def __dir__() -> list[str]:
     """The template functions are listed although not imported yet."""
     # not globals(): the name is kolba.globals, the submodule, here
-    return sorted({*_sys.modules[__name__].__dict__, *_TEMPLATING})
+    return sorted(
+        {*_sys.modules[__name__].__dict__, *_TEMPLATING, "WebSocketDisconnect"}
+    )
 
 
 # Imported when first used, yet reachable as attributes (``flask.cli.X`` works
@@ -142,6 +145,10 @@ def __getattr__(name: str) -> object:
         for each in _TEMPLATING:
             setattr(module, each, getattr(templating, each))
         return getattr(templating, name)
+    if name == "WebSocketDisconnect":  # (the ASGI driver is imported when used)
+        from .asgi import WebSocketDisconnect
+
+        return WebSocketDisconnect
     if name in _LAZY_SUBMODULES:
         import importlib
 

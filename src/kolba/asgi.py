@@ -1420,6 +1420,19 @@ class WebSocket(Request):
         self._accepting: asyncio.Lock | None = None
         #: background tasks to start once the WebSocket has ended
         self._background: list[t.Callable[[], None]] = []
+        self._watch_for(None)
+
+    def _watch_for(self, task: asyncio.Task[t.Any] | None) -> None:
+        """(Re)set what the watcher of the connection uses: once accepted, it
+        reads the messages into ``_inbox`` for receive(); when the client
+        leaves, it cancels ``_task`` (the view's) if none awaits receive()."""
+        self._task = task
+        self._inbox: asyncio.Queue[Message] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._receivers = 0
+        self._room: asyncio.Future[None] | None = None
+        self._gone: Message | None = None
+        self._cancelled = False
 
     async def accept(
         self, subprotocol: str | None = None, headers: t.Any = None
@@ -1446,17 +1459,44 @@ class WebSocket(Request):
                 accept["headers"] = _header_pairs(dict(headers).items())
             await self._ws_send(accept)
             self.accepted = True
+            self._inbox = asyncio.Queue()
+            self._watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        inbox = t.cast("asyncio.Queue[Message]", self._inbox)
+        while True:
+            if inbox.qsize() >= _READ_AHEAD:  # the view reads none: wait for it
+                self._room = asyncio.get_running_loop().create_future()
+                await self._room
+            try:
+                message = await self._ws_receive()
+            except Exception:  # the server's: the connection is lost
+                message = {"type": "websocket.disconnect", "code": 1006}
+            inbox.put_nowait(message)
+            if message["type"] == "websocket.disconnect":
+                self._gone = message
+                self.closed = True
+                if not self._receivers and self._task is not None:
+                    self._cancelled = True
+                    self._task.cancel()
+                return
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary; raises
         :class:`WebSocketDisconnect` once the client has gone."""
-        await self.accept()
-        message = await self._ws_receive()
+        if not self.accepted:
+            await self.accept()
+        inbox = t.cast("asyncio.Queue[Message]", self._inbox)
+        self._receivers += 1
+        try:
+            message = await inbox.get()
+        finally:
+            self._receivers -= 1
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
         if message["type"] == "websocket.disconnect":
-            self.closed = True
-            raise WebSocketDisconnect(
-                message.get("code", 1005), message.get("reason") or ""
-            )
+            inbox.put_nowait(message)  # (for the next receive() too)
+            raise _disconnect(message)
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
@@ -1471,8 +1511,15 @@ class WebSocket(Request):
                 "websocket.send() sends str (a text message) or bytes (a"
                 f" binary one), not {type(data).__name__}."
             )
-        await self.accept()
-        await self._ws_send(message)
+        if not self.accepted:
+            await self.accept()
+        if self._gone is not None:  # (servers drop sends to a gone client)
+            raise _disconnect(self._gone)
+        try:
+            await self._ws_send(message)
+        except OSError as e:  # the client left (uvicorn's ClientDisconnected)
+            self.closed = True
+            raise WebSocketDisconnect(1006) from e
 
     # the connection's close, not the request body's (a websocket has no files
     # for the request context to close)
@@ -1483,6 +1530,15 @@ class WebSocket(Request):
             await self._ws_send(
                 {"type": "websocket.close", "code": code, "reason": reason}
             )
+
+
+# messages the watcher reads ahead for a view that does not receive: beyond,
+# the server holds the client back (and the watcher sees no disconnect)
+_READ_AHEAD = 32
+
+
+def _disconnect(message: Message) -> WebSocketDisconnect:
+    return WebSocketDisconnect(message.get("code", 1005), message.get("reason") or "")
 
 
 def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -1520,6 +1576,7 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     ws.accepted = ws.closed = False
     ws._accepting = None
     ws._background = []
+    ws._watch_for(asyncio.current_task())
     ctx = RequestContext(app, None, ws)  # type: ignore[arg-type]
     try:
         app.match_request(ws)
@@ -1539,18 +1596,21 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     error: BaseException | None = None
     try:
         try:
-            ctx.push()
-            if "HTTP_COOKIE" in headers:
-                await _open_session(app, ctx)
-            names = (None, *reversed(ws.blueprints))
-            for name in names:
-                for url_func in app.url_value_preprocessors.get(name, ()):
-                    await _acall(url_func, ws.endpoint, ws.view_args)
-            rv = await _before_websocket(app, names)
-            if rv is None:
-                await func(**ws.view_args)  # type: ignore[arg-type]
-            else:
-                await _refuse(app, ws, rv)
+            try:
+                ctx.push()
+                if "HTTP_COOKIE" in headers:
+                    await _open_session(app, ctx)
+                names = (None, *reversed(ws.blueprints))
+                for name in names:
+                    for url_func in app.url_value_preprocessors.get(name, ()):
+                        await _acall(url_func, ws.endpoint, ws.view_args)
+                rv = await _before_websocket(app, names)
+                if rv is None:
+                    await func(**ws.view_args)  # type: ignore[arg-type]
+                else:
+                    await _refuse(app, ws, rv)
+            finally:  # (no await before: the watcher cancels the view only)
+                _stop_watching(ws)
         except WebSocketDisconnect:
             pass
         except HTTPException as e:
@@ -1562,9 +1622,10 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             error = e
             app.log_exception(sys.exc_info())
             await _close_quietly(ws, 1011)
-        except asyncio.CancelledError as e:  # server shutdown: "going away"
-            error = e
-            await _close_quietly(ws, 1001)
+        except asyncio.CancelledError as e:
+            if not ws._cancelled or _cancelled_from_outside():
+                error = e  # server shutdown: "going away"
+                await _close_quietly(ws, 1001)
         for name in (*ws.blueprints, None):
             for after in reversed(app.after_websocket_funcs.get(name, ())):
                 await _acall(after)
@@ -1578,6 +1639,25 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             start()
     if isinstance(error, asyncio.CancelledError):
         raise error
+
+
+def _stop_watching(ws: WebSocket) -> None:
+    """The view has ended: its watcher stops, a cancel of its own is taken
+    back (so that only one from outside stays)."""
+    task = ws._task
+    ws._task = None
+    if ws._watcher is not None:
+        ws._watcher.cancel()
+    if ws._cancelled and sys.version_info >= (3, 11):
+        task.uncancel()  # type: ignore[union-attr]
+
+
+def _cancelled_from_outside() -> bool:
+    """Whether the task is also cancelled by another than the watcher (the
+    server). Python 3.10 cannot tell: a client gone then."""
+    if sys.version_info >= (3, 11):
+        return asyncio.current_task().cancelling() > 0  # type: ignore[union-attr]
+    return False
 
 
 async def _before_websocket(app: Flask, names: tuple[str | None, ...]) -> t.Any:

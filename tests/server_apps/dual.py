@@ -144,6 +144,17 @@ async def ws_gone(how: str) -> None:
         await websocket.send(await websocket.receive())
 
 
+@app.websocket("/ws/push")
+async def ws_push() -> None:
+    """Sends until the client leaves (it never receives)."""
+    try:
+        while True:
+            await websocket.send("tick")
+            await asyncio.sleep(0.02)
+    finally:
+        record("push ended")
+
+
 @app.websocket("/ws/close")
 async def ws_close() -> None:
     await websocket.accept()
