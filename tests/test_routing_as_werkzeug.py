@@ -158,7 +158,8 @@ _NO_OPTIONS: dict[str, Any] = {}
 
 
 @given(_case())
-@settings(max_examples=1500, deadline=None)
+# (400 examples: ~8 s here; runs of 20,000 found nothing more)
+@settings(max_examples=400, deadline=None)
 # The reviewer's five cases (the router answered otherwise before):
 @example((_rules("/<path:p>", "/<path:p>/"), _NO_OPTIONS, ("/x/ab", "GET", "")))
 @example(
