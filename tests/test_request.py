@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import io
+import typing as t
 from datetime import datetime, timezone
 
 import pytest
@@ -196,6 +199,49 @@ def test_absent_headers(app: Flask) -> None:
         assert request.mimetype == ""
 
 
+def basic(credentials: bytes) -> str:
+    return "Basic " + base64.b64encode(credentials).decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic \xe9",  # not ASCII: werkzeug's parser raises ValueError (a 500)
+        "Basic dXNlcjpw\xe9",
+        "Basic !!!",  # not base64
+        "Basic dXNlcjpwYXN",  # a cut credential (bad padding)
+        basic(b"\xe9t\xe9:pass"),  # base64 of Latin-1, not UTF-8
+    ],
+)
+def test_a_malformed_basic_authorization_is_none(
+    app: Flask, client: KolbaClient, header: str
+) -> None:
+    """As werkzeug answers for a credential that is not base64 of UTF-8: no
+    credentials (an app asks for them again with a 401), never a 500."""
+
+    @app.route("/")
+    def index() -> str:
+        return repr(request.authorization)
+
+    response = client.get("/", headers={"Authorization": header})
+    assert (response.status_code, response.text) == (200, "None")
+
+
+def test_a_utf8_basic_authorization_is_read(app: Flask, client: KolbaClient) -> None:
+    @app.route("/")
+    def index() -> list[str | None]:
+        auth = request.authorization
+        assert auth is not None
+        return [auth.type, auth.username, auth.password]
+
+    header = basic("\u00e9t\u00e9:p\u00e4ss".encode())
+    assert client.get("/", headers={"Authorization": header}).json == [
+        "basic",
+        "\u00e9t\u00e9",
+        "p\u00e4ss",
+    ]
+
+
 # body ------------------------------------------------------------------------
 
 
@@ -224,6 +270,50 @@ def test_json(app: Flask) -> None:
         assert request.mimetype == "application/json"
         assert request.json == {"k": [1, 2]}
         assert request.get_json() is request.get_json()
+
+
+class Gunzipping(Request):
+    """A request class that overrides the body getters, as apps do to
+    decompress a body or wrap its JSON."""
+
+    def get_data(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        raw = super().get_data(*args, **{**kwargs, "as_text": False})
+        if self.headers.get("Content-Encoding") == "gzip":
+            raw = gzip.decompress(raw)
+        return raw.decode() if kwargs.get("as_text") else raw
+
+    def get_json(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return {"wrapped": super().get_json(*args, **kwargs)}
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_data_and_json_go_through_a_subclass_override(
+    app: Flask, client: KolbaClient, is_async: bool
+) -> None:
+    """``request.data`` and ``request.json`` call ``get_data`` and ``get_json``
+    as Flask's do, so a subclass's override holds for them too."""
+    app.request_class = Gunzipping
+
+    def data() -> str:
+        return repr([request.data, request.get_data()])
+
+    def json() -> t.Any:
+        return [request.json, request.get_json()]
+
+    async def async_data() -> str:
+        return data()
+
+    async def async_json() -> t.Any:
+        return json()
+
+    app.add_url_rule("/d", "d", async_data if is_async else data, methods=["POST"])
+    app.add_url_rule("/j", "j", async_json if is_async else json, methods=["POST"])
+    response = client.post(
+        "/d", data=gzip.compress(b"hello"), headers={"Content-Encoding": "gzip"}
+    )
+    assert response.text == "[b'hello', b'hello']"
+    assert client.post("/j", json=[1]).json == [{"wrapped": [1]}] * 2
+    assert Request._own_body_getters and not Gunzipping._own_body_getters
 
 
 def test_json_suffix_types_are_json(app: Flask) -> None:

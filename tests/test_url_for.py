@@ -58,6 +58,41 @@ def test_variables_fill_the_rule_the_rest_is_the_query(shop: Flask) -> None:
         assert url_for("index", skipped=None) == "/"
 
 
+@pytest.mark.parametrize(
+    ("scheme", "http", "websocket"),
+    [
+        ("http", "http", "ws"),
+        ("https", "https", "wss"),
+        ("ws", "http", "ws"),
+        ("wss", "https", "wss"),
+        ("ftp", "http", "ws"),  # any other scheme: as werkzeug (and Flask) build
+        ("HTTPS", "http", "ws"),
+    ],
+)
+def test_a_scheme_becomes_the_rules_own(
+    app: Flask, scheme: str, http: str, websocket: str
+) -> None:
+    """An HTTP rule's URL is http:// or https://, a WebSocket's ws:// or
+    wss://, whether the scheme is given to url_for or preferred by config."""
+    app.add_url_rule("/page", "page", lambda: "")
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        pass
+
+    with app.test_request_context(base_url="http://h.test"):
+        assert (
+            url_for("page", _scheme=scheme, _external=True) == f"{http}://h.test/page"
+        )
+        assert (
+            url_for("ws", _scheme=scheme, _external=True) == f"{websocket}://h.test/ws"
+        )
+    app.config.update(SERVER_NAME="h.test", PREFERRED_URL_SCHEME=scheme)
+    with app.app_context():
+        assert url_for("page") == f"{http}://h.test/page"
+        assert url_for("ws") == f"{websocket}://h.test/ws"
+
+
 def test_percent_encoding(app: Flask) -> None:
     app.add_url_rule("/user/<name>", "user", lambda name: name)
     with app.test_request_context():

@@ -106,9 +106,6 @@ _RETURN_TYPES = (
 
 
 # A WebSocket URL's scheme for an HTTP one, and back.
-_OTHER_SCHEME = {"http": "ws", "https": "wss", "ws": "http", "wss": "https"}
-
-
 def _make_timedelta(value: timedelta | int) -> timedelta:
     if isinstance(value, timedelta):
         return value
@@ -2028,10 +2025,12 @@ class Flask(Scaffold):
             if not self.url_map.host_matching:
                 host = self.config["SERVER_NAME"]
             host = (host or req.host).lower()  # type: ignore[union-attr]
-        scheme = _scheme or scheme
-        if rule.websocket == (scheme in ("http", "https")):  # ws:// for a WebSocket
-            scheme = _OTHER_SCHEME.get(scheme, scheme)
-        return f"{scheme}://{host}{url}"
+        # as werkzeug builds: ws:// or wss:// for a WebSocket, http:// or
+        # https:// for the rest, whatever other scheme is given
+        secure = (_scheme or scheme) in ("https", "wss")
+        if rule.websocket:
+            return f"{'wss' if secure else 'ws'}://{host}{url}"
+        return f"{'https' if secure else 'http'}://{host}{url}"
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let ``url_defaults`` functions add values before a URL is built."""

@@ -20,6 +20,7 @@ from io import BytesIO
 from urllib.parse import unquote
 
 from werkzeug.datastructures import (
+    Authorization,
     EnvironHeaders,
     Headers,
     IfRange,
@@ -406,6 +407,9 @@ class Request(_WzRequest):
     #: read: the ASGI driver builds it from the scope without an environ
     #: (kolba.asgi), and both drivers may match before it is made.
     _scope_plain: t.ClassVar[bool] = True
+    #: Neither get_data() nor get_json() overridden: ``data`` and ``json``
+    #: call werkzeug's own; a subclass's override is called, as in Flask.
+    _own_body_getters: t.ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -424,6 +428,9 @@ class Request(_WzRequest):
         )
         below = cls.__mro__[: cls.__mro__.index(Request)]
         cls._scope_plain = not any(_SCOPE_SETS & vars(klass).keys() for klass in below)
+        cls._own_body_getters = (
+            cls.get_data is Request.get_data and cls.get_json is Request.get_json
+        )
 
     #: Whether reading the body is refused (werkzeug's ``shallow``).
     shallow: bool = False
@@ -694,12 +701,19 @@ class Request(_WzRequest):
     @property
     def data(self) -> bytes:
         """The body as bytes (form bodies are parsed into ``form`` instead)."""
-        return self._sync(_WzRequest.get_data, self, parse_form_data=True)
+        if self._own_body_getters:
+            # PERF: werkzeug's get_data() without kolba's frame, which would
+            # only pass it on (decided per class; callgrind, request.data and
+            # request.json read once each: 19,553 -> 13,964 instructions)
+            return self._sync(_WzRequest.get_data, self, parse_form_data=True)
+        return self._sync(self.get_data, parse_form_data=True)
 
     @property
     def json(self) -> t.Any:
         """The body parsed as JSON (``None`` if it is not JSON)."""
-        return self._sync(_WzRequest.get_json, self)
+        if self._own_body_getters:
+            return self._sync(_WzRequest.get_json, self)  # (PERF: as data)
+        return self._sync(self.get_json)
 
     async def iter_body(self, chunk_size: int = 65536) -> t.AsyncIterator[bytes]:
         """The body in chunks as they arrive (``async for``), within
@@ -731,6 +745,17 @@ class Request(_WzRequest):
         reads as no header, as a malformed date does."""
         value = parse_if_range_header(self.headers.get("If-Range"))
         return IfRange() if value.etag and '"' in value.etag else value
+
+    @_lazy
+    def authorization(self) -> Authorization | None:
+        """The ``Authorization`` header parsed; ``None`` if there is none or if
+        it is malformed: werkzeug's answer for a Basic credential that is not
+        base64 or not UTF-8, here also for one that is not ASCII (werkzeug's
+        parser raises ValueError, Flask answers 500)."""
+        try:
+            return Authorization.from_header(self.headers.get("Authorization"))
+        except ValueError:
+            return None
 
     @property
     def endpoint(self) -> str | None:

@@ -26,6 +26,9 @@ def test_httpauth_basic() -> None:
     credentials = base64.b64encode(b"ann:pw").decode()
     response = client.get("/", headers={"Authorization": f"Basic {credentials}"})
     assert response.text == "hi ann"
+    # a credential that is not ASCII: asked for again, not a 500
+    response = client.get("/", headers={"Authorization": "Basic \xe9"})
+    assert response.status_code == 401
 
 
 def test_compress_gzip() -> None:
