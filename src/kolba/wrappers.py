@@ -706,7 +706,8 @@ class Request(_WzRequest):
             # only pass it on (decided per class; callgrind, request.data and
             # request.json read once each: 19,553 -> 13,964 instructions)
             return self._sync(_WzRequest.get_data, self, parse_form_data=True)
-        return self._sync(self.get_data, parse_form_data=True)
+        data: bytes = self._sync(self.get_data, parse_form_data=True)
+        return data
 
     @property
     def json(self) -> t.Any:
