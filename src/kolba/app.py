@@ -105,7 +105,6 @@ _RETURN_TYPES = (
 )
 
 
-# A WebSocket URL's scheme for an HTTP one, and back.
 def _make_timedelta(value: timedelta | int) -> timedelta:
     if isinstance(value, timedelta):
         return value
