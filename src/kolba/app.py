@@ -309,7 +309,8 @@ def _cycle_decisions(overrides: frozenset[str]) -> dict[str, t.Any]:
         "_lean_ctx": own_ctx and not {"app_context", "create_url_adapter"} & overrides,
         "_uses_ensure_sync": bool({"ensure_sync", "async_to_sync"} & overrides),
         "_direct_wsgi": "wsgi_app" not in overrides,
-        "_direct_asgi": "asgi_app" not in overrides,
+        # (a wrapped or overridden wsgi_app is served by asgi_app: see there)
+        "_direct_asgi": not {"asgi_app", "wsgi_app"} & overrides,
     }
 
 
@@ -1157,11 +1158,20 @@ class Flask(Scaffold):
             _cv_reset(token)
 
     async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
-        """The ASGI application (http, websocket, lifespan), wrapped by middleware."""
+        """The ASGI application (http, websocket, lifespan), wrapped by middleware.
+
+        While ``wsgi_app`` is wrapped by WSGI middleware (or overridden), an
+        HTTP request goes through it, in the loop's thread pool, as a WSGI
+        server would call it (:func:`kolba.asgi.serve_wsgi`)."""
         # PERF: the driver is imported by the first ASGI call and then kept (an
         # import statement here cost 0.77 µs on every request).
         handle = _asgi_handle or _import_asgi_handle()
-        await handle(self, scope, receive, send)
+        if self._direct_wsgi or scope["type"] != "http":
+            await handle(self, scope, receive, send)
+        else:
+            from .asgi import serve_wsgi
+
+            await serve_wsgi(self, scope, receive, send)
 
     @setupmethod
     def before_serving(self, f: F) -> F:

@@ -34,6 +34,7 @@ import threading
 import typing as t
 from functools import update_wrapper
 from types import CoroutineType
+from urllib.parse import quote
 
 from werkzeug.datastructures import EnvironHeaders, Headers
 from werkzeug.exceptions import (
@@ -1263,6 +1264,108 @@ async def _stream(
         aclose = getattr(content, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+# WSGI middleware ---------------------------------------------------------------
+
+
+async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve an HTTP request through ``app.wsgi_app`` (wrapped by WSGI
+    middleware, or overridden) as a WSGI server's worker does, in a thread
+    of the loop's pool: the body is received as the app reads it, each chunk
+    of the response is sent as the app gives it, once the server has taken
+    the one before (its backpressure); the iterable is closed. A client that
+    goes away stops the response at its next chunk. An error before the
+    response starts is the server's 500."""
+    loop = asyncio.get_running_loop()
+    body = _Body(receive, loop)
+    environ = _environ(scope, body)
+    extra = scope.get("kolba.environ")  # the test client's environ entries
+    if extra:
+        environ.update(extra)
+    uri = scope.get("raw_path")
+    uri = (
+        uri.decode("latin-1")
+        if uri
+        else quote(environ["SCRIPT_NAME"] + environ["PATH_INFO"], "/", "latin-1")
+    )
+    if environ["QUERY_STRING"]:
+        uri += "?" + environ["QUERY_STRING"]
+    environ["REQUEST_URI"] = environ["RAW_URI"] = uri
+    # a sync view's body reads and an async view's coroutine go to this loop,
+    # as in the thread of a sync view under the native driver
+    _cv_server_loop.set(loop)
+    context = contextvars.copy_context()
+    gone = threading.Event()
+    watching: asyncio.Future[None] | None = None
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    async def deliver(message: Message) -> None:
+        nonlocal watching
+        # once the body is all read, receive() is free to tell a disconnect
+        if watching is None and body.complete:
+            watching = asyncio.ensure_future(watch())
+        await send(message)
+
+    def run() -> None:  # in the thread
+        started: list[t.Any] = []
+        sent = False
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+        ) -> t.Callable[[bytes], None]:
+            if exc_info is not None and sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = (status, headers)
+            return emit
+
+        def emit(data: bytes, more: bool = True) -> None:
+            nonlocal sent
+            if not sent:
+                if not started:
+                    raise RuntimeError(
+                        "A WSGI app sent its body before start_response()."
+                    )
+                status, headers = started
+                code = int(status.split(None, 1)[0])
+                asyncio.run_coroutine_threadsafe(
+                    _start(send, code, headers), loop
+                ).result()
+                sent = True
+            if data or not more:
+                message = {
+                    "type": "http.response.body",
+                    "body": data,
+                    "more_body": more,
+                }
+                asyncio.run_coroutine_threadsafe(deliver(message), loop).result()
+
+        chunks = app.wsgi_app(environ, start_response)
+        try:
+            if type(chunks) is list or type(chunks) is tuple:
+                emit(b"".join(chunks), more=False)  # all there: one message
+                return
+            for chunk in chunks:
+                if chunk:
+                    emit(chunk)
+                if gone.is_set():
+                    return
+            emit(b"", more=False)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    try:
+        await loop.run_in_executor(None, context.run, run)
+    finally:
+        gone.set()  # (cancelled: the thread stops at its next chunk)
+        if watching is not None:
+            watching.cancel()
 
 
 # background tasks and lifespan -----------------------------------------------
