@@ -202,3 +202,28 @@ def test_behind_wsgi_middleware_an_async_view_runs_on_the_servers_loop(
     app.asgi_app = server_loop  # type: ignore[method-assign]
     assert ASGIClient(app).get("/").text == "async"
     assert loops[0] is loops[1]
+
+
+def test_a_receive_that_never_waits_does_not_block_the_loop(app: Flask) -> None:
+    """A receive() that answers at once every time (as some benchmark
+    harnesses' do) is not asked in a loop for a disconnect: the response
+    ends."""
+
+    def chunked(environ: t.Any, start_response: t.Any) -> t.Iterator[bytes]:
+        start_response("200 OK", [])
+        yield from (b"a", b"b", b"c")
+
+    app.wsgi_app = chunked  # type: ignore[method-assign]
+    bodies: list[bytes] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        bodies.append(message.get("body", b""))
+
+    async def run() -> None:
+        await asyncio.wait_for(app(http_scope(), receive, send), 5)
+
+    asyncio.run(run())
+    assert b"".join(bodies) == b"abc"

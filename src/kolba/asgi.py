@@ -1300,16 +1300,23 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     watching: asyncio.Future[None] | None = None
 
     async def watch() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        gone.set()
+        # After the body a server's receive() waits for the disconnect, after
+        # the empty body message of a request without one that nobody read;
+        # one that answers again at once does not tell it (no busy loop).
+        for _ in range(2):
+            if (await receive())["type"] == "http.disconnect":
+                gone.set()
+                return
 
-    async def deliver(message: Message) -> None:
+    async def deliver(start: tuple[int, t.Any] | None, message: Message | None) -> None:
         nonlocal watching
-        # once the body is all read, receive() is free to tell a disconnect
-        if watching is None and body.complete:
-            watching = asyncio.ensure_future(watch())
-        await send(message)
+        if start is not None:
+            await _start(send, *start)
+        if message is not None:
+            # once the body is all read, receive() is free to tell a disconnect
+            if watching is None and body.complete:
+                watching = asyncio.ensure_future(watch())
+            await send(message)
 
     def run() -> None:  # in the thread
         started: list[t.Any] = []
@@ -1325,16 +1332,14 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
 
         def emit(data: bytes, more: bool = True) -> None:
             nonlocal sent
+            start = message = None
             if not sent:
                 if not started:
                     raise RuntimeError(
                         "A WSGI app sent its body before start_response()."
                     )
                 status, headers = started
-                code = int(status.split(None, 1)[0])
-                asyncio.run_coroutine_threadsafe(
-                    _start(send, code, headers), loop
-                ).result()
+                start = int(status.split(None, 1)[0]), headers
                 sent = True
             if data or not more:
                 message = {
@@ -1342,7 +1347,10 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
                     "body": data,
                     "more_body": more,
                 }
-                asyncio.run_coroutine_threadsafe(deliver(message), loop).result()
+            elif start is None:
+                return
+            # PERF: the start and the first chunk in one call on the loop
+            asyncio.run_coroutine_threadsafe(deliver(start, message), loop).result()
 
         chunks = app.wsgi_app(environ, start_response)
         try:
