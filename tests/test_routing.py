@@ -10,6 +10,7 @@ import pytest
 import werkzeug.routing
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_routing_order import Even  # (the one even-number converter of both)
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from kolba.routing import (
@@ -188,15 +189,6 @@ def test_werkzeug_converter_subclass() -> None:
 def test_validation_error_ends_the_match() -> None:
     # werkzeug converts a rule's values once the search has found the rule: a
     # converter's refusal is a 404 then, not a try of the next candidate.
-    class Even(BaseConverter):
-        regex = r"\d+"
-        weight = 10
-
-        def to_python(self, value: str) -> int:
-            if int(value) % 2:
-                raise ValidationError()
-            return int(value)
-
     m = Map(converters={"even": Even})
     m.add(Rule("/n/<even:n>", endpoint="even"))
     m.add(Rule("/n/<int:n>", endpoint="int"))
