@@ -523,7 +523,7 @@ def test_header_names_in_any_case_are_read_for_the_body_and_the_cookie(
 
 def test_popping_a_context_never_pushed_says_so(app: Flask) -> None:
     ctx = app.test_request_context("/")
-    with pytest.raises(IndexError, match="not pushed"):
+    with pytest.raises(LookupError, match="not pushed"):
         ctx.pop()
 
 

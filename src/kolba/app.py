@@ -1975,9 +1975,7 @@ class Flask(Scaffold):
             root = req.root_path
             scheme = req.scheme
             host: str | None = None
-        else:
-            if endpoint[:1] == ".":
-                endpoint = endpoint[1:]
+        else:  # (a leading dot names the request's blueprint: none here)
             if _external is None:
                 _external = True
             host = self.config["SERVER_NAME"]

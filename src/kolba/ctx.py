@@ -66,6 +66,15 @@ class _AppCtxGlobals:
         return object.__repr__(self)
 
 
+def _not_pushed(kind: str, active: object) -> LookupError:
+    """The error for popping a context that is not pushed, of Flask's kind:
+    LookupError when no such context is active, IndexError when another is."""
+    error = LookupError if active is None else IndexError
+    return error(
+        f"This {kind} context is not pushed: it was popped already or never pushed."
+    )
+
+
 class AppContext:
     """Makes ``current_app`` and ``g`` available; pushed for every request,
     CLI command and ``with app.app_context():`` block."""
@@ -115,6 +124,8 @@ class AppContext:
                 app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_get(_NO_CTX)[0]
+            if not self._cv_tokens:
+                raise _not_pushed("app", ctx)
             _cv_reset(self._cv_tokens.pop())
         if ctx is not self:
             raise AssertionError(
@@ -337,7 +348,7 @@ class RequestContext(AppContext):
                     self.request.close()  # uploads to close
         finally:
             if not self._request_tokens:
-                raise IndexError("pop from empty list: this context was not pushed")
+                raise _not_pushed("request", _cv_get(_NO_CTX)[1])
             token, pushed = self._request_tokens.pop()
             if not self._request_tokens:
                 # (a request built from an ASGI scope may have made no environ)

@@ -553,7 +553,9 @@ def _registering(add: t.Callable[..., None], name: str | None) -> t.Callable[[F]
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     """The default endpoint: the view function's name."""
     if view_func is None:
-        raise TypeError("add_url_rule() needs an endpoint or a view function.")
+        raise AssertionError(  # (Flask's kind: an assert)
+            "add_url_rule() needs an endpoint or a view function."
+        )
     return view_func.__name__
 
 
