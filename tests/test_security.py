@@ -179,3 +179,42 @@ def test_multipart_part_without_a_name_is_no_field() -> None:
     )
     assert response.status_code == 200
     assert json.loads(response.data) == {"form": {"a": "1"}, "files": ["up"]}
+
+
+# -- a session cookie set over HTTPS is Secure ----------------------------------
+
+
+def _session_cookie_app(store: str | None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=KEY, SESSION_STORE=store)
+    app.add_url_rule("/login", "login", lambda: session.update(user="ada") or "in")
+    app.add_url_rule("/logout", "logout", lambda: session.clear() or "out")
+    return app
+
+
+@pytest.mark.usefixtures("driver")
+@pytest.mark.parametrize("store", ["cookie", "sqlite"])
+@pytest.mark.parametrize(
+    ("base_url", "config", "secure"),
+    [
+        ("https://localhost", False, True),
+        ("http://localhost", False, False),
+        ("http://localhost", True, True),
+    ],
+    ids=["https", "http", "http-configured"],
+)
+def test_a_session_cookie_set_over_https_is_secure(
+    tmp_path: object, store: str, base_url: str, config: bool, secure: bool
+) -> None:
+    """Over HTTPS the cookie gets ``Secure`` even with SESSION_COOKIE_SECURE
+    unset (Flask's default sends it back over plain HTTP too); its deletion
+    carries the same attributes."""
+    url = None if store == "cookie" else f"sqlite:///{tmp_path}/sessions.db"
+    app = _session_cookie_app(url)
+    app.config["SESSION_COOKIE_SECURE"] = config
+    client = app.test_client()
+    set_cookie = client.get("/login", base_url=base_url).headers["Set-Cookie"]
+    assert ("; Secure" in set_cookie) is secure
+    deleted = client.get("/logout", base_url=base_url).headers["Set-Cookie"]
+    assert "Expires=Thu, 01 Jan 1970" in deleted
+    assert ("; Secure" in deleted) is secure

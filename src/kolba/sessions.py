@@ -35,6 +35,7 @@ from itsdangerous import (
 )
 from werkzeug.sansio.request import Request as _WzRequest
 
+from .globals import _NO_CTX, _cv_ctx
 from .json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -273,9 +274,13 @@ class SessionInterface:
         return httponly
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        """``SESSION_COOKIE_SECURE``: send the cookie over HTTPS only."""
-        secure: bool = app.config["SESSION_COOKIE_SECURE"]
-        return secure
+        """``SESSION_COOKIE_SECURE``: send the cookie over HTTPS only. A cookie
+        set in answer to an HTTPS request is secure whatever the setting: a
+        browser must not send it back over plain HTTP."""
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return True
+        ctx = _cv_ctx.get(_NO_CTX)[1]
+        return ctx is not None and ctx.request.scheme in ("https", "wss")
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
         """``SESSION_COOKIE_SAMESITE`` (kolba's default: ``"Lax"``)."""
