@@ -1885,7 +1885,19 @@ case(
     [_get("/session", base_url="http://example.test")],
     factory="subdomain",
 )
-case("session under an application root", [_get("/session")], factory="script_root")
+# (over http: the app prefers https, and over https kolba's cookie is Secure)
+case(
+    "session under an application root",
+    [
+        _get("/session", base_url="http://localhost/myapp"),
+        _get(
+            "/session",
+            base_url="http://localhost/myapp",
+            environ_base={"SCRIPT_NAME": "/myapp"},
+        ),
+    ],
+    factory="script_root",
+)
 
 case(
     "flash",
@@ -2015,7 +2027,6 @@ for path in [
 for path in [
     "/where/",
     "/where",
-    "/session",
     "/go",
 ]:
     case(f"application root {path}", [_get(path)], factory="script_root")
