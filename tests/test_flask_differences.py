@@ -6,10 +6,15 @@ away from Flask again, or if Flask changes under it."""
 
 from __future__ import annotations
 
+import codecs
+import inspect
 import types
 import typing as t
 import warnings
+from pathlib import Path
 
+import click
+import click.testing
 import flask
 import pytest
 from werkzeug import datastructures
@@ -139,3 +144,81 @@ def test_the_request_class_parameter_storage_class(
     response = client.post("/?b=1&a=x+y&b=3%26&=", data=dict(form[:2]))
     assert response.json == [query, form[:2], query + form[:2]]
     assert client.get("/").json == [[], [], []]
+
+
+@FRAMEWORKS
+def test_a_session_of_another_class_is_accessed_when_handed_out(
+    fw: types.ModuleType,
+) -> None:
+    """A session class that does not note its reads (a SessionMixin) starts
+    not accessed; the request context marks it when a request uses the
+    session (Flask 3.1.3): Vary: Cookie only then."""
+
+    class Session(dict[str, t.Any], fw.sessions.SessionMixin):
+        pass
+
+    class Interface(fw.sessions.SessionInterface):
+        def open_session(self, app: t.Any, request: t.Any) -> Session:
+            return Session()
+
+        def save_session(self, app: t.Any, session: t.Any, response: t.Any) -> None:
+            if session.accessed:
+                response.vary.add("Cookie")
+
+    assert fw.sessions.SessionMixin.accessed is False
+    app = fw.Flask(__name__)
+    app.session_interface = Interface()
+    app.add_url_rule("/plain", "plain", lambda: "plain")
+    app.add_url_rule("/page", "page", lambda: fw.render_template_string("page"))
+    app.add_url_rule("/read", "read", lambda: str(fw.session.get("user")))
+    client = app.test_client()
+    vary = {path: client.get(path).headers.get("Vary") for path in app.view_functions}
+    assert vary == {"static": None, "plain": None, "page": None, "read": "Cookie"}
+
+
+@FRAMEWORKS
+def test_session_pop_takes_its_default_by_name(fw: types.ModuleType) -> None:
+    app = fw.Flask(__name__)
+    app.secret_key = "a-long-enough-test-secret"
+
+    @app.route("/")
+    def index() -> str:
+        fw.session["a"] = 1
+        return repr([fw.session.pop("a", default=0), fw.session.pop("b", default=0)])
+
+    assert app.test_client().get("/").text == "[1, 0]"
+
+
+@FRAMEWORKS
+def test_a_blueprint_opens_its_resources_as_utf8(
+    fw: types.ModuleType, tmp_path: Path
+) -> None:
+    """Blueprint.open_resource reads text as UTF-8 unless told otherwise
+    (Flask.open_resource: in the locale's encoding)."""
+    (tmp_path / "schema.sql").write_text("-- café\n", encoding="utf-8")
+    blueprint = fw.Blueprint("bp", __name__, root_path=str(tmp_path))
+    parameters = inspect.signature(blueprint.open_resource).parameters
+    assert parameters["encoding"].default == "utf-8"
+    with blueprint.open_resource("schema.sql", "r") as f:
+        assert codecs.lookup(f.encoding).name == "utf-8"
+        assert f.read() == "-- café\n"
+    app_parameters = inspect.signature(fw.Flask.open_resource).parameters
+    assert app_parameters["encoding"].default is None
+
+
+@FRAMEWORKS
+def test_the_cli_version_option(fw: types.ModuleType) -> None:
+    """``flask.cli.version_option``: the --version option the command has,
+    for a management script of one's own."""
+    option = fw.cli.version_option
+    assert isinstance(option, click.Option)
+    assert option.opts == ["--version"] and option.is_eager
+    assert option in fw.cli.FlaskGroup().params
+
+    @click.command(params=[option])
+    def manage() -> None:
+        pass
+
+    result = click.testing.CliRunner().invoke(manage, ["--version"])
+    assert result.exit_code == 0
+    assert "Werkzeug" in result.output

@@ -12,9 +12,8 @@ Known deliberate differences, not exercised here (each is kolba's choice):
 
 - ``SESSION_COOKIE_SAMESITE`` defaults to ``"Lax"`` (secure by default); the
   apps here set it explicitly, so the cookies compare.
-- ``Vary: Cookie`` is also added when a view only checked the session with
-  ``in``, ``len()`` or iteration: those reveal the session's contents too, so
-  a cache must not share the response.
+- ``Vary: Cookie`` is added when a view read or wrote the session's contents
+  (Flask 3.1.3: whenever it touched ``session``, also ``session.modified``).
 - The wording of error messages raised for programming errors (kolba says in
   its own words what went wrong and what to change).
 - No signal is sent when it has no receivers (the hot path does no work for

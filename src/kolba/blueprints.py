@@ -152,6 +152,13 @@ class Blueprint(Scaffold):
                 " change. Set a blueprint up completely before registering it."
             )
 
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.AnyStr]:
+        """Open a file relative to the blueprint's ``root_path`` for reading
+        (text as UTF-8 by default, as Flask's blueprints)."""
+        return super().open_resource(resource, mode, encoding)
+
     @setupmethod
     def record(self, func: DeferredSetupFunction) -> None:
         """Call ``func(state)`` each time the blueprint is registered."""

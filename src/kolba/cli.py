@@ -556,6 +556,18 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
     ctx.exit()
 
 
+#: The ``--version`` option of the command (``flask.cli.version_option``).
+version_option = click.Option(
+    ["--version"],
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    allow_from_autoenv=False,
+    callback=get_version,
+    help="Show the kolba, Python and Werkzeug versions.",
+)
+
+
 def _group_options(version: bool) -> list[click.Parameter]:
     """The options of a KolbaGroup. All are eager, and run in this order: the
     .env files first, as they may name the app or turn on debug mode."""
@@ -604,17 +616,7 @@ def _group_options(version: bool) -> list[click.Parameter]:
         ),
     ]
     if version:
-        options.append(
-            click.Option(
-                ["--version"],
-                is_flag=True,
-                is_eager=True,
-                expose_value=False,
-                allow_from_autoenv=False,
-                callback=get_version,
-                help="Show the kolba, Python and Werkzeug versions.",
-            )
-        )
+        options.append(version_option)
     return options
 
 

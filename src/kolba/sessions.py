@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 
+_MISSING: Any = object()  # (no default given)
+
+
 class SessionMixin(MutableMapping[str, Any]):
     """What every session object offers on top of being a mapping."""
 
@@ -67,8 +70,9 @@ class SessionMixin(MutableMapping[str, Any]):
     #: to ``True`` by hand after them.
     modified = True
     #: Whether the session was read or written; if so the response gets
-    #: ``Vary: Cookie``.
-    accessed = True
+    #: ``Vary: Cookie``. The request context sets it when it hands out a
+    #: session that does not note its reads itself (as Flask 3.1.3).
+    accessed = False
 
     @property
     def permanent(self) -> bool:
@@ -180,13 +184,15 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         self._changed()
         return super().setdefault(key, default)
 
-    def pop(self, key: str, *default: Any) -> Any:
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
         # Popping a missing key with a default changes nothing: no cookie.
         if super().__contains__(key):
             self._changed()
         else:
             self.accessed = True
-        return super().pop(key, *default)
+        if default is _MISSING:
+            return super().pop(key)
+        return super().pop(key, default)
 
     def popitem(self) -> tuple[str, Any]:
         self._changed()
