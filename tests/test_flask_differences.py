@@ -222,3 +222,16 @@ def test_the_cli_version_option(fw: types.ModuleType) -> None:
     result = click.testing.CliRunner().invoke(manage, ["--version"])
     assert result.exit_code == 0
     assert "Werkzeug" in result.output
+
+
+@FRAMEWORKS
+def test_make_response_refuses_a_bad_value_outside_a_request(
+    fw: types.ModuleType,
+) -> None:
+    """A TypeError, as inside a request (kolba's message read the request's
+    endpoint: a RuntimeError with only an app context)."""
+    app = fw.Flask(__name__)
+    with app.app_context():
+        assert outcome(lambda: fw.make_response(("x", 200, {}, "?"))) is TypeError
+        assert outcome(lambda: fw.make_response(object())) is TypeError
+        assert fw.make_response(("x", 201)).status_code == 201

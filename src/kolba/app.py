@@ -463,6 +463,13 @@ def _default_error_page(e: HTTPException) -> bytes | None:
     return page
 
 
+def _endpoint() -> str | None:
+    """The request's endpoint, for messages (None outside a request, where
+    make_response() may be called too)."""
+    ctx = _cv_get(_NO_CTX)[1]
+    return None if ctx is None else ctx.request.endpoint
+
+
 class Flask(Scaffold):
     """The WSGI application. Create one per project::
 
@@ -1682,7 +1689,7 @@ class Flask(Scaffold):
                 return body, None, extra
             return body, extra, None
         raise TypeError(
-            f"The view function for {request.endpoint!r} returned a tuple"
+            f"The view function for {_endpoint()!r} returned a tuple"
             f" of {len(rv)} items; a view may return (body, status),"
             " (body, headers) or (body, status, headers)."
         )
@@ -1699,13 +1706,13 @@ class Flask(Scaffold):
             return self._http_exception_response(rv)
         if rv is None:
             raise TypeError(
-                f"The view function for {request.endpoint!r} returned None (is"
+                f"The view function for {_endpoint()!r} returned None (is"
                 " a return statement missing?). A view must return a response:"
                 f" {_RETURN_TYPES}."
             )
         if not (isinstance(rv, BaseResponse) or callable(rv)):
             raise TypeError(
-                f"The view function for {request.endpoint!r} returned a"
+                f"The view function for {_endpoint()!r} returned a"
                 f" {type(rv).__name__}, which is not a response; a view must"
                 f" return {_RETURN_TYPES}."
             )
@@ -1713,7 +1720,7 @@ class Flask(Scaffold):
             return self.response_class.force_type(rv, request.environ)
         except TypeError as e:
             raise TypeError(
-                f"{e}\nThe view function for {request.endpoint!r} returned"
+                f"{e}\nThe view function for {_endpoint()!r} returned"
                 f" a {type(rv).__name__} that is not a WSGI application;"
                 f" a view must return {_RETURN_TYPES}."
             ) from e
