@@ -18,7 +18,7 @@ import click.testing
 import flask
 import pytest
 from werkzeug import datastructures
-from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
+from werkzeug.datastructures import CombinedMultiDict, ImmutableDict, ImmutableMultiDict
 from werkzeug.routing import BuildError
 
 import kolba
@@ -235,3 +235,30 @@ def test_make_response_refuses_a_bad_value_outside_a_request(
         assert outcome(lambda: fw.make_response(("x", 200, {}, "?"))) is TypeError
         assert outcome(lambda: fw.make_response(object())) is TypeError
         assert fw.make_response(("x", 201)).status_code == 201
+
+
+@FRAMEWORKS
+def test_the_request_class_dict_and_list_storage_classes(
+    fw: types.ModuleType, driver: str
+) -> None:
+    """cookies are made by dict_storage_class, access_route by
+    list_storage_class, under both drivers."""
+
+    class Request(fw.Request):
+        dict_storage_class = ImmutableDict
+        list_storage_class = tuple
+
+    app = fw.Flask(__name__)
+    app.request_class = Request
+
+    @app.route("/")
+    def index() -> t.Any:
+        request = fw.request
+        assert type(request.cookies) is ImmutableDict
+        assert type(request.access_route) is tuple
+        return [dict(request.cookies), list(request.access_route)]
+
+    client = app.test_client()
+    client.set_cookie("k", "v")
+    response = client.get("/", headers={"X-Forwarded-For": "192.0.2.1, 192.0.2.2"})
+    assert response.json == [{"k": "v"}, ["192.0.2.1", "192.0.2.2"]]
