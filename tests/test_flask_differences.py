@@ -1,13 +1,16 @@
 """Behaviours where kolba once differed from Flask 3.1 for no good reason.
 
-Each test runs the same code on Flask and on kolba (``fw`` is the module)
-and asserts both give the expected result, so a test fails if kolba drifts
-away from Flask again, or if Flask changes under it."""
+Most tests run the same code on Flask and on kolba (``fw`` is the module)
+and assert both give the expected result, so a test fails if kolba drifts
+away from Flask again, or if Flask changes under it; the last one checks a
+difference that kolba keeps (README, "Differences from Flask")."""
 
 from __future__ import annotations
 
 import codecs
 import inspect
+import subprocess
+import sys
 import types
 import typing as t
 import warnings
@@ -17,11 +20,13 @@ import click
 import click.testing
 import flask
 import pytest
+import werkzeug.routing
 from werkzeug import datastructures
 from werkzeug.datastructures import CombinedMultiDict, ImmutableDict, ImmutableMultiDict
 from werkzeug.routing import BuildError
 
 import kolba
+import kolba.routing
 
 FRAMEWORKS = pytest.mark.parametrize("fw", [flask, kolba], ids=["flask", "kolba"])
 
@@ -262,3 +267,55 @@ def test_the_request_class_dict_and_list_storage_classes(
     client.set_cookie("k", "v")
     response = client.get("/", headers={"X-Forwarded-For": "192.0.2.1, 192.0.2.2"})
     assert response.json == [{"k": "v"}, ["192.0.2.1", "192.0.2.2"]]
+
+
+def test_the_submodules_reachable_after_import() -> None:
+    """Each submodule that ``import flask`` makes an attribute of the package
+    (``flask.templating.Environment``) is one of kolba's, in a fresh
+    interpreter where nothing else imported it."""
+    code = (
+        "import sys, {0}\n"
+        "print(' '.join(sorted(m.split('.')[1] for m in sys.modules"
+        " if m.startswith('{0}.') and m.count('.') == 1)))"
+    )
+
+    def submodules(name: str) -> list[str]:
+        run = subprocess.run(
+            [sys.executable, "-c", code.format(name)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return run.stdout.split()
+
+    flask_names = submodules("flask")
+    assert {"templating", "logging", "cli", "sessions"} <= set(flask_names)
+    check = "import kolba\n" + "".join(f"kolba.{n}.__name__\n" for n in flask_names)
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=60)
+
+
+def test_a_url_map_class_of_ones_own() -> None:
+    """kolba matches with its own Map: a subclass of it works as in Flask,
+    a werkzeug Map subclass is refused when the app is made (it failed every
+    request with a 500)."""
+
+    class Map(kolba.routing.Map):
+        pass
+
+    class App(kolba.Flask):
+        url_map_class = Map
+
+    app = App(__name__)
+    app.add_url_rule("/<int:n>", "n", lambda n: str(n + 1))
+    assert type(app.url_map) is Map
+    assert app.test_client().get("/41").text == "42"
+
+    class WerkzeugMap(werkzeug.routing.Map):
+        pass
+
+    class Other(kolba.Flask):
+        url_map_class = WerkzeugMap
+
+    with pytest.raises(TypeError, match=r"subclass kolba\.routing\.Map"):
+        Other(__name__)

@@ -108,7 +108,16 @@ def __dir__() -> list[str]:
 
 # Imported when first used, yet reachable as attributes (``flask.cli.X`` works
 # in Flask because flask.app imports it; extensions rely on that).
-_LAZY_SUBMODULES = {"cli", "debughelpers", "sansio", "testing", "typing", "views"}
+_LAZY_SUBMODULES = {
+    "cli",
+    "debughelpers",
+    "logging",
+    "sansio",
+    "templating",
+    "testing",
+    "typing",
+    "views",
+}
 
 
 def _version() -> str:

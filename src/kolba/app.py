@@ -626,6 +626,12 @@ class Flask(Scaffold):
         self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, t.Any] = {}
+        if not issubclass(self.url_map_class, Map):
+            raise TypeError(
+                f"url_map_class is {self.url_map_class!r}: kolba matches and"
+                " builds URLs with its own Map, so a Map of one's own must"
+                " subclass kolba.routing.Map (itself a werkzeug Map)."
+            )
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
