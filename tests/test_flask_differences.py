@@ -2,8 +2,8 @@
 
 Most tests run the same code on Flask and on kolba (``fw`` is the module)
 and assert both give the expected result, so a test fails if kolba drifts
-away from Flask again, or if Flask changes under it; the last one checks a
-difference that kolba keeps (README, "Differences from Flask")."""
+away from Flask again, or if Flask changes under it; the last ones check
+differences that kolba keeps (README, "Differences from Flask")."""
 
 from __future__ import annotations
 
@@ -319,3 +319,15 @@ def test_a_url_map_class_of_ones_own() -> None:
 
     with pytest.raises(TypeError, match=r"subclass kolba\.routing\.Map"):
         Other(__name__)
+
+
+def test_a_host_outside_server_name_with_subdomain_matching() -> None:
+    """A 404, also for a ``<sub>`` rule (Flask matches such a host as the
+    subdomain ``<invalid>`` and answers)."""
+    app = kolba.Flask(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+    app.add_url_rule("/", "sub", lambda sub: f"sub {sub}", subdomain="<sub>")
+    client = app.test_client()
+    assert client.get("/", base_url="http://a.example.test").text == "sub a"
+    for host in ("other.test", "a.other.test"):
+        assert client.get("/", base_url=f"http://{host}").status_code == 404
