@@ -556,3 +556,49 @@ def test_head_gets_the_headers_without_the_body(hook: bool) -> None:
         )
         length = dict(seen[1])["Content-Length"]
         assert (seen[0], length, answer) == ("200 OK", "2", body)
+
+
+@pytest.mark.parametrize("view_kind", ["def", "async def"])
+def test_a_copy_of_the_drivers_context_is_a_request_context_with_its_request(
+    app: Flask, client: t.Any, view_kind: str
+) -> None:
+    """The context that a driver makes for the usual request (its Request made
+    on first use) copies as any context: a RequestContext with the same
+    Request and session, usable in another thread."""
+    from kolba import session
+    from kolba.ctx import RequestContext
+
+    seen: list[t.Any] = []
+
+    def view(id: int) -> str:
+        ctx = _cv_ctx.get()[1]
+        copy = ctx.copy()
+        session["n"] = id
+        seen.append(
+            (
+                type(copy) is RequestContext,
+                copy.request is ctx.request,
+                copy.session is ctx.session,
+            )
+        )
+
+        @copy_current_request_context
+        def work() -> None:
+            seen.append((request.path, request.view_args, session["n"]))
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        return "ok"
+
+    if view_kind == "async def":
+
+        async def async_view(id: int) -> str:
+            return view(id)
+
+        app.route("/user/<int:id>")(async_view)
+    else:
+        app.route("/user/<int:id>")(view)
+    for id in (1, 42):
+        assert client.get(f"/user/{id}").data == b"ok"
+    assert seen[2:] == [(True, True, True), ("/user/42", {"id": 42}, 42)]

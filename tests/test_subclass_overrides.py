@@ -374,6 +374,41 @@ def test_create_url_adapter_matches_the_request() -> None:
     assert [path for path in seen if path is not None] == ["/", "/nowhere"]
 
 
+@pytest.mark.parametrize("view_kind", ["def", "async def"])
+def test_a_url_map_class_with_its_own_match_is_asked(
+    driver: str, view_kind: str
+) -> None:
+    """The drivers look a static rule up in the map themselves, as Map.match()
+    does first: a Map subclass that overrides match() is asked instead, for
+    static and variable paths alike."""
+    from kolba.routing import Map
+
+    seen: list[tuple[str, str]] = []
+
+    class Moved(Map):
+        def match(self, path, method="GET", host="", subdomain=None):  # type: ignore[no-untyped-def]
+            seen.append((path, method))
+            return super().match("/user/7" if path == "/" else path, method)
+
+    class App(Flask):
+        url_map_class = Moved
+
+    app = App(__name__)
+
+    def user(id: int) -> str:
+        return f"user {id}"
+
+    async def async_user(id: int) -> str:
+        return f"user {id}"
+
+    app.route("/")(lambda: "index")
+    app.route("/user/<int:id>")(user if view_kind == "def" else async_user)
+    client = app.test_client()
+    assert client.get("/").data == b"user 7"
+    assert client.get("/user/42").data == b"user 42"
+    assert seen == [("/", "GET"), ("/user/42", "GET")]
+
+
 def test_url_for_from_helpers_and_templates() -> None:
     class App(Flask):
         def url_for(self, endpoint, **values):

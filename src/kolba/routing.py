@@ -538,7 +538,11 @@ class Map(_wz.Map):
         # while no rule is on another domain (the search's first choice).
         self._static: dict[str, _Node] = {}
         self._heads: dict[str, _Node] = {"": self._root}
-        self._fast: dict[str, _Node] | None = None if host_matching else self._static
+        # (the drivers look a static rule up in it as match() does first: not
+        # for a class with its own match(), which they call)
+        self._fast: dict[str, _Node] | None = (
+            None if host_matching or type(self).match is not Map.match else self._static
+        )
         for rule in rules or ():
             self.add(rule)
 
@@ -724,73 +728,81 @@ class Map(_wz.Map):
             # for the method, a redirect, a part of several variables or of
             # the rest of the path, a converter's refusal) takes _match.
             node = static.get(path)
-            if node is not None:
-                # PERF: the rule that the search would take first, looked up
-                # (~250 of 2,900 instructions on "/", as on "/user/42")
+            if node is None:
+                return self._match_segments(path, method, host, subdomain)
+            # PERF: the rule that the search would take first, looked up
+            # (~250 of 2,900 instructions on "/", as on "/user/42")
+            rule = node.first.get(method, node.any)
+            if rule is not None and rule._plain:
+                return rule, dict(rule.defaults) if rule.defaults else {}
+        return self._match(path, method, host, subdomain)
+
+    def _match_segments(
+        self, path: str, method: str, host: str, subdomain: str | None
+    ) -> tuple[Rule, dict[str, Any]]:
+        """``match()`` on the default domain of a path that is no static
+        rule's (``_fast`` has none: the drivers look it up themselves)."""
+        rule: Rule | None
+        # PERF: a path whose segments but the last are static finds
+        # the node of its last segment by one lookup, as the search
+        # below would (static first, then the first part that takes
+        # it), and its arguments' dict made at once: /user/42
+        # 29,525 -> 28,149 instructions a request.
+        head, sep, tail = path.rpartition("/")
+        node = self._heads.get(head)
+        # (a head is "" or starts with "/": with a "/", so does the
+        # path. PERF: no path[:1] here: /user/42 27,837 -> 27,294
+        # instructions)
+        if node is not None and sep and tail not in node.static:
+            for test, kind, _, last in node.dynamic:
+                if test(tail):
+                    # PERF: not kind, not kind == _ONE (a global):
+                    # /user/42 -100 instructions
+                    if not kind:
+                        rule = last.first.get(method, last.any)
+                        if rule is not None and rule._plain:
+                            # (its one variable: this segment)
+                            name, to_python = rule._vars[0]
+                            try:
+                                args = {name: to_python(tail)}
+                            except ValueError:
+                                break
+                            if rule.defaults:  # they win over the path
+                                args.update(rule.defaults)
+                            return rule, args
+                    break  # (the search below knows the rest)
+        if path[:1] == "/":
+            # PERF: the search's first choice at every segment, in
+            # this frame (~0.3 µs on /user/42); _walk knows every way
+            # around (backtracking, slashes, the rest of the path).
+            node = self._root
+            raw: list[str] = []
+            for part in path[1:].split("/"):
+                child = node.static.get(part)
+                if child is None:
+                    for test, kind, names, child in node.dynamic:
+                        if kind > _SEGMENT:  # (the rest of the path)
+                            child = None
+                            break
+                        m = test(part)
+                        if m:
+                            if kind == _ONE:
+                                raw.append(part)
+                            else:
+                                raw.extend(map(m.__getitem__, names))
+                            break
+                    else:
+                        child = None
+                    if child is None:
+                        break
+                node = child
+            else:
                 rule = node.first.get(method, node.any)
                 if rule is not None and rule._plain:
-                    return rule, dict(rule.defaults) if rule.defaults else {}
-            else:
-                # PERF: a path whose segments but the last are static finds
-                # the node of its last segment by one lookup, as the search
-                # below would (static first, then the first part that takes
-                # it), and its arguments' dict made at once: /user/42
-                # 29,525 -> 28,149 instructions a request.
-                head, sep, tail = path.rpartition("/")
-                node = self._heads.get(head)
-                # (a head is "" or starts with "/": with a "/", so does the
-                # path. PERF: no path[:1] here: /user/42 27,837 -> 27,294
-                # instructions)
-                if node is not None and sep and tail not in node.static:
-                    for test, kind, _, last in node.dynamic:
-                        if test(tail):
-                            # PERF: not kind, not kind == _ONE (a global):
-                            # /user/42 -100 instructions
-                            if not kind:
-                                rule = last.first.get(method, last.any)
-                                if rule is not None and rule._plain:
-                                    # (its one variable: this segment)
-                                    name, to_python = rule._vars[0]
-                                    try:
-                                        args = {name: to_python(tail)}
-                                    except ValueError:
-                                        break
-                                    if rule.defaults:  # they win over the path
-                                        args.update(rule.defaults)
-                                    return rule, args
-                            break  # (the search below knows the rest)
-                if path[:1] == "/":
-                    # PERF: the search's first choice at every segment, in
-                    # this frame (~0.3 µs on /user/42); _walk knows every way
-                    # around (backtracking, slashes, the rest of the path).
-                    node = self._root
-                    raw: list[str] = []
-                    for part in path[1:].split("/"):
-                        child = node.static.get(part)
-                        if child is None:
-                            for test, kind, names, child in node.dynamic:
-                                if kind > _SEGMENT:  # (the rest of the path)
-                                    child = None
-                                    break
-                                m = test(part)
-                                if m:
-                                    if kind == _ONE:
-                                        raw.append(part)
-                                    else:
-                                        raw.extend(map(m.__getitem__, names))
-                                    break
-                            else:
-                                child = None
-                            if child is None:
-                                break
-                        node = child
-                    else:
-                        rule = node.first.get(method, node.any)
-                        if rule is not None and rule._plain:
-                            try:
-                                return rule, _arguments(rule, raw)
-                            except ValueError:
-                                pass  # (a 404, told below)
+                    try:
+                        return rule, _arguments(rule, raw)
+                    except ValueError:
+                        pass  # (a 404, told below)
         return self._match(path, method, host, subdomain)
 
     def _match(
