@@ -27,6 +27,7 @@ from werkzeug.routing import BuildError
 
 import kolba
 import kolba.routing
+import kolba.testing
 
 FRAMEWORKS = pytest.mark.parametrize("fw", [flask, kolba], ids=["flask", "kolba"])
 
@@ -331,3 +332,13 @@ def test_a_host_outside_server_name_with_subdomain_matching() -> None:
     assert client.get("/", base_url="http://a.example.test").text == "sub a"
     for host in ("other.test", "a.other.test"):
         assert client.get("/", base_url=f"http://{host}").status_code == 404
+
+
+@pytest.mark.parametrize("option", [{"subdomain": "api"}, {"url_scheme": "https"}])
+def test_an_environ_builder_given_a_base_url_and_its_parts(
+    option: dict[str, str],
+) -> None:
+    """A ValueError (Flask: an assert, gone under ``python -O``)."""
+    app = kolba.Flask(__name__)
+    with pytest.raises(ValueError, match="not both"):
+        kolba.testing.EnvironBuilder(app, "/", base_url="http://a.test", **option)
