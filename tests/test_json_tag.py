@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +16,8 @@ import pytest
 from flask.json.tag import TaggedJSONSerializer as FlaskSerializer
 from markupsafe import Markup
 
+import kolba
+from kolba.json.provider import DefaultJSONProvider
 from kolba.json.tag import JSONTag, TaggedJSONSerializer
 
 pytestmark = pytest.mark.usefixtures("driver")
@@ -62,12 +68,118 @@ def test_round_trip(s: TaggedJSONSerializer, value: Any) -> None:
     assert type(loaded) is type(value)
 
 
-@pytest.mark.parametrize("value", VALUES, ids=repr)
-def test_output_is_byte_identical_to_flask(s: TaggedJSONSerializer, value: Any) -> None:
-    # As Flask writes a session cookie: in a request, where its JSON provider
-    # sorts the keys.
-    with flask.Flask(__name__).app_context():
+@dataclass
+class Point:
+    x: int
+    label: str
+
+
+# Values no tag claims that JSON providers still write (as Flask's do).
+PROVIDER_VALUES: list[Any] = [
+    Decimal("1.50"),
+    date(2020, 1, 1),
+    Point(1, "é"),
+    {"z": Decimal("2"), "a": [date(1999, 12, 31), (Decimal("0.1"),)]},
+]
+
+
+@pytest.mark.parametrize("value", VALUES + PROVIDER_VALUES, ids=repr)
+@pytest.mark.parametrize("in_app", [False, True], ids=["no app", "in an app"])
+def test_output_is_byte_identical_to_flask(
+    s: TaggedJSONSerializer, value: Any, in_app: bool
+) -> None:
+    # As Flask writes a session: in an app, with its JSON provider (which
+    # sorts the keys); outside one, with the default one (which does not).
+    with ExitStack() as stack:
+        if in_app:
+            stack.enter_context(flask.Flask(__name__).app_context())
+            stack.enter_context(kolba.Flask(__name__).app_context())
         assert s.dumps(value) == FlaskSerializer().dumps(value)
+
+
+def test_values_the_provider_writes_load_as_flask_loads_them(
+    s: TaggedJSONSerializer,
+) -> None:
+    value = {"d": Decimal("1.5"), "day": date(2020, 1, 1), "p": Point(2, "b")}
+    loaded = {
+        "d": "1.5",
+        "day": "Wed, 01 Jan 2020 00:00:00 GMT",
+        "p": {"x": 2, "label": "b"},
+    }
+    assert s.loads(s.dumps(value)) == loaded
+    with kolba.Flask(__name__).app_context():
+        assert s.loads(s.dumps(value)) == loaded
+    assert FlaskSerializer().loads(s.dumps(value)) == loaded
+
+
+def provider_settings(provider: Any) -> None:
+    provider.default = sorted
+    provider.sort_keys = False
+    provider.ensure_ascii = False
+
+
+def test_the_app_provider_settings_are_used_as_flask_uses_them(
+    s: TaggedJSONSerializer,
+) -> None:
+    fapp, app = flask.Flask(__name__), kolba.Flask(__name__)
+    with app.app_context():
+        assert s.dumps({"b": 1, "a": "é"}) == '{"a":"\\u00e9","b":1}'
+        provider_settings(app.json)  # after the first use: seen all the same
+        provider_settings(fapp.json)
+        value = {"z": {3, 1}, "é": "ü", "a": 1}
+        with fapp.app_context():
+            assert s.dumps(value) == FlaskSerializer().dumps(value)
+        assert s.dumps(value) == '{"z":[1,3],"é":"ü","a":1}'
+
+
+class SetDefault:
+    """A provider mixin whose default() writes sets as sorted lists."""
+
+    def default(self, o: Any) -> Any:
+        return sorted(o) if isinstance(o, set) else super().default(o)  # type: ignore[misc]
+
+
+class Shouting(SetDefault):
+    """A provider mixin with its own dumps()."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return super().dumps(obj, **kwargs).upper()  # type: ignore[misc, no-any-return]
+
+
+class NotDerived:
+    """A provider not derived from JSONProvider (duck-typed)."""
+
+    def __init__(self, app: Any) -> None:
+        pass
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return json.dumps(obj, default=sorted, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("mixin", "wire"),
+    [(SetDefault, '{"a":[1,2],"b":"1.5"}'), (Shouting, '{"A":[1,2],"B":"1.5"}')],
+)
+def test_a_provider_subclass_writes_the_session_as_in_flask(
+    s: TaggedJSONSerializer, mixin: type, wire: str
+) -> None:
+    value = {"b": Decimal("1.5"), "a": {2, 1}}
+    fapp, app = flask.Flask(__name__), kolba.Flask(__name__)
+    fapp.json = type("P", (mixin, flask.json.provider.DefaultJSONProvider), {})(fapp)
+    app.json = type("P", (mixin, DefaultJSONProvider), {})(app)
+    with app.app_context():
+        assert s.dumps(value) == wire
+        with fapp.app_context():
+            assert FlaskSerializer().dumps(value) == wire
+
+
+def test_a_provider_not_derived_from_json_provider_writes_the_session(
+    s: TaggedJSONSerializer,
+) -> None:
+    app = kolba.Flask(__name__)
+    app.json = NotDerived(app)  # type: ignore[assignment]
+    with app.app_context():
+        assert s.dumps({"b": {2, 1}, "a": (1,)}) == '{"b":[1,2],"a":{" t":[1]}}'
 
 
 @pytest.mark.parametrize("value", VALUES, ids=repr)
@@ -88,7 +200,7 @@ def test_reads_what_flask_writes_and_back(s: TaggedJSONSerializer, value: Any) -
         ({" t": 1}, '{" di":{" t__":1}}'),
         ({" t": (1,)}, '{" di":{" t__":{" t":[1]}}}'),
         ([1, (2,)], '[1,{" t":[2]}]'),
-        ({"b": 1, "a": 2}, '{"a":2,"b":1}'),
+        ({"b": 1, "a": 2}, '{"b":1,"a":2}'),  # no app: unsorted, as Flask
         ("é", '"\\u00e9"'),
     ],
 )

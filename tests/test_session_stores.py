@@ -20,7 +20,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -909,3 +910,23 @@ def test_reading_whether_the_session_is_new_varies_on_cookie(tmp_path: Path) -> 
     client.get("/set/a/1")
     response = client.get("/new")
     assert (response.text, response.headers["Vary"]) == ("False", "Cookie")
+
+
+@pytest.mark.usefixtures("driver")
+def test_values_the_json_provider_writes_are_stored(store_url: str) -> None:
+    app = make_app(store_url)
+    default = app.json.default
+    app.json.default = lambda o: sorted(o) if isinstance(o, set) else default(o)
+
+    @app.route("/provider-values")
+    def provider_values() -> str:
+        session.update(d=Decimal("1.5"), day=date(2020, 1, 1), s={2, 1})
+        return "stored"
+
+    client = app.test_client()
+    assert client.get("/provider-values").text == "stored"
+    assert client.get("/get").json == {
+        "d": "1.5",
+        "day": "Wed, 01 Jan 2020 00:00:00 GMT",
+        "s": [1, 2],
+    }

@@ -11,7 +11,9 @@ from __future__ import annotations
 import pickle
 import time
 from base64 import urlsafe_b64encode
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from http.cookies import SimpleCookie
 from typing import Any
 from uuid import UUID
@@ -1144,7 +1146,6 @@ def test_kolbas_own_interfaces_open_sessions_on_first_use() -> None:
     assert not opens_lazily(type("Sub", (SecureCookieSessionInterface,), {})())
 
 
-
 def _quiet_app(framework: Any, view: Any) -> Any:
     """An app of ``framework`` (kolba or Flask) whose session interface is
     another's: its session notes no reads (``accessed`` stays False unless
@@ -1196,6 +1197,7 @@ def test_a_foreign_session_left_alone_is_not_accessed() -> None:
     for framework in (kolba, flask):
         response = _quiet_app(framework, lambda: "plain").test_client().get("/")
         assert "Vary" not in response.headers
+
 
 class Boom(BaseConverter):
     def to_python(self, value: str) -> Any:
@@ -1292,3 +1294,65 @@ def test_an_interface_not_kolbas_opens_the_session_before_matching(
         client.set_cookie("session", cookie)
     assert client.get(path).status_code == status
     assert log == [("open", None, None, None, None), *before]
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+
+def provider_values_app(fw: Any) -> Any:
+    """A Flask or kolba app that keeps values only its JSON provider writes:
+    Decimal, date, a dataclass, and a set (the app's own default())."""
+    app = fw.Flask(__name__)
+    app.config.update(SECRET_KEY=KEY, TESTING=True)
+    default = app.json.default
+    app.json.default = lambda o: sorted(o) if isinstance(o, set) else default(o)
+
+    @app.route("/set")
+    def set_() -> str:
+        fw.session.update(
+            d=Decimal("1.5"), day=date(2020, 1, 1), p=Point(1, 2), s={2, 1}
+        )
+        fw.flash(Decimal("2.5"))
+        return ""
+
+    @app.route("/get")
+    def get() -> Any:
+        return {"session": dict(fw.session), "flashed": fw.get_flashed_messages()}
+
+    return app
+
+
+PROVIDER_VALUES_READ = {
+    "session": {
+        "d": "1.5",
+        "day": "Wed, 01 Jan 2020 00:00:00 GMT",
+        "p": {"x": 1, "y": 2},
+        "s": [1, 2],
+        "_flashes": [["message", "2.5"]],
+    },
+    "flashed": ["2.5"],
+}
+
+
+def test_values_the_json_provider_writes_are_kept_as_flask_keeps_them() -> None:
+    client = provider_values_app(kolba).test_client()
+    fclient = provider_values_app(flask).test_client()
+    client.get("/set")
+    fclient.get("/set")
+    cookie, fcookie = client.get_cookie("session"), fclient.get_cookie("session")
+    assert cookie is not None and fcookie is not None
+    # The same payload (the part before the timestamp and signature).
+    assert cookie.value.rsplit(".", 2)[0] == fcookie.value.rsplit(".", 2)[0]
+    assert client.get("/get").json == PROVIDER_VALUES_READ
+    assert fclient.get("/get").json == PROVIDER_VALUES_READ
+
+
+def test_session_transaction_keeps_values_the_json_provider_writes() -> None:
+    client = provider_values_app(kolba).test_client()
+    with client.session_transaction() as sess:
+        sess["d"] = Decimal("3")
+        sess["s"] = {1}
+    assert client.get("/get").json["session"] == {"d": "3", "s": [1]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 import typing as t
 import uuid
@@ -24,6 +25,25 @@ class JSONProvider:
         # would keep every app alive until the cycle collector runs. It forwards
         # everything, so it is typed as the app.
         self._app = t.cast("Flask", weakref.proxy(app))
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        # A changed setting (default, sort_keys, ...) drops the compact encoder
+        # built from the old ones.
+        object.__setattr__(self, name, value)
+        self.__dict__.pop("_compact_encode", None)
+
+    #: ``dumps(obj, separators=(",", ":"))`` as one call (the session
+    #: serializer's), built once per provider state by :meth:`_compact`.
+    _compact_encode: t.Callable[[t.Any], str] | None = None
+
+    def _compact(self) -> t.Callable[[t.Any], str]:
+        """Build and keep :attr:`_compact_encode`."""
+        encode = self._make_compact()
+        self.__dict__["_compact_encode"] = encode
+        return encode
+
+    def _make_compact(self) -> t.Callable[[t.Any], str]:
+        return functools.partial(self.dumps, separators=(",", ":"))
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` to a JSON string."""
@@ -98,6 +118,18 @@ class DefaultJSONProvider(JSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         return json.loads(s, **kwargs)
+
+    def _make_compact(self) -> t.Callable[[t.Any], str]:
+        if type(self).dumps is not DefaultJSONProvider.dumps:
+            return super()._make_compact()
+        # PERF: the encoder dumps() would build on every call (json.dumps
+        # with options makes a new one), built once (0ac9f6f).
+        return json.JSONEncoder(
+            separators=(",", ":"),
+            default=self.default,
+            ensure_ascii=self.ensure_ascii,
+            sort_keys=self.sort_keys,
+        ).encode
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Pretty-printed in debug mode unless ``compact`` says otherwise."""
