@@ -13,7 +13,7 @@ from markupsafe import escape
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter as WerkzeugBaseConverter
 
-from kolba import Flask, request, url_for
+from kolba import Flask, Request, request, url_for
 from kolba.routing import BaseConverter
 from kolba.testing import KolbaClient
 
@@ -562,6 +562,24 @@ def test_trusted_hosts(app: Flask, client: KolbaClient) -> None:
     assert client.get("/", base_url="http://a.example.org").status_code == 200
     response = client.get("/", base_url="http://evil.test")
     assert response.status_code == 400
+
+
+def test_trusted_hosts_of_the_request_class(app: Flask, client: KolbaClient) -> None:
+    class TrustedRequest(Request):
+        trusted_hosts = {"example.com"}
+
+    app.add_url_rule("/", "index", lambda: "ok")
+
+    @app.route("/async")
+    async def async_view() -> str:
+        return "async"
+
+    assert client.get("/", base_url="http://evil.test").status_code == 200
+    app.request_class = TrustedRequest  # while serving: decided again
+    for path in ["/", "/async", "/nope"]:
+        assert client.get(path, base_url="http://evil.test").status_code == 400
+    assert client.get("/", base_url="http://example.com").text == "ok"
+    assert client.get("/async", base_url="http://example.com").text == "async"
 
 
 # -- errors from routing, HEAD and OPTIONS ---------------------------------------

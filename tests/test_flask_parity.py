@@ -2492,6 +2492,38 @@ def trusted_hosts(fw: types.ModuleType, root: Path) -> list[t.Any]:
 
 
 @scenario
+def request_class_trusted_hosts(fw: types.ModuleType, root: Path) -> list[t.Any]:
+    """werkzeug's Request.trusted_hosts on the app's request class (how apps
+    restricted the Host before TRUSTED_HOSTS): checked on every request."""
+
+    class TrustedRequest(fw.Request):  # type: ignore[name-defined,misc]
+        trusted_hosts = {"good.test", ".sub.test"}
+
+    app = fw.Flask("parity_trusted_class", root_path=str(root))
+    app.request_class = TrustedRequest
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.route("/args")
+    def args() -> str:
+        return repr(dict(fw.request.args))
+
+    @app.route("/dir/")
+    def directory() -> str:
+        return "dir"
+
+    client = app.test_client()
+    out = []
+    for base_url in ["http://good.test", "http://a.sub.test", "http://evil.test"]:
+        for path in ["/", "/args?a=1", "/dir", "/nope"]:
+            response = client.get(path, base_url=base_url)
+            out.append([base_url, path, response.status, response.location])
+    return out
+
+
+@scenario
 def templates_outside_views(fw: types.ModuleType, root: Path) -> list[t.Any]:
     app = fw.Flask("parity_tpl", root_path=str(root))
     app.config.update(SECRET_KEY="a-parity-secret-key", SERVER_NAME="t.test")

@@ -1276,6 +1276,7 @@ class Flask(Scaffold):
             trusted_hosts = self.config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 req.trusted_hosts = trusted_hosts
+            if req.trusted_hosts is not None:  # (or the Request class's own)
                 req.host  # noqa: B018 -- a 400 for a host not in the list
             if url_map.host_matching or self.subdomain_matching:
                 host, subdomain = self._domain(req)
@@ -1646,6 +1647,11 @@ class Flask(Scaffold):
         # ~300 instructions; hello 23,448 -> 23,133)
         self._plain_response = self.response_class is Response
         request_class = self.request_class
+        if request_class.trusted_hosts is not None:
+            # A Request class's own trusted_hosts (werkzeug's) is checked on
+            # every request, as Flask does, by match_request(): not the inline
+            # push and match, which skip it (no cost to a class without).
+            self.__dict__["_lean_ctx"] = False
         plain = getattr(request_class, "_scope_plain", False)
         self._eager_session = not opens_lazily(self.session_interface)
         self._lazy_request = (
