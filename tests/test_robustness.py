@@ -10,6 +10,7 @@ drops the connection instead of passing a cut body off as complete.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -553,3 +554,112 @@ def test_no_request_is_a_server_error(
 ) -> None:
     environ = raw(route + path, method, query, headers, body)
     assert run_wsgi(site, environ)[0] < 500
+
+
+def host_app() -> Flask:
+    """An app in production mode whose views turn the request's Host into URLs."""
+    from kolba import redirect, url_for
+
+    app = Flask("hosts")
+
+    @app.route("/slash/")
+    def slash() -> str:
+        return "slash"
+
+    @app.route("/external")
+    def external() -> t.Any:
+        return redirect(url_for("slash", _external=True))
+
+    @app.route("/prop/<name>")
+    def prop(name: str) -> str:
+        return str(getattr(request, name))
+
+    return app
+
+
+def host_request(app: Flask, driver: str, path: str, host: str) -> tuple[int, str]:
+    """The status and Location of a GET with that raw Host header, over WSGI
+    or ASGI (no test client: it builds URLs of the Host itself)."""
+    if driver == "wsgi":
+        statuses: list[str] = []
+        headers: list[tuple[str, str]] = []
+        environ = raw(path, headers={"Host": host})
+
+        def start_response(status: str, response_headers: t.Any, *_: t.Any) -> None:
+            statuses.append(status)
+            headers.extend(response_headers)
+
+        b"".join(app(environ, start_response))
+        return int(statuses[0][:3]), dict(headers).get("Location", "")
+    sent: list[dict[str, t.Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", host.encode())],
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5000),
+    }
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))  # type: ignore[call-arg, arg-type]
+    start = sent[0]
+    location = dict(start["headers"]).get(b"location", b"").decode()
+    return start["status"], location
+
+
+HOST_PATHS = [
+    "/slash",
+    "/external",
+    "/prop/url",
+    "/prop/base_url",
+    "/prop/host_url",
+    "/prop/url_root",
+    "/prop/host",
+]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "a..b",
+        "x." + "a" * 64,
+        "xn--zz.com",
+        "XN--ZZ.com",
+        "xn--.com",
+        ".a.com",
+        "a..b:81",
+    ],
+)
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_a_host_that_is_no_host_name_is_a_400(driver: str, host: str) -> None:
+    # No URL of it can be written (IDNA): werkzeug raised UnicodeError, out of
+    # the app for a redirect's Location (encoded after error handling).
+    app = host_app()
+    for path in HOST_PATHS:
+        assert host_request(app, driver, path, host) == (400, ""), path
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["xn--bcher-kva.de", "my--app.test", "a.test.", "a" * 63 + ".test", "[::1]:81"],
+)
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_unusual_host_names_make_urls(driver: str, host: str) -> None:
+    app = host_app()
+    location = f"http://{host}/slash/"
+    assert host_request(app, driver, "/slash", host) == (308, location)
+    assert host_request(app, driver, "/external", host) == (302, location)
+    assert host_request(app, driver, "/prop/host", host) == (200, "")
+    assert host_request(app, driver, "/prop/url_root", host) == (200, "")

@@ -1300,7 +1300,11 @@ class Flask(Scaffold):
                 ):
                     location = f"{req.scheme}://{server_name}{path}"
                 else:
-                    location = req.host_url[:-1] + path
+                    try:
+                        location = req.host_url[:-1] + path
+                    except HTTPException as bad_host:  # (see Request.host)
+                        req.routing_exception = bad_host
+                        return
             if req.query_string:
                 location = f"{location}?{req.query_string.decode('latin-1')}"
             req.routing_exception = RequestRedirect(location)

@@ -28,6 +28,7 @@ from werkzeug.datastructures import (
     MultiDict,
 )
 from werkzeug.exceptions import (
+    BadHost,
     BadRequest,
     BadRequestKeyError,
     ClientDisconnected,
@@ -36,6 +37,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.formparser import FormDataParser as _WzFormDataParser
 from werkzeug.http import parse_if_range_header
+from werkzeug.sansio.utils import get_host
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as RequestBase  # noqa: F401  (Flask's name)
 from werkzeug.wrappers import Request as _WzRequest
@@ -518,6 +520,27 @@ class Request(_WzRequest):
     @property
     def _query(self) -> str:
         return self.query_string.decode("utf-8", _QUOTE_BAD_BYTES)
+
+    @_lazy
+    def host(self) -> str:
+        """The host the request was sent to (``host:port``), as werkzeug reads
+        it; a 400 if it cannot be a host name (an empty or over-long label,
+        bad punycode), which no URL built from it could hold."""
+        host = get_host(
+            self.scheme, self.headers.get("host"), self.server, self.trusted_hosts
+        )
+        # PERF: a usual host (short, no empty label, no "--" as punycode has)
+        # is told by four tests, not the IDNA codec (40x as long). A request that
+        # reads the host pays ~170 instructions (url_for(_external=True): 79,700
+        # -> 79,869); one that does not, none
+        if len(host) < 64 and ".." not in host and "--" not in host and host[:1] != ".":
+            return host
+        if host[:1] != "[":  # (an IPv6 address: werkzeug checked it)
+            try:  # as a URL of it is written (iri_to_uri) and read (uri_to_iri)
+                host.partition(":")[0].lower().encode("idna").decode("idna")
+            except UnicodeError:
+                raise BadHost(f"The Host {host!r} is not a host name.") from None
+        return host
 
     @_lazy_scope
     def headers(self) -> Headers:
