@@ -584,6 +584,46 @@ def test_a_header_name_with_a_line_break_is_refused(name: str) -> None:
     assert len(headers) == 2  # Content-Type and Content-Length only
 
 
+@pytest.mark.parametrize("value", ["text/html\r\nSet-Cookie: admin=1", "a\nb", "a\rb"])
+@pytest.mark.parametrize("argument", ["mimetype", "content_type"])
+@pytest.mark.parametrize("headers", [None, {"X-A": "1"}])
+def test_a_content_type_with_a_line_break_is_refused(
+    value: str, argument: str, headers: t.Any
+) -> None:
+    # (the Content-Type of a response without headers is sent as it is given)
+    for _ in range(2):  # (refused again: not remembered as a good one)
+        with pytest.raises(ValueError, match="line break") as error:
+            Response("x", headers=headers, **{argument: value})
+        assert "Content-Type" in str(error.value)
+
+
+def test_a_content_type_from_input_with_a_line_break_is_a_500(
+    app: Flask, client: KolbaClient
+) -> None:
+    from kolba import request
+
+    @app.route("/<argument>")
+    def typed(argument: str) -> Response:
+        return Response("x", **{argument: request.args["type"]})
+
+    app.testing = False
+    for argument in ["mimetype", "content_type"]:
+        response = client.get(
+            f"/{argument}", query_string={"type": "text/html\r\nSet-Cookie: a=1"}
+        )
+        assert response.status_code == 500
+        assert "Set-Cookie" not in response.headers
+        assert response.content_type == "text/html; charset=utf-8"
+
+
+def test_mimetypes_made_from_input_do_not_grow_memory_without_end() -> None:
+    from kolba import wrappers
+
+    for i in range(3000):
+        assert Response("x", mimetype=f"text/x-{i}").mimetype == f"text/x-{i}"
+    assert len(wrappers._CONTENT_TYPES) <= 1000
+
+
 def test_header_names_made_from_input_do_not_grow_memory_without_end() -> None:
     # kolba keeps the lowered form of the names set before, up to a bound
     from kolba import wrappers

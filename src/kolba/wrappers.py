@@ -1002,6 +1002,8 @@ class Response(_WzResponse):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
+        if content_type is not None and ("\n" in content_type or "\r" in content_type):
+            _refuse_content_type(content_type)
         if headers is None:
             # PERF: no Headers object until someone asks (~2 µs per response).
             self._headers = None
@@ -1336,8 +1338,20 @@ class AsyncBody:
 def _content_type(mimetype: str) -> str:
     content_type = _CONTENT_TYPES.get(mimetype)
     if content_type is None:
-        content_type = _CONTENT_TYPES[mimetype] = get_content_type(mimetype, "utf-8")
+        # (checked once: the header goes out as it is, not through _Headers)
+        if "\n" in mimetype or "\r" in mimetype:
+            _refuse_content_type(mimetype)
+        content_type = get_content_type(mimetype, "utf-8")
+        if len(_CONTENT_TYPES) < 1000:  # (bounded: it may come from input)
+            _CONTENT_TYPES[mimetype] = content_type
     return content_type
+
+
+def _refuse_content_type(value: str) -> t.NoReturn:
+    raise ValueError(
+        f"The header Content-Type's value {value!r} holds a line break (CR or"
+        " LF), which would let it write other headers."
+    )
 
 
 def _ready_to_send(headers: list[tuple[str, str]]) -> bool:
