@@ -8,6 +8,7 @@ import pytest
 from markupsafe import escape
 from werkzeug.routing import BuildError
 
+import kolba
 from kolba import Flask, g, request, url_for
 from kolba.testing import KolbaClient
 
@@ -240,6 +241,41 @@ def test_url_build_error_handlers(app: Flask) -> None:
             url_for("missing")
     assert [endpoint for endpoint, _ in seen] == ["docs", "missing"]
     assert seen[0][1]["page"] == "intro"
+
+
+@pytest.mark.parametrize("endpoint", ["nope", "itme"])
+def test_an_unknown_endpoint_is_said_so_and_its_values_are_flasks(
+    endpoint: str,
+) -> None:
+    import flask
+
+    seen: dict[t.Any, t.Any] = {}
+    for fw in (flask, kolba):
+        app = fw.Flask("site")
+        app.add_url_rule("/item/<int:item_id>", "item", lambda item_id: "")
+
+        def handler(
+            error: BuildError, endpoint: str, values: dict, name: str = fw.__name__
+        ) -> None:
+            seen[name, "handler"] = (dict(error.values), values)
+
+        with app.test_request_context():
+            with pytest.raises(BuildError) as unknown:
+                fw.url_for(endpoint, q=1)
+            seen[fw.__name__] = dict(unknown.value.values), str(unknown.value)
+            app.url_build_error_handlers.append(handler)
+            with pytest.raises(BuildError):
+                fw.url_for(endpoint, q=2, _anchor="a")
+    # the endpoint werkzeug suggests, said to be missing
+    close = seen["flask"][1].partition("Did you mean ")[2].split()[0]
+    assert seen["kolba"] == (
+        {"q": 1},
+        f"Could not build url for endpoint {endpoint!r}: no such endpoint."
+        f" Did you mean {close}?",
+    )
+    assert seen["flask"][0] == {"q": 1}
+    assert seen["kolba", "handler"] == seen["flask", "handler"]
+    assert seen["kolba", "handler"][1]["_anchor"] == "a"
 
 
 def test_links_across_subdomains_are_external() -> None:

@@ -2045,9 +2045,16 @@ class Flask(Scaffold):
         try:
             rule, domain, path, query = self.url_map.build(endpoint, values, _method)
         except BuildError as error:
-            values.update(
-                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
-            )
+            if error.suggestion is None and not error.missing:
+                self._suggest_endpoint(error)
+            # (a copy: the error keeps the values it was given, as Flask's)
+            values = {
+                **values,
+                "_anchor": _anchor,
+                "_method": _method,
+                "_scheme": _scheme,
+                "_external": _external,
+            }
             return self.handle_url_build_error(error, endpoint, values)
         url = root + path
         if query:
@@ -2082,6 +2089,20 @@ class Flask(Scaffold):
         if rule.websocket:
             return f"{'wss' if secure else 'ws'}://{host}{url}"
         return f"{'https' if secure else 'http'}://{host}{url}"
+
+    def _suggest_endpoint(self, error: BuildError) -> None:
+        """For an endpoint that has no rule, the one whose name is closest
+        (werkzeug's suggestion), when the router found none close enough."""
+        from difflib import SequenceMatcher
+
+        endpoint = str(error.endpoint)
+        if next(self.url_map.iter_rules(error.endpoint), None) is not None:
+            return  # (it exists: no rule of it fits the values)
+        endpoints = {str(rule.endpoint): None for rule in self.url_map.iter_rules()}
+        if endpoints:
+            error.suggestion = max(
+                endpoints, key=lambda e: SequenceMatcher(None, e, endpoint).ratio()
+            )
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let ``url_defaults`` functions add values before a URL is built."""
