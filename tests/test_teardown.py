@@ -365,3 +365,53 @@ def test_uploads_that_a_teardown_function_parsed_are_closed(way: str) -> None:
         assert upload.filename == "a.txt"
         assert upload.stream.closed
         assert environ["werkzeug.request"] is None
+
+
+def test_stream_with_context_tears_down_once_after_the_stream(
+    app: Flask, client: t.Any
+) -> None:
+    # kolba's difference from Flask (README): Flask tears down when the view
+    # returns and again at the end, g emptied before the generator runs.
+    from kolba import stream_with_context
+
+    log: list[tuple[t.Any, ...]] = []
+
+    @app.route("/stream/<int:fail>")
+    def stream(fail: int) -> t.Any:
+        g.conn = "open"
+
+        def body() -> t.Iterator[str]:
+            log.append(("start", g.get("conn"), request.path))
+            yield "a"
+            if fail:
+                raise ValueError("in the stream")
+            log.append(("end", g.get("conn")))
+
+        return stream_with_context(body())
+
+    @app.teardown_request
+    def teardown_request(error: BaseException | None) -> None:
+        log.append(("teardown_request", repr(error)))
+
+    @app.teardown_appcontext
+    def teardown_appcontext(error: BaseException | None) -> None:
+        log.append(("teardown_appcontext", g.pop("conn", None), repr(error)))
+
+    assert client.get("/stream/0").data == b"a"
+    assert log == [
+        ("start", "open", "/stream/0"),
+        ("end", "open"),
+        ("teardown_request", "None"),
+        ("teardown_appcontext", "open", "None"),
+    ]
+    log.clear()
+    try:  # (the error reaches the server: the client may raise it)
+        client.get("/stream/1").data  # noqa: B018
+    except ValueError:
+        pass
+    error = repr(ValueError("in the stream"))
+    assert log == [
+        ("start", "open", "/stream/1"),
+        ("teardown_request", error),
+        ("teardown_appcontext", "open", error),
+    ]
