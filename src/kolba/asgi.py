@@ -1189,7 +1189,7 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
         and len(body) == 1
         and type(body[0]) is bytes
         and (status == 200 or status not in _NO_BODY)
-        and _ready_to_send(headers._list)
+        and _ready_to_send(headers)
     ):
         # PERF: built headers (a tuple's, cookies, hooks') that werkzeug
         # would send unchanged go as they are, as Response.__call__ sends

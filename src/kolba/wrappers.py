@@ -1141,9 +1141,9 @@ class Response(_WzResponse):
                 ) or (
                     self.direct_passthrough and environ.get("REQUEST_METHOD") != "HEAD"
                 ):
-                    wsgi_headers = list(headers._list)  # PERF: to_wsgi_list()
-                    if _ready_to_send(wsgi_headers):
-                        start_response(self._status, wsgi_headers)
+                    if _ready_to_send(headers):
+                        # PERF: list() for to_wsgi_list()
+                        start_response(self._status, list(headers._list))
                         if environ.get("REQUEST_METHOD") == "HEAD":
                             return []
                         # one bytes chunk, or a binary file passed through
@@ -1357,11 +1357,26 @@ def _refuse_content_type(value: str) -> t.NoReturn:
     )
 
 
-def _ready_to_send(headers: list[tuple[str, str]]) -> bool:
+def _ready_to_send(headers: Headers) -> bool:
     """Whether werkzeug would send these headers unchanged: they have a
     Content-Length and no URL to make safe (Location, Content-Location)."""
+    items = headers._list
+    # PERF: kolba's headers tell their names by their lowered names (a
+    # superset of them, while the last pair is the one they were kept for),
+    # and a lazy response's length is their second pair: no look at each
+    # header (callgrind, a request of the hooks row 109,560 -> 105,553
+    # instructions, of the hooks1 row 60,632 -> 59,487)
+    if (
+        type(headers) is _Headers
+        and len(items) > 1
+        and items[-1] is headers._last
+        and "location" not in headers._names
+        and "content-location" not in headers._names
+        and items[1][0] == "Content-Length"
+    ):
+        return True
     length = False
-    for key, _value in headers:
+    for key, _value in items:
         if len(key) in (8, 14, 16):
             key = key.lower()
             if key == "content-length":
