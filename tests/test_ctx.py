@@ -229,6 +229,42 @@ def test_the_proxy_type_getattribute_called_explicitly_looks_on_the_proxy(
         assert session.modified is False
 
 
+def test_plain_context_proxies_answer_their_own_names_and_pass_on_the_rest(
+    app: Flask,
+) -> None:
+    # app_ctx, request_ctx and websocket forward in __getattribute__ (not
+    # after a failed lookup of their own): the names their class has are
+    # still theirs, any other is the current object's
+    app_ctx, request_ctx = kolba.globals.app_ctx, kolba.globals.request_ctx
+    for proxy, message in (
+        (app_ctx, "application context"),
+        (request_ctx, "request context"),
+    ):
+        with pytest.raises(RuntimeError, match=message):
+            proxy.app  # noqa: B018
+        assert proxy.__class__ is type(proxy) and not proxy
+        assert repr(proxy) == "<LocalProxy unbound>" and dir(proxy) == []
+        assert proxy._is_protocol is False  # a name of the proxy's class
+    with app.test_request_context("/page") as ctx:
+        assert app_ctx.app is app and request_ctx.request.path == "/page"
+        assert request_ctx._get_current_object() is ctx
+        assert (
+            request_ctx.__class__ is type(ctx) and request_ctx.__dict__ is ctx.__dict__
+        )
+        ctx.__custom__ = "the context's"
+        assert request_ctx.__custom__ == "the context's"
+        with pytest.raises(AttributeError, match="no_such"):
+            request_ctx.no_such  # noqa: B018
+        assert not hasattr(app_ctx, "no_such") and hasattr(app_ctx, "app")
+        for proxy, name in ((app_ctx, "app"), (request_ctx, "request")):
+            lookup = type(proxy).__getattribute__
+            assert lookup(proxy, "_get_current_object")() is proxy._get_current_object()
+            with pytest.raises(AttributeError, match=name):
+                lookup(proxy, name)
+        with pytest.raises(RuntimeError, match="not a WebSocket"):
+            kolba.globals.websocket.send  # noqa: B018
+
+
 def test_proxies_are_werkzeug_local_proxies(app: Flask) -> None:
     # as Flask's are: extensions (Flask-Injector) skip them by this test
     # when they walk app.jinja_env.globals outside any context
