@@ -246,13 +246,25 @@ def _request_path(scope: Scope, empty: str = "/") -> str:
     "/" (with the query string) as it does an empty ``PATH_INFO``."""
     path = scope["path"]
     root = scope.get("root_path")
-    if root and path.startswith(root):
-        path = path[len(root) :]
+    if root:
+        path = _under_root(path, root)
     if not path:
         return empty
     path = _text(path)
     if not path.startswith("/") or path.startswith("//"):
         path = "/" + path.lstrip("/")
+    return path
+
+
+def _under_root(path: str, root: str) -> str:
+    """``path`` with the mount point ``root`` cut off if it is under it: the
+    root itself or below ``root + "/"`` (``/apple`` is not under ``/app``). A
+    path elsewhere is served as it is, as Starlette does: servers and proxies
+    that strip the mount point themselves give it so (uvicorn before 0.26
+    with ``--root-path``), and ``url_for`` still builds URLs under the root."""
+    root = root.rstrip("/")
+    if path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :]
     return path
 
 
@@ -324,10 +336,10 @@ def _environ(
 ) -> dict[str, t.Any]:
     """A WSGI environ for the scope, as a WSGI server would make it:
     ``headers`` (:func:`_header_environ`), completed in place."""
-    root = scope.get("root_path", "")
+    root = scope.get("root_path", "").rstrip("/")
     path = scope["path"]
-    if root and path.startswith(root):
-        path = path[len(root) :]
+    if root:
+        path = _under_root(path, root)
     server = scope.get("server") or ("localhost", 80)
     environ: dict[str, t.Any] = _header_environ(scope) if headers is None else headers
     environ.update(
@@ -374,6 +386,7 @@ _WATCHED_SIZES = frozenset(len(name) for name in _WATCHED)
 def _header_environ(scope: Scope) -> dict[str, t.Any]:
     """The scope's headers as the environ's entries (``HTTP_HOST``...)."""
     environ: dict[str, t.Any] = {}
+    repeated: dict[str, list[str]] | None = None
     keys = _HEADER_KEYS
     for raw_name, raw_value in scope.get("headers", ()):
         # PERF: a header name's environ key is looked up, not rebuilt
@@ -385,8 +398,19 @@ def _header_environ(scope: Scope) -> dict[str, t.Any]:
             continue
         value = raw_value.decode("latin-1")
         if key in environ:
-            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+            # a repeated header: its values joined once at the end (joining
+            # each repeat to the ones before copied them all again: quadratic)
+            if repeated is None:
+                repeated = {}
+            if key in repeated:
+                repeated[key].append(value)
+            else:
+                repeated[key] = [environ[key], value]
+            continue
         environ[key] = value
+    if repeated is not None:
+        for key, values in repeated.items():
+            environ[key] = ("; " if key == "HTTP_COOKIE" else ",").join(values)
     return environ
 
 
