@@ -63,12 +63,16 @@ def run_asgi(app: Any, scope: dict[str, Any], messages: list[dict[str, Any]]) ->
 
 
 def http_scope(path: str = "/", method: str = "GET", headers: Any = ()) -> dict:
+    headers = list(headers)
+    if method != "GET" and not any(name == b"content-length" for name, _ in headers):
+        # (an HTTP/1.1 body without a Content-Length comes chunked)
+        headers.append((b"transfer-encoding", b"chunked"))
     return {
         "type": "http",
         "method": method,
         "path": path,
         "query_string": b"",
-        "headers": list(headers),
+        "headers": headers,
         "scheme": "http",
         "server": ("testserver", 80),
     }

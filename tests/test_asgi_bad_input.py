@@ -4,7 +4,11 @@ body held whole in memory. (Found by a review; real servers are at the end.)"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -81,3 +85,274 @@ def test_a_header_repeated_many_times_is_joined_in_linear_time(app: Flask) -> No
     thread.join(60)
     assert not thread.is_alive()
     assert sent[1]["body"] == f"{101 * 50_000 - 1} a=1; a=1".encode()
+
+
+
+def serve(
+    app: Flask, scope: dict[str, Any], messages: list[dict[str, Any]]
+) -> tuple[list[Any], int, int]:
+    """Serve one request whose ``receive`` gives ``messages``, then waits;
+    what was sent, how many messages the app took, and the peak of memory
+    allocated meanwhile."""
+    sent: list[Any] = []
+    inbox = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        if inbox:
+            return inbox.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    tracemalloc.start()
+    try:
+        asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return sent, len(messages) - len(inbox), peak
+
+
+def chunked(*chunks: bytes) -> list[dict[str, Any]]:
+    return [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+URLENCODED = [(b"content-type", b"application/x-www-form-urlencoded")]
+MB = 1_000_000
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_huge_urlencoded_body_is_refused_at_the_form_limit(
+    app: Flask, kind: str
+) -> None:
+    """``await request.form`` (and a sync view's form) answer 413 once the
+    body passes MAX_FORM_MEMORY_SIZE (500 kB), as under WSGI: the body is
+    not received whole first (60 MB were held in memory)."""
+    if kind == "async":
+
+        @app.post("/")
+        async def view() -> str:
+            return str(len(await request.form))
+    else:
+
+        @app.post("/")
+        def view() -> str:
+            return str(len(request.form))
+
+    body = chunked(b"a=" + b"x" * 99_998, *[b"x" * 100_000] * 59)
+    sent, received, peak = serve(app, http_scope("/", "POST", URLENCODED), body)
+    assert sent[0]["status"] == 413
+    assert received <= 6  # 500 kB and the chunk that passed it
+    assert peak < 5 * MB
+    sent, received, _ = serve(
+        app, http_scope("/", "POST", URLENCODED), chunked(b"a=", b"1", b"")
+    )
+    assert (sent[0]["status"], sent[1]["body"], received) == (200, b"1", 3)
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_multipart_upload_is_kept_out_of_memory(app: Flask, kind: str) -> None:
+    """A 30 MB file (no MAX_CONTENT_LENGTH) reaches ``request.files`` whole,
+    received into a temporary file beyond 500 kB: memory stays bounded."""
+
+    def describe(files: Any) -> str:
+        data = files["f"].read()
+        return f"{len(data)} {data.count(b'x')}"
+
+    if kind == "async":
+
+        @app.post("/")
+        async def view() -> str:
+            return describe(await request.files)
+    else:
+
+        @app.post("/")
+        def view() -> str:
+            return describe(request.files)
+
+    head = b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n'
+    parts = [head, *[b"x" * MB] * 30, b"\r\n--b--\r\n"]
+    headers = [(b"content-type", b"multipart/form-data; boundary=b")]
+    sent, received, peak = serve(app, http_scope("/", "POST", headers), chunked(*parts))
+    assert (sent[0]["status"], sent[1]["body"]) == (200, b"%d %d" % (30 * MB, 30 * MB))
+    assert received == len(parts)
+    assert peak < 30 * MB + 5 * MB  # the file read at once by the view, no more
+
+
+def test_max_content_length_stops_a_sync_views_body(app: Flask) -> None:
+    """A sync view's body is received before the view runs, up to
+    MAX_CONTENT_LENGTH: past it no more is received, and reading it is a 413;
+    a view that does not read it answers as usual. A view that raises its
+    request's limit (Flask 3.1) reads the rest as it reads it."""
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/read")
+    def read() -> str:
+        return str(len(request.get_data()))
+
+    @app.post("/ignore")
+    def ignore() -> str:
+        return "ignored"
+
+    @app.post("/raised")
+    def raised() -> str:
+        request.max_content_length = 100
+        return str(len(request.get_data()))
+
+    body = chunked(*[b"x" * 4] * 20)
+    for path, status, answer in (("/read", 413, None), ("/ignore", 200, b"ignored")):
+        sent, received, _ = serve(app, http_scope(path, "POST"), body)
+        assert sent[0]["status"] == status
+        assert received == 3  # 12 bytes: past the limit
+        if answer is not None:
+            assert sent[1]["body"] == answer
+    sent, received, _ = serve(app, http_scope("/raised", "POST"), body)
+    assert (sent[1]["body"], received) == (b"80", 20)
+
+
+def test_slow_uploads_to_sync_views_hold_no_thread(app: Flask) -> None:
+    """Clients that send part of a body and stall do not hold the threads of
+    the pool (there are 2 here): each body is received on the loop before its
+    sync view runs, and a GET to a sync view answers meanwhile."""
+
+    @app.post("/form")
+    def form() -> str:
+        return request.form["a"]
+
+    @app.get("/")
+    def index() -> str:
+        return "hi"
+
+    async def main() -> tuple[list[Any], list[list[Any]]]:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(2))
+        finish = asyncio.Event()
+
+        async def slow(sent: list[Any]) -> None:
+            parts = chunked(b"a=", b"")
+
+            async def receive() -> dict[str, Any]:
+                if len(parts) == 1:
+                    await finish.wait()
+                return parts.pop(0)
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            await app(http_scope("/form", "POST", URLENCODED), receive, send)
+
+        uploads: list[list[Any]] = [[] for _ in range(6)]
+        tasks = [asyncio.ensure_future(slow(sent)) for sent in uploads]
+        await asyncio.sleep(0.2)
+        answer: list[Any] = []
+
+        async def nothing() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def send(message: dict[str, Any]) -> None:
+            answer.append(message)
+
+        try:
+            await asyncio.wait_for(app(http_scope("/"), nothing, send), 5)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            finish.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        return answer, uploads
+
+    answer, uploads = asyncio.run(main())
+    assert [m.get("body") for m in answer] == [None, b"hi"]
+    assert all(sent[1]["body"] == b"" for sent in uploads)
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_http2_and_3_without_a_content_length_read_as_http1(
+    app: Flask, version: str
+) -> None:
+    """The first body message is received before an async view runs, as for
+    HTTP/1.1: a GET's is its empty body, which Flask code reads without
+    await; a POST's body that came in it too."""
+
+    @app.route("/<name>", methods=["GET", "POST"])
+    async def view(name: str) -> str:
+        if name == "form":
+            return repr(request.form.get("x", "none"))
+        if name == "json":
+            return repr(request.get_json(silent=True))
+        return repr(request.get_data())
+
+    @app.route("/sync/form", methods=["GET", "POST"])
+    def sync_form() -> str:
+        return repr(request.form.get("x", "none"))
+
+    for path, method, body, answer in (
+        ("/form", "GET", b"", b"'none'"),
+        ("/json", "GET", b"", b"None"),
+        ("/data", "GET", b"", b"b''"),
+        ("/form", "POST", b"x=1", b"'1'"),
+        ("/sync/form", "POST", b"x=1", b"'1'"),
+        ("/sync/form", "GET", b"", b"'none'"),
+    ):
+        scope = http_scope(path, method, URLENCODED)
+        scope["headers"] = URLENCODED  # (no Transfer-Encoding over HTTP/2)
+        scope["http_version"] = version
+        sent, received, _ = serve(app, scope, chunked(body))
+        assert (sent[0]["status"], sent[1]["body"], received) == (200, answer, 1)
+
+
+@pytest.fixture
+def data_views(app: Flask) -> Flask:
+    """An async and a sync view that read the body."""
+
+    @app.post("/async")
+    async def async_view() -> str:
+        return repr(await request.get_data())
+
+    @app.post("/sync")
+    def sync_view() -> str:
+        return repr(request.get_data())
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/async", "/sync", "/nowhere", "/get-only"])
+def test_a_client_gone_after_its_headers_ends_quietly(
+    data_views: Flask, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A POST with a Content-Length whose client leaves before its body: the
+    app ends without raising (servers logged ClientDisconnected's traceback),
+    for any view and for a 404 or 405, as the sync path does."""
+    app = data_views
+
+    @app.get("/get-only")
+    def get_only() -> str:
+        return "get"
+
+    headers = [(b"content-length", b"100")]
+    with caplog.at_level(logging.ERROR):
+        sent, _, _ = serve(
+            app, http_scope(path, "POST", headers), [{"type": "http.disconnect"}]
+        )
+    assert sent[0]["status"] in (400, 404, 405)
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("length", [b"\xb2", b"1" * 4301, b"-1", b"1e3"])
+@pytest.mark.parametrize("path", ["/async", "/sync", "/nowhere"])
+def test_a_content_length_that_is_no_number_is_read_as_none(
+    data_views: Flask, path: str, length: bytes
+) -> None:
+    """A latin-1 superscript digit passes str.isdigit() but not int(), and
+    4301 digits pass it but not Python's int() limit: the app raised, nothing
+    was sent. Such a length is read as werkzeug reads it, as none (the form
+    of test_robustness is empty under both drivers)."""
+    data_views.config["MAX_CONTENT_LENGTH"] = 10  # (int() was called for it)
+    headers = [(b"content-length", length), *URLENCODED]
+    scope = http_scope(path, "POST", headers)
+    sent, _, _ = serve(data_views, scope, chunked(b"a=1"))
+    assert sent[0]["status"] == (404 if path == "/nowhere" else 200)

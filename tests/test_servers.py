@@ -277,6 +277,48 @@ def test_a_websocket_that_only_sends_ends_when_the_client_leaves(
     assert "Exception on /ws/push" not in log and "ClientDisconnected" not in log
 
 
+def test_slow_uploads_hold_no_thread_and_clients_gone_log_nothing(
+    asgi_server: Server,
+) -> None:
+    """33 clients (more than the loop's pool has threads) that send a byte of
+    a form to a sync view and stall: a sync view still answers, their bodies
+    being received on the loop. Clients that leave after the headers of a
+    POST with a body: nothing logged (ClientDisconnected escaped the app)."""
+    port = int(asgi_server.url.rsplit(":", 1)[1])
+    head = (
+        b"POST /sync-form HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
+    )
+    stalled = [socket.create_connection(("127.0.0.1", port)) for _ in range(33)]
+    try:
+        for sock in stalled:
+            sock.sendall(head)
+        time.sleep(0.5)
+        answer = httpx.get(asgi_server.url + "/hello", timeout=10)
+        assert answer.text == "hello world"
+        stalled[0].sendall(b"2\r\n=1\r\n0\r\n\r\n")  # one finishes
+        stalled[0].settimeout(10)
+        reply = b""
+        while b"1" not in reply.partition(b"\r\n\r\n")[2]:
+            chunk = stalled[0].recv(4096)  # (the head and body may come apart)
+            assert chunk, reply
+            reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200")
+    finally:
+        for sock in stalled:
+            sock.close()
+    for path in (b"/async-data", b"/sync-form", b"/nowhere"):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(
+                b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+            )
+            time.sleep(0.2)
+    time.sleep(0.5)
+    log = (asgi_server.events.parent / f"{asgi_server.kind}.log").read_text()
+    assert "ClientDisconnected" not in log
+
+
 # Stopped as a service manager or Ctrl+C stops them: a signal to the server's
 # pid. (hypercorn's worker process, given a SIGTERM of its own, dies at once:
 # it leaves the shutdown to the main process, which tells it.)

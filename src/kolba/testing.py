@@ -243,7 +243,10 @@ def scope_from_environ(
     if kind == "websocket":
         scheme = {"http": "ws", "https": "wss"}.get(scheme, scheme)
     root = environ.get("SCRIPT_NAME", "")
-    raw_path = (root + environ.get("PATH_INFO", "")).encode("latin-1")
+    path = environ.get("PATH_INFO", "")
+    if path and not path.startswith("/"):  # (a server's path has its slash)
+        path = "/" + path
+    raw_path = (root + path).encode("latin-1")
     return {
         "type": kind,
         "asgi": {"version": "3.0"},

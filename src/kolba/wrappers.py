@@ -361,7 +361,7 @@ class _FormPart:
         body = obj.environ.get("kolba.asgi.body")
         if body is not None and body.must_await():
             _refuse_announced_overflow(obj)
-            return _Pending(functools.partial(obj._await, self.__get__, obj))
+            return _Pending(functools.partial(obj._await_form, self.__get__))
         obj._load_form_data()
         state = obj.__dict__
         if self.name not in state:
@@ -675,6 +675,24 @@ class Request(_WzRequest):
         if body is not None:
             await body.fill(self.max_content_length)
         return self._sync(func, *args, **kwargs)
+
+    async def _await_form(self, get: t.Callable[[Request], _T]) -> _T:
+        """``await request.form`` or ``.files`` under ASGI: the body received
+        within the limits as it arrives (an urlencoded one within
+        ``MAX_FORM_MEMORY_SIZE``; a multipart one in a temporary file beyond
+        500 kB, as werkzeug spools uploads), then parsed."""
+        limit = self.max_content_length
+        spool = self.mimetype != _URLENCODED
+        if not spool:
+            form_limit = self.max_form_memory_size
+            if form_limit is not None and (limit is None or form_limit < limit):
+                limit = form_limit
+        body = self.environ["kolba.asgi.body"]
+        try:
+            await body.fill(limit, spool)
+            return self._sync(get, self)
+        finally:
+            body.close()  # (a temporary file the parse did not read to its end)
 
     def _in_coroutine(self) -> bool:
         return "_sync_body" not in self.__dict__ and _loop_running()

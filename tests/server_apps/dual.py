@@ -89,6 +89,16 @@ async def echo_body() -> dict[str, object]:
     return {"json": await request.get_json()}
 
 
+@app.post("/sync-form")
+def sync_form() -> str:
+    return request.form.get("a", "")
+
+
+@app.post("/async-data")
+async def async_data() -> str:
+    return str(len(await request.get_data()))
+
+
 @app.route("/stream")
 async def stream() -> AsyncIterator[str]:
     async def ticks() -> AsyncIterator[str]:
