@@ -12,7 +12,7 @@ import typing as t
 import weakref
 from datetime import timedelta
 from types import CoroutineType, FunctionType
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
@@ -45,7 +45,7 @@ from .globals import (
 )
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
+from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule, _RedirectTo
 from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variables
     T_shell_context_processor,
     T_teardown,
@@ -1291,8 +1291,12 @@ class Flask(Scaffold):
         except RequestRedirect as e:
             location = e.new_url
             # A path from the router (which may hold "://" itself) becomes
-            # absolute, under the mount point; a URL from redirect_to stays.
-            if location[:1] == "/" or "://" not in location:
+            # absolute, under the mount point; redirect_to's target is a link
+            # from the mount point, as werkzeug's (no query string added).
+            redirect_to = isinstance(e, _RedirectTo)
+            if redirect_to or location[:1] == "/" or "://" not in location:
+                if redirect_to:
+                    location = "/"
                 path = quote(req.root_path + location, safe="/:@!$&'()*+,;=~%")
                 server_name = self.config["SERVER_NAME"]
                 if server_name and not (
@@ -1305,7 +1309,9 @@ class Flask(Scaffold):
                     except HTTPException as bad_host:  # (see Request.host)
                         req.routing_exception = bad_host
                         return
-            if req.query_string:
+            if redirect_to:
+                location = urljoin(location, e.new_url)
+            elif req.query_string:
                 location = f"{location}?{req.query_string.decode('latin-1')}"
             req.routing_exception = RequestRedirect(location)
         except HTTPException as e:

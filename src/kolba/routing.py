@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 
 import werkzeug.routing as _wz
 import werkzeug.routing.converters as _wz_converters
@@ -215,6 +215,11 @@ class BuildError(_WerkzeugBuildError):
 
 class RequestRedirect(_WerkzeugRequestRedirect):
     """308 redirect raised by matching; ``new_url`` is the target path or URL."""
+
+
+class _RedirectTo(RequestRedirect):
+    """Internal: a rule's ``redirect_to`` target, which werkzeug joins to the
+    script root's URL as a link (no query string added)."""
 
 
 class _SlashRequired(Exception):
@@ -909,9 +914,9 @@ class Map(_wz.Map):
                     raise RequestRedirect(built[1])
         target = rule.redirect_to
         if isinstance(target, str):
-            raise RequestRedirect(_fill(rule, target, args))
+            raise _RedirectTo(_fill(rule, target, args))
         if target is not None:
-            raise RequestRedirect(target(None, **args))
+            raise _RedirectTo(target(None, **args))
 
     # -- building -----------------------------------------------------------
 
@@ -981,6 +986,12 @@ class MapAdapter(_wz.MapAdapter):
         host = self.server_name if self.map.host_matching else ""
         try:
             rule, args = self.map.match(path, method, host, self.subdomain)
+        except _RedirectTo as e:
+            netloc = self.server_name
+            if self.subdomain:
+                netloc = f"{self.subdomain}.{netloc}"
+            base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
+            raise RequestRedirect(urljoin(base, e.new_url)) from None
         except RequestRedirect as e:
             if "://" in e.new_url:
                 raise
