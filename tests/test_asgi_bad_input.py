@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from test_asgi import http_scope, run_asgi
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kolba import Flask, request
 
@@ -215,10 +216,16 @@ def test_max_content_length_stops_a_sync_views_body(app: Flask) -> None:
     assert (sent[1]["body"], received) == (b"80", 20)
 
 
-def test_slow_uploads_to_sync_views_hold_no_thread(app: Flask) -> None:
+@pytest.mark.parametrize("middleware", [False, True])
+def test_slow_uploads_to_sync_views_hold_no_thread(
+    app: Flask, middleware: bool
+) -> None:
     """Clients that send part of a body and stall do not hold the threads of
     the pool (there are 2 here): each body is received on the loop before its
-    sync view runs, and a GET to a sync view answers meanwhile."""
+    sync view runs (or the WSGI middleware that wraps the app), and a GET to
+    a sync view answers meanwhile."""
+    if middleware:
+        app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.post("/form")
     def form() -> str:

@@ -772,7 +772,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         # 122,240 -> 122,068 instructions; 121,594 without the test)
         or (length is None and version != "1.1" and version != "1.0")
     ):
-        ahead = await _receive_ahead(app, ctx.request, on_loop, length)
+        ahead = await _receive_ahead(app, ctx.request.environ, on_loop, length)
     else:
         ahead = None
     if not on_loop:
@@ -987,7 +987,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
 
 
 async def _receive_ahead(
-    app: Flask, request: Request, on_loop: bool, length: bytes | None
+    app: Flask, environ: dict[str, t.Any], on_loop: bool, length: bytes | None
 ) -> _Body | None:
     """Receive, before the view runs, what it may read of the body without
     await: for a view on the loop the first message (which usually holds all
@@ -1009,7 +1009,6 @@ async def _receive_ahead(
         and (len(length) > 18 or int(length) > limit)
     ):
         return None
-    environ = request.environ  # (a sync view's cycle makes it anyway)
     body: _Body = environ["kolba.asgi.body"]
     if on_loop:
         await body.prefetch()
@@ -1464,11 +1463,11 @@ async def _stream(
 async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve an HTTP request through ``app.wsgi_app`` (wrapped by WSGI
     middleware, or overridden) as a WSGI server's worker does, in a thread
-    of the loop's pool: the body is received as the app reads it, each chunk
-    of the response is sent as the app gives it, once the server has taken
-    the one before (its backpressure); the iterable is closed. A client that
-    goes away stops the response at its next chunk. An error before the
-    response starts is the server's 500."""
+    of the loop's pool: the body is received before, as a sync view's (see
+    _receive_ahead); each chunk of the response is sent as the app gives it,
+    once the server has taken the one before (its backpressure); the
+    iterable is closed. A client that goes away stops the response at its
+    next chunk. An error before the response starts is the server's 500."""
     loop = asyncio.get_running_loop()
     body = _Body(receive, loop)
     environ = _environ(scope, body)
@@ -1484,6 +1483,12 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     if environ["QUERY_STRING"]:
         uri += "?" + environ["QUERY_STRING"]
     environ["REQUEST_URI"] = environ["RAW_URI"] = uri
+    ahead = None
+    if not body.complete:  # as a sync view's, so that no thread waits for it
+        length = environ.get("CONTENT_LENGTH")
+        ahead = await _receive_ahead(
+            app, environ, False, length.encode("latin-1") if length else None
+        )
     # a sync view's body reads and an async view's coroutine go to this loop,
     # as in the thread of a sync view under the native driver
     _cv_server_loop.set(loop)
@@ -1566,6 +1571,8 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         gone.set()  # (cancelled: the thread stops at its next chunk)
         if watching is not None:
             watching.cancel()
+        if ahead is not None:
+            ahead.close()
 
 
 # background tasks and lifespan -----------------------------------------------
