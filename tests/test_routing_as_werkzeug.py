@@ -16,6 +16,7 @@ import werkzeug.routing as wz
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import WebsocketMismatch
 
 from kolba.routing import Map, Rule
 
@@ -90,6 +91,9 @@ def _rule(draw: Any, domains: str) -> dict[str, Any]:
         options["redirect_to"] = "/elsewhere"
     if draw(st.integers(0, 9)) == 0:
         options["build_only"] = True
+    if draw(st.integers(0, 4)) == 0:
+        options["websocket"] = True
+        options["methods"] = draw(st.sampled_from([None, ("GET",)]))
     if domains == "subdomain":
         options["subdomain"] = draw(st.sampled_from([None, "", "api", "<sub>"]))
     elif domains == "host":
@@ -127,7 +131,7 @@ def _case(draw: Any) -> tuple[list[dict[str, Any]], dict[str, Any], Any]:
     domain = draw(st.sampled_from(["", "api", "zz"])) if domains else ""
     if domains == "host":
         domain = f"{domain}.h" if domain else "h"
-    request = (path, method, domain)
+    request = (path, method, domain, draw(st.integers(0, 3)) == 0)
     return rules, options, request
 
 
@@ -140,20 +144,29 @@ def _outcome(match: Any, rules: list[Any]) -> Any:
         return "redirect", re.sub("^http://[^/]*", "", e.new_url)
     except MethodNotAllowed as e:
         return 405, sorted(e.valid_methods or ())
+    except WebsocketMismatch:
+        return "not this kind (WebSocket or not)"
     except NotFound:
         return 404
     return rules.index(rule), args
 
 
 def _check(rules: list[dict[str, Any]], options: dict[str, Any], request: Any) -> None:
-    path, method, domain = request
+    path, method, domain, *kind = request
+    websocket = bool(kind and kind[0])
     host, subdomain = (domain, None) if options.get("host_matching") else ("", domain)
     try:
         theirs = [wz.Rule(**spec) for spec in rules]
         their_map = wz.Map(theirs, **options)
         adapter = their_map.bind(host or "h", subdomain=subdomain)
-        expected = _outcome(
-            lambda: adapter.match(path, method, return_rule=True), theirs
+        expected, as_websocket = (
+            _outcome(
+                lambda ws=ws: adapter.match(
+                    path, method, return_rule=True, websocket=ws
+                ),
+                theirs,
+            )
+            for ws in (websocket, True)
         )
     except (ValueError, TypeError, AssertionError, wz.BuildError):
         # a rule werkzeug refuses, or a redirect it cannot build
@@ -162,7 +175,13 @@ def _check(rules: list[dict[str, Any]], options: dict[str, Any], request: Any) -
     our_map = Map(ours, **options)
     # (werkzeug's adapter, as the request's path, merges leading slashes)
     our_path = "/" + path.lstrip("/") if path else ""
-    got = _outcome(lambda: our_map.match(our_path, method, host, subdomain), ours)
+    got = _outcome(
+        lambda: our_map.match(our_path, method, host, subdomain, websocket), ours
+    )
+    if expected == "not this kind (WebSocket or not)" and not websocket:
+        # kolba's one difference: plain HTTP on a URL that only WebSocket
+        # rules take gets the rule a WebSocket would (its view answers 426)
+        expected = as_websocket
     assert got == expected, "\n".join(map(str, [*rules, options, request]))
 
 

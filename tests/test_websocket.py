@@ -373,3 +373,57 @@ def test_a_view_that_reads_nothing_holds_the_client_back(app: Flask) -> None:
         return reads
 
     assert asyncio.run(main()) == 1 + 32
+
+
+@pytest.mark.parametrize("websocket_first", [True, False])
+def test_a_url_of_a_websocket_and_an_http_rule_serves_each_kind(
+    app: Flask, websocket_first: bool
+) -> None:
+    """As werkzeug's matcher (Flask): a WebSocket request takes only the
+    WebSocket rules, plain HTTP only the others, whichever came first."""
+
+    async def feed() -> None:
+        await websocket.send("socket")
+
+    def page() -> str:
+        return "page"
+
+    if websocket_first:
+        app.websocket("/chat")(feed)
+    app.route("/chat")(page)
+    if not websocket_first:
+        app.websocket("/chat")(feed)
+    client = app.test_client()
+    assert client.get("/chat").data == b"page"
+    with client.websocket("/chat") as ws:
+        assert ws.receive() == "socket"
+
+
+def test_plain_http_goes_on_to_a_later_rule_past_a_websocket_one(app: Flask) -> None:
+    """werkzeug's matcher passes over a rule of the other kind and goes on
+    searching: /<name> answers HTTP on /ws; a WebSocket still gets /ws."""
+
+    @app.websocket("/ws")
+    async def feed() -> None:
+        await websocket.send("socket")
+
+    @app.route("/<name>")
+    def page(name: str) -> str:
+        return f"page {name}"
+
+    client = app.test_client()
+    assert client.get("/ws").data == b"page ws"
+    with client.websocket("/ws") as ws:
+        assert ws.receive() == "socket"
+
+
+def test_a_websocket_on_an_http_rule_is_refused(app: Flask) -> None:
+    """Only WebSocket rules take a WebSocket (werkzeug: a mismatch)."""
+
+    @app.route("/page")
+    def page() -> str:
+        return "page"
+
+    with pytest.raises((WebSocketRefused, WebSocketClosed)):
+        with app.test_client().websocket("/page"):
+            pass

@@ -1286,7 +1286,12 @@ class Flask(Scaffold):
             # in Flask: the root of an app mounted at /app is /app/
             path = "" if req._empty_path_info else req.path
             req.url_rule, req.view_args = url_map.match(
-                path, req.method, host, subdomain
+                path,
+                req.method,
+                host,
+                subdomain,
+                # (a WebSocket's rules are those of @app.websocket)
+                getattr(type(req), "_websocket", False),
             )
         except RequestRedirect as e:
             location = e.new_url

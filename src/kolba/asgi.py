@@ -1721,6 +1721,8 @@ class WebSocket(Request):
     request's attributes (``path``, ``args``, ``headers``, ``cookies``...)
     and ``accept``, ``receive``, ``send``, ``close``."""
 
+    _websocket = True  # (matched against the WebSocket rules)
+
     def __init__(self, environ: dict[str, t.Any], receive: Receive, send: Send) -> None:
         super().__init__(environ)
         self._ws_receive = receive

@@ -24,7 +24,7 @@ import werkzeug.routing.converters as _wz_converters
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BuildError as _WerkzeugBuildError
 from werkzeug.routing import RequestRedirect as _WerkzeugRequestRedirect
-from werkzeug.routing import ValidationError
+from werkzeug.routing import ValidationError, WebsocketMismatch
 
 __all__ = [
     "DEFAULT_CONVERTERS",
@@ -220,6 +220,18 @@ class RequestRedirect(_WerkzeugRequestRedirect):
 class _RedirectTo(RequestRedirect):
     """Internal: a rule's ``redirect_to`` target, which werkzeug joins to the
     script root's URL as a link (no query string added)."""
+
+
+class _Seen(set[str]):
+    """What a search saw besides its answer: the methods of the rules that
+    refused the request's method (the set), and whether a rule refused the
+    request for being, or not being, a WebSocket."""
+
+    mismatch = False
+
+    def __init__(self, websocket: bool) -> None:
+        super().__init__()
+        self.websocket = websocket
 
 
 class _SlashRequired(Exception):
@@ -439,13 +451,15 @@ class _Node:
         self.rules: list[Rule] = []
         # (identity: regex, kind and weight; entry) for each of ``dynamic``
         self._keyed: list[tuple[tuple[str, int, _Weight], _Dynamic]] = []
-        # The first of the rules that answers each method; any: the first
-        # that answers every method (for the methods not in ``first``).
+        # The first of the HTTP rules that answers each method; any: the
+        # first that answers every method (for the methods not in ``first``).
         self.first: dict[str, Rule] = {}
         self.any: Rule | None = None
 
     def add_rule(self, rule: Rule) -> None:
         self.rules.append(rule)
+        if rule.websocket:  # (a WebSocket request takes the full search)
+            return
         if self.any is None:
             if rule.methods is None:
                 self.any = rule
@@ -719,14 +733,18 @@ class Map(_wz.Map):
         method: str = "GET",
         host: str = "",
         subdomain: str | None = None,
+        websocket: bool = False,
     ) -> tuple[Rule, dict[str, Any]]:
         """The rule for a decoded ``path`` and its arguments, as werkzeug's
-        matcher finds it.
+        matcher finds it (``websocket``: for a WebSocket request, whose rules
+        are those made with ``websocket=True``).
 
         Raises NotFound, MethodNotAllowed, or RequestRedirect (trailing slash,
         merged slashes, ``redirect_to``, or a URL that has a canonical form).
         """
         rule: Rule | None
+        if websocket:
+            return self._match(path, method, host, subdomain, True)
         static = self._fast
         if static is not None and (
             subdomain is None or subdomain == self.default_subdomain
@@ -835,12 +853,17 @@ class Map(_wz.Map):
         return self._match(path, method, host, subdomain)
 
     def _match(
-        self, path: str, method: str, host: str, subdomain: str | None
+        self,
+        path: str,
+        method: str,
+        host: str,
+        subdomain: str | None,
+        websocket: bool = False,
     ) -> tuple[Rule, dict[str, Any]]:
         """The full search, then the redirects: werkzeug's answer."""
         if path and path[0] != "/":
             path = "/" + path
-        allowed: set[str] = set()
+        allowed = _Seen(websocket)
         found = self._search(path, method, host, subdomain, allowed)
         if found is None:
             merged = _MANY_SLASHES.sub("/", path) if self.merge_slashes else path
@@ -851,6 +874,12 @@ class Map(_wz.Map):
                     raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
             if allowed:
                 raise MethodNotAllowed(valid_methods=sorted(allowed))
+            if allowed.mismatch:
+                if websocket:
+                    raise WebsocketMismatch()
+                # werkzeug: a 400; kolba: the WebSocket rule, whose view
+                # answers plain HTTP with a 426 that says what to do
+                return self._match(path, method, host, subdomain, True)
             raise NotFound()
         rule, raw = found
         try:
@@ -872,7 +901,7 @@ class Map(_wz.Map):
         method: str,
         host: str,
         subdomain: str | None,
-        allowed: set[str],
+        allowed: _Seen,
     ) -> tuple[Rule, list[str]] | None:
         """The first rule for the domain and path, and its values as text.
 
@@ -984,8 +1013,10 @@ class MapAdapter(_wz.MapAdapter):
             path = "/" + path
         method = (method or self.default_method).upper()
         host = self.server_name if self.map.host_matching else ""
+        if websocket is None:
+            websocket = self.websocket
         try:
-            rule, args = self.map.match(path, method, host, self.subdomain)
+            rule, args = self.map.match(path, method, host, self.subdomain, websocket)
         except _RedirectTo as e:
             netloc = self.server_name
             if self.subdomain:
@@ -1053,23 +1084,28 @@ def _walk(
     i: int,
     method: str,
     raw: list[str],
-    allowed: set[str],
+    allowed: _Seen,
 ) -> Rule | None:
     """Depth-first search from ``node`` for ``parts[i:]``, in werkzeug's
     order: a static part first, then the dynamic ones by weight, the rest of
     the path taken whole by a variable that takes slashes. Appends each
     variable's text to ``raw``; the methods of rules that refused ``method``
-    go to ``allowed``."""
+    go to ``allowed``, as does a rule of the other kind (WebSocket or not)."""
     rule: Rule | None
     if i == len(parts):
         for rule in node.rules:
             if rule.methods is None or method in rule.methods:
-                return rule
-            allowed.update(rule.methods)
+                if rule.websocket == allowed.websocket:
+                    return rule
+                allowed.mismatch = True
+            else:
+                allowed.update(rule.methods)
         slashed = node.static.get("")
         if slashed is not None:
             for rule in slashed.rules:
-                if rule.methods is None or method in rule.methods:
+                if rule.websocket == allowed.websocket and (
+                    rule.methods is None or method in rule.methods
+                ):
                     if rule.strict_slashes:
                         raise _SlashRequired()
                     return rule
@@ -1109,6 +1145,9 @@ def _walk(
         for rule in node.rules:
             if not rule.strict_slashes:
                 if rule.methods is None or method in rule.methods:
-                    return rule
-                allowed.update(rule.methods)
+                    if rule.websocket == allowed.websocket:
+                        return rule
+                    allowed.mismatch = True
+                else:
+                    allowed.update(rule.methods)
     return None
