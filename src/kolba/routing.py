@@ -1009,8 +1009,8 @@ class MapAdapter(_wz.MapAdapter):
         """(endpoint or rule, arguments) for a path; raises NotFound,
         MethodNotAllowed or RequestRedirect (with a full URL) as werkzeug."""
         path = self.path_info if path_info is None else path_info
-        if path and path[0] != "/":
-            path = "/" + path
+        if path:  # (leading slashes merged, as werkzeug's adapter)
+            path = "/" + path.lstrip("/")
         method = (method or self.default_method).upper()
         host = self.server_name if self.map.host_matching else ""
         if websocket is None:
