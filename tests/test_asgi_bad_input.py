@@ -217,6 +217,31 @@ def test_max_content_length_stops_a_sync_views_body(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("middleware", [False, True])
+def test_with_no_limit_a_sync_views_body_is_received_ahead_up_to_a_bound(
+    app: Flask, middleware: bool
+) -> None:
+    """With MAX_CONTENT_LENGTH unset, a body that the view never reads is
+    received ahead only up to 8 MiB (no disk filled by one POST); a view that
+    reads it gets all of it."""
+    if middleware:
+        app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.post("/ignore")
+    def ignore() -> str:
+        return "ignored"
+
+    @app.post("/read")
+    def read() -> str:
+        return str(len(request.get_data()))
+
+    body = chunked(*[b"x" * MB] * 20)
+    sent, received, _ = serve(app, http_scope("/ignore", "POST"), body)
+    assert (sent[1]["body"], received) == (b"ignored", 9)  # 9 MB: past 8 MiB
+    sent, received, _ = serve(app, http_scope("/read", "POST"), body)
+    assert (sent[1]["body"], received) == (b"20000000", 20)
+
+
+@pytest.mark.parametrize("middleware", [False, True])
 def test_slow_uploads_to_sync_views_hold_no_thread(
     app: Flask, middleware: bool
 ) -> None:

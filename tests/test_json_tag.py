@@ -173,6 +173,25 @@ def test_a_provider_subclass_writes_the_session_as_in_flask(
             assert FlaskSerializer().dumps(value) == wire
 
 
+def test_a_dumps_set_on_the_provider_writes_the_session(
+    s: TaggedJSONSerializer,
+) -> None:
+    """``app.json.dumps = f`` (on the instance, after a first use) is called
+    for the session, as Flask calls it."""
+
+    def shouting(obj: Any, **kwargs: Any) -> str:
+        return json.dumps(obj, **kwargs).upper()
+
+    fapp, app = flask.Flask(__name__), kolba.Flask(__name__)
+    with app.app_context():
+        assert s.dumps({"b": 1}) == '{"b":1}'
+        app.json.dumps = shouting  # type: ignore[method-assign]
+        fapp.json.dumps = shouting  # type: ignore[method-assign]
+        assert s.dumps({"b": 1}) == '{"B":1}'
+        with fapp.app_context():
+            assert FlaskSerializer().dumps({"b": 1}) == '{"B":1}'
+
+
 def test_a_provider_not_derived_from_json_provider_writes_the_session(
     s: TaggedJSONSerializer,
 ) -> None:

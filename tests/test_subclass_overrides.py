@@ -409,6 +409,33 @@ def test_a_url_map_class_with_its_own_match_is_asked(
     assert seen == [("/", "GET"), ("/user/42", "GET")]
 
 
+@pytest.mark.parametrize("view_kind", ["def", "async def"])
+def test_a_match_set_on_the_url_map_is_asked(driver: str, view_kind: str) -> None:
+    """A match() set on the app's map itself (as mock.patch.object does) is
+    called for static and variable paths alike, and no more once removed."""
+    from unittest import mock
+
+    app = Flask(__name__)
+
+    def user(id: int) -> str:
+        return f"user {id}"
+
+    async def async_user(id: int) -> str:
+        return f"user {id}"
+
+    app.route("/")(lambda: "index")
+    app.route("/user/<int:id>")(user if view_kind == "def" else async_user)
+    client = app.test_client()
+    assert client.get("/").data == b"index"  # (served once before the patch)
+    real = app.url_map.match
+    with mock.patch.object(app.url_map, "match", side_effect=real) as spy:
+        assert client.get("/").data == b"index"
+        assert client.get("/user/42").data == b"user 42"
+    assert [c.args[:1] for c in spy.call_args_list] == [("/",), ("/user/42",)]
+    assert client.get("/user/5").data == b"user 5"
+    assert spy.call_count == 2
+
+
 def test_url_for_from_helpers_and_templates() -> None:
     class App(Flask):
         def url_for(self, endpoint, **values):

@@ -90,6 +90,8 @@ _AWAIT_BODY = (
 #: are kept in memory; beyond, it goes to a temporary file (as werkzeug spools
 #: uploads).
 _SPOOL = 500 * 1024
+#: What a sync view's body is received ahead at most, with no MAX_CONTENT_LENGTH.
+_AHEAD = 8 * 1024 * 1024
 
 
 class _Body:
@@ -1023,11 +1025,13 @@ async def _receive_ahead(
             # Past MAX_CONTENT_LENGTH (or MAX_FORM_MEMORY_SIZE for a form) it
             # stops: the thread's read of more is a 413, unless the view raised
             # its request's limit (then it is received as read).
-            stop = limit
+            # With no limit set, at most _AHEAD bytes are received ahead (to
+            # the temporary file): a body the view never reads fills no disk.
+            stop = _AHEAD if limit is None else limit
             content_type = environ.get("CONTENT_TYPE", "")
             if content_type.partition(";")[0].strip().lower() == _URLENCODED:
                 form_limit = config["MAX_FORM_MEMORY_SIZE"]
-                if form_limit is not None and (stop is None or form_limit < stop):
+                if form_limit is not None and form_limit < stop:
                     stop = form_limit
             await body.fill(None, True, stop)
     except ClientDisconnected:

@@ -567,6 +567,13 @@ class Map(_wz.Map):
         for rule in rules or ():
             self.add(rule)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A match() set on the map itself (mock.patch.object) is called by the
+        # drivers too: they stop looking static rules up themselves.
+        if name == "match":
+            object.__setattr__(self, "_fast", None)
+        object.__setattr__(self, name, value)
+
     @property  # werkzeug's is a plain attribute, of its own Rule type
     def _rules_by_endpoint(self) -> dict[Any, list[Rule]]:  # type: ignore[override]
         """werkzeug's name for the rules of each endpoint."""
@@ -739,8 +746,12 @@ class Map(_wz.Map):
         matcher finds it (``websocket``: for a WebSocket request, whose rules
         are those made with ``websocket=True``).
 
-        Raises NotFound, MethodNotAllowed, or RequestRedirect (trailing slash,
-        merged slashes, ``redirect_to``, or a URL that has a canonical form).
+        Raises NotFound, MethodNotAllowed, RequestRedirect (trailing slash,
+        merged slashes, ``redirect_to``, or a URL that has a canonical form),
+        or WebsocketMismatch (a WebSocket request that only HTTP rules take).
+        A plain HTTP request that only WebSocket rules take gets that rule
+        (the driver answers 426, saying why). The drivers repeat its first
+        step, the static lookup (Flask.__call__, asgi.handle).
         """
         rule: Rule | None
         if websocket:
@@ -1090,7 +1101,8 @@ def _walk(
     order: a static part first, then the dynamic ones by weight, the rest of
     the path taken whole by a variable that takes slashes. Appends each
     variable's text to ``raw``; the methods of rules that refused ``method``
-    go to ``allowed``, as does a rule of the other kind (WebSocket or not)."""
+    go to ``allowed``; a rule of the other kind (WebSocket or not) sets
+    ``allowed.mismatch``."""
     rule: Rule | None
     if i == len(parts):
         for rule in node.rules:

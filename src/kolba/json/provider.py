@@ -120,7 +120,8 @@ class DefaultJSONProvider(JSONProvider):
         return json.loads(s, **kwargs)
 
     def _make_compact(self) -> t.Callable[[t.Any], str]:
-        if type(self).dumps is not DefaultJSONProvider.dumps:
+        own = "dumps" in self.__dict__  # (set on the instance: it is called)
+        if own or type(self).dumps is not DefaultJSONProvider.dumps:
             return super()._make_compact()
         # PERF: the encoder dumps() would build on every call (json.dumps
         # with options makes a new one), built once (0ac9f6f).
