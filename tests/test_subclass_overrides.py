@@ -374,6 +374,21 @@ def test_create_url_adapter_matches_the_request() -> None:
     assert [path for path in seen if path is not None] == ["/", "/nowhere"]
 
 
+def _index_and_user(app: Flask, view_kind: str) -> t.Any:
+    """``/`` and ``/user/<int:id>`` (a ``def`` or ``async def`` view) on
+    ``app``; its test client."""
+
+    def user(id: int) -> str:
+        return f"user {id}"
+
+    async def async_user(id: int) -> str:
+        return f"user {id}"
+
+    app.route("/")(lambda: "index")
+    app.route("/user/<int:id>")(user if view_kind == "def" else async_user)
+    return app.test_client()
+
+
 @pytest.mark.parametrize("view_kind", ["def", "async def"])
 def test_a_url_map_class_with_its_own_match_is_asked(
     driver: str, view_kind: str
@@ -395,15 +410,7 @@ def test_a_url_map_class_with_its_own_match_is_asked(
 
     app = App(__name__)
 
-    def user(id: int) -> str:
-        return f"user {id}"
-
-    async def async_user(id: int) -> str:
-        return f"user {id}"
-
-    app.route("/")(lambda: "index")
-    app.route("/user/<int:id>")(user if view_kind == "def" else async_user)
-    client = app.test_client()
+    client = _index_and_user(app, view_kind)
     assert client.get("/").data == b"user 7"
     assert client.get("/user/42").data == b"user 42"
     assert seen == [("/", "GET"), ("/user/42", "GET")]
@@ -417,15 +424,7 @@ def test_a_match_set_on_the_url_map_is_asked(driver: str, view_kind: str) -> Non
 
     app = Flask(__name__)
 
-    def user(id: int) -> str:
-        return f"user {id}"
-
-    async def async_user(id: int) -> str:
-        return f"user {id}"
-
-    app.route("/")(lambda: "index")
-    app.route("/user/<int:id>")(user if view_kind == "def" else async_user)
-    client = app.test_client()
+    client = _index_and_user(app, view_kind)
     assert client.get("/").data == b"index"  # (served once before the patch)
     real = app.url_map.match
     with mock.patch.object(app.url_map, "match", side_effect=real) as spy:
