@@ -28,7 +28,6 @@ Known deliberate differences, not exercised here (each is kolba's choice):
 - ``session.setdefault(key, ...)`` on an existing key marks the session
   modified, so that ``session.setdefault("cart", []).append(item)`` is saved
   (Flask silently drops that change); the cases here set ``modified`` instead.
-- ``url_map.iter_rules("unknown")`` is empty rather than werkzeug's KeyError.
 
 Where Flask itself is wrong, kolba does not follow, and the cases avoid it:
 ``app.add_url_rule`` with an endpoint already taken by another function

@@ -34,7 +34,7 @@ def test_rules_are_werkzeug_rules_with_werkzeug_attributes() -> None:
     assert rule.methods == {"GET", "HEAD", "POST", "OPTIONS"}
     assert rule.arguments == {"id"} and rule.defaults is None
     assert (rule.subdomain, rule.host, rule.build_only, rule.redirect_to) == (
-        None, None, False, None,
+        "", None, False, None,
     )  # fmt: skip
     assert rule.strict_slashes is True and str(rule) == "/user/<int:id>"
     assert rule._trace == [

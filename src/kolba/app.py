@@ -1294,14 +1294,12 @@ class Flask(Scaffold):
                 getattr(type(req), "_websocket", False),
             )
         except RequestRedirect as e:
-            location = e.new_url
             # A path from the router (which may hold "://" itself) becomes
             # absolute, under the mount point; redirect_to's target is a link
             # from the mount point, as werkzeug's (no query string added).
             redirect_to = isinstance(e, _RedirectTo)
+            location = "/" if redirect_to else e.new_url
             if redirect_to or location[:1] == "/" or "://" not in location:
-                if redirect_to:
-                    location = "/"
                 path = quote(req.root_path + location, safe="/:@!$&'()*+,;=~%")
                 server_name = self.config["SERVER_NAME"]
                 if server_name and not (
@@ -1314,8 +1312,8 @@ class Flask(Scaffold):
                     except HTTPException as bad_host:  # (see Request.host)
                         req.routing_exception = bad_host
                         return
-            if redirect_to:
-                location = urljoin(location, e.new_url)
+            if isinstance(e, _RedirectTo):  # (a function target: the URL adapter)
+                location = urljoin(location, e.target(self.create_url_adapter(req)))
             elif req.query_string:
                 location = f"{location}?{req.query_string.decode('latin-1')}"
             req.routing_exception = RequestRedirect(location)
@@ -2107,7 +2105,7 @@ class Flask(Scaffold):
         from difflib import SequenceMatcher
 
         endpoint = str(error.endpoint)
-        if next(self.url_map.iter_rules(error.endpoint), None) is not None:
+        if error.endpoint in self.url_map._rules_by_endpoint:
             return  # (it exists: no rule of it fits the values)
         endpoints = {str(rule.endpoint): None for rule in self.url_map.iter_rules()}
         if endpoints:

@@ -16,11 +16,13 @@ import difflib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urljoin
 
 import werkzeug.routing as _wz
 import werkzeug.routing.converters as _wz_converters
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BuildError as _WerkzeugBuildError
 from werkzeug.routing import RequestRedirect as _WerkzeugRequestRedirect
@@ -219,7 +221,27 @@ class RequestRedirect(_WerkzeugRequestRedirect):
 
 class _RedirectTo(RequestRedirect):
     """Internal: a rule's ``redirect_to`` target, which werkzeug joins to the
-    script root's URL as a link (no query string added)."""
+    script root's URL as a link (no query string added). A function target
+    is called by whoever has the URL adapter, through :meth:`target`."""
+
+    call: tuple[Callable[..., str], dict[str, Any]] | None = None
+
+    def target(self, adapter: Any) -> str:
+        """The target: a function's is ``redirect_to(adapter, **values)``,
+        as werkzeug calls it."""
+        if self.call is None:
+            return self._url
+        func, args = self.call
+        return func(adapter, **args)
+
+    @property
+    def new_url(self) -> str:
+        """The target (a function's called with no adapter: Map.match has none)."""
+        return self.target(None)
+
+    @new_url.setter
+    def new_url(self, url: str) -> None:
+        self._url = url
 
 
 class _Seen(set[str]):
@@ -286,9 +308,12 @@ class Rule(_wz.Rule):
     # kolba's stay usable in sets and as keys.
     __hash__ = object.__hash__  # type: ignore[assignment]  # werkzeug says: None
 
-    def __repr__(self) -> str:
-        methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
-        return f"<{type(self).__name__} {self.rule!r}{methods} -> {self.endpoint}>"
+    def build(
+        self, values: Mapping[str, Any], append_unknown: bool = True
+    ) -> tuple[str, str] | None:
+        """werkzeug's: (domain part, path with the values the rule does not
+        take as a query string), or None if a converter refuses."""
+        return _rule_build(self, append_unknown, **values)
 
 
 def _parse(rule: _wz.Rule, string: str, map: Map) -> _Tokens:
@@ -357,6 +382,24 @@ def _build(rule: Any, values: Mapping[str, Any]) -> tuple[str | None, str, str] 
         else:
             items.append((key, value))
     return domain, path, urlencode(items, safe=_QUERY_SAFE) if items else ""
+
+
+def _rule_build(
+    rule: Any, append_unknown: bool, /, **values: Any
+) -> tuple[str, str] | None:
+    """werkzeug's ``rule.build(values, append_unknown)``: (domain part, path
+    with the values the rule does not take as a query string), or None if a
+    converter refuses; the rule's defaults win over ``values``, a None
+    value is left out of the query string."""
+    args = rule.arguments
+    values = {k: v for k, v in values.items() if v is not None or k in args}
+    built = _build(rule, {**values, **rule.defaults} if rule.defaults else values)
+    if built is None:
+        return None
+    domain, path, query = built
+    if domain is None:  # (the default domain: the rule's, as werkzeug's)
+        domain = "" if rule.map.host_matching else rule.subdomain or ""
+    return domain, f"{path}?{query}" if query and append_unknown else path
 
 
 def _fill(rule: Any, template: str, args: Mapping[str, Any]) -> str:
@@ -622,7 +665,7 @@ class Map(_wz.Map):
         as first registered, each endpoint's rules in the order they build."""
         if endpoint is None:
             return (r for rules in self._by_endpoint.values() for r in rules)
-        return iter(list(self._by_endpoint.get(endpoint, ())))
+        return iter(list(self._by_endpoint[endpoint]))  # (KeyError: werkzeug's)
 
     def is_endpoint_expecting(self, endpoint: Any, *arguments: str) -> bool:
         """Whether a rule of ``endpoint`` takes all of ``arguments`` (for
@@ -663,7 +706,13 @@ class Map(_wz.Map):
         r._domain = []
         if domain and (self.host_matching or rule.subdomain is not None):
             r._domain = _parse(rule, domain, self)
-        r._trace = _trace(r._domain, r._path)
+        if rule.subdomain is None:  # (werkzeug's, whether it matches or not)
+            rule.subdomain = self.default_subdomain
+        # werkzeug's: equality and repr (the default subdomain included)
+        r._trace = _trace(r._domain or ([domain] if domain else []), r._path)
+        if not isinstance(rule, Rule):  # (kolba's Rule has its own build())
+            r._build = partial(_rule_build, r, False)
+            r._build_unknown = partial(_rule_build, r, True)
         r._plain = True
         r._reads_request = False
         r._default_redirects = ()
@@ -956,7 +1005,9 @@ class Map(_wz.Map):
         if isinstance(target, str):
             raise _RedirectTo(_fill(rule, target, args))
         if target is not None:
-            raise _RedirectTo(target(None, **args))
+            redirect = _RedirectTo("")
+            redirect.call = (target, args)
+            raise redirect
 
     # -- building -----------------------------------------------------------
 
@@ -1033,7 +1084,7 @@ class MapAdapter(_wz.MapAdapter):
             if self.subdomain:
                 netloc = f"{self.subdomain}.{netloc}"
             base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
-            raise RequestRedirect(urljoin(base, e.new_url)) from None
+            raise RequestRedirect(urljoin(base, e.target(self))) from None
         except RequestRedirect as e:
             if "://" in e.new_url:
                 raise
@@ -1050,27 +1101,32 @@ class MapAdapter(_wz.MapAdapter):
         append_unknown: bool = True,
         url_scheme: str | None = None,
     ) -> str:
-        """The URL of ``endpoint``: a path under ``script_name``, or a full
-        URL when external or on another host or subdomain."""
-        values = dict(values or {})
-        rule, domain, path, query = self.map.build(endpoint, values, method)
-        if not append_unknown:
-            query = ""
+        """The URL of ``endpoint``, as werkzeug's adapter builds it: a path
+        under ``script_name``, or a full URL when external, for a WebSocket
+        rule, or on another host or subdomain than the adapter's."""
+        if isinstance(values, MultiDict):  # (a key's one value, or its list)
+            values = {k: v if len(v) > 1 else v[0] for k, v in values.lists() if v}
+        rule, domain, path, query = self.map.build(endpoint, values or {}, method)
+        if domain is None and not self.map.host_matching:
+            domain = rule.subdomain or ""  # (the default one)
+        host = self.get_host(domain)
+        scheme = url_scheme or self.url_scheme
+        secure = scheme in ("https", "wss")
+        if rule.websocket:
+            force_external = True
+            scheme = "wss" if secure else "ws"
+        elif scheme:
+            scheme = "https" if secure else "http"
         url = self.script_name.rstrip("/") + path
-        if query:
+        if query and append_unknown:
             url += "?" + query
-        if self.map.host_matching:
-            host = domain if domain is not None else self.server_name
-        elif domain is not None and domain != self.subdomain:
-            base = self.server_name
-            if self.subdomain:
-                base = base.partition(".")[2]
-            host = f"{domain}.{base}" if domain else base
-        else:
-            host = self.server_name
-        if not force_external and host == self.server_name and url_scheme is None:
+        if not force_external and (
+            host == self.server_name
+            if self.map.host_matching
+            else domain == self.subdomain
+        ):
             return url
-        return f"{url_scheme or self.url_scheme}://{host}{url}"
+        return f"{scheme}://{host}{url}" if scheme else f"//{host}{url}"
 
 
 _ANOTHER_SLASH = [""]  # (what is left after a trailing slash)

@@ -1,0 +1,287 @@
+"""The public API of kolba's rules, map and URL adapter against werkzeug's.
+
+Sitemap generators and API doc tools (flask-restx, apispec, flask-smorest)
+read rules and build URLs through werkzeug's API: for the same rules, kolba's
+``Rule``, ``Map`` and ``MapAdapter`` answer as werkzeug's do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import werkzeug.routing as wz
+from werkzeug.datastructures import MultiDict
+
+import kolba
+import kolba.routing as kr
+
+_MAPS = [{}, {"default_subdomain": "www"}]
+
+
+class Even(wz.BaseConverter):
+    """Builds even numbers only (a ValidationError for the rest)."""
+
+    regex = r"\d+"
+
+    def to_url(self, value: Any) -> str:
+        if int(value) % 2:
+            raise wz.ValidationError()
+        return str(value)
+
+
+def _rules(mod: Any) -> list[Any]:
+    rule = mod.Rule
+    return [
+        rule("/", endpoint="index"),
+        rule("/user/<int:id>", endpoint="user", methods=["GET", "POST"]),
+        rule("/page/<int:n>", endpoint="page", defaults={"n": 1}),
+        rule("/page/", endpoint="page", defaults={"n": 1}),
+        rule("/f/<path:p>", endpoint="f"),
+        rule("/s/<x>", endpoint="s", subdomain="api"),
+        rule("/u", endpoint="u", subdomain="<name>"),
+        rule("/even/<even:n>", endpoint="even"),
+        rule("/ws", endpoint="ws", websocket=True),
+    ]
+
+
+def _map(mod: Any, **options: Any) -> Any:
+    return mod.Map(_rules(mod), converters={"even": Even}, **options)
+
+
+def _both(func: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """What ``func`` gives with werkzeug's routing module and kolba's (an
+    exception by its type, kolba's by werkzeug's that it extends)."""
+    results = []
+    for mod in (wz, kr):
+        try:
+            results.append(func(mod))
+        except Exception as e:  # noqa: BLE001 -- compared by type
+            # (kolba's own exceptions by the werkzeug class they extend)
+            kind = type(e).__mro__
+            results.append(
+                next(c for c in kind if not c.__module__.startswith("kolba"))
+            )
+    return results[0], results[1]
+
+
+def _same(func: Callable[[Any], Any]) -> Any:
+    theirs, ours = _both(func)
+    assert ours == theirs
+    return ours
+
+
+@pytest.mark.parametrize("options", _MAPS)
+@pytest.mark.parametrize("append_unknown", [True, False])
+@pytest.mark.parametrize(
+    ("endpoint", "values"),
+    [
+        ("index", {}),
+        ("user", {"id": 4, "q": [1, None, 2], "z": None, "t": ("a b", "é")}),
+        ("page", {"n": 1, "q": "x"}),
+        ("page", {"n": 7}),  # (the default wins, as werkzeug's builder)
+        ("s", {"x": "a/b", "q": 1}),
+        ("u", {"name": "bob"}),
+        ("even", {"n": 4}),
+        ("even", {"n": 3}),  # (refused: None)
+        ("ws", {}),
+    ],
+)
+def test_rule_build(
+    options: dict[str, Any], append_unknown: bool, endpoint: str, values: Any
+) -> None:
+    # werkzeug: (domain part, path and query string), or None
+    built = _same(
+        lambda mod: [
+            r.build(values, append_unknown=append_unknown)
+            for r in _map(mod, **options).iter_rules(endpoint)
+        ]
+    )
+    assert all(b is None or isinstance(b, tuple) for b in built)
+
+
+def test_rule_build_without_append_unknown_argument() -> None:
+    assert _same(
+        lambda mod: _map(mod).iter_rules("user").__next__().build({"id": 3, "a": 1})
+    ) == ("", "/user/3?a=1")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        *_MAPS,
+        {"host_matching": True},
+        {"host_matching": True, "default_subdomain": "www"},
+    ],
+)
+def test_subdomain_and_host_of_rules(options: dict[str, Any]) -> None:
+    def domains(mod: Any) -> Any:
+        m = mod.Map(
+            [
+                mod.Rule("/", endpoint="a"),
+                mod.Rule("/b", endpoint="b", subdomain="api"),
+                mod.Rule("/c", endpoint="c", subdomain=""),
+                mod.Rule("/d", endpoint="d", host="h.example"),
+            ],
+            **options,
+        )
+        rules = list(m.iter_rules())
+        return [(r.subdomain, r.host, r.empty().subdomain) for r in rules]
+
+    _same(domains)
+    assert kr.Rule("/").subdomain is None  # (until it is in a map, as werkzeug's)
+
+
+@pytest.mark.parametrize("options", _MAPS)
+def test_repr_of_rules(options: dict[str, Any]) -> None:
+    def reprs(mod: Any) -> Any:
+        unbound = mod.Rule("/x", endpoint="x")
+        return [repr(unbound)] + [repr(r) for r in _map(mod, **options).iter_rules()]
+
+    shown = _same(reprs)
+    assert shown[0] == "<Rule (unbound)>"
+    prefix = f"{options['default_subdomain']}|" if options else ""
+    assert f"<Rule '{prefix}/page/<n>' -> page>" in shown
+    assert "<Rule 'api|/s/<x>' -> s>" in shown
+
+
+def test_repr_of_an_app_rule() -> None:
+    app = kolba.Flask(__name__)
+    app.add_url_rule("/p/<int:id>", "p", lambda id: "", methods=["POST"])
+    rule = next(app.url_map.iter_rules("p"))
+    assert repr(rule) == f"<Rule '/p/<id>' ({', '.join(rule.methods)}) -> p>"
+
+
+def test_iter_rules_of_an_unknown_endpoint_is_a_key_error() -> None:
+    assert _same(lambda mod: list(_map(mod).iter_rules("nope"))) is KeyError
+    app = kolba.Flask(__name__)
+    app.add_url_rule("/index", "index", lambda: "")
+    with pytest.raises(KeyError):
+        app.url_map.iter_rules("nope")
+    with app.test_request_context(), pytest.raises(kolba.routing.BuildError) as info:
+        kolba.url_for("indx")
+    assert "Did you mean 'index'" in str(info.value)  # (still suggested)
+
+
+def _redirect_of(adapter: Any, path: str) -> str:
+    with pytest.raises(wz.RequestRedirect) as info:
+        adapter.match(path)
+    return info.value.new_url
+
+
+def test_redirect_to_function_gets_the_url_adapter() -> None:
+    def target(adapter: Any, id: int) -> str:
+        return adapter.build("post", {"id": id + 1}, force_external=True)
+
+    def url(mod: Any) -> str:
+        m = mod.Map(
+            [
+                mod.Rule("/old/<int:id>", endpoint="old", redirect_to=target),
+                mod.Rule("/post/<int:id>", endpoint="post"),
+            ]
+        )
+        return _redirect_of(m.bind("h.example", "/app"), "/old/4")
+
+    assert _same(url) == "http://h.example/app/post/5"
+
+
+def test_redirect_to_function_gets_the_app_url_adapter() -> None:
+    seen = []
+
+    def target(adapter: Any, id: int) -> str:
+        seen.append(type(adapter))
+        return adapter.build("post", {"id": id + 1})
+
+    locations = []
+    for mod in (kolba, __import__("flask")):
+        app = mod.Flask(__name__)
+        app.add_url_rule("/old/<int:id>", "old", redirect_to=target)
+        app.add_url_rule("/post/<int:id>", "post", lambda id: str(id))
+        locations.append(app.test_client().get("/old/4").location)
+    assert locations[0] == locations[1] == "http://localhost/post/5"
+    assert seen == [kr.MapAdapter, wz.MapAdapter]
+
+
+_ADAPTERS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({}, {}),
+    ({}, {"subdomain": "api"}),
+    ({"default_subdomain": "www"}, {}),
+    ({"default_subdomain": "www"}, {"subdomain": "api"}),
+]
+
+
+@pytest.mark.parametrize(("options", "bind"), _ADAPTERS)
+@pytest.mark.parametrize(
+    ("endpoint", "values", "build"),
+    [
+        ("index", {}, {}),
+        ("user", {"id": 3, "q": "a b"}, {"force_external": True}),
+        ("user", {"id": 3}, {"url_scheme": "https"}),
+        ("user", {"id": 3, "q": 1}, {"append_unknown": False}),
+        ("user", {"id": 3}, {"method": "POST"}),
+        ("user", MultiDict([("id", 3), ("q", 1), ("q", 2)]), {}),
+        ("s", {"x": 1}, {}),
+        ("s", {"x": 1}, {"url_scheme": "https"}),
+        ("u", {"name": "bob"}, {}),
+        ("ws", {}, {}),
+        ("ws", {}, {"url_scheme": "https"}),
+        ("user", {}, {}),  # (a BuildError)
+    ],
+)
+def test_adapter_build(
+    options: dict[str, Any],
+    bind: dict[str, Any],
+    endpoint: str,
+    values: Any,
+    build: dict[str, Any],
+) -> None:
+    _same(
+        lambda mod: (
+            _map(mod, **options)
+            .bind("h.example", "/app/", **bind)
+            .build(endpoint, values, **build)
+        )
+    )
+
+
+@pytest.mark.parametrize(("options", "bind"), _ADAPTERS)
+def test_adapter_queries(options: dict[str, Any], bind: dict[str, Any]) -> None:
+    def answers(mod: Any) -> Any:
+        m = _map(mod, **options)
+        a = m.bind("h.example", **bind)
+        rule, args = a.match("/user/3", return_rule=True)
+        return (
+            (rule.rule, args),
+            [a.test(p) for p in ("/user/3", "/nope", "/page/1", "/f/a/b")],
+            sorted(a.allowed_methods("/user/3")),
+            list(a.allowed_methods("/nope")),
+            [a.get_host(d) for d in (None, "", "x")],
+            a.dispatch(lambda e, v: (e, v), "/user/3"),
+            a.dispatch(lambda e, v: (e, v), "/page/1").location,
+            m.is_endpoint_expecting("user", "id"),
+            m.is_endpoint_expecting("user", "x"),
+            [r.endpoint for r in m.iter_rules()],
+            [
+                r.provides_defaults_for(o)
+                for r in m.iter_rules()
+                for o in m.iter_rules()
+            ],
+            [r.suitable_for({"id": 1}, "POST") for r in m.iter_rules()],
+            [
+                type(r.get_converter("v", "int", (), {})).__name__
+                for r in m.iter_rules()
+            ],
+            [list(r.get_rules(m)) == [r] for r in m.iter_rules()],
+            [
+                (r.rule, r.endpoint, r.methods, r.arguments, r.defaults, r.host)
+                for r in m.iter_rules()
+            ],
+            [
+                (r.strict_slashes, r.merge_slashes, r.redirect_to, r.alias)
+                for r in m.iter_rules()
+            ],
+            [(r.build_only, r.websocket, r.is_leaf) for r in m.iter_rules()],
+        )
+
+    _same(answers)
