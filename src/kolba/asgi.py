@@ -605,21 +605,6 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 chunked = True
     if not app._got_first_request:
         app._start_serving()
-    # PERF: as in wsgi_app, the usual context is pushed and popped here,
-    # without the frames of push() and pop() (-0.8 µs); ctx.pop() when in doubt
-    lean = (
-        app._lean_ctx
-        and _cv_get(_NO_CTX)[0] is None
-        and not (signals.connected and signals.appcontext_pushed.receivers)
-    )
-    url_map = app.url_map
-    plain_match = (
-        lean
-        and app.config["TRUSTED_HOSTS"] is None
-        and not url_map.host_matching
-        and not app.subdomain_matching
-    )
-    match = asgi = failed = None
     # The method in upper case, as a WSGI request reads it ("get" is GET);
     # whether the response has a body is the scope's own method's.
     # PERF: read once, above, not again by _request(); "GET" told by one
@@ -634,26 +619,35 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         method = "GET"
     elif method not in _PLAIN_METHODS:
         method = method.upper()
-    # PERF: the usual path (ASCII, one leading "/", no mount point) told in
-    # this frame, by index, not by slices or startswith() (behind uvicorn,
-    # hello 123,624 -> 122,679 instructions, /user/42 133,388 -> 132,685)
     path = scope["path"]
+    url_map = app.url_map
+    match: t.Any = None
+    made: RequestContext | None = None
+    asgi: t.Any = None
+    failed: Exception | None = None
+    # PERF: the usual request (a usual path under no mount point, the usual
+    # context and Request class, no host to match) told by one test, and
+    # matched here; any other is set up by _setup(), whose locals the usual
+    # one does not carry (callgrind behind uvicorn: hello 121,039 -> 120,663
+    # instructions, /user/42 128,941 -> 128,805; in process 27,014 -> 26,795
+    # and 34,292 -> 34,053)
     if (
-        root
-        or not path.isascii()
-        or not path
-        or path[0] != "/"
-        or (len(path) > 1 and path[1] == "/")
+        app._lazy_request is not None  # (decided as it starts serving)
+        and not root
+        # the usual path: ASCII, one leading "/" (PERF: told by index, not by
+        # slices or startswith(): behind uvicorn, hello 123,624 -> 122,679
+        # instructions, /user/42 133,388 -> 132,685)
+        and path.isascii()
+        and path
+        and path[0] == "/"
+        and (len(path) == 1 or path[1] != "/")
+        and _cv_get(_NO_CTX)[0] is None
+        and not (signals.connected and signals.appcontext_pushed.receivers)
+        and app.config["TRUSTED_HOSTS"] is None
+        and not url_map.host_matching
+        and not app.subdomain_matching
     ):
-        path = _request_path(scope, "")
-    # PERF: decided as the app starts serving (~400 instructions); not for a
-    # session opened at push (_lazy_request is None), which sees no match
-    lazy = plain_match and app._lazy_request
-    # (the match of a Request made from the scope, which has this path and
-    # method, is made here too: in process, an app whose session opens at
-    # push, hello 56,331 -> 55,620 instructions, /user/42 64,077 -> 63,468;
-    # the usual app's hello 26,617 -> 26,654)
-    if lazy or (plain_match and app._scope_request):
+        lean = True
         try:
             # PERF: a static rule looked up here, as match() looks it up
             # first, without its frame (as Flask.__call__; in process, hello
@@ -673,81 +667,36 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 else:
                     match = url_map._match(path, method, "", None)
         except HTTPException:
-            pass  # (a redirect, 404 or 405: matched again below, as usual)
+            pass  # (a redirect, 404 or 405: matched again by _setup, as usual)
         except Exception as e:  # a converter's own error: see _match_error
             failed = e
-    if lazy and match is not None and not match[0]._reads_request:
-        # PERF: the Request is made from the scope when first read
-        # (_ScopeContext): a request that nothing reads, as a view returning
-        # a str, costs none (hello 30.8k -> 29.0k instructions, /user/42
-        # 40.0k -> 38.0k); a rule whose requests read it makes it at once
-        ctx: RequestContext = _ScopeContext()  # (see _DriverContext)
-        ctx.app = app
-        ctx._session = None
-        ctx._after_request_functions = ()  # (read: no class attribute lookup)
-        ctx._scope_args = (path, scope, receive, loop, extra, method)  # type: ignore[attr-defined]
-        ctx._match = match
+    if match is None:
+        made, lean, match, asgi, failed, path = _setup(
+            app, scope, receive, loop, extra, method, path, failed
+        )
+    if made is None:  # the usual context, for match
         rule: Rule | None = match[0]
-    else:
-        if app._scope_request:
-            req = _request(
-                app.request_class,
-                path,
-                scope,
-                receive,
-                loop,
-                extra,
-                method,
-            )
-            asgi = req._asgi  # type: ignore[attr-defined]
-            # PERF: RequestContext(app, None, req)'s attributes, set without
-            # the class call and its __init__ frame (~470 instructions)
-            ctx = _new(RequestContext)
+        if not rule._reads_request:  # type: ignore[union-attr]
+            # PERF: the Request is made from the scope when first read
+            # (_ScopeContext): a request that nothing reads, as a view
+            # returning a str, costs none (hello 30.8k -> 29.0k instructions,
+            # /user/42 40.0k -> 38.0k); a rule whose requests read it makes it
+            # at once
+            ctx: RequestContext = _ScopeContext()  # (see _DriverContext)
             ctx.app = app
-            ctx.request = req
-            ctx._session = ctx._match = None
+            ctx._session = None
             ctx._after_request_functions = ()  # (read: no class attribute lookup)
-        else:  # a request class or context that may read the environ: made now
-            _cv_server_loop.set(loop)  # (_server_loop() finds no scope to ask)
-            environ = _environ(scope, _Body(receive, loop))
-            if extra:
-                environ.update(extra)
-            if app._own_ctx:
-                ctx = RequestContext(app, environ)
-            else:
-                ctx = app.request_context(environ)
+            ctx._scope_args = (path, scope, receive, loop, extra, method)  # type: ignore[attr-defined]
+            ctx._match = match
+        else:
+            ctx = _scope_context(app, path, scope, receive, loop, extra, method)
             req = ctx.request
-        try:
-            if match is not None:  # (a rule whose requests read the Request)
-                req.url_rule, req.view_args = match
-            elif failed is not None:
-                pass
-            elif plain_match:
-                # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
-                try:
-                    req.url_rule, req.view_args = url_map.match(
-                        "" if req._empty_path_info else req.path, req.method
-                    )
-                except RequestRedirect:
-                    app.match_request(req)  # it makes the redirect's full URL
-                except HTTPException as e:  # a 404 or 405
-                    req.routing_exception = e
-            elif "create_url_adapter" in app._overrides:
-                ctx._match_with_url_adapter()
-            else:
-                app.match_request(req)
-        except Exception as e:
-            failed = e
-        if failed is not None:
-            # Matching raised an error of its own (a converter's), not a
-            # routing one: the push raises it, in the cycle, as Flask's does.
-            ctx._match_error = failed
-        rule = req.url_rule
-        if not lazy and app._eager_session:
-            # Flask's push opens the session before matching: the match is put
-            # on the Request once the session is open (RequestContext._match_ahead)
-            ctx._match_ahead = (rule, req.view_args, req.routing_exception)
-            req.url_rule = req.view_args = req.routing_exception = None
+            asgi = req._asgi  # type: ignore[attr-defined]
+            req.url_rule, req.view_args = match
+    else:
+        ctx = made
+        req = ctx.request
+        rule = req.url_rule if ctx._match_ahead is None else ctx._match_ahead[0]
     if rule is None:
         endpoint = view = None
     else:  # (PERF: the endpoint read once, for the hooks too: -46 instructions)
@@ -986,6 +935,125 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             await _apop(app, ctx, error)
         else:
             ctx.pop(error)
+
+
+def _scope_context(
+    app: Flask,
+    path: str,
+    scope: Scope,
+    receive: Receive,
+    loop: asyncio.AbstractEventLoop,
+    extra: dict[str, t.Any] | None,
+    method: str,
+) -> RequestContext:
+    """The context of a Request made from the scope, at once."""
+    req = _request(app.request_class, path, scope, receive, loop, extra, method)
+    # PERF: RequestContext(app, None, req)'s attributes, set without
+    # the class call and its __init__ frame (~470 instructions)
+    ctx = _new(RequestContext)
+    ctx.app = app
+    ctx.request = req
+    ctx._session = ctx._match = None
+    ctx._after_request_functions = ()  # (read: no class attribute lookup)
+    return ctx
+
+
+def _setup(
+    app: Flask,
+    scope: Scope,
+    receive: Receive,
+    loop: asyncio.AbstractEventLoop,
+    extra: dict[str, t.Any] | None,
+    method: str,
+    path: str,
+    failed: Exception | None,
+) -> tuple[RequestContext | None, bool, t.Any, t.Any, Exception | None, str]:
+    """For a request that is not the usual one (see handle), or whose match
+    failed (``failed``: a converter's own error): (its context, whether it
+    is pushed lean, the match made ahead, the ``_asgi`` of a Request made
+    from the scope, the matching's own error, its path). A context of None:
+    the usual one is to be made for the match."""
+    lean = (
+        app._lean_ctx
+        and _cv_get(_NO_CTX)[0] is None
+        and not (signals.connected and signals.appcontext_pushed.receivers)
+    )
+    url_map = app.url_map
+    plain_match = (
+        lean
+        and app.config["TRUSTED_HOSTS"] is None
+        and not url_map.host_matching
+        and not app.subdomain_matching
+    )
+    if (
+        scope.get("root_path")
+        or not path.isascii()
+        or not path
+        or path[0] != "/"
+        or (len(path) > 1 and path[1] == "/")
+    ):
+        path = _request_path(scope, "")
+    match = asgi = None
+    # (not for a session opened at push (_lazy_request is None), which sees
+    # no match)
+    lazy = plain_match and app._lazy_request
+    # (the match of a Request made from the scope, which has this path and
+    # method, is made here too: in process, an app whose session opens at
+    # push, hello 56,331 -> 55,620 instructions, /user/42 64,077 -> 63,468)
+    if failed is None and (lazy or (plain_match and app._scope_request)):
+        try:
+            match = url_map.match(path, method)
+        except HTTPException:
+            pass  # (a redirect, 404 or 405: matched again below, as usual)
+        except Exception as e:  # a converter's own error: see _match_error
+            failed = e
+    if lazy and match is not None:
+        return None, lean, match, None, None, path
+    if app._scope_request:
+        ctx = _scope_context(app, path, scope, receive, loop, extra, method)
+        req = ctx.request
+        asgi = req._asgi  # type: ignore[attr-defined]
+    else:  # a request class or context that may read the environ: made now
+        _cv_server_loop.set(loop)  # (_server_loop() finds no scope to ask)
+        environ = _environ(scope, _Body(receive, loop))
+        if extra:
+            environ.update(extra)
+        if app._own_ctx:
+            ctx = RequestContext(app, environ)
+        else:
+            ctx = app.request_context(environ)
+        req = ctx.request
+    try:
+        if match is not None:  # (a rule whose requests read the Request)
+            req.url_rule, req.view_args = match
+        elif failed is not None:
+            pass
+        elif plain_match:
+            # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
+            try:
+                req.url_rule, req.view_args = url_map.match(
+                    "" if req._empty_path_info else req.path, req.method
+                )
+            except RequestRedirect:
+                app.match_request(req)  # it makes the redirect's full URL
+            except HTTPException as e:  # a 404 or 405
+                req.routing_exception = e
+        elif "create_url_adapter" in app._overrides:
+            ctx._match_with_url_adapter()
+        else:
+            app.match_request(req)
+    except Exception as e:
+        failed = e
+    if failed is not None:
+        # Matching raised an error of its own (a converter's), not a
+        # routing one: the push raises it, in the cycle, as Flask's does.
+        ctx._match_error = failed
+    if not lazy and app._eager_session:
+        # Flask's push opens the session before matching: the match is put
+        # on the Request once the session is open (RequestContext._match_ahead)
+        ctx._match_ahead = (req.url_rule, req.view_args, req.routing_exception)
+        req.url_rule = req.view_args = req.routing_exception = None
+    return ctx, lean, None, asgi, failed, path
 
 
 async def _receive_ahead(
