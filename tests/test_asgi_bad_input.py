@@ -15,7 +15,7 @@ import pytest
 from test_asgi import http_scope, run_asgi
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kolba import Flask, request
+from kolba import Flask, Request, request
 
 
 @pytest.mark.parametrize(
@@ -335,6 +335,36 @@ def test_http2_and_3_without_a_content_length_read_as_http1(
         scope["http_version"] = version
         sent, received, _ = serve(app, scope, chunked(body))
         assert (sent[0]["status"], sent[1]["body"], received) == (200, answer, 1)
+
+
+@pytest.mark.parametrize("own_init", [False, True])
+def test_an_http2_get_ends_at_its_first_message(app: Flask, own_init: bool) -> None:
+    """An HTTP/2 GET's first message, empty and the last, ends its body: an
+    async view reads it (and the environ's input) without await, and nothing
+    asks the server for more; also with a Request class whose own __init__
+    has its environ made at once, before that message came."""
+    if own_init:
+
+        class OwnRequest(Request):
+            def __init__(self, environ: dict[str, Any], **kwargs: Any) -> None:
+                super().__init__(environ, **kwargs)
+                self.own = True
+
+        app.request_class = OwnRequest
+
+    @app.get("/")
+    async def view() -> str:
+        read = request.environ["wsgi.input"].read()
+        return repr((request.get_data(), read, request.form.get("x", "none")))
+
+    scope = http_scope("/", "GET", URLENCODED)
+    scope["http_version"] = "2"
+    sent, received, _ = serve(app, scope, chunked(b""))
+    assert (sent[0]["status"], sent[1]["body"], received) == (
+        200,
+        b"(b'', b'', 'none')",
+        1,
+    )
 
 
 @pytest.fixture

@@ -132,6 +132,32 @@ def test_100_concurrent_async_sleeps_take_about_one_second(server: Server) -> No
     assert asyncio.run(run()) < 4
 
 
+@pytest.fixture(scope="module", params=["granian", "hypercorn"])
+def http2_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The ASGI servers that speak HTTP/2 over plain TCP (uvicorn does not)."""
+    yield from serve(request.param, tmp_path_factory.mktemp(request.param))
+
+
+def test_http2_requests_to_an_async_view_read_the_body_without_await(
+    http2_server: Server,
+) -> None:
+    """HTTP/2 requests come without Content-Length: a GET's empty body ends
+    at its first message, a POST's form came in it; an async view reads
+    either without await, again and again on one connection."""
+    with httpx.Client(base_url=http2_server.url, http1=False, http2=True) as client:
+        for _ in range(3):
+            got = client.get("/async-form")
+            assert (got.http_version, got.status_code, got.text) == (
+                "HTTP/2",
+                200,
+                "none",
+            )
+            assert client.post("/async-form", data={"a": "1"}).text == "1"
+            assert client.get("/fast").text == "fast"
+
+
 def test_slow_sync_views_do_not_delay_an_async_one(asgi_server: Server) -> None:
     async def run() -> float:
         async with httpx.AsyncClient(base_url=asgi_server.url, timeout=30) as client:

@@ -99,6 +99,12 @@ async def async_data() -> str:
     return str(len(await request.get_data()))
 
 
+@app.route("/async-form", methods=["GET", "POST"])
+async def async_form() -> str:
+    # read without await, as Flask code does (the body received before)
+    return request.form.get("a", "none")
+
+
 @app.route("/stream")
 async def stream() -> AsyncIterator[str]:
     async def ticks() -> AsyncIterator[str]:
