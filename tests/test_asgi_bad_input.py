@@ -367,6 +367,24 @@ def test_an_http2_get_ends_at_its_first_message(app: Flask, own_init: bool) -> N
     )
 
 
+def test_a_body_whose_content_length_came_whole_is_read_without_await(
+    app: Flask,
+) -> None:
+    """HTTP/2 servers (granian, hypercorn) send a body's bytes, then empty
+    messages that end it: an async view reads the body that came whole
+    without await, as it does an HTTP/1.1 one."""
+
+    @app.post("/")
+    async def view() -> str:
+        return request.form.get("a", "none")
+
+    scope = http_scope("/", "POST", [*URLENCODED, (b"content-length", b"3")])
+    scope["http_version"] = "2"
+    messages = chunked(b"a=1", b"", b"")
+    sent, received, _ = serve(app, scope, messages)
+    assert (sent[0]["status"], sent[1]["body"], received) == (200, b"1", 1)
+
+
 @pytest.fixture
 def data_views(app: Flask) -> Flask:
     """An async and a sync view that read the body."""

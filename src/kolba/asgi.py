@@ -1093,6 +1093,16 @@ async def _receive_ahead(
     body: _Body = environ["kolba.asgi.body"]
     if on_loop:
         await body.prefetch(first)
+        if (
+            not body.complete
+            and length is not None
+            and length.isdigit()
+            and len(length) <= 18
+            and body._size >= int(length)
+        ):
+            # All its Content-Length came: HTTP/2 servers still send an empty
+            # message or two to end it, which the view need not wait for
+            body.complete = True
         return None
     try:
         # PERF: the first message, which usually holds all of the body,
