@@ -285,3 +285,39 @@ def test_adapter_queries(options: dict[str, Any], bind: dict[str, Any]) -> None:
         )
 
     _same(answers)
+
+
+def _hosts(mod: Any) -> Any:
+    return mod.Map(
+        [
+            mod.Rule("/p", endpoint="p", host="a.example"),
+            mod.Rule("/p", endpoint="p", host="b.example"),
+            mod.Rule("/q", endpoint="q"),
+        ],
+        host_matching=True,
+    )
+
+
+@pytest.mark.parametrize("host", ["a.example", "b.example", "c.example"])
+def test_adapter_build_prefers_a_rule_on_its_host(host: str) -> None:
+    assert _same(lambda mod: _hosts(mod).bind(host).build("p")) == (
+        "/p" if host != "c.example" else "http://a.example/p"  # (else the first)
+    )
+
+
+def test_url_for_prefers_a_rule_on_the_request_host() -> None:
+    urls = []
+    for mod in (kolba, __import__("flask")):
+        app = mod.Flask(__name__, host_matching=True, static_host="a.example")
+        app.add_url_rule("/p", "p", str, host="a.example")
+        app.add_url_rule("/p", "p", str, host="b.example")
+        app.config["SERVER_NAME"] = "b.example"
+        found = []
+        for host in ("a.example", "B.EXAMPLE", "c.example"):
+            with app.test_request_context("/", base_url=f"http://{host}"):
+                found.append(mod.url_for("p"))
+        with app.app_context():  # (outside a request: SERVER_NAME's host)
+            found.append(mod.url_for("p"))
+        urls.append(found)
+    assert urls[0] == urls[1]
+    assert urls[0] == ["/p", "/p", "http://a.example/p", "http://b.example/p"]

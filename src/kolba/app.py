@@ -2065,11 +2065,6 @@ class Flask(Scaffold):
                 "_external": _external,
             }
             return self.handle_url_build_error(error, endpoint, values)
-        url = root + path
-        if query:
-            url = f"{url}?{query}"
-        if _anchor is not None:
-            url = f"{url}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
         if (
             domain is None
             and req is not None
@@ -2079,6 +2074,11 @@ class Flask(Scaffold):
             domain = self.url_map.default_subdomain  # the main host, maybe not req's
         if domain is not None:
             if self.url_map.host_matching:
+                here = (req.host if req is not None else host or "").lower()
+                if domain != here:  # (werkzeug's adapter: a rule on its host first)
+                    rule, domain, path, query = self.url_map._build_on_host(
+                        endpoint, values, _method, here
+                    )
                 host = domain
             else:
                 server_name = self.config["SERVER_NAME"] or (req.host if req else "")
@@ -2086,6 +2086,11 @@ class Flask(Scaffold):
                 host = f"{domain}.{server_name}" if domain else server_name
             if req is not None and host != req.host.lower():
                 _external = True
+        url = root + path
+        if query:
+            url = f"{url}?{query}"
+        if _anchor is not None:
+            url = f"{url}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
         if not _external:
             return url
         if host is None:  # as Flask: SERVER_NAME, when set, names the host

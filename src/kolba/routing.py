@@ -1040,6 +1040,27 @@ class Map(_wz.Map):
                 missing.update(rule.arguments - set(values) - set(rule.defaults or ()))
         raise BuildError(endpoint, values, method, missing=missing)
 
+    def _build_on_host(
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        method: str | None,
+        host: str,
+    ) -> tuple[Rule, str | None, str, str]:
+        """``build()``, with host matching: a rule on ``host`` before the
+        first that fits, as werkzeug's URL adapter bound to ``host`` builds."""
+        found = self.build(endpoint, values, method)
+        if found[1] != host:
+            values = {k: v for k, v in values.items() if v is not None}
+            if method is None and found[0].suitable_for(values, "GET"):
+                method = "GET"  # (the methods that found it, as build() tries)
+            for rule in self._by_endpoint[endpoint]:
+                if rule.suitable_for(values, method):
+                    built = _build(rule, values)
+                    if built is not None and built[0] == host:
+                        return rule, *built
+        return found
+
 
 class MapAdapter(_wz.MapAdapter):
     """werkzeug's ``MapAdapter`` (what ``url_map.bind()`` gives), with
@@ -1106,7 +1127,13 @@ class MapAdapter(_wz.MapAdapter):
         rule, or on another host or subdomain than the adapter's."""
         if isinstance(values, MultiDict):  # (a key's one value, or its list)
             values = {k: v if len(v) > 1 else v[0] for k, v in values.lists() if v}
-        rule, domain, path, query = self.map.build(endpoint, values or {}, method)
+        if self.map.host_matching:
+            built = self.map._build_on_host(
+                endpoint, values or {}, method, self.server_name
+            )
+        else:
+            built = self.map.build(endpoint, values or {}, method)
+        rule, domain, path, query = built
         if domain is None and not self.map.host_matching:
             domain = rule.subdomain or ""  # (the default one)
         host = self.get_host(domain)
