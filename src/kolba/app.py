@@ -646,6 +646,9 @@ class Flask(Scaffold):
         self._eager_session = True
         self._decide_cycle()
         self._hook_cache: dict[str | None, _Hooks | None] = {}
+        #: The endpoints of _hook_cache whose scope has no hooks (PERF: a set
+        #: test in __call__, not a get() call: -150 instructions a request).
+        self._hookless: set[str | None] = set()
         self.template_context_processors[None].append(_default_template_ctx_processor)
         # Until the app serves, contexts always call the teardown methods.
         self._tears_down_requests = self._tears_down_appctx = self._tears_down = True
@@ -692,6 +695,7 @@ class Flask(Scaffold):
             # as they are at its end, see _HooksChanged)
             ctx._after_request_functions = _HooksChanged(ctx._after_request_functions)
         self._hook_cache.clear()
+        self._hookless.clear()
         if self._got_first_request:
             self._start_serving()
 
@@ -1053,16 +1057,61 @@ class Flask(Scaffold):
                             else:
                                 req.url_rule, req.view_args = match
                         except RequestRedirect:
-                            self.match_request(ctx.request)
+                            req = ctx.request
+                            self.match_request(req)
                         except HTTPException as e:  # a 404 or 405, matched once
-                            ctx.request.routing_exception = e
+                            req = ctx.request
+                            req.routing_exception = e
                     else:
                         if self._eager_session:
                             ctx._open_at_push()
-                        self.match_request(ctx.request)
+                        req = ctx.request
+                        self.match_request(req)
                 else:
                     ctx.push()
-                if self._fused:
+                if (
+                    req is None  # (matched, no Request made)
+                    and self._fused
+                    and not signals.connected
+                    and match[0].endpoint in self._hookless
+                ):
+                    # PERF: _full_dispatch()'s work for an endpoint with no
+                    # hooks (no receiver, no override) in this frame, and a
+                    # str that nothing else looks at sent from here (hello
+                    # under granian's WSGI interface, in process: 27,450 ->
+                    # 26,373 instructions, /user/42 34,478 -> 33,067)
+                    rule, args = match
+                    try:
+                        view = self.view_functions[rule.endpoint]
+                        if not args:
+                            rv = view()
+                        else:
+                            decided, name = rule._view_call  # type: ignore[attr-defined]
+                            if decided is not view:
+                                name = _decide_view_call(view, rule)
+                            rv = view(**args) if name is None else view(args[name])
+                        if type(rv) is CoroutineType:
+                            rv = _run_coroutine(rv)
+                    except Exception as e:
+                        rv = self.handle_user_exception(e)
+                    if (
+                        type(rv) is str
+                        and self._plain_response
+                        and not ctx._after_request_functions
+                        and ctx._session is None
+                        and "HTTP_COOKIE" not in environ
+                        and not signals.connected
+                    ):  # (as the bytes of _full_dispatch(ctx, True) are sent)
+                        body = rv.encode()
+                        size = len(body)
+                        start_response(
+                            _STATUS_200,
+                            [_HTML_TYPE, _LENGTHS.get(size) or _length_header(size)],
+                        )
+                        return [] if method == "HEAD" else [body]
+                    # the rest of the dispatch, with the view's value
+                    response = Flask._full_dispatch(self, ctx, True, rv)
+                elif self._fused:
                     # PERF: read from the class (a private step, not an override
                     # point): a method read from the app is unspecialised (-228)
                     response = Flask._full_dispatch(self, ctx, True)
@@ -1349,6 +1398,8 @@ class Flask(Scaffold):
             hooks = _Hooks.build(self, _blueprint_names(endpoint))
             if self._got_first_request and not self._reads_registries:
                 self._hook_cache[endpoint] = hooks
+                if hooks is None:
+                    self._hookless.add(endpoint)
         return hooks
 
     def _call_hook(
@@ -1368,15 +1419,18 @@ class Flask(Scaffold):
         self, ctx: RequestContext, text: t.Literal[False] = False
     ) -> Response: ...
     @t.overload
-    def _full_dispatch(self, ctx: RequestContext, text: bool) -> Response | bytes: ...
     def _full_dispatch(
-        self, ctx: RequestContext, text: bool = False
+        self, ctx: RequestContext, text: bool, rv: t.Any = ...
+    ) -> Response | bytes: ...
+    def _full_dispatch(
+        self, ctx: RequestContext, text: bool = False, rv: t.Any = _MISSING
     ) -> Response | bytes:
         """full_dispatch_request() for a class that overrides none of its steps:
         the same work, in one frame. With ``text``, a str that the view returns
         and that nothing after it looks at (no after-request function, session
         or receiver) comes back encoded, for the caller to send as
-        ``Response(rv)`` would."""
+        ``Response(rv)`` would. With ``rv``, the view (or its error handler)
+        returned that already (see __call__): the rest is done."""
         match = ctx._match
         environ: WSGIEnvironment | None
         args: dict[str, t.Any] | None
@@ -1397,50 +1451,52 @@ class Flask(Scaffold):
             hooks = self._hook_cache[endpoint]
         except KeyError:
             hooks = self._hooks(endpoint)
-        try:
-            if signals.connected and signals.request_started.receivers:
-                signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-            # (PERF: the Request is not made for a scope with after-request
-            # or teardown functions only)
-            if hooks is None or not (hooks.before or hooks.preprocessors):
-                rv = None
-            else:
-                rv = hooks.run_before(ctx.request)
-            if rv is None:
-                # With a Request (a hook or receiver may have made it), its
-                # view_args count; without, the match (not OPTIONS: see __call__).
-                if ctx._match is None:
-                    req = ctx.request
-                    if req.routing_exception is not None:
-                        self.raise_routing_exception(req)
-                    # matched (no routing exception): url_rule and view_args are set
-                    args = req.view_args
-                    if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
-                        rv = self.make_default_options_response()
+        if rv is _MISSING:  # (else the view's value, from __call__)
+            try:
+                if signals.connected and signals.request_started.receivers:
+                    signals.request_started.send(self, _async_wrapper=self.ensure_sync)
+                # (PERF: the Request is not made for a scope with after-request
+                # or teardown functions only)
+                if hooks is None or not (hooks.before or hooks.preprocessors):
+                    rv = None
+                else:
+                    rv = hooks.run_before(ctx.request)
                 if rv is None:
-                    view = self.view_functions[endpoint]  # type: ignore[index]
-                    if not args:
-                        # PERF: no ** for a view without arguments (~600 instructions)
-                        rv = view()
-                    else:
-                        # PERF: a function of one parameter that names the
-                        # rule's one argument is given it by position, as the
-                        # keyword would bind it (decided once per rule and
-                        # view): /user/42 28,149 -> 26,963 instructions
-                        decided, name = rule._view_call  # type: ignore[union-attr]
-                        if decided is not view:
-                            name = _decide_view_call(view, rule)  # type: ignore[arg-type]
-                        if name is not None and (
-                            ctx._match is not None  # (the match's own arguments)
-                            or (len(args) == 1 and name in args)  # (a hook's)
-                        ):
-                            rv = view(args[name])
+                    # With a Request (a hook or receiver may have made it), its
+                    # view_args count; without, the match (not OPTIONS: see __call__).
+                    if ctx._match is None:
+                        req = ctx.request
+                        if req.routing_exception is not None:
+                            self.raise_routing_exception(req)
+                        # matched (no routing exception): url_rule and view_args are set
+                        args = req.view_args
+                        if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+                            rv = self.make_default_options_response()
+                    if rv is None:
+                        view = self.view_functions[endpoint]  # type: ignore[index]
+                        if not args:
+                            # PERF: no ** for a view without arguments (~600
+                            # instructions)
+                            rv = view()
                         else:
-                            rv = view(**args)
-                    if type(rv) is CoroutineType:
-                        rv = _run_coroutine(rv)
-        except Exception as e:
-            rv = self.handle_user_exception(e)
+                            # PERF: a function of one parameter that names the
+                            # rule's one argument is given it by position, as the
+                            # keyword would bind it (decided once per rule and
+                            # view): /user/42 28,149 -> 26,963 instructions
+                            decided, name = rule._view_call  # type: ignore[union-attr]
+                            if decided is not view:
+                                name = _decide_view_call(view, rule)  # type: ignore[arg-type]
+                            if name is not None and (
+                                ctx._match is not None  # (the match's own arguments)
+                                or (len(args) == 1 and name in args)  # (a hook's)
+                            ):
+                                rv = view(args[name])
+                            else:
+                                rv = view(**args)
+                        if type(rv) is CoroutineType:
+                            rv = _run_coroutine(rv)
+            except Exception as e:
+                rv = self.handle_user_exception(e)
         if type(rv) is str:
             if not self._plain_response:
                 response = self.response_class(rv)
