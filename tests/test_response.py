@@ -633,3 +633,37 @@ def test_header_names_made_from_input_do_not_grow_memory_without_end() -> None:
         headers[f"X-Echo-{i}"] = "v"
     assert len(wrappers._KNOWN_NAMES) <= 1000
     assert headers["x-echo-2999"] == "v" and len(headers) == 3002
+
+
+@pytest.mark.parametrize("given", [None, {"X-Given": "1"}, [("X-Given", "1")]])
+def test_a_name_set_before_takes_the_same_checks_and_set(given: t.Any) -> None:
+    # kolba appends a name it has seen before without werkzeug's set(): the
+    # same value checks and the same result, on lazy and on given headers
+    for name in ("X-Seen", "X-Other"):
+        Response("x").headers[name] = "learned"
+    ours = Response("x", headers=given).headers
+    theirs = Headers(ours.to_wsgi_list())
+    for bad in ("a\rb", "a\nb", "a\r\nSet-Cookie: x=y"):
+        with pytest.raises(ValueError, match="newline"):
+            ours["X-Seen"] = bad
+    assert "X-Seen" not in ours
+    for headers in (ours, theirs):
+        headers["X-Seen"] = "1"
+        headers["x-seen"] = "2"  # the same name: replaced
+        headers["X-Other"] = 3  # not a str: converted
+        headers["X-Other"] = "4"
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+
+
+def test_a_str_subclass_name_is_set_as_werkzeug_sets_it() -> None:
+    class Name(str):
+        pass
+
+    Response("x").headers["X-Sub"] = "learned"  # its str equal is known
+    ours = Response("x").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        headers[Name("X-Sub")] = "1"
+        headers[Name("x-sub")] = "2"
+        headers[Name("X-Unseen-Sub")] = "3"
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
