@@ -385,6 +385,39 @@ def test_a_body_whose_content_length_came_whole_is_read_without_await(
     assert (sent[0]["status"], sent[1]["body"], received) == (200, b"1", 1)
 
 
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize(
+    "framing", [(b"content-length", b"3"), (b"transfer-encoding", b"chunked")]
+)
+def test_a_body_that_came_whole_is_read_when_the_app_asks(
+    app: Flask, kind: str, framing: tuple[bytes, bytes]
+) -> None:
+    """A small body comes whole in its first message, received before the
+    view runs: read after a view that ignored it (by an after_request
+    function, in the view's thread for a sync view), all of it is there,
+    and nothing more is asked of the server."""
+    if kind == "sync":
+        app.post("/")(lambda: "ok")
+    else:
+
+        async def view() -> str:
+            return "ok"
+
+        app.post("/")(view)
+    reads = []
+
+    @app.after_request
+    def after(response: Any) -> Any:
+        reads.append((request.form.to_dict(), request.environ["wsgi.input"].read()))
+        return response
+
+    sent, received, _ = serve(
+        app, http_scope("/", "POST", [*URLENCODED, framing]), chunked(b"a=1")
+    )
+    assert (sent[0]["status"], sent[1]["body"], received) == (200, b"ok", 1)
+    assert reads == [({"a": "1"}, b"")]
+
+
 @pytest.fixture
 def data_views(app: Flask) -> Flask:
     """An async and a sync view that read the body."""

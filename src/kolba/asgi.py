@@ -464,23 +464,28 @@ def _environ(
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
-    if body is not None and "HTTP_TRANSFER_ENCODING" not in environ:
+    if body is None:
+        return environ
+    whole = scope.get(_WHOLE_BODY)
+    if whole is not None:  # received before this environ (see _receive_first)
+        body._buffer += whole
+        body._size = len(whole)
+        body.complete = True
+    elif "HTTP_TRANSFER_ENCODING" not in environ:
         length = environ.get("CONTENT_LENGTH")
         if length == "0" or (
-            not length
-            and (scope.get("http_version", "1.1") in _HTTP1 or _EMPTY_BODY in scope)
+            not length and scope.get("http_version", "1.1") in _HTTP1
         ):
             # No body: an HTTP/1 request without Content-Length or
-            # Transfer-Encoding has none (HTTP/2 and 3 may send one without:
-            # the driver marks the scope once the first message said none).
+            # Transfer-Encoding has none (HTTP/2 and 3 may send one without).
             body.complete = True
     return environ
 
 
 _HTTP1 = frozenset({"1.0", "1.1"})
-#: The scope's key that says its request has no body (an HTTP/2 or 3 one,
-#: whose first message was empty and the last).
-_EMPTY_BODY = "kolba.asgi.empty_body"
+#: The scope's key of its request's whole body, when the driver received it
+#: in one message before any environ was made (see _receive_first).
+_WHOLE_BODY = "kolba.asgi.whole_body"
 #: The header names that the HTTP driver looks at itself.
 _WATCHED = frozenset({b"cookie", b"content-length", b"transfer-encoding"})
 _WATCHED_SIZES = frozenset(len(name) for name in _WATCHED)
@@ -723,14 +728,16 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             view is None or inspect.iscoroutinefunction(view)
         )
     # PERF: the body told first (most requests have none; -37 instructions)
-    if (length and length != b"0") or chunked:
-        ahead = await _receive_ahead(app, ctx.request.environ, on_loop, length)
-    # (HTTP/2 and 3 may send a body without a Content-Length)
-    # PERF: the version read with the scope's other items, tested by two
-    # comparisons, not a get() call and a set (behind uvicorn, hello
-    # 122,240 -> 122,068 instructions; 121,594 without the test)
-    elif length is None and version != "1.1" and version != "1.0":
-        ahead = await _receive_first(app, ctx, scope, receive, on_loop)
+    if (
+        (length and length != b"0")
+        or chunked
+        # (HTTP/2 and 3 may send a body without a Content-Length)
+        # PERF: the version read with the scope's other items, tested by two
+        # comparisons, not a get() call and a set (behind uvicorn, hello
+        # 122,240 -> 122,068 instructions; 121,594 without the test)
+        or (length is None and version != "1.1" and version != "1.0")
+    ):
+        ahead = await _receive_first(app, ctx, scope, receive, on_loop, length)
     else:
         ahead = None
     if not on_loop:
@@ -1081,27 +1088,14 @@ async def _receive_ahead(
     digits than int() takes) is read as werkzeug reads it, as none. The body
     received for a sync view is returned: the driver closes it once the
     response is sent. ``first``: the body's first message, already received."""
+    if first is None and _refused(app, length):
+        return None
     config = app.config
     limit = config["MAX_CONTENT_LENGTH"]
-    if (
-        limit is not None
-        and length is not None
-        and length.isdigit()  # (bytes: ASCII digits only)
-        and (len(length) > 18 or int(length) > limit)
-    ):
-        return None
     body: _Body = environ["kolba.asgi.body"]
     if on_loop:
         await body.prefetch(first)
-        if (
-            not body.complete
-            and length is not None
-            and length.isdigit()
-            and len(length) <= 18
-            and body._size >= int(length)
-        ):
-            # All its Content-Length came: HTTP/2 servers still send an empty
-            # message or two to end it, which the view need not wait for
+        if not body.complete and _came_whole(body._size, length):
             body.complete = True
         return None
     try:
@@ -1129,26 +1123,58 @@ async def _receive_ahead(
 
 
 async def _receive_first(
-    app: Flask, ctx: RequestContext, scope: Scope, receive: Receive, on_loop: bool
+    app: Flask,
+    ctx: RequestContext,
+    scope: Scope,
+    receive: Receive,
+    on_loop: bool,
+    length: bytes | None,
 ) -> _Body | None:
-    """As _receive_ahead, for an HTTP/2 or 3 request without Content-Length,
-    whose first message tells whether it has a body. An empty last one (a
-    GET's) ends it: then no Request or environ is made for it; the scope
-    tells one made later that its body is complete (PERF: HTTP/2 GET to an
-    async view in process, 83,674 -> 31,075 instructions; HTTP/1.1: 26,739)."""
-    message = await receive()
-    if (
-        message["type"] == "http.request"
-        and not message.get("more_body")
-        and not message.get("body")
-    ):
-        scope[_EMPTY_BODY] = True
-        if ctx._match is None:  # (a Request made: its environ may be too)
-            environ = ctx.request.__dict__.get("environ")
-            if environ is not None and "kolba.asgi.body" in environ:
-                environ["kolba.asgi.body"].complete = True
+    """_receive_ahead() for a request that may have a body, whose first
+    message is received before its environ is made: a body that came whole
+    in it (a small POST's, an HTTP/2 GET's empty one) is kept in the scope,
+    for an environ made later, and none is made for it (PERF: in process, a
+    POST of a=1 to an async view that ignores it 91,084 -> 35,596
+    instructions, to a sync view 2,165 -> 1,707 Python opcodes (callgrind,
+    threads: ~233.3k -> ~231.9k); an HTTP/2 GET to an async view 83,674 ->
+    32,014, HTTP/1.1 26,739). Another is received into the environ's input,
+    as _receive_ahead() says."""
+    if ctx._match is None and "environ" in ctx.request.__dict__:
+        # (a Request class that made its environ at once)
+        return await _receive_ahead(app, ctx.request.environ, on_loop, length)
+    if _refused(app, length):
         return None
-    return await _receive_ahead(app, ctx.request.environ, on_loop, None, message)
+    message = await receive()
+    if message["type"] == "http.request":
+        chunk = message.get("body", b"")
+        if not message.get("more_body") or _came_whole(len(chunk), length):
+            scope[_WHOLE_BODY] = chunk
+            return None
+    return await _receive_ahead(app, ctx.request.environ, on_loop, length, message)
+
+
+def _came_whole(size: int, length: bytes | None) -> bool:
+    """Whether ``size`` bytes are all of a body's Content-Length ``length``:
+    HTTP/2 servers (granian, hypercorn) end such a body with empty messages
+    of their own, which a view need not wait for."""
+    return (
+        length is not None
+        and length.isdigit()
+        and len(length) <= 18
+        and size >= int(length)
+    )
+
+
+def _refused(app: Flask, length: bytes | None) -> bool:
+    """Whether a body is announced as longer than MAX_CONTENT_LENGTH: it is
+    not received (its read is a 413)."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    return (
+        limit is not None
+        and length is not None
+        and length.isdigit()  # (bytes: ASCII digits only)
+        and (len(length) > 18 or int(length) > limit)
+    )
 
 
 async def _atear_down(
