@@ -737,7 +737,12 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         # 122,240 -> 122,068 instructions; 121,594 without the test)
         or (length is None and version != "1.1" and version != "1.0")
     ):
-        ahead = await _receive_first(app, ctx, scope, receive, on_loop, length)
+        # (before any environ: no Request made, or one made from the scope
+        # that made none, see scope_environ)
+        fresh = ctx._match is not None or (
+            asgi is not None and ctx.request._asgi is asgi  # type: ignore[attr-defined]
+        )
+        ahead = await _receive_first(app, ctx, scope, receive, on_loop, length, fresh)
     else:
         ahead = None
     if not on_loop:
@@ -1129,18 +1134,19 @@ async def _receive_first(
     receive: Receive,
     on_loop: bool,
     length: bytes | None,
+    fresh: bool,
 ) -> _Body | None:
     """_receive_ahead() for a request that may have a body, whose first
-    message is received before its environ is made: a body that came whole
-    in it (a small POST's, an HTTP/2 GET's empty one) is kept in the scope,
-    for an environ made later, and none is made for it (PERF: in process, a
+    message is received before its environ is made (``fresh``: none made
+    yet, else as _receive_ahead): a body that came whole in it (a small
+    POST's, an HTTP/2 GET's empty one) is kept in the scope, for an environ
+    made later, and none is made for it (PERF: in process, a
     POST of a=1 to an async view that ignores it 91,084 -> 35,596
     instructions, to a sync view 2,165 -> 1,707 Python opcodes (callgrind,
     threads: ~233.3k -> ~231.9k); an HTTP/2 GET to an async view 83,674 ->
     32,014, HTTP/1.1 26,739). Another is received into the environ's input,
     as _receive_ahead() says."""
-    if ctx._match is None and "environ" in ctx.request.__dict__:
-        # (a Request class that made its environ at once)
+    if not fresh:  # (as a Request class that makes its environ at once)
         return await _receive_ahead(app, ctx.request.environ, on_loop, length)
     if _refused(app, length):
         return None
