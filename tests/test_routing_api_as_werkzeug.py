@@ -321,3 +321,47 @@ def test_url_for_prefers_a_rule_on_the_request_host() -> None:
         urls.append(found)
     assert urls[0] == urls[1]
     assert urls[0] == ["/p", "/p", "http://a.example/p", "http://b.example/p"]
+
+
+@pytest.mark.parametrize(
+    "sorting",
+    [{}, {"sort_parameters": True}, {"sort_parameters": True, "sort_key": str}],
+)
+def test_sorted_query_parameters(sorting: dict[str, Any]) -> None:
+    values = {"id": 1, "b": [3, 1], "a": "x", "c": 2, "z": None}
+    _same(
+        lambda mod: (
+            _map(mod, **sorting).bind("h").build("user", values),
+            next(_map(mod, **sorting).iter_rules("user")).build(values),
+        )
+    )
+
+
+def test_url_for_with_sorted_parameters() -> None:
+    urls = []
+    for mod in (kolba, __import__("flask")):
+        app = mod.Flask(__name__)
+        app.add_url_rule("/p", "p", str)
+        app.url_map.sort_parameters = True
+        with app.test_request_context():
+            urls.append(mod.url_for("p", z=1, a=[2, 1], m="x"))
+            app.url_map.sort_parameters = False
+            urls.append(mod.url_for("p", z=1, a=[2, 1]))
+    assert urls[:2] == urls[2:] == ["/p?a=1&a=2&m=x&z=1", "/p?z=1&a=2&a=1"]
+
+
+def test_map_takes_werkzeugs_positional_arguments() -> None:
+    def options(mod: Any) -> Any:
+        m = mod.Map([], "www", False, False, False, {"even": Even}, True, str, True)
+        return (
+            m.default_subdomain,
+            m.strict_slashes,
+            m.merge_slashes,
+            m.redirect_defaults,
+            m.converters["even"],
+            m.sort_parameters,
+            m.sort_key,
+            m.host_matching,
+        )
+
+    _same(options)
