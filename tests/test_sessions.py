@@ -30,7 +30,8 @@ from werkzeug.wrappers import Response
 
 import kolba
 from kolba import Flask, request, session
-from kolba.ctx import RequestContext
+from kolba.asgi import _ScopeContext
+from kolba.ctx import RequestContext, _LazyRequestContext
 from kolba.sessions import (
     NullSession,
     SecureCookieSession,
@@ -884,6 +885,43 @@ def test_untouched_session_is_not_opened(
     assert response.text == "untouched"
     assert "Set-Cookie" not in response.headers
     assert "Vary" not in response.headers
+
+
+def test_other_cookies_make_no_request(
+    monkeypatch: pytest.MonkeyPatch, driver: str
+) -> None:
+    """A Cookie header without the session's cookie (analytics, a theme) is
+    not read: a view that ignores the session makes no more Requests with it
+    than without it (none under WSGI), on every request, over both drivers."""
+    made: list[int] = []
+    for cls in (_LazyRequestContext, _ScopeContext):
+        make = cls._make_request
+        monkeypatch.setattr(
+            cls, "_make_request", lambda ctx, make=make: made.append(1) or make(ctx)
+        )
+
+    def requests_made(cookies: dict[str, str], path: str) -> int:
+        made.clear()
+        app = counter_app()
+
+        @app.route("/async")
+        async def untouched_async() -> str:
+            return "untouched"
+
+        client = app.test_client()
+        for name, value in cookies.items():
+            client.set_cookie(name, value)
+        for _ in range(3):
+            response = client.get(path)
+            assert response.text == "untouched"
+            assert "Set-Cookie" not in response.headers
+        return len(made)
+
+    for path in ("/none", "/async"):
+        cookies = {"theme": "dark", "_ga": "GA1.2.3"}
+        assert requests_made(cookies, path) == requests_made({}, path)
+        if driver == "wsgi" or path == "/async":
+            assert not made
 
 
 def test_untouched_permanent_session_is_refreshed() -> None:

@@ -275,6 +275,11 @@ class RequestContext(AppContext):
         ``request.view_args``, or ``request.routing_exception``."""
         self.app.match_request(self.request)
 
+    def _cookie_header(self) -> str | None:
+        """The request's Cookie header, as the environ has it."""
+        cookies: str | None = self.request.environ.get("HTTP_COOKIE")
+        return cookies
+
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for other threads).
 
@@ -461,6 +466,13 @@ class _LazyRequestContext(_DriverContext):
 
     def _make_request(self) -> Request:
         return self.app.request_class(self._environ)  # type: ignore[attr-defined]
+
+    def _cookie_header(self) -> str | None:
+        # the environ the Request is (or would be) made from: a Cookie header
+        # makes no Request (which would mark the rule as one whose requests
+        # read it, see _BuildRequest)
+        cookies: str | None = self._environ.get("HTTP_COOKIE")  # type: ignore[attr-defined]
+        return cookies
 
 
 def has_request_context() -> bool:
