@@ -360,3 +360,132 @@ def test_flask_style_tag_subclass_works(s: TaggedJSONSerializer) -> None:
 
     s.register(TagComplex)
     assert s.loads(s.dumps({"z": 1 + 2j})) == {"z": 1 + 2j}
+
+
+
+def counting_loads(calls: list[Any]) -> Any:
+    """A loads() that counts its calls and reads every integer as a str (as a
+    provider on another JSON library may read some values its own way)."""
+
+    def loads(s: str | bytes, **kwargs: Any) -> Any:
+        calls.append(s)
+        return json.loads(s, parse_int=str, **kwargs)
+
+    return loads
+
+
+def session_app(fw: Any) -> Any:
+    """A Flask or kolba app that writes and reads a session with a tagged value."""
+    app = fw.Flask(__name__)
+    app.config.update(SECRET_KEY="a-secret-key-for-the-tests", TESTING=True)
+
+    @app.route("/set")
+    def set_() -> str:
+        fw.session.update(n=1, t=(2, 3))
+        return ""
+
+    @app.route("/get")
+    def get() -> Any:
+        return repr(sorted(fw.session.items()))
+
+    return app
+
+
+@pytest.mark.parametrize("where", ["subclass", "instance"])
+def test_the_provider_loads_reads_the_session_as_in_flask(
+    driver: str, where: str
+) -> None:
+    """A provider whose ``loads`` is its own (a subclass's, or one set on the
+    instance after a first use) parses the session cookie, as in Flask; the
+    tags are still read."""
+    answers: list[Any] = []
+    for fw in (kolba, flask):
+        calls: list[Any] = []
+        loads = counting_loads(calls)
+        app = session_app(fw)
+        if where == "subclass":
+            provider_class = fw.json.provider.DefaultJSONProvider
+            app.json = type("P", (provider_class,), {"loads": staticmethod(loads)})(app)
+        client = app.test_client()
+        client.get("/set")
+        if where == "instance":  # read once the default way first
+            assert client.get("/get").text == "[('n', 1), ('t', (2, 3))]"
+            app.json.loads = loads
+        answers += [client.get("/get").text, len(calls)]
+    read = "[('n', '1'), ('t', ('2', '3'))]"
+    assert answers == [read, 1, read, 1]
+
+
+def test_a_subclass_with_the_default_loads_reads_the_session_the_same(
+    s: TaggedJSONSerializer,
+) -> None:
+    """A provider subclass that keeps the default ``loads`` is read with the
+    serializer's own decoder: the same values."""
+    app = kolba.Flask(__name__)
+    app.json = type("P", (DefaultJSONProvider,), {"sort_keys": False})(app)
+    with app.app_context():
+        assert s.loads('{"a":{" t":[1]},"b":[{" b":"/w=="}]}') == {
+            "a": (1,),
+            "b": [b"\xff"],
+        }
+        assert app.json._session_loads is False
+
+
+def test_a_provider_not_derived_from_json_provider_reads_the_session(
+    s: TaggedJSONSerializer,
+) -> None:
+    app = kolba.Flask(__name__)
+    calls: list[Any] = []
+    provider = NotDerived(app)
+    provider.loads = counting_loads(calls)  # type: ignore[attr-defined]
+    app.json = provider  # type: ignore[assignment]
+    with app.app_context():
+        wire = s.dumps({"a": (1,)})  # (one written with it: its loads reads)
+        assert s.loads(wire) == {"a": ("1",)}
+    assert calls == ['{"a":{" t":[1]}}']
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("sort_keys", False),
+        ("ensure_ascii", False),
+        ("default", staticmethod(sorted)),
+        ("dumps", lambda self, obj, **kw: json.dumps(obj, **kw).upper()),
+    ],
+)
+def test_a_setting_changed_on_the_provider_class_writes_the_session_as_in_flask(
+    s: TaggedJSONSerializer, monkeypatch: pytest.MonkeyPatch, name: str, value: Any
+) -> None:
+    """A setting changed on ``DefaultJSONProvider`` after sessions were written
+    (``DefaultJSONProvider.sort_keys = False``) is seen by the next one, as in
+    Flask, which reads the settings at each call."""
+    fapp, app = flask.Flask(__name__), kolba.Flask(__name__)
+    value_ = {"b": 1, "a": [2, 1], "é": "ü"}
+    with app.app_context():
+        before = s.dumps(value_)
+        if name == "default":
+            value_["a"] = {2, 1}  # (one only the new default() writes)
+        monkeypatch.setattr(DefaultJSONProvider, name, value)
+        monkeypatch.setattr(flask.json.provider.DefaultJSONProvider, name, value)
+        with fapp.app_context():
+            expected = FlaskSerializer().dumps(value_)
+        assert s.dumps(value_) == expected != before
+    monkeypatch.undo()  # and back
+    with app.app_context():
+        assert s.dumps({"b": 1, "a": [2, 1], "é": "ü"}) == before
+
+
+def test_loads_changed_on_the_provider_class_reads_the_session(
+    s: TaggedJSONSerializer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = kolba.Flask(__name__)
+    calls: list[Any] = []
+    loads = counting_loads(calls)
+    with app.app_context():
+        assert s.loads('{"a":{" t":[1]}}') == {"a": (1,)}
+        monkeypatch.setattr(
+            DefaultJSONProvider, "loads", lambda self, s, **kw: loads(s, **kw)
+        )
+        assert s.loads('{"a":{" t":[1]}}') == {"a": ("1",)}
+    assert len(calls) == 1
