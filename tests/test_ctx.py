@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import typing as t
 
+import flask
 import pytest
 from werkzeug.local import LocalProxy
 from werkzeug.test import EnvironBuilder
@@ -429,3 +431,66 @@ def test_after_this_request(app: Flask, client: KolbaClient) -> None:
 def test_after_this_request_needs_a_request() -> None:
     with pytest.raises(RuntimeError, match="request context"):
         after_this_request(lambda response: response)
+
+
+def popping_the_reused_app_context(fw: t.Any) -> list[t.Any]:
+    """Pop the app context a request context reuses while the request is
+    active, then the request: what is active at each step, and when the
+    teardown functions run."""
+    log: list[t.Any] = []
+    app = fw.Flask(__name__)
+    app.teardown_appcontext(lambda e: log.append("teardown app"))
+    app.teardown_request(lambda e: log.append("teardown request"))
+    app_ctx = app.app_context()
+    app_ctx.push()
+    request_ctx = app.test_request_context("/p")
+    request_ctx.push()
+    app_ctx.pop()
+    log += [fw.has_app_context(), fw.has_request_context(), fw.request.path]
+    request_ctx.pop()
+    log += [fw.has_app_context(), fw.has_request_context()]
+    return log
+
+
+def test_popping_the_app_context_a_request_reuses_leaves_the_request_as_flask() -> (
+    None
+):
+    expected = ["teardown app", False, True, "/p", "teardown request", False, False]
+    assert popping_the_reused_app_context(flask) == expected
+    assert popping_the_reused_app_context(kolba) == expected
+
+
+def popped_in_with_blocks(fw: t.Any) -> list[t.Any]:
+    """The same in ``with`` blocks: the outer block's end pops it again."""
+    log: list[t.Any] = []
+    app = fw.Flask(__name__)
+    with pytest.raises(LookupError):
+        with app.app_context() as app_ctx:
+            with app.test_request_context():
+                app_ctx.pop()
+                log.append(fw.has_request_context())
+            log += [fw.has_app_context(), fw.has_request_context()]
+    log += [fw.has_app_context(), fw.has_request_context()]
+    return log
+
+
+def test_an_app_context_popped_in_with_blocks_as_flask() -> None:
+    assert popped_in_with_blocks(flask) == [True, False, False, False, False]
+    assert popped_in_with_blocks(kolba) == [True, False, False, False, False]
+
+
+def popping_a_new_app_context(fw: t.Any) -> list[t.Any]:
+    """``app.app_context().pop()`` (a new one, never pushed) in a request."""
+    app = fw.Flask(__name__)
+    request_ctx = app.test_request_context("/p")
+    request_ctx.push()
+    with pytest.raises(IndexError):
+        app.app_context().pop()
+    log = [fw.has_app_context(), fw.request.path]
+    request_ctx.pop()
+    return [*log, fw.has_app_context(), fw.has_request_context()]
+
+
+def test_popping_a_new_app_context_in_a_request_as_flask() -> None:
+    assert popping_a_new_app_context(flask) == [True, "/p", False, False]
+    assert popping_a_new_app_context(kolba) == [True, "/p", False, False]

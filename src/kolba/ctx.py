@@ -75,6 +75,12 @@ def _not_pushed(kind: str, active: object) -> LookupError:
     )
 
 
+def _state_before(token: contextvars.Token[_State]) -> _State:
+    """The contexts that were active before the push that made ``token``."""
+    old = token.old_value
+    return _NO_CTX if old is contextvars.Token.MISSING else old
+
+
 class AppContext:
     """Makes ``current_app`` and ``g`` available; pushed for every request,
     CLI command and ``with app.app_context():`` block."""
@@ -123,10 +129,17 @@ class AppContext:
                     exc = sys.exc_info()[1]
                 app.do_teardown_appcontext(exc)
         finally:
-            ctx = _cv_get(_NO_CTX)[0]
+            ctx, request_ctx = _cv_get(_NO_CTX)
             if not self._cv_tokens:
                 raise _not_pushed("app", ctx)
-            _cv_reset(self._cv_tokens.pop())
+            token = self._cv_tokens.pop()
+            before = _state_before(token)
+            if request_ctx is before[1]:
+                _cv_reset(token)
+            else:
+                # A request context that reuses this one is still active: it
+                # stays so, as in Flask, where the two are separate variables.
+                _cv_set((before[0], request_ctx))
         if ctx is not self:
             raise AssertionError(
                 f"App contexts popped out of order: {self!r} was to end, but"
@@ -364,14 +377,18 @@ class RequestContext(AppContext):
                 )
                 if environ is not None:
                     environ["werkzeug.request"] = None
-            ctx = _cv_get(_NO_CTX)[1]
-            try:
-                _cv_reset(token)
-            except ValueError:
-                # Pushed in another Context: stream_with_context in an async
-                # view primes its generator in the coroutine's copy.
-                old = token.old_value
-                _cv_set(_NO_CTX if old is contextvars.Token.MISSING else old)
+            app_ctx, ctx = _cv_get(_NO_CTX)
+            if pushed is None and app_ctx is not _state_before(token)[0]:
+                # The app context it reused was popped while it was active
+                # (as Flask allows): only the request ends.
+                _cv_set((app_ctx, _state_before(token)[1]))
+            else:
+                try:
+                    _cv_reset(token)
+                except ValueError:
+                    # Pushed in another Context: stream_with_context in an
+                    # async view primes its generator in the coroutine's copy.
+                    _cv_set(_state_before(token))
             if pushed is not None and pushed is not self:
                 pushed.pop(exc)  # the app context that app_context() made
             elif pushed is not None:
