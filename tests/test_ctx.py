@@ -494,3 +494,9 @@ def popping_a_new_app_context(fw: t.Any) -> list[t.Any]:
 def test_popping_a_new_app_context_in_a_request_as_flask() -> None:
     assert popping_a_new_app_context(flask) == [True, "/p", False, False]
     assert popping_a_new_app_context(kolba) == [True, "/p", False, False]
+
+
+def test_no_context_is_left_set_after_the_reused_app_context_was_popped() -> None:
+    for scenario in (popping_the_reused_app_context, popped_in_with_blocks):
+        scenario(kolba)
+        assert kolba.globals._cv_ctx.get(None) is None

@@ -138,7 +138,12 @@ class AppContext:
                 _cv_reset(token)
             else:
                 # A request context that reuses this one is still active: it
-                # stays so, as in Flask, where the two are separate variables.
+                # stays so, as in Flask, where the two are separate variables;
+                # its pop then resets this push's token (nothing left set).
+                tokens = () if request_ctx is None else request_ctx._request_tokens
+                if tokens and tokens[-1][1] is None:
+                    if _state_before(tokens[-1][0])[0] is self:
+                        tokens[-1] = (token, None)
                 _cv_set((before[0], request_ctx))
         if ctx is not self:
             raise AssertionError(
