@@ -1115,6 +1115,7 @@ async def _receive_ahead(
         await body.prefetch(first)
         if not body.complete and _came_whole(body._size, length):
             body.complete = True
+            await _receive_end(body._receive)
         return None
     try:
         # PERF: the first message, which usually holds all of the body,
@@ -1166,8 +1167,12 @@ async def _receive_first(
     message = await receive()
     if message["type"] == "http.request":
         chunk = message.get("body", b"")
-        if not message.get("more_body") or _came_whole(len(chunk), length):
+        if not message.get("more_body"):
             scope[_WHOLE_BODY] = chunk
+            return None
+        if _came_whole(len(chunk), length):
+            scope[_WHOLE_BODY] = chunk
+            await _receive_end(receive)
             return None
     return await _receive_ahead(app, ctx.request.environ, on_loop, length, message)
 
@@ -1175,13 +1180,30 @@ async def _receive_first(
 def _came_whole(size: int, length: bytes | None) -> bool:
     """Whether ``size`` bytes are all of a body's Content-Length ``length``:
     HTTP/2 servers (granian, hypercorn) end such a body with empty messages
-    of their own, which a view need not wait for."""
+    of their own (see _receive_end)."""
     return (
         length is not None
         and length.isdigit()
         and len(length) <= 18
         and size >= int(length)
     )
+
+
+async def _receive_end(receive: Receive) -> None:
+    """Receive the empty messages that end a body all of whose Content-Length
+    came, before the view runs: then it reads the body without await, and
+    the server sees its stream read to the end (hypercorn's HTTP/2 dropped
+    the connection, with every request on it, when the app ended first).
+    A message with more body than announced ends the wait (the rest is not
+    read)."""
+    while True:
+        message = await receive()
+        if (
+            message["type"] != "http.request"
+            or not message.get("more_body")
+            or message.get("body")
+        ):
+            return
 
 
 def _refused(app: Flask, length: bytes | None) -> bool:
