@@ -72,7 +72,6 @@ from .wrappers import (
     Response,
     _plain_request,
     _text_response,
-    serving_apps,
 )
 
 _new = object.__new__
@@ -1728,7 +1727,6 @@ class Flask(Scaffold):
             # every request, as Flask does, by match_request(): not the inline
             # push and match, which skip it (no cost to a class without).
             self.__dict__["_lean_ctx"] = False
-        serving_apps.add(self)  # (told if it sets trusted_hosts later)
         plain = getattr(request_class, "_scope_plain", False)
         self._eager_session = not opens_lazily(self.session_interface)
         self._lazy_request = (
@@ -1738,12 +1736,6 @@ class Flask(Scaffold):
         )
         # the ASGI driver builds the request from the scope (kolba.asgi)
         self._scope_request = self._own_ctx and plain
-
-    def _check_trusted_hosts(self) -> None:
-        """The request class got trusted_hosts after the app started serving:
-        match_request() checks them from the next request on."""
-        self.__dict__["_lean_ctx"] = False
-        self._lazy_request = None
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_request`` functions (innermost blueprint first)."""

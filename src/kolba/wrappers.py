@@ -16,7 +16,6 @@ import inspect
 import re
 import sys
 import typing as t
-import weakref
 from io import BytesIO
 from urllib.parse import unquote
 
@@ -392,25 +391,7 @@ def _await_body_msg() -> str:
     return _AWAIT_BODY
 
 
-#: The apps that started serving (see ``_RequestType``).
-serving_apps: weakref.WeakSet[t.Any] = weakref.WeakSet()
-
-
-class _RequestType(type):
-    """Request classes: ``trusted_hosts`` set on one after an app started
-    serving is checked from the app's next request on, as Flask reads it at
-    each request (the app decided once whether to check it: it is told
-    again here, so that requests check nothing more per call)."""
-
-    def __setattr__(cls, name: str, value: t.Any) -> None:
-        super().__setattr__(name, value)
-        if name == "trusted_hosts" and value is not None:
-            for app in list(serving_apps):
-                if issubclass(app.request_class, cls):
-                    app._check_trusted_hosts()
-
-
-class Request(_WzRequest, metaclass=_RequestType):
+class Request(_WzRequest):
     """The incoming request, as ``kolba.request``.
 
     Routing fills in ``url_rule`` and ``view_args``; everything else is
