@@ -420,6 +420,26 @@ def test_a_body_that_came_whole_is_read_when_the_app_asks(
     assert reads == [({"a": "1"}, b"")]
 
 
+def test_a_client_gone_as_its_body_ends_stops_a_stream(app: Flask) -> None:
+    """The client leaves while the app receives the messages that end a body
+    whose Content-Length came whole (see the test above): the disconnect,
+    which a server gives once, still stops the view's endless stream."""
+
+    @app.post("/")
+    async def view() -> Any:
+        async def forever() -> Any:
+            while True:
+                yield b"x"
+                await asyncio.sleep(0)
+
+        return forever()
+
+    scope = http_scope("/", "POST", [(b"content-length", b"3")])
+    messages = [*chunked(b"a=1", b"")[:1], {"type": "http.disconnect"}]
+    sent, received, _ = serve(app, scope, messages)  # (10 s at most)
+    assert (sent[0]["status"], received) == (200, 2)
+
+
 @pytest.fixture
 def data_views(app: Flask) -> Flask:
     """An async and a sync view that read the body."""

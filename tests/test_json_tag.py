@@ -391,7 +391,7 @@ def session_app(fw: Any) -> Any:
     return app
 
 
-@pytest.mark.parametrize("where", ["subclass", "instance"])
+@pytest.mark.parametrize("where", ["subclass", "instance", "mixin", "deleted"])
 def test_the_provider_loads_reads_the_session_as_in_flask(
     driver: str, where: str
 ) -> None:
@@ -403,17 +403,26 @@ def test_the_provider_loads_reads_the_session_as_in_flask(
         calls: list[Any] = []
         loads = counting_loads(calls)
         app = session_app(fw)
+        provider_class = fw.json.provider.DefaultJSONProvider
         if where == "subclass":
-            provider_class = fw.json.provider.DefaultJSONProvider
             app.json = type("P", (provider_class,), {"loads": staticmethod(loads)})(app)
+        elif where == "mixin":  # (the loads in no namespace of a provider class)
+            mixin = type("LoadsMixin", (), {"loads": staticmethod(loads)})
+            app.json = type("P", (mixin, provider_class), {})(app)
         client = app.test_client()
         client.get("/set")
-        if where == "instance":  # read once the default way first
+        if where in ("instance", "deleted"):  # read once the default way first
             assert client.get("/get").text == "[('n', 1), ('t', (2, 3))]"
             app.json.loads = loads
+        if where == "deleted":  # the class's loads again
+            client.get("/get")
+            del app.json.loads
         answers += [client.get("/get").text, len(calls)]
-    read = "[('n', '1'), ('t', ('2', '3'))]"
-    assert answers == [read, 1, read, 1]
+    if where == "deleted":
+        assert answers == ["[('n', 1), ('t', (2, 3))]", 1] * 2
+    else:
+        read = "[('n', '1'), ('t', ('2', '3'))]"
+        assert answers == [read, 1, read, 1]
 
 
 def test_a_subclass_with_the_default_loads_reads_the_session_the_same(

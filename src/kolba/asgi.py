@@ -750,6 +750,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             asgi is not None and ctx.request._asgi is asgi  # type: ignore[attr-defined]
         )
         ahead = await _receive_first(app, ctx, scope, receive, on_loop, length, fresh)
+        if _GONE in scope:  # (the client left while its body ended)
+            receive = _gone
     else:
         ahead = None
     if not on_loop:
@@ -1115,7 +1117,7 @@ async def _receive_ahead(
         await body.prefetch(first)
         if not body.complete and _came_whole(body._size, length):
             body.complete = True
-            await _receive_end(body._receive)
+            await _receive_end(body._receive, environ["asgi.scope"])
         return None
     try:
         # PERF: the first message, which usually holds all of the body,
@@ -1172,7 +1174,7 @@ async def _receive_first(
             return None
         if _came_whole(len(chunk), length):
             scope[_WHOLE_BODY] = chunk
-            await _receive_end(receive)
+            await _receive_end(receive, scope)
             return None
     return await _receive_ahead(app, ctx.request.environ, on_loop, length, message)
 
@@ -1189,7 +1191,16 @@ def _came_whole(size: int, length: bytes | None) -> bool:
     )
 
 
-async def _receive_end(receive: Receive) -> None:
+#: Put in the scope by _receive_end when the client left: the disconnect it
+#: received is given again to whoever receives next (a stream's watcher).
+_GONE = "kolba.asgi.gone"
+
+
+async def _gone() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _receive_end(receive: Receive, scope: Scope) -> None:
     """Receive the empty messages that end a body all of whose Content-Length
     came, before the view runs: then it reads the body without await, and
     the server sees its stream read to the end (hypercorn's HTTP/2 dropped
@@ -1198,11 +1209,10 @@ async def _receive_end(receive: Receive) -> None:
     read)."""
     while True:
         message = await receive()
-        if (
-            message["type"] != "http.request"
-            or not message.get("more_body")
-            or message.get("body")
-        ):
+        if message["type"] == "http.disconnect":
+            scope[_GONE] = True
+            return
+        if not message.get("more_body") or message.get("body"):
             return
 
 

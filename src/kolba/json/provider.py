@@ -50,7 +50,9 @@ class _ProviderType(type):
 
     def __init__(cls, name: str, bases: t.Any, namespace: dict[str, t.Any]) -> None:
         super().__init__(name, bases, namespace)
-        if "loads" in namespace and cls.__module__ != __name__:
+        if cls.__module__ != __name__ and any(
+            "loads" in vars(base) for base in cls.__mro__ if base.__module__ != __name__
+        ):  # (its own loads, or a mixin's)
             _may_parse_own_way()
 
     def __setattr__(cls, name: str, value: t.Any) -> None:
@@ -109,6 +111,10 @@ class JSONProvider(metaclass=_ProviderType):
         object.__setattr__(self, name, value)
         if name == "loads":
             _may_parse_own_way()
+        _forget(self)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)  # (a setting of its own deleted: as set)
         _forget(self)
 
     def _keep(self, name: str, build: t.Callable[[], _B]) -> _B:
