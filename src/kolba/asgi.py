@@ -1169,12 +1169,11 @@ async def _receive_first(
     message = await receive()
     if message["type"] == "http.request":
         chunk = message.get("body", b"")
-        if not message.get("more_body"):
+        more = message.get("more_body")
+        if not more or _came_whole(len(chunk), length):
             scope[_WHOLE_BODY] = chunk
-            return None
-        if _came_whole(len(chunk), length):
-            scope[_WHOLE_BODY] = chunk
-            await _receive_end(receive, scope)
+            if more:
+                await _receive_end(receive, scope)
             return None
     return await _receive_ahead(app, ctx.request.environ, on_loop, length, message)
 
