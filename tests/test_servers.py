@@ -208,18 +208,58 @@ def test_websocket_route_over_http(server: Server) -> None:
     assert "WebSocket endpoint" in response.text
 
 
+@pytest.mark.parametrize("path", ["/stream", "/sync-stream", "/context-stream"])
 def test_client_disconnect_stops_the_stream_and_teardown_runs_once(
-    asgi_server: Server,
+    asgi_server: Server, path: str
 ) -> None:
+    """An async generator, a sync one and a stream_with_context one: the
+    client leaving mid-stream closes it once and tears down once, and the
+    server logs no error."""
+    log = asgi_server.events.parent / f"{asgi_server.kind}.log"
+    logged = len(log.read_text())
     host, port = asgi_server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert b"200" in sock.recv(4096)
         time.sleep(0.1)
-    seen = asgi_server.wait_for("stream closed")
-    seen = asgi_server.wait_for("teardown /stream")
-    assert seen.count("teardown /stream") == 1
+    closed = f"{path[1:]} closed"
+    asgi_server.wait_for(closed)
+    asgi_server.wait_for(f"teardown {path}")
+    time.sleep(0.3)
+    seen = asgi_server.seen()
+    assert seen.count(f"teardown {path}") == 1
+    assert seen.count(closed) == 1
+    assert "Traceback" not in log.read_text()[logged:]
+
+
+def test_a_stream_cancelled_by_a_shutdown_is_closed_once(tmp_path: Path) -> None:
+    """uvicorn cancels the tasks still running after its graceful shutdown
+    time, then exits a few loop turns later: the stream's generator is
+    closed once, where it awaits (no "already running" error), teardown runs
+    once before the exit, and the task ends cancelled (which uvicorn logs)."""
+    port = free_port()
+    events = tmp_path / "events.txt"
+    env = {**os.environ, "KOLBA_TEST_EVENTS": str(events), "PYTHONPATH": str(APPS)}
+    log = tmp_path / "uvicorn.log"
+    cmd = [*command("uvicorn", port), "--timeout-graceful-shutdown", "1"]
+    proc = start_server(cmd, APPS, env, port, log)
+    server = Server("uvicorn", f"http://127.0.0.1:{port}", events, proc)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"200" in sock.recv(4096)
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(20)
+    finally:
+        stop_server(proc)
+    seen = server.seen()
     assert seen.count("stream closed") == 1
+    assert seen.count("teardown /stream") == 1
+    assert seen[-1] == "shutdown"  # (the stream ended before)
+    text = log.read_text()
+    assert "Cancel 1 running task(s)" in text
+    assert "RuntimeError" not in text and "already running" not in text
+    assert text.count("Traceback") == text.count("\nasyncio.exceptions.CancelledError")
 
 
 def test_a_client_that_stops_reading_holds_the_stream_back(
@@ -278,7 +318,9 @@ def test_websocket_client_gone_runs_teardown_once(
                 f"GET {path} HTTP/1.1\r\nHost: x\r\n".encode()
                 + b"Upgrade: websocket\r\n"
                 + b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                + b"Sec-WebSocket-Key: " + key + b"\r\n\r\n"
+                + b"Sec-WebSocket-Key: "
+                + key
+                + b"\r\n\r\n"
             )
             assert sock.recv(4096).startswith(b"HTTP/1.1 101")
     asgi_server.wait_for(f"teardown {path}")

@@ -762,7 +762,15 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             None, context.run, _in_thread, app, ctx, extra
         )
         try:
-            await _send_response(response, req, receive, send, sent_method, context)
+            await _send_response(
+                response,
+                req,
+                receive,
+                send,
+                sent_method,
+                context,
+                ahead is None or ahead.complete,  # (else the thread may receive)
+            )
         finally:
             # (a class that overrides werkzeug's send is closed by it)
             if type(response) is Response or response._lean_send:
@@ -1460,13 +1468,17 @@ async def _send_response(
     send: Send,
     method: str,
     context: contextvars.Context | None = None,
+    watch: bool = True,
 ) -> None:
     """Send the response (the caller closes it), with no body for ``method``
     (as the client sent it) "HEAD"; a body that is a list goes in one
     message, an async iterable is sent on the loop while watching for a
-    disconnect, any other iterable is iterated in a thread (in ``context``)."""
+    disconnect, any other iterable is iterated in a thread (in ``context``),
+    watching for one unless not ``watch`` (the thread may still receive the
+    request's body)."""
+    watched = receive if watch else None
     if not (type(response) is Response or response._lean_send):
-        await _send_as_wsgi(response, request, send, method, context)
+        await _send_as_wsgi(response, request, watched, send, method, context)
         return
     status = response.status_code
     content = response.response
@@ -1488,12 +1500,15 @@ async def _send_response(
         await _stream(content, receive, send)  # type: ignore[arg-type]
     else:
         chunks = content if response.direct_passthrough else response.iter_encoded()
-        await _send_in_thread(chunks, send, context or contextvars.copy_context())
+        await _send_in_thread(
+            chunks, send, context or contextvars.copy_context(), watched
+        )
 
 
 async def _send_as_wsgi(
     response: Response,
     request: Request,
+    receive: Receive | None,
     send: Send,
     method: str,
     context: contextvars.Context | None,
@@ -1535,7 +1550,7 @@ async def _send_as_wsgi(
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
                     )
-            await _send_in_thread(iterator, send, context)
+            await _send_in_thread(iterator, send, context, receive)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
@@ -1570,24 +1585,46 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
 
 
 async def _send_in_thread(
-    chunks: t.Iterable[t.Any], send: Send, context: contextvars.Context
+    chunks: t.Iterable[t.Any],
+    send: Send,
+    context: contextvars.Context,
+    receive: Receive | None,
 ) -> None:
+    """Send a sync iterable's chunks, each made in a thread of the loop's
+    pool (in ``context``); stop at the next chunk once the client has gone
+    (told by ``receive``, when given). The caller closes the iterable: if
+    this task is cancelled, the chunk being made is waited for first (the
+    iterable then no longer runs), and the cancellation re-raised."""
     loop = asyncio.get_running_loop()
     iterator = iter(chunks)
-    while True:
-        # mypy infers no type through the overloaded next()
-        chunk = await loop.run_in_executor(
-            None,
-            context.run,  # type: ignore[arg-type]
-            next,
-            iterator,
-            None,
-        )
-        if chunk is None:
-            break
-        if chunk:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body"})
+    watching = (
+        None if receive is None else asyncio.ensure_future(_disconnected(receive))
+    )
+    try:
+        while watching is None or not watching.done():
+            # mypy infers no type through the overloaded next()
+            step = loop.run_in_executor(
+                None,
+                context.run,  # type: ignore[arg-type]
+                next,
+                iterator,
+                None,
+            )
+            try:
+                chunk = await asyncio.shield(step)
+            except asyncio.CancelledError:
+                await _ended(step)  # (re-raised)
+                raise
+            if chunk is None:
+                await send({"type": "http.response.body"})
+                return
+            if chunk:
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+    finally:
+        if watching is not None:
+            watching.cancel()
 
 
 async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) -> None:
@@ -1603,46 +1640,69 @@ async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) 
     )
 
 
+async def _disconnected(receive: Receive) -> None:
+    """Return once the client has gone."""
+    while True:
+        if (await receive())["type"] == "http.disconnect":
+            return
+
+
+async def _ended(future: asyncio.Future[t.Any]) -> None:
+    """Wait for a thread's future to end, even if this task is cancelled
+    meanwhile (the thread runs on: cancelling the future would only stop
+    the wait); then re-raise the cancellation."""
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.wait((future,))
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+
+
 async def _stream(
     content: t.AsyncIterable[t.Any], receive: Receive, send: Send
 ) -> None:
-    """Send an async iterable's chunks; stop it if the client goes away."""
+    """Send an async iterable's chunks, iterated in this task; a watcher
+    cancels it if the client goes away (no error then). The iterable is
+    closed as this ends: a cancellation (the watcher's, or the server's)
+    reaches it where it awaits, so it no longer runs, and its ``finally`` and
+    the teardown run at once, not a loop turn later (uvicorn exits right
+    after cancelling the tasks that outlive its shutdown)."""
+    task = asyncio.current_task()
+    left: list[bool] = []  # (set by the watcher as it cancels the task)
 
-    async def pump() -> None:
-        sent = 0
-        async for chunk in content:
-            if isinstance(chunk, str):
-                chunk = chunk.encode()
-            if chunk:
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
-                )
-                sent += 1
-                if not sent % 16:
-                    # Servers drop sends to a gone client without waiting: a
-                    # body that never awaits would run to its end unwatched.
-                    # PERF: every 16th chunk, not each (~5 µs a yield).
-                    await asyncio.sleep(0)
-        await send({"type": "http.response.body"})
+    async def watch() -> None:
+        await _disconnected(receive)
+        left.append(True)
+        task.cancel()  # type: ignore[union-attr]
 
-    async def disconnected() -> None:
-        while True:
-            if (await receive())["type"] == "http.disconnect":
-                return
-
-    sending = asyncio.ensure_future(pump())
-    watching = asyncio.ensure_future(disconnected())
+    watching = asyncio.ensure_future(watch())
     try:
-        await asyncio.wait({sending, watching}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watching.cancel()
-        if not sending.done():
-            sending.cancel()
-    try:
-        await sending
+        try:
+            sent = 0
+            async for chunk in content:
+                if isinstance(chunk, str):
+                    chunk = chunk.encode()
+                if chunk:
+                    await send(
+                        {"type": "http.response.body", "body": chunk, "more_body": True}
+                    )
+                    sent += 1
+                    if not sent % 16:
+                        # Servers drop sends to a gone client without waiting: a
+                        # body that never awaits would run to its end unwatched.
+                        # PERF: every 16th chunk, not each (~5 µs a yield).
+                        await asyncio.sleep(0)
+            await send({"type": "http.response.body"})
+        finally:  # (no await before: the watcher cancels the stream only)
+            watching.cancel()
+            if left and sys.version_info >= (3, 11):
+                task.uncancel()  # type: ignore[union-attr]  # (its own, taken back)
     except asyncio.CancelledError:
-        if not watching.done() or watching.cancelled():
-            raise  # cancelled from outside, not by the disconnect
+        if not left or _cancelled_from_outside():
+            raise
     finally:
         aclose = getattr(content, "aclose", None)
         if aclose is not None:

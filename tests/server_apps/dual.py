@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
-from kolba import Flask, g, request, websocket
+from kolba import Flask, g, request, stream_with_context, websocket
 
 app = Flask(__name__)
 
@@ -114,6 +114,33 @@ async def stream() -> AsyncIterator[str]:
                 await asyncio.sleep(0.01)
         finally:
             record("stream closed")
+
+    return ticks()
+
+
+@app.route("/sync-stream")
+def sync_stream() -> Iterator[str]:
+    def ticks() -> Iterator[str]:
+        try:
+            for i in range(10_000):
+                yield f"{i}\n"
+                time.sleep(0.01)
+        finally:
+            record("sync-stream closed")
+
+    return ticks()
+
+
+@app.route("/context-stream")
+def context_stream() -> Iterator[str]:
+    @stream_with_context
+    def ticks() -> Iterator[str]:
+        try:
+            for i in range(10_000):
+                yield f"{i} {request.path}\n"
+                time.sleep(0.01)
+        finally:
+            record("context-stream closed")
 
     return ticks()
 

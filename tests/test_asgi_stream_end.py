@@ -1,0 +1,180 @@
+"""How a streamed response ends under ASGI when the client leaves (the server
+says http.disconnect) or the server cancels the app's task (uvicorn on a
+shutdown past its grace time, hypercorn when a client leaves): the body's
+generator is closed once, after it stopped running; teardown runs once; a
+client gone is no error; a cancelled task stays cancelled. (Under real
+servers: tests/test_servers.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from kolba import Flask, request, stream_with_context
+
+KINDS = ["async view, async generator", "sync view, async generator"]
+KINDS += ["async view, sync generator", "sync view, stream_with_context"]
+
+
+def streaming_app(kind: str, events: list[Any], chunks: int = 100_000) -> Flask:
+    """An app whose / streams ``chunks`` chunks, a few ms apart, recording
+    its generator's end and its teardown functions in ``events``."""
+    app = Flask(__name__)
+
+    @app.teardown_request
+    def teardown_request(exc: BaseException | None) -> None:
+        events.append(("teardown_request", type(exc).__name__ if exc else None))
+
+    @app.teardown_appcontext
+    def teardown_appcontext(exc: BaseException | None) -> None:
+        events.append(("teardown_appcontext", type(exc).__name__ if exc else None))
+
+    async def ticks() -> AsyncIterator[str]:
+        n = 0
+        try:
+            while n < chunks:
+                n += 1
+                yield "tick"
+                await asyncio.sleep(0.002)
+        finally:
+            events.append(("closed", n < chunks))
+
+    def sync_ticks() -> Iterator[str]:
+        n = 0
+        try:
+            while n < chunks:
+                n += 1
+                yield request.path if kind.endswith("context") else "tick"
+                time.sleep(0.002)
+        finally:
+            events.append(("closed", n < chunks))
+
+    if kind == "async view, async generator":
+
+        @app.route("/")
+        async def view() -> Any:
+            return ticks()
+
+    elif kind == "sync view, async generator":
+
+        @app.route("/")
+        def view() -> Any:
+            return ticks()
+
+    elif kind == "async view, sync generator":
+
+        @app.route("/")
+        async def view() -> Any:
+            return sync_ticks()
+
+    else:
+
+        @app.route("/")
+        def view() -> Any:
+            return stream_with_context(sync_ticks())
+
+    return app
+
+
+def scope() -> dict[str, Any]:
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "path": "/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "scheme": "http",
+        "server": ("testserver", 80),
+    }
+
+
+def serve(
+    app: Flask, leave: bool, cancels: int = 1
+) -> tuple[str, list[dict[str, Any]], list[Any]]:
+    """Serve one streamed request; after 0.1 s the client leaves (``leave``)
+    or the server cancels the app's task (``cancels`` times, a loop turn
+    apart, as asyncio.run cancels again the tasks left at its end). Returns
+    how the task ended, what was sent and what the loop's exception handler
+    was given."""
+    sent: list[dict[str, Any]] = []
+    reported: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.1 if leave else 3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda loop, context: reported.append(context))
+        task = asyncio.ensure_future(app(scope(), receive, send))
+        if not leave:
+            await asyncio.sleep(0.1)
+            for _ in range(cancels):
+                task.cancel()
+                await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(task, 5)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            ended = "cancelled"
+        else:
+            ended = "returned"
+        await asyncio.sleep(0.05)  # (anything left running would report here)
+        return ended
+
+    return asyncio.run(main()), sent, reported
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_client_that_leaves_stops_the_stream_as_no_error(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+    with caplog.at_level(logging.WARNING):
+        ended, sent, reported = serve(app, leave=True)
+    assert ended == "returned"
+    assert reported == [] and caplog.records == []
+    assert events.count(("closed", True)) == 1  # stopped, not run to its end
+    # (stream_with_context's context ends as the generator is closed, as in
+    # Flask: its teardown functions are given the GeneratorExit)
+    exc = "GeneratorExit" if kind.endswith("context") else None
+    assert [e for e in events if e[0] != "closed"] == [
+        ("teardown_request", exc),
+        ("teardown_appcontext", exc),
+    ]
+    assert 2 < len(sent) < 200
+
+
+@pytest.mark.parametrize("cancels", [1, 2])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cancelled_task_closes_the_stream_once_and_stays_cancelled(
+    kind: str, cancels: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+    with caplog.at_level(logging.WARNING):
+        ended, sent, reported = serve(app, leave=False, cancels=cancels)
+    assert ended == "cancelled"
+    assert reported == [] and caplog.records == []
+    assert events.count(("closed", True)) == 1
+    names = [e[0] for e in events if e[0] != "closed"]
+    assert names == ["teardown_request", "teardown_appcontext"]
+    # no RuntimeError of a generator closed while it ran
+    assert {e[1] for e in events if e[0] != "closed"} <= {
+        None,
+        "CancelledError",
+        "GeneratorExit",
+    }
+    assert len(sent) > 2
