@@ -979,7 +979,8 @@ class Flask(Scaffold):
         try:
             try:
                 if lean:
-                    token = _cv_set((ctx, ctx))
+                    state = (ctx, ctx)
+                    token = _cv_set(state)
                     ctx._lean_token = token
                     url_map = self.url_map
                     if (
@@ -1161,7 +1162,7 @@ class Flask(Scaffold):
                 # no teardown, or only functions _tear_down calls itself
                 and (not self._tears_down or self._lean_teardown)
                 and ctx._lean_token is token  # (not pushed again)
-                and _cv_get(_NO_CTX)[1] is ctx
+                and _cv_get(_NO_CTX) is state  # (both contexts as pushed)
                 # uploads to close (PERF: only a body with a content type has
                 # any; req.__dict__ costs ~950 instructions, the dict made;
                 # no Request made told first, not by a lookup in the server's

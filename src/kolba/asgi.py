@@ -786,7 +786,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     try:
         try:
             if lean:
-                token = ctx._lean_token = _cv_set((ctx, ctx))  # (as wsgi's lean push)
+                active = (ctx, ctx)
+                token = ctx._lean_token = _cv_set(active)  # (as wsgi's lean push)
                 if app._eager_session:
                     # as Flask's push opens it: its error is not the view's
                     await _open_session(app, ctx)
@@ -950,7 +951,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             # no teardown, or only functions app._tear_down calls itself
             and (not app._tears_down or app._lean_teardown)
             and ctx._lean_token is token  # (not pushed again)
-            and _cv_get(_NO_CTX)[1] is ctx
+            and _cv_get(_NO_CTX) is active  # (both contexts as pushed)
             and (state is None or not state.get("files"))  # uploads to close
             # PERF: one test while no receiver ever connected
             and not (signals.connected and signals.pop_heard())
@@ -1292,16 +1293,9 @@ async def _apop(app: Flask, ctx: RequestContext, error: BaseException | None) ->
     functions: awaited (see _atear_down) for a context pushed once as its own
     app context, while nothing else takes part in its teardown (an override,
     ``ensure_sync``); else ctx.pop() runs each on a thread."""
-    if ctx._lean_token is not None:
-        ctx._record_lean_push()
-    tokens = ctx._request_tokens
-    if (
-        app._lean_teardown
-        and len(tokens) == 1
-        and tokens[0][1] is ctx
-        and _cv_get(_NO_CTX)[1] is ctx
-    ):
-        await _atear_down(app, ctx, tokens.pop()[0], error)
+    token = ctx._sole_push() if app._lean_teardown else None
+    if token is not None:
+        await _atear_down(app, ctx, token, error)
     else:
         ctx.pop(error)
 

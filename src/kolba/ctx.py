@@ -81,12 +81,47 @@ def _state_before(token: contextvars.Token[_State]) -> _State:
     return _NO_CTX if old is contextvars.Token.MISSING else old
 
 
+def _restore(token: contextvars.Token[_State], part: int) -> None:
+    """Make the ``part`` (0: app, 1: request) of the active contexts what it
+    was before the push that made ``token``, the other part as it is now: as
+    Flask resets one of its two context variables.
+
+    The variable is reset with the token when that gives the same, else set;
+    then the other part's context, pushed over this one, pops with the token
+    when that is the same to it (so that in the end nothing is left set)."""
+    before = _state_before(token)
+    other: t.Any = _cv_get(_NO_CTX)[1 - part]  # (its context: an app's or a request's)
+    if other is before[1 - part]:
+        try:
+            _cv_reset(token)
+            return
+        except (ValueError, RuntimeError):
+            # used by the other part's pop, or made in another Context
+            # (stream_with_context in an async view primes its generator in
+            # the coroutine's copy)
+            pass
+    _cv_set((before[0], other) if part == 0 else (other, before[1]))
+    if other is None:
+        return
+    if other._lean_token is not None:  # (a request context, as pushed by a driver)
+        other._record_lean_push()
+    if part == 0:
+        requests = other._request_tokens
+        if requests and _state_before(requests[-1][0])[1] is before[1]:
+            requests[-1] = (token, requests[-1][1])
+    else:
+        apps = other._cv_tokens
+        if apps and _state_before(apps[-1])[0] is before[0]:
+            apps[-1] = token
+
+
 class AppContext:
     """Makes ``current_app`` and ``g`` available; pushed for every request,
     CLI command and ``with app.app_context():`` block."""
 
     app: Flask
     _g: _AppCtxGlobals | None = None
+    _lean_token: contextvars.Token[_State] | None = None  # (a RequestContext's)
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -129,22 +164,10 @@ class AppContext:
                     exc = sys.exc_info()[1]
                 app.do_teardown_appcontext(exc)
         finally:
-            ctx, request_ctx = _cv_get(_NO_CTX)
-            if not self._cv_tokens:
+            ctx = _cv_get(_NO_CTX)[0]
+            if ctx is None or not self._cv_tokens:
                 raise _not_pushed("app", ctx)
-            token = self._cv_tokens.pop()
-            before = _state_before(token)
-            if request_ctx is before[1]:
-                _cv_reset(token)
-            else:
-                # A request context that reuses this one is still active: it
-                # stays so, as in Flask, where the two are separate variables;
-                # its pop then resets this push's token (nothing left set).
-                tokens = () if request_ctx is None else request_ctx._request_tokens
-                if tokens and tokens[-1][1] is None:
-                    if _state_before(tokens[-1][0])[0] is self:
-                        tokens[-1] = (token, None)
-                _cv_set((before[0], request_ctx))
+            _restore(self._cv_tokens.pop(), 0)
         if ctx is not self:
             raise AssertionError(
                 f"App contexts popped out of order: {self!r} was to end, but"
@@ -152,6 +175,10 @@ class AppContext:
             )
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def _as_app_context(self) -> AppContext:
+        """What ``app_ctx`` gives while this context is the active app context."""
+        return self
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -190,11 +217,17 @@ class RequestContext(AppContext):
     #: app.app_context(), or None when an outer one of the app is kept); a
     #: list from the first push (PERF: none made in __init__, ~700 instructions).
     _request_tokens: list[tuple[contextvars.Token[_State], AppContext | None]] = ()  # type: ignore[assignment]
-    #: The token of wsgi_app's own push while nothing pushed the context again:
-    #: push() and pop() record it in _request_tokens first (PERF: no list
+    #: The pushes of this context as its own app context (as Flask's app
+    #: context that a request pushes): a list from the first one.
+    _cv_tokens: list[contextvars.Token[_State]] = ()  # type: ignore[assignment]
+    #: The token of wsgi_app's own push (as its own app context and as the
+    #: request) while nothing pushed or popped the context else: push() and
+    #: pop() record it in _cv_tokens and _request_tokens first (PERF: no list
     #: or tuple for the usual request, hello 22,532 -> 21,756 instructions,
     #: /user/42 31,713 -> 30,919).
     _lean_token: contextvars.Token[_State] | None = None
+    #: What ``app_ctx`` gives while this is the active app context (made then).
+    _own_app_ctx: _OwnAppContext | None = None
     #: The error (not a routing one: a URL converter's own) that the ASGI
     #: driver's matching ahead of the push raised: push() raises it, where
     #: Flask's push matches.
@@ -305,9 +338,46 @@ class RequestContext(AppContext):
         return type(self)(self.app, self.request.environ, self.request, self.session)
 
     def _record_lean_push(self) -> None:
-        """Record wsgi_app's own push in _request_tokens, as push() would have."""
-        self._request_tokens = [(self._lean_token, self)]  # type: ignore[list-item]
+        """Record wsgi_app's own push in _cv_tokens and _request_tokens, as
+        push() would have."""
+        token: contextvars.Token[_State] = self._lean_token  # type: ignore[assignment]
+        self._cv_tokens = [token]
+        self._request_tokens = [(token, self)]
         self._lean_token = None
+
+    def _sole_push(self) -> contextvars.Token[_State] | None:
+        """The token of this context's one push, as its own app context, taken
+        off its records while nothing else is active over it (its pop is then
+        a reset with the token: the drivers' teardown); else None."""
+        if self._lean_token is not None:
+            self._record_lean_push()
+        tokens = self._request_tokens
+        if (
+            len(tokens) == 1
+            and tokens[0][1] is self
+            and self._cv_tokens == [tokens[0][0]]
+            and _cv_get(_NO_CTX)[0] is self
+            and _cv_get(_NO_CTX)[1] is self
+        ):
+            self._cv_tokens.pop()
+            return tokens.pop()[0]
+        return None
+
+    def _pop_app(self, exc: BaseException | None) -> None:
+        """Pop this context as its own app context (Flask's separate one)."""
+        if self._lean_token is not None:
+            self._record_lean_push()
+        try:
+            AppContext.pop(self, exc)
+        finally:
+            if not self._cv_tokens:  # (what app_ctx gave refers to it)
+                self._own_app_ctx = None
+
+    def _as_app_context(self) -> AppContext:
+        own = self._own_app_ctx
+        if own is None:
+            own = self._own_app_ctx = _OwnAppContext(self)
+        return own
 
     def push(self) -> None:
         if self._lean_token is not None:
@@ -316,23 +386,31 @@ class RequestContext(AppContext):
         outer, outer_request = _cv_get(_NO_CTX)
         pushed: AppContext | None
         token = None
-        if outer is not None and outer.app is app:
-            if outer is not self:  # pushed again, as stream_with_context does
-                self._outer_app_ctx = outer
+        if outer is not None and outer.app is app:  # kept, as in Flask
             pushed = None
-        elif "app_context" in app._overrides:  # Flask pushes app.app_context()
+            self._outer_app_ctx = None if outer is self else outer
+        elif "app_context" in app._overrides or isinstance(self._cv_tokens, list):
+            # Flask pushes a new app.app_context(): this one is its own app
+            # context once (a list from then), so that another has a new g
             pushed = outer = self._outer_app_ctx = app.app_context()
             pushed.push()
-        else:
+        else:  # its own app context
             pushed = outer = self
+            self._outer_app_ctx = None
             if appcontext_pushed.receivers:  # they run before the request is active
                 token = _cv_set((self, outer_request))
                 appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
         new_token = _cv_set((outer, self))
+        token = token or new_token
+        if pushed is self:
+            if self._cv_tokens:
+                self._cv_tokens.append(token)
+            else:
+                self._cv_tokens = [token]
         if self._request_tokens:
-            self._request_tokens.append((token or new_token, pushed))
+            self._request_tokens.append((token, pushed))
         else:
-            self._request_tokens = [(token or new_token, pushed)]
+            self._request_tokens = [(token, pushed)]
         if app._eager_session:
             self._open_at_push()
         request = self.request
@@ -360,8 +438,10 @@ class RequestContext(AppContext):
         if self._lean_token is not None:
             self._record_lean_push()
         app = self.app
+        tokens = self._request_tokens
+        last = len(tokens) == 1
         try:
-            if len(self._request_tokens) == 1:
+            if last:
                 if app._tears_down_requests or request_tearing_down.receivers:
                     if exc is _sentinel:
                         exc = sys.exc_info()[1]
@@ -370,55 +450,33 @@ class RequestContext(AppContext):
                 if self._match is None and self.request.__dict__.get("files"):
                     self.request.close()  # uploads to close
         finally:
-            if not self._request_tokens:
-                raise _not_pushed("request", _cv_get(_NO_CTX)[1])
-            token, pushed = self._request_tokens.pop()
-            if not self._request_tokens:
-                # (a request built from an ASGI scope may have made no environ)
-                environ = (
-                    self.request.__dict__.get("environ")
-                    if self._match is None
-                    else self._environ  # type: ignore[attr-defined]
-                )
-                if environ is not None:
-                    environ["werkzeug.request"] = None
-            app_ctx, ctx = _cv_get(_NO_CTX)
-            if pushed is None and app_ctx is not _state_before(token)[0]:
-                # The app context it reused was popped while it was active
-                # (as Flask allows): only the request ends.
-                _cv_set((app_ctx, _state_before(token)[1]))
-            else:
-                try:
-                    _cv_reset(token)
-                except ValueError:
-                    # Pushed in another Context: stream_with_context in an
-                    # async view primes its generator in the coroutine's copy.
-                    _cv_set(_state_before(token))
-            if pushed is not None and pushed is not self:
-                pushed.pop(exc)  # the app context that app_context() made
+            ctx = _cv_get(_NO_CTX)[1]
+            if ctx is None or not tokens:
+                raise _not_pushed("request", ctx)
+            token, pushed = tokens.pop()
+            _restore(token, 1)
+            if last:  # (as Flask: the active one's)
+                ctx._forget_request()
+            if pushed is self:  # the app context it was ends
+                self._pop_app(exc)
             elif pushed is not None:
-                if app._tears_down_appctx or appcontext_tearing_down.receivers:
-                    self._tear_down_appctx(exc)
-                if appcontext_popped.receivers:
-                    appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
-        if ctx is not self:
-            raise AssertionError(
-                f"Request contexts popped out of order: {self!r} was to end,"
-                f" but {ctx!r} is the active one."
-            )
+                pushed.pop(exc)  # the app context that app_context() made
+            if ctx is not self:
+                raise AssertionError(
+                    f"Request contexts popped out of order: {self!r} was to end,"
+                    f" but {ctx!r} is the active one."
+                )
 
-    def _tear_down_appctx(self, exc: BaseException | None) -> None:
-        """Run the teardown_appcontext functions, as the app context this
-        context was: after the request ended, when its last push as one ends."""
-        if any(pushed is self for _, pushed in self._request_tokens):
-            return
-        token = _cv_set((self, _cv_get(_NO_CTX)[1]))
-        try:
-            if exc is _sentinel:
-                exc = sys.exc_info()[1]
-            self.app.do_teardown_appcontext(exc)
-        finally:
-            _cv_reset(token)
+    def _forget_request(self) -> None:
+        """Unset the environ's ``werkzeug.request`` (Flask's, at the end)."""
+        # (a request built from an ASGI scope may have made no environ)
+        environ = (
+            self.request.__dict__.get("environ")
+            if self._match is None
+            else self._environ  # type: ignore[attr-defined]
+        )
+        if environ is not None:
+            environ["werkzeug.request"] = None
 
     def __enter__(self) -> RequestContext:
         self.push()
@@ -427,6 +485,39 @@ class RequestContext(AppContext):
     def __repr__(self) -> str:
         req = self.request
         return f"<{type(self).__name__} {req.url!r} [{req.method}] of {self.app.name}>"
+
+
+class _OwnAppContext(AppContext):
+    """``app_ctx`` while a request context is its own app context: that app
+    context, as Flask's separate one (its push and pop are of the app
+    context alone; ``g`` is the request context's)."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.app = ctx.app
+        self._ctx = ctx
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        return self._ctx.g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._ctx.g = value
+
+    def push(self) -> None:
+        ctx = self._ctx
+        if ctx._lean_token is not None:
+            ctx._record_lean_push()
+        if not ctx._cv_tokens:
+            ctx._cv_tokens = []
+        AppContext.push(ctx)
+        ctx._own_app_ctx = self
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        self._ctx._pop_app(exc)
+
+    def __repr__(self) -> str:
+        return f"<AppContext of {self.app.name!r}>"
 
 
 class _BuildRequest:

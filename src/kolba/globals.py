@@ -369,7 +369,7 @@ _PROXY_OWN = frozenset(
 
 current_app: Flask = _AppProxy(lambda: _app_ctx().app)  # type: ignore[assignment]
 g: _AppCtxGlobals = _GProxy(_g)  # type: ignore[assignment]
-app_ctx: AppContext = _ContextProxy(_app_ctx)  # type: ignore[assignment]
+app_ctx: AppContext = _ContextProxy(lambda: _app_ctx()._as_app_context())  # type: ignore[assignment]
 request: Request = _RequestProxy(lambda: _request_ctx().request)  # type: ignore[assignment]
 session: SessionMixin = _SessionProxy(lambda: _request_ctx().session)  # type: ignore[assignment]
 request_ctx: RequestContext = _ContextProxy(_request_ctx)  # type: ignore[assignment]
@@ -390,7 +390,7 @@ class _ContextVarView:
         """The active context; ``default`` if none, else LookupError."""
         ctx = _cv_ctx.get(_NO_CTX)[self._part]
         if ctx is not None:
-            return ctx
+            return ctx if self._part else ctx._as_app_context()
         if default:
             return default[0]
         raise LookupError(self.name)
