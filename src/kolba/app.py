@@ -43,7 +43,7 @@ from .globals import (
     _request_ctx,
     request,
 )
-from .helpers import get_debug_flag
+from .helpers import _note_request_host, get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule, _RedirectTo
 from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variables
@@ -488,6 +488,8 @@ class Flask(Scaffold):
     test_cli_runner_class: type[KolbaCliRunner] | None = None
     session_interface = DefaultSessionInterface()
     jinja_options: dict[str, t.Any] = {}
+    #: An external URL was built from an unvouched Host (helpers._note_request_host).
+    _request_host_noted = False
 
     # Flask 3 removed these: reading one says what replaced it.
     before_first_request = _Removed(_FIRST_REQUEST)
@@ -1364,6 +1366,7 @@ class Flask(Scaffold):
                 else:
                     try:
                         location = req.host_url[:-1] + path
+                        _note_request_host(self, req)  # (ASGI: no context yet)
                     except HTTPException as bad_host:  # (see Request.host)
                         req.routing_exception = bad_host
                         return
@@ -2159,7 +2162,11 @@ class Flask(Scaffold):
         if host is None:  # as Flask: SERVER_NAME, when set, names the host
             if not self.url_map.host_matching:
                 host = self.config["SERVER_NAME"]
-            host = (host or req.host).lower()  # type: ignore[union-attr]
+            if not host:  # the client's Host header
+                host = req.host  # type: ignore[union-attr]
+                if not self._request_host_noted:  # PERF: no call once logged
+                    _note_request_host(self, req)
+            host = host.lower()
         # as werkzeug builds: ws:// or wss:// for a WebSocket, http:// or
         # https:// for the rest, whatever other scheme is given
         secure = (_scheme or scheme) in ("https", "wss")

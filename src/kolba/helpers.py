@@ -103,6 +103,35 @@ def url_for(
     )
 
 
+def _note_request_host(app: t.Any, req: t.Any) -> None:
+    """Log once per app, through its logger, that an external URL was built
+    from the request's Host header where nothing vouches for it: neither
+    ``TRUSTED_HOSTS`` nor ``SERVER_NAME`` set (nor ``trusted_hosts`` on the
+    request class), and the app is not in debug or testing mode. A client
+    chooses its Host: a forged one would be in a link the app sends another
+    user (a password-reset email's)."""
+    if (
+        app._request_host_noted
+        or app.debug
+        or app.testing
+        or app.config["TRUSTED_HOSTS"] is not None
+        or app.config["SERVER_NAME"] is not None
+        or req.trusted_hosts is not None
+    ):
+        return
+    app._request_host_noted = True
+    app.logger.warning(
+        "An external URL was built with the host %r from the request's Host"
+        " header, which the client chooses: a forged Host would put another"
+        " site in the links this app sends (a password-reset email's). Set"
+        " TRUSTED_HOSTS to the host names the app serves"
+        " (app.config['TRUSTED_HOSTS'] = ['example.com']: a request for another"
+        " host is a 400), or SERVER_NAME to the one host to build URLs with"
+        " (app.config['SERVER_NAME'] = 'example.com'). Logged once.",
+        req.host,
+    )
+
+
 def redirect(location: str, code: int = 302, Response: type | None = None) -> Response:
     """A redirect response to ``location``."""
     ctx = _cv_ctx.get(_NO_CTX)[0]

@@ -37,7 +37,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.formparser import FormDataParser as _WzFormDataParser
 from werkzeug.http import parse_if_range_header
-from werkzeug.sansio.utils import get_host
+from werkzeug.sansio.utils import get_current_url, get_host
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as RequestBase  # noqa: F401  (Flask's name)
 from werkzeug.wrappers import Request as _WzRequest
@@ -47,6 +47,7 @@ from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from . import json
 from .globals import _NO_CTX, _cv_ctx, _get_ctx
+from .helpers import _note_request_host
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -540,6 +541,37 @@ class Request(_WzRequest):
                 host.partition(":")[0].lower().encode("idna").decode("idna")
             except UnicodeError:
                 raise BadHost(f"The Host {host!r} is not a host name.") from None
+        return host
+
+    # werkzeug's URLs of the request, their host noted (logged once where
+    # nothing vouches for it: helpers._note_request_host)
+    @_lazy
+    def url(self) -> str:
+        """The full URL: scheme, host, root path, path and query string."""
+        host, root = self._url_host, self.root_path
+        return get_current_url(self.scheme, host, root, self.path, self.query_string)
+
+    @_lazy
+    def base_url(self) -> str:
+        """:attr:`url` without the query string."""
+        return get_current_url(self.scheme, self._url_host, self.root_path, self.path)
+
+    @_lazy
+    def root_url(self) -> str:
+        """The scheme, host and root path: where the app is reached."""
+        return get_current_url(self.scheme, self._url_host, self.root_path)
+
+    @_lazy
+    def host_url(self) -> str:
+        """The scheme and host."""
+        return get_current_url(self.scheme, self._url_host)
+
+    @property
+    def _url_host(self) -> str:
+        host = self.host
+        ctx = _cv_ctx.get(_NO_CTX)[0]
+        if ctx is not None:
+            _note_request_host(ctx.app, self)
         return host
 
     @_lazy_scope
