@@ -550,6 +550,24 @@ def test_a_header_name_inside_another_is_a_name_of_its_own() -> None:
     assert ours["X-After-10"] == "10" and ours["X-After-1"] == "one"
 
 
+@pytest.mark.parametrize("value", ["a\tb", "del\x7f", "nbsp\u00a0", "caf\u00e9", ""])
+def test_a_header_value_that_is_not_all_printable_is_set_as_werkzeug_sets_it(
+    value: str,
+) -> None:
+    ours = Response("body").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        headers["X-Value"] = value
+        headers["X-Other"] = "other"
+        headers["x-value"] = value + "!"  # replaces X-Value
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+    for bad in ("a\nb", "a\rb", "\u00e9\r\n"):
+        with pytest.raises(ValueError):
+            ours["X-Value"] = bad
+        with pytest.raises(ValueError):
+            ours["X-New"] = bad
+
+
 def test_headers_made_with_a_name_that_is_not_a_str_take_a_set() -> None:
     # werkzeug's own add() keeps a bytes name as it is; a set then still
     # works as werkzeug's set()
