@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import werkzeug.routing as wz
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 import kolba
 import kolba.routing as kr
@@ -365,3 +366,155 @@ def test_map_takes_werkzeugs_positional_arguments() -> None:
         )
 
     _same(options)
+
+
+def test_is_endpoint_expecting_an_unknown_endpoint_is_a_key_error() -> None:
+    assert _same(lambda mod: _map(mod).is_endpoint_expecting("nope", "x")) is KeyError
+
+
+def _by_method(mod: Any, host_matching: bool) -> Any:
+    c = "c.example" if host_matching else None
+    return mod.Map(
+        [
+            mod.Rule("/p", endpoint="e", methods=["POST"], host=c),
+            mod.Rule("/g", endpoint="e", methods=["GET"], host=c),
+            mod.Rule("/h", endpoint="e", methods=["PUT"], host=c),
+            mod.Rule("/p/<x>", endpoint="e", methods=["POST"], host="b.example"),
+            mod.Rule("/g/<x>", endpoint="e", methods=["GET"], host="a.example"),
+        ],
+        host_matching=host_matching,
+    )
+
+
+@pytest.mark.parametrize("default_method", ["GET", "PUT", "POST", "DELETE"])
+@pytest.mark.parametrize("values", [{}, {"x": 1}])
+@pytest.mark.parametrize("host", ["a.example", "b.example", "c.example"])
+@pytest.mark.parametrize("host_matching", [False, True])
+def test_adapter_build_tries_its_default_method_first(
+    default_method: str, values: dict[str, Any], host: str, host_matching: bool
+) -> None:
+    # (werkzeug: the adapter's default method, then any rule)
+    assert _same(
+        lambda mod: (
+            _by_method(mod, host_matching)
+            .bind(host, default_method=default_method)
+            .build("e", values)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "value", [{3}, {"a b", "c"}, frozenset({"x"}), (1, None), set(), b"b"]
+)
+def test_build_of_a_set_in_the_query_string(value: Any) -> None:
+    # (werkzeug: a set is one parameter per item, as a list)
+    def urls(mod: Any) -> Any:
+        m = _map(mod)
+        built = m.bind("h").build("user", {"id": 1, "q": value})
+        return sorted(built.split("&")), next(m.iter_rules("user")).build(
+            {"q": value, "id": 2}
+        )
+
+    _same(urls)
+
+
+def test_url_for_of_a_set() -> None:
+    urls = []
+    for mod in (kolba, __import__("flask")):
+        app = mod.Flask(__name__)
+        app.add_url_rule("/p", "p", str)
+        with app.test_request_context():
+            urls.append(mod.url_for("p", q={"only"}))
+    assert urls == ["/p?q=only", "/p?q=only"]
+
+
+def _refreshed(mod: Any, change: Callable[[Any], None]) -> Any:
+    rule = mod.Rule("/a/<int:x>", endpoint="a")
+    m = mod.Map([rule, mod.Rule("/z", endpoint="z")], default_subdomain="www")
+    adapter = m.bind("h.example", subdomain="www")
+    adapter.match("/a/1")
+    change(rule)
+    rule.refresh()
+    built = []
+    for values in ({"x": 1}, {"x": "b c"}, {"x": 1, "y": 5}):
+        try:
+            built.append(adapter.build("a", values))
+        except wz.BuildError:
+            built.append(None)
+    return built, rule.arguments, rule.subdomain, repr(rule)
+
+
+def _set(**attributes: Any) -> Callable[[Any], None]:
+    return lambda rule: rule.__dict__.update(attributes)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set(rule="/c/<x>"),
+        _set(rule="/a/<int:x>/"),
+        _set(rule="/<int:x>/<y>"),
+        _set(defaults={"y": 2}),
+        _set(methods={"POST"}),
+        _set(subdomain="api"),
+        _set(),
+    ],
+)
+def test_refresh_builds_the_changed_rule(change: Callable[[Any], None]) -> None:
+    _same(lambda mod: _refreshed(mod, change))
+
+
+def test_refresh_matches_the_changed_rule() -> None:
+    # (werkzeug's matcher keeps the path the rule had when added, with the
+    # new converters; kolba matches the rule as it is now)
+    for rule in (
+        kr.Rule("/a/<int:x>", endpoint="a"),
+        wz.Rule("/a/<int:x>", endpoint="a"),
+    ):
+        m = kr.Map([rule, kr.Rule("/z", endpoint="z")])
+        adapter = m.bind("h")
+        assert adapter.match("/a/1") == ("a", {"x": 1})
+        rule.rule = "/c/<x>/"
+        rule.methods = {"POST", "GET"}
+        rule.refresh()
+        assert adapter.match("/c/1/", "POST") == ("a", {"x": "1"})
+        assert adapter.build("a", {"x": 2}) == "/c/2/"
+        with pytest.raises(wz.RequestRedirect):
+            adapter.match("/c/1")
+        with pytest.raises(NotFound):
+            adapter.match("/a/1")
+        with pytest.raises(MethodNotAllowed):
+            adapter.match("/c/1/", "PUT")
+        assert adapter.match("/z") == ("z", {})
+
+
+def test_refresh_of_an_app_rule() -> None:
+    app = kolba.Flask(__name__)
+
+    @app.route("/old/<int:n>")
+    def view(n: int) -> str:
+        return f"n={n!r}"
+
+    client = app.test_client()
+    assert client.get("/old/3").text == "n=3"
+    rule = next(app.url_map.iter_rules("view"))
+    rule.rule = "/new/<n>"
+    rule.refresh()
+    assert client.get("/new/3").text == "n='3'"
+    assert client.get("/old/3").status_code == 404
+    with app.test_request_context():
+        assert kolba.url_for("view", n=4) == "/new/4"
+
+
+def test_refresh_keeps_asking_a_match_set_on_the_map() -> None:
+    from unittest import mock
+
+    app = kolba.Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "index")
+    client = app.test_client()
+    real = app.url_map.match
+    with mock.patch.object(app.url_map, "match", side_effect=real) as spy:
+        next(app.url_map.iter_rules("index")).refresh()
+        assert client.get("/").text == "index"
+    assert spy.call_count == 1
+    assert client.get("/").text == "index"

@@ -315,6 +315,14 @@ class Rule(_wz.Rule):
         take as a query string), or None if a converter refuses."""
         return _rule_build(self, append_unknown, **values)
 
+    def refresh(self) -> None:
+        """Compile the rule again after it was changed in place: its map
+        matches and builds it as it is now."""
+        if isinstance(self.map, Map):
+            self.map._recompile()
+        else:
+            super().refresh()
+
 
 def _parse(rule: _wz.Rule, string: str, map: Map) -> _Tokens:
     """Split ``string`` into static text and variables (``rule``'s converters)."""
@@ -377,7 +385,7 @@ def _build(rule: Any, values: Mapping[str, Any]) -> tuple[str | None, str, str] 
     for key, value in values.items():
         if key in rule.arguments:
             continue
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple, set)):  # (werkzeug's iter_multi_items)
             items.extend((key, v) for v in value if v is not None)
         else:
             items.append((key, value))
@@ -602,14 +610,19 @@ class Map(_wz.Map):
         self.sort_key = sort_key
         self.host_matching = host_matching
         self.default_subdomain = default_subdomain
+        self._reset()
+        for rule in rules or ():
+            self.add(rule)
+
+    def _reset(self) -> None:
+        """No rule yet: an empty matcher and builder."""
         self._rules = []
         self._by_endpoint: dict[Any, list[Rule]] = {}
         # The first state: a domain (host or subdomain) leads to the state
         # before the path's first segment.
         self._top = _Node(-1)
-        self._root = self._top.static["" if host_matching else default_subdomain] = (
-            _Node(0)
-        )
+        domain = "" if self.host_matching else self.default_subdomain
+        self._root = self._top.static[domain] = _Node(0)
         # The static paths of the default domain (its rules without variables)
         # and the states reached through static segments only, by their path
         # ("/user" for "/user/<int:id>"'s last segment; "" for the root); only
@@ -617,12 +630,27 @@ class Map(_wz.Map):
         self._static: dict[str, _Node] = {}
         self._heads: dict[str, _Node] = {"": self._root}
         # (the drivers look a static rule up in it as match() does first: not
-        # for a class with its own match(), which they call)
+        # for a class or a map with its own match(), which they call)
         self._fast: dict[str, _Node] | None = (
-            None if host_matching or type(self).match is not Map.match else self._static
+            None
+            if self.host_matching
+            # (PERF: not "match" in self.__dict__, which made every read of
+            # the map's attributes slower: hello 19,873 -> 20,224 instructions)
+            or getattr(self.match, "__func__", None) is not Map.match
+            else self._static
         )
-        for rule in rules or ():
-            self.add(rule)
+
+    def _recompile(self) -> None:
+        """Compile every rule again, in the same order: ``rule.refresh()``
+        after a rule was changed in place."""
+        rules: list[Any] = self._rules
+        self._reset()
+        for rule in rules:
+            if not rule._domain and rule.subdomain == self.default_subdomain:
+                rule.subdomain = None  # (the default one, as when it came)
+            rule.map = None
+            rule._converters = {}  # (its arguments kept, as werkzeug's)
+            self._add_rule(rule)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A match() set on the map itself (mock.patch.object) is called by the
@@ -693,9 +721,10 @@ class Map(_wz.Map):
 
     def is_endpoint_expecting(self, endpoint: Any, *arguments: str) -> bool:
         """Whether a rule of ``endpoint`` takes all of ``arguments`` (for
-        ``url_defaults`` functions that add a value only where it fits)."""
+        ``url_defaults`` functions that add a value only where it fits); an
+        unknown endpoint is a KeyError, as werkzeug's."""
         wanted = set(arguments)
-        return any(wanted <= r.arguments for r in self._by_endpoint.get(endpoint, ()))
+        return any(wanted <= r.arguments for r in self._by_endpoint[endpoint])
 
     def add(self, rulefactory: _wz.RuleFactory) -> None:
         """Compile a rule, or every rule a werkzeug rule factory (``Submount``,
@@ -734,9 +763,10 @@ class Map(_wz.Map):
             rule.subdomain = self.default_subdomain
         # werkzeug's: equality and repr (the default subdomain included)
         r._trace = _trace(r._domain or ([domain] if domain else []), r._path)
-        if not isinstance(rule, Rule):  # (kolba's Rule has its own build())
+        if not isinstance(rule, Rule):  # (kolba's Rule has its own ones)
             r._build = partial(_rule_build, r, False)
             r._build_unknown = partial(_rule_build, r, True)
+            r.refresh = self._recompile
         r._plain = True
         r._reads_request = False
         r._default_redirects = ()
@@ -1036,12 +1066,17 @@ class Map(_wz.Map):
     # -- building -----------------------------------------------------------
 
     def build(
-        self, endpoint: str, values: Mapping[str, Any], method: str | None = None
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        method: str | None = None,
+        default_method: str = "GET",
     ) -> tuple[Rule, str | None, str, str]:
         """(rule, domain, path, query) for ``endpoint`` filled with ``values``.
 
         Values the rule does not use go to the query string; None values are
-        dropped. Raises BuildError when no rule of the endpoint fits.
+        dropped. With no ``method``, a rule for ``default_method`` first (the
+        URL adapter's), then any. Raises BuildError when no rule fits.
         """
         rules = self._by_endpoint.get(endpoint)
         if not rules:
@@ -1052,7 +1087,7 @@ class Map(_wz.Map):
                 endpoint, values, method, suggestion=close[0] if close else None
             )
         values = {k: v for k, v in values.items() if v is not None}
-        for wanted in ("GET", None) if method is None else (method,):
+        for wanted in (default_method, None) if method is None else (method,):
             for rule in rules:
                 if rule.suitable_for(values, wanted):
                     built = _build(rule, values)
@@ -1065,10 +1100,16 @@ class Map(_wz.Map):
         raise BuildError(endpoint, values, method, missing=missing)
 
     def _build_sorted(
-        self, endpoint: str, values: Mapping[str, Any], method: str | None = None
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        method: str | None = None,
+        default_method: str = "GET",
     ) -> tuple[Rule, str | None, str, str]:
         """``build()`` with the query string's parameters sorted."""
-        rule, domain, path, query = type(self).build(self, endpoint, values, method)
+        rule, domain, path, query = type(self).build(
+            self, endpoint, values, method, default_method
+        )
         if query:
             query = _sorted_query(rule, values)
         return rule, domain, path, query
@@ -1079,14 +1120,15 @@ class Map(_wz.Map):
         values: Mapping[str, Any],
         method: str | None,
         host: str,
+        default_method: str = "GET",
     ) -> tuple[Rule, str | None, str, str]:
         """``build()``, with host matching: a rule on ``host`` before the
         first that fits, as werkzeug's URL adapter bound to ``host`` builds."""
-        found = self.build(endpoint, values, method)
+        found = self.build(endpoint, values, method, default_method)
         if found[1] != host:
             values = {k: v for k, v in values.items() if v is not None}
-            if method is None and found[0].suitable_for(values, "GET"):
-                method = "GET"  # (the methods that found it, as build() tries)
+            if method is None and found[0].suitable_for(values, default_method):
+                method = default_method  # (the methods that found it, as build())
             for rule in self._by_endpoint[endpoint]:
                 if rule.suitable_for(values, method):
                     built = _build(rule, values)
@@ -1162,10 +1204,10 @@ class MapAdapter(_wz.MapAdapter):
             values = {k: v if len(v) > 1 else v[0] for k, v in values.lists() if v}
         if self.map.host_matching:
             built = self.map._build_on_host(
-                endpoint, values or {}, method, self.server_name
+                endpoint, values or {}, method, self.server_name, self.default_method
             )
         else:
-            built = self.map.build(endpoint, values or {}, method)
+            built = self.map.build(endpoint, values or {}, method, self.default_method)
         rule, domain, path, query = built
         if domain is None and not self.map.host_matching:
             domain = rule.subdomain or ""  # (the default one)
