@@ -518,3 +518,181 @@ def test_refresh_keeps_asking_a_match_set_on_the_map() -> None:
         assert client.get("/").text == "index"
     assert spy.call_count == 1
     assert client.get("/").text == "index"
+
+
+def _slashes(mod: Any) -> Any:
+    return mod.Map(
+        [
+            mod.Rule("/<path:p>/x", endpoint="p"),
+            mod.Rule("/<v>", endpoint="v"),
+            mod.Rule("//kept//", endpoint="kept", merge_slashes=False),
+            mod.Rule("/h/<v>", endpoint="h", host="<v>.example"),
+        ],
+        host_matching=mod is wz and False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "values"),
+    [("p", {"p": ""}), ("p", {"p": "/a"}), ("v", {"v": ""}), ("kept", {})],
+)
+@pytest.mark.parametrize("script_name", ["/", "/app", "/app/"])
+@pytest.mark.parametrize("force_external", [False, True])
+def test_adapter_build_makes_one_leading_slash(
+    endpoint: str, values: dict[str, Any], script_name: str, force_external: bool
+) -> None:
+    # (werkzeug's adapter strips the built path's leading slashes)
+    url = _same(
+        lambda mod: (
+            _slashes(mod)
+            .bind("h.example", script_name)
+            .build(endpoint, values, force_external=force_external)
+        )
+    )
+    assert "//" not in url.partition("h.example")[2].rstrip("/")
+
+
+def test_url_for_makes_one_leading_slash() -> None:
+    urls = []
+    for mod in (kolba, __import__("flask")):
+        app = mod.Flask(__name__)
+        app.add_url_rule("/<path:p>/x", "p", str)
+        app.add_url_rule("//kept//", "kept", str, merge_slashes=False)
+        with app.test_request_context():
+            urls.append(
+                (
+                    mod.url_for("p", p=""),
+                    mod.url_for("p", p="/a"),
+                    mod.url_for("kept"),
+                    mod.url_for("kept", _external=True),
+                )
+            )
+    assert urls[0] == urls[1]
+    assert urls[0][:3] == ("/x", "/a/x", "/kept//")
+
+
+def _websocket_only(mod: Any) -> Any:
+    return mod.Map(
+        [
+            mod.Rule("/ws/<int(fixed_digits=2):n>", endpoint="ws", websocket=True),
+            mod.Rule("/ws/<n>", endpoint="x", subdomain="<sub>"),
+            mod.Rule("/a/b", endpoint="ab", websocket=True),
+        ]
+    )
+
+
+@pytest.mark.parametrize("websocket", [False, True])
+@pytest.mark.parametrize("path", ["/ws/12", "/ws/1", "/a//b", "/a/b", "/ws/123"])
+def test_adapter_match_of_a_websocket_rule(websocket: bool, path: str) -> None:
+    # (werkzeug: a plain request that only WebSocket rules take, after a
+    # slash merge or with a refused value too, is WebsocketMismatch)
+    _same(
+        lambda mod: (
+            _websocket_only(mod).bind("h.example").match(path, websocket=websocket)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "defaults"),
+    [
+        ("/<any(a, b):v>", {"v": "c"}),
+        ("/<even:n>", {"n": 3}),
+        ("/<int:n>", {"n": "x"}),
+        ("/<int:n>", {"n": 2}),
+        ("/<any(a, b):v>", {"v": "b", "w": "c"}),
+    ],
+)
+def test_a_default_that_its_converter_refuses(rule: str, defaults: Any) -> None:
+    # (werkzeug: the converter's error when the rule is added)
+    _same(
+        lambda mod: (
+            _map(mod).add(mod.Rule(rule, endpoint="d", defaults=defaults)),
+            _map(mod).bind("h").build("index", {}),
+        )
+    )
+
+
+def test_sorted_query_parameters_on_another_host() -> None:
+    def url(mod: Any) -> Any:
+        m = mod.Map(
+            [
+                mod.Rule("/<v>", endpoint="e", host="a.example"),
+                mod.Rule("/", endpoint="e", host="b.example"),
+            ],
+            host_matching=True,
+            sort_parameters=True,
+        )
+        return m.bind("b.example").build("e", {"v": 1, "z": 2, "a": [3, 0]})
+
+    assert _same(url) == "/?a=0&a=3&v=1&z=2"
+
+
+def _aliases(mod: Any) -> Any:
+    return mod.Map(
+        [
+            mod.Rule("/old/<int:n>", endpoint="page", alias=True),
+            mod.Rule("/page/<int:n>", endpoint="page"),
+            mod.Rule("/old-ws", endpoint="ws", alias=True),
+            mod.Rule("/ws", endpoint="ws", websocket=True),
+        ]
+    )
+
+
+@pytest.mark.parametrize("url_scheme", ["http", "https", "ws", "wss"])
+@pytest.mark.parametrize("path", ["/old/3", "/old-ws"])
+@pytest.mark.parametrize("query_args", [None, "a=1", {"b": "c d"}])
+def test_alias_redirect_url(url_scheme: str, path: str, query_args: Any) -> None:
+    # (werkzeug: the endpoint's URL built external, a WebSocket rule's with
+    # ws:// or wss://, then the query string)
+    def location(mod: Any) -> str:
+        adapter = _aliases(mod).bind("h.example", "/app", url_scheme=url_scheme)
+        return _redirect_of(adapter, path)
+
+    _same(lambda mod: (location(mod), _redirect_query(mod, path, query_args)))
+
+
+def _redirect_query(mod: Any, path: str, query_args: Any) -> str:
+    adapter = _aliases(mod).bind("h.example", query_args="x=1")
+    with pytest.raises(wz.RequestRedirect) as info:
+        adapter.match(path, query_args=query_args)
+    return info.value.new_url
+
+
+@pytest.mark.parametrize(
+    ("options", "bind", "path"),
+    [
+        ({"host_matching": True}, {"server_name": "b.example"}, "/"),
+        ({}, {"server_name": "h.example", "subdomain": "api"}, "/"),
+    ],
+)
+def test_defaults_redirect_to_the_domain_of_the_rule_that_has_them(
+    options: dict[str, Any], bind: dict[str, Any], path: str
+) -> None:
+    # (werkzeug: the redirect goes to the host or subdomain of the rule that
+    # provides the defaults)
+    host = options.get("host_matching")
+
+    def location(mod: Any) -> Any:
+        m = mod.Map(
+            [
+                mod.Rule("/", endpoint="e", defaults={"p": 1}, host="a.example"),
+                mod.Rule("/", endpoint="e", defaults={"p": 1}, host="b.example"),
+                mod.Rule("/s/", endpoint="s", defaults={"n": 1}),
+                mod.Rule("/s/<int:n>", endpoint="s", subdomain="<sub>"),
+            ]
+            if host
+            else [
+                mod.Rule("/", endpoint="e", defaults={"p": 1}, subdomain="www"),
+                mod.Rule("/", endpoint="e", defaults={"p": 1}, subdomain="api"),
+                mod.Rule("/s", endpoint="s", defaults={"n": 1}),
+                mod.Rule("/s/", endpoint="s", defaults={"n": 1}, subdomain="<sub>"),
+            ],
+            **options,
+        )
+        try:
+            return m.bind(**bind).match(path)
+        except wz.RequestRedirect as e:
+            return e.new_url
+
+    assert "://" in _same(location)

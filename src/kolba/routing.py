@@ -244,6 +244,25 @@ class _RedirectTo(RequestRedirect):
         self._url = url
 
 
+class _AliasRedirect(RequestRedirect):
+    """Internal: an alias's redirect to its endpoint's URL, which werkzeug's
+    URL adapter builds (a WebSocket rule's with ws:// or wss://)."""
+
+    def __init__(self, path: str, websocket: bool) -> None:
+        super().__init__(path)
+        self.websocket = websocket
+
+
+class _DefaultsRedirect(RequestRedirect):
+    """Internal: a redirect to the rule that provides the matched rule's
+    defaults, whose domain werkzeug's URL adapter redirects to; None: the
+    default one (the app redirects on the request's host)."""
+
+    def __init__(self, path: str, domain: str | None) -> None:
+        super().__init__(path)
+        self.domain = domain
+
+
 class _Seen(set[str]):
     """What a search saw besides its answer: the methods of the rules that
     refused the request's method (the set), and whether a rule refused the
@@ -300,6 +319,7 @@ class Rule(_wz.Rule):
     _url: _Tokens  # as built: percent-encoded static text
     _domain: _Tokens
     _plain: bool  # no redirect to consider when it matches
+    _lead: bool  # its built path may start with "//" (see _one_slash)
     _vars: tuple[tuple[str, _ToPython], ...]  # (name, to_python) as matched
     _reads_request: bool  # a request it matched made its Request (kolba.ctx)
     _default_redirects: tuple[Rule, ...]
@@ -390,6 +410,12 @@ def _build(rule: Any, values: Mapping[str, Any]) -> tuple[str | None, str, str] 
         else:
             items.append((key, value))
     return domain, path, urlencode(items, safe=_QUERY_SAFE) if items else ""
+
+
+def _one_slash(path: str) -> str:
+    """A built path with one leading slash, as werkzeug's adapter makes it
+    (an empty first variable, or a rule that keeps its double slashes)."""
+    return "/" + path.lstrip("/") if path[1:2] == "/" else path
 
 
 def _rule_build(
@@ -750,6 +776,8 @@ class Map(_wz.Map):
         r._url = [
             quote(t, safe=_PATH_SAFE) if isinstance(t, str) else t for t in r._path
         ]
+        first = r._url[0]  # (a rule starts with a slash)
+        r._lead = first[:2] == "//" or (first == "/" and len(r._url) > 1)
         if self.host_matching:
             domain = rule.host or ""
         else:
@@ -773,11 +801,13 @@ class Map(_wz.Map):
         r._view_call = _NO_VIEW_CALL
         if not hasattr(r, "provide_automatic_options"):  # not from add_url_rule
             r.provide_automatic_options = False
-        r._vars = tuple(
-            (t.name, t.conv.to_python)
-            for t in (*r._domain, *r._path)
-            if isinstance(t, _Var)
-        )
+        variables = [t for t in (*r._domain, *r._path) if isinstance(t, _Var)]
+        for t in variables:
+            if rule.defaults and t.name in rule.defaults:
+                # (werkzeug's: a default its converter refuses, as to_url()'s
+                # error, when the rule is added)
+                t.conv.to_url(rule.defaults[t.name])
+        r._vars = tuple((t.name, t.conv.to_python) for t in variables)
         rule.map = self
         self._rules.append(r)
         if not rule.build_only:
@@ -973,8 +1003,11 @@ class Map(_wz.Map):
         host: str,
         subdomain: str | None,
         websocket: bool = False,
+        upgrade: bool = True,
     ) -> tuple[Rule, dict[str, Any]]:
-        """The full search, then the redirects: werkzeug's answer."""
+        """The full search, then the redirects: werkzeug's answer (but
+        with ``upgrade``, a plain request that only WebSocket rules take
+        gets one of them)."""
         if path and path[0] != "/":
             path = "/" + path
         allowed = _Seen(websocket)
@@ -989,7 +1022,7 @@ class Map(_wz.Map):
             if allowed:
                 raise MethodNotAllowed(valid_methods=sorted(allowed))
             if allowed.mismatch:
-                if websocket:
+                if websocket or not upgrade:
                     raise WebsocketMismatch()
                 # werkzeug: a 400; kolba: the WebSocket rule, whose view
                 # answers plain HTTP with a 426 that says what to do
@@ -1004,6 +1037,8 @@ class Map(_wz.Map):
             # which werkzeug lets through (a 500), as int() of 5,000 digits.
             if allowed:
                 raise MethodNotAllowed(valid_methods=sorted(allowed)) from None
+            if allowed.mismatch and (websocket or not upgrade):
+                raise WebsocketMismatch() from None
             raise NotFound() from None
         if not rule._plain:
             self._redirect(rule, args, method)
@@ -1049,12 +1084,12 @@ class Map(_wz.Map):
                 rule.subdomain,
                 rule.host,
             ):
-                raise RequestRedirect(path)
+                raise _AliasRedirect(path, canonical.websocket)
         for other in rule._default_redirects:  # (before redirect_to, as werkzeug)
             if other.suitable_for(args, method):
                 built = _build(other, args)
                 if built is not None:
-                    raise RequestRedirect(built[1])
+                    raise _DefaultsRedirect(built[1], built[0])
         target = rule.redirect_to
         if isinstance(target, str):
             raise _RedirectTo(_fill(rule, target, args))
@@ -1092,6 +1127,10 @@ class Map(_wz.Map):
                 if rule.suitable_for(values, wanted):
                     built = _build(rule, values)
                     if built is not None:
+                        if rule._lead:
+                            return rule, built[0], _one_slash(built[1]), built[2]
+                        # PERF: only a rule that may build "//" looks (two
+                        # builds 51,138 -> 50,149 instructions)
                         return rule, *built
         missing = set()
         for rule in rules:
@@ -1133,7 +1172,10 @@ class Map(_wz.Map):
                 if rule.suitable_for(values, method):
                     built = _build(rule, values)
                     if built is not None and built[0] == host:
-                        return rule, *built
+                        query = built[2]
+                        if query and self.sort_parameters:
+                            query = _sorted_query(rule, values)
+                        return rule, host, _one_slash(built[1]), query
         return found
 
 
@@ -1174,17 +1216,42 @@ class MapAdapter(_wz.MapAdapter):
         if websocket is None:
             websocket = self.websocket
         try:
-            rule, args = self.map.match(path, method, host, self.subdomain, websocket)
+            # (not the map's match(): werkzeug's adapter answers a plain
+            # request that only WebSocket rules take with WebsocketMismatch)
+            rule, args = self.map._match(
+                path, method, host, self.subdomain, websocket, upgrade=False
+            )
         except _RedirectTo as e:
             netloc = self.server_name
             if self.subdomain:
                 netloc = f"{self.subdomain}.{netloc}"
             base = f"{self.url_scheme or 'http'}://{netloc}{self.script_name}"
             raise RequestRedirect(urljoin(base, e.target(self))) from None
+        except _AliasRedirect as e:
+            # (werkzeug's: the endpoint's URL built external, the request's
+            # query string added)
+            secure = self.url_scheme in ("https", "wss")
+            if e.websocket:
+                scheme = "wss" if secure else "ws"
+            else:
+                scheme = "https" if secure else "http"
+            url = f"{scheme}://{self.get_host(None)}{self.script_name[:-1]}{e.new_url}"
+            if query_args is None:
+                query_args = self.query_args
+            if query_args:
+                url += f"?{self.encode_query_args(query_args)}"
+            raise RequestRedirect(url) from None
         except RequestRedirect as e:
             if "://" in e.new_url:
                 raise
-            url = self.make_redirect_url(e.new_url.lstrip("/"), query_args)
+            domain = None
+            if isinstance(e, _DefaultsRedirect):
+                domain = e.domain
+                if domain is None:
+                    domain = (
+                        "" if self.map.host_matching else self.map.default_subdomain
+                    )
+            url = self.make_redirect_url(e.new_url.lstrip("/"), query_args, domain)
             raise RequestRedirect(url) from None
         return (rule if return_rule else rule.endpoint), args
 
@@ -1219,15 +1286,15 @@ class MapAdapter(_wz.MapAdapter):
             scheme = "wss" if secure else "ws"
         elif scheme:
             scheme = "https" if secure else "http"
-        url = self.script_name.rstrip("/") + path
         if query and append_unknown:
-            url += "?" + query
+            path += "?" + query
         if not force_external and (
             host == self.server_name
             if self.map.host_matching
             else domain == self.subdomain
         ):
-            return url
+            return self.script_name.rstrip("/") + path
+        url = self.script_name[:-1] + path  # (werkzeug's: it ends with "/")
         return f"{scheme}://{host}{url}" if scheme else f"//{host}{url}"
 
 
