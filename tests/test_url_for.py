@@ -294,3 +294,16 @@ def test_links_across_subdomains_are_external() -> None:
 def test_relative_endpoint_without_blueprint(shop: Flask) -> None:
     with shop.test_request_context():
         assert url_for(".index") == "/"
+
+
+@pytest.mark.parametrize(
+    "anchor", ["a b", "x#y", "é", "%20", "a/b?c=d", "", "!$&'()*+,;=:@~", '<>"`{}|\\^']
+)
+def test_anchor_is_quoted_as_flask_quotes_it(anchor: str) -> None:
+    urls = []
+    for mod in (kolba, __import__("flask")):
+        app = mod.Flask(__name__)
+        app.add_url_rule("/p/<x>", "p", str)
+        with app.test_request_context():
+            urls.append(mod.url_for("p", x="1 2", _anchor=anchor))
+    assert urls[0] == urls[1]

@@ -99,6 +99,8 @@ class _Missing(enum.Enum):
 
 
 _MISSING = _Missing.MISSING
+# (what url_for leaves unquoted in an anchor, as Flask)
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 _RETURN_TYPES = (
     "a str, bytes, dict, list, generator, Response, WSGI callable, or a tuple"
     " of one of these with a status and/or headers"
@@ -2156,7 +2158,7 @@ class Flask(Scaffold):
         if query:
             url = f"{url}?{query}"
         if _anchor is not None:
-            url = f"{url}#{quote(_anchor, safe='%!#$&()*+,/:;=?@~')}"
+            url = f"{url}#{quote(_anchor, safe=_ANCHOR_SAFE)}"
         if not _external:
             return url
         if host is None:  # as Flask: SERVER_NAME, when set, names the host
