@@ -194,3 +194,22 @@ def test_contexts_pushed_and_popped_in_a_view_as_flask(
 ) -> None:
     served = [contextvars.copy_context().run(_serve, fw, step) for fw in (kolba, flask)]
     assert served[0] == served[1]
+
+
+def _popped_in_another_context(fw: t.Any) -> tuple[str, bool]:
+    app_ctx = fw.Flask("app").app_context()
+    app_ctx.push()
+    try:
+        contextvars.copy_context().run(app_ctx.pop)
+        outcome = "ok"
+    except Exception as e:
+        outcome = type(e).__name__
+    return outcome, fw.has_app_context()
+
+
+def test_an_app_context_popped_in_another_context_as_flask() -> None:
+    """Its token is of the Context it was pushed in: ValueError, and it
+    stays active there."""
+    assert contextvars.copy_context().run(_popped_in_another_context, kolba) == (
+        contextvars.copy_context().run(_popped_in_another_context, flask)
+    )

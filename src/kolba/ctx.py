@@ -81,38 +81,46 @@ def _state_before(token: contextvars.Token[_State]) -> _State:
     return _NO_CTX if old is contextvars.Token.MISSING else old
 
 
-def _restore(token: contextvars.Token[_State], part: int) -> None:
+def _restore(
+    token: contextvars.Token[_State], part: int, foreign: bool = False
+) -> None:
     """Make the ``part`` (0: app, 1: request) of the active contexts what it
     was before the push that made ``token``, the other part as it is now: as
-    Flask resets one of its two context variables.
+    Flask resets one of its two context variables (ValueError for a token of
+    another Context, unless ``foreign``: then the variable is set).
 
-    The variable is reset with the token when that gives the same, else set;
-    then the other part's context, pushed over this one, pops with the token
-    when that is the same to it (so that in the end nothing is left set)."""
+    The variable is reset with the token, then set if the other part is not
+    as it was; the other part's context, pushed over this one, then pops
+    with the new token (so that in the end nothing is left set)."""
     before = _state_before(token)
     other: t.Any = _cv_get(_NO_CTX)[1 - part]  # (its context: an app's or a request's)
-    if other is before[1 - part]:
-        try:
-            _cv_reset(token)
+    try:
+        _cv_reset(token)
+    except RuntimeError:  # used by the other part's pop (of a push they shared)
+        reset = False
+    except ValueError:
+        # made in another Context (stream_with_context in an async view
+        # primes its generator in the coroutine's copy)
+        if not foreign:
+            raise
+        reset = False
+    else:
+        if other is before[1 - part]:
             return
-        except (ValueError, RuntimeError):
-            # used by the other part's pop, or made in another Context
-            # (stream_with_context in an async view primes its generator in
-            # the coroutine's copy)
-            pass
-    _cv_set((before[0], other) if part == 0 else (other, before[1]))
-    if other is None:
+        reset = True
+    new = _cv_set((before[0], other) if part == 0 else (other, before[1]))
+    if other is None or not reset:
         return
     if other._lean_token is not None:  # (a request context, as pushed by a driver)
         other._record_lean_push()
     if part == 0:
         requests = other._request_tokens
         if requests and _state_before(requests[-1][0])[1] is before[1]:
-            requests[-1] = (token, requests[-1][1])
+            requests[-1] = (new, requests[-1][1])
     else:
         apps = other._cv_tokens
         if apps and _state_before(apps[-1])[0] is before[0]:
-            apps[-1] = token
+            apps[-1] = new
 
 
 class AppContext:
@@ -167,7 +175,7 @@ class AppContext:
             ctx = _cv_get(_NO_CTX)[0]
             if ctx is None or not self._cv_tokens:
                 raise _not_pushed("app", ctx)
-            _restore(self._cv_tokens.pop(), 0)
+            _restore(self._cv_tokens.pop(), 0, isinstance(self, RequestContext))
         if ctx is not self:
             raise AssertionError(
                 f"App contexts popped out of order: {self!r} was to end, but"
@@ -454,7 +462,7 @@ class RequestContext(AppContext):
             if ctx is None or not tokens:
                 raise _not_pushed("request", ctx)
             token, pushed = tokens.pop()
-            _restore(token, 1)
+            _restore(token, 1, True)
             if last:  # (as Flask: the active one's)
                 ctx._forget_request()
             if pushed is self:  # the app context it was ends
