@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import OrderedDict
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -426,18 +429,21 @@ def test_the_provider_loads_reads_the_session_as_in_flask(
 
 
 def test_a_subclass_with_the_default_loads_reads_the_session_the_same(
-    s: TaggedJSONSerializer,
+    s: TaggedJSONSerializer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A provider subclass that keeps the default ``loads`` is read with the
-    serializer's own decoder: the same values."""
+    serializer's own decoder (not the provider's): the same values."""
     app = kolba.Flask(__name__)
     app.json = type("P", (DefaultJSONProvider,), {"sort_keys": False})(app)
+    read: list[Any] = []
+    monkeypatch.setattr(json, "loads", counting_loads(read))
     with app.app_context():
         assert s.loads('{"a":{" t":[1]},"b":[{" b":"/w=="}]}') == {
             "a": (1,),
             "b": [b"\xff"],
         }
-        assert app.json._session_loads is False
+        assert s.loads(' {"a":1} ') == {"a": 1}  # (not one value alone)
+    assert read == []
 
 
 def test_a_provider_not_derived_from_json_provider_reads_the_session(
@@ -452,6 +458,58 @@ def test_a_provider_not_derived_from_json_provider_reads_the_session(
         wire = s.dumps({"a": (1,)})  # (one written with it: its loads reads)
         assert s.loads(wire) == {"a": ("1",)}
     assert calls == ['{"a":{" t":[1]}}']
+
+
+NOT_DERIVED_READS = """
+import json, sys
+import flask, kolba
+
+class NotDerived:
+    def __init__(self):
+        self.calls = []
+    def dumps(self, obj, **kwargs):
+        return json.dumps(obj, **kwargs)
+    def loads(self, s, **kwargs):
+        self.calls.append(s)
+        return json.loads(s, parse_int=str, **kwargs)
+
+if sys.argv[2] == "asgi":  # (the kolba app's test client over its ASGI entry)
+    from kolba.testing import ASGIClient
+    kolba.Flask.test_client_class = ASGIClient
+reads = []
+for fw in (kolba, flask):
+    app = fw.Flask(__name__)
+    app.secret_key = "a-secret-key-for-the-tests"
+    app.config["TESTING"] = True
+    app.route("/")(lambda: repr(sorted(fw.session.items())))
+    client = app.test_client()
+    client.set_cookie("session", sys.argv[1])
+    app.json = NotDerived()
+    reads += [client.get("/").text, len(app.json.calls)]
+print(reads)
+"""
+
+
+def test_a_provider_not_derived_from_json_provider_reads_the_first_session(
+    driver: str,
+) -> None:
+    """``app.json = obj`` (any object with dumps and loads, as Flask allows)
+    parses the session cookie from the first request on, in a process where no
+    session was written yet, as Flask does."""
+    app = session_app(flask)
+    client = app.test_client()
+    client.get("/set")
+    cookie = client.get_cookie("session").value
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", NOT_DERIVED_READS, cookie, driver],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    read = "[('n', '1'), ('t', ('2', '3'))]"
+    assert out.strip() == repr([read, 1, read, 1])
 
 
 @pytest.mark.parametrize(
@@ -498,3 +556,41 @@ def test_loads_changed_on_the_provider_class_reads_the_session(
         )
         assert s.loads('{"a":{" t":[1]}}') == {"a": ("1",)}
     assert len(calls) == 1
+
+
+def test_a_tag_added_to_the_default_tags_claims_plain_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tag a program adds to ``default_tags`` is tried for every value,
+    ints and dicts too (they skip the tags only with kolba's own alone)."""
+
+    class TagInt(JSONTag):
+        key = " i"
+
+        def check(self, value: Any) -> bool:
+            return type(value) is int
+
+        def to_json(self, value: Any) -> Any:
+            return str(value)
+
+        def to_python(self, value: Any) -> Any:
+            return int(value)
+
+    tags = [*TaggedJSONSerializer.default_tags, TagInt]
+    monkeypatch.setattr(TaggedJSONSerializer, "default_tags", tags)
+    s = TaggedJSONSerializer()
+    wire = '{"a":{" i":"1"},"b":[{" i":"2"}]}'
+    assert s.dumps({"a": 1, "b": [2]}) == wire
+    assert s.loads(wire) == {"a": 1, "b": [2]}
+    s.register(PassDictFirst, index=0)
+    assert s.dumps({" t": 1, "c": 3}) == '{" t":{" i":"1"},"c":{" i":"3"}}'
+
+
+class PassDictFirst(JSONTag):
+    """Dicts with their values tagged, tried before any other tag."""
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, dict)
+
+    def to_json(self, value: Any) -> Any:
+        return {k: self.serializer.tag(v) for k, v in value.items()}
