@@ -696,3 +696,19 @@ def test_defaults_redirect_to_the_domain_of_the_rule_that_has_them(
             return e.new_url
 
     assert "://" in _same(location)
+
+
+def test_build_of_a_rule_without_host_under_host_matching() -> None:
+    # (README: werkzeug builds a URL with an empty host; kolba a path)
+    def built(mod: Any) -> Any:
+        m = mod.Map([mod.Rule("/g", endpoint="g")], host_matching=True)
+        return m.bind("a.example").build("g"), m.bind("").match("/g")
+
+    theirs, ours = _both(built)
+    assert theirs == ("http:///g", ("g", {}))
+    assert ours == ("/g", ("g", {}))
+    app = kolba.Flask(__name__, host_matching=True, static_host="a.example")
+    app.add_url_rule("/g", "g", str)
+    assert app.test_client().get("/g", base_url="http://a.example").status_code == 404
+    with app.test_request_context("/", base_url="http://a.example"):
+        assert kolba.url_for("g") == "/g"
