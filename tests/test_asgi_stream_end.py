@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kolba import Flask, request, stream_with_context
+from kolba import Flask, Request, request, stream_with_context
 
 KINDS = ["async view, async generator", "sync view, async generator"]
 KINDS += ["async view, sync generator", "sync view, stream_with_context"]
@@ -178,3 +178,80 @@ def test_a_cancelled_task_closes_the_stream_once_and_stays_cancelled(
         "GeneratorExit",
     }
     assert len(sent) > 2
+
+
+def echoing_app(kind: str) -> Flask:
+    """An app whose POST / streams back the size of each part of the body as
+    it reads it, then the total: the stream's chunks read the body."""
+    app = Flask(__name__)
+
+    def sizes() -> Iterator[str]:
+        total = 0
+        while chunk := request.stream.read(1000):
+            total += len(chunk)
+            yield f"{len(chunk)} "
+        yield f"total={total}"
+
+    async def async_sizes(req: Request) -> AsyncIterator[str]:
+        total = 0
+        async for chunk in req.iter_body(1000):
+            total += len(chunk)
+            yield f"{len(chunk)} "
+        yield f"total={total}"
+
+    if kind == "async view, async generator":
+
+        @app.post("/")
+        async def view() -> Any:
+            return async_sizes(request._get_current_object())
+
+    elif kind == "sync view, async generator":
+
+        @app.post("/")
+        def view() -> Any:
+            # (an async body runs on the loop, out of the view's context)
+            return async_sizes(request._get_current_object())
+
+    elif kind == "async view, sync generator":
+
+        @app.post("/")
+        async def view() -> Any:
+            return stream_with_context(sizes())
+
+    else:
+
+        @app.post("/")
+        def view() -> Any:
+            return stream_with_context(sizes())
+
+    return app
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stream_that_reads_the_body_gets_all_of_it(kind: str) -> None:
+    """The watcher for a disconnect receives nothing until the body is all
+    received: the body's messages are the stream's (50 of 1,000 bytes)."""
+    parts = [
+        {"type": "http.request", "body": b"x" * 1000, "more_body": i < 49}
+        for i in range(50)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.001)
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)  # (the client stays)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    post = scope() | {
+        "method": "POST",
+        "headers": [(b"content-length", b"50000")],
+    }
+    asyncio.run(asyncio.wait_for(echoing_app(kind)(post, receive, send), 10))
+    body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
+    assert sent[0]["status"] == 200
+    assert body.endswith("total=50000") and not parts

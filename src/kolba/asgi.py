@@ -769,7 +769,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 send,
                 sent_method,
                 context,
-                ahead is None or ahead.complete,  # (else the thread may receive)
+                ahead,  # (the thread may receive the rest)
             )
         finally:
             # (a class that overrides werkzeug's send is closed by it)
@@ -924,7 +924,9 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 await send(start)
                 await send({"type": "http.response.body", "body": b"".join(content)})
             else:
-                await _send_response(response, req, receive, send, sent_method)
+                await _send_response(
+                    response, req, receive, send, sent_method, None, _unreceived(req)
+                )
         finally:
             if type(response) is Response or response._lean_send:
                 response.close()
@@ -1462,17 +1464,18 @@ async def _send_response(
     send: Send,
     method: str,
     context: contextvars.Context | None = None,
-    watch: bool = True,
+    request_body: _Body | None = None,
 ) -> None:
     """Send the response (the caller closes it), with no body for ``method``
     (as the client sent it) "HEAD"; a body that is a list goes in one
-    message, an async iterable is sent on the loop while watching for a
-    disconnect, any other iterable is iterated in a thread (in ``context``),
-    watching for one unless not ``watch`` (the thread may still receive the
-    request's body)."""
-    watched = receive if watch else None
+    message, an async iterable is sent on the loop, any other iterable is
+    iterated in a thread (in ``context``). A stream watches for a disconnect
+    once the ``request_body`` (None: none to receive) is all received:
+    until then its chunks may read it, and the messages are theirs."""
     if not (type(response) is Response or response._lean_send):
-        await _send_as_wsgi(response, request, watched, send, method, context)
+        await _send_as_wsgi(
+            response, request, receive, send, method, context, request_body
+        )
         return
     status = response.status_code
     content = response.response
@@ -1491,21 +1494,22 @@ async def _send_response(
         await send({"type": "http.response.body", "body": body})
     elif getattr(content, "__aiter__", None) is not None:
         # an async body, which werkzeug's annotation of response.response omits
-        await _stream(content, receive, send)  # type: ignore[arg-type]
+        await _stream(content, receive, send, request_body)  # type: ignore[arg-type]
     else:
         chunks = content if response.direct_passthrough else response.iter_encoded()
         await _send_in_thread(
-            chunks, send, context or contextvars.copy_context(), watched
+            chunks, send, context or contextvars.copy_context(), receive, request_body
         )
 
 
 async def _send_as_wsgi(
     response: Response,
     request: Request,
-    receive: Receive | None,
+    receive: Receive,
     send: Send,
     method: str,
     context: contextvars.Context | None,
+    body: _Body | None,
 ) -> None:
     """werkzeug's general path, for a class that overrides part of it: the
     response called as a WSGI app (in ``context``), its body iterated in a
@@ -1544,7 +1548,7 @@ async def _send_as_wsgi(
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
                     )
-            await _send_in_thread(iterator, send, context, receive)
+            await _send_in_thread(iterator, send, context, receive, body)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
@@ -1582,20 +1586,25 @@ async def _send_in_thread(
     chunks: t.Iterable[t.Any],
     send: Send,
     context: contextvars.Context,
-    receive: Receive | None,
+    receive: Receive,
+    body: _Body | None,
 ) -> None:
     """Send a sync iterable's chunks, each made in a thread of the loop's
-    pool (in ``context``); stop at the next chunk once the client has gone
-    (told by ``receive``, when given). The caller closes the iterable: if
-    this task is cancelled, the chunk being made is waited for first (the
-    iterable then no longer runs), and the cancellation re-raised."""
+    pool (in ``context``); stop at the next chunk once the client has gone,
+    told by ``receive`` once the request's ``body`` is all received (see
+    _send_response). The caller closes the iterable: if this task is
+    cancelled, the chunk being made is waited for first (the iterable then
+    no longer runs), and the cancellation re-raised."""
     loop = asyncio.get_running_loop()
     iterator = iter(chunks)
-    watching = (
-        None if receive is None else asyncio.ensure_future(_disconnected(receive))
-    )
+    watching: asyncio.Future[None] | None = None
     try:
-        while watching is None or not watching.done():
+        while True:
+            if watching is None:
+                if body is None or body.complete:
+                    watching = asyncio.ensure_future(_disconnected(receive))
+            elif watching.done():
+                return
             # mypy infers no type through the overloaded next()
             step = loop.run_in_executor(
                 None,
@@ -1634,6 +1643,20 @@ async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) 
     )
 
 
+def _unreceived(request: Request) -> _Body | None:
+    """The request's body while it is not all received (a response's chunks
+    may read it), else None; its environ is made if it has none yet."""
+    body = request.environ.get("wsgi.input")
+    if type(body) is _Body:
+        return None if body.complete else body
+    return _NEVER_RECEIVED  # (replaced by middleware or a hook: not known)
+
+
+#: A body never all received: a stream with it watches for no disconnect.
+_NEVER_RECEIVED = _Body.__new__(_Body)
+_NEVER_RECEIVED.complete = False
+
+
 async def _disconnected(receive: Receive) -> None:
     """Return once the client has gone."""
     while True:
@@ -1656,10 +1679,11 @@ async def _ended(future: asyncio.Future[t.Any]) -> None:
 
 
 async def _stream(
-    content: t.AsyncIterable[t.Any], receive: Receive, send: Send
+    content: t.AsyncIterable[t.Any], receive: Receive, send: Send, body: _Body | None
 ) -> None:
     """Send an async iterable's chunks, iterated in this task; a watcher
-    cancels it if the client goes away (no error then). The iterable is
+    cancels it if the client goes away (no error then), started once the
+    request's ``body`` is all received (see _send_response). The iterable is
     closed as this ends: a cancellation (the watcher's, or the server's)
     reaches it where it awaits, so it no longer runs, and its ``finally`` and
     the teardown run at once, not a loop turn later (uvicorn exits right
@@ -1672,11 +1696,13 @@ async def _stream(
         left.append(True)
         task.cancel()  # type: ignore[union-attr]
 
-    watching = asyncio.ensure_future(watch())
+    watching: asyncio.Future[None] | None = None
     try:
         try:
             sent = 0
             async for chunk in content:
+                if watching is None and (body is None or body.complete):
+                    watching = asyncio.ensure_future(watch())
                 if isinstance(chunk, str):
                     chunk = chunk.encode()
                 if chunk:
@@ -1691,7 +1717,8 @@ async def _stream(
                         await asyncio.sleep(0)
             await send({"type": "http.response.body"})
         finally:  # (no await before: the watcher cancels the stream only)
-            watching.cancel()
+            if watching is not None:
+                watching.cancel()
             if left and sys.version_info >= (3, 11):
                 task.uncancel()  # type: ignore[union-attr]  # (its own, taken back)
     except asyncio.CancelledError:
