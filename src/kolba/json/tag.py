@@ -254,16 +254,7 @@ class TaggedJSONSerializer:
     __slots__ = ("tags", "order", "_plain", "_decode", "_scan", "_encoder", "_loads")
 
     #: Tags registered on every new serializer, in the order they are tried.
-    default_tags: list[type[JSONTag]] = [
-        TagDict,
-        PassDict,
-        TagTuple,
-        PassList,
-        TagBytes,
-        TagMarkup,
-        TagUUID,
-        TagDateTime,
-    ]
+    default_tags: list[type[JSONTag]] = [*_DEFAULT_ORDER]
 
     def __init__(self) -> None:
         self.tags: dict[str, JSONTag] = {}
