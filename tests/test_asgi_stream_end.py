@@ -56,25 +56,25 @@ def streaming_app(kind: str, events: list[Any], chunks: int = 100_000) -> Flask:
 
     if kind == "async view, async generator":
 
-        @app.route("/")
+        @app.route("/", methods=["GET", "POST"])
         async def view() -> Any:
             return ticks()
 
     elif kind == "sync view, async generator":
 
-        @app.route("/")
+        @app.route("/", methods=["GET", "POST"])
         def view() -> Any:
             return ticks()
 
     elif kind == "async view, sync generator":
 
-        @app.route("/")
+        @app.route("/", methods=["GET", "POST"])
         async def view() -> Any:
             return sync_ticks()
 
     else:
 
-        @app.route("/")
+        @app.route("/", methods=["GET", "POST"])
         def view() -> Any:
             return stream_with_context(sync_ticks())
 
@@ -255,3 +255,59 @@ def test_a_stream_that_reads_the_body_gets_all_of_it(kind: str) -> None:
     body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
     assert sent[0]["status"] == 200
     assert body.endswith("total=50000") and not parts
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stream_whose_body_nobody_reads_stops_when_the_client_leaves(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watcher receives the body that the stream does not read, so that
+    it sees the client leave (a server drops the sends to a gone client)."""
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+    parts = [
+        {"type": "http.request", "body": b"x" * 1000, "more_body": i < 9}
+        for i in range(10)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.001)
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    post = scope() | {"method": "POST", "headers": [(b"content-length", b"10000")]}
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(app(post, receive, send), 5))
+    assert caplog.records == []
+    assert events.count(("closed", True)) == 1  # stopped, not run to its end
+    assert 2 < len(sent) < 200
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_client_that_leaves_while_the_stream_reads_its_body_is_no_error(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    parts = [
+        {"type": "http.request", "body": b"x" * 1000, "more_body": True}
+        for i in range(10)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.001)
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    post = scope() | {"method": "POST", "headers": [(b"content-length", b"50000")]}
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(echoing_app(kind)(post, receive, send), 5))
+    assert caplog.records == []
+    assert b"total=" not in b"".join(m.get("body", b"") for m in sent)

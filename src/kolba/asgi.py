@@ -1469,9 +1469,9 @@ async def _send_response(
     """Send the response (the caller closes it), with no body for ``method``
     (as the client sent it) "HEAD"; a body that is a list goes in one
     message, an async iterable is sent on the loop, any other iterable is
-    iterated in a thread (in ``context``). A stream watches for a disconnect
-    once the ``request_body`` (None: none to receive) is all received:
-    until then its chunks may read it, and the messages are theirs."""
+    iterated in a thread (in ``context``). A stream watches for a disconnect;
+    while the ``request_body`` (None: none to receive) is not all received,
+    the watcher receives its messages for the chunks' reads (_disconnected)."""
     if not (type(response) is Response or response._lean_send):
         await _send_as_wsgi(
             response, request, receive, send, method, context, request_body
@@ -1590,21 +1590,20 @@ async def _send_in_thread(
     body: _Body | None,
 ) -> None:
     """Send a sync iterable's chunks, each made in a thread of the loop's
-    pool (in ``context``); stop at the next chunk once the client has gone,
-    told by ``receive`` once the request's ``body`` is all received (see
-    _send_response). The caller closes the iterable: if this task is
+    pool (in ``context``); stop at the next chunk once the client has gone
+    (told by ``receive``, the request's ``body`` received meanwhile: see
+    _disconnected). The caller closes the iterable: if this task is
     cancelled, the chunk being made is waited for first (the iterable then
     no longer runs), and the cancellation re-raised."""
     loop = asyncio.get_running_loop()
     iterator = iter(chunks)
-    watching: asyncio.Future[None] | None = None
+    watching = (
+        None
+        if body is _NEVER_RECEIVED
+        else asyncio.ensure_future(_disconnected(receive, body))
+    )
     try:
-        while True:
-            if watching is None:
-                if body is None or body.complete:
-                    watching = asyncio.ensure_future(_disconnected(receive))
-            elif watching.done():
-                return
+        while watching is None or not watching.done():
             # mypy infers no type through the overloaded next()
             step = loop.run_in_executor(
                 None,
@@ -1618,6 +1617,8 @@ async def _send_in_thread(
             except asyncio.CancelledError:
                 await _ended(step)  # (re-raised)
                 raise
+            except ClientDisconnected:
+                return  # (a chunk read the body of a client gone: no error)
             if chunk is None:
                 await send({"type": "http.response.body"})
                 return
@@ -1652,16 +1653,46 @@ def _unreceived(request: Request) -> _Body | None:
     return _NEVER_RECEIVED  # (replaced by middleware or a hook: not known)
 
 
-#: A body never all received: a stream with it watches for no disconnect.
+#: The body of a request whose input a middleware or hook replaced: what
+#: reads it is not known, so a stream watches for no disconnect.
 _NEVER_RECEIVED = _Body.__new__(_Body)
 _NEVER_RECEIVED.complete = False
+#: How many of the body's messages the watcher receives ahead of the reads
+#: (beyond, the server holds the client back, and no disconnect is seen).
+_FEED_AHEAD = 64
 
 
-async def _disconnected(receive: Receive) -> None:
-    """Return once the client has gone."""
+async def _disconnected(receive: Receive, body: _Body | None) -> None:
+    """Return once the client has gone. While the request's ``body`` is not
+    all received, its messages are received here, for its reads: they take
+    them from a queue, up to _FEED_AHEAD ahead, and then the disconnect."""
+    if body is not None and not body.complete:
+        feed: asyncio.Queue[Message] = asyncio.Queue(_FEED_AHEAD)
+        body._receive = feed.get
+        gone = False
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    gone = True
+                    if not feed.full():  # (else no read waits: see below)
+                        feed.put_nowait(message)
+                    return
+                await feed.put(message)
+                if not message.get("more_body"):
+                    break
+        finally:  # later reads take what is queued, then receive themselves
+            body._receive = _queued_first(feed, _gone if gone else receive)
     while True:
         if (await receive())["type"] == "http.disconnect":
             return
+
+
+def _queued_first(feed: asyncio.Queue[Message], receive: Receive) -> Receive:
+    async def take() -> Message:
+        return feed.get_nowait() if feed.qsize() else await receive()
+
+    return take
 
 
 async def _ended(future: asyncio.Future[t.Any]) -> None:
@@ -1682,8 +1713,8 @@ async def _stream(
     content: t.AsyncIterable[t.Any], receive: Receive, send: Send, body: _Body | None
 ) -> None:
     """Send an async iterable's chunks, iterated in this task; a watcher
-    cancels it if the client goes away (no error then), started once the
-    request's ``body`` is all received (see _send_response). The iterable is
+    cancels it if the client goes away (no error then; the request's
+    ``body`` received meanwhile: see _disconnected). The iterable is
     closed as this ends: a cancellation (the watcher's, or the server's)
     reaches it where it awaits, so it no longer runs, and its ``finally`` and
     the teardown run at once, not a loop turn later (uvicorn exits right
@@ -1692,17 +1723,15 @@ async def _stream(
     left: list[bool] = []  # (set by the watcher as it cancels the task)
 
     async def watch() -> None:
-        await _disconnected(receive)
+        await _disconnected(receive, body)
         left.append(True)
         task.cancel()  # type: ignore[union-attr]
 
-    watching: asyncio.Future[None] | None = None
+    watching = None if body is _NEVER_RECEIVED else asyncio.ensure_future(watch())
     try:
         try:
             sent = 0
             async for chunk in content:
-                if watching is None and (body is None or body.complete):
-                    watching = asyncio.ensure_future(watch())
                 if isinstance(chunk, str):
                     chunk = chunk.encode()
                 if chunk:
@@ -1724,6 +1753,8 @@ async def _stream(
     except asyncio.CancelledError:
         if not left or _cancelled_from_outside():
             raise
+    except ClientDisconnected:
+        pass  # (a chunk read the body of a client gone: no error)
     finally:
         aclose = getattr(content, "aclose", None)
         if aclose is not None:
