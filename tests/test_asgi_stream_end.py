@@ -311,3 +311,51 @@ def test_a_client_that_leaves_while_the_stream_reads_its_body_is_no_error(
         asyncio.run(asyncio.wait_for(echoing_app(kind)(post, receive, send), 5))
     assert caplog.records == []
     assert b"total=" not in b"".join(m.get("body", b"") for m in sent)
+
+
+@pytest.mark.parametrize("stream", ["sync generator", "async generator"])
+def test_the_body_a_stream_left_unread_is_whole_for_a_later_read(stream: str) -> None:
+    """The watcher received up to its limit ahead of a stream that read part
+    of the body and stopped: a teardown function reads the rest, all of it."""
+    app = Flask(__name__)
+    seen: list[int] = []
+
+    def part() -> Iterator[str]:
+        got = 0
+        while got < 500 and (chunk := request.stream.read(100)):
+            got += len(chunk)
+        yield f"part {got}"
+
+    async def async_part(req: Request) -> AsyncIterator[str]:
+        await asyncio.sleep(0.05)  # (the watcher receives ahead meanwhile)
+        got = 0
+        async for chunk in req.iter_body(100):
+            got += len(chunk)
+            if got >= 500:
+                break
+        yield f"part {got}"
+
+    @app.post("/")
+    async def view() -> Any:
+        if stream == "sync generator":
+            return part()
+        return async_part(request._get_current_object())
+
+    @app.teardown_request
+    async def read_the_rest(exc: BaseException | None) -> None:
+        seen.append(len(await request.get_data()))
+
+    feed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for i in range(100):
+        feed.put_nowait(
+            {"type": "http.request", "body": b"x" * 100, "more_body": i < 99}
+        )
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    post = scope() | {"method": "POST", "headers": [(b"content-length", b"10000")]}
+    asyncio.run(asyncio.wait_for(app(post, feed.get, send), 5))
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"part 500"
+    assert seen == [9500]

@@ -1660,6 +1660,8 @@ _NEVER_RECEIVED.complete = False
 #: How many of the body's messages the watcher receives ahead of the reads
 #: (beyond, the server holds the client back, and no disconnect is seen).
 _FEED_AHEAD = 64
+#: Queued as the watcher stops: the read that takes it receives itself.
+_RECEIVE: Message = {"type": "kolba.receive"}
 
 
 async def _disconnected(receive: Receive, body: _Body | None) -> None:
@@ -1668,8 +1670,15 @@ async def _disconnected(receive: Receive, body: _Body | None) -> None:
     them from a queue, up to _FEED_AHEAD ahead, and then the disconnect."""
     if body is not None and not body.complete:
         feed: asyncio.Queue[Message] = asyncio.Queue(_FEED_AHEAD)
-        body._receive = feed.get
+        fed = body
+
+        async def take() -> Message:
+            message = await feed.get()
+            return await fed._receive() if message is _RECEIVE else message
+
+        body._receive = take
         gone = False
+        held: list[Message] = []  # (received, its place in the queue awaited)
         try:
             while True:
                 message = await receive()
@@ -1678,19 +1687,29 @@ async def _disconnected(receive: Receive, body: _Body | None) -> None:
                     if not feed.full():  # (else no read waits: see below)
                         feed.put_nowait(message)
                     return
+                held.append(message)
                 await feed.put(message)
+                held.clear()
                 if not message.get("more_body"):
                     break
-        finally:  # later reads take what is queued, then receive themselves
-            body._receive = _queued_first(feed, _gone if gone else receive)
+        finally:  # later reads take what is queued or held, then receive
+            body._receive = _queued_first(feed, held, _gone if gone else receive)
+            if feed.empty():
+                feed.put_nowait(_RECEIVE)  # (wakes a read that waits: see take)
     while True:
         if (await receive())["type"] == "http.disconnect":
             return
 
 
-def _queued_first(feed: asyncio.Queue[Message], receive: Receive) -> Receive:
+def _queued_first(
+    feed: asyncio.Queue[Message], held: list[Message], receive: Receive
+) -> Receive:
     async def take() -> Message:
-        return feed.get_nowait() if feed.qsize() else await receive()
+        while feed.qsize():
+            message = feed.get_nowait()
+            if message is not _RECEIVE:
+                return message
+        return held.pop() if held else await receive()
 
     return take
 
