@@ -8,6 +8,7 @@ servers: tests/test_servers.py.)"""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -359,3 +360,157 @@ def test_the_body_a_stream_left_unread_is_whole_for_a_later_read(stream: str) ->
     asyncio.run(asyncio.wait_for(app(post, feed.get, send), 5))
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"part 500"
     assert seen == [9500]
+
+
+def chunked_post() -> dict[str, Any]:
+    return scope() | {"method": "POST", "headers": [(b"transfer-encoding", b"chunked")]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_past_the_limit_is_dropped_and_a_client_leaving_still_stops_the_stream(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stream whose request body passes MAX_CONTENT_LENGTH unread: the
+    watcher drops the rest (no read may have it: it is a 413) and so still
+    sees the client leave; nothing past the limit is held. Before, it held
+    64 messages (4 MiB here), then no longer received: the stream ran on."""
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    taken: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.0005)
+        if len(taken) < 100:
+            taken.append(65536)
+            return {"type": "http.request", "body": b"x" * 65536, "more_body": True}
+        await asyncio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
+    assert caplog.records == []
+    assert len(taken) == 100  # all received (and dropped), then the disconnect
+    assert events.count(("closed", True)) == 1
+    assert sent[0]["status"] == 200
+
+
+@pytest.mark.parametrize("kind", ["async view", "sync view"])
+def test_a_stream_reads_the_body_up_to_the_requests_limit_then_a_413(kind: str) -> None:
+    """The watcher drops a body at the request's own max_content_length (a
+    view may raise the app's): reads get all up to it, then a 413."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    seen: list[Any] = []
+
+    def reads() -> Iterator[str]:
+        try:
+            while chunk := request.stream.read(500):
+                seen.append(len(chunk))
+                yield "."
+        except Exception as e:
+            seen.append(type(e).__name__)
+        yield "end"
+
+    if kind == "async view":
+
+        @app.post("/")
+        async def view() -> Any:
+            request.max_content_length = 3000
+            return stream_with_context(reads())
+
+    else:
+
+        @app.post("/")
+        def view() -> Any:
+            request.max_content_length = 3000
+            return stream_with_context(reads())
+
+    parts = [
+        {"type": "http.request", "body": b"x" * 500, "more_body": True}
+        for _ in range(100)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.0005)
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
+    assert sum(n for n in seen if type(n) is int) == 3000
+    assert seen[-1] == "RequestEntityTooLarge"
+    assert b"".join(m.get("body", b"") for m in sent[1:]).endswith(b"end")
+
+
+@pytest.mark.parametrize("body", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_receive_that_fails_during_a_stream_is_the_apps_error(
+    kind: str, body: bool
+) -> None:
+    """The server's receive() raising while the stream is watched: the
+    stream stops and the app raises that error (before: an async stream ran
+    on unwatched, a sync one stopped as if all was sent, the error lost)."""
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+    first = [{"type": "http.request", "body": b"x", "more_body": True}] if body else []
+
+    async def receive() -> dict[str, Any]:
+        if first:
+            return first.pop()
+        await asyncio.sleep(0.05)
+        raise OSError("the server's receive failed")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    post = scope() | {"method": "POST"}
+    if body:  # (announced over the limit: a sync view receives none ahead)
+        post["headers"] = [(b"content-length", b"10")]
+        app.config["MAX_CONTENT_LENGTH"] = 5
+    with pytest.raises(OSError, match="the server's receive failed"):
+        asyncio.run(asyncio.wait_for(app(post, receive, send), 5))
+    assert events.count(("closed", True)) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stream_whose_input_a_hook_replaced_stops_when_the_client_leaves(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A before_request hook replaced wsgi.input: the stream is watched all
+    the same (the driver's body is still the one receiving)."""
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+
+    @app.before_request
+    def replace_the_input() -> None:
+        request.environ["wsgi.input"] = io.BytesIO(b"")
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.WARNING):
+        post = scope() | {"method": "POST"}
+        asyncio.run(asyncio.wait_for(app(post, receive, send), 5))
+    assert caplog.records == []
+    assert events.count(("closed", True)) == 1
+    assert 2 < len(sent) < 200

@@ -64,6 +64,7 @@ from .wrappers import (
     _URLENCODED,
     Request,
     Response,
+    _AppLimit,
     _Headers,
     _parse_pairs,
     _ready_to_send,
@@ -144,6 +145,10 @@ class _Body:
             self.complete = True
             self._error = ClientDisconnected()
             raise ClientDisconnected()
+        if message is _TOO_LARGE:  # (the rest dropped by the watcher)
+            self.complete = True
+            self._error = RequestEntityTooLarge()
+            raise RequestEntityTooLarge()
         if not message.get("more_body"):
             self.complete = True
         chunk: bytes = message.get("body", b"")
@@ -480,9 +485,7 @@ def _environ(
         body.complete = True
     elif "HTTP_TRANSFER_ENCODING" not in environ:
         length = environ.get("CONTENT_LENGTH")
-        if length == "0" or (
-            not length and scope.get("http_version", "1.1") in _HTTP1
-        ):
+        if length == "0" or (not length and scope.get("http_version", "1.1") in _HTTP1):
             # No body: an HTTP/1 request without Content-Length or
             # Transfer-Encoding has none (HTTP/2 and 3 may send one without).
             body.complete = True
@@ -770,6 +773,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 sent_method,
                 context,
                 ahead,  # (the thread may receive the rest)
+                _body_limit(app, req, ahead),
             )
         finally:
             # (a class that overrides werkzeug's send is closed by it)
@@ -924,8 +928,16 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 await send(start)
                 await send({"type": "http.response.body", "body": b"".join(content)})
             else:
+                unreceived = _unreceived(req)
                 await _send_response(
-                    response, req, receive, send, sent_method, None, _unreceived(req)
+                    response,
+                    req,
+                    receive,
+                    send,
+                    sent_method,
+                    None,
+                    unreceived,
+                    _body_limit(app, req, unreceived),
                 )
         finally:
             if type(response) is Response or response._lean_send:
@@ -940,8 +952,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         # unchanged, see scope_environ) read no body: no uploads to close and
         # no environ to free, told without its __dict__ (~700 instructions)
         if ctx._match is not None or (
-            asgi is not None
-            and ctx.request._asgi is asgi  # type: ignore[attr-defined]
+            asgi is not None and ctx.request._asgi is asgi  # type: ignore[attr-defined]
         ):
             state = None  # no Request made, or one that read nothing
         else:
@@ -1465,16 +1476,18 @@ async def _send_response(
     method: str,
     context: contextvars.Context | None = None,
     request_body: _Body | None = None,
+    limit: int | None = None,
 ) -> None:
     """Send the response (the caller closes it), with no body for ``method``
     (as the client sent it) "HEAD"; a body that is a list goes in one
     message, an async iterable is sent on the loop, any other iterable is
     iterated in a thread (in ``context``). A stream watches for a disconnect;
     while the ``request_body`` (None: none to receive) is not all received,
-    the watcher receives its messages for the chunks' reads (_disconnected)."""
+    the watcher receives its messages for the chunks' reads, up to ``limit``
+    (_disconnected)."""
     if not (type(response) is Response or response._lean_send):
         await _send_as_wsgi(
-            response, request, receive, send, method, context, request_body
+            response, request, receive, send, method, context, request_body, limit
         )
         return
     status = response.status_code
@@ -1494,11 +1507,16 @@ async def _send_response(
         await send({"type": "http.response.body", "body": body})
     elif getattr(content, "__aiter__", None) is not None:
         # an async body, which werkzeug's annotation of response.response omits
-        await _stream(content, receive, send, request_body)  # type: ignore[arg-type]
+        await _stream(content, receive, send, request_body, limit)  # type: ignore[arg-type]
     else:
         chunks = content if response.direct_passthrough else response.iter_encoded()
         await _send_in_thread(
-            chunks, send, context or contextvars.copy_context(), receive, request_body
+            chunks,
+            send,
+            context or contextvars.copy_context(),
+            receive,
+            request_body,
+            limit,
         )
 
 
@@ -1510,6 +1528,7 @@ async def _send_as_wsgi(
     method: str,
     context: contextvars.Context | None,
     body: _Body | None,
+    limit: int | None,
 ) -> None:
     """werkzeug's general path, for a class that overrides part of it: the
     response called as a WSGI app (in ``context``), its body iterated in a
@@ -1548,7 +1567,7 @@ async def _send_as_wsgi(
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
                     )
-            await _send_in_thread(iterator, send, context, receive, body)
+            await _send_in_thread(iterator, send, context, receive, body, limit)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
@@ -1588,19 +1607,21 @@ async def _send_in_thread(
     context: contextvars.Context,
     receive: Receive,
     body: _Body | None,
+    limit: int | None,
 ) -> None:
     """Send a sync iterable's chunks, each made in a thread of the loop's
     pool (in ``context``); stop at the next chunk once the client has gone
     (told by ``receive``, the request's ``body`` received meanwhile: see
-    _disconnected). The caller closes the iterable: if this task is
-    cancelled, the chunk being made is waited for first (the iterable then
-    no longer runs), and the cancellation re-raised."""
+    _disconnected), or raise the error of a ``receive`` that failed. The
+    caller closes the iterable: if this task is cancelled, the chunk being
+    made is waited for first (the iterable then no longer runs), and the
+    cancellation re-raised."""
     loop = asyncio.get_running_loop()
     iterator = iter(chunks)
     watching = (
         None
         if body is _NEVER_RECEIVED
-        else asyncio.ensure_future(_disconnected(receive, body))
+        else asyncio.ensure_future(_disconnected(receive, body, limit))
     )
     try:
         while watching is None or not watching.done():
@@ -1626,6 +1647,9 @@ async def _send_in_thread(
                 await send(
                     {"type": "http.response.body", "body": chunk, "more_body": True}
                 )
+        # (the watcher is done: the client left, or the server's receive() failed)
+        if not watching.cancelled() and (failed := watching.exception()) is not None:
+            raise failed
     finally:
         if watching is not None:
             watching.cancel()
@@ -1646,31 +1670,60 @@ async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) 
 
 def _unreceived(request: Request) -> _Body | None:
     """The request's body while it is not all received (a response's chunks
-    may read it), else None; its environ is made if it has none yet."""
-    body = request.environ.get("wsgi.input")
+    may read it), else None; its environ is made if it has none yet. A
+    wsgi.input that a middleware or hook replaced may read it: it is
+    watched all the same (its reads take the watcher's messages)."""
+    environ = request.environ
+    body = environ.get("kolba.asgi.body", environ.get("wsgi.input"))
     if type(body) is _Body:
         return None if body.complete else body
-    return _NEVER_RECEIVED  # (replaced by middleware or a hook: not known)
+    return _NEVER_RECEIVED  # (an environ made anew: its body is not known)
 
 
-#: The body of a request whose input a middleware or hook replaced: what
-#: reads it is not known, so a stream watches for no disconnect.
+#: The body of a request whose environ was replaced, with no body of the
+#: driver's in it: what reads the body is not known, so a stream watches for
+#: no disconnect.
 _NEVER_RECEIVED = _Body.__new__(_Body)
 _NEVER_RECEIVED.complete = False
 #: How many of the body's messages the watcher receives ahead of the reads
-#: (beyond, the server holds the client back, and no disconnect is seen).
+#: (beyond, the server holds the client back, and no disconnect is seen,
+#: unless the body passed MAX_CONTENT_LENGTH: see _disconnected).
 _FEED_AHEAD = 64
 #: Queued as the watcher stops: the read that takes it receives itself.
 _RECEIVE: Message = {"type": "kolba.receive"}
+#: Queued when the body passes MAX_CONTENT_LENGTH: its rest is dropped, and
+#: the read that takes it is a 413.
+_TOO_LARGE: Message = {"type": "kolba.too_large"}
 
 
-async def _disconnected(receive: Receive, body: _Body | None) -> None:
+def _body_limit(app: Flask, request: Request, body: _Body | None) -> int | None:
+    """The request's max_content_length, for a ``body`` not all received
+    yet (as a sync view's context is popped: the value set on the request,
+    else the app's, unless the request's class has its own)."""
+    if body is None or body.complete:
+        return None
+    if "max_content_length" in request.__dict__ or not isinstance(
+        inspect.getattr_static(type(request), "max_content_length", None), _AppLimit
+    ):
+        own: int | None = request.max_content_length
+        return own
+    limit: int | None = app.config["MAX_CONTENT_LENGTH"]
+    return limit
+
+
+async def _disconnected(
+    receive: Receive, body: _Body | None, limit: int | None = None
+) -> None:
     """Return once the client has gone. While the request's ``body`` is not
     all received, its messages are received here, for its reads: they take
-    them from a queue, up to _FEED_AHEAD ahead, and then the disconnect."""
+    them from a queue, up to _FEED_AHEAD ahead, and then the disconnect.
+    Past ``limit`` (MAX_CONTENT_LENGTH) no read may have more (it is a
+    413): the rest is received and dropped, so that a body too long is not
+    held in memory and a disconnect is still seen."""
     if body is not None and not body.complete:
         feed: asyncio.Queue[Message] = asyncio.Queue(_FEED_AHEAD)
         fed = body
+        size = body._size  # (received before)
 
         async def take() -> Message:
             message = await feed.get()
@@ -1691,6 +1744,12 @@ async def _disconnected(receive: Receive, body: _Body | None) -> None:
                 await feed.put(message)
                 held.clear()
                 if not message.get("more_body"):
+                    break
+                size += len(message.get("body", b""))
+                if limit is not None and size > limit:
+                    held.append(_TOO_LARGE)
+                    await feed.put(_TOO_LARGE)
+                    held.clear()
                     break
         finally:  # later reads take what is queued or held, then receive
             body._receive = _queued_first(feed, held, _gone if gone else receive)
@@ -1729,21 +1788,31 @@ async def _ended(future: asyncio.Future[t.Any]) -> None:
 
 
 async def _stream(
-    content: t.AsyncIterable[t.Any], receive: Receive, send: Send, body: _Body | None
+    content: t.AsyncIterable[t.Any],
+    receive: Receive,
+    send: Send,
+    body: _Body | None,
+    limit: int | None,
 ) -> None:
     """Send an async iterable's chunks, iterated in this task; a watcher
     cancels it if the client goes away (no error then; the request's
-    ``body`` received meanwhile: see _disconnected). The iterable is
+    ``body`` received meanwhile: see _disconnected) or raises the error of
+    a ``receive`` that failed. The iterable is
     closed as this ends: a cancellation (the watcher's, or the server's)
     reaches it where it awaits, so it no longer runs, and its ``finally`` and
     the teardown run at once, not a loop turn later (uvicorn exits right
     after cancelling the tasks that outlive its shutdown)."""
     task = asyncio.current_task()
-    left: list[bool] = []  # (set by the watcher as it cancels the task)
+    # set by the watcher as it cancels the task: the error of receive() or None
+    left: list[Exception | None] = []
 
     async def watch() -> None:
-        await _disconnected(receive, body)
-        left.append(True)
+        try:
+            await _disconnected(receive, body, limit)
+        except Exception as e:
+            left.append(e)
+        else:
+            left.append(None)
         task.cancel()  # type: ignore[union-attr]
 
     watching = None if body is _NEVER_RECEIVED else asyncio.ensure_future(watch())
@@ -1772,6 +1841,8 @@ async def _stream(
     except asyncio.CancelledError:
         if not left or _cancelled_from_outside():
             raise
+        if left[0] is not None:
+            raise left[0] from None
     except ClientDisconnected:
         pass  # (a chunk read the body of a client gone: no error)
     finally:
