@@ -667,9 +667,13 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         and (len(path) == 1 or path[1] != "/")
         and _cv_get(_NO_CTX)[0] is None
         and not (signals.connected and signals.appcontext_pushed.receivers)
-        and app.config["TRUSTED_HOSTS"] is None
+        # PERF: see Flask._plain_hosts (behind uvicorn, hello 120,850 ->
+        # 120,351 instructions, /user/42 128,789 -> 128,373)
+        and (
+            app._plain_hosts
+            or (app.config["TRUSTED_HOSTS"] is None and not app.subdomain_matching)
+        )
         and not url_map.host_matching
-        and not app.subdomain_matching
     ):
         lean = True
         try:

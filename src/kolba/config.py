@@ -11,8 +11,11 @@ import json
 import os
 import types
 import typing as t
+import weakref
 
 from werkzeug.utils import import_string
+
+from .helpers import _after_changes
 
 #: ``OSError`` numbers that mean "there is no such file": what ``silent=True``
 #: forgives. A Python config file also forgives a path through a non-directory.
@@ -49,8 +52,19 @@ class ConfigAttribute(t.Generic[T]):
         obj.config[self.__name__] = value
 
 
+class _Watcher(t.Protocol):
+    def _config_changed(self) -> None: ...
+
+
 class Config(dict[str, t.Any]):
-    """The app's settings; relative file names are read from ``root_path``."""
+    """The app's settings; relative file names are read from ``root_path``.
+
+    It tells the apps that watch it after each change made through its
+    methods (an app decides once what a setting spares its requests; see
+    :func:`tells_changes`). A copy is watched by nobody."""
+
+    #: The apps to tell of a change (a WeakSet from the first one).
+    _watchers: t.Collection[_Watcher] = ()
 
     def __init__(
         self,
@@ -59,6 +73,17 @@ class Config(dict[str, t.Any]):
     ) -> None:
         super().__init__(defaults or {})
         self.root_path = root_path
+        _tell_watchers(self)  # (called again on a config, it changes it)
+
+    def _watch(self, watcher: _Watcher) -> None:
+        """Tell ``watcher`` (held weakly) of every change from now on."""
+        if not self._watchers:
+            self._watchers = weakref.WeakSet()
+        self._watchers.add(watcher)  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        # a copy or a pickle is watched by nobody
+        return {k: v for k, v in vars(self).items() if k != "_watchers"}
 
     # files ------------------------------------------------------------------
 
@@ -181,6 +206,41 @@ class Config(dict[str, t.Any]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {super().__repr__()}>"
+
+
+#: The methods of dict that change it: each of Config's tells its watchers.
+_CHANGES = (
+    "__init__",
+    "__setitem__",
+    "__delitem__",
+    "__ior__",
+    "update",
+    "setdefault",
+    "pop",
+    "popitem",
+    "clear",
+)
+
+
+def _tell_watchers(config: Config) -> None:
+    for watcher in tuple(config._watchers):
+        watcher._config_changed()
+
+
+_after_changes(Config, _CHANGES[1:], _tell_watchers)
+#: How Config is read and changed, as defined here.
+_OWN = {name: getattr(Config, name) for name in (*_CHANGES, "__getitem__")}
+
+
+def tells_changes(config: object) -> bool:
+    """Whether ``config`` tells its watchers of every change and is read as
+    a dict: a kolba Config whose class (a subclass, or Config patched since)
+    changes none of the methods that read or change it. Any other config is
+    read on every request."""
+    cls = type(config)
+    return issubclass(cls, Config) and all(
+        getattr(cls, name) is own for name, own in _OWN.items()
+    )
 
 
 def _run_python(path: str, file: t.IO[bytes]) -> types.ModuleType:
