@@ -168,6 +168,36 @@ def test_a_config_class_that_reads_its_own_way_is_read_per_request(
     assert statuses(app, driver, "bad.test") == {400}
 
 
+def test_a_config_class_with_missing_keys_of_its_own_is_read_per_request(
+    driver: str,
+) -> None:
+    hosts: list[list[str] | None] = [None]
+
+    class Defaults(Config):
+        def __missing__(self, key: str) -> t.Any:
+            return hosts[0]
+
+    app = app_with_views()
+    app.config = Defaults(app.root_path, app.config)
+    del app.config["TRUSTED_HOSTS"]
+    assert statuses(app, driver, "bad.test") == {200}
+    hosts[0] = ["good.test"]
+    assert statuses(app, driver, "bad.test") == {400}
+
+
+def test_a_config_class_with_its_own_init_tells_its_changes(driver: str) -> None:
+    class Named(Config):
+        def __init__(self, root_path: str, defaults: t.Any, name: str) -> None:
+            super().__init__(root_path, defaults)
+            self.name = name
+
+    app = app_with_views()
+    app.config = Named(app.root_path, app.config, "mine")
+    assert statuses(app, driver, "bad.test") == {200}
+    app.config.update(TRUSTED)
+    assert statuses(app, driver, "bad.test") == {400}
+
+
 @pytest.mark.parametrize("name", ["update", "pop", "clear", "__delitem__"])
 def test_a_config_class_that_changes_its_own_way_is_read_per_request(
     name: str, driver: str

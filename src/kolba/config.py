@@ -208,9 +208,9 @@ class Config(dict[str, t.Any]):
         return f"<{type(self).__name__} {super().__repr__()}>"
 
 
-#: The methods of dict that change it: each of Config's tells its watchers.
+#: The methods of dict that change it: each of Config's tells its watchers
+#: (as Config.__init__ does: called again, it changes the config).
 _CHANGES = (
-    "__init__",
     "__setitem__",
     "__delitem__",
     "__ior__",
@@ -227,9 +227,13 @@ def _tell_watchers(config: Config) -> None:
         watcher._config_changed()
 
 
-_after_changes(Config, _CHANGES[1:], _tell_watchers)
-#: How Config is read and changed, as defined here.
-_OWN = {name: getattr(Config, name) for name in (*_CHANGES, "__getitem__")}
+_after_changes(Config, _CHANGES, _tell_watchers)
+#: How Config is read and changed, as defined here (not __init__: a subclass's
+#: own makes a config that nobody watches yet).
+_OWN = {
+    name: getattr(Config, name, None)
+    for name in (*_CHANGES, "__getitem__", "__missing__")
+}
 
 
 def tells_changes(config: object) -> bool:
@@ -239,7 +243,7 @@ def tells_changes(config: object) -> bool:
     read on every request."""
     cls = type(config)
     return issubclass(cls, Config) and all(
-        getattr(cls, name) is own for name, own in _OWN.items()
+        getattr(cls, name, None) is own for name, own in _OWN.items()
     )
 
 
