@@ -607,3 +607,25 @@ def test_matching_by_the_path_alone_is_decided_again_while_serving() -> None:
     assert status("/", b"api.example.test") == (200, b"any host")
     app.subdomain_matching = True
     assert status("/", b"api.example.test") == (200, b"api")
+
+
+def test_a_static_rule_of_other_characters_than_ascii_reads_its_path(
+    app: Flask,
+) -> None:
+    """A static rule's path is matched at once, ASCII or not (its characters
+    are the ones the request reads); a path with two leading slashes is not
+    the one of a rule that has them (the driver keeps one, as WSGI servers)."""
+    from kolba.routing import Rule
+
+    @app.route("/caf\u00e9")
+    async def cafe() -> str:
+        return f"{request.path} {request.environ['PATH_INFO']}"
+
+    app.url_map.add(Rule("//kept//", endpoint="kept", merge_slashes=False))
+    app.view_functions["kept"] = lambda: "kept"
+    plain = {"root_path": "", "headers": [], "query_string": b""}
+    sent = run_asgi(app, scope(path="/caf\u00e9", raw_path=b"/caf%C3%A9", **plain), [])
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"].decode() == "/caf\u00e9 /caf\u00c3\u00a9"
+    sent = run_asgi(app, scope(path="//kept//", raw_path=b"//kept//", **plain), [])
+    assert sent[0]["status"] == 404

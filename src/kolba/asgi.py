@@ -658,13 +658,6 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     if (
         app._lazy_request is not None  # (decided as it starts serving)
         and not root
-        # the usual path: ASCII, one leading "/" (PERF: told by index, not by
-        # slices or startswith(): behind uvicorn, hello 123,624 -> 122,679
-        # instructions, /user/42 133,388 -> 132,685)
-        and path.isascii()
-        and path
-        and path[0] == "/"
-        and (len(path) == 1 or path[1] != "/")
         and _cv_get(_NO_CTX)[0] is None
         and not (signals.connected and signals.appcontext_pushed.receivers)
         # PERF: see Flask._plain_hosts (behind uvicorn, hello 120,850 ->
@@ -674,14 +667,24 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             or (app.config["TRUSTED_HOSTS"] is None and not app.subdomain_matching)
         )
         and not url_map.host_matching
+        # PERF: a static rule looked up here, as match() looks it up first,
+        # without its frame (as Flask.__call__; in process, hello 27,165 ->
+        # 26,617 instructions)
+        and (
+            (node := None if (fast := url_map._fast) is None else fast.get(path))
+            is not None
+            # the usual path: one leading "/" (PERF: told by index, not by
+            # slices or startswith(): behind uvicorn, hello 123,624 -> 122,679
+            # instructions, /user/42 133,388 -> 132,685), and ASCII, which a
+            # static rule's path needs not be told (PERF: its characters are
+            # those _text() keeps: behind uvicorn, hello 120,369 -> 119,895
+            # instructions, /user/42 128,365 -> 128,387)
+            or (path.isascii() and path and path[0] == "/")
+        )
+        and (len(path) == 1 or path[1] != "/")
     ):
         lean = True
         try:
-            # PERF: a static rule looked up here, as match() looks it up
-            # first, without its frame (as Flask.__call__; in process, hello
-            # 27,165 -> 26,617 instructions)
-            fast = url_map._fast
-            node = None if fast is None else fast.get(path)
             if node is None:
                 match = (
                     url_map.match(path, method)
