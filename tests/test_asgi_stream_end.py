@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kolba import Flask, Request, request, stream_with_context
+from kolba import Flask, Request, current_app, request, stream_with_context
 
 KINDS = ["async view, async generator", "sync view, async generator"]
 KINDS += ["async view, sync generator", "sync view, stream_with_context"]
@@ -514,3 +514,140 @@ def test_a_stream_whose_input_a_hook_replaced_stops_when_the_client_leaves(
     assert caplog.records == []
     assert events.count(("closed", True)) == 1
     assert 2 < len(sent) < 200
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_of_many_small_messages_under_the_limit_still_lets_a_leaving_be_seen(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A slow client's body in many small messages that the stream does not
+    read: the watcher holds them (bounded by their size, not their number)
+    and sees the client leave. Before, it held 64 messages, then no longer
+    received: the stream ran on, and uvicorn could not stop."""
+    events: list[Any] = []
+    app = streaming_app(kind, events)
+    app.config["MAX_CONTENT_LENGTH"] = 10_000_000
+    parts = [
+        {"type": "http.request", "body": b"x" * 10, "more_body": True}
+        for _ in range(300)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.0005)
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
+    assert caplog.records == []
+    assert parts == []
+    assert events.count(("closed", True)) == 1
+
+
+def test_a_request_class_limit_that_needs_the_app_is_read_in_its_context() -> None:
+    """A request class whose max_content_length reads current_app (as
+    Flask 3.0's did), a sync view streaming a body not all received ahead:
+    its limit is read while the view's context is pushed. Before: a
+    RuntimeError after the view, and no response."""
+
+    class AppLimitedRequest(Request):
+        @property
+        def max_content_length(self) -> int | None:  # type: ignore[override]
+            limit: int | None = current_app.config["MAX_CONTENT_LENGTH"]
+            return limit
+
+    app = Flask(__name__)
+    app.request_class = AppLimitedRequest
+
+    @app.post("/")
+    def view() -> Any:
+        def length() -> Iterator[str]:
+            yield f"n={len(request.get_data())}"
+
+        return stream_with_context(length())
+
+    parts = [
+        {"type": "http.request", "body": b"a" * 100_000, "more_body": i < 9}
+        for i in range(10)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.001)
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    form = chunked_post()
+    form["headers"] += [(b"content-type", b"application/x-www-form-urlencoded")]
+    asyncio.run(asyncio.wait_for(app(form, receive, send), 5))
+    assert sent[0]["status"] == 200
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"n=1000000"
+
+
+@pytest.mark.parametrize("read", [False, True])
+def test_behind_wsgi_middleware_a_stream_stops_when_the_client_leaves(
+    read: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """app.wsgi_app wrapped by a WSGI middleware, a sync stream answering a
+    body past MAX_CONTENT_LENGTH (never all received ahead): the rest of
+    the body is received for the app's reads, and the client's leaving
+    stops the stream. Before, the watcher waited for a body that never
+    completed: the stream ran on. The body the stream reads is whole."""
+    events: list[Any] = []
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    inner = app.wsgi_app
+    app.wsgi_app = lambda environ, start_response: inner(environ, start_response)  # type: ignore[method-assign]
+    got: list[int] = []
+
+    @app.post("/")
+    def view() -> Any:
+        def ticks() -> Iterator[str]:
+            try:
+                if read:
+                    request.max_content_length = None
+                    got.append(len(request.get_data()))
+                while True:
+                    yield "tick"
+                    time.sleep(0.002)
+            finally:
+                events.append("closed")
+
+        return stream_with_context(ticks())
+
+    parts = [
+        {"type": "http.request", "body": b"x" * 500, "more_body": True}
+        for _ in range(100)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.0005)
+        if parts:
+            return parts.pop(0)
+        if read:  # (the body ends, then the client leaves)
+            read_end.append(True)
+            if len(read_end) == 1:
+                return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    read_end: list[bool] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
+    assert caplog.records == []
+    assert events == ["closed"]
+    assert got == ([50_000] if read else [])

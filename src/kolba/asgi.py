@@ -768,8 +768,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         req = ctx.request
         _cv_server_loop.set(loop)  # the thread's copy, and its stream's, see it
         context = contextvars.copy_context()
-        response = await loop.run_in_executor(
-            None, context.run, _in_thread, app, ctx, extra
+        response, limit = await loop.run_in_executor(
+            None, context.run, _in_thread, app, ctx, extra, ahead
         )
         try:
             await _send_response(
@@ -780,7 +780,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 sent_method,
                 context,
                 ahead,  # (the thread may receive the rest)
-                _body_limit(app, req, ahead),
+                limit,
             )
         finally:
             # (a class that overrides werkzeug's send is closed by it)
@@ -1331,22 +1331,26 @@ def _other(app: Flask, scope: Scope, receive: Receive, send: Send) -> t.Awaitabl
 
 
 def _in_thread(
-    app: Flask, ctx: RequestContext, extra: dict[str, t.Any] | None
-) -> Response:
-    """The request cycle for a sync view, as the WSGI entry runs it."""
+    app: Flask, ctx: RequestContext, extra: dict[str, t.Any] | None, body: _Body | None
+) -> tuple[Response, int | None]:
+    """The request cycle for a sync view, as the WSGI entry runs it; with
+    the response, the limit of its ``body`` not all received (_body_limit,
+    read while the context is pushed)."""
     error: BaseException | None = None
     try:
         try:
             ctx.push()
             if app._fused:
-                return app._full_dispatch(ctx)
-            return app.full_dispatch_request()
+                response = app._full_dispatch(ctx)
+            else:
+                response = app.full_dispatch_request()
         except Exception as e:
             error = e
-            return app.handle_exception(e)
+            response = app.handle_exception(e)
         except BaseException as e:
             error = e
             raise
+        return response, _body_limit(app, ctx.request, body)
     finally:
         _end(app, ctx, error, extra)
 
@@ -1692,10 +1696,12 @@ def _unreceived(request: Request) -> _Body | None:
 #: no disconnect.
 _NEVER_RECEIVED = _Body.__new__(_Body)
 _NEVER_RECEIVED.complete = False
-#: How many of the body's messages the watcher receives ahead of the reads
-#: (beyond, the server holds the client back, and no disconnect is seen,
-#: unless the body passed MAX_CONTENT_LENGTH: see _disconnected).
-_FEED_AHEAD = 64
+#: How much of the body (its bytes, and _MESSAGE_MEMORY a message) the
+#: watcher holds ahead of the reads: beyond, the server holds the client
+#: back, and no disconnect is seen until the reads go on, unless the body
+#: passed MAX_CONTENT_LENGTH (see _disconnected).
+_FEED_AHEAD = 1024 * 1024
+_MESSAGE_MEMORY = 512
 #: Queued as the watcher stops: the read that takes it receives itself.
 _RECEIVE: Message = {"type": "kolba.receive"}
 #: Queued when the body passes MAX_CONTENT_LENGTH: its rest is dropped, and
@@ -1705,8 +1711,8 @@ _TOO_LARGE: Message = {"type": "kolba.too_large"}
 
 def _body_limit(app: Flask, request: Request, body: _Body | None) -> int | None:
     """The request's max_content_length, for a ``body`` not all received
-    yet (as a sync view's context is popped: the value set on the request,
-    else the app's, unless the request's class has its own)."""
+    yet: the value set on the request, else the app's, unless the request's
+    class has its own (read in the request's context, as it may need it)."""
     if body is None or body.complete:
         return None
     if "max_content_length" in request.__dict__ or not isinstance(
@@ -1728,38 +1734,48 @@ async def _disconnected(
     413): the rest is received and dropped, so that a body too long is not
     held in memory and a disconnect is still seen."""
     if body is not None and not body.complete:
-        feed: asyncio.Queue[Message] = asyncio.Queue(_FEED_AHEAD)
+        feed: asyncio.Queue[Message] = asyncio.Queue()
+        room = asyncio.Event()  # (set while less than _FEED_AHEAD is queued)
+        queued = 0
         fed = body
         size = body._size  # (received before)
 
         async def take() -> Message:
+            nonlocal queued
             message = await feed.get()
-            return await fed._receive() if message is _RECEIVE else message
+            if message is _RECEIVE:
+                return await fed._receive()
+            queued -= len(message.get("body", b"")) + _MESSAGE_MEMORY
+            if queued <= _FEED_AHEAD:
+                room.set()
+            return message
+
+        def put(message: Message) -> int:
+            nonlocal queued
+            feed.put_nowait(message)
+            chunk = len(message.get("body", b""))
+            queued += chunk + _MESSAGE_MEMORY
+            return chunk
 
         body._receive = take
         gone = False
-        held: list[Message] = []  # (received, its place in the queue awaited)
         try:
             while True:
                 message = await receive()
+                size += put(message)
                 if message["type"] == "http.disconnect":
                     gone = True
-                    if not feed.full():  # (else no read waits: see below)
-                        feed.put_nowait(message)
                     return
-                held.append(message)
-                await feed.put(message)
-                held.clear()
                 if not message.get("more_body"):
                     break
-                size += len(message.get("body", b""))
                 if limit is not None and size > limit:
-                    held.append(_TOO_LARGE)
-                    await feed.put(_TOO_LARGE)
-                    held.clear()
+                    put(_TOO_LARGE)
                     break
-        finally:  # later reads take what is queued or held, then receive
-            body._receive = _queued_first(feed, held, _gone if gone else receive)
+                if queued > _FEED_AHEAD:
+                    room.clear()
+                    await room.wait()
+        finally:  # later reads take what is queued, then receive
+            body._receive = _queued_first(feed, _gone if gone else receive)
             if feed.empty():
                 feed.put_nowait(_RECEIVE)  # (wakes a read that waits: see take)
     while True:
@@ -1767,15 +1783,13 @@ async def _disconnected(
             return
 
 
-def _queued_first(
-    feed: asyncio.Queue[Message], held: list[Message], receive: Receive
-) -> Receive:
+def _queued_first(feed: asyncio.Queue[Message], receive: Receive) -> Receive:
     async def take() -> Message:
         while feed.qsize():
             message = feed.get_nowait()
             if message is not _RECEIVE:
                 return message
-        return held.pop() if held else await receive()
+        return await receive()
 
     return take
 
@@ -1898,6 +1912,10 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     watching: asyncio.Future[None] | None = None
 
     async def watch() -> None:
+        if not body.complete:  # (its rest received here for the app's reads)
+            await _disconnected(receive, body)
+            gone.set()
+            return
         # After the body a server's receive() waits for the disconnect, after
         # the empty body message of a request without one that nobody read;
         # one that answers again at once does not tell it (no busy loop).
@@ -1911,8 +1929,8 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         if start is not None:
             await _start(send, *start)
         if message is not None:
-            # once the body is all read, receive() is free to tell a disconnect
-            if watching is None and body.complete:
+            # the thread waits for this: no read of the body receives now
+            if watching is None:
                 watching = asyncio.ensure_future(watch())
             await send(message)
 
