@@ -1924,13 +1924,16 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
                 gone.set()
                 return
 
-    async def deliver(start: tuple[int, t.Any] | None, message: Message | None) -> None:
+    async def deliver(
+        start: tuple[int, t.Any] | None, message: Message | None, more: bool
+    ) -> None:
         nonlocal watching
         if start is not None:
             await _start(send, *start)
         if message is not None:
-            # the thread waits for this: no read of the body receives now
-            if watching is None:
+            # a stream goes on: watched from now (the thread waits for this,
+            # so no read of the body receives meanwhile)
+            if watching is None and more:
                 watching = asyncio.ensure_future(watch())
             await send(message)
 
@@ -1966,7 +1969,8 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             elif start is None:
                 return
             # PERF: the start and the first chunk in one call on the loop
-            asyncio.run_coroutine_threadsafe(deliver(start, message), loop).result()
+            delivered = deliver(start, message, more)
+            asyncio.run_coroutine_threadsafe(delivered, loop).result()
 
         chunks = app.wsgi_app(environ, start_response)
         try:
