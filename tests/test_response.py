@@ -720,3 +720,31 @@ def test_a_header_value_that_is_not_a_str_is_converted_as_werkzeug_does(
         headers["X-Converted-New"] = value
     assert ours.to_wsgi_list() == theirs.to_wsgi_list()
 
+
+def test_responses_of_one_length_keep_their_own_length_header() -> None:
+    # kolba makes the Content-Length header of a length once; a response
+    # that changes its own leaves the others of that length as they are
+    first, second, third = Response("same"), Response("same"), Response("same")
+    assert first.headers["Content-Length"] == "4"
+    second.headers["Content-Length"] = "99"
+    second.headers.add("X-A", "1")
+    del first.headers["Content-Length"]
+    third.headers["X-B"] = "2"
+    third.set_data("longer")
+    assert "Content-Length" not in first.headers
+    assert second.headers["Content-Length"] == "99"
+    assert send(third)[1]["Content-Length"] == "6"
+    status, headers, body = send(Response("same"))
+    assert (headers["Content-Length"], body) == ("4", b"same")
+    status, headers, body = send(Response("same", headers={"X-C": "3"}))
+    assert (headers["Content-Length"], headers["X-C"]) == ("4", "3")
+
+
+def test_lengths_sent_do_not_grow_memory_without_end() -> None:
+    from kolba import wrappers
+
+    for size in range(3000):
+        response = Response("x" * size)
+        assert send(response)[1]["Content-Length"] == str(size)
+        assert response.headers["Content-Length"] == str(size)
+    assert len(wrappers._LENGTHS) <= 1000
