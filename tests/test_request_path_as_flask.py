@@ -443,3 +443,41 @@ def test_async_views_get_the_arguments_a_preprocessor_left(
     app.add_url_rule("/a/<int:id>", "a", a)
     app.add_url_rule("/e/<lang>/<int:id>", "e", e)
     assert _answers(client, *_CHANGED_PATHS) == _CHANGED
+
+
+STATIC_PATHS = [
+    "/café".encode().decode("latin-1"),  # (its UTF-8 bytes, as a server gives them)
+    "/café",  # (the byte E9: no UTF-8, a 404)
+    "//x",
+    "/x",
+    "/a//b",
+    "/a/b",
+    "//a//b",
+    "",
+    "x",
+]
+
+
+@pytest.mark.parametrize("path", STATIC_PATHS)
+def test_static_rules_of_any_path_answer_as_flasks(path: str, over: t.Any) -> None:
+    """A static rule's path that is not ASCII or starts with "//" is matched
+    as the Request's path gives it, not looked up as the server sent it: the
+    entry looks a static rule up before checking the path (the map keeps only
+    paths a Request leaves as they are). Expected: what Flask answered."""
+    import flask
+
+    def app_of(cls: t.Any) -> t.Any:
+        app = cls(__name__)
+        app.config["SERVER_NAME"] = "localhost"  # (redirects name it)
+        app.add_url_rule("//x", "x", lambda: "x")
+        app.add_url_rule("/café", "cafe", lambda: "café")
+        app.add_url_rule("/a//b", "ab", lambda: "ab")
+        return app
+
+    expected = serve(app_of(flask.Flask), app_of(flask.Flask), path)
+    app = app_of(Flask)
+    serve(app, app, "/x")  # (serving: the requests after the first)
+    status, location, body = over(app, path)
+    assert (status, location) == expected[:2]
+    if status == "200 OK":
+        assert body == expected[2]

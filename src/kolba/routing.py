@@ -848,7 +848,12 @@ class Map(_wz.Map):
                 head = None
         node.add_rule(rule)
         if head is not None and all(isinstance(t, str) for t in rule._path):
-            self._static["".join(rule._path)] = node  # type: ignore[arg-type]
+            path: str = "".join(rule._path)  # type: ignore[arg-type]
+            # (only a path that a Request's path is as the server gave it: a
+            # driver that finds one needs no check of it; any other is matched
+            # by the search, which finds the same rule)
+            if path.isascii() and not path.startswith("//"):
+                self._static[path] = node
 
     def _index_endpoint(self, rule: Rule) -> None:
         rules = self._by_endpoint.setdefault(rule.endpoint, [])
