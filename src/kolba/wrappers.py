@@ -1042,6 +1042,11 @@ class _Headers(Headers):
         Headers.__setitem__(self, key, value)
 
 
+# PERF: object.__new__ as _Headers and Response have it, read once: read
+# through the class, __new__ is an unspecialised lookup on a type (a first
+# headers read 2,860 -> 2,645 instructions, callgrind)
+_new_headers = _Headers.__new__
+
 # A cookie name with one of these would end or split the Set-Cookie header.
 _BAD_COOKIE_NAME = re.compile(r"[\s;,=]").search
 
@@ -1150,7 +1155,7 @@ class Response(_WzResponse):
             # PERF: the two known-good headers go in as they are, not through
             # Headers.__init__ and extend's checks (~2.5 µs), with the lowered
             # names that _Headers.__setitem__ looks new names up in.
-            headers = self._headers = _Headers.__new__(_Headers)
+            headers = self._headers = _new_headers(_Headers)
             pair = ("Content-Type", self._lazy_type)
             length = self._lazy_length
             if length is None:
@@ -1272,10 +1277,14 @@ class Response(_WzResponse):
         return super().max_cookie_size if size is None else size
 
 
+# PERF: as _new_headers (a text response made 3,370 -> 3,138 instructions)
+_new_response = Response.__new__
+
+
 def _text_response(text: str) -> Response:
     """``Response(text)``: what __init__ does for a body given alone as str."""
     # PERF: none of __init__'s tests for the commonest view return (~0.1 µs).
-    response = Response.__new__(Response)
+    response = _new_response(Response)
     response._headers = None
     response._lazy_type = Response._default_content_type
     response._status_code = 200
