@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from markupsafe import escape
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter as WerkzeugBaseConverter
 
-from kolba import Flask, Request, request, url_for
+from kolba import Flask, Request, Response, request, url_for
 from kolba.routing import BaseConverter
 from kolba.testing import KolbaClient
 
@@ -580,6 +580,52 @@ def test_trusted_hosts_of_the_request_class(app: Flask, client: KolbaClient) -> 
         assert client.get(path, base_url="http://evil.test").status_code == 400
     assert client.get("/", base_url="http://example.com").text == "ok"
     assert client.get("/async", base_url="http://example.com").text == "async"
+
+
+@pytest.mark.parametrize("path", ["/", "/async", "/nope"])
+def test_trusted_hosts_of_the_request_class_hold_from_the_first_request(
+    app: Flask, path: str
+) -> None:
+    """Set before the app serves: its first request is checked too (before,
+    the first WSGI request took the usual path, which skipped the check)."""
+
+    class TrustedRequest(Request):
+        trusted_hosts = {"example.com"}
+
+    app.request_class = TrustedRequest
+    app.add_url_rule("/", "index", lambda: "ok")
+
+    @app.route("/async")
+    async def async_view() -> str:
+        return "async"
+
+    statuses = [
+        app.test_client().get(path, base_url="http://evil.test").status_code
+        for _ in range(2)
+    ]
+    assert statuses == [400, 400]
+
+
+def test_a_hook_list_extended_part_way_runs_what_it_holds(app: Flask) -> None:
+    """A hook list's ``extend`` that fails after adding a function: that
+    function runs from the next request, as in Flask (the app was not told
+    before, and kept the hooks it had built)."""
+    app.add_url_rule("/", "index", lambda: "ok")
+    app.after_request(lambda response: response)
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+
+    def tag(response: Response) -> Response:
+        response.headers["X-Tag"] = "1"
+        return response
+
+    def hooks() -> Iterator[Callable[[Response], Response]]:
+        yield tag
+        raise RuntimeError("the rest failed")
+
+    with pytest.raises(RuntimeError):
+        app.after_request_funcs[None].extend(hooks())
+    assert client.get("/").headers.get("X-Tag") == "1"
 
 
 # -- errors from routing, HEAD and OPTIONS ---------------------------------------

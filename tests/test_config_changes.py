@@ -93,6 +93,33 @@ def test_trusted_hosts_set_while_serving_hold_from_the_next_request(
     assert statuses(app, driver, "bad.test") == {200}
 
 
+def failing_generator() -> t.Iterator[tuple[str, object]]:
+    yield "TRUSTED_HOSTS", ["good.test"]
+    raise RuntimeError("the rest of the settings failed")
+
+
+PARTIAL_CHANGES: dict[str, t.Callable[[Config], object]] = {
+    "update": lambda config: config.update([*TRUSTED.items(), ("X", 1, 2)]),
+    "|=": lambda config: config.__ior__([*TRUSTED.items(), (1,)]),
+    "update(generator)": lambda config: config.update(failing_generator()),
+}
+
+
+@pytest.mark.parametrize("change", PARTIAL_CHANGES)
+def test_a_change_that_fails_part_way_holds_for_what_it_set(
+    change: str, driver: str
+) -> None:
+    """``update`` sets the items before the one that fails, as Flask's
+    config (a dict) does: those hold from the next request (before, the
+    app was not told, and a Host not trusted was served)."""
+    app = app_with_views()
+    assert statuses(app, driver, "bad.test") == {200}
+    with pytest.raises((ValueError, TypeError, RuntimeError)):
+        PARTIAL_CHANGES[change](app.config)
+    assert app.config["TRUSTED_HOSTS"] == ["good.test"]
+    assert statuses(app, driver, "bad.test") == {400}
+
+
 def test_trusted_hosts_from_the_environment_hold_from_the_next_request(
     driver: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

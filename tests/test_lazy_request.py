@@ -51,9 +51,9 @@ def test_a_view_that_never_reads_the_request_makes_none() -> None:
         seen.append(made_request())
         return f"User {id}"
 
-    for _ in range(2):  # before and after the first request decided
+    for _ in range(2):  # (the first request decides as it starts)
         assert call(app, "/user/42")[:2] == ("200 OK", b"User 42")
-    assert seen == [True, False]
+    assert seen == [False, False]
 
 
 def test_the_request_made_late_has_the_rule_and_arguments() -> None:
@@ -370,8 +370,8 @@ def test_a_rule_whose_requests_read_the_request_makes_it_when_matched() -> None:
     for i, (_, *rest) in enumerate(seen):
         method = ("GET", "POST")[i % 2]
         assert rest == [Sub, method, "/user/42", "/user/<int:id>", {"id": 42}, True]
-    # first request: made at once; second: when read; then: when matched
-    assert [made for made, *_ in seen] == [True, False, True, True]
+    # first request: made when read; then: when matched
+    assert [made for made, *_ in seen] == [False, True, True, True]
 
 
 def test_a_request_class_with_its_own_new_is_made_by_it() -> None:

@@ -980,6 +980,10 @@ class Flask(Scaffold):
         # PERF: the usual request context (its own app context, nothing to
         # send or tear down) is pushed and popped here, without the frames of
         # push(), match_request() and pop() (~0.6 µs); ctx.pop() when in doubt.
+        if not self._got_first_request:
+            # (decides what the usual context may skip: a Request class's
+            # trusted_hosts, checked from the first request on)
+            self._start_serving()
         lean = (
             self._lean_ctx
             and _cv_get(_NO_CTX)[0] is None

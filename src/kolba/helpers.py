@@ -23,15 +23,17 @@ def _after_changes(
     cls: type, names: t.Iterable[str], changed: t.Callable[[t.Any], None]
 ) -> None:
     """Make each of ``cls``'s inherited methods ``names`` (a list's or a
-    dict's changing methods) call ``changed(self)`` after it changed it."""
+    dict's changing methods) call ``changed(self)`` after it changed it,
+    or failed (``update`` may fail after some items)."""
 
     def after(name: str) -> t.Callable[..., t.Any]:
         change = getattr(cls, name)
 
         def method(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
-            rv = change(self, *args, **kwargs)
-            changed(self)
-            return rv
+            try:
+                return change(self, *args, **kwargs)
+            finally:  # (a change that failed part-way changed it too)
+                changed(self)
 
         method.__name__ = name
         return method
