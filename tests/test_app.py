@@ -4,6 +4,8 @@ requests through the app (redirects, 404/405, HEAD/OPTIONS, hosts)."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -604,6 +606,55 @@ def test_trusted_hosts_of_the_request_class_hold_from_the_first_request(
         for _ in range(2)
     ]
     assert statuses == [400, 400]
+
+
+class _SlowToDecide(Flask):
+    """An app whose response_class is slow to read: its decisions (made as
+    it starts serving, and again when its hooks change) take 0.2 s."""
+
+    slow = False
+
+    @property  # type: ignore[override]
+    def response_class(self) -> type[Response]:
+        if self.slow:
+            time.sleep(0.2)
+        return Response
+
+
+@pytest.mark.parametrize("when", ["first request", "hooks changed while serving"])
+def test_a_request_class_trusted_hosts_hold_while_the_app_decides(when: str) -> None:
+    """A request in another thread while the app decides what its requests
+    need is checked too (before: the usual context, which skips the check,
+    was allowed until the decision about trusted_hosts was written)."""
+
+    class TrustedRequest(Request):
+        trusted_hosts = {"example.com"}
+
+    app = _SlowToDecide(__name__)
+    app.request_class = TrustedRequest
+    app.add_url_rule("/", "index", lambda: "ok")
+    app.after_request(lambda response: response)
+    client = app.test_client()
+    if when != "first request":
+        assert client.get("/", base_url="http://example.com").text == "ok"
+    app.slow = True
+    if when == "first request":
+        first = threading.Thread(
+            target=app.test_client().get,
+            args=("/",),
+            kwargs={"base_url": "http://example.com"},
+        )
+    else:  # (as an extension does, in place)
+        hooks = app.after_request_funcs[None]
+        first = threading.Thread(target=hooks.append, args=(lambda r: r,))
+    first.start()
+    time.sleep(0.05)  # (the other thread is deciding)
+    app.slow = False
+    try:
+        status = client.get("/", base_url="http://evil.test").status_code
+    finally:
+        first.join()
+    assert status == 400
 
 
 def test_a_hook_list_extended_part_way_runs_what_it_holds(app: Flask) -> None:

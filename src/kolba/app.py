@@ -591,8 +591,6 @@ class Flask(Scaffold):
             # A request-cycle method set on the app itself (Frozen-Flask sets
             # app.dispatch_request) is called as an override would be.
             self._decide_cycle()
-            if self.__dict__.get("_got_first_request"):
-                self._start_serving()
         elif name in _CLASSES and self.__dict__.get("_got_first_request"):
             self._start_serving()  # decides again what the classes allow
         elif name == "config" or name == "subdomain_matching":
@@ -1717,71 +1715,88 @@ class Flask(Scaffold):
         if session is not None and not interface.is_null_session(session):
             interface.save_session(self, session, response)
 
-    def _decide_cycle(self) -> None:
-        """Decide which request-cycle methods the app calls: its class's
-        overrides, methods patched on a class since (tracers wrap
-        ``Flask.wsgi_app``) and those set on the app."""
+    def _cycle(self) -> dict[str, t.Any]:
+        """Which request-cycle methods the app calls: its class's overrides,
+        methods patched on a class since (tracers wrap ``Flask.wsgi_app``)
+        and those set on the app."""
         overrides = _class_overrides(type(self)) | (_CYCLE_METHODS & vars(self).keys())
-        # PERF: the decisions as the app's own attributes, which each request
-        # reads (through the app, a class attribute costs ~230 instructions a
-        # read; ~700 a hello request).
-        self.__dict__.update(_cycle_decisions(overrides))
+        decided = _cycle_decisions(overrides)
         if self._reads_registries:
-            self.__dict__["_fused"] = False  # each step reads the hooks it runs
+            decided["_fused"] = False  # each step reads the hooks it runs
+        return decided
+
+    def _decide_cycle(self) -> None:
+        """Decide again which request-cycle methods the app calls (and, once
+        it serves, all that _start_serving decides)."""
+        if self.__dict__.get("_got_first_request"):
+            self._start_serving()
+        else:
+            # PERF: the decisions as the app's own attributes, which each
+            # request reads (through the app, a class attribute costs ~230
+            # instructions a read; ~700 a hello request).
+            self.__dict__.update(self._cycle())
 
     def _start_serving(self) -> None:
-        """Close registration and decide what every request will need."""
-        self._got_first_request = True
-        self._decide_cycle()
-        # the ASGI driver decides again which views run on its loop
-        self.__dict__.pop("_kolba_asgi_views", None)
-        overrides = self._overrides
+        """Close registration and decide what every request will need. The
+        decisions are written in one step: a request in another thread sees
+        all of them as they were or all as they are (never the usual
+        context allowed while a Request class's trusted_hosts is not yet
+        told), and a setup that raises decides nothing."""
+        decided = self._cycle()
+        overrides = decided["_overrides"]
         # (registries that change untold may have teardown functions later)
         reads = self._reads_registries
-        self._tears_down_requests = (
+        tears_down_requests = (
             reads
             or "do_teardown_request" in overrides
             or any(self.teardown_request_funcs.values())
         )
-        self._tears_down_appctx = (
+        tears_down_appctx = (
             reads
             or "do_teardown_appcontext" in overrides
             or bool(self.teardown_appcontext_funcs)
         )
-        self._tears_down = self._tears_down_requests or self._tears_down_appctx
-        # the WSGI entry calls the teardown functions itself (see _tear_down)
-        self._lean_teardown = not self._uses_ensure_sync and not (
-            {"do_teardown_request", "do_teardown_appcontext"} & overrides
-        )
-        # the ASGI driver awaits async ones on its loop (kolba.asgi._atear_down)
-        self._async_teardown = reads or any(
-            inspect.iscoroutinefunction(func)
-            for funcs in (
-                *self.teardown_request_funcs.values(),
-                self.teardown_appcontext_funcs,
-            )
-            for func in funcs
-        )
+        request_class = self.request_class
+        # A Request class's own trusted_hosts (werkzeug's) is checked on every
+        # request, as Flask does, by match_request(): not the inline push and
+        # match, which skip it (no cost to a class without).
+        lean = decided["_lean_ctx"] and request_class.trusted_hosts is None
         # the class's (or the app's) request_class does not change what the
         # usual context needs: the Request is made on first use
-        # PERF: the class attribute read once (through the app, a read costs
-        # ~300 instructions; hello 23,448 -> 23,133)
-        self._plain_response = self.response_class is Response
-        request_class = self.request_class
-        if request_class.trusted_hosts is not None:
-            # A Request class's own trusted_hosts (werkzeug's) is checked on
-            # every request, as Flask does, by match_request(): not the inline
-            # push and match, which skip it (no cost to a class without).
-            self.__dict__["_lean_ctx"] = False
         plain = getattr(request_class, "_scope_plain", False)
-        self._eager_session = not opens_lazily(self.session_interface)
-        self._lazy_request = (
-            request_class
-            if self._lean_ctx and plain and not self._eager_session
-            else None
+        eager_session = not opens_lazily(self.session_interface)
+        decided.update(
+            _got_first_request=True,
+            _tears_down_requests=tears_down_requests,
+            _tears_down_appctx=tears_down_appctx,
+            _tears_down=tears_down_requests or tears_down_appctx,
+            # the WSGI entry calls the teardown functions itself (see _tear_down)
+            _lean_teardown=not decided["_uses_ensure_sync"]
+            and not {"do_teardown_request", "do_teardown_appcontext"} & overrides,
+            # the ASGI driver awaits async ones on its loop (kolba.asgi._atear_down)
+            _async_teardown=reads
+            or any(
+                inspect.iscoroutinefunction(func)
+                for funcs in (
+                    *self.teardown_request_funcs.values(),
+                    self.teardown_appcontext_funcs,
+                )
+                for func in funcs
+            ),
+            # PERF: the class attribute read once (through the app, a read
+            # costs ~300 instructions; hello 23,448 -> 23,133)
+            _plain_response=self.response_class is Response,
+            _lean_ctx=lean,
+            _eager_session=eager_session,
+            _lazy_request=request_class
+            if lean and plain and not eager_session
+            else None,
+            # the ASGI driver builds the request from the scope (kolba.asgi)
+            _scope_request=decided["_own_ctx"] and plain,
         )
-        # the ASGI driver builds the request from the scope (kolba.asgi)
-        self._scope_request = self._own_ctx and plain
+        self.__dict__.update(decided)
+        # the ASGI driver decides again which views run on its loop
+        self.__dict__.pop("_kolba_asgi_views", None)
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_request`` functions (innermost blueprint first)."""
