@@ -11,7 +11,7 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -96,6 +96,38 @@ def scope() -> dict[str, Any]:
     }
 
 
+def chunked_post() -> dict[str, Any]:
+    return scope() | {"method": "POST", "headers": [(b"transfer-encoding", b"chunked")]}
+
+
+def client_sending(
+    parts: list[dict[str, Any]], every: float, leaves_after: float | None
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The receive() of a client that sends ``parts`` (taken from the
+    list), ``every`` s apart, then leaves ``leaves_after`` s later (None:
+    it stays)."""
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(every)
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600 if leaves_after is None else leaves_after)
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def recording(
+    sent: list[dict[str, Any]],
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """A send() that keeps what the app sends in ``sent``."""
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    return send
+
+
 def serve(
     app: Flask, leave: bool, cancels: int = 1
 ) -> tuple[str, list[dict[str, Any]], list[Any]]:
@@ -111,8 +143,7 @@ def serve(
         await asyncio.sleep(0.1 if leave else 3600)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     async def main() -> str:
         loop = asyncio.get_running_loop()
@@ -238,15 +269,9 @@ def test_a_stream_that_reads_the_body_gets_all_of_it(kind: str) -> None:
     ]
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(0.001)
-        if parts:
-            return parts.pop(0)
-        await asyncio.sleep(3600)  # (the client stays)
-        return {"type": "http.disconnect"}
+    receive = client_sending(parts, 0.001, leaves_after=None)
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     post = scope() | {
         "method": "POST",
@@ -272,15 +297,9 @@ def test_a_stream_whose_body_nobody_reads_stops_when_the_client_leaves(
     ]
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(0.001)
-        if parts:
-            return parts.pop(0)
-        await asyncio.sleep(0.1)
-        return {"type": "http.disconnect"}
+    receive = client_sending(parts, 0.001, leaves_after=0.1)
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     post = scope() | {"method": "POST", "headers": [(b"content-length", b"10000")]}
     with caplog.at_level(logging.WARNING):
@@ -304,8 +323,7 @@ def test_a_client_that_leaves_while_the_stream_reads_its_body_is_no_error(
         await asyncio.sleep(0.001)
         return parts.pop(0) if parts else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     post = scope() | {"method": "POST", "headers": [(b"content-length", b"50000")]}
     with caplog.at_level(logging.WARNING):
@@ -353,17 +371,12 @@ def test_the_body_a_stream_left_unread_is_whole_for_a_later_read(stream: str) ->
         )
     sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     post = scope() | {"method": "POST", "headers": [(b"content-length", b"10000")]}
     asyncio.run(asyncio.wait_for(app(post, feed.get, send), 5))
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"part 500"
     assert seen == [9500]
-
-
-def chunked_post() -> dict[str, Any]:
-    return scope() | {"method": "POST", "headers": [(b"transfer-encoding", b"chunked")]}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -389,8 +402,7 @@ def test_a_body_past_the_limit_is_dropped_and_a_client_leaving_still_stops_the_s
 
     sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
@@ -436,17 +448,11 @@ def test_a_stream_reads_the_body_up_to_the_requests_limit_then_a_413(kind: str) 
         for _ in range(100)
     ]
 
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(0.0005)
-        if parts:
-            return parts.pop(0)
-        await asyncio.sleep(3600)
-        return {"type": "http.disconnect"}
+    receive = client_sending(parts, 0.0005, leaves_after=None)
 
     sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
     assert sum(n for n in seen if type(n) is int) == 3000
@@ -474,8 +480,7 @@ def test_a_receive_that_fails_during_a_stream_is_the_apps_error(
 
     sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     post = scope() | {"method": "POST"}
     if body:  # (announced over the limit: a sync view receives none ahead)
@@ -505,8 +510,7 @@ def test_a_stream_whose_input_a_hook_replaced_stops_when_the_client_leaves(
 
     sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     with caplog.at_level(logging.WARNING):
         post = scope() | {"method": "POST"}
@@ -532,15 +536,9 @@ def test_a_body_of_many_small_messages_under_the_limit_still_lets_a_leaving_be_s
         for _ in range(300)
     ]
 
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(0.0005)
-        if parts:
-            return parts.pop(0)
-        await asyncio.sleep(0.1)
-        return {"type": "http.disconnect"}
+    receive = client_sending(parts, 0.0005, leaves_after=0.1)
 
-    async def send(message: dict[str, Any]) -> None:
-        pass
+    send = recording([])
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
@@ -577,15 +575,9 @@ def test_a_request_class_limit_that_needs_the_app_is_read_in_its_context() -> No
     ]
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(0.001)
-        if parts:
-            return parts.pop(0)
-        await asyncio.sleep(3600)
-        return {"type": "http.disconnect"}
+    receive = client_sending(parts, 0.001, leaves_after=None)
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    send = recording(sent)
 
     form = chunked_post()
     form["headers"] += [(b"content-type", b"application/x-www-form-urlencoded")]
@@ -629,22 +621,10 @@ def test_behind_wsgi_middleware_a_stream_stops_when_the_client_leaves(
         {"type": "http.request", "body": b"x" * 500, "more_body": True}
         for _ in range(100)
     ]
-
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(0.0005)
-        if parts:
-            return parts.pop(0)
-        if read:  # (the body ends, then the client leaves)
-            read_end.append(True)
-            if len(read_end) == 1:
-                return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.sleep(0.1)
-        return {"type": "http.disconnect"}
-
-    read_end: list[bool] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        pass
+    if read:  # (the body ends, then the client leaves)
+        parts.append({"type": "http.request", "body": b"", "more_body": False})
+    receive = client_sending(parts, 0.0005, leaves_after=0.1)
+    send = recording([])
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(asyncio.wait_for(app(chunked_post(), receive, send), 5))
