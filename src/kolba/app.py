@@ -714,7 +714,6 @@ class Flask(Scaffold):
         telling it, so it reads its registries on every request, as Flask does."""
         if foreign:
             self._reads_registries = True
-            self._decide_cycle()
         ctx = _cv_get(_NO_CTX)[1]
         if ctx is not None and ctx.app is self:
             # (the request that changed them runs its after-request functions
@@ -722,8 +721,8 @@ class Flask(Scaffold):
             ctx._after_request_functions = _HooksChanged(ctx._after_request_functions)
         self._hook_cache.clear()
         self._hookless.clear()
-        if self._got_first_request:
-            self._start_serving()
+        if foreign or self._got_first_request:
+            self._decide_cycle()  # (once serving, all that _start_serving decides)
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
