@@ -22,7 +22,7 @@ from pathlib import Path
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # the modules beside
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import Skip, interleave, require, with_version  # noqa: E402
+from bench_common import Skip, busy, interleave, require, with_version  # noqa: E402
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 ROUTES = {"hello": "/", "user": "/user/42"}
@@ -57,6 +57,17 @@ def make_bare() -> ASGIApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def make_bare_busy() -> ASGIApp:
+    """The bare callable after busy(): about 1 µs a request more."""
+    bare = make_bare()
+
+    async def app(scope, receive, send):
+        busy()
+        await bare(scope, receive, send)
 
     return app
 
@@ -158,6 +169,7 @@ def make_kolba_def() -> ASGIApp:
 # key: (label, distribution for the version, factory)
 FRAMEWORKS = {
     "bare": ("bare ASGI", None, make_bare),
+    "bare_busy": ("bare ASGI + 1 µs", None, make_bare_busy),
     "starlette": ("Starlette", "starlette", make_starlette),
     "falcon": ("Falcon", "falcon", make_falcon),
     "quart": ("Quart", "quart", make_quart),

@@ -43,7 +43,15 @@ from urllib.parse import parse_qsl
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # the modules beside
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import HERE, SRC, Skip, interleave, require, with_version  # noqa: E402
+from bench_common import (  # noqa: E402
+    HERE,
+    SRC,
+    Skip,
+    busy,
+    interleave,
+    require,
+    with_version,
+)
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -233,6 +241,18 @@ def make_bare() -> Fw:
     return Fw("bare", "bare", None, Bare())
 
 
+class BusyBare(Bare):
+    """The bare callable after busy(): about 1 µs a request more."""
+
+    def __call__(self, environ, start_response):
+        busy()
+        return super().__call__(environ, start_response)
+
+
+def make_bare_busy() -> Fw:
+    return Fw("bare_busy", "bare", None, BusyBare())
+
+
 def finish_bottle(fw: Fw) -> None:
     """Mount the blueprint-like child apps once their routes are in."""
     for prefix, child in fw.extra.get("mounts", {}).items():
@@ -248,6 +268,7 @@ FRAMEWORKS: dict[str, tuple[str, str | None, Callable[[], Fw], tuple | None]] = 
     "bottle": ("Bottle", "bottle", make_bottle, None),
     "flask": ("Flask", "flask", make_flask_api("flask"), None),
     "kolba": ("kolba", None, make_flask_api("kolba"), None),
+    "bare_busy": ("bare + 1 µs", None, make_bare_busy, ("hello", "user")),
     "kolba_10k": (
         f"kolba+10k (+{EXTRA_ROUTES:,} routes)",
         None,

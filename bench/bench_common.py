@@ -34,6 +34,21 @@ def with_version(text: str, dist: str | None) -> str:
     return text
 
 
+#: The loops of busy(): about 1 µs of plain Python on the 2-core machine of
+#: bench/README.md (the "bare + 1 µs" rows show what it costs there).
+BUSY_LOOPS = 60
+
+
+def busy() -> int:
+    """About 1 µs of Python work and nothing else: the "bare + 1 µs" apps run it
+    before the bare callable, to show what one more µs a request costs under
+    each server (a framework's own cost is read against it)."""
+    total = 0
+    for i in range(BUSY_LOOPS):
+        total += i
+    return total
+
+
 def calibrate(timer: Callable[[int], float], seconds: float) -> int:
     """How many calls take about ``seconds`` (this also warms the app up)."""
     n = 1

@@ -46,8 +46,8 @@ import asgi_apps  # noqa: E402
 from bench_common import SRC, Skip, with_version  # noqa: E402
 
 PATHS = {"/": b"Hello, World!", "/user/42": b"User 42"}
-WSGI_APPS = ["bare", "kolba", "flask", "falcon", "bottle"]
-ASGI_APPS = ["bare", "kolba", "kolba_def", "starlette", "falcon", "quart"]
+WSGI_APPS = ["bare", "bare_busy", "kolba", "flask", "falcon", "bottle"]
+ASGI_APPS = ["bare", "bare_busy", "kolba", "kolba_def", "starlette", "falcon", "quart"]
 
 
 def _granian(interface: str):

@@ -37,7 +37,7 @@ def bench():
 @pytest.fixture(scope="module")
 def built(bench):
     apps, served = {}, {}
-    for name in [*WSGI_FRAMEWORKS, "kolba_10k"]:
+    for name in [*WSGI_FRAMEWORKS, "kolba_10k", "bare_busy"]:
         apps[name], served[name] = bench.build(name, bench.ROWS)
     return apps, served
 
@@ -82,7 +82,7 @@ def test_every_framework_serves_every_row_with_the_same_answer(bench, built):
     assert checked["kolba"] in (rows, [r for r in rows if r != "session_redis"])
     assert list(served["kolba_10k"]) == checked["kolba_10k"] == common
     # async views under WSGI: the Flask API only (Flask with asgiref)
-    for name in ["bare", "falcon", "bottle"]:
+    for name in ["bare", "bare_busy", "falcon", "bottle"]:
         assert list(served[name]) == checked[name] == common[:-1]
     assert checked["flask"] == list(served["flask"])
     assert checked["flask"] in (common, common[:-1])
@@ -154,7 +154,9 @@ def test_asgi_apps_answer_alike(bench):
     asgi_apps = _load("asgi_apps")
     apps, skipped = asgi_apps.build()  # exits on a wrong answer
     assert skipped == {}
-    assert set(apps) == {"bare", "starlette", "falcon", "quart", "kolba", "kolba_def"}
+    assert set(apps) == {
+        "bare", "bare_busy", "starlette", "falcon", "quart", "kolba", "kolba_def",
+    }  # fmt: skip
     timed = asgi_apps.in_process(1, 0.0005)
     for name in apps:
         assert set(timed["results"][name]) == {"hello", "user"}
