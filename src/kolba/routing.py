@@ -666,6 +666,18 @@ class Map(_wz.Map):
             else self._static
         )
 
+    def _domain_changed(self) -> None:
+        """``host_matching`` or ``default_subdomain`` was set. As werkzeug's
+        rules, those already added keep the domain they were compiled with
+        (set before the request's is matched against it): the static paths
+        are the search's first choice no more."""
+        if not self._rules:
+            self._reset()  # (nothing compiled yet: the new domain's matcher)
+        elif self.host_matching or self._root is not self._top.static.get(
+            self.default_subdomain
+        ):
+            self._fast = None
+
     def _recompile(self) -> None:
         """Compile every rule again, in the same order: ``rule.refresh()``
         after a rule was changed in place."""
@@ -683,6 +695,17 @@ class Map(_wz.Map):
         # drivers too: they stop looking static rules up themselves.
         if name == "match":
             object.__setattr__(self, "_fast", None)
+        elif name in ("host_matching", "default_subdomain"):
+            object.__setattr__(self, name, value)
+            if hasattr(self, "_root"):  # (not while __init__ sets them)
+                self._domain_changed()
+            return
+        elif name == "redirect_defaults":
+            object.__setattr__(self, name, value)
+            if hasattr(self, "_by_endpoint"):  # (not while __init__ sets it)
+                for rules in self._by_endpoint.values():
+                    self._plan(rules)
+            return
         elif name == "sort_parameters":
             # PERF: a map that sorts builds through _build_sorted; the others
             # pay nothing (a check in _build cost url_for with a query 214
@@ -859,11 +882,17 @@ class Map(_wz.Map):
         rules = self._by_endpoint.setdefault(rule.endpoint, [])
         rules.append(rule)
         rules.sort(key=lambda r: (r.alias, -len(r.arguments), -len(r.defaults or ())))
+        self._plan(rules)
+
+    def _plan(self, rules: list[Rule]) -> None:
+        """Which redirects the rules of one endpoint consider when they match
+        (``redirect_defaults`` is read when they do, as werkzeug's)."""
         for i, r in enumerate(rules):
-            if self.redirect_defaults:
-                r._default_redirects = tuple(
-                    x for x in rules[:i] if _provides_defaults_for(x, r)
-                )
+            r._default_redirects = (
+                tuple(x for x in rules[:i] if _provides_defaults_for(x, r))
+                if self.redirect_defaults
+                else ()
+            )
             r._plain = (
                 r.redirect_to is None
                 and not r._default_redirects
