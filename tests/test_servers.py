@@ -262,6 +262,36 @@ def test_a_stream_cancelled_by_a_shutdown_is_closed_once(tmp_path: Path) -> None
     assert text.count("Traceback") == text.count("\nasyncio.exceptions.CancelledError")
 
 
+def test_a_sync_stream_waiting_for_the_body_does_not_hold_a_shutdown(
+    tmp_path: Path,
+) -> None:
+    """A sync view's stream waits, on a thread of the pool, for body that the
+    client does not send: uvicorn still exits right after its graceful
+    shutdown time (the thread's wait ends as the task is cancelled)."""
+    port = free_port()
+    log = tmp_path / "uvicorn.log"
+    cmd = [
+        str(BIN / "uvicorn"), "stalled:app", "--host", "127.0.0.1",
+        "--port", str(port), "--timeout-graceful-shutdown", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(APPS)}
+    proc = start_server(cmd, APPS, env, port, log)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                b"POST /read-stream HTTP/1.1\r\nHost: x\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n"
+            )
+            received = b""
+            while b"read 4" not in received:
+                received += sock.recv(4096)
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(8)
+    finally:
+        stop_server(proc)
+    assert "Cancel 1 running task(s)" in log.read_text()
+
+
 def test_a_client_that_stops_reading_holds_the_stream_back(
     asgi_server: Server,
 ) -> None:

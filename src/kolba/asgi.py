@@ -117,6 +117,7 @@ class _Body:
         "_file",
         "_pos",
         "_spooled",
+        "_lock",
     )
 
     def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
@@ -129,15 +130,25 @@ class _Body:
         self._error: Exception | None = None
         self._file: t.IO[bytes] | None = None
         self._pos = self._spooled = 0
+        self._lock: asyncio.Lock | None = None
 
     def must_await(self) -> bool:
         """Whether more body is to come and this is the loop's thread."""
         return not self.complete and asyncio._get_running_loop() is self._loop
 
     async def _next(self) -> bytes:
+        """The next chunk received (b"" once all came). Readers in several
+        tasks (or threads) receive one at a time: two receive() calls at once
+        would wait, one of them for ever, for the message the other took."""
         if self.complete:
             return b""
-        return self._took(await self._receive())
+        lock = self._lock
+        if lock is None:
+            lock = self._lock = asyncio.Lock()
+        async with lock:
+            if self.complete:  # (received by the reader before)
+                return b""
+            return self._took(await self._receive())
 
     def _took(self, message: Message) -> bytes:
         """The chunk of a message received from the server."""
@@ -906,10 +917,16 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                         response = app._end_dispatch(ctx, response)
                 elif signals.connected and signals.request_finished.receivers:
                     response = app._end_dispatch(ctx, response)
+                start = _lazy_start(response)
+                if start is None or type(response.response) is not list:
+                    # (a Request class's own limit may raise: the app's error)
+                    unreceived = _unreceived(app, ctx.request)
         except Exception as e:
             error = e
             text = None
             response = app.handle_exception(e)
+            start = _lazy_start(response)
+            unreceived = (_NEVER_RECEIVED, None)  # (its stream is not watched)
         if text is not None:
             await send(
                 {
@@ -926,22 +943,22 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             await send({"type": "http.response.body", "body": text})
             return
         try:
-            start = _lazy_start(response)
             content = response.response
-            req = ctx.request
             if start is not None and type(content) is list and sent_method != "HEAD":
                 # PERF: a lazy response sent here, no coroutine (-0.3 µs)
                 await send(start)
                 await send({"type": "http.response.body", "body": b"".join(content)})
             else:
+                if start is not None and type(content) is list:  # (HEAD)
+                    unreceived = (None, None)  # (no body sent: nothing reads it)
                 await _send_response(
                     response,
-                    req,
+                    ctx.request,
                     receive,
                     send,
                     sent_method,
                     None,
-                    *_unreceived(app, req),
+                    *unreceived,
                 )
         finally:
             if type(response) is Response or response._lean_send:
@@ -1378,13 +1395,17 @@ def _in_thread(
                 response = app._full_dispatch(ctx)
             else:
                 response = app.full_dispatch_request()
+            # (a Request class's own limit may raise: the app's error, as in
+            # the request)
+            limit = _body_limit(app, ctx.request, body)
         except Exception as e:
             error = e
             response = app.handle_exception(e)
+            limit = None
         except BaseException as e:
             error = e
             raise
-        return response, _body_limit(app, ctx.request, body)
+        return response, limit
     finally:
         _end(app, ctx, error, extra)
 
