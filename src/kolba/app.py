@@ -1638,7 +1638,8 @@ class Flask(Scaffold):
         """200 with an ``Allow`` header of the URL's methods."""
         req = _request_ctx().request
         try:
-            self.url_map.match(req.path, "\0", *self._domain(req))
+            path = "" if req._empty_path_info else req.path  # (as match_request)
+            self.url_map.match(path, "\0", *self._domain(req))
             methods: list[str] = []
         except MethodNotAllowed as e:
             methods = list(e.valid_methods or ())

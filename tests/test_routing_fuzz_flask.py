@@ -1,0 +1,318 @@
+"""Random apps and requests, answered by Flask and by kolba under both drivers.
+
+Each seed makes the same app on Flask and on kolba: rules of static text and
+variables (``string``, ``int``, ``float``, ``path``, ``uuid``, ``any``, with
+their options, alone or inside a segment), trailing slashes, per-rule
+``strict_slashes`` and ``merge_slashes``, methods, defaults (a rule that
+provides another's), ``redirect_to`` (text or a function), subdomains or host
+matching, and map settings set before or after the rules. Random requests
+(paths made from the rules, then changed; methods; hosts; a query string)
+must get the same status, ``Location``, ``Allow`` and body (the endpoint and
+its values) from Flask and from kolba's WSGI and ASGI entries; ``url_for``
+of random values the same URL or the same error.
+
+Left out, as README says: a rule with no host under host matching, an alias,
+a host outside ``SERVER_NAME``, a
+rule whose path starts with ``//`` (``merge_slashes=False``; Flask redirects
+a request for it to ``/``, itself), a converter's ``ValueError`` other than a
+``ValidationError`` (an ``int`` of thousands of digits), and the redirect
+of a rule on a ``default_subdomain`` without ``subdomain_matching``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import typing as t
+import uuid
+
+import flask
+import pytest
+
+import kolba
+from kolba.testing import ASGIClient
+
+SEEDS = range(int(__import__("os").environ.get("FUZZ_SEEDS", "40")))
+WORDS = ["a", "b", "ab", "x1", "é"]
+UUIDS = ["12345678-1234-5678-1234-567812345678", "ABCDEF01-2345-6789-abcd-ef0123456789"]
+CONVERTERS: dict[str, list[str]] = {
+    "default": [""],
+    "string": [
+        "string:",
+        "string(minlength=2):",
+        "string(length=2):",
+        "string(maxlength=1):",
+    ],
+    "int": ["int:", "int(signed=True):", "int(min=2, max=40):", "int(fixed_digits=3):"],
+    "float": ["float:", "float(signed=True):"],
+    "path": ["path:"],
+    "uuid": ["uuid:"],
+    "any": ["any(red, blue):", "any(a, b):"],
+}
+# text a request may hold where a variable is
+RAW: dict[str, list[str]] = {
+    "default": ["ab", "x", "é", "7"],
+    "string": ["ab", "x", "abc", "a b"],
+    "int": ["42", "3", "-5", "007", "x", "1.5"],
+    "float": ["1.5", "-2.25", "3", "x"],
+    "path": ["a/b", "x", "a/b/", "red"],
+    "uuid": UUIDS + ["1234"],
+    "any": ["red", "blue", "a", "green"],
+}
+# values url_for may be given for a variable
+VALUES: dict[str, list[t.Any]] = {
+    "default": ["ab", "a/b", "é", 3, "a b"],
+    "string": ["ab", "x", "abc"],
+    "int": [42, 3, -5, 0, "7", "x"],
+    "float": [1.5, -2.25, 3],
+    "path": ["a/b", "x", "a/b/"],
+    "uuid": [uuid.UUID(UUIDS[0]), UUIDS[1]],
+    "any": ["red", "blue", "a", "green"],
+}
+VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
+METHODS = [None, None, None, ["POST"], ["GET", "POST"], ["PUT", "GET"]]
+
+
+def view(**kwargs: t.Any) -> str:
+    """The endpoint and its values, as both frameworks give them."""
+    args = sorted((k, type(v).__name__, str(v)) for k, v in kwargs.items())
+    return f"{flask_or_kolba_endpoint()}|{args}"
+
+
+def flask_or_kolba_endpoint() -> str:
+    # (the view runs under one of them: the request of the one serving)
+    for fw in (kolba, flask):
+        if fw.has_request_context():
+            return str(fw.request.endpoint)
+    raise AssertionError("no request")
+
+
+def to_fn(adapter: t.Any, **values: t.Any) -> str:
+    """A ``redirect_to`` function: a path naming the values."""
+    return "/to/" + "-".join(f"{k}{values[k]}" for k in sorted(values))
+
+
+class Spec:
+    """One random app: its mode, map settings and rules."""
+
+    def __init__(self, seed: int) -> None:
+        rnd = self.rnd = random.Random(seed)
+        self.mode = rnd.choice(["plain", "plain", "subdomain", "host"])
+        self.settings = {
+            name: rnd.random() < 0.25
+            for name in ("strict_slashes", "merge_slashes", "redirect_defaults")
+        }
+        self.late = rnd.random() < 0.3  # the settings set after the rules
+        # (rule path, endpoint, kind of each variable, options)
+        self.rules: list[tuple[str, str, dict[str, str], dict[str, t.Any]]] = []
+        for i in range(rnd.randint(3, 9)):
+            self._rule(f"e{i}")
+
+    def _rule(self, endpoint: str) -> None:
+        rnd = self.rnd
+        kinds: dict[str, str] = {}
+        parts = []
+        for _ in range(rnd.randint(0, 3)):
+            roll = rnd.random()
+            if roll < 0.45:
+                parts.append(rnd.choice(WORDS[:4]))
+            else:
+                kind = rnd.choice(list(CONVERTERS))
+                name = f"v{len(kinds)}"
+                kinds[name] = kind
+                var = f"<{rnd.choice(CONVERTERS[kind])}{name}>"
+                parts.append(var if roll < 0.9 else f"f{var}.txt")
+        path = "/" + "/".join(parts)
+        if parts and rnd.random() < 0.3:
+            path += "/"
+        if rnd.random() < 0.1 and len(path) > 1:
+            # (not at the start: see the docstring)
+            head, _, tail = path.rpartition("/")
+            path = f"{head}//{tail}"
+        options: dict[str, t.Any] = {"methods": rnd.choice(METHODS)}
+        if rnd.random() < 0.2:
+            options["strict_slashes"] = rnd.random() < 0.5
+        if rnd.random() < 0.1:
+            options["merge_slashes"] = rnd.random() < 0.5
+        if self.mode == "subdomain" and rnd.random() < 0.5:
+            options["subdomain"] = rnd.choice(["api", "<sub>"])
+            if options["subdomain"] == "<sub>":
+                kinds["sub"] = "default"
+        if self.mode == "host":
+            options["host"] = rnd.choice(["a.test", "b.test", "<h>.test"])
+            if options["host"] == "<h>.test":
+                kinds["h"] = "default"
+        roll = rnd.random()
+        if roll < 0.1:
+            # (werkzeug's targets name variables without their converter)
+            options["redirect_to"] = "/moved" + VARIABLE.sub(r"<\1>", path)
+        elif roll < 0.15:
+            options["redirect_to"] = to_fn
+        self.rules.append((path, endpoint, kinds, options))
+        if kinds and rnd.random() < 0.25:
+            # a rule of the same endpoint without one variable, its default
+            name = rnd.choice([n for n in kinds if n not in ("sub", "h")] or [""])
+            if name:
+                fewer = {k: v for k, v in kinds.items() if k != name}
+                kind = kinds[name]
+                short = "/d" + "".join(
+                    f"/<{n}>" for n in fewer if n not in ("sub", "h")
+                )
+                defaults = {
+                    name: VALUES[kind][0] if kind != "uuid" else uuid.UUID(UUIDS[0])
+                }
+                if kind == "float":
+                    defaults[name] = 1.5
+                self.rules.append(
+                    (
+                        short,
+                        endpoint,
+                        fewer,
+                        {**options, "defaults": defaults, "redirect_to": None},
+                    )
+                )
+
+    def app(self, fw: t.Any) -> t.Any:
+        kwargs: dict[str, t.Any] = {"static_folder": None}
+        if self.mode == "host":
+            kwargs["host_matching"] = True
+        if self.mode == "subdomain":
+            kwargs["subdomain_matching"] = True
+        app = fw.Flask("fuzz_app", **kwargs)
+        app.config["TESTING"] = True
+        if self.mode == "subdomain":
+            app.config["SERVER_NAME"] = "example.com"
+        else:
+            app.config["TRUSTED_HOSTS"] = ["localhost", "a.test", "b.test", "c.test"]
+        if not self.late:
+            self._set(app)
+        for path, endpoint, _, options in self.rules:
+            app.add_url_rule(path, endpoint, view, **options)
+        if self.late:
+            self._set(app)
+        return app
+
+    def _set(self, app: t.Any) -> None:
+        for name, flip in self.settings.items():
+            if flip:
+                setattr(app.url_map, name, not getattr(app.url_map, name))
+
+    def hosts(self) -> list[str]:
+        if self.mode == "subdomain":
+            return ["example.com", "api.example.com", "x.example.com"]
+        if self.mode == "host":
+            return ["a.test", "b.test", "c.test"]
+        return ["localhost"]
+
+    def request(self) -> tuple[str, str, str]:
+        """(method, host, path with maybe a query string)."""
+        rnd = self.rnd
+        path, _, kinds, _ = rnd.choice(self.rules)
+        path = VARIABLE.sub(lambda m: rnd.choice(RAW[kinds[m[1]]]), path)
+        roll = rnd.random()
+        if roll < 0.15:
+            path = path[:-1] if path.endswith("/") and len(path) > 1 else path + "/"
+        elif roll < 0.25:
+            # (a path "//..." is a URL with a host to the test client: "//"
+            # is an empty path)
+            head, _, tail = path.rpartition("/")
+            path = f"{head}//{tail}"
+        elif roll < 0.3:
+            path = "/" + rnd.choice(WORDS) + path
+        if rnd.random() < 0.2:
+            path += "?q=1&r=%C3%A9"
+        method = rnd.choice(["GET", "GET", "GET", "POST", "PUT", "HEAD", "OPTIONS"])
+        return method, rnd.choice(self.hosts()), path
+
+    def build(self) -> tuple[str, dict[str, t.Any], str]:
+        """(endpoint, values, host) for url_for."""
+        rnd = self.rnd
+        _, endpoint, kinds, _ = rnd.choice(self.rules)
+        values = {
+            name: rnd.choice(VALUES[kind])
+            for name, kind in kinds.items()
+            if rnd.random() < 0.9
+        }
+        if rnd.random() < 0.3:
+            values["extra"] = rnd.choice(["1", "é", None])
+        if rnd.random() < 0.2:
+            values["_external"] = True
+        if rnd.random() < 0.2:
+            values["_method"] = rnd.choice(["GET", "POST", "PUT"])
+        return endpoint, values, rnd.choice(self.hosts())
+
+
+def serve(spec: Spec, fw: t.Any, asgi: bool, requests: list[t.Any]) -> list[t.Any]:
+    app = spec.app(fw)
+    if asgi:
+        app.test_client_class = ASGIClient
+    client = app.test_client()
+    seen = []
+    for method, host, path in requests:
+        r = client.open(path, method=method, base_url=f"http://{host}")
+        body = (
+            r.data
+            if r.status_code == 200 and method not in ("HEAD", "OPTIONS")
+            else b""
+        )
+        seen.append(
+            (
+                method,
+                host,
+                path,
+                r.status_code,
+                r.headers.get("Location"),
+                sorted(r.headers.get("Allow", "").split(", ")),  # (Flask's: any order)
+                body.decode(),
+            )
+        )
+    return seen
+
+
+def build(spec: Spec, fw: t.Any, builds: list[t.Any]) -> list[t.Any]:
+    app = spec.app(fw)
+    seen = []
+    for endpoint, values, host in builds:
+        with app.test_request_context("/", base_url=f"http://{host}"):
+            try:
+                seen.append(fw.url_for(endpoint, **values))
+            except Exception as e:  # noqa: BLE001 -- the kind of error compared
+                seen.append(
+                    next(
+                        c.__name__
+                        for c in type(e).__mro__
+                        if "werkzeug" in c.__module__ or c.__module__ == "builtins"
+                    )
+                )
+    return seen
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_kolba_routes_as_flask(seed: int) -> None:
+    spec = Spec(seed)
+    requests = [spec.request() for _ in range(40)]
+    builds = [spec.build() for _ in range(20)]
+    expected = serve(spec, flask, False, requests)
+    for asgi in (False, True):
+        got = serve(spec, kolba, asgi, requests)
+        for want, have in zip(expected, got, strict=True):
+            assert have == want, (asgi, spec.rules)
+    expected = build(spec, flask, builds)
+    got = build(spec, kolba, builds)
+    for b, want, have in zip(builds, expected, got, strict=True):
+        assert have == want, (b, spec.rules)
+
+
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_options_of_an_empty_path_allows_as_flask(driver: str) -> None:
+    # (an empty PATH_INFO is matched as "", which a rule "/" without strict
+    # slashes takes for any method it allows, but not for the Allow header)
+    allowed = []
+    for fw in (flask, kolba):
+        app = fw.Flask("fuzz_app", static_folder=None)
+        app.add_url_rule("/", "root", view, strict_slashes=False)
+        if fw is kolba and driver == "asgi":
+            app.test_client_class = ASGIClient
+        r = app.test_client().open("", method="OPTIONS")
+        allowed.append((r.status_code, r.headers.get("Allow")))
+    assert allowed[1] == allowed[0] == (200, None)
