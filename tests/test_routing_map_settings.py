@@ -133,3 +133,28 @@ def test_maps_match_with_the_domain_their_rules_were_added_on() -> None:
     with pytest.raises(NotFound):
         url_map.match("/a")
     assert url_map.match("/a", subdomain="")[0].endpoint == "a"
+
+
+def urls(fw: t.Any, late: bool) -> list[str]:
+    app = fw.Flask("settings_app", static_folder=None, subdomain_matching=True)
+    app.config.update(TESTING=True, SERVER_NAME="example.com")
+    if not late:
+        app.url_map.default_subdomain = "api"
+    app.add_url_rule("/a", "a", lambda: "a")
+    app.add_url_rule("/main", "main", lambda: "main", subdomain="")
+    app.add_url_rule("/www", "www", lambda: "www", subdomain="www")
+    if late:
+        app.url_map.default_subdomain = "api"
+    app.add_url_rule("/b", "b", lambda: "b")
+    built = []
+    for host in ("example.com", "api.example.com", "www.example.com"):
+        with app.test_request_context("/", base_url=f"http://{host}"):
+            for endpoint in ("a", "main", "www", "b"):
+                built.append(fw.url_for(endpoint))
+                built.append(fw.url_for(endpoint, _external=True))
+    return built
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_urls_are_built_on_the_subdomain_a_rule_was_added_on(late: bool) -> None:
+    assert urls(kolba, late) == urls(flask, late)

@@ -673,10 +673,18 @@ class Map(_wz.Map):
         are the search's first choice no more."""
         if not self._rules:
             self._reset()  # (nothing compiled yet: the new domain's matcher)
-        elif self.host_matching or self._root is not self._top.static.get(
+            return
+        if self.host_matching or self._root is not self._top.static.get(
             self.default_subdomain
         ):
             self._fast = None
+        if not self.host_matching:
+            for rule in self._rules:
+                r: Any = rule
+                if not r._domain and rule.subdomain != self.default_subdomain:
+                    # (built on the subdomain it was added on, no more
+                    # the default one)
+                    r._domain = [rule.subdomain]
 
     def _recompile(self) -> None:
         """Compile every rule again, in the same order: ``rule.refresh()``
@@ -810,6 +818,8 @@ class Map(_wz.Map):
         r._domain = []
         if domain and (self.host_matching or rule.subdomain is not None):
             r._domain = _parse(rule, domain, self)
+        elif not self.host_matching and domain != self.default_subdomain:
+            r._domain = [""]  # (built on the main domain, not the default one)
         if rule.subdomain is None:  # (werkzeug's, whether it matches or not)
             rule.subdomain = self.default_subdomain
         # werkzeug's: equality and repr (the default subdomain included)
@@ -1112,7 +1122,7 @@ class Map(_wz.Map):
             # served, as before)
             try:
                 canonical, _, path, _ = self.build(rule.endpoint, args, method)
-            except BuildError:
+            except (BuildError, ValueError):  # (Flask: a 500, as to_url's error)
                 canonical = rule
             if canonical is not rule and (canonical.subdomain, canonical.host) == (
                 rule.subdomain,
