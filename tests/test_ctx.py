@@ -133,6 +133,29 @@ def test_proxies_outside_a_context_say_what_to_do(proxy, message: str) -> None:
     assert "context()" in str(info.value)  # names app.app_context() or the like
 
 
+@pytest.mark.parametrize(
+    "proxy", [request, session, g, current_app], ids=["request", "session", "g", "app"]
+)
+def test_proxies_outside_a_context_compare_and_hash_as_flasks(proxy: t.Any) -> None:
+    # werkzeug's proxy, unbound: compared by identity (Python drops its
+    # lookup's error), unhashable, not iterable
+    assert (proxy == None) is False  # noqa: E711
+    assert (proxy != None) is True  # noqa: E711
+    assert proxy == proxy and proxy in [1, proxy] and proxy not in [1, 2]
+    assert [proxy].index(proxy) == 0
+    for order in (lambda: proxy < 1, lambda: proxy >= 1, lambda: 1 > proxy):
+        with pytest.raises(TypeError, match="not supported"):
+            order()
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(proxy)
+    with pytest.raises(TypeError, match="unhashable"):
+        _ = proxy in {1: 2}
+    with pytest.raises(TypeError, match="not iterable"):
+        iter(proxy)
+    with pytest.raises(RuntimeError):  # its length is the object's, still
+        len(proxy)
+
+
 def test_proxies_tell_a_missing_context_from_the_objects_own_errors(
     app: Flask,
 ) -> None:

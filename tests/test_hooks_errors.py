@@ -819,3 +819,88 @@ def test_async_views_hooks_and_error_handlers(app: Flask, client: KolbaClient) -
     assert calls == ["before", "view", "after", "teardown"]
     response = client.get("/fail")
     assert (response.status_code, response.text) == (409, "async handler")
+
+
+class _JsonError(HTTPException):
+    """An API's error that answers JSON by its own get_response()."""
+
+    code = 422
+    description = "Unprocessable"
+
+    def get_response(self, environ=None, scope=None):  # type: ignore[no-untyped-def]
+        body = kolba.json.dumps({"error": self.description})
+        return Response(body, self.code, mimetype="application/json")
+
+
+class _TaggedNotFound(NotFound):
+    def get_response(self, environ=None, scope=None):  # type: ignore[no-untyped-def]
+        response = super().get_response(environ, scope)
+        response.headers["X-Why"] = "gone fishing"
+        return response
+
+
+class _CalledBadRequest(BadRequest):
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
+        return [b"bad, said __call__"]
+
+
+@pytest.mark.parametrize("returned", [False, True])
+def test_an_http_exception_that_makes_its_own_response_answers_with_it(
+    app: Flask, client: KolbaClient, returned: bool
+) -> None:
+    def fail(exc: HTTPException) -> t.Any:
+        if returned:
+            return exc
+        raise exc
+
+    app.add_url_rule("/json", "json", lambda: fail(_JsonError()))
+    app.add_url_rule("/tagged", "tagged", lambda: fail(_TaggedNotFound()))
+    app.add_url_rule("/called", "called", lambda: fail(_CalledBadRequest()))
+    # a handler's exception goes the same way
+    app.register_error_handler(418, lambda e: _JsonError())
+    app.add_url_rule("/teapot", "teapot", lambda: abort(418))
+
+    rv = client.get("/json")
+    assert (rv.status_code, rv.mimetype, rv.get_json()) == (
+        422,
+        "application/json",
+        {"error": "Unprocessable"},
+    )
+    rv = client.get("/tagged")
+    assert (rv.status_code, rv.headers["X-Why"]) == (404, "gone fishing")
+    assert b"Not Found" in rv.data
+    rv = client.get("/called")
+    assert (rv.status_code, rv.mimetype, rv.data) == (
+        400,
+        "text/plain",
+        b"bad, said __call__",
+    )
+    rv = client.get("/teapot")
+    assert (rv.status_code, rv.get_json()) == (422, {"error": "Unprocessable"})
+
+
+def test_werkzeugs_request_redirect_raised_by_a_hook_redirects_as_flask(
+    app: Flask, client: KolbaClient
+) -> None:
+    from werkzeug.routing import RequestRedirect
+
+    seen: list[Exception] = []
+
+    @app.before_request
+    def canonical() -> None:
+        if request.path == "/old":
+            raise RequestRedirect("http://localhost/new")
+
+    @app.errorhandler(Exception)
+    def everything(e: Exception) -> tuple[str, int]:  # routing exceptions skip it
+        seen.append(e)
+        return "handled", 500
+
+    app.add_url_rule("/old", "old", lambda: "old")
+    app.add_url_rule("/new", "new", lambda: "new")
+    rv = client.get("/old")
+    assert (rv.status_code, rv.headers["Location"]) == (308, "http://localhost/new")
+    rv = client.get("/old", follow_redirects=True)
+    assert (rv.status_code, rv.data) == (200, b"new")
+    assert seen == []

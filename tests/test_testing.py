@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from io import BytesIO
 
 import pytest
@@ -243,3 +244,22 @@ def test_client_responses_are_the_apps_response_class(app: Flask) -> None:
     assert isinstance(rv, Custom)
     assert rv.shout == "HELLO"
     assert rv.text == "hello"
+
+
+@pytest.mark.parametrize("code", [307, 308])
+def test_a_followed_307_or_308_sends_the_body_again(
+    app: Flask, client: KolbaClient, code: int
+) -> None:
+    @app.post("/old")
+    def old() -> t.Any:  # the body not read: the driver may still receive it
+        return redirect("/new", code)
+
+    @app.post("/new")
+    def new() -> t.Any:
+        return {"form": request.form.to_dict(), "json": request.get_json(silent=True)}
+
+    rv = client.post("/old", data={"k": "v"}, follow_redirects=True)
+    assert rv.json == {"form": {"k": "v"}, "json": None}
+    rv = client.post("/old", json=[1, 2], follow_redirects=True)
+    assert rv.json == {"form": {}, "json": [1, 2]}
+    assert [r.status_code for r in rv.history] == [code]

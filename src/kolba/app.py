@@ -24,6 +24,7 @@ from werkzeug.exceptions import (
     MethodNotAllowed,
     NotFound,
 )
+from werkzeug.routing import RoutingException
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
@@ -455,6 +456,8 @@ def _default_error_page(e: HTTPException) -> bytes | None:
         or cls.get_body is not HTTPException.get_body
         or cls.get_headers is not HTTPException.get_headers
         or cls.get_description is not HTTPException.get_description
+        or cls.get_response is not HTTPException.get_response
+        or cls.__call__ is not HTTPException.__call__
     ):
         return None
     key = (cls, e.code)
@@ -1934,6 +1937,13 @@ class Flask(Scaffold):
         if page is not None:
             return self.response_class(page, e.code, content_type=_HTML)
         environ = request.environ
+        cls = type(e)
+        if (
+            cls.get_response is not HTTPException.get_response
+            or cls.__call__ is not HTTPException.__call__
+        ):  # it answers its own way (werkzeug's RequestRedirect too): as a
+            # WSGI application, as Flask runs it
+            return self.response_class.force_type(e, environ)  # type: ignore[arg-type]
         return self.response_class(e.get_body(environ), e.code, e.get_headers(environ))
 
     def redirect(self, location: str, code: int = 302) -> Response:
@@ -1994,7 +2004,7 @@ class Flask(Scaffold):
 
     def handle_http_exception(self, e: HTTPException) -> t.Any:
         """The registered handler's result, or the exception as a response."""
-        if e.code is None or isinstance(e, RequestRedirect):
+        if e.code is None or isinstance(e, RoutingException):
             return e
         if not self.error_handler_spec:
             return e

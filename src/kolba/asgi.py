@@ -44,6 +44,7 @@ from werkzeug.exceptions import (
     HTTPException,
     RequestEntityTooLarge,
 )
+from werkzeug.routing import RoutingException
 
 from . import signals
 from .app import (
@@ -1474,7 +1475,7 @@ async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.An
         ):
             e.show_exception = True
         if not app.trap_http_exception(e):
-            if e.code is None or isinstance(e, RequestRedirect):
+            if e.code is None or isinstance(e, RoutingException):
                 return e
             handler = app._find_error_handler(e, req.blueprints)
             return e if handler is None else await _acall(handler, e)

@@ -128,7 +128,11 @@ class _ContextProxy(LocalProxy, metaclass=_FastProxyType):  # type: ignore[type-
         return item in self._get_current_object()
 
     def __iter__(self) -> t.Iterator[t.Any]:
-        return iter(self._get_current_object())
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:  # (see __eq__)
+            raise TypeError("'LocalProxy' object is not iterable (unbound)") from None
+        return iter(obj)
 
     def __len__(self) -> int:
         return len(self._get_current_object())
@@ -139,16 +143,30 @@ class _ContextProxy(LocalProxy, metaclass=_FastProxyType):  # type: ignore[type-
         except RuntimeError:
             return False
 
+    # Outside its context, as werkzeug's proxy (Python drops the error of its
+    # comparison lookups): compared by identity, unhashable, not iterable.
     def __eq__(self, other: object) -> bool:
-        equal: bool = self._get_current_object() == other
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            return NotImplemented
+        equal: bool = obj == other
         return equal
 
     def __ne__(self, other: object) -> bool:
-        unequal: bool = self._get_current_object() != other
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            return NotImplemented
+        unequal: bool = obj != other
         return unequal
 
     def __hash__(self) -> int:
-        return hash(self._get_current_object())
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            raise TypeError("unhashable type: 'LocalProxy' (unbound)") from None
+        return hash(obj)
 
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         return self._get_current_object()(*args, **kwargs)
@@ -194,6 +212,18 @@ def _forward(op: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     return special
 
 
+def _compared(op: t.Callable[[t.Any, t.Any], t.Any]) -> t.Callable[..., t.Any]:
+    def special(self: _ContextProxy, other: t.Any) -> t.Any:
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:  # (see _ContextProxy.__eq__)
+            return NotImplemented
+        return op(obj, other)
+
+    special.__name__ = op.__name__
+    return special
+
+
 def _reflected(op: t.Callable[[t.Any, t.Any], t.Any]) -> t.Callable[..., t.Any]:
     return _forward(lambda obj, other: op(other, obj))
 
@@ -217,8 +247,10 @@ _INPLACE: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
     "lshift": operator.ilshift, "rshift": operator.irshift,
     "and": operator.iand, "xor": operator.ixor, "or": operator.ior,
 }  # fmt: skip
-_OTHER: dict[str, t.Callable[..., t.Any]] = {
+_ORDER: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
     "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+}  # fmt: skip
+_OTHER: dict[str, t.Callable[..., t.Any]] = {
     "neg": operator.neg, "pos": operator.pos, "abs": abs,
     "invert": operator.invert, "index": operator.index, "int": int,
     "float": float, "complex": complex, "bytes": bytes, "round": round,
@@ -233,6 +265,8 @@ for _name, _op in _BINARY.items():
     setattr(_ContextProxy, f"__r{_name}__", _reflected(_op))
 for _name, _op in _INPLACE.items():
     setattr(_ContextProxy, f"__i{_name}__", _forward(_op))
+for _name, _op in _ORDER.items():
+    setattr(_ContextProxy, f"__{_name}__", _compared(_op))
 for _name, _op in _OTHER.items():
     setattr(_ContextProxy, f"__{_name}__", _forward(_op))
 for _name in (
