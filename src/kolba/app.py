@@ -422,12 +422,19 @@ def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.
     """``after_this_request`` functions, then the scope's ``after_request``."""
     funcs = ctx._after_request_functions
     after = hooks.after if hooks else ()
-    if funcs and type(funcs) is _HooksChanged:  # (PERF: most have none, ())
-        after = _after_now(ctx)
-    for func in (*funcs, *after):
-        response = func(response)
-        if type(response) is CoroutineType:
-            response = _run_coroutine(response)
+    if funcs:  # (PERF: most have none, ())
+        if type(funcs) is _HooksChanged:
+            after = _after_now(ctx)
+        # PERF: a tuple made only with after_this_request functions (5 after
+        # hooks: 102,316 -> 101,461 instructions a request, 1: 59,179 -> 58,490)
+        after = (*funcs, *after)
+    for func in after:
+        # PERF: a function that returns the response it got (the usual one)
+        # returned no coroutine: its type is told only for another object
+        # (5 after hooks: 102,727 -> 102,318 instructions a request)
+        rv = func(response)
+        if rv is not response:
+            response = _run_coroutine(rv) if type(rv) is CoroutineType else rv
     return response
 
 
