@@ -1133,3 +1133,33 @@ def test_a_body_announced_too_large_read_without_await_is_a_413(
 
     response = app.test_client().post(path, data=data, content_type=content_type)
     assert response.status_code == 413
+
+
+def test_hooks_added_while_an_app_without_hooks_serves_run(
+    app: Flask, client: KolbaClient
+) -> None:
+    # An app with no hooks serves its async views without looking hooks up;
+    # hooks added in place once it serves (as extensions do), or by the view
+    # during its own request, run all the same, as in Flask.
+    seen: list[str] = []
+
+    def mark(response: Response) -> Response:
+        response.headers["X-Marked"] = "yes"
+        return response
+
+    @app.route("/<name>")
+    async def index(name: str) -> str:
+        if name == "adds" and mark not in app.after_request_funcs[None]:
+            app.after_request_funcs[None].append(mark)
+        return name
+
+    assert client.get("/x").text == "x"
+    assert "X-Marked" not in client.get("/x").headers
+    assert client.get("/adds").headers["X-Marked"] == "yes"  # (its own request)
+    assert client.get("/x").headers["X-Marked"] == "yes"
+    app.url_value_preprocessors[None] = [lambda e, args: seen.append(args["name"])]
+    app.before_request_funcs[None] = [lambda: seen.append("before")]
+    assert client.get("/y").text == "y"
+    assert seen == ["y", "before"]
+    app.before_request_funcs[None].append(lambda: "early")
+    assert client.get("/z").text == "early"
