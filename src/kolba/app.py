@@ -46,7 +46,15 @@ from .globals import (
 )
 from .helpers import _note_request_host, get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .routing import BuildError, Map, MapAdapter, RequestRedirect, Rule, _RedirectTo
+from .routing import (
+    BuildError,
+    Map,
+    MapAdapter,
+    RequestRedirect,
+    Rule,
+    _redirect_host,
+    _RedirectTo,
+)
 from .sansio.scaffold import (  # noqa: F401  # flask.app's public type variables
     T_shell_context_processor,
     T_teardown,
@@ -448,6 +456,7 @@ def _length_header(length: int) -> tuple[str, str]:
     if len(_LENGTHS) < 1000:
         _LENGTHS[length] = pair
     return pair
+
 
 _HTML_TYPE = ("Content-Type", Response._default_content_type)
 _ERROR_PAGES: dict[tuple[type[HTTPException], int | None], bytes] = {}
@@ -1437,6 +1446,12 @@ class Flask(Scaffold):
                 else:
                     try:
                         location = req.host_url[:-1] + path
+                        # (a rule on another domain: its host, as Flask's)
+                        host = _redirect_host(
+                            e, url_map, self.subdomain_matching and server_name
+                        )
+                        if host is not None and host.lower() != req.host.lower():
+                            location = f"{req.scheme}://{host}{path}"
                         _note_request_host(self, req)  # (ASGI: no context yet)
                     except HTTPException as bad_host:  # (see Request.host)
                         req.routing_exception = bad_host

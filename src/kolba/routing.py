@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode, urljoin
+from urllib.parse import quote, unquote, urlencode, urljoin
 
 import werkzeug.routing as _wz
 import werkzeug.routing.converters as _wz_converters
@@ -246,11 +246,13 @@ class _RedirectTo(RequestRedirect):
 
 class _AliasRedirect(RequestRedirect):
     """Internal: an alias's redirect to its endpoint's URL, which werkzeug's
-    URL adapter builds (a WebSocket rule's with ws:// or wss://)."""
+    URL adapter builds (a WebSocket rule's with ws:// or wss://), on the
+    endpoint rule's domain (None: the default one)."""
 
-    def __init__(self, path: str, websocket: bool) -> None:
+    def __init__(self, path: str, websocket: bool, domain: str | None) -> None:
         super().__init__(path)
         self.websocket = websocket
+        self.domain = domain
 
 
 class _DefaultsRedirect(RequestRedirect):
@@ -261,6 +263,19 @@ class _DefaultsRedirect(RequestRedirect):
     def __init__(self, path: str, domain: str | None) -> None:
         super().__init__(path)
         self.domain = domain
+
+
+def _redirect_host(redirect: RequestRedirect, url_map: Map, server_name: Any) -> Any:
+    """The host of a redirect to a rule on a domain the map names (a host, or
+    a subdomain of ``server_name``: SERVER_NAME with subdomain matching), as
+    werkzeug's URL adapter builds it; None: the request's host (the default
+    domain)."""
+    domain = getattr(redirect, "domain", None)
+    if domain is None:
+        return None
+    if url_map.host_matching:
+        return domain
+    return ".".join(filter(None, (domain, server_name))) if server_name else None
 
 
 class _Seen(set[str]):
@@ -1085,7 +1100,7 @@ class Map(_wz.Map):
                 raise WebsocketMismatch() from None
             raise NotFound() from None
         if not rule._plain:
-            self._redirect(rule, args, method)
+            self._redirect(rule, args, method, host, path)
         return rule, args
 
     def _search(
@@ -1113,22 +1128,24 @@ class Map(_wz.Map):
             raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
         return None if rule is None else (rule, raw)
 
-    def _redirect(self, rule: Rule, args: dict[str, Any], method: str) -> None:
-        """Raise the redirect a matched rule asks for, if any."""
+    def _redirect(
+        self, rule: Rule, args: dict[str, Any], method: str, host: str, path: str
+    ) -> None:
+        """Raise the redirect a matched rule asks for, if any (``path``: the
+        request's)."""
         if rule.alias and self.redirect_defaults:
             # an alias redirects to the endpoint's URL for the same values, as
-            # werkzeug's (unless that is the alias itself: no endless redirect;
-            # or on another domain, which this path-only redirect cannot name:
-            # served, as before)
+            # werkzeug's (unless that is the request's: no endless redirect)
             try:
-                canonical, _, path, _ = self.build(rule.endpoint, args, method)
+                canonical, domain, url, _ = (
+                    self._build_on_host(rule.endpoint, args, method, host)
+                    if self.host_matching  # (as werkzeug's adapter bound to it)
+                    else self.build(rule.endpoint, args, method)
+                )
             except (BuildError, ValueError):  # (Flask: a 500, as to_url's error)
-                canonical = rule
-            if canonical is not rule and (canonical.subdomain, canonical.host) == (
-                rule.subdomain,
-                rule.host,
-            ):
-                raise _AliasRedirect(path, canonical.websocket)
+                canonical, url = rule, path
+            if canonical is not rule or unquote(url) != path:
+                raise _AliasRedirect(url, canonical.websocket, domain)
         for other in rule._default_redirects:  # (before redirect_to, as werkzeug)
             if other.suitable_for(args, method):
                 built = _build(other, args)
@@ -1279,7 +1296,8 @@ class MapAdapter(_wz.MapAdapter):
                 scheme = "wss" if secure else "ws"
             else:
                 scheme = "https" if secure else "http"
-            url = f"{scheme}://{self.get_host(None)}{self.script_name[:-1]}{e.new_url}"
+            host = self.get_host(self._domain(e.domain))
+            url = f"{scheme}://{host}{self.script_name[:-1]}{e.new_url}"
             if query_args is None:
                 query_args = self.query_args
             if query_args:
@@ -1290,14 +1308,16 @@ class MapAdapter(_wz.MapAdapter):
                 raise
             domain = None
             if isinstance(e, _DefaultsRedirect):
-                domain = e.domain
-                if domain is None:
-                    domain = (
-                        "" if self.map.host_matching else self.map.default_subdomain
-                    )
+                domain = self._domain(e.domain)
             url = self.make_redirect_url(e.new_url.lstrip("/"), query_args, domain)
             raise RequestRedirect(url) from None
         return (rule if return_rule else rule.endpoint), args
+
+    def _domain(self, domain: str | None) -> str:
+        """A built domain; None: the map's default one."""
+        if domain is None:
+            return "" if self.map.host_matching else self.map.default_subdomain
+        return domain
 
     def build(
         self,
