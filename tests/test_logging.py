@@ -171,3 +171,23 @@ def test_unhandled_exception_reaches_a_user_handler(
     assert record.getMessage() == "Exception on /boom [GET]"
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], ValueError)
+
+
+def test_the_logger_and_the_name_can_be_set_as_in_flask(log_app: Flask) -> None:
+    # as under gunicorn: the app logs through the server's logger
+    server_log = logging.getLogger(f"{log_app.import_name}.server")
+    stream = io.StringIO()
+    server_log.addHandler(logging.StreamHandler(stream))
+    log_app.logger = server_log
+
+    @log_app.route("/fail")
+    def fail() -> str:
+        raise RuntimeError("boom")
+
+    assert log_app.test_client().get("/fail").status_code == 500
+    assert "Exception on /fail [GET]" in stream.getvalue()
+    server_log.handlers.clear()
+    del log_app.logger  # made again, named after the app
+    assert log_app.logger is logging.getLogger(log_app.name)
+    log_app.name = "renamed"
+    assert log_app.name == "renamed"

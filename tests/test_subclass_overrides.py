@@ -664,3 +664,29 @@ def test_overriding_one_method_changes_nothing(name: str) -> None:
     cls = type(f"Only_{name}", (Flask,), {name: PASS_THROUGH[name]})
     assert cls._overrides == {name}
     assert battery(cls) == battery(Flask)
+
+
+@pytest.mark.parametrize("asgi", [False, True])
+def test_an_overridden_redirect_is_not_the_routing_redirect(asgi: bool) -> None:
+    class App(Flask):
+        def redirect(self, location: str, code: int = 302) -> Response:
+            response = super().redirect(location, 303)
+            response.headers["X-Custom"] = "yes"
+            return response
+
+    app = App(__name__)
+    if asgi:
+        from kolba.testing import ASGIClient
+
+        app.test_client_class = ASGIClient
+    app.add_url_rule("/slash/", "slash", lambda: "slash")
+    app.add_url_rule("/go", "go", lambda: kolba.redirect("/slash/"))
+    client = app.test_client()
+    rv = client.get("/slash")  # routing's own redirect, as werkzeug makes it
+    assert (rv.status_code, rv.location, "X-Custom" in rv.headers) == (
+        308,
+        "http://localhost/slash/",
+        False,
+    )
+    rv = client.get("/go")  # kolba.redirect() is the app's, as in Flask
+    assert (rv.status_code, rv.headers["X-Custom"]) == (303, "yes")

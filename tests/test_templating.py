@@ -944,3 +944,34 @@ for name in ("render_template", "render_template_string", "stream_template",
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_loader_and_the_environment_can_be_replaced_as_in_flask(
+    make_app: MakeApp,
+) -> None:
+    from jinja2 import ChoiceLoader, DictLoader
+
+    app = make_app({"page.html": "page {{ 1 + 1 }}"})
+    bp = kolba.Blueprint("bp", __name__)
+    assert render(app, "page.html") == "page 2"  # the environment made, used
+    # the usual way to add templates: a loader over the app's own
+    app.jinja_loader = ChoiceLoader(
+        [app.jinja_loader, DictLoader({"extra.html": "extra {{ 2 * 3 }}"})]
+    )
+    assert render(app, "extra.html") == "extra 6"
+    assert render(app, "page.html") == "page 2"
+    assert "extra.html" in app.jinja_env.list_templates()
+    bp.jinja_loader = DictLoader({"bp.html": "from the blueprint"})
+    app.register_blueprint(bp)
+    assert render(app, "bp.html") == "from the blueprint"
+    # an environment set, or dropped to be made again from new options
+    env = app.jinja_env
+    app.jinja_env = app.create_jinja_environment()
+    assert app.jinja_env is not env
+    app.jinja_options = {"line_statement_prefix": "%"}
+    del app.jinja_env
+    assert app.jinja_env.line_statement_prefix == "%"
+    # the environment's class, set on the app
+    app.jinja_environment = type("MyEnvironment", (Environment,), {})
+    del app.jinja_env
+    assert type(app.jinja_env).__name__ == "MyEnvironment"

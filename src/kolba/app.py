@@ -11,6 +11,7 @@ import threading
 import typing as t
 import weakref
 from datetime import timedelta
+from functools import cached_property
 from types import CoroutineType, FunctionType
 from urllib.parse import quote, urljoin
 
@@ -763,7 +764,7 @@ class Flask(Scaffold):
                 " serves its first request."
             )
 
-    @property
+    @cached_property
     def name(self) -> str:  # type: ignore[override]
         """The app's name: its import name, or the script's name for ``__main__``."""
         if self.import_name == "__main__":
@@ -773,15 +774,12 @@ class Flask(Scaffold):
             return os.path.splitext(os.path.basename(fn))[0]
         return self.import_name
 
-    @property
+    @cached_property
     def logger(self) -> logging.Logger:
         """The app's :class:`logging.Logger`, named after the app."""
-        logger = self.__dict__.get("_logger")
-        if logger is None:
-            from .logging import create_logger
+        from .logging import create_logger
 
-            logger = self.__dict__["_logger"] = create_logger(self)
-        return logger
+        return create_logger(self)
 
     @property
     def debug(self) -> bool:
@@ -793,7 +791,7 @@ class Flask(Scaffold):
         self.config["DEBUG"] = value
         if (
             self.config["TEMPLATES_AUTO_RELOAD"] is None
-            and "_jinja_env" in self.__dict__
+            and "jinja_env" in self.__dict__
         ):
             self.jinja_env.auto_reload = value
 
@@ -1954,7 +1952,10 @@ class Flask(Scaffold):
         if e.response is not None:
             return self.make_response(e.response)
         if isinstance(e, RequestRedirect):
-            return self.redirect(e.new_url, e.code)
+            # (werkzeug's redirect, not app.redirect, as Flask answers it)
+            from werkzeug.utils import redirect
+
+            return redirect(e.new_url, e.code, self.response_class)  # type: ignore[return-value]
         page = _default_error_page(e)
         if page is not None:
             return self.response_class(page, e.code, content_type=_HTML)
@@ -2075,13 +2076,10 @@ class Flask(Scaffold):
 
     # templates -------------------------------------------------------------
 
-    @property
+    @cached_property
     def jinja_env(self) -> Environment:
         """The Jinja environment, created on first use."""
-        env = self.__dict__.get("_jinja_env")
-        if env is None:
-            env = self.__dict__["_jinja_env"] = self.create_jinja_environment()
-        return env
+        return self.create_jinja_environment()
 
     def create_jinja_environment(self) -> Environment:
         """Build the Jinja environment from ``jinja_options``."""
@@ -2105,7 +2103,7 @@ class Flask(Scaffold):
             getattr(env, kind)[name] = func
         return env
 
-    @property
+    @cached_property
     def jinja_environment(self) -> type[Environment]:
         """The class of :attr:`jinja_env` (kolba's Jinja ``Environment``)."""
         from .templating import Environment
@@ -2150,7 +2148,7 @@ class Flask(Scaffold):
     ) -> None:
         name = name or func.__name__
         self._template_functions.append((kind, name, func))
-        if "_jinja_env" in self.__dict__:
+        if "jinja_env" in self.__dict__:
             getattr(self.jinja_env, kind)[name] = func
 
     @setupmethod

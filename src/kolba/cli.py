@@ -92,6 +92,14 @@ def _is_import_machinery(tb: TracebackType) -> bool:
     return module == __name__ or module.partition(".")[0] == "importlib"
 
 
+class _AppFailed(NoAppException):
+    """The app's own code raised while it was loaded: the command fails with
+    exit code 1, as the error itself would end it (an ImportError inside it is
+    a NoAppException, exit code 2, as in Flask)."""
+
+    exit_code = 1
+
+
 def _failed(action: str, error: BaseException) -> NoAppException:
     """``action failed:`` with the traceback of ``error`` from the user's code
     on, without the frames of kolba and importlib in front of it."""
@@ -99,7 +107,8 @@ def _failed(action: str, error: BaseException) -> NoAppException:
     while tb is not None and _is_import_machinery(tb):
         tb = tb.tb_next
     report = traceback.TracebackException(type(error), error, tb)
-    return NoAppException(f"{action} failed:\n\n{''.join(report.format())}")
+    kind = NoAppException if isinstance(error, ImportError) else _AppFailed
+    return kind(f"{action} failed:\n\n{''.join(report.format())}")
 
 
 def _split_reference(reference: str) -> tuple[str, str | None]:
@@ -1019,12 +1028,19 @@ def shell_command() -> None:
 
 def _app_or_report(ctx: click.Context) -> Flask | None:
     """The script's app; None, after saying why on stderr, if it cannot be found
-    (the built-in commands stay usable)."""
+    (the built-in commands stay usable). An app whose own code raised fails
+    the command (_AppFailed), not said to have no such command."""
     try:
         return ctx.ensure_object(ScriptInfo).load_app()
+    except _AppFailed:
+        raise
     except NoAppException as e:
-        click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+        _report(e)
         return None
+
+
+def _report(error: click.ClickException) -> None:
+    click.secho(f"Error: {error.format_message()}\n", err=True, fg="red")
 
 
 class KolbaGroup(AppGroup):
@@ -1096,6 +1112,9 @@ class KolbaGroup(AppGroup):
         names = set(super().list_commands(ctx))
         try:
             app = _app_or_report(ctx)
+        except _AppFailed as e:  # --help still lists the rest
+            _report(e)
+            app = None
         except Exception:  # a failing factory: --help still lists the rest
             click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
             app = None

@@ -9,6 +9,7 @@ import sys
 import typing as t
 import weakref
 from collections import defaultdict
+from functools import cached_property
 
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -24,7 +25,6 @@ if t.TYPE_CHECKING:
     _Registry = dict[str | None, list[t.Callable[..., t.Any]]]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-_sentinel = object()
 
 
 def setupmethod(f: F) -> F:
@@ -319,20 +319,14 @@ class Scaffold:
             t.cast(str, self.static_folder), filename, max_age=max_age
         )
 
-    @property
+    @cached_property
     def jinja_loader(self) -> BaseLoader | None:
         """A loader for ``template_folder``, made on first use."""
-        loader: BaseLoader | None = self.__dict__.get("_jinja_loader", _sentinel)
-        if loader is _sentinel:
-            loader = None
-            if self.template_folder is not None:
-                from jinja2 import FileSystemLoader
+        if self.template_folder is None:
+            return None
+        from jinja2 import FileSystemLoader
 
-                loader = FileSystemLoader(
-                    os.path.join(self.root_path, self.template_folder)
-                )
-            self.__dict__["_jinja_loader"] = loader
-        return loader
+        return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None
