@@ -13,7 +13,7 @@ of random values the same URL or the same error.
 
 Left out, as README says: a rule with no host under host matching, a host
 outside ``SERVER_NAME``, a converter's ``ValueError`` other than a
-``ValidationError`` (an ``int`` of thousands of digits), the redirect of a
+``ValidationError`` (a custom converter's ``int()`` of a word), the redirect of a
 rule on a ``default_subdomain`` without ``subdomain_matching``, a rule whose
 path starts with ``//`` (``merge_slashes=False``: Flask redirects ``/`` to
 ``/`` for a rule ``//``); and where Flask fails: an alias whose URL is the
@@ -185,7 +185,9 @@ class Spec:
             if options["subdomain"] == "<sub>":
                 kinds["sub"] = "default"
         if self.mode == "host":
-            options["host"] = rnd.choice(["a.test", "b.test", "<h>.test"])
+            options["host"] = rnd.choice(
+                ["a.test", "b.test", "<h>.test", "a.test:8080", "<h>.a.test"]
+            )
             if options["host"] == "<h>.test":
                 kinds["h"] = "default"
         roll = rnd.random()
@@ -244,7 +246,7 @@ class Spec:
         if self.mode == "subdomain":
             app.config["SERVER_NAME"] = "example.com"
         else:
-            app.config["TRUSTED_HOSTS"] = ["localhost", "a.test", "b.test", "c.test"]
+            app.config["TRUSTED_HOSTS"] = ["localhost", ".test"]
         app.url_map.converters["odd"] = Odd
         if not self.late:
             self._set(app)
@@ -273,7 +275,7 @@ class Spec:
                 "API.example.com",
             ]
         if self.mode == "host":
-            return ["a.test", "b.test", "c.test", "B.test"]
+            return ["a.test", "b.test", "c.test", "B.test", "a.test:8080", "x.a.test"]
         return ["localhost"]
 
     def request(self) -> tuple[str, str, str]:

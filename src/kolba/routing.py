@@ -1093,7 +1093,7 @@ class Map(_wz.Map):
         except ValueError:
             # The rule that matched refused its values: werkzeug's matcher
             # stops there (a ValidationError); kolba also for any ValueError,
-            # which werkzeug lets through (a 500), as int() of 5,000 digits.
+            # which werkzeug lets through (a 500), as a custom converter's.
             if allowed:
                 raise MethodNotAllowed(valid_methods=sorted(allowed)) from None
             if allowed.mismatch and (websocket or not upgrade):
