@@ -550,15 +550,6 @@ class Flask(Scaffold):
     #: No TRUSTED_HOSTS and no subdomain matching, as the config told (see
     #: _config_changed); False: each request reads them.
     _plain_hosts = False
-    #: What the app decided for a server's WSGI call, in one attribute: it
-    #: serves (_got_first_request), wsgi_app is direct (_direct_wsgi), the
-    #: usual context makes its Request lazily (_lazy_request), no dispatch
-    #: step is overridden (_fused), the response class is kolba's
-    #: (_plain_response), nothing to tear down (not _tears_down) and no host
-    #: to check (_plain_hosts). Decided by _start_serving and _config_changed.
-    _plain_wsgi = False
-    #: _plain_wsgi but for _plain_hosts, as _start_serving decided.
-    _plain_cycle = False
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
@@ -642,9 +633,7 @@ class Flask(Scaffold):
                 plain = config["TRUSTED_HOSTS"] is None
             except KeyError:  # (read per request: its error is the request's)
                 pass
-        plain = plain and not attrs["subdomain_matching"]
-        # (in one step: see _start_serving)
-        attrs.update(_plain_hosts=plain, _plain_wsgi=plain and self._plain_cycle)
+        attrs["_plain_hosts"] = plain and not attrs["subdomain_matching"]
 
     def __init__(
         self,
@@ -991,37 +980,31 @@ class Flask(Scaffold):
         with its own ``send``, and a server's call runs it directly while
         ``wsgi_app`` is neither wrapped nor overridden (PERF: one frame less,
         hello 23,133 -> 22,545 instructions)."""
-        # PERF: what the app decided for a server's call (see _plain_wsgi),
-        # told by one test, not by one attribute each: hello 20,163 -> 19,818
-        # instructions, /user/42 27,807 -> 27,382
-        plain = send is None and self._plain_wsgi
-        if not plain:
-            if send is None:
-                if not self._direct_wsgi:  # wrapped or overridden
-                    return self.wsgi_app(environ, start_response)
-            elif send is not _WSGI:
-                if self._direct_asgi:
-                    # PERF: asgi_app() unwrapped and not overridden: the
-                    # driver's coroutine is awaited directly, one coroutine
-                    # less (-0.3 µs), decided per class and when set (~400
-                    # instructions)
-                    handle = _asgi_handle or _import_asgi_handle()
-                    return handle(self, environ, start_response, send)
-                return self.asgi_app(environ, start_response, send)
-            if not self._got_first_request:
-                # (decides what the usual context may skip: a Request class's
-                # trusted_hosts, checked from the first request on)
-                self._start_serving()
+        if send is None:
+            if not self._direct_wsgi:  # wrapped or overridden
+                return self.wsgi_app(environ, start_response)
+        elif send is not _WSGI:
+            if self._direct_asgi:
+                # PERF: asgi_app() unwrapped and not overridden: the driver's
+                # coroutine is awaited directly, one coroutine less (-0.3 µs),
+                # decided per class and when set (~400 instructions)
+                handle = _asgi_handle or _import_asgi_handle()
+                return handle(self, environ, start_response, send)
+            return self.asgi_app(environ, start_response, send)
         # PERF: the usual request context (its own app context, nothing to
         # send or tear down) is pushed and popped here, without the frames of
         # push(), match_request() and pop() (~0.6 µs); ctx.pop() when in doubt.
+        if not self._got_first_request:
+            # (decides what the usual context may skip: a Request class's
+            # trusted_hosts, checked from the first request on)
+            self._start_serving()
         lean = (
-            (plain or self._lean_ctx)
+            self._lean_ctx
             and _cv_get(_NO_CTX)[0] is None
             and not (signals.connected and signals.appcontext_pushed.receivers)
         )
         req: Request | None
-        if lean and (plain or self._lazy_request is not None):
+        if lean and self._lazy_request is not None:
             # PERF: made without __init__ (hello 24,053 -> 23,465
             # instructions), by a call of its type (see _DriverContext)
             ctx: RequestContext = _LazyRequestContext()
@@ -1050,8 +1033,7 @@ class Flask(Scaffold):
                         # PERF: decided when the config or the attribute
                         # changes, not read (hello 21,250 -> 20,745
                         # instructions, /user/42 28,197 -> 27,657)
-                        plain
-                        or self._plain_hosts
+                        self._plain_hosts
                         or (
                             self.config["TRUSTED_HOSTS"] is None
                             and not self.subdomain_matching
@@ -1109,20 +1091,16 @@ class Flask(Scaffold):
                                     if fast is None
                                     else url_map._match_segments(path, verb, "", None)
                                 )
-                                rule = match[0]
                             else:
-                                # PERF: the rule kept as it is read, not read
-                                # from the match again (hello 20,237 -> 20,163)
-                                rule = node.first.get(verb, node.any)  # type: ignore[assignment]
+                                rule = node.first.get(verb, node.any)
                                 if rule is not None and rule._plain:
                                     defaults = rule.defaults
                                     match = (rule, dict(defaults) if defaults else {})
                                 else:
                                     match = url_map._match(path, verb, "", None)
-                                    rule = match[0]
                             if req is None:
                                 ctx._match = match
-                                if rule._reads_request:
+                                if match[0]._reads_request:
                                     # PERF: its requests read the Request: made
                                     # now, without __init__, not by the first read
                                     # (a view reading request.args once: 48,329 ->
@@ -1152,18 +1130,18 @@ class Flask(Scaffold):
                     ctx.push()
                 if (
                     req is None  # (matched, no Request made)
-                    and (plain or self._fused)
+                    and self._fused
                     and not signals.connected
-                    and (endpoint := rule.endpoint) in self._hookless
+                    and match[0].endpoint in self._hookless
                 ):
                     # PERF: _full_dispatch()'s work for an endpoint with no
                     # hooks (no receiver, no override) in this frame, and a
                     # str that nothing else looks at sent from here (hello
                     # under granian's WSGI interface, in process: 27,450 ->
                     # 26,373 instructions, /user/42 34,478 -> 33,067)
-                    args = match[1]
+                    rule, args = match
                     try:
-                        view = self.view_functions[endpoint]
+                        view = self.view_functions[rule.endpoint]
                         if not args:
                             rv = view()
                         else:
@@ -1177,7 +1155,7 @@ class Flask(Scaffold):
                         rv = self.handle_user_exception(e)
                     if (
                         type(rv) is str
-                        and (plain or self._plain_response)
+                        and self._plain_response
                         and not ctx._after_request_functions
                         and ctx._session is None
                         # (PERF: a cookie other than the session's makes no
@@ -1240,7 +1218,7 @@ class Flask(Scaffold):
             if (
                 lean
                 # no teardown, or only functions _tear_down calls itself
-                and (plain or not self._tears_down or self._lean_teardown)
+                and (not self._tears_down or self._lean_teardown)
                 and ctx._lean_token is token  # (not pushed again)
                 and _cv_get(_NO_CTX) is state  # (both contexts as pushed)
                 # uploads to close (PERF: only a body with a content type has
@@ -1256,12 +1234,12 @@ class Flask(Scaffold):
                 # other signal tests, ~420 of 31,000 instructions a request)
                 and not (signals.connected and signals.pop_heard())
             ):
-                if plain or not self._tears_down:
+                if self._tears_down:
+                    self._tear_down(ctx, token, error, environ)
+                else:
                     ctx._lean_token = None
                     _cv_reset(token)
                     environ["werkzeug.request"] = None
-                else:
-                    self._tear_down(ctx, token, error, environ)
             else:
                 ctx.pop(error)
 
@@ -1810,15 +1788,6 @@ class Flask(Scaffold):
         # usual context needs: the Request is made on first use
         plain = getattr(request_class, "_scope_plain", False)
         eager_session = not opens_lazily(self.session_interface)
-        plain_response = self.response_class is Response
-        lazy_request = request_class if lean and plain and not eager_session else None
-        plain_cycle = (
-            decided["_direct_wsgi"]
-            and lazy_request is not None
-            and decided["_fused"]
-            and plain_response
-            and not (tears_down_requests or tears_down_appctx)
-        )
         decided.update(
             _got_first_request=True,
             _tears_down_requests=tears_down_requests,
@@ -1839,12 +1808,12 @@ class Flask(Scaffold):
             ),
             # PERF: the class attribute read once (through the app, a read
             # costs ~300 instructions; hello 23,448 -> 23,133)
-            _plain_response=plain_response,
+            _plain_response=self.response_class is Response,
             _lean_ctx=lean,
             _eager_session=eager_session,
-            _lazy_request=lazy_request,
-            _plain_cycle=plain_cycle,
-            _plain_wsgi=plain_cycle and self._plain_hosts,
+            _lazy_request=request_class
+            if lean and plain and not eager_session
+            else None,
             # the ASGI driver builds the request from the scope (kolba.asgi)
             _scope_request=decided["_own_ctx"] and plain,
         )
