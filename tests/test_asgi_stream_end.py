@@ -631,3 +631,50 @@ def test_behind_wsgi_middleware_a_stream_stops_when_the_client_leaves(
     assert caplog.records == []
     assert events == ["closed"]
     assert got == ([50_000] if read else [])
+
+
+@pytest.mark.parametrize("limit_fails", [False, True])
+def test_an_error_pages_stream_stops_when_the_client_leaves(limit_fails: bool) -> None:
+    """The 500 handler of an async view answers with an endless stream: it is
+    watched as any stream is (also when the error was the request class's own
+    limit, which is then not read again)."""
+    events: list[Any] = []
+    app = Flask(__name__)
+    if limit_fails:
+
+        class Failing(Request):
+            @property
+            def max_content_length(self) -> int | None:  # type: ignore[override]
+                raise LookupError("no limit here")
+
+        app.request_class = Failing
+
+    @app.post("/")
+    async def index() -> str:
+        if not limit_fails:
+            raise ValueError("boom")
+        return str(await request.get_data())  # reads the limit, which raises
+
+    @app.errorhandler(500)
+    def on_500(e: Exception) -> Any:
+        events.append(type(getattr(e, "original_exception", e)).__name__)
+
+        async def ticks() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    yield b"tick\n"
+                    await asyncio.sleep(0.01)
+            finally:
+                events.append("closed")
+
+        return app.response_class(ticks(), 500)
+
+    parts = [{"type": "http.request", "body": b"x" * 10, "more_body": True}]
+    sent: list[dict[str, Any]] = []
+    receive = client_sending(parts, 0.001, leaves_after=0.2)
+    post = scope() | {"method": "POST", "headers": [(b"content-length", b"20")]}
+    started = time.monotonic()
+    asyncio.run(asyncio.wait_for(app(post, receive, send=recording(sent)), 5))
+    assert time.monotonic() - started < 2
+    assert sent[0]["status"] == 500
+    assert events == ["LookupError" if limit_fails else "ValueError", "closed"]

@@ -484,11 +484,17 @@ def test_error_in_the_app_module_shows_its_traceback(
     assert "cli.py" not in result.output and "importlib" not in result.output
 
 
-def test_error_in_the_factory_shows_its_traceback(site: Path) -> None:
-    (site / "badfactory.py").write_text("def create_app():\n    return 1 / 0\n")
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [("return 1 / 0", "ZeroDivisionError"), ("import kolba_absent", "ModuleNotFound")],
+)
+def test_error_in_the_factory_shows_its_traceback(
+    site: Path, body: str, error: str
+) -> None:
+    (site / "badfactory.py").write_text(f"def create_app():\n    {body}\n")
     result = invoke(["--app", "badfactory", "routes"])
-    assert result.exit_code == 1
-    assert "return 1 / 0" in result.output and "ZeroDivisionError" in result.output
+    assert result.exit_code == 1  # (an ImportError too: the module was found)
+    assert body in result.output and error in result.output
     assert "cli.py" not in result.output
 
 

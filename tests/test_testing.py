@@ -263,3 +263,19 @@ def test_a_followed_307_or_308_sends_the_body_again(
     rv = client.post("/old", json=[1, 2], follow_redirects=True)
     assert rv.json == {"form": {}, "json": [1, 2]}
     assert [r.status_code for r in rv.history] == [code]
+
+
+def test_a_body_stream_with_only_read_tell_and_seek(
+    app: Flask, client: KolbaClient
+) -> None:
+    class Stream:  # no seekable(): werkzeug needs none
+        def __init__(self, data: bytes) -> None:
+            io = BytesIO(data)
+            self.read, self.tell, self.seek = io.read, io.tell, io.seek
+
+    @app.post("/")
+    def echo() -> bytes:
+        return b"got " + request.get_data()
+
+    rv = client.post("/", input_stream=Stream(b"hello"), content_length=5)
+    assert rv.data == b"got hello"

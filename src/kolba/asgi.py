@@ -965,7 +965,10 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             text = None
             response = app.handle_exception(e)
             start = _lazy_start(response)
-            unreceived = (_NEVER_RECEIVED, None)  # (its stream is not watched)
+            try:
+                unreceived = _unreceived(app, ctx.request)
+            except Exception:  # (a Request class's own limit: its error is e)
+                unreceived = _unreceived(app, ctx.request, limited=False)
         if text is not None:
             await send(
                 {
@@ -1773,19 +1776,21 @@ async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) 
     )
 
 
-def _unreceived(app: Flask, request: Request) -> tuple[_Body | None, int | None]:
+def _unreceived(
+    app: Flask, request: Request, limited: bool = True
+) -> tuple[_Body | None, int | None]:
     """The request's body while it is not all received (a response's chunks
-    may read it), else None, and its limit (_body_limit); its environ is
-    made if it has none yet. A wsgi.input that a middleware or hook
-    replaced may read it: it is watched all the same (its reads take the
-    watcher's messages)."""
+    may read it), else None, and its limit (_body_limit; None unless
+    ``limited``); its environ is made if it has none yet. A wsgi.input that
+    a middleware or hook replaced may read it: it is watched all the same
+    (its reads take the watcher's messages)."""
     environ = request.environ
     body = environ.get("kolba.asgi.body", environ.get("wsgi.input"))
     if type(body) is not _Body:
         return _NEVER_RECEIVED, None  # (an environ made anew: body not known)
     if body.complete:
         return None, None
-    return body, _body_limit(app, request, body)
+    return body, _body_limit(app, request, body) if limited else None
 
 
 #: The body of a request whose environ was replaced, with no body of the

@@ -100,14 +100,17 @@ class _AppFailed(NoAppException):
     exit_code = 1
 
 
-def _failed(action: str, error: BaseException) -> NoAppException:
+def _failed(action: str, error: BaseException, importing: bool) -> NoAppException:
     """``action failed:`` with the traceback of ``error`` from the user's code
-    on, without the frames of kolba and importlib in front of it."""
+    on, without the frames of kolba and importlib in front of it. An
+    ImportError while ``importing`` the app's module is no app found (exit
+    code 2), any other error the command's failure (1), as in Flask."""
     tb = error.__traceback__
     while tb is not None and _is_import_machinery(tb):
         tb = tb.tb_next
     report = traceback.TracebackException(type(error), error, tb)
-    kind = NoAppException if isinstance(error, ImportError) else _AppFailed
+    no_app = importing and isinstance(error, ImportError)
+    kind = NoAppException if no_app else _AppFailed
     return kind(f"{action} failed:\n\n{''.join(report.format())}")
 
 
@@ -149,7 +152,7 @@ def _import(module_name: str) -> ModuleType:
             raise _NoModule(f"There is no module {module_name!r}.") from None
         if isinstance(e, ModuleNotFoundError) and e.name == "flask":
             raise NoAppException(_NO_FLASK.format(module=module_name)) from None
-        raise _failed(f"Importing {module_name!r}", e) from None
+        raise _failed(f"Importing {module_name!r}", e, importing=True) from None
 
 
 _NO_FLASK = """\
@@ -200,7 +203,7 @@ def _call_factory(
     try:
         return factory(*args, **kwargs)
     except Exception as e:
-        raise _failed(f"Calling {module.__name__}:{name}", e) from None
+        raise _failed(f"Calling {module.__name__}:{name}", e, importing=False) from None
 
 
 def _named_app(module: ModuleType) -> Flask | None:
