@@ -17,6 +17,7 @@ from test_sessions import SeeingCookieInterface, SeeingInterface
 from werkzeug.routing import BaseConverter
 from werkzeug.test import encode_multipart
 
+import kolba.asgi
 from kolba import (
     Blueprint,
     Flask,
@@ -360,7 +361,11 @@ def test_json_awaited_as_it_arrives(app: Flask) -> None:
         assert (sent[0]["status"], json.loads(sent[1]["body"])) == (200, {"got": got})
 
 
-def test_async_view_consumes_the_body_incrementally(app: Flask) -> None:
+def test_async_view_consumes_the_body_incrementally(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a body beyond what is received before the view runs: here all of it)
+    monkeypatch.setattr(kolba.asgi, "_AHEAD_ON_LOOP", 0)
     app.config["MAX_CONTENT_LENGTH"] = 10
     seen: list[bytes] = []
 
@@ -454,7 +459,11 @@ def test_form_limits_answer_413_to_await_in_an_async_view(
     assert run_asgi(app, scope, messages)[0]["status"] == 413
 
 
-def test_async_view_reads_a_big_body_only_with_await(app: Flask) -> None:
+def test_async_view_reads_a_big_body_only_with_await(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kolba.asgi, "_AHEAD_ON_LOOP", 1)  # (what "big" is)
+
     @app.post("/")
     async def view() -> str:
         return request.data.decode()
@@ -466,10 +475,13 @@ def test_async_view_reads_a_big_body_only_with_await(app: Flask) -> None:
         run_asgi(app, scope, parts)
 
 
-def test_form_before_the_body_arrived_says_to_await_it(app: Flask) -> None:
+def test_form_before_the_body_arrived_says_to_await_it(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``len()``, ``bool()`` and iteration of the unread form or files of an
     async view raise the same clear error as a key read (``if request.form:``
     is not silently true)."""
+    monkeypatch.setattr(kolba.asgi, "_AHEAD_ON_LOOP", 1)  # (a body beyond it)
     seen: list[str] = []
 
     @app.post("/")
@@ -1163,3 +1175,49 @@ def test_hooks_added_while_an_app_without_hooks_serves_run(
     assert seen == ["y", "before"]
     app.before_request_funcs[None].append(lambda: "early")
     assert client.get("/z").text == "early"
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_async_view_reads_a_body_split_in_messages_without_await(
+    app: Flask, big: bool
+) -> None:
+    """A body up to _AHEAD_ON_LOOP is received before an async view runs,
+    however the client or server split it (a slow link, HTTP/2 frames, a
+    proxy): the view reads it as in Flask, without await."""
+
+    @app.post("/json")
+    async def read_json() -> dict[str, int]:
+        return {"a": len(request.get_json()["a"])}
+
+    @app.post("/form")
+    async def read_form() -> str:
+        return str(len(request.form["a"]))
+
+    @app.post("/data")
+    async def read_data() -> str:
+        return str(len(request.get_data()))
+
+    size = kolba.asgi._AHEAD_ON_LOOP - 100 if big else 8
+    form_size = min(size, app.config["MAX_FORM_MEMORY_SIZE"] - 100)
+    cases = {
+        "/json": (b'{"a": "' + b"x" * size + b'"}', b"application/json", size),
+        "/form": (
+            b"a=" + b"x" * form_size,
+            b"application/x-www-form-urlencoded",
+            form_size,
+        ),
+        "/data": (b"x" * size, b"application/octet-stream", size),
+    }
+    for path, (body, content_type, length) in cases.items():
+        cut = [0, 3, len(body) // 2, len(body)]
+        parts = [
+            {"type": "http.request", "body": body[a:b], "more_body": b < len(body)}
+            for a, b in zip(cut, cut[1:], strict=False)
+        ]
+        headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        sent = run_asgi(app, http_scope(path, "POST", headers), parts)
+        assert sent[0]["status"] == 200, (path, sent[1]["body"][:300])
+        assert str(length).encode() in sent[1]["body"]

@@ -94,12 +94,16 @@ _AWAIT_BODY = (
 _SPOOL = 500 * 1024
 #: What a sync view's body is received ahead at most, with no MAX_CONTENT_LENGTH.
 _AHEAD = 8 * 1024 * 1024
+#: What an async view's body is received ahead at most (in memory): up to
+#: this, it reads the body without await, as in Flask, however the client
+#: split it; beyond, it awaits the rest (or reads it as it arrives).
+_AHEAD_ON_LOOP = 1024 * 1024
 
 
 class _Body:
     """The request body, read from ``receive`` as it is needed.
 
-    On the loop, it is awaited (``prefetch``, ``fill``, ``chunks``); a thread
+    On the loop, it is awaited (``fill``, ``chunks``); a thread
     that runs a sync view reads it with ``read``, which waits for the loop to
     receive what was not received ahead. The file methods are those of a
     WSGI server's input stream. What was received and not read yet is in
@@ -135,7 +139,11 @@ class _Body:
 
     def must_await(self) -> bool:
         """Whether more body is to come and this is the loop's thread."""
-        return not self.complete and asyncio._get_running_loop() is self._loop
+        return not self.complete and self.on_loop()
+
+    def on_loop(self) -> bool:
+        """Whether this is the loop's thread (where the body is awaited)."""
+        return asyncio._get_running_loop() is self._loop
 
     async def _next(self) -> bytes:
         """The next chunk received (b"" once all came). Readers in several
@@ -166,16 +174,6 @@ class _Body:
         chunk: bytes = message.get("body", b"")
         self._size += len(chunk)
         return chunk
-
-    async def prefetch(self, first: Message | None = None) -> None:
-        """Receive the body's first message (unless given, already received),
-        which usually holds all of a small body: then an async view may read
-        it without await, as in Flask. A client gone meanwhile is told by the
-        view's read (a 400)."""
-        try:
-            self._buffer += await self._next() if first is None else self._took(first)
-        except ClientDisconnected:
-            pass
 
     async def fill(
         self, limit: int | None, spool: bool = False, stop: int | None = None
@@ -218,11 +216,14 @@ class _Body:
             self._pos = 0
         return data
 
-    async def chunks(self, limit: int | None) -> t.AsyncIterator[bytes]:
-        """The body's chunks as they arrive; 413 once it passes ``limit``."""
+    async def chunks(
+        self, limit: int | None, size: int = 65536
+    ) -> t.AsyncIterator[bytes]:
+        """The body's chunks as they arrive (what was received ahead in
+        ``size`` pieces); 413 once it passes ``limit``."""
         if limit is not None and self._size > limit:
             raise RequestEntityTooLarge()
-        while data := self._take(65536):
+        while data := self._take(size):
             yield data
         while not self.complete:
             chunk = await self._next()
@@ -1220,11 +1221,11 @@ async def _receive_ahead(
     first: Message | None = None,
 ) -> _Body | None:
     """Receive, before the view runs, what it may read of the body without
-    await: for a view on the loop the first message (which usually holds all
-    of a small body; it awaits the rest); for a sync view all of it, up to
-    ``MAX_CONTENT_LENGTH`` (for an urlencoded body ``MAX_FORM_MEMORY_SIZE``),
-    so that no thread of the pool waits for a slow client (as nginx buffers
-    bodies for a WSGI server). A body announced as longer than the limit is
+    await: all of it, up to ``MAX_CONTENT_LENGTH`` (for an urlencoded body
+    ``MAX_FORM_MEMORY_SIZE``) and, for a view on the loop, up to
+    _AHEAD_ON_LOOP (it awaits the rest); for a sync view so that no thread of
+    the pool waits for a slow client (as nginx buffers bodies for a WSGI
+    server). A body announced as longer than the limit is
     not received (its read is a 413). A Content-Length that is no number
     (not ASCII digits: "\xb2" passes str.isdigit(), not int(); or more
     digits than int() takes) is read as werkzeug reads it, as none. The body
@@ -1232,37 +1233,44 @@ async def _receive_ahead(
     response is sent. ``first``: the body's first message, already received."""
     if first is None and _refused(app, length):
         return None
-    config = app.config
-    limit = config["MAX_CONTENT_LENGTH"]
     body: _Body = environ["kolba.asgi.body"]
-    if on_loop:
-        await body.prefetch(first)
-        if not body.complete and _came_whole(body._size, length):
-            body.complete = True
-            await _receive_end(body._receive, environ["asgi.scope"])
-        return None
     try:
         # PERF: the first message, which usually holds all of the body,
         # received here, no fill() coroutine (a POST to a sync view that does
         # not read it: 234,042 -> 230,575 instructions in process; 220,888 when
         # it was not received)
         body._buffer += await body._next() if first is None else body._took(first)
-        if not body.complete:
+        if not body.complete and not (on_loop and _came_whole(body._size, length)):
             # Past MAX_CONTENT_LENGTH (or MAX_FORM_MEMORY_SIZE for a form) it
-            # stops: the thread's read of more is a 413, unless the view raised
-            # its request's limit (then it is received as read).
-            # With no limit set, at most _AHEAD bytes are received ahead (to
-            # the temporary file): a body the view never reads fills no disk.
-            stop = _AHEAD if limit is None else limit
-            content_type = environ.get("CONTENT_TYPE", "")
-            if content_type.partition(";")[0].strip().lower() == _URLENCODED:
-                form_limit = config["MAX_FORM_MEMORY_SIZE"]
-                if form_limit is not None and form_limit < stop:
-                    stop = form_limit
-            await body.fill(None, True, stop)
+            # stops: the read of more is a 413, unless the view raised its
+            # request's limit (then it is received as read).
+            # With no limit set, at most _AHEAD bytes are received ahead for a
+            # sync view (to the temporary file: a body the view never reads
+            # fills no disk), _AHEAD_ON_LOOP for a view on the loop.
+            await body.fill(None, not on_loop, _stop_ahead(app, environ, on_loop))
     except ClientDisconnected:
-        pass  # (told by the view's read: a 400, as on the sync path)
+        pass  # (told by the view's read: a 400)
+    if on_loop:
+        if not body.complete and _came_whole(body._size, length):
+            body.complete = True
+            await _receive_end(body._receive, environ["asgi.scope"])
+        return None
     return body
+
+
+def _stop_ahead(app: Flask, environ: dict[str, t.Any], on_loop: bool) -> int:
+    """How much of a body _receive_ahead receives before the view runs."""
+    config = app.config
+    limit = config["MAX_CONTENT_LENGTH"]
+    stop: int = _AHEAD if limit is None else limit
+    if on_loop and stop > _AHEAD_ON_LOOP:
+        stop = _AHEAD_ON_LOOP
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.partition(";")[0].strip().lower() == _URLENCODED:
+        form_limit = config["MAX_FORM_MEMORY_SIZE"]
+        if form_limit is not None and form_limit < stop:
+            stop = form_limit
+    return stop
 
 
 async def _receive_first(

@@ -796,10 +796,12 @@ class Request(_WzRequest):
         """The body in chunks as they arrive (``async for``), within
         ``MAX_CONTENT_LENGTH``; the body is consumed."""
         body = self.environ.get("kolba.asgi.body")
-        if body is not None and body.must_await():
+        # (on the loop, also a body received whole: werkzeug's stream would
+        # take one of exactly MAX_CONTENT_LENGTH read in pieces for a longer one)
+        if body is not None and body.on_loop():
             if (self.content_length or 0) > (self.max_content_length or sys.maxsize):
                 raise RequestEntityTooLarge()
-            async for chunk in body.chunks(self.max_content_length):
+            async for chunk in body.chunks(self.max_content_length, chunk_size):
                 yield chunk
             return
         stream = self.stream
