@@ -312,6 +312,10 @@ def test_users_see_and_delete_only_their_own_notes(user, post_form, notes_app):
     assert bob.get(f"/notes/{note_id}/attachment").status_code == 404
     assert bob.get(f"/api/notes/{note_id}").status_code == 404
     assert note_ids(notes_app) == [note_id]
+    huge = 10**30  # past SQLite's integers: no note, not a 500
+    assert bob.get(f"/notes/{huge}/attachment").status_code == 404
+    assert bob.get(f"/api/notes/{huge}").status_code == 404
+    assert post_form(bob, f"/notes/{huge}/delete", {}).status_code == 404
 
 
 @pytest.mark.parametrize(

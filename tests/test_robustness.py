@@ -47,6 +47,17 @@ class _GoneClient(io.RawIOBase):
         raise OSError("connection reset by peer")
 
 
+class _BrokenChunks(io.RawIOBase):
+    """A ``wsgi.input`` whose server cannot parse the chunked body: gunicorn
+    raises its own error (InvalidChunkSize), no OSError."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: t.Any) -> int:
+        raise type("InvalidChunkSize", (Exception,), {})("Invalid chunk size: zz")
+
+
 def raw(
     path: str = "/",
     method: str = "GET",
@@ -185,6 +196,17 @@ def test_client_gone_during_a_chunked_body_is_400(
     )
     status, _, _ = run_wsgi(site, environ)
     assert status == 400
+    # a body the server cannot parse (a bad chunk size), also within a limit
+    for limit in (None, 1000):
+        site.config["MAX_CONTENT_LENGTH"] = limit
+        environ = raw(
+            path,
+            "POST",
+            headers={"Content-Type": content_type},
+            body=_BrokenChunks(),
+            terminated=True,
+        )
+        assert run_wsgi(site, environ)[0] == 400
 
 
 def test_client_gone_right_at_max_content_length_is_400(

@@ -915,6 +915,17 @@ class _MaxLengthStream(LimitedStream):
         super().__init__(stream, limit, is_max=True)
         self._source = stream
 
+    def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]
+        try:
+            return super().readinto(b)
+        except Exception as e:
+            if isinstance(e, HTTPException) or type(e).__module__ == "builtins":
+                raise  # (kolba's or Python's: a 413, the ASGI body's RuntimeError)
+            # the server's own error class on a body it cannot parse
+            # (gunicorn's InvalidChunkSize for a bad chunk size): a 400
+            self.on_disconnect(error=e)
+            return 0
+
     def readall(self) -> bytes:
         data = super().readall()
         if self.is_exhausted:

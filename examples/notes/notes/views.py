@@ -41,8 +41,14 @@ def user_notes(user_id: int) -> list[sqlite3.Row]:
     )
 
 
+_SQLITE_MAX_INT = 2**63 - 1
+
+
 def get_own_note(note_id: int) -> sqlite3.Row:
-    """The note, if it is the logged-in user's; anyone else's is a 404."""
+    """The note, if it is the logged-in user's; anyone else's is a 404 (as is
+    an id past SQLite's integers, which no note has)."""
+    if note_id > _SQLITE_MAX_INT:
+        abort(404)
     note = (
         get_db()
         .execute(
