@@ -185,28 +185,22 @@ def test_client_gone_during_a_chunked_body_is_400(
     site: Flask, run_wsgi: RunWSGI, path: str, content_type: str
 ) -> None:
     """Without MAX_CONTENT_LENGTH a chunked body (``wsgi.input_terminated``)
-    was read raw, so the server's OSError became a 500."""
-    site.config["MAX_CONTENT_LENGTH"] = None
-    environ = raw(
-        path,
-        "POST",
-        headers={"Content-Type": content_type},
-        body=_GoneClient(),
-        terminated=True,
-    )
-    status, _, _ = run_wsgi(site, environ)
-    assert status == 400
-    # a body the server cannot parse (a bad chunk size), also within a limit
-    for limit in (None, 1000):
+    was read raw, so the server's OSError became a 500; a body the server
+    cannot parse (a bad chunk size) was a 500 with a limit or without."""
+    for body, limit in [
+        (_GoneClient, None),
+        (_BrokenChunks, None),
+        (_BrokenChunks, 1000),
+    ]:
         site.config["MAX_CONTENT_LENGTH"] = limit
         environ = raw(
             path,
             "POST",
             headers={"Content-Type": content_type},
-            body=_BrokenChunks(),
+            body=body(),
             terminated=True,
         )
-        assert run_wsgi(site, environ)[0] == 400
+        assert run_wsgi(site, environ)[0] == 400, (body, limit)
 
 
 def test_client_gone_right_at_max_content_length_is_400(
