@@ -361,11 +361,8 @@ def test_json_awaited_as_it_arrives(app: Flask) -> None:
         assert (sent[0]["status"], json.loads(sent[1]["body"])) == (200, {"got": got})
 
 
-def test_async_view_consumes_the_body_incrementally(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # (a body beyond what is received before the view runs: here all of it)
-    monkeypatch.setattr(kolba.asgi, "_AHEAD_ON_LOOP", 0)
+def test_async_view_consumes_the_body_incrementally(app: Flask) -> None:
+    # (a chunked body: read as it arrives, not received before the view)
     app.config["MAX_CONTENT_LENGTH"] = 10
     seen: list[bytes] = []
 
@@ -475,13 +472,10 @@ def test_async_view_reads_a_big_body_only_with_await(
         run_asgi(app, scope, parts)
 
 
-def test_form_before_the_body_arrived_says_to_await_it(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_form_before_the_body_arrived_says_to_await_it(app: Flask) -> None:
     """``len()``, ``bool()`` and iteration of the unread form or files of an
     async view raise the same clear error as a key read (``if request.form:``
     is not silently true)."""
-    monkeypatch.setattr(kolba.asgi, "_AHEAD_ON_LOOP", 1)  # (a body beyond it)
     seen: list[str] = []
 
     @app.post("/")
@@ -1181,9 +1175,9 @@ def test_hooks_added_while_an_app_without_hooks_serves_run(
 def test_async_view_reads_a_body_split_in_messages_without_await(
     app: Flask, big: bool
 ) -> None:
-    """A body up to _AHEAD_ON_LOOP is received before an async view runs,
-    however the client or server split it (a slow link, HTTP/2 frames, a
-    proxy): the view reads it as in Flask, without await."""
+    """A body of a known length up to _AHEAD_ON_LOOP is received before an
+    async view runs, however the client or server split it (a slow link,
+    HTTP/2 frames, a proxy): the view reads it as in Flask, without await."""
 
     @app.post("/json")
     async def read_json() -> dict[str, int]:
@@ -1221,3 +1215,34 @@ def test_async_view_reads_a_body_split_in_messages_without_await(
         sent = run_asgi(app, http_scope(path, "POST", headers), parts)
         assert sent[0]["status"] == 200, (path, sent[1]["body"][:300])
         assert str(length).encode() in sent[1]["body"]
+
+
+def test_a_chunked_body_reaches_an_async_view_as_it_arrives(app: Flask) -> None:
+    """Only a body of a known length is received before the view: a chunked
+    one is read as it comes (an NDJSON ingest, a duplex stream)."""
+    seen: list[tuple[int, bytes]] = []
+
+    @app.post("/")
+    async def ingest() -> str:
+        async for chunk in request.iter_body():
+            seen.append((len(sent), chunk))  # what the client had sent by then
+        return str(len(seen))
+
+    sent: list[bytes] = []
+    parts = [b"a", b"b", b"c"]
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.01)
+        chunk = parts.pop(0)
+        sent.append(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": bool(parts)}
+
+    out: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        out.append(message)
+
+    scope = http_scope("/", "POST", [(b"transfer-encoding", b"chunked")])
+    asyncio.run(app(scope, receive, send))
+    assert out[1]["body"] == b"3"
+    assert seen == [(1, b"a"), (2, b"b"), (3, b"c")]

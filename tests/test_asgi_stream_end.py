@@ -678,3 +678,39 @@ def test_an_error_pages_stream_stops_when_the_client_leaves(limit_fails: bool) -
     assert time.monotonic() - started < 2
     assert sent[0]["status"] == 500
     assert events == ["LookupError" if limit_fails else "ValueError", "closed"]
+
+
+def test_a_client_that_leaves_before_its_body_came_stops_the_stream() -> None:
+    """The disconnect received before the view ran (its body was received
+    ahead) reaches the stream's watcher: a server may send it only once."""
+    events: list[Any] = []
+    app = Flask(__name__)
+
+    @app.post("/")
+    async def ticks() -> Any:
+        async def gen() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    yield b"tick"
+                    await asyncio.sleep(0.01)
+            finally:
+                events.append("closed")
+
+        return gen()
+
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"x" * 100, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:  # (then nothing more, as hypercorn)
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    post = scope() | {"method": "POST", "headers": [(b"content-length", b"1000")]}
+    sent: list[dict[str, Any]] = []
+    asyncio.run(asyncio.wait_for(app(post, receive, recording(sent)), 5))
+    assert events == ["closed"]
+    assert len(sent) < 50

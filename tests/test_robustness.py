@@ -55,7 +55,9 @@ class _BrokenChunks(io.RawIOBase):
         return True
 
     def readinto(self, buffer: t.Any) -> int:
-        raise type("InvalidChunkSize", (Exception,), {})("Invalid chunk size: zz")
+        from gunicorn.http.errors import InvalidChunkSize
+
+        raise InvalidChunkSize("zz")
 
 
 def raw(
@@ -717,3 +719,26 @@ def test_a_content_length_of_digits_int_refuses_reads_no_form(
         200,
         b"{}\n",
     )
+
+
+def test_an_input_wrappers_own_error_reaches_its_error_handler(
+    site: Flask, run_wsgi: RunWSGI
+) -> None:
+    """Only gunicorn's parse errors become a 400: a middleware's own error
+    while the body is read is the app's, as in Flask."""
+
+    class QuotaExceeded(Exception):
+        pass
+
+    class Quota(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: t.Any) -> int:
+            raise QuotaExceeded()
+
+    site.register_error_handler(QuotaExceeded, lambda e: ("over quota", 507))
+    for limit in (None, 1000):
+        site.config["MAX_CONTENT_LENGTH"] = limit
+        environ = raw("/data", "POST", body=Quota(), terminated=True)
+        assert run_wsgi(site, environ)[0] == 507

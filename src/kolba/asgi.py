@@ -94,9 +94,10 @@ _AWAIT_BODY = (
 _SPOOL = 500 * 1024
 #: What a sync view's body is received ahead at most, with no MAX_CONTENT_LENGTH.
 _AHEAD = 8 * 1024 * 1024
-#: What an async view's body is received ahead at most (in memory): up to
-#: this, it reads the body without await, as in Flask, however the client
-#: split it; beyond, it awaits the rest (or reads it as it arrives).
+#: The largest body of a known length that is received whole (in memory)
+#: before an async view runs: it reads it without await, as in Flask, however
+#: the client split it; a larger or chunked one is awaited (or read as it
+#: arrives).
 _AHEAD_ON_LOOP = 1024 * 1024
 
 
@@ -1240,22 +1241,37 @@ async def _receive_ahead(
         # not read it: 234,042 -> 230,575 instructions in process; 220,888 when
         # it was not received)
         body._buffer += await body._next() if first is None else body._took(first)
-        if not body.complete and not (on_loop and _came_whole(body._size, length)):
+        if not body.complete and (not on_loop or _small(body._size, length)):
             # Past MAX_CONTENT_LENGTH (or MAX_FORM_MEMORY_SIZE for a form) it
             # stops: the read of more is a 413, unless the view raised its
             # request's limit (then it is received as read).
             # With no limit set, at most _AHEAD bytes are received ahead for a
             # sync view (to the temporary file: a body the view never reads
-            # fills no disk), _AHEAD_ON_LOOP for a view on the loop.
+            # fills no disk); for a view on the loop, a body of a known
+            # length up to _AHEAD_ON_LOOP (a chunked or larger one is read as
+            # it arrives: iter_body(), a duplex stream).
             await body.fill(None, not on_loop, _stop_ahead(app, environ, on_loop))
     except ClientDisconnected:
-        pass  # (told by the view's read: a 400)
+        # told by the view's read (a 400); a stream's watcher gets the
+        # disconnect again (a server may send it only once)
+        environ["asgi.scope"][_GONE] = True
     if on_loop:
         if not body.complete and _came_whole(body._size, length):
             body.complete = True
             await _receive_end(body._receive, environ["asgi.scope"])
         return None
     return body
+
+
+def _small(size: int, length: bytes | None) -> bool:
+    """Whether a body of Content-Length ``length``, ``size`` bytes of which
+    came, is still to come, all of it within _AHEAD_ON_LOOP."""
+    return (
+        length is not None
+        and length.isdigit()
+        and len(length) <= 18
+        and size < int(length) <= _AHEAD_ON_LOOP
+    )
 
 
 def _stop_ahead(app: Flask, environ: dict[str, t.Any], on_loop: bool) -> int:

@@ -919,10 +919,10 @@ class _MaxLengthStream(LimitedStream):
         try:
             return super().readinto(b)
         except Exception as e:
-            if isinstance(e, HTTPException) or type(e).__module__ == "builtins":
-                raise  # (kolba's or Python's: a 413, the ASGI body's RuntimeError)
-            # the server's own error class on a body it cannot parse
-            # (gunicorn's InvalidChunkSize for a bad chunk size): a 400
+            if type(e).__module__ != "gunicorn.http.errors":
+                raise
+            # gunicorn's error on a body it cannot parse (InvalidChunkSize for
+            # a bad chunk size), which is no OSError: a 400
             self.on_disconnect(error=e)
             return 0
 
