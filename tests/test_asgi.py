@@ -1246,3 +1246,31 @@ def test_a_chunked_body_reaches_an_async_view_as_it_arrives(app: Flask) -> None:
     asyncio.run(app(scope, receive, send))
     assert out[1]["body"] == b"3"
     assert seen == [(1, b"a"), (2, b"b"), (3, b"c")]
+
+
+@pytest.mark.parametrize("awaited", [False, True])
+def test_a_form_announced_past_the_form_limit_is_a_413_in_an_async_view(
+    app: Flask, awaited: bool
+) -> None:
+    """As under WSGI: read with or without await, in however many messages
+    it comes (received ahead only up to the limit)."""
+    app.config["MAX_FORM_MEMORY_SIZE"] = 500
+
+    @app.post("/")
+    async def view() -> str:
+        form = (await request.form) if awaited else request.form
+        return str(len(form["a"]))
+
+    body = b"a=" + b"x" * 1998
+    parts = [
+        {"type": "http.request", "body": body[:700], "more_body": True},
+        {"type": "http.request", "body": body[700:], "more_body": False},
+    ]
+    headers = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", b"2000"),
+    ]
+    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    assert sent[0]["status"] == 413
+    client = app.test_client()  # and the same under both drivers, whole
+    assert client.post("/", data={"a": "x" * 1998}).status_code == 413

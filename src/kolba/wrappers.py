@@ -362,6 +362,13 @@ class _FormPart:
         body = obj.environ.get("kolba.asgi.body")
         if body is not None and body.must_await():
             _refuse_announced_overflow(obj)
+            form_limit = obj.max_form_memory_size
+            if (
+                form_limit is not None
+                and (obj.content_length or 0) > form_limit
+                and obj.mimetype == _URLENCODED
+            ):  # (as for MAX_CONTENT_LENGTH: a 413, as a WSGI server's read)
+                raise RequestEntityTooLarge()
             return _Pending(functools.partial(obj._await_form, self.__get__))
         obj._load_form_data()
         state = obj.__dict__
