@@ -130,7 +130,7 @@ class _ContextProxy(LocalProxy, metaclass=_FastProxyType):  # type: ignore[type-
     def __iter__(self) -> t.Iterator[t.Any]:
         try:
             obj = self._get_current_object()
-        except RuntimeError:  # (see __eq__)
+        except RuntimeError:  # outside its context, as werkzeug's proxy
             raise TypeError("'LocalProxy' object is not iterable (unbound)") from None
         return iter(obj)
 
@@ -143,28 +143,10 @@ class _ContextProxy(LocalProxy, metaclass=_FastProxyType):  # type: ignore[type-
         except RuntimeError:
             return False
 
-    # Outside its context, as werkzeug's proxy (Python drops the error of its
-    # comparison lookups): compared by identity, unhashable, not iterable.
-    def __eq__(self, other: object) -> bool:
+    def __hash__(self) -> int:  # (== and the order: see _compared)
         try:
             obj = self._get_current_object()
-        except RuntimeError:
-            return NotImplemented
-        equal: bool = obj == other
-        return equal
-
-    def __ne__(self, other: object) -> bool:
-        try:
-            obj = self._get_current_object()
-        except RuntimeError:
-            return NotImplemented
-        unequal: bool = obj != other
-        return unequal
-
-    def __hash__(self) -> int:
-        try:
-            obj = self._get_current_object()
-        except RuntimeError:
+        except RuntimeError:  # outside its context, as werkzeug's proxy
             raise TypeError("unhashable type: 'LocalProxy' (unbound)") from None
         return hash(obj)
 
@@ -216,7 +198,8 @@ def _compared(op: t.Callable[[t.Any, t.Any], t.Any]) -> t.Callable[..., t.Any]:
     def special(self: _ContextProxy, other: t.Any) -> t.Any:
         try:
             obj = self._get_current_object()
-        except RuntimeError:  # (see _ContextProxy.__eq__)
+        except RuntimeError:  # outside its context, as werkzeug's proxy (Python
+            # drops the error of its comparison lookup): compared by identity
             return NotImplemented
         return op(obj, other)
 
@@ -247,7 +230,8 @@ _INPLACE: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
     "lshift": operator.ilshift, "rshift": operator.irshift,
     "and": operator.iand, "xor": operator.ixor, "or": operator.ior,
 }  # fmt: skip
-_ORDER: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
+_COMPARED: dict[str, t.Callable[[t.Any, t.Any], t.Any]] = {
+    "eq": operator.eq, "ne": operator.ne,
     "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
 }  # fmt: skip
 _OTHER: dict[str, t.Callable[..., t.Any]] = {
@@ -265,7 +249,7 @@ for _name, _op in _BINARY.items():
     setattr(_ContextProxy, f"__r{_name}__", _reflected(_op))
 for _name, _op in _INPLACE.items():
     setattr(_ContextProxy, f"__i{_name}__", _forward(_op))
-for _name, _op in _ORDER.items():
+for _name, _op in _COMPARED.items():
     setattr(_ContextProxy, f"__{_name}__", _compared(_op))
 for _name, _op in _OTHER.items():
     setattr(_ContextProxy, f"__{_name}__", _forward(_op))
