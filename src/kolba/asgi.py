@@ -1266,12 +1266,8 @@ async def _receive_ahead(
 def _small(size: int, length: bytes | None) -> bool:
     """Whether a body of Content-Length ``length``, ``size`` bytes of which
     came, is still to come, all of it within _AHEAD_ON_LOOP."""
-    return (
-        length is not None
-        and length.isdigit()
-        and len(length) <= 18
-        and size < int(length) <= _AHEAD_ON_LOOP
-    )
+    announced = _announced(length)
+    return announced is not None and size < announced <= _AHEAD_ON_LOOP
 
 
 def _stop_ahead(app: Flask, environ: dict[str, t.Any], on_loop: bool) -> int:
@@ -1328,12 +1324,16 @@ def _came_whole(size: int, length: bytes | None) -> bool:
     """Whether ``size`` bytes are all of a body's Content-Length ``length``:
     HTTP/2 servers (granian, hypercorn) end such a body with empty messages
     of their own (see _receive_end)."""
-    return (
-        length is not None
-        and length.isdigit()
-        and len(length) <= 18
-        and size >= int(length)
-    )
+    announced = _announced(length)
+    return announced is not None and size >= announced
+
+
+def _announced(length: bytes | None) -> int | None:
+    """The number a Content-Length header says; None for none, or for one
+    that is no number (not ASCII digits, or more than 18 of them)."""
+    if length is not None and length.isdigit() and len(length) <= 18:
+        return int(length)
+    return None
 
 
 #: Put in the scope by _receive_end when the client left: the disconnect it
