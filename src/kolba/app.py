@@ -77,11 +77,9 @@ from .scaffold import (
 )
 from .sessions import DefaultSessionInterface, opens_lazily
 from .wrappers import (
-    _LENGTHS,
     _STATUS_200,
     Request,
     Response,
-    _length_pair,
     _plain_request,
     _text_response,
 )
@@ -450,6 +448,16 @@ def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.
 
 
 _HTML = "text/html; charset=utf-8"
+#: The Content-Length headers of the lengths sent so far (up to 1,000 of them).
+_LENGTHS: dict[int, tuple[str, str]] = {}
+
+
+def _length_header(length: int) -> tuple[str, str]:
+    pair = ("Content-Length", str(length))
+    if len(_LENGTHS) < 1000:
+        _LENGTHS[length] = pair
+    return pair
+
 
 _HTML_TYPE = ("Content-Type", Response._default_content_type)
 _ERROR_PAGES: dict[tuple[type[HTTPException], int | None], bytes] = {}
@@ -1162,7 +1170,7 @@ class Flask(Scaffold):
                         size = len(body)
                         start_response(
                             _STATUS_200,
-                            [_HTML_TYPE, _LENGTHS.get(size) or _length_pair(size)],
+                            [_HTML_TYPE, _LENGTHS.get(size) or _length_header(size)],
                         )
                         return [] if method == "HEAD" else [body]
                     # the rest of the dispatch, with the view's value
@@ -1185,7 +1193,7 @@ class Flask(Scaffold):
                 size = len(response)
                 start_response(
                     _STATUS_200,
-                    [_HTML_TYPE, _LENGTHS.get(size) or _length_pair(size)],
+                    [_HTML_TYPE, _LENGTHS.get(size) or _length_header(size)],
                 )
                 # PERF: the method as read above, if it was: hello 21,333
                 # -> 21,143 instructions, /user/42 27,912 -> 27,735
