@@ -86,6 +86,46 @@ def test_two_tasks_of_a_streamed_body_read_the_request_body(
     assert body_of(app) == expected
 
 
+def test_a_stream_echoing_the_body_never_receives_twice_at_once(app: Flask) -> None:
+    # The stream's first read receives before its watcher runs: the watcher
+    # waits for that message, then feeds the reads, so no two receive()
+    # calls wait at once (a server's queue may answer them out of order).
+    @app.post("/")
+    async def view() -> Any:
+        async def echo() -> AsyncIterator[bytes]:
+            async for chunk in request.iter_body():
+                yield chunk
+
+        return echo()
+
+    messages = parts()
+    waiting = 0
+    overlapped = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal waiting, overlapped
+        waiting += 1
+        overlapped = overlapped or waiting > 1
+        try:
+            await asyncio.sleep(0.01)
+            if messages:
+                # the later one first, as hypercorn's queue did to two waiters
+                return messages.pop(-1 if waiting > 1 else 0)
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+        finally:
+            waiting -= 1
+
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        await asyncio.wait_for(app(chunked_post(), receive, recording(sent)), 5)
+
+    asyncio.run(main())
+    assert not overlapped
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == BODY
+
+
 def test_a_thread_and_a_sync_stream_read_the_body_together(app: Flask) -> None:
     @app.post("/")
     def view() -> Any:

@@ -1859,6 +1859,14 @@ async def _disconnected(
     Past ``limit`` (MAX_CONTENT_LENGTH) no read may have more (it is a
     413): the rest is received and dropped, so that a body too long is not
     held in memory and a disconnect is still seen."""
+    if body is not None and (lock := body._lock) is not None and lock.locked():
+        # A read is receiving (the stream ran before this watcher did): its
+        # message first, then reads take from the queue set up below with no
+        # await before it, so that no two receive() calls wait at once
+        # (hypercorn's queue answers them out of order: the body came back
+        # reordered, or the stream hung).
+        async with lock:
+            pass
     if body is not None and not body.complete:
         feed: asyncio.Queue[Message] = asyncio.Queue()
         room = asyncio.Event()  # (set while less than _FEED_AHEAD is queued)

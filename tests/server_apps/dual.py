@@ -89,6 +89,17 @@ async def echo_body() -> dict[str, object]:
     return {"json": await request.get_json()}
 
 
+@app.post("/stream-echo")
+async def stream_echo() -> AsyncIterator[bytes]:
+    """The body sent back as it arrives."""
+
+    async def echo() -> AsyncIterator[bytes]:
+        async for chunk in request.iter_body():
+            yield chunk
+
+    return echo()
+
+
 @app.post("/sync-form")
 def sync_form() -> str:
     return request.form.get("a", "")
