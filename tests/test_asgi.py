@@ -33,7 +33,7 @@ from kolba import (
 from kolba.ctx import RequestContext
 from kolba.globals import request_ctx
 from kolba.signals import appcontext_pushed
-from kolba.testing import ASGIClient, KolbaClient, WebSocketClosed
+from kolba.testing import ASGIClient, KolbaClient, WebSocketClosed, WebSocketRefused
 
 
 @pytest.fixture
@@ -472,6 +472,29 @@ def test_async_view_reads_a_big_body_only_with_await(
         run_asgi(app, scope, parts)
 
 
+@pytest.mark.parametrize("read", ["get_data", "get_json"])
+def test_get_data_before_the_body_arrived_says_to_await_it(
+    app: Flask, read: str
+) -> None:
+    """Used without await on a body still arriving (chunked), get_data()
+    and get_json() raise the clear error, not a coroutine's TypeError (and
+    no coroutine is left unawaited); awaited, they give the value."""
+
+    @app.post("/")
+    async def view() -> str:
+        pending = getattr(request, read)()
+        with pytest.raises(RuntimeError, match=r"await request\.get_data\(\)"):
+            len(pending)
+        return str(len(await pending))
+
+    parts = [{"type": "http.request", "body": b'{"a":', "more_body": True}]
+    parts.append({"type": "http.request", "body": b" 1}", "more_body": False})
+    headers = [(b"content-type", b"application/json")]
+    headers.append((b"transfer-encoding", b"chunked"))
+    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    assert sent[1]["body"] == (b"8" if read == "get_data" else b"1")
+
+
 def test_form_before_the_body_arrived_says_to_await_it(app: Flask) -> None:
     """``len()``, ``bool()`` and iteration of the unread form or files of an
     async view raise the same clear error as a key read (``if request.form:``
@@ -539,6 +562,26 @@ def test_async_generator_streams(app: Flask, driver: str) -> None:
 
     rv = app.test_client().get("/")
     assert rv.text == "0-/;1-/;2-/;"
+
+
+def test_a_sync_views_async_generator_streams_in_its_request(
+    app: Flask, driver: str
+) -> None:
+    """A plain ``def`` view's async generator reads its request (and g) as
+    it streams, under each driver (under ASGI the view ran in a thread)."""
+
+    @app.post("/")
+    def stream() -> Any:
+        g.who = "view"
+
+        async def gen() -> Any:
+            yield f"{request.path} {g.who} "
+            async for chunk in request.iter_body():
+                yield chunk
+
+        return gen()
+
+    assert app.test_client().post("/", data=b"hello").text == "/ view hello"
 
 
 def test_a_response_made_of_an_async_generator_streams(app: Flask, driver: str) -> None:
@@ -873,6 +916,48 @@ def test_websocket_error_closes_1011_and_is_logged(
             ws.receive()
     assert closed.value.code == 1011
     assert "broken" in caplog.text
+
+
+def test_websocket_after_hook_error_closes_1011_and_is_logged(
+    app: Flask, client: KolbaClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An after_websocket function's error is the connection's, as the
+    view's is (not the server's): closed with 1011, logged, torn down with."""
+    torn: list[BaseException | None] = []
+    app.teardown_request(torn.append)
+
+    @app.after_websocket
+    def after() -> None:
+        raise ValueError("after broke")
+
+    @app.websocket("/ws")
+    async def greet() -> None:
+        await websocket.send("hi")
+
+    with caplog.at_level(logging.ERROR), client.websocket("/ws") as ws:
+        assert ws.receive() == "hi"
+        with pytest.raises(WebSocketClosed) as closed:
+            ws.receive()
+    assert closed.value.code == 1011
+    assert "after broke" in caplog.text
+    assert [type(e) for e in torn] == [ValueError]
+
+
+def test_a_close_before_the_accept_is_a_refusal_in_the_test_client(
+    app: Flask, asgi: KolbaClient
+) -> None:
+    """As a browser sees it: servers answer a close before the accept with
+    a 403; the app's close code is kept for the test."""
+
+    @app.websocket("/ws")
+    async def close() -> None:
+        await websocket.close(4001)
+
+    for path, code in [("/ws", 4001), ("/nowhere", 1008)]:
+        with pytest.raises(WebSocketRefused) as refused:
+            with asgi.websocket(path):
+                pass
+        assert (refused.value.code, refused.value.response.status_code) == (code, 403)
 
 
 def test_websocket_converter_error_closes_1011_and_is_logged(
@@ -1274,3 +1359,30 @@ def test_a_form_announced_past_the_form_limit_is_a_413_in_an_async_view(
     assert sent[0]["status"] == 413
     client = app.test_client()  # and the same under both drivers, whole
     assert client.post("/", data={"a": "x" * 1998}).status_code == 413
+
+
+def test_a_form_past_the_form_limit_is_read_as_data_by_an_async_view(
+    app: Flask,
+) -> None:
+    """MAX_FORM_MEMORY_SIZE limits the form's parse, not the body: an async
+    view reads an urlencoded body past it as data, without await, however
+    it is split (it is received ahead as any other), as under WSGI."""
+    app.config["MAX_FORM_MEMORY_SIZE"] = 500
+
+    @app.post("/")
+    async def view() -> str:
+        return str(len(request.get_data()))
+
+    body = b"a=" + b"x" * 1998
+    parts = [
+        {"type": "http.request", "body": body[:700], "more_body": True},
+        {"type": "http.request", "body": body[700:], "more_body": False},
+    ]
+    headers = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", b"2000"),
+    ]
+    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    assert (sent[0]["status"], sent[1]["body"]) == (200, b"2000")
+    client = app.test_client()
+    assert client.post("/", data={"a": "x" * 1998}).text == "2000"

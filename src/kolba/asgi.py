@@ -63,6 +63,7 @@ from .wrappers import (
     _FROM_SCOPE,
     _NO_BODY,
     _URLENCODED,
+    AsyncBody,
     Request,
     Response,
     _AppLimit,
@@ -1196,7 +1197,7 @@ async def _serve_in_thread(
         None, context.run, _in_thread, app, ctx, extra, ahead
     )
     try:
-        await _send_response(
+        sending = _send_response(
             response,
             req,
             receive,
@@ -1206,6 +1207,13 @@ async def _serve_in_thread(
             ahead,  # (the thread may receive the rest)
             limit,
         )
+        body = response.response
+        if type(body) is AsyncBody:
+            # an async generator of the sync view runs in the view's context
+            # (its request, g...), as under WSGI: in a task made in it
+            await body._context.run(loop.create_task, sending)
+        else:
+            await sending
     finally:
         # (a class that overrides werkzeug's send is closed by it)
         if type(response) is Response or response._lean_send:
@@ -1242,9 +1250,9 @@ async def _receive_ahead(
         # it was not received)
         body._buffer += await body._next() if first is None else body._took(first)
         if not body.complete and (not on_loop or _small(body._size, length)):
-            # Past MAX_CONTENT_LENGTH (or MAX_FORM_MEMORY_SIZE for a form) it
-            # stops: the read of more is a 413, unless the view raised its
-            # request's limit (then it is received as read).
+            # Past MAX_CONTENT_LENGTH (or, for a sync view, MAX_FORM_MEMORY_SIZE
+            # for a form) it stops: the read of more is a 413, unless the view
+            # raised its request's limit (then it is received as read).
             # With no limit set, at most _AHEAD bytes are received ahead for a
             # sync view (to the temporary file: a body the view never reads
             # fills no disk); for a view on the loop, a body of a known
@@ -1275,8 +1283,10 @@ def _stop_ahead(app: Flask, environ: dict[str, t.Any], on_loop: bool) -> int:
     config = app.config
     limit = config["MAX_CONTENT_LENGTH"]
     stop: int = _AHEAD if limit is None else limit
-    if on_loop and stop > _AHEAD_ON_LOOP:
-        stop = _AHEAD_ON_LOOP
+    if on_loop:
+        # all of it, a form's too: an async view may read it as data without
+        # await (the form's own read is a 413 past MAX_FORM_MEMORY_SIZE)
+        return min(stop, _AHEAD_ON_LOOP)
     content_type = environ.get("CONTENT_TYPE", "")
     if content_type.partition(";")[0].strip().lower() == _URLENCODED:
         form_limit = config["MAX_FORM_MEMORY_SIZE"]
@@ -2495,9 +2505,14 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             if not ws._cancelled or _cancelled_from_outside():
                 error = e  # server shutdown: "going away"
                 await _close_quietly(ws, 1001)
-        for name in (*ws.blueprints, None):
-            for after in reversed(app.after_websocket_funcs.get(name, ())):
-                await _acall(after)
+        try:
+            for name in (*ws.blueprints, None):
+                for after in reversed(app.after_websocket_funcs.get(name, ())):
+                    await _acall(after)
+        except Exception as e:  # as the view's: 1011, logged, the teardown's
+            error = error or e
+            app.log_exception(sys.exc_info())
+            await _close_quietly(ws, 1011)
         await _close_quietly(ws, 1000)
     finally:
         if app._async_teardown:

@@ -376,11 +376,13 @@ class WebSocketClosed(Exception):
 
 
 class WebSocketRefused(WebSocketClosed):
-    """The app refused the test WebSocket's handshake with an HTTP answer,
-    ``response`` (a client sees the connection fail: code 1006)."""
+    """The app refused the test WebSocket's handshake: with an HTTP answer,
+    ``response`` (a client sees the connection fail: code 1006), or by
+    closing before it accepted (``code``: the app's close code), which a
+    server answers with a 403 (``response``)."""
 
-    def __init__(self, response: Response) -> None:
-        super().__init__(1006)
+    def __init__(self, response: Response, code: int = 1006) -> None:
+        super().__init__(code)
         self.args = (f"the WebSocket was refused with HTTP {response.status}",)
         self.response = response
 
@@ -430,8 +432,10 @@ class TestWebSocket:
         started.wait()
         self._put({"type": "websocket.connect"})
         message = self._next()
-        if message["type"] == "websocket.close":
-            self._closed_by_app(message)
+        if message["type"] == "websocket.close":  # (before the accept)
+            self._ended()
+            self.close_code = message.get("code", 1000)
+            raise WebSocketRefused(Response(b"", 403), self.close_code)
         if message["type"] == "websocket.http.response.start":
             self._refused(message)
         self.subprotocol = message.get("subprotocol")
@@ -464,6 +468,11 @@ class TestWebSocket:
         self.close_code = message.get("code", 1000)
         raise WebSocketClosed(self.close_code)
 
+    def _ended(self) -> None:
+        """Wait for the app that refused the handshake to end."""
+        self._thread.join(self.timeout)  # type: ignore[union-attr]
+        self._thread = None
+
     def _refused(self, start: dict[str, t.Any]) -> t.NoReturn:
         body = []
         while True:
@@ -471,8 +480,7 @@ class TestWebSocket:
             body.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        self._thread.join(self.timeout)  # type: ignore[union-attr]
-        self._thread = None
+        self._ended()
         headers = [
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]
         ]

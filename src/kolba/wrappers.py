@@ -312,8 +312,9 @@ def _refuse_announced_overflow(request: t.Any) -> None:
 
 
 class _Pending:
-    """``request.form`` or ``.files`` in an async view under ASGI before the
-    body arrived: only ``await`` gives the value."""
+    """``request.form``, ``.files``, ``get_data()`` or ``get_json()`` in an
+    async view under ASGI before the body arrived: only ``await`` gives the
+    value (any other use says so)."""
 
     def __init__(self, value: t.Callable[[], t.Awaitable[t.Any]]) -> None:
         self._value = value  # (called when awaited: no coroutine left unawaited)
@@ -751,8 +752,15 @@ class Request(_WzRequest):
         awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
             if self._body_pending():
-                return self._await(
-                    _WzRequest.get_data, self, cache, as_text, parse_form_data
+                return _Pending(
+                    functools.partial(
+                        self._await,
+                        _WzRequest.get_data,
+                        self,
+                        cache,
+                        as_text,
+                        parse_form_data,
+                    )
                 )
             return _ready(
                 self._sync(_WzRequest.get_data, self, cache, as_text, parse_form_data)
@@ -767,7 +775,11 @@ class Request(_WzRequest):
         awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
             if self._body_pending():
-                return self._await(_WzRequest.get_json, self, force, silent, cache)
+                return _Pending(
+                    functools.partial(
+                        self._await, _WzRequest.get_json, self, force, silent, cache
+                    )
+                )
             value = self._sync(_WzRequest.get_json, self, force, silent, cache)
             ready = _ready(value)
             if ready is value and _awaited():
