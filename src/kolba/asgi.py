@@ -826,6 +826,93 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             receive = _gone
     else:
         ahead = None
+    usual = on_loop is _USUAL and made is None and not cookie
+    if usual:
+        # PERF: the usual request (no hooks, decided with the view: _usual_app;
+        # the usual context; no session cookie) pushed, dispatched, popped and
+        # sent by lines of its own, with none of the other requests' tests; any
+        # other outcome is finished below (in process, hello 25,852 -> 25,187
+        # instructions, /user/42 33,912 -> 33,181; behind uvicorn 119,362 -> 118,649
+        # and 127,939 -> 127,100; an app with a teardown_appcontext function,
+        # which goes on below, 30,357 -> 30,431)
+        active = (ctx, ctx)
+        token = ctx._lean_token = _cv_set(active)  # (as wsgi's lean push)
+        caught: BaseException | None = None
+        rv: t.Any
+        args: dict[str, t.Any] | None
+        try:
+            if signals.connected and signals.request_started.receivers:
+                signals.request_started.send(app, _async_wrapper=app.ensure_sync)
+            if ctx._match is not None:
+                args = match[1]  # (no Request made)
+            else:  # (made for its rule, or by a receiver)
+                req = ctx.request
+                if req.routing_exception is not None:
+                    app.raise_routing_exception(req)
+                method, args = req.method, req.view_args
+            if method == "OPTIONS" and rule.provide_automatic_options:  # type: ignore[union-attr]
+                rv = app.make_default_options_response()
+            elif args:
+                decided, name = rule._view_call  # type: ignore[union-attr]
+                if decided is not view:
+                    name = _decide_view_call(view, rule)  # type: ignore[arg-type]
+                if name is not None and (
+                    ctx._match is not None or (len(args) == 1 and name in args)
+                ):
+                    rv = view(args[name])  # type: ignore[misc]
+                else:
+                    rv = view(**args)  # type: ignore[misc]
+            else:
+                rv = view()  # type: ignore[misc]
+            if type(rv) is CoroutineType or inspect.isawaitable(rv):
+                rv = await rv
+        except BaseException as e:
+            caught = e  # (handled below)
+            text = None
+        else:
+            if (
+                type(rv) is str
+                and app._plain_response
+                and not ctx._after_request_functions
+                and ctx._session is None
+                and not (signals.connected and signals.request_finished.receivers)
+            ):
+                text = rv.encode()
+                if extra and "werkzeug.debug.preserve_context" in extra:
+                    extra["werkzeug.debug.preserve_context"](ctx)
+                    extra = None  # (called once)
+                if (
+                    not app._tears_down
+                    and ctx._lean_token is token  # (not pushed again)
+                    and _cv_get(_NO_CTX) is active  # (both contexts as pushed)
+                    # no Request made, or one that read nothing (see the end)
+                    and (
+                        ctx._match is not None
+                        or (asgi is not None and ctx.request._asgi is asgi)  # type: ignore[attr-defined]
+                    )
+                    and not (signals.connected and signals.pop_heard())
+                ):
+                    try:
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": 200,
+                                "headers": [
+                                    _HTML_TYPE,
+                                    _LENGTHS.get(len(text))
+                                    or _length_header(len(text)),
+                                ],
+                            }
+                        )
+                        if sent_method == "HEAD":
+                            text = b""
+                        await send({"type": "http.response.body", "body": text})
+                    finally:
+                        ctx._lean_token = None
+                        _cv_reset(token)
+                    return
+            else:
+                text = None
     if not on_loop:
         # PERF: in a coroutine of its own, and the rarer steps' locals in
         # helpers (_decide_on_loop, _unreceived): handle's frame, made and
@@ -839,100 +926,108 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     # pushed while the response streams, and is popped once.
     # PERF: in this coroutine, not in coroutines of their own (-0.6 µs)
     error: BaseException | None = None
-    # PERF: no hooks to look up and no session opened at push, decided with
-    # the view (_usual_app) and told by one test (with the first-request test
-    # moved below the match: in process, hello 26,102 -> 25,910 instructions,
-    # /user/42 34,042 -> 33,854)
-    usual = on_loop is _USUAL
     try:
         try:
-            if lean:
-                active = (ctx, ctx)
-                token = ctx._lean_token = _cv_set(active)  # (as wsgi's lean push)
-                if not usual and app._eager_session:
-                    # as Flask's push opens it: its error is not the view's
-                    await _open_session(app, ctx)
-                if failed is not None:
-                    raise failed  # (as ctx.push() raises ctx._match_error)
-            else:
-                ctx.push()
-            if usual:
+            if usual:  # pushed and dispatched above
                 hooks = None
+                if caught is not None:
+                    if not isinstance(caught, Exception):
+                        raise caught
+                    rv = await _handle_user_exception(app, caught, ctx.request)
             else:
-                try:  # PERF: an item, not a get() call (-162 instructions)
-                    hooks = app._hook_cache[endpoint]
-                except KeyError:  # (not cached yet)
-                    hooks = app._hooks(endpoint)
-            try:
-                if cookie:
-                    await _open_session(app, ctx)
-                if signals.connected and signals.request_started.receivers:
-                    signals.request_started.send(app, _async_wrapper=app.ensure_sync)
-                rv = None
-                if hooks is not None:
-                    req = ctx.request
-                    for func in hooks.preprocessors:
-                        await _acall(func, req.endpoint, req.view_args)
-                    for func in hooks.before:
-                        rv = await _acall(func)
-                        if rv is not None:
-                            break
-                if rv is None:
-                    args: dict[str, t.Any] | None
-                    if match is not None and ctx._match is not None:
-                        args = match[1]  # (no Request made)
-                    else:
+                if lean:
+                    active = (ctx, ctx)
+                    token = ctx._lean_token = _cv_set(active)  # (as wsgi's lean push)
+                    if on_loop is not _USUAL and app._eager_session:
+                        # as Flask's push opens it: its error is not the view's
+                        await _open_session(app, ctx)
+                    if failed is not None:
+                        raise failed  # (as ctx.push() raises ctx._match_error)
+                else:
+                    ctx.push()
+                if on_loop is _USUAL:
+                    hooks = None
+                else:
+                    try:  # PERF: an item, not a get() call (-162 instructions)
+                        hooks = app._hook_cache[endpoint]
+                    except KeyError:  # (not cached yet)
+                        hooks = app._hooks(endpoint)
+                try:
+                    if cookie:
+                        await _open_session(app, ctx)
+                    if signals.connected and signals.request_started.receivers:
+                        signals.request_started.send(
+                            app, _async_wrapper=app.ensure_sync
+                        )
+                    rv = None
+                    if hooks is not None:
                         req = ctx.request
-                        if req.routing_exception is not None:
-                            app.raise_routing_exception(req)
-                        method, args = req.method, req.view_args
-                    # PERF: the method first, a local (with the end's environ
-                    # test made only for a made Request: -237 instructions)
-                    if method == "OPTIONS" and rule.provide_automatic_options:  # type: ignore[union-attr]
-                        rv = app.make_default_options_response()
-                    else:
-                        # PERF: the view called here, not through _acall (-0.3 µs)
-                        if args:
-                            # PERF: given its one argument by position, as in
-                            # Flask._full_dispatch (behind uvicorn, /user/42
-                            # 129,998 -> 129,102 instructions)
-                            decided, name = rule._view_call  # type: ignore[union-attr]
-                            if decided is not view:
-                                name = _decide_view_call(view, rule)  # type: ignore[arg-type]
-                            if name is not None and (
-                                ctx._match is not None  # (the match's own arguments)
-                                or (len(args) == 1 and name in args)  # (a hook's)
-                            ):
-                                rv = view(args[name])  # type: ignore[misc]
-                            else:
-                                rv = view(**args)  # type: ignore[misc]
+                        for func in hooks.preprocessors:
+                            await _acall(func, req.endpoint, req.view_args)
+                        for func in hooks.before:
+                            rv = await _acall(func)
+                            if rv is not None:
+                                break
+                    if rv is None:
+                        if match is not None and ctx._match is not None:
+                            args = match[1]  # (no Request made)
                         else:
-                            # PERF: no ** for a view without arguments (~600)
-                            rv = view()  # type: ignore[misc]
-                        if type(rv) is CoroutineType or inspect.isawaitable(rv):
-                            rv = await rv
-            except Exception as e:
-                rv = await _handle_user_exception(app, e, ctx.request)
-            if (
-                type(rv) is str
-                and app._plain_response  # (decided as it starts serving)
-                and not ctx._after_request_functions
-                and (hooks is None or not hooks.after)
-                and ctx._session is None
-                # (PERF: a cookie other than the session's makes no Request
-                # or Response: an async hello with one, in process, 95,961 ->
-                # 42,982 instructions; a session that may block: see below)
-                and (
-                    not cookie
-                    or (not _session_blocks(app) and not app._refreshes_session(ctx))
-                )
-                and not (signals.connected and signals.request_finished.receivers)
-            ):
-                # PERF: the commonest return, that nothing after the view looks
-                # at, is sent as Response(rv) would be, without the object (-0.6 µs)
-                text = rv.encode()
-            else:
-                text = None
+                            req = ctx.request
+                            if req.routing_exception is not None:
+                                app.raise_routing_exception(req)
+                            method, args = req.method, req.view_args
+                        # PERF: the method first, a local (with the end's environ
+                        # test made only for a made Request: -237 instructions)
+                        if method == "OPTIONS" and rule.provide_automatic_options:  # type: ignore[union-attr]
+                            rv = app.make_default_options_response()
+                        else:
+                            # PERF: the view called here, not through _acall (-0.3 µs)
+                            if args:
+                                # PERF: given its one argument by position, as in
+                                # Flask._full_dispatch (behind uvicorn, /user/42
+                                # 129,998 -> 129,102 instructions)
+                                decided, name = rule._view_call  # type: ignore[union-attr]
+                                if decided is not view:
+                                    name = _decide_view_call(view, rule)  # type: ignore[arg-type]
+                                if name is not None and (
+                                    # (the match's own arguments)
+                                    ctx._match is not None
+                                    or (len(args) == 1 and name in args)  # (a hook's)
+                                ):
+                                    rv = view(args[name])  # type: ignore[misc]
+                                else:
+                                    rv = view(**args)  # type: ignore[misc]
+                            else:
+                                # PERF: no ** for a view without arguments (~600)
+                                rv = view()  # type: ignore[misc]
+                            if type(rv) is CoroutineType or inspect.isawaitable(rv):
+                                rv = await rv
+                except Exception as e:
+                    rv = await _handle_user_exception(app, e, ctx.request)
+                if (
+                    type(rv) is str
+                    and app._plain_response  # (decided as it starts serving)
+                    and not ctx._after_request_functions
+                    and (hooks is None or not hooks.after)
+                    and ctx._session is None
+                    # (PERF: a cookie other than the session's makes no Request
+                    # or Response: an async hello with one, in process, 95,961 ->
+                    # 42,982 instructions; a session that may block: see below)
+                    and (
+                        not cookie
+                        or (
+                            not _session_blocks(app)
+                            and not app._refreshes_session(ctx)
+                        )
+                    )
+                    and not (signals.connected and signals.request_finished.receivers)
+                ):
+                    # PERF: the commonest return, that nothing after the view looks
+                    # at, is sent as Response(rv) would be, without the object (-0.6 µs)
+                    text = rv.encode()
+                else:
+                    text = None
+            if text is None:
                 if type(rv) is str:
                     # PERF: without make_response's type tests (not overridden:
                     # this runs fused) (-0.3 µs)

@@ -1,0 +1,210 @@
+"""The usual request under ASGI (an ``async def`` view, no hooks, no session
+cookie, called as a server calls the app) is served by lines of its own in
+the driver: what it leaves to the general cycle (an error, a teardown
+function, a receiver, a response that is not a str) is finished as before."""
+
+from __future__ import annotations
+
+import asyncio
+import typing as t
+
+import pytest
+
+from kolba import (
+    Flask,
+    after_this_request,
+    appcontext_popped,
+    has_request_context,
+    request,
+    request_started,
+)
+
+
+def serve(
+    app: Flask, path: str, method: str = "GET"
+) -> tuple[list[dict[str, t.Any]], list[t.Any]]:
+    """Call the app as a server does; its messages, and the request context's
+    presence at each send."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    messages: list[dict[str, t.Any]] = []
+    during: list[t.Any] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        messages.append(message)
+        during.append(has_request_context())
+
+    async def main() -> None:
+        for _ in range(3):  # (the app decides as it starts serving)
+            messages.clear()
+            during.clear()
+            await app(scope, receive, send)
+
+    asyncio.run(main())
+    return messages, during
+
+
+def body(messages: list[dict[str, t.Any]]) -> tuple[int, dict[bytes, bytes], bytes]:
+    start, end = messages
+    return start["status"], dict(start["headers"]), end.get("body", b"")
+
+
+def test_plain_str_sent_with_the_context_pushed() -> None:
+    app = Flask(__name__)
+
+    @app.route("/user/<int:id>")
+    async def user(id: int) -> str:
+        return f"user {id}"
+
+    messages, during = serve(app, "/user/42")
+    assert body(messages) == (
+        200,
+        {b"content-type": b"text/html; charset=utf-8", b"content-length": b"7"},
+        b"user 42",
+    )
+    assert during == [True, True]
+    assert not has_request_context()
+
+
+def test_head_sends_no_body() -> None:
+    app = Flask(__name__)
+
+    @app.route("/")
+    async def hello() -> str:
+        return "Hello"
+
+    messages, _ = serve(app, "/", "HEAD")
+    assert body(messages)[1][b"content-length"] == b"5"
+    assert body(messages)[2] == b""
+
+
+def test_error_in_the_view_reaches_its_handler_and_teardown() -> None:
+    app = Flask(__name__)
+    torn: list[t.Any] = []
+
+    @app.route("/")
+    async def hello() -> str:
+        raise KeyError("x")
+
+    @app.errorhandler(KeyError)
+    def handled(e: KeyError) -> tuple[str, int]:
+        return "handled", 409
+
+    messages, _ = serve(app, "/")
+    assert body(messages)[0] == 409
+    assert body(messages)[2] == b"handled"
+
+    app2 = Flask(__name__)
+
+    @app2.route("/")
+    async def unhandled() -> str:
+        raise ValueError("boom")
+
+    app2.teardown_request(torn.append)
+    messages, _ = serve(app2, "/")
+    assert body(messages)[0] == 500
+    assert [type(e) for e in torn] == [ValueError] * 3
+
+
+def test_cancelled_view_is_torn_down_with_its_error() -> None:
+    app = Flask(__name__)
+    torn: list[t.Any] = []
+    app.teardown_appcontext(torn.append)
+
+    @app.route("/")
+    async def hello() -> str:
+        raise asyncio.CancelledError()
+
+    with pytest.raises(asyncio.CancelledError):
+        serve(app, "/")
+    assert [type(e) for e in torn] == [asyncio.CancelledError]
+    assert not has_request_context()
+
+
+def test_teardown_function_runs_after_a_plain_str() -> None:
+    app = Flask(__name__)
+    seen: list[t.Any] = []
+
+    @app.teardown_appcontext
+    def teardown(e: BaseException | None) -> None:
+        seen.append((e, has_request_context()))
+
+    @app.route("/")
+    async def hello() -> str:
+        return "Hello"
+
+    messages, during = serve(app, "/")
+    assert body(messages)[2] == b"Hello"
+    assert during == [True, True]
+    assert seen == [(None, False)] * 3  # (the request context popped first)
+
+
+def test_receiver_that_replaces_the_view_args() -> None:
+    app = Flask(__name__)
+
+    def started(sender: Flask, **kwargs: t.Any) -> None:
+        request.view_args = {"id": 7}
+
+    @app.route("/user/<int:id>")
+    async def user(id: int) -> str:
+        return f"user {id}"
+
+    popped: list[Flask] = []
+    with (
+        request_started.connected_to(started, app),
+        appcontext_popped.connected_to(popped.append, app),
+    ):
+        messages, _ = serve(app, "/user/42")
+    assert body(messages)[2] == b"user 7"
+    assert popped == [app] * 3
+
+
+def test_after_this_request_and_non_str_returns() -> None:
+    app = Flask(__name__)
+
+    @app.route("/after")
+    async def after() -> str:
+        @after_this_request
+        def add(response: t.Any) -> t.Any:
+            response.headers["X-After"] = "1"
+            return response
+
+        return "after"
+
+    @app.route("/json")
+    async def json() -> dict[str, int]:
+        return {"a": 1}
+
+    messages, _ = serve(app, "/after")
+    assert body(messages)[1][b"x-after"] == b"1"
+    messages, _ = serve(app, "/json")
+    assert body(messages)[1][b"content-type"] == b"application/json"
+    assert body(messages)[2] == b'{"a":1}\n'
+
+
+def test_options_answered_for_the_rule() -> None:
+    app = Flask(__name__)
+
+    @app.route("/")
+    async def hello() -> str:
+        return "Hello"
+
+    messages, _ = serve(app, "/", "OPTIONS")
+    status, headers, _ = body(messages)
+    assert status == 200
+    assert set(headers[b"allow"].decode().split(", ")) == {"GET", "HEAD", "OPTIONS"}
