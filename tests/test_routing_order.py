@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kolba import Flask
-from kolba.routing import BaseConverter, ValidationError
+from kolba.routing import BaseConverter, Rule, ValidationError
 from kolba.testing import KolbaClient
 
 pytestmark = pytest.mark.usefixtures("driver")
@@ -121,3 +121,66 @@ def test_a_value_error_ends_the_match_as_a_404(app: Flask, client: KolbaClient) 
     named(app, "/s/<v>", "string")
     assert client.get("/s/ok").text == "strict [('v', 'ok')]"
     assert client.get("/s/bad").status_code == 404
+
+
+def added(app: Flask, rule: str, endpoint: str, **options: object) -> None:
+    """A rule added to the map while the app serves (the view as named's)."""
+    app.view_functions[endpoint] = lambda **kw: f"{endpoint} {sorted(kw.items())}"
+    app.url_map.add(Rule(rule, endpoint=endpoint, **options))
+
+
+def test_a_lighter_part_added_while_serving_goes_first(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/n/<s>", "string")
+    assert client.get("/n/5").text == "string [('s', '5')]"
+    added(app, "/n/<int:i>", "int")
+    assert client.get("/n/5").text == "int [('i', 5)]"
+    assert client.get("/n/x").text == "string [('s', 'x')]"
+    # a part of text and a variable weighs less: it goes first
+    added(app, "/n/v<int:i>", "v")
+    assert client.get("/n/v5").text == "v [('i', 5)]"
+    assert client.get("/n/5").text == "int [('i', 5)]"
+    assert client.get("/n/vx").text == "string [('s', 'vx')]"
+
+
+def test_a_static_segment_added_while_serving_is_tried_first(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/n/<s>", "string")
+    assert client.get("/n/me").text == "string [('s', 'me')]"
+    # a static part that leads to no rule here: the variable takes it back
+    added(app, "/n/me/<int:i>", "deeper")
+    assert client.get("/n/me").text == "string [('s', 'me')]"
+    assert client.get("/n/me/3").text == "deeper [('i', 3)]"
+    added(app, "/n/me", "me")
+    assert client.get("/n/me").text == "me []"
+    assert client.get("/n/you").text == "string [('s', 'you')]"
+
+
+def test_a_rule_changed_in_place_while_serving_is_matched_as_it_is(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/n/<int:i>", "int")
+    assert client.get("/n/5").text == "int [('i', 5)]"
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "int")
+    rule.rule = "/n/<int(min=6):i>"
+    rule.refresh()
+    assert client.get("/n/5").status_code == 404
+    assert client.get("/n/6").text == "int [('i', 6)]"
+    rule.defaults = {"extra": 1}
+    assert client.get("/n/6").text == "int [('extra', 1), ('i', 6)]"
+
+
+def test_one_variable_last_answers_each_method_with_its_rule(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/n/<int:i>", "get")
+    named(app, "/n/<int:j>", "post", methods=["POST"])
+    assert client.get("/n/5").text == "get [('i', 5)]"
+    assert client.post("/n/5").text == "post [('j', 5)]"
+    assert client.put("/n/5").status_code == 405
+    assert client.get("/n/05").text == "get [('i', 5)]"
+    assert client.get("/n/-5").status_code == 404
+    assert client.get("/n/").status_code == 404
+    assert client.get("/n/5/").status_code == 404
