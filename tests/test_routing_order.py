@@ -3,10 +3,19 @@ Flask 3.1 gave for the same rules and requests (werkzeug's matcher order)."""
 
 from __future__ import annotations
 
+import pickle
+import uuid
+
 import pytest
 
 from kolba import Flask
-from kolba.routing import BaseConverter, Rule, ValidationError
+from kolba.routing import (
+    BaseConverter,
+    Rule,
+    UnicodeConverter,
+    UUIDConverter,
+    ValidationError,
+)
 from kolba.testing import KolbaClient
 
 pytestmark = pytest.mark.usefixtures("driver")
@@ -184,3 +193,60 @@ def test_one_variable_last_answers_each_method_with_its_rule(
     assert client.get("/n/-5").status_code == 404
     assert client.get("/n/").status_code == 404
     assert client.get("/n/5/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "text", [UUID, UUID.upper(), "ABCDEF01-2345-6789-abcd-ef0123456789"]
+)
+def test_a_uuid_variable_is_the_uuid_that_uuid_makes_of_its_text(
+    app: Flask, client: KolbaClient, text: str
+) -> None:
+    seen = []
+
+    @app.route("/u/<uuid:u>")
+    def view(u: uuid.UUID) -> str:
+        seen.append(u)
+        return str(u)
+
+    assert client.get(f"/u/{text}").text == text.lower()
+    value, want = seen[0], uuid.UUID(text)
+    assert type(value) is uuid.UUID
+    assert (value, value.int, value.is_safe, hash(value)) == (
+        want,
+        want.int,
+        want.is_safe,
+        hash(want),
+    )
+    assert pickle.loads(pickle.dumps(value)) == want
+
+
+class BracedUUID(UUIDConverter):
+    """The uuid converter's to_python on a wider regex: {...} too."""
+
+    regex = r"\{?" + UUIDConverter.regex + r"\}?"
+
+
+def test_a_uuid_converter_of_another_regex_parses_what_it_takes(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.url_map.converters["braced"] = BracedUUID
+    named(app, "/u/<braced:u>", "braced")
+    assert client.get(f"/u/{{{UUID}}}").text == f"braced [('u', UUID('{UUID}'))]"
+    assert client.get(f"/u/{UUID}").text == f"braced [('u', UUID('{UUID}'))]"
+
+
+class Upper(UnicodeConverter):
+    """A string converter of its own to_python."""
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+
+def test_a_string_converter_of_its_own_to_python_converts(
+    app: Flask, client: KolbaClient
+) -> None:
+    app.url_map.converters["upper"] = Upper
+    named(app, "/s/<upper:s>", "upper")
+    named(app, "/p/<path:p>", "path")
+    assert client.get("/s/ab").text == "upper [('s', 'AB')]"
+    assert client.get("/p/a/b").text == "path [('p', 'a/b')]"
