@@ -4,6 +4,7 @@ Flask 3.1 gave for the same rules and requests (werkzeug's matcher order)."""
 from __future__ import annotations
 
 import pickle
+import re
 import uuid
 
 import pytest
@@ -250,3 +251,32 @@ def test_a_string_converter_of_its_own_to_python_converts(
     named(app, "/p/<path:p>", "path")
     assert client.get("/s/ab").text == "upper [('s', 'AB')]"
     assert client.get("/p/a/b").text == "path [('p', 'a/b')]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.5",
+        "10.25",
+        "1.",
+        ".5",
+        "1",
+        "1.2.3",
+        "a.5",
+        "1.b",
+        "",
+        ".",
+        "١.٥",
+        "１.５",
+        "1.5 ",
+    ],
+)
+def test_a_float_segment_is_what_the_float_regex_takes(
+    app: Flask, client: KolbaClient, text: str
+) -> None:
+    named(app, "/f/<float:x>", "float")
+    response = client.get(f"/f/{text}")
+    if re.fullmatch(r"\d+\.\d+", text):
+        assert response.text == f"float [('x', {float(text)})]"
+    else:
+        assert response.status_code == 404

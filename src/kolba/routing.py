@@ -50,10 +50,21 @@ _VARIABLE = re.compile(
     r"<(?:(?P<conv>[A-Za-z_]\w*)(?:\((?P<args>[^<>]*?)\))?:)?(?P<name>[A-Za-z_]\w*)>"
 )
 _MANY_SLASHES = re.compile("/{2,}")
+
+
+def _decimal_point(text: str) -> bool:
+    """A fullmatch of ``\\d+\\.\\d+`` (the float converter's regex)."""
+    whole, _, fraction = text.partition(".")
+    return whole.isdecimal() and fraction.isdecimal()
+
+
 # Cheap equivalents of a fullmatch of common converter regexes on one segment
 # (which never contains a slash); \d and str.isdecimal both mean Unicode "Nd".
+# (PERF: the float's, not its regex: a match of /f/<float:x> 7,518 -> 6,794
+# instructions)
 _SEGMENT_TESTS: dict[str, Callable[[str], Any]] = {
     r"\d+": str.isdecimal,
+    r"\d+\.\d+": _decimal_point,
     "[^/]+": len,
     "[^/]{1,}": len,
 }
