@@ -5,9 +5,11 @@ the ``driver`` fixture; real servers are in test_servers.py.)"""
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import json
 import logging
+import pickle
 import threading
 from contextlib import nullcontext
 from typing import Any
@@ -323,6 +325,26 @@ def test_every_json_value_can_be_awaited_or_read(
         "data": body,
     }
     assert client.post("/sync", **sent).json == {"read": [value, True]}
+
+
+def test_an_async_views_body_values_pickle_and_copy_as_plain_values(
+    app: Flask, driver: str
+) -> None:
+    """What get_json() and get_data() give an async view (awaitable too)
+    pickles and deep-copies as the plain value (a cache, a task queue)."""
+
+    @app.post("/")
+    async def view() -> Any:
+        values = [request.get_json(), request.get_data(), request.get_data(True, True)]
+        values.append(request.get_json()["a"])
+        for value in values:
+            for again in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
+                assert again == value
+                assert type(again) in (dict, bytes, str, list)
+        return "ok"
+
+    sent = app.test_client().post("/", json={"a": [1, "x"]})
+    assert sent.text == "ok"
 
 
 def test_bad_json_awaited_is_400_unless_silent(app: Flask, driver: str) -> None:

@@ -12,6 +12,7 @@ import http.client
 import json
 import logging
 import os
+import shutil
 import socket
 import sqlite3
 import ssl
@@ -58,6 +59,11 @@ class RedisServer:
     with ``tls`` (certificate and key files), it speaks TLS only."""
 
     def __init__(self, tls: tuple[str, str] | None = None) -> None:
+        if shutil.which("redis-server") is None:
+            pytest.fail(
+                "redis-server is not installed: apt-get install redis-server"
+                " (.ci/run installs it)"
+            )
         self.port = free_port()
         ports = ["--port", str(self.port)]
         if tls is not None:
@@ -97,10 +103,11 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture(params=["sqlite", "redis"])
 def store_url(
-    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path}/sessions.db"
+    redis_server: RedisServer = request.getfixturevalue("redis_server")
     redis.Redis.from_url(redis_server.url).flushdb()
     return redis_server.url
 

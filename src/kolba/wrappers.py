@@ -247,13 +247,21 @@ class _Params(Params):
 
 
 def _ready_type(base: type) -> type:
-    """``base`` whose values can also be awaited (giving themselves back)."""
+    """``base`` whose values can also be awaited (giving themselves back);
+    pickled and copied as a plain ``base`` (a cache, a task queue)."""
 
     def __await__(self: t.Any) -> t.Generator[t.Any, None, t.Any]:
         return self
         yield  # makes this a generator: awaiting it does not suspend
 
-    return type(f"_Ready{base.__name__.title()}", (base,), {"__await__": __await__})
+    def __reduce__(self: t.Any) -> tuple[type, tuple[t.Any]]:
+        return base, (base(self),)
+
+    return type(
+        f"_Ready{base.__name__.title()}",
+        (base,),
+        {"__await__": __await__, "__reduce__": __reduce__},
+    )
 
 
 # A body read in an async view whose bytes had all arrived: Flask code uses the
