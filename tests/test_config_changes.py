@@ -19,6 +19,7 @@ from pathlib import Path
 import flask
 import pytest
 
+import kolba
 from kolba import Flask
 from kolba.config import Config
 from kolba.testing import ASGIClient, KolbaClient
@@ -140,19 +141,56 @@ def test_trusted_hosts_from_the_environment_hold_from_the_next_request(
 def test_trusted_hosts_removed_while_serving_fails_the_request_as_before(
     remove: t.Callable[[Config], object], driver: str
 ) -> None:
-    """Without the setting, each request's read of it fails (a 500, or the
-    KeyError raised to the ASGI server), rather than being skipped by the
+    """Without the setting, each request's read of it fails (the KeyError
+    raised to the server, as from Flask), rather than being skipped by the
     decision made before; put back, it holds again."""
     app = app_with_views()
     assert statuses(app, driver, "bad.test") == {200}
     remove(app.config)
-    try:
-        failed: object = statuses(app, driver, "bad.test")
-    except KeyError as e:
-        failed = e.args
-    assert failed == ({500} if driver == "wsgi" else ("TRUSTED_HOSTS",))
+    with pytest.raises(KeyError, match="TRUSTED_HOSTS"):
+        statuses(app, driver, "bad.test")
     app.config["TRUSTED_HOSTS"] = None
     assert statuses(app, driver, "bad.test") == {200}
+
+
+@pytest.mark.parametrize("fw", [flask, kolba], ids=["flask", "kolba"])
+def test_without_trusted_hosts_a_request_raises_before_its_context(
+    fw: t.Any,
+) -> None:
+    """As Flask's request context reads the key when made, a config that
+    lost it has each request raise the KeyError to the WSGI server (its own
+    500), before anything of the request runs: no hook, error handler,
+    teardown function or log; outside a request the app works."""
+    app = fw.Flask(__name__)
+    ran: list[str] = []
+    app.before_request(lambda: ran.append("before"))
+    app.teardown_request(lambda error: ran.append("teardown"))
+    app.teardown_appcontext(lambda error: ran.append("appcontext"))
+    app.errorhandler(500)(lambda error: (ran.append("500"), ("handled", 500))[1])
+    app.errorhandler(KeyError)(lambda error: (ran.append("KeyError"), "handled"))
+    app.logger.error = lambda *args, **kwargs: ran.append("logged")
+    app.get("/")(lambda: "hello")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
+    app.config.pop("TRUSTED_HOSTS")
+    for _ in range(2):  # (once serving, as before)
+        with pytest.raises(KeyError, match="TRUSTED_HOSTS"):
+            app(dict(environ), lambda status, headers, exc_info=None: None)
+    with pytest.raises(KeyError, match="TRUSTED_HOSTS"):
+        app.test_request_context("/")
+    with pytest.raises(KeyError, match="TRUSTED_HOSTS"):
+        app.test_client().get("/")
+    assert ran == []
+    with app.app_context():
+        assert fw.current_app._get_current_object() is app
+    assert ran == ["appcontext"]
+    app.config["TRUSTED_HOSTS"] = None
+    assert app.test_client().get("/").data == b"hello"
 
 
 def test_a_config_shared_by_two_apps_tells_both(driver: str) -> None:

@@ -631,7 +631,7 @@ class Flask(Scaffold):
             config._watch(self)
             try:
                 plain = config["TRUSTED_HOSTS"] is None
-            except KeyError:  # (read per request: its error is the request's)
+            except KeyError:  # (read per request: each request raises it)
                 pass
         attrs["_plain_hosts"] = plain and not attrs["subdomain_matching"]
 
@@ -1007,6 +1007,10 @@ class Flask(Scaffold):
         if lean and self._lazy_request is not None:
             # PERF: made without __init__ (hello 24,053 -> 23,465
             # instructions), by a call of its type (see _DriverContext)
+            if not self._plain_hosts:
+                # (a KeyError if the config lost it, raised before the push,
+                # as by Flask's request_context(): see RequestContext)
+                self.config["TRUSTED_HOSTS"]  # noqa: B018
             ctx: RequestContext = _LazyRequestContext()
             ctx.app = self
             ctx._environ = environ  # type: ignore[attr-defined]

@@ -254,6 +254,10 @@ class RequestContext(AppContext):
         session: SessionMixin | None = None,
     ) -> None:
         self.app = app
+        if not app._plain_hosts and "create_url_adapter" not in app._overrides:
+            # A config without the key fails here, before the push, as
+            # Flask's create_url_adapter() reading it from its __init__.
+            app.config["TRUSTED_HOSTS"]  # noqa: B018
         self.request = app.request_class(environ) if request is None else request
         # PERF: set even when None: each request reads them, and a class
         # attribute read through the instance costs more (~150 instructions)
