@@ -633,7 +633,15 @@ class Flask(Scaffold):
                 plain = config["TRUSTED_HOSTS"] is None
             except KeyError:  # (read per request: each request raises it)
                 pass
-        attrs["_plain_hosts"] = plain and not attrs["subdomain_matching"]
+        plain = plain and not attrs["subdomain_matching"]
+        # (one step: see _start_serving) A request that may read the host
+        # settings makes the usual RequestContext, which reads them before
+        # the push, as Flask's (a KeyError for a config that lost
+        # TRUSTED_HOSTS): not the lazy one, which has no __init__ to read them.
+        attrs.update(
+            _plain_hosts=plain,
+            _lazy_request=attrs.get("_lazy_class") if plain else None,
+        )
 
     def __init__(
         self,
@@ -682,8 +690,10 @@ class Flask(Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         #: The request class, while the usual context may make its Request
-        #: on first use (decided when the app starts serving).
+        #: on first use (decided when the app starts serving: _lazy_class),
+        #: and no host setting is to be read (_plain_hosts).
         self._lazy_request: type[Request] | None = None
+        self._lazy_class: type[Request] | None = None
         self._plain_response = False
         self._scope_request = False
         #: Whether the session is opened when the request context is pushed,
@@ -1007,10 +1017,6 @@ class Flask(Scaffold):
         if lean and self._lazy_request is not None:
             # PERF: made without __init__ (hello 24,053 -> 23,465
             # instructions), by a call of its type (see _DriverContext)
-            if not self._plain_hosts:
-                # (a KeyError if the config lost it, raised before the push,
-                # as by Flask's request_context(): see RequestContext)
-                self.config["TRUSTED_HOSTS"]  # noqa: B018
             ctx: RequestContext = _LazyRequestContext()
             ctx.app = self
             ctx._environ = environ  # type: ignore[attr-defined]
@@ -1792,6 +1798,7 @@ class Flask(Scaffold):
         # usual context needs: the Request is made on first use
         plain = getattr(request_class, "_scope_plain", False)
         eager_session = not opens_lazily(self.session_interface)
+        lazy_class = request_class if lean and plain and not eager_session else None
         decided.update(
             _got_first_request=True,
             _tears_down_requests=tears_down_requests,
@@ -1815,9 +1822,8 @@ class Flask(Scaffold):
             _plain_response=self.response_class is Response,
             _lean_ctx=lean,
             _eager_session=eager_session,
-            _lazy_request=request_class
-            if lean and plain and not eager_session
-            else None,
+            _lazy_class=lazy_class,
+            _lazy_request=lazy_class if self._plain_hosts else None,
             # the ASGI driver builds the request from the scope (kolba.asgi)
             _scope_request=decided["_own_ctx"] and plain,
         )
