@@ -507,14 +507,21 @@ def test_get_data_before_the_body_arrived_says_to_await_it(
         pending = getattr(request, read)()
         with pytest.raises(RuntimeError, match=r"await request\.get_data\(\)"):
             len(pending)
+        if request.args.get("task"):  # a task of its own, as a coroutine's
+            task = asyncio.create_task(pending)
+            assert "PendingCall" in repr(task)
+            return str(len(await task))
         return str(len(await pending))
 
     parts = [{"type": "http.request", "body": b'{"a":', "more_body": True}]
     parts.append({"type": "http.request", "body": b" 1}", "more_body": False})
     headers = [(b"content-type", b"application/json")]
     headers.append((b"transfer-encoding", b"chunked"))
-    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
-    assert sent[1]["body"] == (b"8" if read == "get_data" else b"1")
+    expected = b"8" if read == "get_data" else b"1"
+    for query in (b"", b"task=1"):
+        scope = http_scope("/", "POST", headers) | {"query_string": query}
+        sent = run_asgi(app, scope, [dict(part) for part in parts])
+        assert sent[1]["body"] == expected
 
 
 def test_form_before_the_body_arrived_says_to_await_it(app: Flask) -> None:
@@ -980,6 +987,7 @@ def test_a_close_before_the_accept_is_a_refusal_in_the_test_client(
             with asgi.websocket(path):
                 pass
         assert (refused.value.code, refused.value.response.status_code) == (code, 403)
+        assert f"closed it with code {code}" in str(refused.value)
 
 
 def test_websocket_converter_error_closes_1011_and_is_logged(

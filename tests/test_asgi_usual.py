@@ -6,7 +6,10 @@ function, a receiver, a response that is not a str) is finished as before."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import typing as t
+import weakref
 
 import pytest
 
@@ -208,3 +211,57 @@ def test_options_answered_for_the_rule() -> None:
     status, headers, _ = body(messages)
     assert status == 200
     assert set(headers[b"allow"].decode().split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_an_error_handler_runs_while_the_views_error_is_handled() -> None:
+    """As in Flask: the handler sees the error in sys.exc_info() (a log with
+    its traceback), a bare ``raise`` re-raises it (to the 500 handler, as
+    its original_exception), and the error is freed with the request."""
+    app = Flask(__name__)
+    seen: list[t.Any] = []
+
+    class Boom(Exception):
+        pass
+
+    @app.get("/")
+    async def index() -> str:
+        raise ValueError("boom")
+
+    @app.get("/again")
+    async def again() -> str:
+        raise KeyError("k")
+
+    @app.get("/kept")
+    async def kept() -> str:
+        raise Boom()
+
+    @app.errorhandler(ValueError)
+    def value_error(e: ValueError) -> tuple[str, int]:
+        seen.append(sys.exc_info()[1])
+        return "handled", 400
+
+    @app.errorhandler(KeyError)
+    def key_error(e: KeyError) -> str:
+        raise
+
+    @app.errorhandler(Boom)
+    def boom(e: Boom) -> tuple[str, int]:
+        seen.append(weakref.ref(e))
+        return "boom", 400
+
+    @app.errorhandler(500)
+    def internal(e: t.Any) -> tuple[str, int]:
+        return repr(e.original_exception), 500
+
+    messages, _ = serve(app, "/")
+    assert (messages[0]["status"], messages[1]["body"]) == (400, b"handled")
+    assert all(isinstance(error, ValueError) for error in seen)
+    messages, _ = serve(app, "/again")
+    assert (messages[0]["status"], messages[1]["body"]) == (500, b"KeyError('k')")
+    seen.clear()
+    gc.disable()
+    try:
+        serve(app, "/kept")
+        assert [ref() for ref in seen] == [None] * 3  # (no cycle kept them)
+    finally:
+        gc.enable()

@@ -866,8 +866,14 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 rv = view()  # type: ignore[misc]
             if type(rv) is CoroutineType or inspect.isawaitable(rv):
                 rv = await rv
+        except Exception as e:
+            text = None
+            try:  # (in the except: the handler sees sys.exc_info(), can raise)
+                rv = await _handle_user_exception(app, e, ctx.request)
+            except BaseException as failed_too:
+                caught = failed_too  # (handle_exception's, below)
         except BaseException as e:
-            caught = e  # (handled below)
+            caught = e  # (raised again below)
             text = None
         else:
             if (
@@ -931,9 +937,10 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             if usual:  # pushed and dispatched above
                 hooks = None
                 if caught is not None:
-                    if not isinstance(caught, Exception):
+                    try:
                         raise caught
-                    rv = await _handle_user_exception(app, caught, ctx.request)
+                    finally:
+                        caught = None  # (no cycle through this frame)
             else:
                 if lean:
                     active = (ctx, ctx)

@@ -383,7 +383,10 @@ class WebSocketRefused(WebSocketClosed):
 
     def __init__(self, response: Response, code: int = 1006) -> None:
         super().__init__(code)
-        self.args = (f"the WebSocket was refused with HTTP {response.status}",)
+        refused = f"the WebSocket was refused with HTTP {response.status}"
+        if code != 1006:  # (the app's close, which the server answered)
+            refused += f": the app closed it with code {code} before accepting"
+        self.args = (refused,)
         self.response = response
 
 

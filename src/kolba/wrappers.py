@@ -352,6 +352,39 @@ class _Pending:
         return "<the request body, not read yet: await it>"
 
 
+class _PendingCall(_Pending):
+    """``get_data()`` or ``get_json()`` of a body still arriving: also a
+    coroutine, as the call's value was, for ``asyncio.create_task()``."""
+
+    _running: t.Any = None  # (the coroutine, once awaited or sent to)
+
+    def _coroutine(self) -> t.Any:
+        if self._running is None:
+            self._running = self._value()
+        return self._running
+
+    def __await__(self) -> t.Generator[t.Any, None, t.Any]:
+        return self._coroutine().__await__()  # type: ignore[no-any-return]
+
+    def send(self, value: t.Any) -> t.Any:
+        return self._coroutine().send(value)
+
+    def throw(self, *args: t.Any) -> t.Any:
+        return self._coroutine().throw(*args)
+
+    def close(self) -> None:
+        if self._running is not None:
+            self._running.close()
+
+    def __getattr__(self, name: str) -> t.NoReturn:
+        if name[:3] in ("cr_", "gi_") or name[:1] == "_":  # (asyncio's reads)
+            raise AttributeError(name)
+        raise RuntimeError(_await_body_msg())
+
+
+cabc.Coroutine.register(_PendingCall)
+
+
 class _FormPart:
     """``request.form`` or ``.files``: parsed on first read, then a plain
     instance attribute. Parsed in a coroutine, both are awaitable too
@@ -760,7 +793,7 @@ class Request(_WzRequest):
         awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
             if self._body_pending():
-                return _Pending(
+                return _PendingCall(
                     functools.partial(
                         self._await,
                         _WzRequest.get_data,
@@ -783,7 +816,7 @@ class Request(_WzRequest):
         awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
             if self._body_pending():
-                return _Pending(
+                return _PendingCall(
                     functools.partial(
                         self._await, _WzRequest.get_json, self, force, silent, cache
                     )
