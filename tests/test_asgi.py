@@ -1363,6 +1363,20 @@ def test_a_chunked_body_reaches_an_async_view_as_it_arrives(app: Flask) -> None:
     assert seen == [(1, b"a"), (2, b"b"), (3, b"c")]
 
 
+def post_a_big_form(app: Flask) -> list[dict[str, Any]]:
+    """POST a 2,000-byte urlencoded form (a=xxx...) in two messages."""
+    body = b"a=" + b"x" * 1998
+    parts = [
+        {"type": "http.request", "body": body[:700], "more_body": True},
+        {"type": "http.request", "body": body[700:], "more_body": False},
+    ]
+    headers = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", b"2000"),
+    ]
+    return run_asgi(app, http_scope("/", "POST", headers), parts)
+
+
 @pytest.mark.parametrize("awaited", [False, True])
 def test_a_form_announced_past_the_form_limit_is_a_413_in_an_async_view(
     app: Flask, awaited: bool
@@ -1376,16 +1390,7 @@ def test_a_form_announced_past_the_form_limit_is_a_413_in_an_async_view(
         form = (await request.form) if awaited else request.form
         return str(len(form["a"]))
 
-    body = b"a=" + b"x" * 1998
-    parts = [
-        {"type": "http.request", "body": body[:700], "more_body": True},
-        {"type": "http.request", "body": body[700:], "more_body": False},
-    ]
-    headers = [
-        (b"content-type", b"application/x-www-form-urlencoded"),
-        (b"content-length", b"2000"),
-    ]
-    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    sent = post_a_big_form(app)
     assert sent[0]["status"] == 413
     client = app.test_client()  # and the same under both drivers, whole
     assert client.post("/", data={"a": "x" * 1998}).status_code == 413
@@ -1403,16 +1408,7 @@ def test_a_form_past_the_form_limit_is_read_as_data_by_an_async_view(
     async def view() -> str:
         return str(len(request.get_data()))
 
-    body = b"a=" + b"x" * 1998
-    parts = [
-        {"type": "http.request", "body": body[:700], "more_body": True},
-        {"type": "http.request", "body": body[700:], "more_body": False},
-    ]
-    headers = [
-        (b"content-type", b"application/x-www-form-urlencoded"),
-        (b"content-length", b"2000"),
-    ]
-    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    sent = post_a_big_form(app)
     assert (sent[0]["status"], sent[1]["body"]) == (200, b"2000")
     client = app.test_client()
     assert client.post("/", data={"a": "x" * 1998}).text == "2000"

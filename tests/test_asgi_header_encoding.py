@@ -14,6 +14,7 @@ import typing as t
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from test_asgi_usual import server_scope
 
 from kolba import Flask, got_request_exception, make_response
 
@@ -48,20 +49,7 @@ def make_app(kind: str) -> tuple[Flask, list[t.Any]]:
 
 
 def asgi_call(app: Flask, path: str) -> list[dict[str, t.Any]]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = server_scope(path)
     messages: list[dict[str, t.Any]] = []
 
     async def receive() -> dict[str, t.Any]:

@@ -23,12 +23,9 @@ from kolba import (
 )
 
 
-def serve(
-    app: Flask, path: str, method: str = "GET"
-) -> tuple[list[dict[str, t.Any]], list[t.Any]]:
-    """Call the app as a server does; its messages, and the request context's
-    presence at each send."""
-    scope = {
+def server_scope(path: str, method: str = "GET") -> dict[str, t.Any]:
+    """An HTTP scope with every item a server such as uvicorn gives."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -42,6 +39,14 @@ def serve(
         "client": ("127.0.0.1", 1234),
         "server": ("127.0.0.1", 80),
     }
+
+
+def serve(
+    app: Flask, path: str, method: str = "GET"
+) -> tuple[list[dict[str, t.Any]], list[t.Any]]:
+    """Call the app as a server does; its messages, and the request context's
+    presence at each send."""
+    scope = server_scope(path, method)
     messages: list[dict[str, t.Any]] = []
     during: list[t.Any] = []
 
