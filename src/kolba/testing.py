@@ -385,7 +385,7 @@ class WebSocketRefused(WebSocketClosed):
         super().__init__(code)
         refused = f"the WebSocket was refused with HTTP {response.status}"
         if code != 1006:  # (the app's close, which the server answered)
-            refused += f": the app closed it with code {code} before accepting"
+            refused += f": closed with code {code} before the accept"
         self.args = (refused,)
         self.response = response
 

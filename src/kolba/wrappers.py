@@ -377,7 +377,7 @@ class _PendingCall(_Pending):
             self._running.close()
 
     def __getattr__(self, name: str) -> t.NoReturn:
-        if name[:3] in ("cr_", "gi_") or name[:1] == "_":  # (asyncio's reads)
+        if name[:3] in ("cr_", "gi_", "ag_") or name[:1] == "_":  # (asyncio's reads)
             raise AttributeError(name)
         raise RuntimeError(_await_body_msg())
 
