@@ -829,17 +829,21 @@ def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
             child.install(hooks_plugin)
             child.route("/items")(lambda: items_text(request.environ["trail"]))
         else:
-            befores = [lambda ctx, i=i: ctx.append(i) for i in range(n)]
+            # the same trail as the others' (a per-request namespace's setdefault)
+            befores = [
+                lambda ctx, i=i: ctx.setdefault("trail", []).append(i)
+                for i in range(n)
+            ]
             afters = [
                 lambda headers, i=i: headers.append((f"X-After-{i}", str(i)))
                 for i in reversed(range(n))
             ]
 
             def items(environ):
-                trail: list = []
+                ctx: dict = {}
                 for hook in befores:
-                    hook(trail)
-                status, headers, body = _bare_html(items_text(trail))
+                    hook(ctx)
+                status, headers, body = _bare_html(items_text(ctx["trail"]))
                 for hook in afters:
                     hook(headers)
                 return status, headers, body
