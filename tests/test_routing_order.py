@@ -196,6 +196,26 @@ def test_one_variable_last_answers_each_method_with_its_rule(
     assert client.get("/n/5/").status_code == 404
 
 
+def test_one_variable_last_gets_the_get_rule_added_after_another_method(
+    app: Flask, client: KolbaClient
+) -> None:
+    named(app, "/n/<int:j>", "post", methods=["POST"])
+    assert client.get("/n/5").status_code == 405
+    added(app, "/n/<int:i>", "get", methods=["GET"])
+    assert client.get("/n/5").text == "get [('i', 5)]"
+    assert client.post("/n/5").text == "post [('j', 5)]"
+
+
+def test_one_variable_last_of_a_rule_for_every_method(
+    app: Flask, client: KolbaClient
+) -> None:
+    added(app, "/n/<int:i>", "every")  # (a Rule without methods)
+    added(app, "/n/<int:k>", "later", methods=["GET"])  # (never reached)
+    assert client.get("/n/5").text == "every [('i', 5)]"
+    assert client.delete("/n/5").text == "every [('i', 5)]"
+    assert client.get("/n/x").status_code == 404
+
+
 @pytest.mark.parametrize(
     "text", [UUID, UUID.upper(), "ABCDEF01-2345-6789-abcd-ef0123456789"]
 )

@@ -363,7 +363,17 @@ if TYPE_CHECKING:
     _Dynamic = tuple[_Match, int, tuple[str, ...], "_Node"]
     _Weight = tuple[int, tuple[tuple[int, int], ...], int, tuple[float, ...]]
 
+    # The entry of a path of static segments (see Map._heads): (its state,
+    # the test of the state's first part with variables if that is one
+    # variable, the whole segment (or _NEVER), the state's static parts, the
+    # state after that part, its rule for GET, that rule's variable's name
+    # and to_python).
+    _Head = tuple[
+        "_Node", _Match, dict[str, "_Node"], "_Node", "Rule | None", str, _ToPython
+    ]
+
 _ONE, _SEGMENT, _REST, _REST_SLASH = range(4)  # (_ONE is 0: "not kind")
+_NEVER: Callable[[str], bool] = ().__contains__  # (False, for any text)
 _SLASH_GROUP = "_kolba_slash"
 
 
@@ -711,14 +721,12 @@ class Map(_wz.Map):
         self._root = self._top.static[domain] = _Node(0)
         # The static paths of the default domain (its rules without variables)
         # and the states reached through static segments only, by their path
-        # ("/user" for "/user/<int:id>"'s last segment; "" for the root); only
-        # while no rule is on another domain (the search's first choice).
+        # ("/user" for "/user/<int:id>"'s last segment; "" for the root), as
+        # _Head entries; only while no rule is on another domain (the
+        # search's first choice).
         self._static: dict[str, _Node] = {}
-        self._heads: dict[str, _Node] = {"": self._root}
-        # For each of those states whose first part with variables is one
-        # variable, the whole segment: (its test, the state's static parts,
-        # the state after it), the search's first choice for a last segment.
-        self._ones: dict[str, tuple[_Match, dict[str, _Node], _Node]] = {}
+        self._heads: dict[str, _Head] = {}
+        self._one("", self._root)
         # (the drivers look a static rule up in it as match() does first: not
         # for a class or a map with its own match(), which they call)
         self._fast: dict[str, _Node] | None = (
@@ -922,6 +930,9 @@ class Map(_wz.Map):
         head: str | None = ""  # (None past a variable, or on another domain)
         if node is not self._root:
             self._fast = head = None
+        # (the head whose state's parts with variables the rule changes: its
+        # entry made again once the rule is in, which may be its GET rule)
+        changed: tuple[str, _Node] | None = None
         segments = _split(rule._path)
         for i, seg in enumerate(segments):
             parent = node
@@ -933,7 +944,7 @@ class Map(_wz.Map):
                     node = node.dynamic_child(rest[:-1], _REST_SLASH)
                     node = node.static.setdefault("", _Node(node.depth))
                 if head is not None:
-                    self._one(head, parent)
+                    changed = (head, parent)
                 head = None
                 break
             if all(isinstance(t, str) for t in seg):
@@ -941,14 +952,17 @@ class Map(_wz.Map):
                 node = node.static.setdefault(static, _Node(node.depth + 1))
                 if head is not None:
                     head = f"{head}/{static}"
-                    self._heads[head] = node
+                    if head not in self._heads:
+                        self._one(head, node)
             else:
                 kind = _ONE if len(seg) == 1 else _SEGMENT
                 node = node.dynamic_child([seg], kind)
                 if head is not None:
-                    self._one(head, parent)
+                    changed = (head, parent)
                 head = None
         node.add_rule(rule)
+        if changed is not None:
+            self._one(*changed)
         if head is not None and all(isinstance(t, str) for t in rule._path):
             path: str = "".join(rule._path)  # type: ignore[arg-type]
             # (only a path that a Request's path is as the server gave it: a
@@ -958,13 +972,16 @@ class Map(_wz.Map):
                 self._static[path] = node
 
     def _one(self, head: str, node: _Node) -> None:
-        """Keep ``_ones`` in step with the parts with variables of ``node``,
-        the state of the static segments ``head``."""
-        test, kind, _, last = node.dynamic[0]
-        if kind == _ONE:
-            self._ones[head] = (test, node.static, last)
-        else:
-            self._ones.pop(head, None)
+        """Make the entry of ``head``, the path of the static segments that
+        lead to ``node``, as its state is now."""
+        entry: _Head = (node, _NEVER, node.static, node, None, "", str)
+        if node.dynamic:
+            test, kind, _, last = node.dynamic[0]
+            if kind == _ONE:
+                rule = last.first.get("GET", last.any)
+                name, to_python = ("", str) if rule is None else rule._vars[0]
+                entry = (node, test, node.static, last, rule, name, to_python)
+        self._heads[head] = entry
 
     def _index_endpoint(self, rule: Rule) -> None:
         rules = self._by_endpoint.setdefault(rule.endpoint, [])
@@ -1039,36 +1056,43 @@ class Map(_wz.Map):
         # below would (static first, then the first part that takes
         # it), and its arguments' dict made at once: /user/42
         # 29,525 -> 28,149 instructions a request.
+        # PERF: one lookup gives the state of the head and what its last
+        # segment needs (_heads holds both since 2 lookups were one): a match
+        # of /user/42 6,116 -> 5,723 instructions, /t/<a>/<int:b> 17,585 ->
+        # 17,203, /p/<path:p> 19,717 -> 19,392; a WSGI request of /user/42
+        # 26,955 -> 26,551
         head, sep, tail = path.rpartition("/")
-        one = self._ones.get(head)
-        if one is None or not sep:
-            node = self._heads.get(head)
+        entry = self._heads.get(head)
+        # (a head is "" or starts with "/": with a "/", so does the path.
+        # PERF: no path[:1] here: /user/42 27,837 -> 27,294 instructions)
+        if entry is None or not sep:
+            node = None
         else:
             # PERF: a last segment that the first part with variables of its
             # state takes whole (/user/<int:id>), from one entry: no loop,
             # no lookup of a segment in no static parts (a match 6,954 ->
             # 6,127 instructions; a WSGI request of /user/42 27,761 ->
             # 26,959, ASGI 33,833 -> 33,004)
-            test, static, last = one
-            node = None  # (the search below, as the loop's break)
-            if not test(tail):
-                node = self._heads.get(head)  # (the other parts)
-            elif not static or tail not in static:
-                rule = last.first.get(method, last.any)
-                if rule is not None and rule._plain:
-                    name, to_python = rule._vars[0]
-                    try:
-                        args = {name: to_python(tail)}
-                    except ValueError:
-                        pass  # (a 404, told below)
-                    else:
-                        if rule.defaults:  # they win over the path
-                            args.update(rule.defaults)
-                        return rule, args
-        # (a head is "" or starts with "/": with a "/", so does the
-        # path. PERF: no path[:1] here: /user/42 27,837 -> 27,294
-        # instructions)
-        if node is not None and sep and tail not in node.static:
+            node, test, static, last, rule, name, to_python = entry
+            if test(tail):
+                if not static or tail not in static:
+                    # (PERF: the rule for GET and its variable are the
+                    # entry's, no lookup by method: part of the cut above)
+                    if method != "GET":
+                        rule = last.first.get(method, last.any)
+                        if rule is not None:
+                            name, to_python = rule._vars[0]
+                    if rule is not None and rule._plain:
+                        try:
+                            args = {name: to_python(tail)}
+                        except ValueError:
+                            pass  # (a 404, told below)
+                        else:
+                            if rule.defaults:  # they win over the path
+                                args.update(rule.defaults)
+                            return rule, args
+                node = None  # (the search below, as the loop's break)
+        if node is not None and tail not in node.static:
             for test, kind, names, last in node.dynamic:
                 if m := test(tail):
                     # (none for the rest of the path with a slash:
