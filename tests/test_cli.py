@@ -13,11 +13,13 @@ import ssl
 import subprocess
 import sys
 import time
+import typing as t
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 import pytest
+import werkzeug.serving
 from click.testing import CliRunner
 
 from kolba import Blueprint, Flask, current_app
@@ -854,3 +856,37 @@ def test_show_server_banner_prints_flasks_two_lines(
     assert capsys.readouterr().out == (
         " * Serving kolba app 'hello'\n * Debug mode: on\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "debug"),
+    [
+        ({}, False),
+        ({"FLASK_DEBUG": "1"}, True),
+        ({"KOLBA_DEBUG": "1"}, True),
+        ({"KOLBA_DEBUG": "0", "FLASK_ENV": "development"}, False),
+        # as Flask 3: *_ENV is the kolba command's; app.run() turns no
+        # debugger on from a leftover one
+        ({"FLASK_ENV": "development"}, False),
+        ({"KOLBA_ENV": "development"}, False),
+    ],
+)
+def test_app_run_reads_only_the_debug_variables(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    debug: bool,
+) -> None:
+    for name in ("KOLBA_RUN_FROM_CLI", "KOLBA_DEBUG", "FLASK_DEBUG", "KOLBA_ENV", "FLASK_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    served: dict[str, t.Any] = {}
+    monkeypatch.setattr(
+        werkzeug.serving, "run_simple", lambda *args, **options: served.update(options)
+    )
+    app = Flask("runner")
+    app.run()
+    assert (app.debug, served["use_debugger"], served["use_reloader"]) == (debug,) * 3
+    banner = "".join(capsys.readouterr())
+    assert f"Debug mode: {'on' if debug else 'off'}" in banner

@@ -775,9 +775,13 @@ def run_application(
                 err=True,
             )
         return
+    # As Flask: only KOLBA_DEBUG/FLASK_DEBUG; *_ENV is the kolba command's
+    # (a leftover FLASK_ENV=development turns no debugger on here).
+    from_env = None
     if load_dotenv:
         _load_dotenv()
-        if _env("DEBUG") or _env("ENV"):
+        from_env = _env("DEBUG")
+        if from_env:
             app.debug = _debug_source() is not None
     if debug is not None:
         app.debug = bool(debug)
@@ -791,7 +795,7 @@ def run_application(
     if debug is not None:
         source = "app.run(debug=...)"
     elif app.debug:
-        source = (load_dotenv and _debug_source()) or "app.debug"
+        source = (from_env and _debug_source()) or "app.debug"
     _show_server_banner(app.name, app.debug, source)
     # Looked up now, and nothing bound before it, as Flask does: tools and
     # tests patch werkzeug.serving.run_simple; a port in use is its message.
