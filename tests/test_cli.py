@@ -877,7 +877,13 @@ def test_app_run_reads_only_the_debug_variables(
     env: dict[str, str],
     debug: bool,
 ) -> None:
-    for name in ("KOLBA_RUN_FROM_CLI", "KOLBA_DEBUG", "FLASK_DEBUG", "KOLBA_ENV", "FLASK_ENV"):
+    for name in (
+        "KOLBA_RUN_FROM_CLI",
+        "KOLBA_DEBUG",
+        "FLASK_DEBUG",
+        "KOLBA_ENV",
+        "FLASK_ENV",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

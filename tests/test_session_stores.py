@@ -102,9 +102,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def store_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> str:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path}/sessions.db"
     redis_server: RedisServer = request.getfixturevalue("redis_server")
@@ -631,6 +629,48 @@ def test_store_down_at_save_is_a_logged_503(
     assert "Location" not in response.headers
     assert "Set-Cookie" not in response.headers
     assert "The session store failed to save a session" in caplog.text
+    # what failed, and where, is logged, never shown
+    assert f"127.0.0.1:{server.port}" in caplog.text
+    assert "127.0.0.1" not in response.text
+    assert "Sessions are unavailable for a moment" in response.text
+
+
+@pytest.mark.parametrize("views", ["", "/async"])
+@pytest.mark.parametrize("at", ["load", "save"])
+def test_store_down_answers_through_the_apps_503_handler(
+    views: str, at: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer()
+    app = make_app(server.url)
+
+    @app.errorhandler(503)
+    def unavailable(e: Exception) -> Any:
+        return {"error": "try later"}, 503, {"Retry-After": "5"}
+
+    def stop_then_set() -> Any:
+        dict(session)
+        server.stop()
+        session["a"] = "2"
+        return "saved?"
+
+    async def async_stop_then_set() -> Any:
+        return stop_then_set()
+
+    app.add_url_rule("/stop-then-set", view_func=stop_then_set)
+    app.add_url_rule("/async/stop-then-set", view_func=async_stop_then_set)
+    client = client_for(app, views)
+    client.get(f"{views}/set/a/1")
+    with caplog.at_level(logging.ERROR):
+        if at == "load":
+            server.stop()
+            response = client.get(f"{views}/get")
+        else:
+            response = client.get(f"{views}/stop-then-set")
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "try later"}
+    assert response.headers["Retry-After"] == "5"
+    assert "Set-Cookie" not in response.headers
+    assert f"The session store failed to {at} a session" in caplog.text
 
 
 def test_sqlite_file_that_cannot_be_made_is_a_503(tmp_path: Path) -> None:
@@ -638,6 +678,7 @@ def test_sqlite_file_that_cannot_be_made_is_a_503(tmp_path: Path) -> None:
     app = make_app(f"sqlite://{tmp_path}/file/sessions.db")
     response = app.test_client().get("/set/a/1")
     assert response.status_code == 503
+    assert str(tmp_path) not in response.text  # (the log names the file)
 
 
 def _signed_id(app: Flask) -> str:

@@ -140,7 +140,8 @@ class SQLiteSessionStore:
                 local.db, local.pid = self._connect(), os.getpid()
             yield local.db
         except (sqlite3.Error, OSError) as e:  # OSError: no folder for the file
-            raise SessionStoreUnavailable(f"SQLite session store {self.path}: {e}")
+            # (the detail is logged with the cause; the page shows none of it)
+            raise SessionStoreUnavailable() from e
 
     def load(self, sid: str) -> dict[str, str] | None:
         with self._db() as db:
@@ -231,7 +232,7 @@ class RedisSessionStore:
         try:
             yield
         except self._errors as e:
-            raise SessionStoreUnavailable(f"Redis session store: {e}")
+            raise SessionStoreUnavailable() from e
 
     def load(self, sid: str) -> dict[str, str] | None:
         with self._down():
@@ -418,7 +419,7 @@ class StoreSessionInterface(SessionInterface):
             self._save(app, session, response)
         except SessionStoreUnavailable as e:
             app.logger.exception("The session store failed to save a session")
-            _answer_503(response, e)
+            _answer_503(app, response, e)
 
     def _save(self, app: Flask, session: ServerSideSession, response: Response) -> None:
         store = self.store
@@ -490,10 +491,15 @@ class StoreSessionInterface(SessionInterface):
 _opens_lazily_as_defined(StoreSessionInterface)
 
 
-def _answer_503(response: Response, error: SessionStoreUnavailable) -> None:
-    """Turn ``response`` into the 503 page: its data was not saved."""
-    page = error.get_response()
-    response.headers = Headers([("Content-Type", page.content_type or "")])
+def _answer_503(app: Flask, response: Response, error: SessionStoreUnavailable) -> None:
+    """Turn ``response`` into the app's 503 answer (its error handler's, or
+    the page): its data was not saved."""
+    try:
+        page = app.make_response(app.handle_http_exception(error))
+    except Exception:
+        app.logger.exception("The 503 error handler failed")
+        page = app.make_response(error)
+    response.headers = Headers(page.headers)
     response.status = page.status
-    response.direct_passthrough = False
-    response.set_data(page.get_data())
+    response.direct_passthrough = page.direct_passthrough
+    response.response = page.response
