@@ -76,7 +76,8 @@ def test_samesite_is_lax_by_default() -> None:
 
 def test_no_unknown_keys() -> None:
     keys = set(Flask(__name__).config)
-    assert keys == {*FLASK_DEFAULTS, "SESSION_COOKIE_SAMESITE", "SESSION_STORE"}
+    kolba_own = {"SESSION_STORE", "WEBSOCKET_ALLOWED_ORIGINS"}
+    assert keys == {*FLASK_DEFAULTS, "SESSION_COOKIE_SAMESITE", *kolba_own}
 
 
 def test_config_is_a_dict_with_a_root_path() -> None:

@@ -777,6 +777,7 @@ def make_app(fw: types.ModuleType, root: Path) -> t.Any:  # noqa: C901, PLR0915
                     "ENVVAR",
                     "SESSION_COOKIE_SAMESITE",
                     "SESSION_STORE",  # kolba's own: server-side sessions
+                    "WEBSOCKET_ALLOWED_ORIGINS",  # kolba's own: WebSockets
                 }
             },
             "debug": app.debug,

@@ -427,3 +427,101 @@ def test_a_websocket_on_an_http_rule_is_refused(app: Flask) -> None:
     with pytest.raises((WebSocketRefused, WebSocketClosed)):
         with app.test_client().websocket("/page"):
             pass
+
+
+# -- the Origin of a browser's handshake (cross-site WebSocket hijacking) ------
+
+
+def origin_app(app: Flask, events: list[str]) -> Flask:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    @app.websocket("/ws")
+    async def feed() -> None:
+        events.append("view")
+        await websocket.send(f"hello {session.get('user')}")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        None,  # no browser: no Origin
+        "http://localhost",  # the test client's Host
+        "https://localhost",
+        "http://LOCALHOST:80",
+        "https://localhost:443",
+    ],
+)
+def test_a_handshake_from_the_apps_own_origin_or_none_is_accepted(
+    app: Flask, origin: str | None
+) -> None:
+    events: list[str] = []
+    client = origin_app(app, events).test_client()
+    client.get("/login")
+    headers = {} if origin is None else {"Origin": origin}
+    with client.websocket("/ws", headers=headers) as ws:
+        assert ws.receive() == "hello ann"
+    assert events == ["view"]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://attacker.example",
+        "http://localhost.attacker.example",
+        "http://localhost:8080",
+        "null",  # a sandboxed frame, a file
+        "localhost",
+        "ftp://localhost",
+    ],
+)
+def test_a_handshake_from_another_origin_is_refused_with_403(
+    app: Flask, origin: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page of another site opening the app's WebSocket would ride on the
+    user's cookies: refused before the session is read or the view runs."""
+    events: list[str] = []
+    client = origin_app(app, events).test_client()
+    client.get("/login")
+    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused) as refused:
+        with client.websocket("/ws", headers={"Origin": origin}):
+            pass
+    response = refused.value.response
+    assert response.status_code == 403
+    assert "WEBSOCKET_ALLOWED_ORIGINS" in response.get_data(as_text=True)
+    assert events == []
+    assert caplog.records == []
+
+
+def test_allowed_origins_are_configured(app: Flask) -> None:
+    events: list[str] = []
+    client = origin_app(app, events).test_client()
+    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["https://app.example"]
+    with client.websocket("/ws", headers={"Origin": "https://app.example"}) as ws:
+        assert ws.receive() == "hello None"
+    with pytest.raises(WebSocketRefused):
+        with client.websocket("/ws", headers={"Origin": "https://other.example"}):
+            pass
+    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["*"]
+    with client.websocket("/ws", headers={"Origin": "https://other.example"}) as ws:
+        assert ws.receive() == "hello None"
+    assert events == ["view", "view"]
+
+
+def test_an_origin_refusal_goes_through_the_apps_403_handler(app: Flask) -> None:
+    origin_app(app, [])
+
+    @app.errorhandler(403)
+    def forbidden(e: Exception) -> tuple[dict[str, str], int]:
+        return {"error": "origin"}, 403
+
+    with pytest.raises(WebSocketRefused) as refused:
+        with app.test_client().websocket(
+            "/ws", headers={"Origin": "https://x.example"}
+        ):
+            pass
+    assert refused.value.response.get_json() == {"error": "origin"}

@@ -589,6 +589,9 @@ class Flask(Scaffold):
             "TEMPLATES_AUTO_RELOAD": None,
             "MAX_COOKIE_SIZE": 4093,
             "PROVIDE_AUTOMATIC_OPTIONS": True,
+            # origins besides the app's own whose pages may open its WebSockets
+            # ("*": any); see kolba.asgi._check_origin
+            "WEBSOCKET_ALLOWED_ORIGINS": None,
         }
     )
 

@@ -41,6 +41,7 @@ from werkzeug.datastructures import EnvironHeaders, Headers
 from werkzeug.exceptions import (
     BadRequestKeyError,
     ClientDisconnected,
+    Forbidden,
     HTTPException,
     RequestEntityTooLarge,
 )
@@ -2536,6 +2537,33 @@ def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     return view
 
 
+def _plain_host(netloc: str) -> str:
+    """A host as an origin compares it: lowercased, no default port."""
+    netloc = netloc.lower()
+    for port in (":80", ":443"):
+        if netloc.endswith(port):
+            return netloc[: -len(port)]
+    return netloc
+
+
+def _check_origin(app: Flask, ws: WebSocket, origin: str) -> None:
+    """Refuse (403) a handshake that a page of another origin started: a
+    browser sends the site's cookies with it (cross-site WebSocket hijacking).
+    The app's own origin and those in ``WEBSOCKET_ALLOWED_ORIGINS`` pass, and
+    any with ``"*"`` there; a client that sends no Origin is no browser."""
+    allowed = app.config.get("WEBSOCKET_ALLOWED_ORIGINS") or ()
+    if "*" in allowed or origin in allowed:
+        return
+    scheme, sep, netloc = origin.partition("://")
+    own = _plain_host(ws.host)
+    if sep and scheme.lower() in ("http", "https") and _plain_host(netloc) == own:
+        return
+    raise Forbidden(
+        f"A WebSocket handshake from the origin {origin!r}, which is not this"
+        " site's: add it to WEBSOCKET_ALLOWED_ORIGINS to accept it."
+    )
+
+
 async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)
@@ -2579,6 +2607,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         try:
             try:
                 ctx.push()
+                if "HTTP_ORIGIN" in headers:
+                    _check_origin(app, ws, headers["HTTP_ORIGIN"])
                 if "HTTP_COOKIE" in headers:
                     await _open_session(app, ctx)
                 names = (None, *reversed(ws.blueprints))
