@@ -196,6 +196,31 @@ def test_one_variable_last_answers_each_method_with_its_rule(
     assert client.get("/n/5/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("url", "answer"),
+    [
+        ("/p/%0Ab", "p [('rest', '\\nb')]"),  # ([^/] takes a newline first)
+        ("/p/%0A", "p [('rest', '\\n')]"),
+        ("/p/a%0Ab", None),  # (. does not take one after it)
+        ("/p/a/b%0A", None),
+        ("/p/%0A%0A", None),
+        ("/p/a//b", "p [('rest', 'a//b')]"),
+        ("/p/a/", "p [('rest', 'a/')]"),
+        ("/p/", None),
+        ("/p/x/%0Ab", None),
+    ],
+)
+def test_a_path_variable_to_the_end_takes_what_its_regex_takes(
+    app: Flask, client: KolbaClient, url: str, answer: str | None
+) -> None:
+    named(app, "/p/<path:rest>", "p")
+    response = client.get(url)
+    if answer is None:
+        assert response.status_code == 404
+    else:
+        assert response.text == answer
+
+
 def test_one_variable_last_gets_the_get_rule_added_after_another_method(
     app: Flask, client: KolbaClient
 ) -> None:
