@@ -708,32 +708,29 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
     # instructions, /user/42 128,941 -> 128,805; in process 27,014 -> 26,795
     # and 34,292 -> 34,053)
     if (
-        # (decided as it starts serving: so set only once it serves)
+        # (decided as it starts serving: so set only once it serves; and only
+        # while no host setting is to be read, see Flask._plain_hosts, which
+        # needs no test of its own: PERF, see below)
         app._lazy_request is not None
         and not root
         and _cv_get(_NO_CTX)[0] is None
         and not (signals.connected and signals.appcontext_pushed.receivers)
-        # PERF: see Flask._plain_hosts (behind uvicorn, hello 120,850 ->
-        # 120,351 instructions, /user/42 128,789 -> 128,373)
-        and (
-            app._plain_hosts
-            or (app.config["TRUSTED_HOSTS"] is None and not app.subdomain_matching)
-        )
-        and not url_map.host_matching
         # PERF: a static rule looked up here, as match() looks it up first,
         # without its frame (as Flask.__call__; in process, hello 27,165 ->
         # 26,617 instructions)
         and (
             # PERF: a static rule's path in the map's _fast is a usual one (it
             # keeps no other), told by no check (behind uvicorn, hello
-            # 119,783 -> 119,540 instructions; /user/42 128,208 -> 128,254)
+            # 119,783 -> 119,540 instructions; /user/42 128,208 -> 128,254);
+            # nor host_matching, under which _fast is None (see Map._reset)
             (node := None if (fast := url_map._fast) is None else fast.get(path))
             is not None
-            # the usual path: ASCII, one leading "/" (PERF: told by index, not
-            # by slices or startswith(): behind uvicorn, hello 123,624 ->
-            # 122,679 instructions, /user/42 133,388 -> 132,685)
             or (
-                path.isascii()
+                (fast is not None or not url_map.host_matching)
+                # the usual path: ASCII, one leading "/" (PERF: told by index,
+                # not by slices or startswith(): behind uvicorn, hello 123,624
+                # -> 122,679 instructions, /user/42 133,388 -> 132,685)
+                and path.isascii()
                 and path
                 and path[0] == "/"
                 and (len(path) == 1 or path[1] != "/")
@@ -871,8 +868,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             text = None
             try:  # (in the except: the handler sees sys.exc_info(), can raise)
                 rv = await _handle_user_exception(app, e, ctx.request)
-            except BaseException as failed_too:
-                caught = failed_too  # (handle_exception's, below)
+            except BaseException as e:  # (PERF: no local of its own, see below)
+                caught = e  # (handle_exception's, below)
         except BaseException as e:
             caught = e  # (raised again below)
             text = None
@@ -1091,13 +1088,18 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             await send({"type": "http.response.body", "body": text})
             return
         try:
-            content = response.response
-            if start is not None and type(content) is list and sent_method != "HEAD":
+            if (
+                start is not None
+                and type(response.response) is list
+                and sent_method != "HEAD"
+            ):
                 # PERF: a lazy response sent here, no coroutine (-0.3 µs)
                 await send(start)
-                await send({"type": "http.response.body", "body": b"".join(content)})
+                await send(
+                    {"type": "http.response.body", "body": b"".join(response.response)}
+                )
             else:
-                if start is not None and type(content) is list:  # (HEAD)
+                if start is not None and type(response.response) is list:  # (HEAD)
                     unreceived = (None, None)  # (no body sent: nothing reads it)
                 await _send_response(
                     response,
