@@ -896,3 +896,14 @@ def test_app_run_reads_only_the_debug_variables(
     assert (app.debug, served["use_debugger"], served["use_reloader"]) == (debug,) * 3
     banner = "".join(capsys.readouterr())
     assert f"Debug mode: {'on' if debug else 'off'}" in banner
+
+
+def test_app_run_names_the_debug_variable_the_app_was_made_with(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KOLBA_RUN_FROM_CLI", raising=False)
+    monkeypatch.delenv("KOLBA_DEBUG", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: None)
+    Flask("runner").run(load_dotenv=False)  # debug on as the app was made
+    assert "Debug mode: on (from FLASK_DEBUG=1)" in "".join(capsys.readouterr())

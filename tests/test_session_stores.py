@@ -34,11 +34,12 @@ from click.testing import CliRunner
 from markupsafe import Markup
 from werkzeug.serving import make_ssl_devcert
 
-from kolba import Flask, session, websocket
+from kolba import Flask, get_flashed_messages, send_file, session, websocket
 from kolba.cli import cli
 from kolba.session_stores import (
     RedisSessionStore,
     SessionStore,
+    SessionStoreUnavailable,
     SQLiteSessionStore,
     store_from_config,
 )
@@ -671,6 +672,94 @@ def test_store_down_answers_through_the_apps_503_handler(
     assert response.headers["Retry-After"] == "5"
     assert "Set-Cookie" not in response.headers
     assert f"The session store failed to {at} a session" in caplog.text
+
+
+@pytest.mark.parametrize("views", ["", "/async"])
+def test_a_503_page_that_reads_the_session_is_still_a_503(
+    views: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A layout showing flashed messages reads the session: while the store
+    is down it reads as empty there, and a write answers 503 again."""
+    app = make_app(f"redis://127.0.0.1:{free_port()}/0")
+
+    @app.errorhandler(503)
+    def unavailable(e: Exception) -> Any:
+        return f"down, flashes: {get_flashed_messages()}", 503
+
+    @app.route("/write-after")
+    def write_after() -> str:
+        try:
+            session.get("a")
+        except SessionStoreUnavailable:
+            pass
+        assert "a" not in session  # (read as empty now)
+        session["a"] = "1"  # a write still answers 503
+        return "written?"
+
+    @app.route("/async/write-after")
+    async def async_write_after() -> str:
+        return write_after()
+
+    client = client_for(app, views)
+    client.set_cookie("session", _signed_id(app))
+    with caplog.at_level(logging.ERROR):
+        for path in ("/get", "/write-after"):
+            response = client.get(views + path)
+            assert response.status_code == 503
+            assert response.text == "down, flashes: []"
+
+
+@pytest.mark.parametrize("views", ["", "/async"])
+def test_a_503_at_save_keeps_the_hooks_headers_not_the_body_or_cookies(
+    views: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer()
+    app = make_app(server.url)
+    closed: list[str] = []
+    sent = tmp_path / "report.txt"
+    sent.write_text("report")
+    files: list[Any] = []
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers["Content-Security-Policy"] = "default-src 'self'"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.set_cookie("csrf", "token")
+        return response
+
+    @app.errorhandler(503)
+    def unavailable(e: Exception) -> Any:
+        response = app.make_response(("down", 503))
+        response.call_on_close(lambda: closed.append("page"))
+        return response
+
+    def stop_then_send() -> Any:
+        dict(session)
+        server.stop()
+        session["a"] = "2"
+        files.append(sent.open("rb"))
+        response = send_file(files[0], mimetype="text/plain")
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    async def async_stop_then_send() -> Any:
+        return stop_then_send()
+
+    app.add_url_rule("/stop-then-send", view_func=stop_then_send)
+    app.add_url_rule("/async/stop-then-send", view_func=async_stop_then_send)
+    client = client_for(app, views)
+    client.get(f"{views}/set/a/1")
+    with caplog.at_level(logging.ERROR):
+        response = client.get(f"{views}/stop-then-send")
+    assert (response.status_code, response.text) == (503, "down")
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Set-Cookie" not in response.headers
+    assert "Cache-Control" not in response.headers
+    assert files[0].closed
+    response.close()  # (as a WSGI server closes what the app gave it)
+    assert closed == ["page"]
 
 
 def test_sqlite_file_that_cannot_be_made_is_a_503(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kolba import Flask, WebSocketDisconnect, abort, session, websocket
+from kolba.sessions import SecureCookieSessionInterface
 from kolba.testing import WebSocketClosed, WebSocketRefused
 
 
@@ -447,48 +448,68 @@ def origin_app(app: Flask, events: list[str]) -> Flask:
 
 
 @pytest.mark.parametrize(
-    "origin",
+    ("base", "origin", "headers"),
     [
-        None,  # no browser: no Origin
-        "http://localhost",  # the test client's Host
-        "https://localhost",
-        "http://LOCALHOST:80",
-        "https://localhost:443",
+        ("http://localhost", None, {}),  # no browser: no Origin
+        ("http://localhost", "http://localhost", {}),
+        ("http://localhost", "http://LOCALHOST:80", {}),
+        ("http://LocalHost:80", "http://localhost", {}),
+        ("https://localhost", "https://localhost", {}),
+        ("https://localhost", "https://localhost:443", {}),
+        ("http://localhost:8080", "http://localhost:8080", {}),
+        ("http://[::1]:8080", "http://[::1]:8080", {}),
+        # a name werkzeug's request.host refuses (a Docker service's)
+        ("http://my_app:8000", "http://my_app:8000", {}),
+        # behind a proxy that ends TLS and says so (a page's script cannot
+        # set these headers on a handshake)
+        ("http://localhost", "https://localhost", {"X-Forwarded-Proto": "https"}),
+        (
+            "http://127.0.0.1:8000",
+            "https://chat.example",
+            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.example"},
+        ),
     ],
 )
 def test_a_handshake_from_the_apps_own_origin_or_none_is_accepted(
-    app: Flask, origin: str | None
+    app: Flask, base: str, origin: str | None, headers: dict[str, str]
 ) -> None:
     events: list[str] = []
     client = origin_app(app, events).test_client()
-    client.get("/login")
-    headers = {} if origin is None else {"Origin": origin}
-    with client.websocket("/ws", headers=headers) as ws:
+    client.get("/login", base_url=base)
+    if origin is not None:
+        headers = {**headers, "Origin": origin}
+    with client.websocket("/ws", base_url=base, headers=headers) as ws:
         assert ws.receive() == "hello ann"
     assert events == ["view"]
 
 
 @pytest.mark.parametrize(
-    "origin",
+    ("base", "origin"),
     [
-        "https://attacker.example",
-        "http://localhost.attacker.example",
-        "http://localhost:8080",
-        "null",  # a sandboxed frame, a file
-        "localhost",
-        "ftp://localhost",
+        ("http://localhost", "https://attacker.example"),
+        ("http://localhost", "http://localhost.attacker.example"),
+        ("http://localhost", "http://localhost:8080"),
+        ("http://localhost:8080", "http://localhost"),
+        ("http://localhost", "null"),  # a sandboxed frame, a file
+        ("http://localhost", "localhost"),
+        ("http://localhost", "ftp://localhost"),
+        # another scheme is another origin: a plain-HTTP page (which a network
+        # attacker may write) opening the site's wss:// socket, and the reverse
+        ("https://localhost", "http://localhost"),
+        ("http://localhost", "https://localhost"),
+        ("https://localhost", "https://localhost:80"),
     ],
 )
 def test_a_handshake_from_another_origin_is_refused_with_403(
-    app: Flask, origin: str, caplog: pytest.LogCaptureFixture
+    app: Flask, base: str, origin: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A page of another site opening the app's WebSocket would ride on the
     user's cookies: refused before the session is read or the view runs."""
     events: list[str] = []
     client = origin_app(app, events).test_client()
-    client.get("/login")
+    client.get("/login", base_url=base)
     with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused) as refused:
-        with client.websocket("/ws", headers={"Origin": origin}):
+        with client.websocket("/ws", base_url=base, headers={"Origin": origin}):
             pass
     response = refused.value.response
     assert response.status_code == 403
@@ -497,19 +518,52 @@ def test_a_handshake_from_another_origin_is_refused_with_403(
     assert caplog.records == []
 
 
-def test_allowed_origins_are_configured(app: Flask) -> None:
+@pytest.mark.parametrize(
+    ("setting", "accepted", "refused"),
+    [
+        (["https://app.example"], ["https://app.example"], ["https://app.example.co"]),
+        # as a browser sends them: lowercase, no default port, no path
+        (["https://APP.example:443/"], ["https://app.example"], ["http://app.example"]),
+        # a str, as an environment variable gives it: origins, never a substring
+        (
+            "https://a.example, https://b.example:8443",
+            ["https://a.example", "https://b.example:8443"],
+            ["https://a.exampl", "https://b.example", "https://c"],
+        ),
+        ("https://a.example https://*.b.example", [], ["https://evil.example"]),
+        (["*"], ["https://other.example", "null"], []),
+        ("*", ["https://other.example"], []),
+    ],
+)
+def test_allowed_origins_are_configured(
+    app: Flask, setting: Any, accepted: list[str], refused: list[str]
+) -> None:
     events: list[str] = []
     client = origin_app(app, events).test_client()
-    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["https://app.example"]
-    with client.websocket("/ws", headers={"Origin": "https://app.example"}) as ws:
-        assert ws.receive() == "hello None"
-    with pytest.raises(WebSocketRefused):
-        with client.websocket("/ws", headers={"Origin": "https://other.example"}):
+    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = setting
+    for origin in accepted:
+        with client.websocket("/ws", headers={"Origin": origin}) as ws:
+            assert ws.receive() == "hello None"
+    for origin in refused:
+        with pytest.raises(WebSocketRefused) as no:
+            with client.websocket("/ws", headers={"Origin": origin}):
+                pass
+        assert no.value.response.status_code == 403
+    assert events == ["view"] * len(accepted)
+
+
+def test_a_setting_that_is_no_origin_says_so(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = origin_app(app, []).test_client()
+    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["app.example"]
+    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused):
+        with client.websocket("/ws", headers={"Origin": "https://app.example"}):
             pass
-    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["*"]
-    with client.websocket("/ws", headers={"Origin": "https://other.example"}) as ws:
+    assert "WEBSOCKET_ALLOWED_ORIGINS holds 'app.example'" in caplog.text
+    # a client without Origin is not concerned
+    with client.websocket("/ws") as ws:
         assert ws.receive() == "hello None"
-    assert events == ["view", "view"]
 
 
 def test_an_origin_refusal_goes_through_the_apps_403_handler(app: Flask) -> None:
@@ -519,9 +573,28 @@ def test_an_origin_refusal_goes_through_the_apps_403_handler(app: Flask) -> None
     def forbidden(e: Exception) -> tuple[dict[str, str], int]:
         return {"error": "origin"}, 403
 
+    client = app.test_client()
     with pytest.raises(WebSocketRefused) as refused:
-        with app.test_client().websocket(
-            "/ws", headers={"Origin": "https://x.example"}
-        ):
+        with client.websocket("/ws", headers={"Origin": "https://x.example"}):
             pass
     assert refused.value.response.get_json() == {"error": "origin"}
+
+
+def test_a_refused_handshake_opens_no_session(app: Flask) -> None:
+    """Not even one of a session interface that Flask's push would open."""
+    opened: list[str] = []
+
+    class Interface(SecureCookieSessionInterface):
+        def open_session(self, app: Flask, request: Any) -> Any:
+            opened.append(request.path)
+            return super().open_session(app, request)
+
+    app.session_interface = Interface()
+    client = origin_app(app, []).test_client()
+    with pytest.raises(WebSocketRefused):
+        with client.websocket("/ws", headers={"Origin": "https://x.example"}):
+            pass
+    assert opened == []
+    with client.websocket("/ws", headers={"Origin": "http://localhost"}) as ws:
+        assert ws.receive() == "hello None"
+    assert opened == ["/ws"]

@@ -2539,28 +2539,73 @@ def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     return view
 
 
-def _plain_host(netloc: str) -> str:
-    """A host as an origin compares it: lowercased, no default port."""
-    netloc = netloc.lower()
-    for port in (":80", ":443"):
-        if netloc.endswith(port):
-            return netloc[: -len(port)]
-    return netloc
+_WEB_SCHEMES = {"ws": "http", "wss": "https"}
 
 
-def _check_origin(app: Flask, ws: WebSocket, origin: str) -> None:
-    """Refuse (403) a handshake that a page of another origin started: a
+def _origin(scheme: str, netloc: str) -> str:
+    """An origin as a browser sends it: scheme://host[:port], lowercased,
+    without the scheme's default port (ws and wss as http and https)."""
+    scheme = scheme.strip().lower()
+    scheme = _WEB_SCHEMES.get(scheme, scheme)
+    netloc = netloc.strip().lower()
+    default = ":443" if scheme == "https" else ":80"
+    if netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return f"{scheme}://{netloc}"
+
+
+def _allowed_origins(value: t.Any) -> set[str]:
+    """``WEBSOCKET_ALLOWED_ORIGINS`` as origins: a list, or a str of them
+    separated by spaces or commas (as an environment variable gives it)."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    allowed = set()
+    for item in value or ():
+        if item == "*":
+            allowed.add(item)
+            continue
+        scheme, sep, netloc = str(item).partition("://")
+        if not sep or not netloc.rstrip("/"):
+            raise ValueError(
+                f"WEBSOCKET_ALLOWED_ORIGINS holds {item!r}, which is no origin:"
+                " write it as scheme://host[:port], or '*' for any."
+            )
+        allowed.add(_origin(scheme, netloc.rstrip("/")))
+    return allowed
+
+
+def _origin_refusal(
+    app: Flask, ws: WebSocket, headers: t.Mapping[str, str]
+) -> Exception | None:
+    """The 403 for a handshake that a page of another origin started (or the
+    ValueError of a setting that is no origin, raised once pushed): a
     browser sends the site's cookies with it (cross-site WebSocket hijacking).
-    The app's own origin and those in ``WEBSOCKET_ALLOWED_ORIGINS`` pass, and
-    any with ``"*"`` there; a client that sends no Origin is no browser."""
-    allowed = app.config.get("WEBSOCKET_ALLOWED_ORIGINS") or ()
-    if "*" in allowed or origin in allowed:
-        return
-    scheme, sep, netloc = origin.partition("://")
-    own = _plain_host(ws.host)
-    if sep and scheme.lower() in ("http", "https") and _plain_host(netloc) == own:
-        return
-    raise Forbidden(
+    The app's own origin passes (its scheme, Host, and what a proxy's
+    X-Forwarded-Proto/-Host say: a page's script cannot set them), so do
+    those in ``WEBSOCKET_ALLOWED_ORIGINS`` (any with ``"*"``), and a client
+    that sends no Origin: no browser."""
+    origin = headers.get("HTTP_ORIGIN")
+    if origin is None:
+        return None
+    scheme = "https" if ws.scheme in ("wss", "https") else "http"
+    host = headers.get("HTTP_HOST", "")
+    own = {_origin(scheme, host)}
+    proto = headers.get("HTTP_X_FORWARDED_PROTO")
+    forwarded = headers.get("HTTP_X_FORWARDED_HOST")
+    if proto or forwarded:
+        own.add(
+            _origin(
+                (proto or scheme).split(",")[0], (forwarded or host).split(",")[0]
+            )
+        )
+    try:
+        allowed = _allowed_origins(app.config.get("WEBSOCKET_ALLOWED_ORIGINS"))
+    except ValueError as e:
+        return e
+    sent_scheme, sep, netloc = origin.partition("://")
+    if "*" in allowed or (sep and _origin(sent_scheme, netloc) in own | allowed):
+        return None
+    return Forbidden(
         f"A WebSocket handshake from the origin {origin!r}, which is not this"
         " site's: add it to WEBSOCKET_ALLOWED_ORIGINS to accept it."
     )
@@ -2589,6 +2634,10 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     ws._background = []
     ws._watch_for(asyncio.current_task())
     ctx = RequestContext(app, None, ws)  # type: ignore[arg-type]
+    # (told before the push: a refused handshake opens no session)
+    refused = _origin_refusal(app, ws, headers)
+    if refused is not None:
+        ctx._session = app.session_interface.make_null_session(app)
     try:
         app.match_request(ws)
     except Exception as e:  # a converter's own error: the connection's
@@ -2609,8 +2658,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         try:
             try:
                 ctx.push()
-                if "HTTP_ORIGIN" in headers:
-                    _check_origin(app, ws, headers["HTTP_ORIGIN"])
+                if refused is not None:
+                    raise refused
                 if "HTTP_COOKIE" in headers:
                     await _open_session(app, ctx)
                 names = (None, *reversed(ws.blueprints))

@@ -777,11 +777,9 @@ def run_application(
         return
     # As Flask: only KOLBA_DEBUG/FLASK_DEBUG; *_ENV is the kolba command's
     # (a leftover FLASK_ENV=development turns no debugger on here).
-    from_env = None
     if load_dotenv:
         _load_dotenv()
-        from_env = _env("DEBUG")
-        if from_env:
+        if _env("DEBUG"):
             app.debug = _debug_source() is not None
     if debug is not None:
         app.debug = bool(debug)
@@ -795,7 +793,8 @@ def run_application(
     if debug is not None:
         source = "app.run(debug=...)"
     elif app.debug:
-        source = (from_env and _debug_source()) or "app.debug"
+        # (a *_DEBUG variable read now, or as the app was made)
+        source = (_env("DEBUG") and _debug_source()) or "app.debug"
     _show_server_banner(app.name, app.debug, source)
     # Looked up now, and nothing bound before it, as Flask does: tools and
     # tests patch werkzeug.serving.run_simple; a port in use is its message.

@@ -332,7 +332,11 @@ class ServerSideSession(SecureCookieSession):
 
 
 class _UnavailableSession(ServerSideSession):
-    """The session while the store is down: any use answers 503."""
+    """The session while the store is down: its first use answers 503. Then
+    it reads as empty (for the 503 handler's page, whose layout may show
+    flashed messages), and a write answers 503 again."""
+
+    _failed = False
 
     @property
     def accessed(self) -> bool:
@@ -340,6 +344,16 @@ class _UnavailableSession(ServerSideSession):
 
     @accessed.setter
     def accessed(self, value: bool) -> None:
+        if not self._failed:
+            self._failed = True
+            raise SessionStoreUnavailable()
+
+    @property
+    def modified(self) -> bool:
+        return False
+
+    @modified.setter
+    def modified(self, value: bool) -> None:
         raise SessionStoreUnavailable()
 
 
@@ -491,15 +505,49 @@ class StoreSessionInterface(SessionInterface):
 _opens_lazily_as_defined(StoreSessionInterface)
 
 
+#: The headers of a response that describe its body, its outcome or how to
+#: cache it: not kept on the 503 answer that replaces it (_answer_503).
+_NOT_KEPT = frozenset(
+    name.lower()
+    for name in (
+        "Content-Type",
+        "Content-Length",
+        "Content-Encoding",
+        "Content-Range",
+        "Content-Disposition",
+        "Content-Language",
+        "Content-Location",
+        "Location",
+        "Refresh",
+        "Set-Cookie",
+        "ETag",
+        "Last-Modified",
+        "Accept-Ranges",
+        "Cache-Control",
+        "Expires",
+    )
+)
+
+
 def _answer_503(app: Flask, response: Response, error: SessionStoreUnavailable) -> None:
     """Turn ``response`` into the app's 503 answer (its error handler's, or
-    the page): its data was not saved."""
+    the page): its data was not saved, so its body, cookies and redirect go;
+    the headers the hooks added (security headers, Vary) stay."""
     try:
         page = app.make_response(app.handle_http_exception(error))
     except Exception:
         app.logger.exception("The 503 error handler failed")
         page = app.make_response(error)
-    response.headers = Headers(page.headers)
+    kept = [(k, v) for k, v in response.headers if k.lower() not in _NOT_KEPT]
+    names = {k.lower() for k, _ in page.headers}
+    response.headers = Headers(
+        [*page.headers, *((k, v) for k, v in kept if k.lower() not in names)]
+    )
     response.status = page.status
-    response.direct_passthrough = page.direct_passthrough
+    old = response.response
     response.response = page.response
+    response.direct_passthrough = page.direct_passthrough
+    response._on_close.extend(page._on_close)
+    close = getattr(old, "close", None)
+    if close is not None:  # (a file sent, say: the page replaces it)
+        close()
