@@ -188,8 +188,11 @@ class UUIDConverter(_wz.UUIDConverter):
 _IDENTITY = BaseConverter.to_python
 _UUID_TO_PYTHON = UUIDConverter.to_python
 _new_object = object.__new__
-_set_slot = object.__setattr__
 _UUID = uuid.UUID
+# PERF: the setters of UUID's slots, not object.__setattr__ by name: a match
+# of /u/<uuid:u> 14,335 -> 13,359 instructions
+_set_int = vars(_UUID)["int"].__set__
+_set_is_safe = vars(_UUID)["is_safe"].__set__
 _UNKNOWN = uuid.SafeUUID.unknown
 
 
@@ -197,8 +200,8 @@ def _uuid(text: str) -> uuid.UUID:
     """``uuid.UUID(text)`` of a canonical 8-4-4-4-12 text, as the ``uuid``
     converter's regex takes it, without UUID's parsing of other forms."""
     value = _new_object(_UUID)
-    _set_slot(value, "int", int(text.replace("-", ""), 16))
-    _set_slot(value, "is_safe", _UNKNOWN)
+    _set_int(value, int(text.replace("-", ""), 16))
+    _set_is_safe(value, _UNKNOWN)
     return value
 
 
@@ -1145,13 +1148,17 @@ class Map(_wz.Map):
                 child = node.static.get(part) if node.static else None
                 if child is None:
                     for test, kind, names, child in node.dynamic:
-                        if kind <= _SEGMENT:
+                        # (PERF: _ONE is 0, no global read: a match of
+                        # /t/<a>/<int:b> 13,407 -> 13,012 instructions)
+                        if not kind:
+                            if test(part):
+                                raw.append(part)
+                                break
+                            continue
+                        if kind == _SEGMENT:
                             m = test(part)
                             if m:
-                                if kind == _ONE:
-                                    raw.append(part)
-                                else:
-                                    raw.extend(map(m.__getitem__, names))
+                                raw.extend(map(m.__getitem__, names))
                                 break
                             continue
                         # PERF: the rest of the path, taken whole,
