@@ -331,6 +331,59 @@ def test_a_sync_stream_waiting_for_the_body_does_not_hold_a_shutdown(
     assert "Cancel 1 running task(s)" in log.read_text()
 
 
+@pytest.fixture(scope="module", params=[*ASGI_SERVERS, "gunicorn"])
+def limited_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """tests/server_apps/limited.py served."""
+    port = free_port()
+    tmp = tmp_path_factory.mktemp(f"limited-{request.param}")
+    cmd = [a.replace("dual:app", "limited:app") for a in command(request.param, port)]
+    proc = start_server(cmd, APPS, app_env(), port, tmp / "server.log")
+    try:
+        yield Server(request.param, f"http://127.0.0.1:{port}", tmp / "none", proc)
+    finally:
+        stop_server(proc)
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/read", 413), ("/ignore", 200), ("/async-ignore", 200), ("/stream-ignore", 200)],
+)
+def test_an_answer_that_leaves_a_body_unread_does_not_hold_the_connection(
+    limited_server: Server, path: str, status: int, framing: str
+) -> None:
+    """A 2 MB body past MAX_CONTENT_LENGTH (1 MB), refused or ignored, on a
+    kept-alive connection: the answer comes, then the next request's or the
+    connection's end (hypercorn waited for its full queue to the app to have
+    room: the connection hung open for good)."""
+    host, port = limited_server.url.removeprefix("http://").split(":")
+    chunk = b"x" * 65536
+    if framing == "length":
+        head, body = b"Content-Length: %d\r\n" % (32 * len(chunk)), chunk * 32
+    else:
+        framed = b"10000\r\n" + chunk + b"\r\n"
+        head, body = b"Transfer-Encoding: chunked\r\n", framed * 32 + b"0\r\n\r\n"
+    request = b"POST %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path.encode(), head)
+    then = b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        try:
+            sock.sendall(request + body + then)
+        except OSError:  # (a server may answer and close before all is sent)
+            pass
+        answer = b""
+        try:
+            while chunk := sock.recv(1 << 16):  # (a timeout: the connection hung)
+                answer += chunk
+        except ConnectionResetError:
+            # uvicorn closes with the body unread: the kernel resets the
+            # connection, and may drop its answer on the way
+            assert limited_server.kind == "uvicorn"
+            return
+    assert answer.startswith(b"HTTP/1.1 %d" % status)
+
+
 def test_a_client_that_stops_reading_holds_the_stream_back(
     asgi_server: Server,
 ) -> None:

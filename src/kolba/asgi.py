@@ -826,6 +826,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         )
         if _GONE in scope:  # (the client left while its body ended)
             receive = _gone
+        elif _WHOLE_BODY not in scope:  # (not all received: maybe never)
+            send = _draining_at_end(send, receive, ahead)
     else:
         ahead = None
     usual = on_loop is _USUAL and made is None and not cookie
@@ -1437,6 +1439,39 @@ async def _receive_first(
                 await _receive_end(receive, scope)
             return None
     return await _receive_ahead(app, ctx.request.environ, on_loop, length, message)
+
+
+def _draining_at_end(send: Send, receive: Receive, body: _Body | None) -> Send:
+    """``send`` for a request whose body may not all be received when the
+    response ends (refused past MAX_CONTENT_LENGTH, or left unread): its last
+    message is sent while the rest of the body is received and dropped.
+    hypercorn sends that message only once its queue to the app has room:
+    full of an unread body, it never had, and the connection stayed open."""
+
+    async def send_draining(message: Message) -> None:
+        if (
+            message["type"] != "http.response.body"
+            or message.get("more_body")
+            or (body is not None and body.complete)
+        ):
+            await send(message)
+            return
+        drain = asyncio.ensure_future(_drop_rest(receive))
+        try:
+            await send(message)
+        finally:
+            drain.cancel()
+
+    return send_draining
+
+
+async def _drop_rest(receive: Receive) -> None:
+    """Receive the rest of a request's body, dropped, until its end or the
+    client's leaving."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
 
 
 def _came_whole(size: int, length: bytes | None) -> bool:
