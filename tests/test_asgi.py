@@ -1414,3 +1414,28 @@ def test_a_form_past_the_form_limit_is_read_as_data_by_an_async_view(
     assert (sent[0]["status"], sent[1]["body"]) == (200, b"2000")
     client = app.test_client()
     assert client.post("/", data={"a": "x" * 1998}).text == "2000"
+
+
+def test_an_async_view_moves_a_blocking_call_off_the_loop_with_its_context() -> None:
+    """As the README says: ``await asyncio.to_thread(func)``, the request, g
+    and the session readable in the thread."""
+    app = Flask(__name__)
+    app.secret_key = "a-secret-key-for-to-thread"
+
+    def blocking() -> str:
+        g.seen = threading.current_thread() is not threading.main_thread()
+        return f"{request.path} {session.get('user')} {current_app.name}"
+
+    @app.get("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    @app.get("/report")
+    async def report() -> str:
+        text = await asyncio.to_thread(blocking)
+        return f"{text} {g.seen}"
+
+    client = ASGIClient(app, app.response_class)
+    client.get("/login")
+    assert client.get("/report").text == f"/report ann {app.name} True"

@@ -714,3 +714,60 @@ def test_a_client_that_leaves_before_its_body_came_stops_the_stream() -> None:
     asyncio.run(asyncio.wait_for(app(post, receive, recording(sent)), 5))
     assert events == ["closed"]
     assert len(sent) < 50
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["native", "wsgi-middleware"])
+def test_streams_that_hold_a_pooled_resource_end_while_new_requests_wait_for_it(
+    wrapped: bool,
+) -> None:
+    """Sync views that take a connection from a pool (as Flask-SQLAlchemy's
+    session does) and give it back at teardown, after their stream: while new
+    requests fill the loop's thread pool waiting for a connection, the
+    streams' chunks are still made (they once waited for those threads, and
+    the requests waited out the pool's timeout: 500s)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    connections = threading.BoundedSemaphore(2)
+    app = Flask(__name__)
+    if wrapped:
+        app.wsgi_app = (lambda inner: lambda e, s: inner(e, s))(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.teardown_request
+    def give_back(exc: BaseException | None) -> None:
+        if getattr(request, "_holds", False):
+            connections.release()
+
+    @app.get("/rows")
+    def rows() -> Any:
+        if not connections.acquire(timeout=3):
+            raise RuntimeError("no connection in 3 s")
+        request._holds = True  # type: ignore[attr-defined]
+
+        def chunks() -> Iterator[str]:
+            for i in range(3):
+                time.sleep(0.01)
+                yield f"row {i}\n"
+
+        return stream_with_context(chunks())
+
+    async def get(sent: list[dict[str, Any]]) -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(30)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app({**scope(), "path": "/rows"}, receive, send)
+
+    async def main() -> list[list[dict[str, Any]]]:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(3))
+        answers: list[list[dict[str, Any]]] = [[] for _ in range(8)]
+        await asyncio.wait_for(asyncio.gather(*map(get, answers)), 20)
+        return answers
+
+    for sent in asyncio.run(main()):
+        assert sent[0]["status"] == 200
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        assert body == b"row 0\nrow 1\nrow 2\n"

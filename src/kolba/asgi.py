@@ -29,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import os
 import sys
 import tempfile
 import threading
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from functools import update_wrapper
 from types import CoroutineType
 from urllib.parse import quote
@@ -1840,8 +1842,9 @@ async def _send_as_wsgi(
         first = None
         if not started:  # (a body may start the response as it is iterated)
             loop = asyncio.get_running_loop()
+            pool = _stream_pool()
             # mypy infers no type through the overloaded next()
-            first = await loop.run_in_executor(None, run, next, iterator, b"")  # type: ignore[arg-type]
+            first = await loop.run_in_executor(pool, run, next, iterator, b"")  # type: ignore[arg-type]
         line, headers = started
         status = int(line.split(None, 1)[0])
         await _start(send, status, headers)
@@ -1887,6 +1890,24 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
     return response.get_wsgi_headers(environ).to_wsgi_list()
 
 
+_stream_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _stream_pool() -> ThreadPoolExecutor:
+    """The threads that make sync streams' chunks, this process's own (made
+    on first use: after a server's fork). Not the loop's pool, where views
+    run: a stream's view may hold a resource until the stream ends (a
+    database connection, given back at teardown) while new requests fill the
+    loop's pool waiting for one; the streams' chunks, waiting there behind
+    them, never came, and the requests waited out the pool's timeout."""
+    pool = _stream_pools.get(os.getpid())
+    if pool is None:
+        pool = _stream_pools[os.getpid()] = ThreadPoolExecutor(
+            thread_name_prefix="kolba-stream"
+        )
+    return pool
+
+
 async def _send_in_thread(
     chunks: t.Iterable[t.Any],
     send: Send,
@@ -1903,6 +1924,7 @@ async def _send_in_thread(
     made is waited for first (the iterable then no longer runs), and the
     cancellation re-raised."""
     loop = asyncio.get_running_loop()
+    pool = _stream_pool()
     iterator = iter(chunks)
     watching = (
         None
@@ -1913,7 +1935,7 @@ async def _send_in_thread(
         while watching is None or not watching.done():
             # mypy infers no type through the overloaded next()
             step = loop.run_in_executor(
-                None,
+                pool,
                 context.run,  # type: ignore[arg-type]
                 next,
                 iterator,
