@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from http.cookies import SimpleCookie
@@ -588,6 +588,29 @@ def client_for(app: Flask, views: str) -> KolbaClient:
     return app.test_client() if views == "" else ASGIClient(app, app.response_class)
 
 
+def failing_save(
+    app: Flask, server: RedisServer, views: str, answer: Callable[[], Any]
+) -> Any:
+    """The response to a request (to a sync view, or an async one: ``views``)
+    that reads its session, stops the store's ``server``, changes the
+    session, then answers ``answer()``: its save fails."""
+
+    def stop_then_answer() -> Any:
+        dict(session)
+        server.stop()
+        session["a"] = "2"
+        return answer()
+
+    async def async_stop_then_answer() -> Any:
+        return stop_then_answer()
+
+    app.add_url_rule("/stop-then-answer", view_func=stop_then_answer)
+    app.add_url_rule("/async/stop-then-answer", view_func=async_stop_then_answer)
+    client = client_for(app, views)
+    client.get(f"{views}/set/a/1")
+    return client.get(f"{views}/stop-then-answer")
+
+
 @pytest.mark.parametrize("views", ["", "/async"])  # sync under WSGI, async: ASGI
 def test_store_down_at_load_is_a_logged_503(
     views: str, caplog: pytest.LogCaptureFixture
@@ -610,22 +633,10 @@ def test_store_down_at_save_is_a_logged_503(
 ) -> None:
     server = RedisServer()
     app = make_app(server.url)
-
-    def stop_then_set() -> Any:
-        dict(session)
-        server.stop()
-        session["a"] = "2"
-        return "saved?", 302, {"Location": "/elsewhere"}
-
-    async def async_stop_then_set() -> Any:
-        return stop_then_set()
-
-    app.add_url_rule("/stop-then-set", view_func=stop_then_set)
-    app.add_url_rule("/async/stop-then-set", view_func=async_stop_then_set)
-    client = client_for(app, views)
-    client.get(f"{views}/set/a/1")
     with caplog.at_level(logging.ERROR):
-        response = client.get(f"{views}/stop-then-set")
+        response = failing_save(
+            app, server, views, lambda: ("saved?", 302, {"Location": "/elsewhere"})
+        )
     assert response.status_code == 503
     assert "Location" not in response.headers
     assert "Set-Cookie" not in response.headers
@@ -648,25 +659,14 @@ def test_store_down_answers_through_the_apps_503_handler(
     def unavailable(e: Exception) -> Any:
         return {"error": "try later"}, 503, {"Retry-After": "5"}
 
-    def stop_then_set() -> Any:
-        dict(session)
-        server.stop()
-        session["a"] = "2"
-        return "saved?"
-
-    async def async_stop_then_set() -> Any:
-        return stop_then_set()
-
-    app.add_url_rule("/stop-then-set", view_func=stop_then_set)
-    app.add_url_rule("/async/stop-then-set", view_func=async_stop_then_set)
-    client = client_for(app, views)
-    client.get(f"{views}/set/a/1")
     with caplog.at_level(logging.ERROR):
         if at == "load":
+            client = client_for(app, views)
+            client.get(f"{views}/set/a/1")
             server.stop()
             response = client.get(f"{views}/get")
         else:
-            response = client.get(f"{views}/stop-then-set")
+            response = failing_save(app, server, views, lambda: "saved?")
     assert response.status_code == 503
     assert response.get_json() == {"error": "try later"}
     assert response.headers["Retry-After"] == "5"
@@ -733,24 +733,14 @@ def test_a_503_at_save_keeps_the_hooks_headers_not_the_body_or_cookies(
         response.call_on_close(lambda: closed.append("page"))
         return response
 
-    def stop_then_send() -> Any:
-        dict(session)
-        server.stop()
-        session["a"] = "2"
+    def send() -> Any:
         files.append(sent.open("rb"))
         response = send_file(files[0], mimetype="text/plain")
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
-    async def async_stop_then_send() -> Any:
-        return stop_then_send()
-
-    app.add_url_rule("/stop-then-send", view_func=stop_then_send)
-    app.add_url_rule("/async/stop-then-send", view_func=async_stop_then_send)
-    client = client_for(app, views)
-    client.get(f"{views}/set/a/1")
     with caplog.at_level(logging.ERROR):
-        response = client.get(f"{views}/stop-then-send")
+        response = failing_save(app, server, views, send)
     assert (response.status_code, response.text) == (503, "down")
     assert response.headers["Content-Security-Policy"] == "default-src 'self'"
     assert response.headers["X-Frame-Options"] == "DENY"
