@@ -771,3 +771,39 @@ def test_streams_that_hold_a_pooled_resource_end_while_new_requests_wait_for_it(
         assert sent[0]["status"] == 200
         body = b"".join(m.get("body", b"") for m in sent[1:])
         assert body == b"row 0\nrow 1\nrow 2\n"
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_a_body_an_async_view_read_whole_is_not_received_again(framing: str) -> None:
+    """The end of the answer receives the rest of a body only when some is
+    left: once an async view read it all, no receive() follows."""
+    app = Flask(__name__)
+
+    @app.post("/size")
+    async def size() -> str:
+        return str(len(await request.get_data()))
+
+    messages = [
+        {"type": "http.request", "body": b"x" * 10, "more_body": True},
+        {"type": "http.request", "body": b"y" * 10, "more_body": False},
+    ]
+    received: list[str] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        received.append("receive")
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        await asyncio.sleep(0)  # (as a server's send lets other tasks run)
+        sent.append(message)
+
+    length = [(b"content-length", b"20")] if framing == "length" else []
+    headers = length or [(b"transfer-encoding", b"chunked")]
+    post = scope() | {"method": "POST", "path": "/size", "headers": headers}
+    asyncio.run(app(post, receive, send))
+    assert sent[-1]["body"] == b"20"
+    assert received == ["receive", "receive"]

@@ -552,18 +552,31 @@ def test_allowed_origins_are_configured(
     assert events == ["view"] * len(accepted)
 
 
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        (["app.example"], "holds 'app.example', which is no origin"),
+        (["https://app.example/chat"], "holds 'https://app.example/chat'"),
+        (1, "is 1: make it a list of origins"),
+        (True, "is True: make it a list of origins"),
+    ],
+)
+@pytest.mark.parametrize("origin", [None, "https://app.example"])
 def test_a_setting_that_is_no_origin_says_so(
-    app: Flask, caplog: pytest.LogCaptureFixture
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
+    setting: Any,
+    says: str,
+    origin: str | None,
 ) -> None:
+    """At every handshake, with an Origin or not: a bad setting shows at once."""
     client = origin_app(app, []).test_client()
-    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["app.example"]
+    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = setting
+    headers = {} if origin is None else {"Origin": origin}
     with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused):
-        with client.websocket("/ws", headers={"Origin": "https://app.example"}):
+        with client.websocket("/ws", headers=headers):
             pass
-    assert "WEBSOCKET_ALLOWED_ORIGINS holds 'app.example'" in caplog.text
-    # a client without Origin is not concerned
-    with client.websocket("/ws") as ws:
-        assert ws.receive() == "hello None"
+    assert f"WEBSOCKET_ALLOWED_ORIGINS {says}" in caplog.text
 
 
 def test_an_origin_refusal_goes_through_the_apps_403_handler(app: Flask) -> None:

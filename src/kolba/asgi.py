@@ -829,7 +829,14 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         if _GONE in scope:  # (the client left while its body ended)
             receive = _gone
         elif _WHOLE_BODY not in scope:  # (not all received: maybe never)
-            send = _draining_at_end(send, receive, ahead)
+            # (a view on the loop's body is the environ's: ahead is None)
+            send = _draining_at_end(
+                send,
+                receive,
+                ahead
+                if ahead is not None or _refused(app, length)
+                else ctx.request.environ["kolba.asgi.body"],
+            )
     else:
         ahead = None
     usual = on_loop is _USUAL and made is None and not cookie
@@ -2620,18 +2627,26 @@ def _allowed_origins(value: t.Any) -> set[str]:
     separated by spaces or commas (as an environment variable gives it)."""
     if isinstance(value, str):
         value = value.replace(",", " ").split()
+    elif value is None:
+        value = ()
+    elif not isinstance(value, (list, tuple, set, frozenset)):
+        raise ValueError(
+            f"WEBSOCKET_ALLOWED_ORIGINS is {value!r}: make it a list of origins"
+            " (scheme://host[:port]), or a str of them."
+        )
     allowed = set()
-    for item in value or ():
+    for item in value:
         if item == "*":
             allowed.add(item)
             continue
         scheme, sep, netloc = str(item).partition("://")
-        if not sep or not netloc.rstrip("/"):
+        netloc = netloc[:-1] if netloc.endswith("/") else netloc
+        if not sep or not netloc or any(c in netloc for c in "/?#"):
             raise ValueError(
                 f"WEBSOCKET_ALLOWED_ORIGINS holds {item!r}, which is no origin:"
-                " write it as scheme://host[:port], or '*' for any."
+                " write it as scheme://host[:port] (no path), or '*' for any."
             )
-        allowed.add(_origin(scheme, netloc.rstrip("/")))
+        allowed.add(_origin(scheme, netloc))
     return allowed
 
 
@@ -2645,6 +2660,11 @@ def _origin_refusal(
     X-Forwarded-Proto/-Host say: a page's script cannot set them), so do
     those in ``WEBSOCKET_ALLOWED_ORIGINS`` (any with ``"*"``), and a client
     that sends no Origin: no browser."""
+    # (the setting checked at every handshake: a bad one shows at once)
+    try:
+        allowed = _allowed_origins(app.config.get("WEBSOCKET_ALLOWED_ORIGINS"))
+    except ValueError as e:
+        return e
     origin = headers.get("HTTP_ORIGIN")
     if origin is None:
         return None
@@ -2659,10 +2679,6 @@ def _origin_refusal(
                 (proto or scheme).split(",")[0], (forwarded or host).split(",")[0]
             )
         )
-    try:
-        allowed = _allowed_origins(app.config.get("WEBSOCKET_ALLOWED_ORIGINS"))
-    except ValueError as e:
-        return e
     sent_scheme, sep, netloc = origin.partition("://")
     if "*" in allowed or (sep and _origin(sent_scheme, netloc) in own | allowed):
         return None
