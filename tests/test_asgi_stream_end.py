@@ -807,3 +807,47 @@ def test_a_body_an_async_view_read_whole_is_not_received_again(framing: str) -> 
     asyncio.run(app(post, receive, send))
     assert sent[-1]["body"] == b"20"
     assert received == ["receive", "receive"]
+
+
+def test_streams_on_different_loops_do_not_wait_for_each_others_threads() -> None:
+    """Each loop has its stream threads (as its own executor was): eight test
+    clients in eight threads, whose streams wait for all eight to have begun,
+    all end; so does a stream that serves another app's stream in process."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kolba.testing import ASGIClient
+
+    app = Flask(__name__)
+    all_in = threading.Barrier(8, timeout=5)
+
+    @app.get("/sub")
+    def sub() -> Any:
+        def chunks() -> Iterator[str]:
+            yield "joined\n"
+            all_in.wait()
+            yield "all here\n"
+
+        return stream_with_context(chunks())
+
+    @app.get("/proxy")
+    def proxy() -> Any:
+        def chunks() -> Iterator[str]:
+            yield ASGIClient(app, app.response_class).get("/rows").text
+
+        return stream_with_context(chunks())
+
+    @app.get("/rows")
+    def rows() -> Any:
+        def chunks() -> Iterator[str]:
+            time.sleep(0.05)
+            yield "row\n"
+
+        return stream_with_context(chunks())
+
+    def get(path: str) -> str:
+        return ASGIClient(app, app.response_class).get(path).text
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(get, ["/sub"] * 8)) == ["joined\nall here\n"] * 8
+        assert list(pool.map(get, ["/proxy"] * 8)) == ["row\n"] * 8

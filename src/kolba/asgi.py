@@ -29,11 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-import os
 import sys
 import tempfile
 import threading
 import typing as t
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import update_wrapper
 from types import CoroutineType
@@ -1897,21 +1897,26 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
     return response.get_wsgi_headers(environ).to_wsgi_list()
 
 
-_stream_pools: dict[int, ThreadPoolExecutor] = {}
+_stream_pools: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, ThreadPoolExecutor
+] = weakref.WeakKeyDictionary()
 
 
 def _stream_pool() -> ThreadPoolExecutor:
-    """The threads that make sync streams' chunks, this process's own (made
-    on first use: after a server's fork). Not the loop's pool, where views
-    run: a stream's view may hold a resource until the stream ends (a
-    database connection, given back at teardown) while new requests fill the
-    loop's pool waiting for one; the streams' chunks, waiting there behind
-    them, never came, and the requests waited out the pool's timeout."""
-    pool = _stream_pools.get(os.getpid())
+    """The threads that make sync streams' chunks for the running loop (as
+    its own executor was: a loop's streams never wait for another's). Not the
+    loop's executor, where views run: a stream's view may hold a resource
+    until the stream ends (a database connection, given back at teardown)
+    while new requests fill that executor waiting for one; the streams'
+    chunks, waiting there behind them, never came, and the requests waited
+    out the pool's timeout. Its threads end once the loop is gone."""
+    loop = asyncio.get_running_loop()
+    pool = _stream_pools.get(loop)
     if pool is None:
-        pool = _stream_pools[os.getpid()] = ThreadPoolExecutor(
+        pool = _stream_pools[loop] = ThreadPoolExecutor(
             thread_name_prefix="kolba-stream"
         )
+        weakref.finalize(loop, pool.shutdown, wait=False)
     return pool
 
 
