@@ -95,6 +95,24 @@ class Browser:
             lambda d: d.execute_script("return document.readyState") == "complete"
         )
 
+    def follow_found(self, by: str, value: str) -> None:
+        """Find the element and follow it; found again once if the page that
+        held it was replaced between the find and the click (Chromium: "Node
+        with given id does not belong to the document")."""
+        from selenium.common.exceptions import (
+            StaleElementReferenceException,
+            WebDriverException,
+        )
+
+        try:
+            self.follow(self.driver.find_element(by, value))
+        except (StaleElementReferenceException, WebDriverException) as e:
+            if "does not belong to the document" not in str(e) and not isinstance(
+                e, StaleElementReferenceException
+            ):
+                raise
+            self.follow(self.driver.find_element(by, value))
+
     def shot(self, name: str) -> Path:
         """Save a screenshot as ``artifacts/<test>/NN-name.png``."""
         self._shots += 1

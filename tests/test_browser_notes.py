@@ -22,10 +22,10 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
         return driver.find_element(By.NAME, name)
 
     def submit(label: str) -> None:
-        browser.follow(driver.find_element(By.XPATH, f"//main//button[.='{label}']"))
+        browser.follow_found(By.XPATH, f"//main//button[.='{label}']")
 
     def follow_link(text: str) -> None:
-        browser.follow(driver.find_element(By.LINK_TEXT, text))
+        browser.follow_found(By.LINK_TEXT, text)
 
     def heading() -> str:
         return driver.find_element(By.TAG_NAME, "h1").text
@@ -97,7 +97,7 @@ def test_a_user_walks_through_the_notes_app(browser, notes_server, tmp_path):
     browser.shot("phone")
     driver.set_window_size(1100, 900)
 
-    browser.follow(driver.find_element(By.XPATH, "//nav//button[.='Log out']"))
+    browser.follow_found(By.XPATH, "//nav//button[.='Log out']")
     assert (driver.title, heading()) == ("Welcome · Notes", "Welcome")
     browser.shot("logged-out")
 
@@ -113,7 +113,7 @@ def test_after_logging_in_on_the_way_to_an_attachment_the_browser_shows_a_page(
     assert "Please log in first." in driver.page_source
     driver.find_element(By.NAME, "username").send_keys("ann")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.follow(driver.find_element(By.XPATH, "//main//button[.='Log in']"))
+    browser.follow_found(By.XPATH, "//main//button[.='Log in']")
     assert driver.title == "Report · Notes"
     assert driver.current_url == notes_server + "/notes/1"
     browser.shot("landed-on-the-note")
