@@ -590,7 +590,7 @@ class Flask(Scaffold):
             "MAX_COOKIE_SIZE": 4093,
             "PROVIDE_AUTOMATIC_OPTIONS": True,
             # origins besides the app's own whose pages may open its WebSockets
-            # ("*": any); see kolba.asgi._check_origin
+            # ("*": any); see kolba.asgi._origin_refusal
             "WEBSOCKET_ALLOWED_ORIGINS": None,
         }
     )

@@ -2673,7 +2673,7 @@ def _origin_refusal(
     origin = headers.get("HTTP_ORIGIN")
     if origin is None:
         return None
-    scheme = "https" if ws.scheme in ("wss", "https") else "http"
+    scheme = ws.scheme  # (ws and wss: _origin reads them as http and https)
     host = headers.get("HTTP_HOST", "")
     own = {_origin(scheme, host)}
     proto = headers.get("HTTP_X_FORWARDED_PROTO")

@@ -538,11 +538,9 @@ def _answer_503(app: Flask, response: Response, error: SessionStoreUnavailable) 
     except Exception:
         app.logger.exception("The 503 error handler failed")
         page = app.make_response(error)
-    kept = [(k, v) for k, v in response.headers if k.lower() not in _NOT_KEPT]
-    names = {k.lower() for k, _ in page.headers}
-    response.headers = Headers(
-        [*page.headers, *((k, v) for k, v in kept if k.lower() not in names)]
-    )
+    replaced = _NOT_KEPT | {k.lower() for k, _ in page.headers}
+    kept = [(k, v) for k, v in response.headers if k.lower() not in replaced]
+    response.headers = Headers([*page.headers, *kept])
     response.status = page.status
     old = response.response
     response.response = page.response
