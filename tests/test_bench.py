@@ -258,3 +258,33 @@ def test_the_template_bar_is_kolba_over_the_bare_callable_using_jinja(bench):
     assert bench.bars({}, {"kolba_over_bare": {"template": 1.1}}) == {text: True}
     assert bench.bars({}, {"kolba_over_bare": {"template": 1.12}}) == {text: False}
     assert bench.bars({}, {"kolba_over_bare": {"hello": 1.5}}) == {}
+
+
+def test_http_run_pins_the_server_and_the_load_to_their_own_cores():
+    """The server's processes (gunicorn's master and worker) run on the server's
+    core only, and a command pinned for the load on the other core only."""
+    import os
+
+    http_bench = _load("http_bench")
+    server_core, load_core = sorted(os.sched_getaffinity(0))[:2]
+    with http_bench.Server("gunicorn", "bare", str(server_core)) as server:
+        assert http_bench.get(server.port, "/") == (200, b"Hello, World!")
+        group = [
+            int(pid)
+            for pid in os.listdir("/proc")
+            if pid.isdigit() and _process_group(int(pid)) == server.proc.pid
+        ]
+        assert len(group) >= 2  # the master and its worker
+        assert all(os.sched_getaffinity(pid) == {server_core} for pid in group)
+    code = "import os; print(sorted(os.sched_getaffinity(0)))"
+    argv = http_bench.pinned(str(load_core), [sys.executable, "-c", code])
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert out == f"[{load_core}]\n"
+
+
+def _process_group(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError):  # gone, or not a process
+        return None
