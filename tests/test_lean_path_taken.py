@@ -433,3 +433,52 @@ print(" ".join(sorted(m for m in heavy if m in sys.modules)) or "none")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "none\n"
+
+
+# -- routing -------------------------------------------------------------------
+
+
+def routed_app(extra: int) -> kolba.Flask:
+    app = kolba.Flask(__name__)
+    app.add_url_rule("/", "hello", lambda: "Hello, World!")
+    app.add_url_rule("/user/<int:id>", "user", lambda id: f"User {id}")
+
+    def other(x: int | None = None) -> str:
+        return "other"
+
+    for i in range(extra):
+        if i % 2:
+            app.add_url_rule(f"/static{i}", f"static{i}", other)
+        else:
+            app.add_url_rule(f"/r{i}/<int:x>", f"r{i}", other)
+    return app
+
+
+def calls_of_a_request(app: kolba.Flask, path: str) -> list[str]:
+    """The Python and C functions one request calls, in order (no timing)."""
+    environ = EnvironBuilder(path).get_environ()
+    serve(app, path)  # the first request builds what later ones reuse
+    calls: list[str] = []
+
+    def profile(frame: t.Any, event: str, arg: t.Any) -> None:
+        if event == "call":
+            calls.append(frame.f_code.co_qualname)
+        elif event == "c_call":
+            calls.append(getattr(arg, "__qualname__", repr(arg)))
+
+    sys.setprofile(profile)
+    try:
+        body = app(environ, lambda status, headers: None)
+    finally:
+        sys.setprofile(None)
+    b"".join(body)
+    return calls
+
+
+@pytest.mark.parametrize("path", ["/", "/user/42", "/r4/7", "/static5", "/nowhere"])
+def test_a_match_among_10000_routes_makes_the_same_calls_as_among_10(
+    path: str,
+) -> None:
+    few, many = routed_app(10), routed_app(10_000)
+    assert serve(few, path)[2] == serve(many, path)[2]
+    assert calls_of_a_request(many, path) == calls_of_a_request(few, path)
