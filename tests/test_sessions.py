@@ -1394,3 +1394,56 @@ def test_session_transaction_keeps_values_the_json_provider_writes() -> None:
         sess["d"] = Decimal("3")
         sess["s"] = {1}
     assert client.get("/get").json["session"] == {"d": "3", "s": [1]}
+
+
+@pytest.mark.parametrize(
+    ("path", "cookie"),
+    [
+        ("/set", None),  # a value set
+        ("/clear", "fill"),  # a session emptied: its cookie deleted
+        ("/read", "fill"),  # read, unchanged: Vary alone
+        ("/ignore", "fill"),  # a permanent session refreshed unread
+    ],
+)
+def test_session_headers_come_in_flasks_order(path: str, cookie: str | None) -> None:
+    """Vary: Cookie comes before Set-Cookie when the view touched the session,
+    after it when the session was only refreshed, in both frameworks."""
+
+    def build(mod: Any) -> Any:
+        app = mod.Flask(__name__)
+        app.config.update(SECRET_KEY=KEY)
+
+        @app.route("/fill")
+        def fill() -> str:
+            mod.session.permanent = True
+            mod.session["n"] = 1
+            return ""
+
+        @app.route("/set")
+        def set_() -> str:
+            mod.session["n"] = 1
+            return ""
+
+        @app.route("/clear")
+        def clear() -> str:
+            mod.session.clear()
+            return ""
+
+        @app.route("/read")
+        def read() -> str:
+            return str(mod.session.get("n"))
+
+        @app.route("/ignore")
+        def ignore() -> str:
+            return ""
+
+        return app
+
+    orders = []
+    for mod in (kolba, flask):
+        client = build(mod).test_client()
+        if cookie:
+            client.get(cookie)
+        orders.append([name.lower() for name, _ in client.get(path).headers])
+    assert orders[0] == orders[1]
+    assert "vary" in orders[0]

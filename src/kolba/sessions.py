@@ -642,6 +642,8 @@ class SecureCookieSessionInterface(SessionInterface):
         httponly = self.get_cookie_httponly(app)
         partitioned = self.get_cookie_partitioned(app)
         accessed = session.accessed  # before the checks below read the session
+        if accessed:  # (before Set-Cookie, as Flask sends them)
+            _vary_cookie(response)
 
         if not session:
             # Emptied in this request: remove the cookie. Never had one: nothing.
@@ -655,14 +657,11 @@ class SecureCookieSessionInterface(SessionInterface):
                     httponly=httponly,
                     partitioned=partitioned,
                 )
-                _vary_cookie(response)
-            elif accessed:
-                _vary_cookie(response)
+                if not accessed:
+                    _vary_cookie(response)
             return
 
         if not self.should_set_cookie(app, session):
-            if accessed:
-                _vary_cookie(response)
             return
 
         signer = self._codec(app)
@@ -678,7 +677,8 @@ class SecureCookieSessionInterface(SessionInterface):
             httponly=httponly,
             partitioned=partitioned,
         )
-        _vary_cookie(response)
+        if not accessed:  # (refreshed unread: after Set-Cookie, as Flask)
+            _vary_cookie(response)
 
 
 #: kolba's own interface classes, whose sessions are opened on first use,
