@@ -1502,7 +1502,7 @@ def _cookie(header: str) -> tuple[str, ...]:
 def snapshot(response: t.Any) -> dict[str, t.Any]:
     """Everything a client sees of a response, normalised for comparison:
     times that depend on the clock are masked; header names are compared in
-    lower case (as HTTP does; an ASGI server sends them so)."""
+    lower case (as HTTP does; an ASGI server sends them so), in their order."""
     headers: list[tuple[str, t.Any]] = []
     for key, value in response.headers.items():
         key = key.lower()
@@ -1518,7 +1518,7 @@ def snapshot(response: t.Any) -> dict[str, t.Any]:
             headers.append((key, value))
     return {
         "status": response.status.upper(),  # the reason in any case, as HTTP
-        "headers": sorted(headers, key=repr),
+        "headers": headers,
         "body": response.get_data(),
     }
 
