@@ -571,6 +571,14 @@ def test_version() -> None:
         ([], {"KOLBA_ENV": "development"}, True),
         ([], {"FLASK_ENV": "development"}, True),
         (["--no-debug"], {"KOLBA_DEBUG": "1"}, False),
+        # read as click reads a yes or no, as the flask command does: Windows'
+        # "set FLASK_DEBUG=0 && kolba run" leaves a space
+        ([], {"KOLBA_DEBUG": "0 "}, False),
+        ([], {"FLASK_DEBUG": " false"}, False),
+        ([], {"FLASK_DEBUG": "N"}, False),
+        ([], {"KOLBA_DEBUG": "f"}, False),
+        ([], {"KOLBA_DEBUG": " Yes "}, True),
+        ([], {"FLASK_DEBUG": "on"}, True),
     ],
 )
 def test_debug_flag(
@@ -578,6 +586,20 @@ def test_debug_flag(
 ) -> None:
     result = invoke(["--app", "commands", *args, "debug-state"], env=env)
     assert result.output == f"debug={debug}\n"
+
+
+@pytest.mark.parametrize("value", ["disabled", "none", "fasle", "2"])
+@pytest.mark.parametrize("name", ["KOLBA_DEBUG", "FLASK_DEBUG"])
+def test_a_debug_variable_that_is_no_yes_or_no_stops_the_command(
+    site: Path, name: str, value: str
+) -> None:
+    # never debug mode (its debugger runs code sent to it): Flask's command
+    # refuses such a value too
+    for args in (["run"], ["debug-state"]):
+        result = invoke(["--app", "commands", *args], env={name: value})
+        assert result.exit_code == 2, result.output
+        assert f"{name}={value!r} is neither yes nor no" in result.output
+        assert "debug=" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -865,6 +887,7 @@ def test_show_server_banner_prints_flasks_two_lines(
         ({"FLASK_DEBUG": "1"}, True),
         ({"KOLBA_DEBUG": "1"}, True),
         ({"KOLBA_DEBUG": "0", "FLASK_ENV": "development"}, False),
+        ({"FLASK_DEBUG": "0 "}, False),
         # as Flask 3: *_ENV is the kolba command's; app.run() turns no
         # debugger on from a leftover one
         ({"FLASK_ENV": "development"}, False),
@@ -907,3 +930,12 @@ def test_app_run_names_the_debug_variable_the_app_was_made_with(
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: None)
     Flask("runner").run(load_dotenv=False)  # debug on as the app was made
     assert "Debug mode: on (from FLASK_DEBUG=1)" in "".join(capsys.readouterr())
+
+
+def test_a_debug_variable_that_is_no_yes_or_no_is_an_error_for_an_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KOLBA_DEBUG", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "disabled")
+    with pytest.raises(ValueError, match="FLASK_DEBUG='disabled' is neither"):
+        Flask("runner")

@@ -34,7 +34,7 @@ from werkzeug.serving import is_running_from_reloader
 from . import compat
 from .app import Flask
 from .globals import _NO_CTX, _cv_ctx, current_app
-from .helpers import get_load_dotenv
+from .helpers import _debug_variable, get_load_dotenv
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -60,12 +60,15 @@ def _env(name: str) -> str | None:
 def _debug_source() -> str | None:
     """The environment variable that turns debug mode on for the ``kolba``
     command (``KOLBA_DEBUG``, ``FLASK_DEBUG``, or ``KOLBA_ENV``/``FLASK_ENV``
-    set to ``development``, which only this command reads), if one does."""
-    for name in ("KOLBA_DEBUG", "FLASK_DEBUG"):
-        value = os.environ.get(name)
-        if value:
-            on = value.lower() not in {"0", "false", "no", "off"}
-            return f"{name}={value}" if on else None
+    set to ``development``, which only this command reads), if one does; a
+    debug variable that is no yes or no stops the command (exit code 2)."""
+    try:
+        found = _debug_variable()
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if found is not None:
+        name, on = found
+        return f"{name}={os.environ[name]}" if on else None
     for name in ("KOLBA_ENV", "FLASK_ENV"):
         value = os.environ.get(name)
         if value:
@@ -383,13 +386,14 @@ class ScriptInfo:
         first call; later calls return the same app."""
         if self._loaded_app is not None:
             return self._loaded_app
+        debug = _debug_source() is not None  # (a bad value stops before the import)
         if self.create_app is not None:
             app = self.create_app()
         else:
             _use_flask_compat(self.flask_compat)
             app = _load_reference(self._reference())
         if self.set_debug_flag:
-            app.debug = _debug_source() is not None
+            app.debug = debug
         self._loaded_app = app
         return app
 

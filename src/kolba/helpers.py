@@ -48,18 +48,41 @@ _T = t.TypeVar("_T")
 _P = t.ParamSpec("_P")
 
 
+_YES = frozenset({"1", "true", "t", "yes", "y", "on"})
+_NO = frozenset({"0", "false", "f", "no", "n", "off"})
+
+
+def _debug_variable() -> tuple[str, bool] | None:
+    """The variable that sets debug mode (``KOLBA_DEBUG``, else
+    ``FLASK_DEBUG``; an empty one is unset) and whether it turns it on.
+
+    Read as the ``flask`` command reads it (click's yes or no): case and
+    surrounding spaces aside, as Windows' ``set FLASK_DEBUG=0 && ...`` leaves
+    a space; any other word is a ValueError naming the variable, never debug
+    mode (its debugger runs code sent to it).
+    """
+    for name in ("KOLBA_DEBUG", "FLASK_DEBUG"):
+        value = os.environ.get(name)
+        if value:
+            word = value.strip().lower()
+            if word in _YES or word in _NO or not word:
+                return name, word in _YES
+            raise ValueError(
+                f"{name}={value!r} is neither yes nor no: set it to 1 or 0"
+                " (or true/false, yes/no, on/off)."
+            )
+    return None
+
+
 def get_debug_flag() -> bool:
-    """Debug mode from ``KOLBA_DEBUG``/``FLASK_DEBUG``.
+    """Debug mode from ``KOLBA_DEBUG``/``FLASK_DEBUG`` (see _debug_variable).
 
     ``KOLBA_ENV``/``FLASK_ENV`` are not read here: only the ``kolba`` command
     honours them, so that an old environment file on a production host never
     turns debug on for an app imported by gunicorn or another server.
     """
-    for name in ("KOLBA_DEBUG", "FLASK_DEBUG"):
-        value = os.environ.get(name)
-        if value:
-            return value.lower() not in {"0", "false", "no", "off"}
-    return False
+    found = _debug_variable()
+    return found is not None and found[1]
 
 
 def get_load_dotenv(default: bool = True) -> bool:
