@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import free_port, start_server, stop_server
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 APPS = Path(__file__).resolve().parent / "server_apps"
@@ -245,6 +245,21 @@ def test_websocket_route_over_http(server: Server) -> None:
     response = httpx.get(f"{server.url}/ws/echo")
     assert response.status_code == 426
     assert "WebSocket endpoint" in response.text
+
+
+def test_a_websocket_handshake_under_wsgi_is_426(server: Server) -> None:
+    """A client's WebSocket handshake to a WebSocket route: the ASGI servers
+    connect it; gunicorn (WSGI) gets the 426 that says so, never a 500."""
+    ws_url = server.url.replace("http://", "ws://") + "/ws/echo"
+    if server.kind != "gunicorn":
+        with connect(ws_url) as ws:
+            ws.send("hi")
+            assert ws.recv(timeout=5) == "hi"
+        return
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url, open_timeout=5)
+    assert refused.value.response.status_code == 426
+    assert b"WebSocket endpoint" in refused.value.response.body
 
 
 @pytest.mark.parametrize("path", ["/stream", "/sync-stream", "/context-stream"])

@@ -279,3 +279,22 @@ def test_a_body_stream_with_only_read_tell_and_seek(
 
     rv = client.post("/", input_stream=Stream(b"hello"), content_length=5)
     assert rv.data == b"got hello"
+
+
+def test_a_websocket_message_before_the_accept_fails_as_under_a_server() -> None:
+    """A server refuses an app's message sent before its accept (uvicorn
+    raises): the test client does too, not taking the message for the
+    accept."""
+    from kolba.testing import TestWebSocket, scope_from_environ
+
+    async def early(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.send", "text": "early"})
+        await receive()  # (until the client goes)
+
+    environ = {"PATH_INFO": "/ws", "SERVER_NAME": "h", "wsgi.url_scheme": "http"}
+    connection = TestWebSocket(early, scope_from_environ(environ, "websocket"))
+    with pytest.raises(RuntimeError, match="'websocket.send' before accepting"):
+        with connection:
+            pass
+    assert connection._thread is None  # (the app's thread ended)

@@ -94,6 +94,47 @@ def test_a_scheme_becomes_the_rules_own(
         assert url_for("ws") == f"{websocket}://h.test/ws"
 
 
+@pytest.mark.parametrize(
+    ("base", "http", "websocket"),
+    [("http://h.test", "http", "ws"), ("https://h.test", "https", "wss")],
+)
+def test_url_for_in_a_websocket_builds_each_rules_scheme(
+    app: Flask, client: KolbaClient, base: str, http: str, websocket: str
+) -> None:
+    """In a blueprint's WebSocket view, with a URL converter: its own rule's
+    URL is ws:// or wss:// as the connection's, an HTTP rule's http:// or
+    https://, relative URLs are paths; from an HTTP view the same."""
+    app.config["TRUSTED_HOSTS"] = ["h.test"]
+    rooms = kolba.Blueprint("rooms", __name__)
+
+    @rooms.websocket("/room/<int:n>")
+    async def room(n: int) -> None:
+        await kolba.websocket.send(
+            " ".join(
+                [
+                    url_for(".room", n=n + 1),
+                    url_for("rooms.room", n=n + 1, _external=True),
+                    url_for("page", _external=True),
+                ]
+            )
+        )
+
+    @app.route("/page")
+    def page() -> str:
+        return " ".join(
+            [url_for("rooms.room", n=5), url_for("rooms.room", n=5, _external=True)]
+        )
+
+    app.register_blueprint(rooms, url_prefix="/r")
+    with client.websocket("/r/room/1", base_url=base) as ws:
+        assert ws.receive() == (
+            f"/r/room/2 {websocket}://h.test/r/room/2 {http}://h.test/page"
+        )
+    assert client.get("/page", base_url=base).text == (
+        f"/r/room/5 {websocket}://h.test/r/room/5"
+    )
+
+
 def test_percent_encoding(app: Flask) -> None:
     app.add_url_rule("/user/<name>", "user", lambda name: name)
     with app.test_request_context():

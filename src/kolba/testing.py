@@ -441,6 +441,11 @@ class TestWebSocket:
             raise WebSocketRefused(Response(b"", 403), self.close_code)
         if message["type"] == "websocket.http.response.start":
             self._refused(message)
+        if message["type"] != "websocket.accept":  # as a server refuses it
+            self.close()
+            raise RuntimeError(
+                f"the app sent {message['type']!r} before accepting the WebSocket"
+            )
         self.subprotocol = message.get("subprotocol")
         return self
 
