@@ -67,6 +67,35 @@ def test_redirect_location_as_flask(url: str, root: str, driver: str) -> None:
     )
 
 
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+@pytest.mark.parametrize("script_name", ["@evil.test", ".evil.test", ":8080", "sub"])
+@pytest.mark.parametrize("url", ["/dir?q=1", "/page/1", "/old"])
+def test_a_mount_point_without_its_slash_stays_in_the_path(
+    url: str, script_name: str, driver: str
+) -> None:
+    # (as a proxy's unchecked X-Forwarded-Prefix gives it through ProxyFix:
+    # spliced after the host it would lead to another one, evil.test). It is
+    # the mount point with its slash, as Flask's router redirects have it
+    # (Flask's redirect_to splices it after the host: /old)
+    expected = _app(flask).test_client().get(
+        url, environ_overrides={"SCRIPT_NAME": "/" + script_name}
+    )
+    ours = _app(kolba)
+    got = Client(asgi_as_wsgi(ours) if driver == "asgi" else ours).get(
+        url, environ_overrides={"SCRIPT_NAME": script_name}
+    )
+    assert got.headers["Location"].startswith("http://localhost/")
+    assert (got.status_code, got.headers["Location"]) == (
+        expected.status_code,
+        expected.headers["Location"],
+    )
+    if url != "/old":
+        flasks = _app(flask).test_client().get(
+            url, environ_overrides={"SCRIPT_NAME": script_name}
+        )
+        assert flasks.headers["Location"] == got.headers["Location"]
+
+
 @pytest.mark.parametrize("url", _CASES)
 def test_url_adapter_redirect_as_werkzeug(url: str) -> None:
     path, _, query = url.partition("?")
