@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from kolba import Flask, render_template_string, request, session
+from kolba import Flask, render_template_string, request, session, url_for
 from kolba.sessions import SecretKeyWarning
 from kolba.wrappers import Response
 
@@ -57,6 +57,45 @@ def test_trailing_slash_redirect_of_a_path_holding_a_scheme() -> None:
     assert response.headers["Location"] == (
         "http://localhost/mount/go/http://example.org/"
     )
+
+
+@pytest.mark.parametrize(
+    ("mount", "root"),
+    [
+        # as ProxyFix passes an unchecked X-Forwarded-Prefix: Flask builds
+        # http://localhost@evil.test/x and the link //evil.test/x from them
+        ("@evil.test", "/@evil.test"),
+        (".evil.test/", "/.evil.test"),
+        (":8080", "/:8080"),
+        ("//evil.test", "/evil.test"),
+        ("/app/", "/app"),
+        ("/", ""),
+    ],
+)
+@pytest.mark.usefixtures("driver")
+def test_urls_keep_the_mount_point_in_their_path(mount: str, root: str) -> None:
+    app = Flask(__name__)
+    app.config["SERVER_NAME"] = "localhost"
+
+    @app.route("/x")
+    def x() -> dict[str, str]:
+        return {
+            "root_path": request.root_path,
+            "url": request.url,
+            "url_root": request.url_root,
+            "external": url_for("x", _external=True),
+            "link": url_for("x"),
+        }
+
+    client = app.test_client()
+    got = client.get("/x", environ_overrides={"SCRIPT_NAME": mount}).json
+    assert got == {
+        "root_path": root,
+        "url": f"http://localhost{root}/x",
+        "url_root": f"http://localhost{root}/",
+        "external": f"http://localhost{root}/x",
+        "link": f"{root}/x",
+    }
 
 
 # -- the keys ------------------------------------------------------------------

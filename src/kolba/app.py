@@ -1426,10 +1426,7 @@ class Flask(Scaffold):
             redirect_to = isinstance(e, _RedirectTo)
             location = "/" if redirect_to else e.new_url
             if redirect_to or location[:1] == "/" or "://" not in location:
-                root = req.root_path
-                if root[:1] not in ("/", ""):  # (from a proxy's prefix, say:
-                    root = "/" + root  # after the host, "@evil.test" would end it)
-                path = quote(root + location, safe="/:@!$&'()*+,;=~%")
+                path = quote(req.root_path + location, safe="/:@!$&'()*+,;=~%")
                 server_name = self.config["SERVER_NAME"]
                 if server_name and not (
                     url_map.host_matching or self.subdomain_matching

@@ -71,6 +71,7 @@ from .wrappers import (
     Response,
     _AppLimit,
     _Headers,
+    _mount_point,
     _parse_pairs,
     _ready_to_send,
     _text_response,
@@ -431,7 +432,7 @@ def _scope_server(request: Request) -> tuple[str, int | None] | None:
 
 
 def _scope_root_path(request: Request) -> str:
-    return _text(_scope(request).get("root_path", "")).rstrip("/")
+    return _mount_point(_text(_scope(request).get("root_path", "")))
 
 
 def _scope_remote_addr(request: Request) -> str | None:

@@ -101,6 +101,15 @@ def _wsgi_str(value: str) -> str:
     return value.encode("latin-1").decode("utf-8", "replace")
 
 
+def _mount_point(root: str) -> str:
+    """A mount point as URLs are built from it: one leading slash, none at
+    its end ("" at the root). Flask takes it as the server or a proxy's
+    ``X-Forwarded-Prefix`` (through ProxyFix) gives it: "@evil.test" would end
+    the host of every URL built from it, "//evil.test" make links lead there."""
+    root = root.strip("/")
+    return "/" + root if root else ""
+
+
 # werkzeug's codec error handler that percent-encodes the bytes it cannot decode.
 _QUOTE_BAD_BYTES = "werkzeug.url_quote"
 
@@ -544,8 +553,8 @@ class Request(_WzRequest):
 
     @_lazy_scope
     def root_path(self) -> str:
-        """Where the app is mounted (``SCRIPT_NAME``), without a trailing slash."""
-        return _wsgi_str(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+        """Where the app is mounted (``SCRIPT_NAME``), see _mount_point."""
+        return _mount_point(_wsgi_str(self.environ.get("SCRIPT_NAME") or ""))
 
     @_lazy_scope
     def query_string(self) -> bytes:
