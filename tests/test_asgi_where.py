@@ -1,8 +1,9 @@
-"""Where the code of a request runs under ASGI (issue 8): ``async def``
-views, hooks and error handlers on the server's event loop, thousands of
-them waiting at once; plain ``def`` views in the loop's thread pool, with
+"""Where and when the code of a request runs under ASGI (issue 8): ``async
+def`` views, hooks and error handlers on the server's event loop, thousands
+of them waiting at once; plain ``def`` views in the loop's thread pool, with
 ``request``, ``session``, ``g`` and ``current_app`` right and the body's
-sync attributes readable."""
+sync attributes readable; background tasks once the response has gone out
+(under WSGI too)."""
 
 from __future__ import annotations
 
@@ -413,3 +414,76 @@ def test_the_readme_async_example_runs_under_asgi() -> None:
         assert ws.receive() == "lobby: hi"
         ws.send(b"\x00")
         assert ws.receive() == "lobby: b'\\x00'"
+
+
+def test_a_background_task_starts_once_the_response_has_gone_out() -> None:
+    """Under ASGI: sync and async tasks, with args and kwargs, in an app
+    context, start once the response's last message is sent; the same
+    connection's server awaits nothing of theirs."""
+    app = Flask(__name__)
+    started: list[tuple[str, Any, int]] = []
+    sent: list[Message] = []
+    done = asyncio.Event()
+
+    async def later(n: int, *, who: str) -> None:
+        started.append(("async", (n, who, current_app.name), len(sent)))
+        await asyncio.sleep(0)
+        done.set()
+
+    def later_sync(n: int, *, who: str) -> None:
+        started.append(("sync", (n, who, current_app.name), len(sent)))
+
+    @app.route("/")
+    async def index() -> str:
+        app.add_background_task(later, 1, who="ann")
+        app.add_background_task(later_sync, 2, who="bob")
+        return "ok"
+
+    async def main() -> None:
+        async def receive() -> Message:
+            return {"type": "http.request"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            await asyncio.sleep(0)  # (a task started early would run here)
+
+        await app(_scope("/"), receive, send)
+        await asyncio.wait_for(done.wait(), 5)
+        while app._background_tasks:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    assert sent[-1]["type"] == "http.response.body"
+    assert not sent[-1].get("more_body")
+    assert sorted(started) == [
+        ("async", (1, "ann", app.name), 2),
+        ("sync", (2, "bob", app.name), 2),
+    ]
+
+
+def test_a_background_task_under_wsgi_starts_as_the_response_closes() -> None:
+    """Under WSGI the server closes the response once it is sent: the task
+    (with args and kwargs, in an app context) starts then, not before."""
+    app = Flask(__name__)
+    ran: list[Any] = []
+    go, done = threading.Event(), threading.Event()
+
+    def task(n: int, *, who: str) -> None:
+        go.wait(5)  # (running until the test has looked)
+        ran.append((n, who, current_app.name))
+        done.set()
+
+    @app.route("/")
+    def index() -> str:
+        app.add_background_task(task, 1, who="ann")
+        return "ok"
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "h"}
+    body = app(environ, lambda status, headers, exc_info=None: None)
+    assert b"".join(body) == b"ok"
+    assert not app._background_tasks  # sent, not yet closed: none started
+    body.close()  # type: ignore[attr-defined]
+    assert len(app._background_tasks) == 1  # its thread, started
+    go.set()
+    assert done.wait(5)
+    assert ran == [(1, "ann", app.name)]

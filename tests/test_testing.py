@@ -298,3 +298,29 @@ def test_a_websocket_message_before_the_accept_fails_as_under_a_server() -> None
         with connection:
             pass
     assert connection._thread is None  # (the app's thread ended)
+
+
+def test_a_test_websocket_closed_by_the_client_ends_the_view(app: Flask) -> None:
+    """``ws.close(code)`` is the client leaving: the view's receive() raises
+    WebSocketDisconnect with that code, teardown runs once, and the
+    connection is over (closing again does nothing)."""
+    from kolba import WebSocketDisconnect, websocket
+
+    seen: list[t.Any] = []
+    app.teardown_request(lambda exc: seen.append(f"teardown {exc!r}"))
+
+    @app.websocket("/ws")
+    async def echo() -> None:
+        try:
+            while True:
+                await websocket.send(await websocket.receive())
+        except WebSocketDisconnect as e:
+            seen.append(e.code)
+
+    with app.test_client().websocket("/ws") as ws:
+        ws.send("a")
+        assert ws.receive() == "a"
+        ws.close(4002)
+        assert seen == [4002, "teardown None"]
+        ws.close()
+    assert seen == [4002, "teardown None"]
