@@ -231,6 +231,61 @@ def test_without_compat_the_real_flask_app_is_named(sample: Path) -> None:
     )
 
 
+KOLBA_APP_WITH_A_FLASK_EXTENSION = """
+from kolba import Flask
+from flask_cors import CORS  # imports the real Flask, compat off
+
+app = Flask(__name__)
+CORS(app)
+app.add_url_rule("/", "index", lambda: "hi")
+"""
+
+HINT = "Run 'import kolba.compat.flask' first thing in your entry point"
+
+
+def test_a_kolba_app_next_to_the_real_flask_says_how_to_join_them(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cors_app.py").write_text(KOLBA_APP_WITH_A_FLASK_EXTENSION)
+    code = """
+        import kolba, cors_app
+        other = kolba.Flask("other")
+        other.add_url_rule("/", "index", lambda: "hi")
+        for app in (cors_app.app, cors_app.app, other):
+            try:
+                app.test_client().get("/", headers={"Origin": "http://x.test"})
+            except RuntimeError as e:  # flask_cors: Flask's request proxy
+                print("failed:", str(e).splitlines()[0])
+    """
+    result = python(code, cwd=tmp_path)
+    assert result.stdout.count("failed: Working outside of request context.") == 2
+    assert result.stderr.count(HINT) == 1  # logged once, at the first request
+    assert "The real Flask is imported (from " in result.stderr
+    # with the compat line first, the same app serves
+    result = python("import kolba.compat.flask\n" + code, cwd=tmp_path)
+    assert "failed" not in result.stdout
+    assert HINT not in result.stderr
+
+
+def test_an_app_that_fails_next_to_the_real_flask_says_how_to_join_them(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "db_app.py").write_text(
+        "from kolba import Flask\n"
+        "import flask\n"
+        "app = Flask(__name__)\n"
+        "with app.app_context():\n"
+        "    flask.current_app.name  # as Flask-SQLAlchemy's create_all() reads it\n"
+    )
+    result = kolba("--app", "db_app", "routes", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Working outside of application context." in result.stderr
+    assert HINT in result.stderr
+    assert "kolba --flask-compat run" in result.stderr
+    result = kolba("--flask-compat", "--app", "db_app", "routes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
 def test_flask_missing_and_compat_off_says_how_to_run_it(sample: Path) -> None:
     result = kolba(
         "--no-flask-compat", "--app", "hello", "check", cwd=sample, prelude=NO_FLASK

@@ -170,6 +170,7 @@ _FUSED_METHODS = frozenset(
 
 
 _loops = threading.local()
+_told_real_flask = False  # (logged once a process: see real_flask_hint)
 
 
 class _LoopCloser:
@@ -1833,6 +1834,13 @@ class Flask(Scaffold):
         self.__dict__.update(decided)
         # the ASGI driver decides again which views run on its loop
         self.__dict__.pop("_kolba_asgi_views", None)
+        global _told_real_flask
+        if not _told_real_flask and "flask" in sys.modules:
+            from .compat import real_flask_hint  # (not imported up front)
+
+            if (hint := real_flask_hint()) is not None:
+                _told_real_flask = True
+                self.logger.warning(hint)
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_request`` functions (innermost blueprint first)."""

@@ -111,10 +111,13 @@ def _failed(action: str, error: BaseException, importing: bool) -> NoAppExceptio
     tb = error.__traceback__
     while tb is not None and _is_import_machinery(tb):
         tb = tb.tb_next
-    report = traceback.TracebackException(type(error), error, tb)
+    report = "".join(traceback.TracebackException(type(error), error, tb).format())
+    if str(error).startswith("Working outside of"):
+        hint = compat.real_flask_hint()  # (an extension's Flask context)
+        report += f"\n{hint}\n" if hint else ""
     no_app = importing and isinstance(error, ImportError)
     kind = NoAppException if no_app else _AppFailed
-    return kind(f"{action} failed:\n\n{''.join(report.format())}")
+    return kind(f"{action} failed:\n\n{report}")
 
 
 def _split_reference(reference: str) -> tuple[str, str | None]:

@@ -21,7 +21,13 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
-__all__ = ["FLASK_VERSION", "FlaskAliasFinder", "flask_compat_active", "install_flask"]
+__all__ = [
+    "FLASK_VERSION",
+    "FlaskAliasFinder",
+    "flask_compat_active",
+    "install_flask",
+    "real_flask_hint",
+]
 
 #: The Flask release whose behaviour kolba follows: the version that
 #: ``importlib.metadata.version("flask")`` reports while ``flask`` is kolba.
@@ -93,6 +99,24 @@ class FlaskAliasFinder(importlib.abc.MetaPathFinder):
 def flask_compat_active() -> bool:
     """Whether ``import flask`` gives kolba."""
     return any(isinstance(f, FlaskAliasFinder) for f in sys.meta_path)
+
+
+def real_flask_hint() -> str | None:
+    """What to do when the real Flask is imported while compat is off: a
+    Flask extension then reads Flask's ``request``, ``session``, ``g`` and
+    ``current_app``, which a kolba app's requests do not set ("Working
+    outside of request context"). None when there is nothing to say."""
+    imported = sys.modules.get("flask")
+    if imported is None or flask_compat_active():
+        return None
+    return (
+        f"The real Flask is imported (from {getattr(imported, '__file__', '?')})"
+        " next to this kolba app: a Flask extension used with it reads Flask's"
+        " request, session and g, which kolba's requests do not set ('Working"
+        " outside of request context'). Run 'import kolba.compat.flask' first"
+        " thing in your entry point (the module a server imports), before"
+        " anything imports flask, or use 'kolba --flask-compat run'."
+    )
 
 
 def install_flask() -> None:
