@@ -417,10 +417,14 @@ def test_app_can_import_from_the_current_folder(site: Path) -> None:
         (
             "needs_args",
             "'needs_args:create_app' looks like an app factory, but it cannot be"
-            " called without arguments; give its arguments with"
+            " called without arguments; give them with"
             " --app 'needs_args:create_app(...)'.",
         ),
-        ("factory:create_app(1, 2)", "cannot be called with the given arguments"),
+        (
+            "factory:create_app(1, 2)",
+            "'factory:create_app' cannot be called with the arguments given:"
+            " too many positional arguments.",
+        ),
         (
             "factory:create_app(greeting=x)",
             "The arguments in 'create_app(greeting=x)' must be Python literals",

@@ -197,13 +197,16 @@ def _call_factory(
     kwargs = kwargs or {}
     try:
         inspect.signature(factory).bind(*args, **kwargs)
-    except TypeError:
-        how = "with the given arguments" if args or kwargs else "without arguments"
-        raise NoAppException(
-            f"'{module.__name__}:{name}' looks like an app factory, but it cannot"
-            f" be called {how}; give its arguments with"
-            f" --app '{module.__name__}:{name}(...)'."
-        ) from None
+    except TypeError as e:
+        target = f"{module.__name__}:{name}"
+        if args or kwargs:
+            message = f"'{target}' cannot be called with the arguments given: {e}."
+        else:
+            message = (
+                f"'{target}' looks like an app factory, but it cannot be called"
+                f" without arguments; give them with --app '{target}(...)'."
+            )
+        raise NoAppException(message) from None
     except ValueError:  # no signature to check (a builtin): just call it
         pass
     try:
