@@ -114,6 +114,41 @@ def test_writes_mark_modified_and_accessed(write: Any) -> None:
     assert s.accessed
 
 
+@pytest.mark.parametrize(
+    ("start", "write"),
+    [
+        ({"a": 1}, lambda s: s.__delitem__("missing")),
+        ({}, lambda s: s.popitem()),
+    ],
+)
+def test_a_write_that_fails_changes_nothing(start: dict[str, Any], write: Any) -> None:
+    s = SecureCookieSession(start)
+    with pytest.raises(KeyError):
+        write(s)
+    assert not s.modified
+    assert s == start
+
+
+def test_a_failed_delete_sends_no_cookie() -> None:
+    app = make_app(TESTING=False)  # (the 500 answered, not raised)
+
+    @app.route("/set")
+    def set_() -> str:
+        session["a"] = 1
+        return ""
+
+    @app.route("/del")
+    def delete() -> str:
+        del session["missing"]  # a KeyError: a 500, as in Flask
+        return ""
+
+    client = app.test_client()
+    client.get("/set")
+    response = client.get("/del")
+    assert response.status_code == 500
+    assert "Set-Cookie" not in response.headers
+
+
 def test_ior_updates_in_place() -> None:
     s = SecureCookieSession({"a": 1})
     t = s

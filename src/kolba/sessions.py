@@ -175,7 +175,11 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         super().__setitem__(key, value)
 
     def __delitem__(self, key: str) -> None:
-        self._changed()
+        # A missing key is a KeyError that changes nothing: no cookie.
+        if super().__contains__(key):
+            self._changed()
+        else:
+            self.accessed = True
         super().__delitem__(key)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
@@ -195,7 +199,10 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         return super().pop(key, default)
 
     def popitem(self) -> tuple[str, Any]:
-        self._changed()
+        if dict.__len__(self):  # (an empty one: a KeyError, as __delitem__)
+            self._changed()
+        else:
+            self.accessed = True
         return super().popitem()
 
     def clear(self) -> None:
