@@ -453,7 +453,9 @@ class _CookieCodec:
     salt), byte for byte, with the keyed HMACs built once per key set.
 
     PERF: itsdangerous builds two signers, derives the key again and starts
-    each HMAC from the raw key on every cookie; this costs a third of that.
+    each HMAC from the raw key on every cookie; this does not (a 2-key
+    session, callgrind: loads 121,965 -> 49,632 instructions, dumps 198,384
+    -> 143,932).
     """
 
     __slots__ = ("macs", "serializer")
@@ -614,7 +616,8 @@ class SecureCookieSessionInterface(SessionInterface):
             salt=self.salt,
             serializer=self.serializer,
             # PERF: with its key cached and hmac's OpenSSL path (a digest name,
-            # not a function) signing and checking cost half as much.
+            # not a function): a 2-key session's loads 121,965 -> 101,271
+            # instructions, dumps 198,384 -> 178,400.
             signer=_KeyCachingSigner,
             signer_kwargs={
                 "key_derivation": self.key_derivation,
