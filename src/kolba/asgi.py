@@ -588,7 +588,8 @@ def _text(path: str) -> str:
 _AWAITED_METHODS = frozenset({"handle_user_exception", "handle_http_exception"})
 
 
-# PERF: the function, not read from the module each request (see handle)
+# PERF: the function, not read from the module each request (an async hello
+# in process: 25,045 -> 25,008 instructions)
 _running_loop = asyncio.get_running_loop
 
 
@@ -884,7 +885,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             text = None
             try:  # (in the except: the handler sees sys.exc_info(), can raise)
                 rv = await _handle_user_exception(app, e, ctx.request)
-            except BaseException as e:  # (PERF: no local of its own, see above)
+            except BaseException as e:
                 caught = e  # (handle_exception's, below)
         except BaseException as e:
             caught = e  # (raised again below)
@@ -1060,6 +1061,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                     response = app.make_response(rv)
                 after = hooks.after if hooks else ()
                 # PERF: no tuple of after-request functions when there are none
+                # (an async view returning a Response, in process: 41,106 ->
+                # 40,253 instructions)
                 if ctx._after_request_functions or after:
                     if type(ctx._after_request_functions) is _HooksChanged:
                         after = _after_now(ctx)
@@ -1153,7 +1156,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             and ctx._lean_token is token  # (not pushed again)
             and _cv_get(_NO_CTX) is active  # (both contexts as pushed)
             and (state is None or not state.get("files"))  # uploads to close
-            # PERF: one test while no receiver ever connected
+            # PERF: one test while no receiver ever connected (an async view
+            # returning a Response, in process: 40,977 -> 40,253 instructions)
             and not (signals.connected and signals.pop_heard())
         ):
             if app._tears_down:
@@ -1889,8 +1893,9 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
         # them to a WSGI server ("hi", 201, {"X-A": "1"}: 144k -> 115k
         # instructions a request)
         return headers._list
-    # PERF: werkzeug's get_wsgi_headers reads the environ only to make a
-    # Location absolute: a request built from a scope makes none for it.
+    # werkzeug's get_wsgi_headers reads the environ only to make a Location
+    # absolute (no saving measured in passing none: a 204's and a Location
+    # response's request have made theirs before, 139,264 -> 139,324).
     if not response.autocorrect_location_header:
         environ: dict[str, t.Any] = {}
     else:
@@ -2291,7 +2296,8 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
                 }
             elif start is None:
                 return
-            # PERF: the start and the first chunk in one call on the loop
+            # PERF: the start and the first chunk in one call on the loop (a
+            # hello behind a WSGI middleware: ~618k -> ~454k instructions)
             delivered = deliver(start, message, more)
             asyncio.run_coroutine_threadsafe(delivered, loop).result()
 
