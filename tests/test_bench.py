@@ -238,6 +238,28 @@ def test_http_run_serves_each_app_under_a_real_server():
     assert set(report["cpu_us"]["gunicorn"]["kolba"]) == {"/", "/user/42"}
 
 
+def test_http_run_serves_each_asgi_app_under_uvicorn_and_granian():
+    """Issue 8's HTTP rows: kolba, Starlette, Quart, Falcon and the bare ASGI
+    callable, each under uvicorn and granian's ASGI interface on 127.0.0.1:
+    answers checked, rps counted, shares of bare's reported."""
+    apps = ["bare", "kolba", "starlette", "quart", "falcon"]
+    proc = subprocess.run(
+        [sys.executable, str(BENCH_DIR / "http_bench.py"), "--quick", "--json",
+         "--servers", "uvicorn,granian-asgi", "--apps", ",".join(apps),
+         "--duration", "0.2", "--python-load", "--connections", "2"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["skipped"] == {}
+    for server in ["uvicorn", "granian-asgi"]:
+        assert set(report["results"][server]) == set(apps)
+        for app in apps:
+            for path in ["/", "/user/42"]:
+                assert report["results"][server][app][path] > 0
+        assert report["shares"][server]["bare"] == {"/": 1.0, "/user/42": 1.0}
+
+
 def test_the_hook_pair_bar_is_on_what_kolba_adds_to_the_hooks_work(bench):
     def cells(hooks, hooks1):
         return {"hooks": {"us": hooks}, "hooks1": {"us": hooks1}}

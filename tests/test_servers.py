@@ -545,3 +545,44 @@ def test_lifespan_and_background_tasks(kind: str, stop: int, tmp_path: Path) -> 
         os.kill(server.proc.pid, stop)
         server.proc.wait(20)  # (uvicorn exits by the signal again: -15)
     assert server.seen()[-2:] == ["background done", "shutdown"]
+
+
+def readme_commands() -> list[list[str]]:
+    """The README's commands that serve one app object under each server."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## WSGI and ASGI: one app object", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#")[0].split() for line in block.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "words", readme_commands(), ids=[c[0] for c in readme_commands()]
+)
+def test_the_readmes_commands_serve_the_app(words: list[str], tmp_path: Path) -> None:
+    """Each command as the README writes it (the server's own flags for the
+    address added), serving an app module: its sync view, async view,
+    WebSocket and WebSocket route over HTTP answer as they should."""
+    assert "module:app" in words
+    port = free_port()
+    address = {
+        "gunicorn": ["--bind", f"127.0.0.1:{port}"],
+        "hypercorn": ["--bind", f"127.0.0.1:{port}"],
+    }.get(words[0], ["--host", "127.0.0.1", "--port", str(port)])
+    command = [
+        str(BIN / words[0]),
+        *["dual:app" if word == "module:app" else word for word in words[1:]],
+        *address,
+    ]
+    env = app_env(KOLBA_TEST_EVENTS=str(tmp_path / "events.txt"))
+    proc = start_server(command, APPS, env, port, tmp_path / "server.log")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{url}/hello", timeout=10).text == "hello world"
+        assert httpx.get(f"{url}/fast", timeout=10).text == "fast"
+        assert httpx.get(f"{url}/ws/echo", timeout=10).status_code == 426
+        if words[0] != "gunicorn":
+            with connect(url.replace("http://", "ws://") + "/ws/echo") as ws:
+                ws.send("hi")
+                assert ws.recv(timeout=5) == "hi"
+    finally:
+        stop_server(proc)
