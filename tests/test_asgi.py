@@ -478,6 +478,54 @@ def test_form_limits_answer_413_to_await_in_an_async_view(
     assert run_asgi(app, scope, messages)[0]["status"] == 413
 
 
+@pytest.mark.parametrize(
+    ("read", "content_type", "expected"),
+    [
+        ("json", "application/octet-stream", (200, b"None")),
+        ("form", "application/octet-stream", (200, b"0")),
+        ("files", "text/plain", (200, b"0")),
+        # the limits still hold for the bodies they read
+        ("json", "application/json", (413, None)),
+        ("form", "application/x-www-form-urlencoded", (413, None)),
+        ("files", "multipart/form-data; boundary=b", (413, None)),
+    ],
+)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_body_of_another_type_past_the_limit_is_not_received(
+    app: Flask, kind: str, read: str, content_type: str, expected: tuple[int, Any]
+) -> None:
+    """``await request.get_json(silent=True)``, ``await request.form`` and
+    ``.files`` of a chunked body past ``MAX_CONTENT_LENGTH`` that is no JSON
+    or form read nothing (None, empty), as a sync view and werkzeug do."""
+    app.config["MAX_CONTENT_LENGTH"] = 100
+
+    if kind == "async":
+
+        @app.post("/")
+        async def async_view() -> str:
+            if read == "json":
+                return repr(await request.get_json(silent=True))
+            return repr(len(await getattr(request, read)))
+
+    else:
+
+        @app.post("/")
+        def sync_view() -> str:
+            if read == "json":
+                return repr(request.get_json(silent=True))
+            return repr(len(getattr(request, read)))
+
+    messages = [
+        {"type": "http.request", "body": b"x" * 64, "more_body": True}
+    ] * 4 + [{"type": "http.request", "body": b"", "more_body": False}]
+    headers = [(b"content-type", content_type.encode())]
+    sent = run_asgi(app, http_scope("/", "POST", headers), messages)
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert sent[0]["status"] == expected[0]
+    if expected[1] is not None:
+        assert body == expected[1]
+
+
 def test_async_view_reads_a_big_body_only_with_await(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

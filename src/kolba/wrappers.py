@@ -413,14 +413,17 @@ class _FormPart:
         body = obj.environ.get("kolba.asgi.body")
         if body is not None and body.must_await():
             _refuse_announced_overflow(obj)
-            form_limit = obj.max_form_memory_size
-            if (
-                form_limit is not None
-                and (obj.content_length or 0) > form_limit
-                and obj.mimetype == _URLENCODED
-            ):  # (as for MAX_CONTENT_LENGTH: a 413, as a WSGI server's read)
-                raise RequestEntityTooLarge()
-            return _Pending(functools.partial(obj._await_form, self.__get__))
+            mimetype = obj.mimetype
+            if mimetype == _URLENCODED or mimetype == _MULTIPART:
+                form_limit = obj.max_form_memory_size
+                if (
+                    form_limit is not None
+                    and (obj.content_length or 0) > form_limit
+                    and mimetype == _URLENCODED
+                ):  # (as for MAX_CONTENT_LENGTH: a 413, as a WSGI server's read)
+                    raise RequestEntityTooLarge()
+                return _Pending(functools.partial(obj._await_form, self.__get__))
+            # (another body is no form: nothing to receive, as werkzeug reads none)
         obj._load_form_data()
         state = obj.__dict__
         if self.name not in state:
@@ -826,7 +829,8 @@ class Request(_WzRequest):
         """The body parsed as JSON. In an ``async def`` view it can also be
         awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
-            if self._body_pending():
+            # (a body that is no JSON is not received: werkzeug reads none)
+            if (force or self.is_json) and self._body_pending():
                 return _PendingCall(
                     functools.partial(
                         self._await, _WzRequest.get_json, self, force, silent, cache
@@ -937,7 +941,7 @@ class Request(_WzRequest):
         if (
             ctx is not None
             and ctx.app.debug
-            and self.mimetype != "multipart/form-data"
+            and self.mimetype != _MULTIPART
             and not self.files
         ):
             from .debughelpers import attach_enctype_error_multidict
@@ -1481,6 +1485,7 @@ def _unquote(value: str) -> str:
 
 
 _URLENCODED = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
 
 
 class AsyncBody:
