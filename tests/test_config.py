@@ -269,6 +269,35 @@ def test_from_prefixed_env(monkeypatch: pytest.MonkeyPatch) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("value", "debug"),
+    [
+        ("N", False),
+        ("off", False),
+        ("False", False),
+        ("0 ", 0),
+        ("yes", True),
+        ("1", 1),
+    ],
+)
+def test_from_prefixed_env_reads_debug_as_the_debug_variables(
+    monkeypatch: pytest.MonkeyPatch, value: str, debug: object
+) -> None:
+    # (a word that is no JSON would be a non-empty str: the debugger on)
+    monkeypatch.setenv("FLASK_DEBUG", value)
+    config = Config(".")
+    config.from_prefixed_env()
+    assert config["DEBUG"] == debug and type(config["DEBUG"]) is type(debug)
+
+
+def test_from_prefixed_env_refuses_a_debug_that_is_no_yes_or_no(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_DEBUG", "disabled")
+    with pytest.raises(ValueError, match="FLASK_DEBUG='disabled' is neither"):
+        Config(".").from_prefixed_env()
+
+
 def test_from_prefixed_env_nested(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOLBA_DB__HOST", "localhost")
     monkeypatch.setenv("KOLBA_DB__PORT", "5432")

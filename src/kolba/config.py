@@ -15,7 +15,7 @@ import weakref
 
 from werkzeug.utils import import_string
 
-from .helpers import _after_changes
+from .helpers import _after_changes, _yes_or_no
 
 #: ``OSError`` numbers that mean "there is no such file": what ``silent=True``
 #: forgives. A Python config file also forgives a path through a non-directory.
@@ -180,7 +180,8 @@ class Config(dict[str, t.Any]):
         winning, so that a Flask app's ``FLASK_SECRET_KEY`` is not dropped.
 
         ``PREFIX_A__B`` sets ``config["A"]["B"]``, making ``config["A"]`` a
-        dict if it is missing.
+        dict if it is missing. ``PREFIX_DEBUG`` that is no JSON is read as the
+        debug variables are (``N``, ``off``: False; not a yes or no: an error).
         """
         for start in ("FLASK_", "KOLBA_") if prefix is None else (f"{prefix}_",):
             for name in sorted(os.environ):
@@ -189,7 +190,12 @@ class Config(dict[str, t.Any]):
                     target: dict[str, t.Any] = self
                     for parent in parents:
                         target = _subdict(target, parent)
-                    target[key] = _parsed(loads, os.environ[name])
+                    value = _parsed(loads, os.environ[name])
+                    if key == "DEBUG" and not parents and isinstance(value, str):
+                        # ("N", "off": debug off, as the debug variables read;
+                        # any other word an error, never the debugger on)
+                        value = _yes_or_no(name, value)
+                    target[key] = value
         return True
 
     def get_namespace(

@@ -64,14 +64,20 @@ def _debug_variable() -> tuple[str, bool] | None:
     for name in ("KOLBA_DEBUG", "FLASK_DEBUG"):
         value = os.environ.get(name)
         if value:
-            word = value.strip().lower()
-            if word in _YES or word in _NO or not word:
-                return name, word in _YES
-            raise ValueError(
-                f"{name}={value!r} is neither yes nor no: set it to 1 or 0"
-                " (or true/false, yes/no, on/off)."
-            )
+            return name, _yes_or_no(name, value)
     return None
+
+
+def _yes_or_no(name: str, value: str) -> bool:
+    """The variable ``name``'s ``value`` read as click reads a yes or no (see
+    _debug_variable); any other word is a ValueError naming the variable."""
+    word = value.strip().lower()
+    if word in _YES or word in _NO or not word:
+        return word in _YES
+    raise ValueError(
+        f"{name}={value!r} is neither yes nor no: set it to 1 or 0"
+        " (or true/false, yes/no, on/off)."
+    )
 
 
 def get_debug_flag() -> bool:
