@@ -686,26 +686,34 @@ def test_a_503_page_that_reads_the_session_is_still_a_503(
     def unavailable(e: Exception) -> Any:
         return f"down, flashes: {get_flashed_messages()}", 503
 
-    @app.route("/write-after")
-    def write_after() -> str:
+    writes: dict[str, Callable[[], Any]] = {
+        "set": lambda: session.__setitem__("a", "1"),
+        # (a logout: the stored session must not seem gone while it is kept)
+        "del": lambda: session.__delitem__("user"),
+        "pop": lambda: session.pop("user", None),
+        "popitem": lambda: session.popitem(),
+    }
+
+    @app.route("/write-after/<how>")
+    def write_after(how: str) -> str:
         try:
             session.get("a")
         except SessionStoreUnavailable:
             pass
         assert "a" not in session  # (read as empty now)
-        session["a"] = "1"  # a write still answers 503
+        writes[how]()  # a write still answers 503
         return "written?"
 
-    @app.route("/async/write-after")
-    async def async_write_after() -> str:
-        return write_after()
+    @app.route("/async/write-after/<how>")
+    async def async_write_after(how: str) -> str:
+        return write_after(how)
 
     client = client_for(app, views)
     client.set_cookie("session", _signed_id(app))
     with caplog.at_level(logging.ERROR):
-        for path in ("/get", "/write-after"):
+        for path in ("/get", *(f"/write-after/{how}" for how in writes)):
             response = client.get(views + path)
-            assert response.status_code == 503
+            assert response.status_code == 503, path
             assert response.text == "down, flashes: []"
 
 

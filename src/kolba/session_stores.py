@@ -356,6 +356,13 @@ class _UnavailableSession(ServerSideSession):
     def modified(self, value: bool) -> None:
         raise SessionStoreUnavailable()
 
+    def _unavailable(self, *args: Any, **kwargs: Any) -> Any:
+        raise SessionStoreUnavailable()
+
+    # writes that change nothing of an empty session (a logout's pop) answer
+    # 503 all the same: the stored session is kept, it must not seem gone
+    __delitem__ = pop = popitem = _unavailable
+
 
 # Ids are 32 random bytes in URL-safe base64: 256 bits.
 _SID = re.compile(r"[A-Za-z0-9_-]{43}").fullmatch
