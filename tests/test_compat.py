@@ -240,7 +240,7 @@ CORS(app)
 app.add_url_rule("/", "index", lambda: "hi")
 """
 
-HINT = "Run 'import kolba.compat.flask' first thing in your entry point"
+HINT = "run 'import kolba.compat.flask' first thing in your entry point"
 
 
 def test_a_kolba_app_next_to_the_real_flask_says_how_to_join_them(
@@ -265,6 +265,11 @@ def test_a_kolba_app_next_to_the_real_flask_says_how_to_join_them(
     result = python("import kolba.compat.flask\n" + code, cwd=tmp_path)
     assert "failed" not in result.stdout
     assert HINT not in result.stderr
+    # nor is kolba made flask by hand the real Flask
+    by_hand = "import sys, kolba; sys.modules['flask'] = kolba\n"
+    result = python(by_hand + code, cwd=tmp_path)
+    assert "failed" not in result.stdout
+    assert "The real Flask" not in result.stderr
 
 
 def test_an_app_that_fails_next_to_the_real_flask_says_how_to_join_them(

@@ -107,15 +107,20 @@ def real_flask_hint() -> str | None:
     ``current_app``, which a kolba app's requests do not set ("Working
     outside of request context"). None when there is nothing to say."""
     imported = sys.modules.get("flask")
-    if imported is None or flask_compat_active():
+    if (
+        imported is None
+        or flask_compat_active()
+        or imported.__name__.partition(".")[0] == "kolba"  # (an alias of one's own)
+    ):
         return None
     return (
         f"The real Flask is imported (from {getattr(imported, '__file__', '?')})"
         " next to this kolba app: a Flask extension used with it reads Flask's"
         " request, session and g, which kolba's requests do not set ('Working"
-        " outside of request context'). Run 'import kolba.compat.flask' first"
-        " thing in your entry point (the module a server imports), before"
-        " anything imports flask, or use 'kolba --flask-compat run'."
+        " outside of request context'). If that is why Flask is imported, run"
+        " 'import kolba.compat.flask' first thing in your entry point (the"
+        " module a server imports), before anything imports flask, or use"
+        " 'kolba --flask-compat run'."
     )
 
 
