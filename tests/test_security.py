@@ -85,6 +85,8 @@ def test_urls_keep_the_mount_point_in_their_path(mount: str, root: str) -> None:
             "url_root": request.url_root,
             "external": url_for("x", _external=True),
             "link": url_for("x"),
+            # (what extensions build with)
+            "adapter": app.create_url_adapter(request).build("x", force_external=True),
         }
 
     client = app.test_client()
@@ -95,6 +97,7 @@ def test_urls_keep_the_mount_point_in_their_path(mount: str, root: str) -> None:
         "url_root": f"http://localhost{root}/",
         "external": f"http://localhost{root}/x",
         "link": f"{root}/x",
+        "adapter": f"http://localhost{root}/x",
     }
 
 

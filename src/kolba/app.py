@@ -1378,10 +1378,14 @@ class Flask(Scaffold):
         ``SERVER_NAME``), as extensions use it; kolba's own matching does not
         go through it."""
         if request is not None:
+            environ = request.environ
+            root = environ.get("SCRIPT_NAME") or ""
+            if root and (root[0] != "/" or root[:2] == "//"):  # (see _mount_point)
+                environ = {**environ, "SCRIPT_NAME": "/" + root.lstrip("/")}
             if self.url_map.host_matching:
-                return self.url_map.bind_to_environ(request.environ)
+                return self.url_map.bind_to_environ(environ)
             return self.url_map.bind_to_environ(
-                request.environ,
+                environ,
                 server_name=self.config["SERVER_NAME"],
                 subdomain=(
                     None
