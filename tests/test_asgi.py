@@ -526,6 +526,35 @@ def test_a_body_of_another_type_past_the_limit_is_not_received(
         assert body == expected[1]
 
 
+@pytest.mark.parametrize(
+    ("read", "content_type"),
+    [("json", "text/plain"), ("form", "application/json"), ("files", "text/plain")],
+)
+def test_a_body_not_parsed_by_an_await_is_still_read_after_it(
+    app: Flask, read: str, content_type: str
+) -> None:
+    """Try the form or the JSON, else take the raw body: the body within the
+    limit is received by the await, for request.data after it."""
+
+    @app.post("/")
+    async def view() -> str:
+        if read == "json":
+            got = await request.get_json(silent=True)
+        else:
+            got = len(await getattr(request, read))
+        return repr((got, request.data))
+
+    messages = [
+        {"type": "http.request", "body": b'{"a":', "more_body": True},
+        {"type": "http.request", "body": b"1}", "more_body": False},
+    ]
+    headers = [(b"content-type", content_type.encode())]
+    sent = run_asgi(app, http_scope("/", "POST", headers), messages)
+    assert sent[0]["status"] == 200
+    expected = (None if read == "json" else 0, b'{"a":1}')
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == repr(expected).encode()
+
+
 def test_async_view_reads_a_big_body_only_with_await(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -106,7 +106,7 @@ def _mount_point(root: str) -> str:
     its end ("" at the root). Flask takes it as the server or a proxy's
     ``X-Forwarded-Prefix`` (through ProxyFix) gives it: "@evil.test" would end
     the host of every URL built from it, "//evil.test" make links lead there."""
-    root = root.strip("/")
+    root = root.lstrip("/\\").rstrip("/")  # (browsers read a backslash as a slash)
     return "/" + root if root else ""
 
 
@@ -423,7 +423,11 @@ class _FormPart:
                 ):  # (as for MAX_CONTENT_LENGTH: a 413, as a WSGI server's read)
                     raise RequestEntityTooLarge()
                 return _Pending(functools.partial(obj._await_form, self.__get__))
-            # (another body is no form: nothing to receive, as werkzeug reads none)
+            # (another body is no form: nothing parsed, see _await_unparsed)
+            return _Pending(functools.partial(obj._await_unparsed, self._parsed, obj))
+        return self._parsed(obj)
+
+    def _parsed(self, obj: t.Any) -> t.Any:
         obj._load_form_data()
         state = obj.__dict__
         if self.name not in state:
@@ -771,6 +775,21 @@ class Request(_WzRequest):
             await body.fill(self.max_content_length)
         return self._sync(func, *args, **kwargs)
 
+    async def _await_unparsed(
+        self, func: t.Callable[..., _T], *args: t.Any, **kwargs: t.Any
+    ) -> _T:
+        """As _await, for a body that ``func`` does not parse (no JSON, no
+        form): received for later reads (``request.data``) when within
+        ``MAX_CONTENT_LENGTH``; past it, left unread, as werkzeug leaves it
+        (``func`` reads none: None or an empty form, not a 413)."""
+        body = self.environ.get("kolba.asgi.body")
+        if body is not None:
+            try:
+                await body.fill(self.max_content_length)
+            except RequestEntityTooLarge:
+                pass
+        return self._sync(func, *args, **kwargs)
+
     async def _await_form(self, get: t.Callable[[Request], _T]) -> _T:
         """``await request.form`` or ``.files`` under ASGI: the body received
         within the limits as it arrives (an urlencoded one within
@@ -829,11 +848,12 @@ class Request(_WzRequest):
         """The body parsed as JSON. In an ``async def`` view it can also be
         awaited; under ASGI, before the whole body has arrived, it must be."""
         if self._in_coroutine():
-            # (a body that is no JSON is not received: werkzeug reads none)
-            if (force or self.is_json) and self._body_pending():
+            if self._body_pending():
+                # (a body that is no JSON is not parsed: see _await_unparsed)
+                wait = self._await if force or self.is_json else self._await_unparsed
                 return _PendingCall(
                     functools.partial(
-                        self._await, _WzRequest.get_json, self, force, silent, cache
+                        wait, _WzRequest.get_json, self, force, silent, cache
                     )
                 )
             value = self._sync(_WzRequest.get_json, self, force, silent, cache)
