@@ -701,17 +701,29 @@ def test_a_503_page_that_reads_the_session_is_still_a_503(
         except SessionStoreUnavailable:
             pass
         assert "a" not in session  # (read as empty now)
-        writes[how]()  # a write still answers 503
+        return write_first(how)
+
+    @app.route("/write-first/<how>")
+    def write_first(how: str) -> str:
+        writes[how]()  # a write answers 503 (the 503 page reads it as empty)
         return "written?"
 
     @app.route("/async/write-after/<how>")
     async def async_write_after(how: str) -> str:
         return write_after(how)
 
+    @app.route("/async/write-first/<how>")
+    async def async_write_first(how: str) -> str:
+        return write_first(how)
+
     client = client_for(app, views)
     client.set_cookie("session", _signed_id(app))
     with caplog.at_level(logging.ERROR):
-        for path in ("/get", *(f"/write-after/{how}" for how in writes)):
+        # (the session's first use a write: the 503 page still reads it)
+        for path in (
+            "/get",
+            *(f"/write-{when}/{how}" for how in writes for when in ("after", "first")),
+        ):
             response = client.get(views + path)
             assert response.status_code == 503, path
             assert response.text == "down, flashes: []"

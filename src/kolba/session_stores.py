@@ -354,9 +354,10 @@ class _UnavailableSession(ServerSideSession):
 
     @modified.setter
     def modified(self, value: bool) -> None:
-        raise SessionStoreUnavailable()
+        self._unavailable()
 
     def _unavailable(self, *args: Any, **kwargs: Any) -> Any:
+        self._failed = True  # (read as empty after, by the 503 page too)
         raise SessionStoreUnavailable()
 
     # writes that change nothing of an empty session (a logout's pop) answer
