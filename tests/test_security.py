@@ -68,6 +68,7 @@ def test_trailing_slash_redirect_of_a_path_holding_a_scheme() -> None:
         (".evil.test/", "/.evil.test"),
         (":8080", "/:8080"),
         ("//evil.test", "/evil.test"),
+        ("\\evil.test", "/evil.test"),  # (a browser reads "/\\" as "//")
         ("/app/", "/app"),
         ("/", ""),
     ],

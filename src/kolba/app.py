@@ -1380,8 +1380,9 @@ class Flask(Scaffold):
         if request is not None:
             environ = request.environ
             root = environ.get("SCRIPT_NAME") or ""
-            if root and (root[0] != "/" or root[:2] == "//"):  # (see _mount_point)
-                environ = {**environ, "SCRIPT_NAME": "/" + root.lstrip("/")}
+            if root and (root[0] != "/" or root[1:2] in ("/", "\\")):
+                # (see _mount_point)
+                environ = {**environ, "SCRIPT_NAME": "/" + root.lstrip("/\\")}
             if self.url_map.host_matching:
                 return self.url_map.bind_to_environ(environ)
             return self.url_map.bind_to_environ(

@@ -110,7 +110,8 @@ def real_flask_hint() -> str | None:
     if (
         imported is None
         or flask_compat_active()
-        or imported.__name__.partition(".")[0] == "kolba"  # (an alias of one's own)
+        # (an alias of one's own)
+        or getattr(imported, "__name__", "").partition(".")[0] == "kolba"
     ):
         return None
     return (
