@@ -80,6 +80,7 @@ from .wrappers import (
     _STATUS_200,
     Request,
     Response,
+    _mount_point,
     _plain_request,
     _text_response,
 )
@@ -1380,9 +1381,9 @@ class Flask(Scaffold):
         if request is not None:
             environ = request.environ
             root = environ.get("SCRIPT_NAME") or ""
-            if root and (root[0] != "/" or root[1:2] in ("/", "\\")):
-                # (see _mount_point)
-                environ = {**environ, "SCRIPT_NAME": "/" + root.lstrip("/\\")}
+            mount = _mount_point(root)  # (as request.root_path reads it)
+            if mount != root.rstrip("/"):
+                environ = {**environ, "SCRIPT_NAME": mount}
             if self.url_map.host_matching:
                 return self.url_map.bind_to_environ(environ)
             return self.url_map.bind_to_environ(
