@@ -782,13 +782,10 @@ class Request(_WzRequest):
         form): received for later reads (``request.data``) when within
         ``MAX_CONTENT_LENGTH``; past it, left unread, as werkzeug leaves it
         (``func`` reads none: None or an empty form, not a 413)."""
-        body = self.environ.get("kolba.asgi.body")
-        if body is not None:
-            try:
-                await body.fill(self.max_content_length)
-            except RequestEntityTooLarge:
-                pass
-        return self._sync(func, *args, **kwargs)
+        try:
+            return await self._await(func, *args, **kwargs)
+        except RequestEntityTooLarge:  # (the body's, past the limit)
+            return self._sync(func, *args, **kwargs)
 
     async def _await_form(self, get: t.Callable[[Request], _T]) -> _T:
         """``await request.form`` or ``.files`` under ASGI: the body received
