@@ -692,3 +692,17 @@ def test_the_environ_knows_its_request_while_it_runs() -> None:
     assert "werkzeug.request" not in Request({}, shallow=True).environ
     populated = Request({})
     assert populated.environ["werkzeug.request"] is populated
+
+
+def test_args_form_and_files_print_as_flask_prints_them(
+    app: Flask, client: KolbaClient
+) -> None:
+    @app.post("/")
+    def show() -> str:
+        return " ".join(repr(m) for m in (request.args, request.form, request.files))
+
+    response = client.post("/?a=1&b=2&a=3", data={"x": "1"})
+    assert response.text == (
+        "ImmutableMultiDict([('a', '1'), ('a', '3'), ('b', '2')])"
+        " ImmutableMultiDict([('x', '1')]) ImmutableMultiDict([])"
+    )

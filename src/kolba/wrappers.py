@@ -244,6 +244,10 @@ class Params(ImmutableMultiDict[str, t.Any]):
         except (KeyError, IndexError):
             raise BadRequestKeyError(key) from None
 
+    def __repr__(self) -> str:
+        # printed as Flask's request.args prints (logs, the debugger)
+        return f"ImmutableMultiDict({list(self.items(multi=True))!r})"
+
 
 class _Params(Params):
     """``request.form`` and ``.files`` parsed in a coroutine: ``await
