@@ -477,3 +477,26 @@ def test_file_path_is_streamed_in_bounded_chunks(app: Flask, root: Path) -> None
         total += len(chunk)
     assert total == len(data)
     response.close()
+
+
+def test_a_relative_directory_is_the_apps_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The working directory has a folder of the same name with another file:
+    # the second request (the remembered file) must not send that one.
+    for name, text in (("app", b"the app's\n"), ("cwd", b"the working directory's\n")):
+        (tmp_path / name / "uploads").mkdir(parents=True)
+        (tmp_path / name / "uploads" / "x.txt").write_bytes(text)
+    monkeypatch.chdir(tmp_path / "cwd")
+    apps = [Flask(f"app{i}", root_path=str(tmp_path / "app")) for i in (1, 2)]
+    apps[1].root_path = str(tmp_path / "cwd")  # a second app, same relative folder
+    for app in apps:
+
+        @app.route("/f/<name>")
+        def sent(name: str) -> t.Any:
+            return send_from_directory("uploads", name)
+
+    answers = [
+        app.test_client().get("/f/x.txt").data for _ in range(3) for app in apps
+    ]
+    assert answers == [b"the app's\n", b"the working directory's\n"] * 3

@@ -327,7 +327,9 @@ def send_from_directory(
     kwargs.setdefault("_root_path", app.root_path)
     sent = werkzeug.utils.send_from_directory(directory, path, environ, **kwargs)
     if kwargs.keys() <= _STATIC_KWARGS and _plain_get(environ, app):
-        _remember_static(sent, os.fspath(directory), os.fspath(path), kwargs)
+        _remember_static(
+            sent, app.root_path, os.fspath(directory), os.fspath(path), kwargs
+        )
     # werkzeug annotates its own Response; it made an app.response_class
     return sent  # type: ignore[return-value]
 
@@ -367,8 +369,10 @@ class _StaticFile(t.NamedTuple):
     expires: int | None  # the index of Expires, if any
 
 
-# (directory, path) -> the file as last sent; bounded, cleared when full.
-_STATIC: dict[tuple[str, str], _StaticFile] = {}
+# (app root path, directory, path) -> the file as last sent (a relative
+# directory is the app's, not the working directory's); bounded, cleared when
+# full.
+_STATIC: dict[tuple[str, str, str], _StaticFile] = {}
 _STATIC_MAX = 1024
 
 
@@ -388,7 +392,7 @@ def _send_static(
     since: one stat, the header list built once (Date and Expires renewed);
     None when werkzeug must answer."""
     # PERF: ~70 µs less than werkzeug's send_from_directory for a 10 KB file.
-    known = _STATIC.get((directory, path))
+    known = _STATIC.get((app.root_path, directory, path))
     if known is None:
         return None
     try:
@@ -419,9 +423,10 @@ def _send_static(
 
 
 def _remember_static(
-    rv: t.Any, directory: str, path: str, kwargs: dict[str, t.Any]
+    rv: t.Any, root: str, directory: str, path: str, kwargs: dict[str, t.Any]
 ) -> None:
-    """Keep the headers werkzeug built for a whole file, to build them once."""
+    """Keep the headers werkzeug built for a whole file, to build them once:
+    the file werkzeug sent, ``directory`` under the app's ``root``."""
     if rv.status_code != 200:
         return
     full = werkzeug.security.safe_join(directory, path)
@@ -429,6 +434,7 @@ def _remember_static(
     names = [name for name, _value in headers]
     if full is None or "Date" not in names:
         return
+    full = os.path.join(root, full)
     try:
         stat = os.stat(full)
     except OSError:
@@ -438,7 +444,7 @@ def _remember_static(
         max_age = max_age(full)
     if len(_STATIC) >= _STATIC_MAX:
         _STATIC.clear()
-    _STATIC[directory, path] = _StaticFile(
+    _STATIC[root, directory, path] = _StaticFile(
         full,
         stat.st_mtime,
         stat.st_size,
