@@ -963,6 +963,23 @@ def test_sqlite_store_is_made_on_first_use_in_wal_mode(tmp_path: Path) -> None:
         db.close()
 
 
+def test_sqlite_store_files_are_the_users_only(tmp_path: Path) -> None:
+    app = make_app("sqlite")
+    app.instance_path = str(tmp_path / "instance")
+    umask = os.umask(0o022)
+    try:
+        app.test_client().get("/set/a/1")
+    finally:
+        os.umask(umask)
+    files = sorted((tmp_path / "instance").iterdir())
+    assert [f.name for f in files] == [
+        "sessions.sqlite3",
+        "sessions.sqlite3-shm",
+        "sessions.sqlite3-wal",
+    ]
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+
+
 def test_a_rediss_url_gives_a_tls_client() -> None:
     store = store_from_config(Flask("tls"), "rediss://cache.example:6380/2")
     assert isinstance(store, RedisSessionStore)

@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -114,6 +114,10 @@ class SQLiteSessionStore:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
+        # readable by this user only (SQLite gives its -wal and -shm files the
+        # same mode): the sessions' data is no other local user's to read
+        with suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         db = sqlite3.connect(
             self.path, timeout=10, isolation_level=None, check_same_thread=False
         )
