@@ -37,4 +37,4 @@ def test_flask_extensions_run_unmodified_on_kolba() -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
-    assert "23 passed" in output, output[-8000:]
+    assert "24 passed" in output, output[-8000:]

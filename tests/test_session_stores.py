@@ -124,6 +124,11 @@ def make_app(store: Any, **config: Any) -> Flask:
     def get() -> dict[str, Any]:
         return dict(session)
 
+    @app.route("/pop/<key>")
+    def pop(key: str) -> str:
+        session.pop(key, None)
+        return "popped"
+
     @app.route("/types")
     def types() -> str:
         session.update(
@@ -335,6 +340,43 @@ def test_clear_deletes_the_record_so_a_replayed_cookie_is_empty(
     assert "session=;" in response.headers["Set-Cookie"]  # deleted
     assert with_cookie(app, value).get("/get").json == {}
     assert session_store(app).load(value.rpartition(".")[0]) is None
+
+
+def test_a_change_of_the_user_gives_a_new_id(store_url: str) -> None:
+    # Flask-Login keeps the user under "_user_id" and regenerates nothing: a
+    # login, a change of user and a logout each move the session to a new id.
+    app = make_app(store_url)
+    client = app.test_client()
+    ids = [cookie_of(client.get("/set/csrf/t"))]
+    for step in ["/set/_user_id/ann", "/set/_user_id/bob", "/set/cart/3"]:
+        ids.append(cookie_of(client.get(step)))
+    assert ids[0] and ids[1] and ids[2] and ids[0] != ids[1] != ids[2]
+    assert ids[3] is None  # another change: the same id, no cookie
+    assert with_cookie(app, ids[0]).get("/get").json == {}  # the old records
+    assert with_cookie(app, ids[1]).get("/get").json == {}  # are gone
+    assert client.get("/get").json == {"csrf": "t", "_user_id": "bob", "cart": "3"}
+    logged_out = cookie_of(client.get("/pop/_user_id"))
+    assert logged_out and logged_out != ids[2]
+    assert client.get("/get").json == {"csrf": "t", "cart": "3"}
+
+
+def test_a_cookie_signed_with_a_fallback_key_is_signed_again(
+    store_url: str,
+) -> None:
+    # Key rotation: a session used while the old key is a fallback moves to
+    # the new one, so that dropping the old key later logs no one out.
+    old = make_app(store_url, SECRET_KEY="the-old-secret-key-for-tests")
+    value = cookie_of(old.test_client().get("/set/a/1"))
+    assert value
+    app = make_app(store_url, SECRET_KEY_FALLBACKS=["the-old-secret-key-for-tests"])
+    client = with_cookie(app, value)
+    assert client.get("/plain").headers.get("Set-Cookie") is None  # unused
+    signed_again = cookie_of(client.get("/get"))
+    assert signed_again and signed_again != value
+    assert signed_again.rpartition(".")[0] == value.rpartition(".")[0]  # same id
+    assert cookie_of(client.get("/get")) is None  # signed with the current key
+    newest = make_app(store_url)  # the old key dropped
+    assert with_cookie(newest, signed_again).get("/get").json == {"a": "1"}
 
 
 @pytest.mark.parametrize(

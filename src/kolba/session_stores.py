@@ -293,6 +293,11 @@ def store_from_config(app: Flask, value: Any) -> SessionStore:
     )
 
 
+#: The key where Flask-Login keeps the user's id: a change of it gives the
+#: session a new id.
+_USER_KEY = "_user_id"
+
+
 class ServerSideSession(SecureCookieSession):
     """A session kept in a store; the cookie holds only its signed id."""
 
@@ -309,6 +314,9 @@ class ServerSideSession(SecureCookieSession):
         self.stored = stored or {}
         self.new = sid is None
         self._renew = False
+        #: Whether its cookie was signed with a fallback key (sent again signed
+        #: with the current one).
+        self._old_key = False
 
     @property
     def new(self) -> bool:
@@ -434,7 +442,11 @@ class StoreSessionInterface(SessionInterface):
                 data[key] = loads(text)
             except (ValueError, TypeError, KeyError):  # not ours: dropped
                 pass
-        return self.session_class(data, sid, stored)
+        session = self.session_class(data, sid, stored)
+        if app.config["SECRET_KEY_FALLBACKS"]:
+            # (signed with the current key, the cookie would be the same)
+            session._old_key = signer.sign(sid).decode("ascii") != value
+        return session
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         if type(session) is _UnavailableSession:
@@ -456,17 +468,10 @@ class StoreSessionInterface(SessionInterface):
                 self._cookie(app, response, None)
             return
         lifetime = int(app.permanent_session_lifetime.total_seconds())
-        if sid is None or session._renew:
-            if sid is not None:
-                store.delete(sid)
-            values = {k: self.serializer.dumps(v) for k, v in dict.items(session)}
-            session.sid = sid = secrets.token_urlsafe(32)
-            store.save(sid, values, (), lifetime)
-            self._cookie(app, response, session)
-            return
         changed: dict[str, str] = {}
         deleted: list[str] = []
-        if session.accessed:  # unread values cannot have changed
+        if sid is not None and not session._renew and session.accessed:
+            # (unread values cannot have changed)
             stored = session.stored
             dumps = self.serializer.dumps
             for key, value in dict.items(session):
@@ -474,16 +479,34 @@ class StoreSessionInterface(SessionInterface):
                 if stored.get(key) != text:
                     changed[key] = text
             deleted = [key for key in stored if not dict.__contains__(session, key)]
+        if (
+            sid is None
+            or session._renew
+            # a login or a logout by Flask-Login (or an app that keeps its
+            # user under the same key): a new id, so that no id planted in
+            # the browser is logged in (session fixation)
+            or _USER_KEY in changed
+            or _USER_KEY in deleted
+        ):
+            if sid is not None:
+                store.delete(sid)
+            values = {k: self.serializer.dumps(v) for k, v in dict.items(session)}
+            session.sid = sid = secrets.token_urlsafe(32)
+            store.save(sid, values, (), lifetime)
+            self._cookie(app, response, session)
+            return
         refresh = app.config["SESSION_REFRESH_EACH_REQUEST"]
         if changed or deleted:
             store.save(sid, changed, deleted, lifetime)
         elif refresh or not session.permanent:
             store.touch(sid, lifetime)
-        # The id stays: the cookie is sent again only for its expiry.
+        # The id stays: the cookie is sent again only for its expiry, or to
+        # be signed with the current key.
         if (
             "_permanent" in changed
             or "_permanent" in deleted
             or (session.permanent and (refresh or session.modified))
+            or session._old_key
         ):
             self._cookie(app, response, session)
 

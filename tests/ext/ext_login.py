@@ -1,5 +1,7 @@
 """Flask-Login: log in, a protected view, log out."""
 
+from pathlib import Path
+
 import flask
 import flask_login
 from flask import Flask
@@ -12,9 +14,10 @@ class User(flask_login.UserMixin):
         self.id = id
 
 
-def make_app() -> Flask:
+def make_app(**config: str) -> Flask:
     app = Flask(__name__)
     app.secret_key = "a-long-enough-test-secret-key"
+    app.config.update(config)
     login_manager = flask_login.LoginManager(app)
     login_manager.login_view = "login"
 
@@ -33,6 +36,11 @@ def make_app() -> Flask:
     @flask_login.login_required
     def private() -> str:
         return f"hello {flask_login.current_user.id}"
+
+    @app.route("/visit")
+    def visit() -> str:
+        flask.session["csrf"] = "token"
+        return "a page that writes the session"
 
     @app.route("/logout")
     def logout() -> str:
@@ -53,3 +61,26 @@ def test_log_in_and_out() -> None:
     assert response.text == "hello ann"
     assert client.get("/logout").text == "bye"
     assert client.get("/private").status_code == 302
+
+
+def test_a_login_with_a_session_store_gets_a_new_id(tmp_path: Path) -> None:
+    # Session fixation: an attacker plants the id of a session of theirs in
+    # the victim's browser; the victim's login must not log that id in.
+    app = make_app(SESSION_STORE=f"sqlite://{tmp_path}/sessions.db")
+    attacker = app.test_client()
+    attacker.get("/visit")
+    planted = attacker.get_cookie("session")
+    assert planted is not None
+    victim = app.test_client()
+    victim.set_cookie("session", planted.value)
+    assert victim.post("/login", data={"name": "ann"}).status_code == 302
+    logged_in = victim.get_cookie("session")
+    assert logged_in is not None and logged_in.value != planted.value
+    assert victim.get("/private").text == "hello ann"
+    assert attacker.get("/private").status_code == 302  # not logged in
+    victim.get("/logout")  # a logout gives a new id too
+    logged_out = victim.get_cookie("session")
+    assert logged_out is not None and logged_out.value != logged_in.value
+    replay = app.test_client()
+    replay.set_cookie("session", logged_in.value)
+    assert replay.get("/private").status_code == 302
