@@ -8,7 +8,17 @@ from io import BytesIO
 import pytest
 import werkzeug.test
 
-from kolba import Flask, Response, redirect, request, session
+from kolba import (
+    Flask,
+    Response,
+    appcontext_popped,
+    appcontext_pushed,
+    g,
+    has_app_context,
+    redirect,
+    request,
+    session,
+)
 from kolba.testing import KolbaClient
 
 
@@ -149,6 +159,60 @@ def test_with_client_keeps_the_last_request_context(
         assert request.args["q"] == "second"
     with pytest.raises(RuntimeError, match="request context"):
         _ = request.args
+
+
+class _AdapterOverride(Flask):
+    def create_url_adapter(self, request: t.Any) -> t.Any:
+        return super().create_url_adapter(request)
+
+
+@pytest.mark.parametrize("kind", ["receiver", "override", "plain"])
+def test_with_client_keeps_the_requests_g_and_app_context(
+    driver: str, kind: str
+) -> None:
+    # As Flask's: the request's app context is handed over with it (an
+    # appcontext_pushed receiver or an override take the full path).
+    app = (_AdapterOverride if kind == "override" else Flask)("keep_g")
+    log: list[str] = []
+
+    def pushed(sender: Flask) -> None:
+        log.append("app pushed")
+        g.pushes = g.get("pushes", 0) + 1
+
+    def popped(sender: Flask) -> None:
+        log.append("app popped")
+
+    if kind == "receiver":
+        appcontext_pushed.connect(pushed, app)
+        appcontext_popped.connect(popped, app)
+
+    @app.route("/<name>")
+    def view(name: str) -> str:
+        g.user = name
+        return "ok"
+
+    @app.teardown_request
+    def teardown(error: BaseException | None) -> None:
+        log.append(f"teardown {request.path}")
+
+    client = app.test_client()
+    with client:
+        client.get("/ann")
+        assert g.user == "ann" and request.path == "/ann"
+        client.get("/bob")
+        assert g.user == "bob" and request.path == "/bob"
+        log.append("end of with")
+    assert not has_app_context()
+    teardowns = ["teardown /ann", "teardown /ann", "teardown /bob"]
+    teardowns += ["end of with", "teardown /bob"]
+    if kind == "receiver":  # Flask's order, its app context pushed again
+        teardowns = [
+            "app pushed", "teardown /ann", "app popped",
+            "app pushed", "teardown /ann", "app popped",
+            "app pushed", "teardown /bob", "app popped",
+            "app pushed", "end of with", "teardown /bob", "app popped",
+        ]  # fmt: skip
+    assert log == teardowns
 
 
 def test_without_with_the_context_is_gone(app: Flask, client: KolbaClient) -> None:

@@ -1228,7 +1228,7 @@ class Flask(Scaffold):
                 raise
         finally:
             if "werkzeug.debug.preserve_context" in environ:
-                environ["werkzeug.debug.preserve_context"](ctx)
+                ctx._hand_over(environ["werkzeug.debug.preserve_context"])
             if error is not None and self.should_ignore_error(error):
                 error = None
             if (

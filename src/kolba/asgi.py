@@ -900,7 +900,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             ):
                 text = rv.encode()
                 if extra and "werkzeug.debug.preserve_context" in extra:
-                    extra["werkzeug.debug.preserve_context"](ctx)
+                    ctx._hand_over(extra["werkzeug.debug.preserve_context"])
                     extra = None  # (called once)
                 if (
                     not app._tears_down
@@ -1137,7 +1137,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         raise
     finally:
         if extra and "werkzeug.debug.preserve_context" in extra:  # the test client's
-            extra["werkzeug.debug.preserve_context"](ctx)
+            ctx._hand_over(extra["werkzeug.debug.preserve_context"])
         # PERF: a request built from the scope that made no environ (its _asgi
         # unchanged, see scope_environ) read no body: no uploads to close and
         # no environ to free, told without its __dict__ (~700 instructions)
@@ -1651,7 +1651,7 @@ def _end(
     extra: dict[str, t.Any] | None,
 ) -> None:
     if extra and "werkzeug.debug.preserve_context" in extra:  # the test client's
-        extra["werkzeug.debug.preserve_context"](ctx)
+        ctx._hand_over(extra["werkzeug.debug.preserve_context"])
     if error is not None and app.should_ignore_error(error):
         error = None
     ctx.pop(error)

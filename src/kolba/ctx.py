@@ -434,6 +434,17 @@ class RequestContext(AppContext):
             else:
                 app.match_request(request)
 
+    def _hand_over(self, keep: t.Callable[[t.Any], None]) -> None:
+        """Give the test client's ``with client:`` (``keep``) this pushed
+        context to push again, after the app context it is in when that is
+        another one or its own (as Flask hands over both): its ``g`` stays."""
+        app_ctx = _cv_get(_NO_CTX)[0]
+        if app_ctx is self:  # its own app context
+            app_ctx = self._as_app_context()
+        if app_ctx is not None:
+            keep(app_ctx)
+        keep(self)
+
     def _match_with_url_adapter(self) -> None:
         """Match as Flask does when a subclass overrides create_url_adapter():
         through the adapter it returns (None: a 404)."""

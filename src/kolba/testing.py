@@ -175,8 +175,9 @@ class KolbaClient(werkzeug.test.Client):
             request, buffered=buffered, follow_redirects=follow_redirects
         )
         response.json_module = self.application.json  # type: ignore[assignment]
-        while self._new_contexts:
-            self._context_stack.enter_context(self._new_contexts.pop())
+        for context in self._new_contexts:  # (an app context first)
+            self._context_stack.enter_context(context)
+        self._new_contexts.clear()
         return response
 
     def websocket(self, path: str, *args: t.Any, **kwargs: t.Any) -> TestWebSocket:
