@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+import flask
 import pytest
 from markupsafe import escape
 from werkzeug.routing import BuildError
@@ -348,3 +349,42 @@ def test_anchor_is_quoted_as_flask_quotes_it(anchor: str) -> None:
         with app.test_request_context():
             urls.append(mod.url_for("p", x="1 2", _anchor=anchor))
     assert urls[0] == urls[1]
+
+
+def _several_rules(module: t.Any) -> t.Any:
+    """Endpoints with a rule for some methods and another for others."""
+    app = module.Flask("several_rules")
+    view = lambda **values: ""  # noqa: E731
+    app.add_url_rule("/items/", "items", view, methods=["GET", "POST"])
+    app.add_url_rule("/items/<int:id>", "items", view, methods=["GET", "DELETE"])
+    app.add_url_rule("/d/<p>", "d", view, defaults={"q": "z"})
+    app.add_url_rule("/d/<p>/<q>", "d", view, methods=["POST"])
+    app.add_url_rule("/a/", "a", view, defaults={"page": 1})
+    app.add_url_rule("/a/<int:page>", "a", view, methods=["GET", "PUT"])
+    return app
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "DELETE"])
+def test_url_for_prefers_a_rule_for_the_requests_method_as_flask(method: str) -> None:
+    # A POST's Location to the collection (MethodView's usual layout) is
+    # Flask's /items/?id=3, not the GET rule's /items/3.
+    builds = [
+        ("items", {"id": 3}),
+        ("items", {}),
+        ("d", {"p": 1, "q": "z"}),
+        ("d", {"p": 1}),
+        ("a", {"page": 1}),
+        ("a", {"page": 2}),
+    ]
+    urls = {}
+    for module in (flask, kolba):
+        app = _several_rules(module)
+        with app.test_request_context("/", method=method):
+            urls[module.__name__] = [
+                module.url_for(endpoint, **values) for endpoint, values in builds
+            ]
+            urls[module.__name__] += [
+                module.url_for(endpoint, _method="GET", **values)
+                for endpoint, values in builds
+            ]
+    assert urls["kolba"] == urls["flask"]

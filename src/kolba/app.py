@@ -2239,7 +2239,12 @@ class Flask(Scaffold):
         ):
             self.inject_url_defaults(endpoint, values)
         try:
-            rule, domain, path, query = self.url_map.build(endpoint, values, _method)
+            # (with no _method, a rule for the request's method first, as
+            # werkzeug's adapter bound to the request)
+            default_method = "GET" if req is None else req.method
+            rule, domain, path, query = self.url_map.build(
+                endpoint, values, _method, default_method
+            )
         except BuildError as error:
             if error.suggestion is None and not error.missing:
                 self._suggest_endpoint(error)
@@ -2264,7 +2269,7 @@ class Flask(Scaffold):
                 here = (req.host if req is not None else host or "").lower()
                 if domain != here:  # (werkzeug's adapter: a rule on its host first)
                     rule, domain, path, query = self.url_map._build_on_host(
-                        endpoint, values, _method, here
+                        endpoint, values, _method, here, default_method
                     )
                 host = domain
             else:
