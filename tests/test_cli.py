@@ -279,6 +279,45 @@ def test_debug_mode_shows_the_interactive_debugger(
     output = server.output()
     assert " * Debug mode: on" in output
     assert "Debugger PIN:" in output
+    assert "Warning: the interactive debugger" not in output  # on 127.0.0.1
+
+
+def test_a_debugger_on_all_interfaces_is_warned_of(
+    serve: Callable[..., Server],
+) -> None:
+    args = ["--app", "hello", "--debug", "run", "--host=0.0.0.0", "--port", "{port}"]
+    server = serve(*args)
+    assert server.get("/") == (200, "Hello, World!")
+    assert (
+        " * Warning: the interactive debugger listens on 0.0.0.0: whoever"
+        " reaches it and has the PIN runs code here."
+    ) in server.output()
+
+
+@pytest.mark.parametrize(
+    ("host", "debug", "warned"),
+    [
+        ("0.0.0.0", True, True),
+        ("192.0.2.7", True, True),
+        ("example.test", True, True),
+        ("::", True, True),
+        ("0.0.0.0", False, False),
+        ("127.0.0.2", True, False),
+        ("::1", True, False),
+        ("localhost", True, False),
+    ],
+)
+def test_app_run_warns_of_a_debugger_beyond_this_machine(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    host: str,
+    debug: bool,
+    warned: bool,
+) -> None:
+    monkeypatch.delenv("KOLBA_RUN_FROM_CLI", raising=False)
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: None)
+    Flask("runner").run(host=host, debug=debug, load_dotenv=False)
+    assert ("the interactive debugger listens on" in capsys.readouterr().err) is warned
 
 
 def test_production_error_page_hides_the_exception(

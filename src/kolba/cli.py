@@ -14,6 +14,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import ipaddress
 import os
 import platform
 import socket
@@ -756,6 +757,27 @@ def _show_server_banner(app_name: str, debug: bool, source: str | None) -> None:
         click.echo(f" * Debug mode: {'on' if debug else 'off'}{where}")
 
 
+def _warn_of_a_public_debugger(host: str, use_debugger: bool) -> None:
+    """Say so when the interactive debugger, which runs the code of whoever
+    has its PIN, listens beyond this machine (``--host 0.0.0.0``)."""
+    if not use_debugger or is_running_from_reloader():
+        return
+    if host == "localhost" or host.startswith("unix://"):
+        return
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return
+    except ValueError:  # a host name
+        pass
+    click.secho(
+        f" * Warning: the interactive debugger listens on {host}: whoever"
+        " reaches it and has the PIN runs code here. Serve debug mode on"
+        " 127.0.0.1, or turn debug off.",
+        fg="red",
+        err=True,
+    )
+
+
 def show_server_banner(debug: bool, app_import_path: str | None) -> None:
     """Flask's name and signature for the line the server prints at start."""
     _show_server_banner(app_import_path or "", debug, None)
@@ -806,6 +828,7 @@ def run_application(
         # (a *_DEBUG variable read now, or as the app was made)
         source = (_env("DEBUG") and _debug_source()) or "app.debug"
     _show_server_banner(app.name, app.debug, source)
+    _warn_of_a_public_debugger(host, options["use_debugger"])
     # Looked up now, and nothing bound before it, as Flask does: tools and
     # tests patch werkzeug.serving.run_simple; a port in use is its message.
     werkzeug.serving.run_simple(host, port, app, **options)
@@ -923,6 +946,7 @@ def run_command(
         app = _failed_app(e)
     else:
         _show_server_banner(info.app_import_path or app.name, debug, source)
+    _warn_of_a_public_debugger(host, debug if debugger is None else debugger)
     _serve(
         app,
         host,
