@@ -21,6 +21,7 @@ from pathlib import Path
 import flask
 import pytest
 import werkzeug.formparser
+import werkzeug.sansio.request
 import werkzeug.utils
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
@@ -394,6 +395,63 @@ def test_the_session_cookie_is_flasks_byte_for_byte(index: int) -> None:
         cookies.append((status, cookie, again, headers, body))
     assert cookies[0] == cookies[1]
     assert cookies[1][4] == b"1"
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize("cookie", [None, "", "other=1"], ids=repr)
+def test_a_session_read_without_its_cookie_parses_no_cookies(
+    cookie: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kwargs: dict[str, t.Any] = {} if cookie is None else {"headers": {"Cookie": cookie}}
+    expected = serve(session_app(flask, {}), "/bump", **kwargs)
+    assert expected[0] == "200 OK" and expected[2] == b"1"
+    monkeypatch.setattr(
+        werkzeug.sansio.request, "parse_cookie", _fail("parse_cookie")
+    )
+    assert serve(session_app(kolba, {}), "/bump", **kwargs) == expected
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize(
+    "value",
+    [{}, {"n": 1}, {"u": 42}, {"a": ""}, {"ab": 1}, {"x": "aaaaaaaa"}],
+    ids=repr,
+)
+def test_a_tiny_session_cookie_is_flasks_without_compressing(
+    value: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = serve(session_app(flask, value), "/set")
+    import zlib
+
+    compress = zlib.compress
+    calls: list[int] = []
+
+    def counting(data: bytes, *args: t.Any) -> bytes:
+        calls.append(len(data))
+        return compress(data, *args)
+
+    monkeypatch.setattr(zlib, "compress", counting)
+    assert serve(session_app(kolba, value), "/set") == expected
+    assert all(n > 10 for n in calls), calls
+
+
+def test_zlib_never_shrinks_ten_bytes_or_fewer_by_two() -> None:
+    # why the tiny payloads above skip zlib: a zlib stream of n > 0 bytes has
+    # a 2-byte header, a 4-byte checksum and >= 3 bytes of deflate (a literal
+    # and the end of the block), and the payload is kept compressed only when
+    # it is shorter than n - 1
+    import random
+    import zlib
+
+    rng = random.Random(5)
+    samples = [bytes([b]) * n for b in (0, 97, 255) for n in range(11)]
+    samples += [rng.randbytes(n) for n in range(11) for _ in range(200)]
+    samples += [
+        bytes(rng.choice(b'{}":,ab1 ') for _ in range(n))
+        for n in range(11)
+        for _ in range(500)
+    ]
+    assert all(len(zlib.compress(d)) >= len(d) - 1 for d in samples)
 
 
 # -- imports -------------------------------------------------------------------
