@@ -76,7 +76,9 @@ def test_samesite_is_lax_by_default() -> None:
 
 def test_no_unknown_keys() -> None:
     keys = set(Flask(__name__).config)
-    kolba_own = {"SESSION_STORE", "WEBSOCKET_ALLOWED_ORIGINS"}
+    kolba_own = {
+        "SESSION_STORE", "WEBSOCKET_ALLOWED_ORIGINS", "BACKGROUND_TASK_SHUTDOWN_TIMEOUT"
+    }
     assert keys == {*FLASK_DEFAULTS, "SESSION_COOKIE_SAMESITE", *kolba_own}
 
 

@@ -778,6 +778,7 @@ def make_app(fw: types.ModuleType, root: Path) -> t.Any:  # noqa: C901, PLR0915
                     "SESSION_COOKIE_SAMESITE",
                     "SESSION_STORE",  # kolba's own: server-side sessions
                     "WEBSOCKET_ALLOWED_ORIGINS",  # kolba's own: WebSockets
+                    "BACKGROUND_TASK_SHUTDOWN_TIMEOUT",  # kolba's own: ASGI
                 }
             },
             "debug": app.debug,

@@ -595,6 +595,7 @@ class Flask(Scaffold):
             # origins besides the app's own whose pages may open its WebSockets
             # ("*": any); see kolba.asgi._origin_refusal
             "WEBSOCKET_ALLOWED_ORIGINS": None,
+            "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,  # seconds; see kolba.asgi
         }
     )
 

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import typing as t
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import update_wrapper
 from types import CoroutineType
 from urllib.parse import quote
@@ -2341,6 +2341,7 @@ def add_background_task(
             thread = threading.Thread(
                 target=contextvars.Context().run,
                 args=(_run_sync, app, func, args, kwargs),
+                name=repr(func),
             )
             app._background_tasks.add(thread)
             thread.start()
@@ -2389,13 +2390,16 @@ def _spawn(
                     await func(*args, **kwargs)
                 else:
                     context = contextvars.copy_context()
-                    await asyncio.get_running_loop().run_in_executor(
-                        None, lambda: context.run(func, *args, **kwargs)
+                    await _on_daemon_thread(
+                        repr(func), lambda: context.run(func, *args, **kwargs)
                     )
         except Exception:
             app.logger.exception(f"Background task {func!r} failed")
 
     task = contextvars.Context().run(asyncio.ensure_future, run())
+    task.set_name(repr(func))  # (named in the shutdown's warning)
+    if not inspect.iscoroutinefunction(func):
+        _in_threads.add(task)
     app._background_tasks.add(task)
     task.add_done_callback(app._background_tasks.discard)
 
@@ -2429,18 +2433,60 @@ async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
             return
 
 
+async def _on_daemon_thread(name: str, func: t.Callable[[], object]) -> None:
+    """``func()`` on a daemon thread of its own: if it never ends, it does not
+    hold the process's exit (as a thread of a pool would)."""
+    future: Future[object] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(func())
+        except BaseException as e:
+            future.set_exception(e)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    await asyncio.wrap_future(future)
+
+
+# the background tasks that run a sync function on a thread (not cancellable)
+_in_threads: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
+
+
 async def _wait_for_background(app: Flask) -> None:
-    while app._background_tasks:
-        tasks = list(app._background_tasks)
-        await asyncio.gather(
-            *(
-                task
-                if isinstance(task, asyncio.Future)
-                else asyncio.to_thread(task.join)
-                for task in tasks
-            )
+    """Wait for the background tasks, BACKGROUND_TASK_SHUTDOWN_TIMEOUT seconds
+    at most; then cancel the async ones still running, waiting as long again
+    for their ``finally``. A sync one, on its thread, is left running."""
+    timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while app._background_tasks:  # (until those that they add are done too)
+        waits = {
+            task
+            if isinstance(task, asyncio.Future)
+            else asyncio.ensure_future(asyncio.to_thread(task.join, timeout)): task
+            for task in app._background_tasks
+        }
+        _, pending = await asyncio.wait(waits, timeout=max(deadline - loop.time(), 0))
+        app._background_tasks.difference_update(waits.values())
+        if pending:
+            break
+    else:
+        return
+    running = [waits[wait] for wait in pending]
+    stuck = [t for t in running if isinstance(t, asyncio.Task) and t not in _in_threads]
+    left = [t for t in running if t not in stuck]
+    if stuck:
+        names = ", ".join(task.get_name() for task in stuck)
+        app.logger.warning(f"Background tasks cancelled after {timeout} s: {names}")
+        for task in stuck:
+            task.cancel()
+        await asyncio.wait(stuck, timeout=timeout)
+    if left:
+        names = ", ".join(t.get_name() if t in _in_threads else t.name for t in left)
+        app.logger.warning(
+            f"Background tasks still running after {timeout} s (sync, on threads:"
+            f" they cannot be cancelled) are left running: {names}"
         )
-        app._background_tasks.difference_update(tasks)
 
 
 # WebSockets ------------------------------------------------------------------
