@@ -376,6 +376,46 @@ def test_a_view_that_reads_nothing_holds_the_client_back(app: Flask) -> None:
     assert asyncio.run(main()) == 1 + 32
 
 
+def test_the_read_ahead_of_big_messages_is_bounded_in_bytes(app: Flask) -> None:
+    """Big messages are read ahead up to 1 MiB (the message that reaches it
+    included), not 32 of them; the view then gets them all, in order, and
+    each message it takes lets the watcher read on."""
+    big = 300_000
+    got: list[int] = []
+    go = asyncio.Event()
+
+    @app.websocket("/ws")
+    async def busy() -> None:
+        await websocket.accept()
+        await go.wait()
+        for _ in range(10):
+            got.append((await websocket.receive())[0])
+
+    async def main() -> int:
+        reads: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            reads.append(len(reads))
+            if len(reads) == 1:
+                return {"type": "websocket.connect"}
+            if len(reads) > 11:
+                await asyncio.sleep(3600)
+            return {"type": "websocket.receive", "bytes": bytes([len(reads)]) * big}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        task = asyncio.ensure_future(app(ws_scope(), receive, send))
+        await asyncio.sleep(0.1)
+        ahead = len(reads) - 1
+        go.set()
+        await asyncio.wait_for(task, 5)
+        return ahead
+
+    assert asyncio.run(main()) == 4  # 4 * 300 kB is past 1 MiB: no 5th
+    assert got == list(range(2, 12))
+
+
 @pytest.mark.parametrize("websocket_first", [True, False])
 def test_a_url_of_a_websocket_and_an_http_rule_serves_each_kind(
     app: Flask, websocket_first: bool

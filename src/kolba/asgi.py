@@ -2540,6 +2540,7 @@ class WebSocket(Request):
         self._inbox: asyncio.Queue[Message] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._receivers = 0
+        self._buffered = 0  # the bytes (or characters) of the inbox's messages
         self._room: asyncio.Future[None] | None = None
         self._gone: Message | None = None
         self._cancelled = False
@@ -2575,13 +2576,15 @@ class WebSocket(Request):
     async def _watch(self) -> None:
         inbox = t.cast("asyncio.Queue[Message]", self._inbox)
         while True:
-            if inbox.qsize() >= _READ_AHEAD:  # the view reads none: wait for it
+            # the view reads none: wait for it to take some
+            while inbox.qsize() >= _READ_AHEAD or self._buffered >= _READ_AHEAD_BYTES:
                 self._room = asyncio.get_running_loop().create_future()
                 await self._room
             try:
                 message = await self._ws_receive()
             except Exception:  # the server's: the connection is lost
                 message = {"type": "websocket.disconnect", "code": 1006}
+            self._buffered += _size(message)
             inbox.put_nowait(message)
             if message["type"] == "websocket.disconnect":
                 self._gone = message
@@ -2602,6 +2605,7 @@ class WebSocket(Request):
             message = await inbox.get()
         finally:
             self._receivers -= 1
+        self._buffered -= _size(message)
         if self._room is not None and not self._room.done():
             self._room.set_result(None)
         if message["type"] == "websocket.disconnect":
@@ -2642,9 +2646,15 @@ class WebSocket(Request):
             )
 
 
-# messages the watcher reads ahead for a view that does not receive: beyond,
+# messages, and their bytes, the watcher reads ahead for a view that does not
+# receive (the bytes as for HTTP bodies: one message may pass them): beyond,
 # the server holds the client back (and the watcher sees no disconnect)
 _READ_AHEAD = 32
+_READ_AHEAD_BYTES = 1 << 20
+
+
+def _size(message: Message) -> int:
+    return len(message.get("bytes") or message.get("text") or "")
 
 
 def _disconnect(message: Message) -> WebSocketDisconnect:
