@@ -1926,6 +1926,9 @@ def _stream_pool() -> ThreadPoolExecutor:
     return pool
 
 
+_END = object()  # (what next() gives at the end of a stream's iterator)
+
+
 async def _send_in_thread(
     chunks: t.Iterable[t.Any],
     send: Send,
@@ -1957,7 +1960,7 @@ async def _send_in_thread(
                 context.run,  # type: ignore[arg-type]
                 next,
                 iterator,
-                None,
+                _END,
             )
             try:
                 chunk = await asyncio.shield(step)
@@ -1966,7 +1969,7 @@ async def _send_in_thread(
                 raise
             except ClientDisconnected:
                 return  # (a chunk read the body of a client gone: no error)
-            if chunk is None:
+            if chunk is _END:
                 await send({"type": "http.response.body"})
                 return
             if chunk:
