@@ -85,14 +85,45 @@ def app() -> Flask:
     return app
 
 
-CHUNKS: dict[str, Any] = {"none": None, "empty": b"", "bytearray": bytearray(b"-")}
+CHUNKS: dict[str, Any] = {
+    "none": None,
+    "int": 5,
+    "dict": {"a": 1},
+    "empty": b"",
+    "bytearray": bytearray(b"-"),
+    "memoryview": memoryview(b"-"),
+}
 
 
 @pytest.mark.parametrize("stream", ["sync", "async"])
-def test_a_none_chunk_does_not_end_the_body(app: Flask, stream: str) -> None:
-    """(The sync path took None for the end of its iterator: a complete
-    body of "first,")"""
-    sent, error = call(app, f"/{stream}/none")
+@pytest.mark.parametrize("kind", ["empty", "bytearray", "memoryview"])
+def test_bytes_like_chunks_are_sent_as_bytes(
+    app: Flask, stream: str, kind: str
+) -> None:
+    sent, error = call(app, f"/{stream}/{kind}")
     assert error is None
-    assert body_of(sent) == b"first,second"
+    assert body_of(sent) == b"first," + bytes(CHUNKS[kind]) + b"second"
+    assert all(type(m.get("body", b"")) is bytes for m in sent[1:])
     assert sent[-1] == {"type": "http.response.body"}
+
+
+@pytest.mark.parametrize("stream", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["none", "int", "dict"])
+def test_a_chunk_that_is_not_bytes_or_str_is_a_type_error(
+    app: Flask, stream: str, kind: str
+) -> None:
+    """As under a WSGI server (Flask's too): the error mid-stream reaches
+    the server, which cuts the body off (no clean end; a None chunk ended
+    the sync body as complete; an int or a dict went to the server as the
+    body); teardown runs once. The test client (WSGI) raises it too."""
+    torn_down: list[object] = []
+    app.teardown_request(torn_down.append)
+    sent, error = call(app, f"/{stream}/{kind}")
+    assert isinstance(error, TypeError)
+    name = type(CHUNKS[kind]).__name__
+    assert f"chunks are bytes or str, not {name}" in str(error)
+    assert body_of(sent) == b"first,"
+    assert all(m.get("more_body") for m in sent[1:])
+    assert len(torn_down) == 1
+    with pytest.raises(TypeError):
+        app.test_client().get(f"/{stream}/{kind}").get_data()

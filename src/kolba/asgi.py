@@ -1851,7 +1851,7 @@ async def _send_as_wsgi(
         raise
     try:
         iterator = iter(chunks)
-        first = None
+        first = b""
         if not started:  # (a body may start the response as it is iterated)
             loop = asyncio.get_running_loop()
             pool = _stream_pool()
@@ -1864,6 +1864,8 @@ async def _send_as_wsgi(
             await send({"type": "http.response.body"})
         else:
             for chunk in (*written, first):
+                if type(chunk) is not bytes:
+                    chunk = _chunk_bytes(chunk)
                 if chunk:
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
@@ -1929,6 +1931,20 @@ def _stream_pool() -> ThreadPoolExecutor:
 _END = object()  # (what next() gives at the end of a stream's iterator)
 
 
+def _chunk_bytes(chunk: object) -> bytes:
+    """A stream's chunk that is not bytes as bytes: str encoded (UTF-8, as
+    werkzeug does), bytes-like copied; anything else a TypeError (under a
+    WSGI server too: the body is cut off)."""
+    if isinstance(chunk, str):
+        return chunk.encode()
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk)
+    raise TypeError(
+        "A response body's chunks are bytes or str, not"
+        f" {type(chunk).__name__}: {chunk!r:.60}"
+    )
+
+
 async def _send_in_thread(
     chunks: t.Iterable[t.Any],
     send: Send,
@@ -1972,6 +1988,8 @@ async def _send_in_thread(
             if chunk is _END:
                 await send({"type": "http.response.body"})
                 return
+            if type(chunk) is not bytes:
+                chunk = _chunk_bytes(chunk)
             if chunk:
                 await send(
                     {"type": "http.response.body", "body": chunk, "more_body": True}
@@ -2172,8 +2190,8 @@ async def _stream(
         try:
             sent = 0
             async for chunk in content:
-                if isinstance(chunk, str):
-                    chunk = chunk.encode()
+                if type(chunk) is not bytes:
+                    chunk = _chunk_bytes(chunk)
                 if chunk:
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
@@ -2310,6 +2328,8 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
                 emit(b"".join(chunks), more=False)  # all there: one message
                 return
             for chunk in chunks:
+                if type(chunk) is not bytes:
+                    chunk = _chunk_bytes(chunk)
                 if chunk:
                     emit(chunk)
                 if gone.is_set():
