@@ -405,9 +405,7 @@ def test_a_session_read_without_its_cookie_parses_no_cookies(
     kwargs: dict[str, t.Any] = {} if cookie is None else {"headers": {"Cookie": cookie}}
     expected = serve(session_app(flask, {}), "/bump", **kwargs)
     assert expected[0] == "200 OK" and expected[2] == b"1"
-    monkeypatch.setattr(
-        werkzeug.sansio.request, "parse_cookie", _fail("parse_cookie")
-    )
+    monkeypatch.setattr(werkzeug.sansio.request, "parse_cookie", _fail("parse_cookie"))
     assert serve(session_app(kolba, {}), "/bump", **kwargs) == expected
 
 
