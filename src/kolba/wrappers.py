@@ -594,15 +594,11 @@ class Request(_WzRequest):
     @_lazy
     def host(self) -> str:
         """The host the request was sent to (``host:port``), as werkzeug reads
-        it; a 400 if it cannot be a host name (characters a host has not, an
-        empty or over-long label, bad punycode), which no URL built from it
-        could hold. Without a Host header and a server address (HTTP/1.0 on a
-        Unix socket) it is empty, as werkzeug's."""
-        header = self.headers.get("host")
-        host = get_host(self.scheme, header, self.server, self.trusted_hosts)
-        if not host and header is not None:  # werkzeug gives "" for a bad one
-            # (a URL of "" would start with the path: http:///evil.test/...)
-            raise BadHost(f"The Host {header!r} is not a host name.")
+        it; a 400 if it cannot be a host name (an empty or over-long label,
+        bad punycode), which no URL built from it could hold."""
+        host = get_host(
+            self.scheme, self.headers.get("host"), self.server, self.trusted_hosts
+        )
         # PERF: a usual host (short, no empty label, no "--" as punycode has)
         # is told by four tests, not the IDNA codec (40x as long). A request that
         # reads the host pays ~170 instructions (url_for(_external=True): 79,700
