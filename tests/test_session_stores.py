@@ -360,6 +360,25 @@ def test_a_change_of_the_user_gives_a_new_id(store_url: str) -> None:
     assert client.get("/get").json == {"csrf": "t", "cart": "3"}
 
 
+def test_a_new_id_that_cannot_be_saved_keeps_the_old_record(
+    redis_server: RedisServer,
+) -> None:
+    # A store that takes deletes but refuses writes (Redis out of memory):
+    # the login is a 503, and the session's data is still there after it.
+    redis.Redis.from_url(redis_server.url).flushdb()
+    app = make_app(redis_server.url)
+    client = app.test_client()
+    client.get("/set/cart/3")
+    control = redis.Redis.from_url(redis_server.url)
+    control.config_set("maxmemory-policy", "noeviction")
+    control.config_set("maxmemory", 1)
+    try:
+        assert client.get("/set/_user_id/ann").status_code == 503
+    finally:
+        control.config_set("maxmemory", 0)
+    assert client.get("/get").json == {"cart": "3"}
+
+
 def test_a_cookie_signed_with_a_fallback_key_is_signed_again(
     store_url: str,
 ) -> None:

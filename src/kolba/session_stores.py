@@ -488,11 +488,13 @@ class StoreSessionInterface(SessionInterface):
             or _USER_KEY in changed
             or _USER_KEY in deleted
         ):
+            values = {k: self.serializer.dumps(v) for k, v in dict.items(session)}
+            session.sid = secrets.token_urlsafe(32)
+            # the new record first: a store that fails to save it (a 503)
+            # keeps the old one, and the data
+            store.save(session.sid, values, (), lifetime)
             if sid is not None:
                 store.delete(sid)
-            values = {k: self.serializer.dumps(v) for k, v in dict.items(session)}
-            session.sid = sid = secrets.token_urlsafe(32)
-            store.save(sid, values, (), lifetime)
             self._cookie(app, response, session)
             return
         refresh = app.config["SESSION_REFRESH_EACH_REQUEST"]
