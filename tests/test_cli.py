@@ -305,6 +305,9 @@ def test_a_debugger_on_all_interfaces_is_warned_of(
         ("127.0.0.2", True, False),
         ("::1", True, False),
         ("localhost", True, False),
+        ("LOCALHOST", True, False),
+        ("::ffff:127.0.0.1", True, False),
+        ("[::1]", True, False),
     ],
 )
 def test_app_run_warns_of_a_debugger_beyond_this_machine(
@@ -318,6 +321,8 @@ def test_app_run_warns_of_a_debugger_beyond_this_machine(
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: None)
     Flask("runner").run(host=host, debug=debug, load_dotenv=False)
     assert ("the interactive debugger listens on" in capsys.readouterr().err) is warned
+    Flask("runner").run(host=host, debug=debug, load_dotenv=False, use_evalex=False)
+    assert "the interactive debugger listens on" not in capsys.readouterr().err
 
 
 def test_production_error_page_hides_the_exception(

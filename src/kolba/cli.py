@@ -762,13 +762,16 @@ def _warn_of_a_public_debugger(host: str, use_debugger: bool) -> None:
     has its PIN, listens beyond this machine (``--host 0.0.0.0``)."""
     if not use_debugger or is_running_from_reloader():
         return
-    if host == "localhost" or host.startswith("unix://"):
+    if host.lower() == "localhost" or host.startswith("unix://"):
         return
     try:
-        if ipaddress.ip_address(host.strip("[]")).is_loopback:
-            return
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:  # a host name
         pass
+    else:
+        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+        if address.is_loopback or (mapped is not None and mapped.is_loopback):
+            return
     click.secho(
         f" * Warning: the interactive debugger listens on {host}: whoever"
         " reaches it and has the PIN runs code here. Serve debug mode on"
@@ -828,7 +831,10 @@ def run_application(
         # (a *_DEBUG variable read now, or as the app was made)
         source = (_env("DEBUG") and _debug_source()) or "app.debug"
     _show_server_banner(app.name, app.debug, source)
-    _warn_of_a_public_debugger(host, options["use_debugger"])
+    # (without evalex the debugger shows tracebacks and runs no code)
+    _warn_of_a_public_debugger(
+        host, options["use_debugger"] and options.get("use_evalex", True)
+    )
     # Looked up now, and nothing bound before it, as Flask does: tools and
     # tests patch werkzeug.serving.run_simple; a port in use is its message.
     werkzeug.serving.run_simple(host, port, app, **options)
