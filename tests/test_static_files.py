@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.test import EnvironBuilder
 
-from kolba import Blueprint, Flask, send_file, send_from_directory, url_for
+from kolba import Blueprint, Flask, Response, send_file, send_from_directory, url_for
 from kolba.routing import BuildError
 
 pytestmark = pytest.mark.usefixtures("driver")
@@ -500,3 +500,34 @@ def test_a_relative_directory_is_the_apps_every_time(
         app.test_client().get("/f/x.txt").data for _ in range(3) for app in apps
     ]
     assert answers == [b"the app's\n", b"the working directory's\n"] * 3
+
+
+def test_send_from_directory_sends_as_the_app_whatever_is_passed(
+    app: Flask, root: Path
+) -> None:
+    # As Flask's: the app's X-Sendfile setting, response class and root path,
+    # not the caller's; and a call with them leaves nothing for a plain one.
+    other = root / "other"
+    (other / "static").mkdir(parents=True)
+    (other / "static" / "style.css").write_bytes(b"another, longer stylesheet\n")
+    passed = {
+        "use_x_sendfile": {"use_x_sendfile": True},
+        "root_path": {"_root_path": str(other)},
+        "response_class": {"response_class": Response},
+    }
+
+    @app.route("/with/<name>")
+    def with_(name: str) -> t.Any:
+        return send_from_directory("static", "style.css", **passed[name])
+
+    @app.route("/plain")
+    def plain() -> t.Any:
+        return send_from_directory("static", "style.css")
+
+    client = app.test_client()
+    for name in passed:
+        for url in (f"/with/{name}", "/plain", "/plain"):
+            response = client.get(url)
+            assert response.data == STYLE, (name, url)
+            assert "X-Sendfile" not in response.headers
+            assert response.headers["Content-Length"] == str(len(STYLE))

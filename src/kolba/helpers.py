@@ -316,17 +316,21 @@ def send_from_directory(
     (``..``, absolute, backslashes) is a 404."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     environ = request.environ
-    if kwargs.keys() <= {"max_age"} and _plain_get(environ, app):
+    # (the file is remembered, and answered again, only when sent as the app
+    # sends it: no argument but max_age)
+    plain = kwargs.keys() <= {"max_age"} and _plain_get(environ, app)
+    if plain:
         rv = _send_static(app, environ, os.fspath(directory), os.fspath(path), kwargs)
         if rv is not None:
             return rv
     if kwargs.get("max_age") is None:
         kwargs["max_age"] = app.get_send_file_max_age
-    kwargs.setdefault("use_x_sendfile", app.config["USE_X_SENDFILE"])
-    kwargs.setdefault("response_class", app.response_class)
-    kwargs.setdefault("_root_path", app.root_path)
+    # the app's, whatever was passed, as Flask's
+    kwargs["use_x_sendfile"] = app.config["USE_X_SENDFILE"]
+    kwargs["response_class"] = app.response_class
+    kwargs["_root_path"] = app.root_path
     sent = werkzeug.utils.send_from_directory(directory, path, environ, **kwargs)
-    if kwargs.keys() <= _STATIC_KWARGS and _plain_get(environ, app):
+    if plain:
         _remember_static(
             sent, app.root_path, os.fspath(directory), os.fspath(path), kwargs
         )
@@ -345,9 +349,6 @@ _CONDITIONAL = frozenset(
         "HTTP_IF_MATCH",
     }
 )
-_STATIC_KWARGS = {"max_age", "use_x_sendfile", "response_class", "_root_path"}
-
-
 def _plain_get(environ: dict[str, t.Any], app: t.Any) -> bool:
     """A GET that asks for the whole file, unconditionally, and no X-Sendfile."""
     return (
