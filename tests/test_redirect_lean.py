@@ -9,6 +9,7 @@ import flask
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from markupsafe import Markup
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.test import EnvironBuilder
 from werkzeug.urls import iri_to_uri
@@ -256,3 +257,71 @@ def test_a_request_class_with_its_own_host_url_keeps_it() -> None:
     status, headers, _ = serve(app, "/dir")
     assert status.startswith("308")
     assert ("Location", "https://public.example/dir/") in headers
+
+
+# -- redirect() -----------------------------------------------------------------
+
+
+def redirect_app(fw: t.Any, location: t.Any, code: int) -> t.Any:
+    app = fw.Flask(__name__)
+
+    @app.route("/r")
+    def r() -> t.Any:
+        return fw.redirect(location, code)
+
+    @app.route("/u")
+    def u() -> t.Any:
+        return fw.redirect(fw.url_for("r", q="a b", n=1), code)
+
+    return app
+
+
+LOCATIONS = [
+    "/",
+    "/next?a=1&b=2",
+    "http://localhost/x/",
+    "https://example.com:8443/p?q=1",
+    "",
+    "/a#frag",
+    "/ünïcode?q=é",
+    '/"><script>alert(1)</script>',
+    "//evil.test/",
+    "http://Example.COM/",
+    "mailto:a@b.example",
+    Markup("/markup?a=1&amp;b"),
+]
+
+
+@pytest.mark.parametrize("location", LOCATIONS, ids=repr)
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_redirect_answers_as_flask(location: t.Any, code: int) -> None:
+    for path in ("/r", "/u"):
+        expected = serve(redirect_app(flask, location, code), path)
+        assert expected[0].startswith(str(code))
+        assert serve(redirect_app(kolba, location, code), path) == expected
+
+
+def test_redirect_outside_a_request_and_with_another_class_is_werkzeugs() -> None:
+    from werkzeug.utils import redirect as wz_redirect
+
+    for location in ("/", "/ü"):
+        expected = serve(wz_redirect(location, 303))
+        assert serve(kolba.redirect(location, 303)) == expected
+
+    class Mine(kolba.Response):
+        pass
+
+    app = redirect_app(kolba, "/x", 302)
+    app.response_class = Mine
+    with app.test_request_context():
+        assert type(kolba.redirect("/x")) is Mine
+
+
+def test_redirect_makes_werkzeugs_response_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = serve(redirect_app(flask, "/next?a=1", 302), "/r")
+    app = redirect_app(kolba, "/next?a=1", 302)
+    monkeypatch.setattr("kolba.app._wz_redirect", _fail("werkzeug's redirect"))
+    no_werkzeug_send(monkeypatch)
+    assert serve(app, "/r") == expected

@@ -15,6 +15,7 @@ from functools import cached_property
 from types import CoroutineType, FunctionType
 from urllib.parse import quote, urljoin
 
+from markupsafe import escape as _escape
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     Aborter,
@@ -26,6 +27,7 @@ from werkzeug.exceptions import (
     NotFound,
 )
 from werkzeug.routing import RoutingException
+from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals
@@ -87,6 +89,10 @@ from .wrappers import (
 )
 
 _new = object.__new__
+# werkzeug's redirect page, around the place of the (escaped) location
+_REDIRECT_PAGE = tuple(
+    _wz_redirect("\0", Response=BaseResponse).get_data(as_text=True).split("\0")
+)
 
 if t.TYPE_CHECKING:
     import logging
@@ -1978,9 +1984,7 @@ class Flask(Scaffold):
             return self.make_response(e.response)
         if isinstance(e, RequestRedirect):
             # (werkzeug's redirect, not app.redirect, as Flask answers it)
-            from werkzeug.utils import redirect
-
-            return redirect(e.new_url, e.code, self.response_class)  # type: ignore[return-value]
+            return _wz_redirect(e.new_url, e.code, self.response_class)  # type: ignore[return-value]
         page = _default_error_page(e)
         if page is not None:
             return self.response_class(page, e.code, content_type=_HTML)
@@ -1996,9 +2000,17 @@ class Flask(Scaffold):
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response; ``kolba.redirect`` calls this."""
-        from werkzeug.utils import redirect
-
-        return redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+        if self.response_class is Response and type(location) is str:
+            # PERF: werkzeug's redirect page and headers made in this frame,
+            # the page's text taken from werkzeug (redirect("/") 57,411 ->
+            # 55,626 instructions; 64,110 -> 57,411 before, werkzeug's
+            # redirect imported once, not in each call)
+            html = _escape(location)
+            start, middle, end = _REDIRECT_PAGE
+            response = Response(f"{start}{html}{middle}{html}{end}", code)
+            response.headers["Location"] = location
+            return response
+        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
 
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """Wrap an ``async def`` function so that it can be called from WSGI."""
