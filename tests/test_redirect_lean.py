@@ -325,3 +325,94 @@ def test_redirect_makes_werkzeugs_response_without_it(
     monkeypatch.setattr("kolba.app._wz_redirect", _fail("werkzeug's redirect"))
     no_werkzeug_send(monkeypatch)
     assert serve(app, "/r") == expected
+
+
+# -- 405 Method Not Allowed -----------------------------------------------------
+
+
+def methods_app(fw: t.Any) -> t.Any:
+    from werkzeug.exceptions import MethodNotAllowed
+
+    app = fw.Flask(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.route("/items", methods=["GET", "PUT", "PATCH"])
+    def items() -> str:
+        return "items"
+
+    @app.route("/aborts", methods=["POST"])
+    def aborts() -> str:
+        fw.abort(405, valid_methods=["GET", "POST"])
+
+    @app.route("/bare", methods=["POST"])
+    def bare() -> str:
+        fw.abort(405)
+
+    @app.route("/described", methods=["POST"])
+    def described() -> str:
+        raise MethodNotAllowed(["GET"], description="Only <b>GET</b> here.")
+
+    return app
+
+
+METHOD_REQUESTS = [
+    ("/", "DELETE"),
+    ("/", "POST"),
+    ("/items", "POST"),
+    ("/items", "DELETE"),
+    ("/aborts", "POST"),
+    ("/bare", "POST"),
+    ("/described", "POST"),
+    ("/described", "GET"),
+]
+
+
+def serve_405(app: t.Any, path: str, method: str) -> Answer:
+    """serve(), the methods of Allow sorted: Flask lists its router's set of
+    them in the set's order, which changes with PYTHONHASHSEED (kolba sorts)."""
+    status, headers, body = serve(app, path, method=method)
+    return status, [_sorted_allow(k, v) for k, v in headers], body
+
+
+def _sorted_allow(key: str, value: str) -> tuple[str, str]:
+    return (key, ", ".join(sorted(value.split(", "))) if key == "Allow" else value)
+
+
+@pytest.mark.parametrize(("path", "method"), METHOD_REQUESTS, ids=repr)
+def test_a_405_is_flasks(path: str, method: str) -> None:
+    expected = serve_405(methods_app(flask), path, method)
+    assert expected[0] == "405 METHOD NOT ALLOWED"
+    app = methods_app(kolba)
+    for _ in range(2):  # (its page is remembered)
+        assert serve(app, path, method=method) == expected
+
+    class Mine(kolba.Response):
+        pass
+
+    app.response_class = Mine
+    assert serve(app, path, method=method) == expected
+
+
+def test_a_405_page_is_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    from kolba import app as app_module
+
+    expected = [serve_405(methods_app(flask), p, m) for p, m in METHOD_REQUESTS]
+    rendered: list[str] = []
+    get_body = HTTPException.get_body
+
+    def counting(self: HTTPException, *args: t.Any, **kwargs: t.Any) -> str:
+        rendered.append(type(self).__name__)
+        return get_body(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPException, "get_body", counting)
+    monkeypatch.setattr(app_module, "_ERROR_PAGES", {})
+    app = methods_app(kolba)
+    for _ in range(3):
+        assert [serve(app, p, method=m) for p, m in METHOD_REQUESTS] == expected
+    # once for the class's page, and each time for the one described its way
+    assert rendered == ["MethodNotAllowed"] * 4

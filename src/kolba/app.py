@@ -481,7 +481,10 @@ def _default_error_page(e: HTTPException) -> bytes | None:
         "description" in e.__dict__
         or type(cls.description) is not str
         or cls.get_body is not HTTPException.get_body
-        or cls.get_headers is not HTTPException.get_headers
+        or (
+            cls.get_headers is not HTTPException.get_headers
+            and cls is not MethodNotAllowed  # (its Allow: see the caller)
+        )
         or cls.get_description is not HTTPException.get_description
         or cls.get_response is not HTTPException.get_response
         or cls.__call__ is not HTTPException.__call__
@@ -1987,6 +1990,21 @@ class Flask(Scaffold):
             return _wz_redirect(e.new_url, e.code, self.response_class)  # type: ignore[return-value]
         page = _default_error_page(e)
         if page is not None:
+            if type(e) is MethodNotAllowed and e.valid_methods:
+                # PERF: the 405's page is werkzeug's one for every request,
+                # its Allow header is not (a 405 208,538 -> 145,972
+                # instructions), put in kolba's headers as werkzeug orders
+                # them (-> 114,435)
+                allow = ", ".join(e.valid_methods)
+                if self.response_class is not Response or not allow.isprintable():
+                    return self.response_class(
+                        page, e.code, [_HTML_TYPE, ("Allow", allow)]
+                    )
+                response = Response(page, e.code, content_type=_HTML)
+                headers = response.headers  # [Content-Type, Content-Length]
+                headers._list.insert(1, ("Allow", allow))
+                headers._names.add("allow")  # type: ignore[attr-defined]
+                return response
             return self.response_class(page, e.code, content_type=_HTML)
         environ = request.environ
         cls = type(e)
