@@ -2161,12 +2161,20 @@ for method, path in [
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_same_responses(name: str, apps: dict[str, dict[str, t.Any]]) -> None:
+def test_same_responses(
+    name: str, apps: dict[str, dict[str, t.Any]], driver: str
+) -> None:
     """Both frameworks answer the case's requests identically."""
     factory, steps = CASES[name]
     pair = apps[factory]
     expected = run_steps(pair["flask"], steps)
     actual = run_steps(pair["kolba"], steps)
+    if driver == "asgi" and name == "edge response status_999":
+        # kolba's ASGI driver never hands a server a status outside 100-599
+        # (it answers 500; Flask's test client, with no server, passes it on):
+        # tests/test_asgi_status.py
+        assert [r["status"] for r in actual] == ["500 INTERNAL SERVER ERROR"]
+        return
     assert actual == expected
 
 

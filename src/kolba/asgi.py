@@ -1078,6 +1078,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                         response = app._end_dispatch(ctx, response)
                 elif signals.connected and signals.request_finished.receivers:
                     response = app._end_dispatch(ctx, response)
+                if not 100 <= response._status_code <= 599:
+                    raise _no_status(response._status_code)
                 start = _lazy_start(response)
                 if start is None or type(response.response) is not list:
                     # (a Request class's own limit may raise: the app's error)
@@ -1629,6 +1631,8 @@ def _in_thread(
                 response = app._full_dispatch(ctx)
             else:
                 response = app.full_dispatch_request()
+            if not 100 <= response._status_code <= 599:
+                raise _no_status(response._status_code)
             # (a Request class's own limit may raise: the app's error, as in
             # the request)
             limit = _body_limit(app, ctx.request, body)
@@ -1754,8 +1758,8 @@ def _lazy_start(response: Response) -> Message | None:
     ):
         return None
     status = response._status_code
-    if status != 200 and status in _NO_BODY:
-        return None
+    if status != 200 and (status in _NO_BODY or not 100 <= status <= 599):
+        return None  # (_start sends it, or raises _no_status)
     # PERF: kolba's lazy response: its two headers sent at once, no Headers
     # object (-1 µs)
     return {
@@ -2002,7 +2006,17 @@ async def _send_in_thread(
             watching.cancel()
 
 
+def _no_status(status: int) -> ValueError:
+    """The error for a response's status that is not an HTTP one: servers
+    fail on it (granian exits, uvicorn sends nothing)."""
+    return ValueError(
+        f"The response's status {status} is not an HTTP status (100 to 599)"
+    )
+
+
 async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) -> None:
+    if not 100 <= status <= 599:  # (the app's error handler's answer, a WSGI app's)
+        raise _no_status(status)
     await send(
         {
             "type": "http.response.start",
@@ -2914,6 +2928,8 @@ async def _refuse(app: Flask, ws: WebSocket, rv: t.Any) -> None:
     if "websocket.http.response" not in _scope(ws).get("extensions", ()):
         await _close_quietly(ws, 1008)
         return
+    if not 100 <= response.status_code <= 599:
+        raise _no_status(response.status_code)
     ws.closed = True
     await ws._ws_send(
         {
