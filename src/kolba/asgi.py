@@ -1320,7 +1320,7 @@ async def _serve_in_thread(
     req = ctx.request
     _cv_server_loop.set(loop)  # the thread's copy, and its stream's, see it
     context = contextvars.copy_context()
-    response, limit = await loop.run_in_executor(
+    response, limit, failed = await loop.run_in_executor(
         None, context.run, _in_thread, app, ctx, extra, ahead
     )
     try:
@@ -1347,6 +1347,8 @@ async def _serve_in_thread(
             context.run(response.close)  # a stream_with_context ends in its context
         if ahead is not None:
             ahead.close()
+    if failed is not None:
+        raise failed
 
 
 async def _receive_ahead(
@@ -1619,10 +1621,10 @@ def _other(app: Flask, scope: Scope, receive: Receive, send: Send) -> t.Awaitabl
 
 def _in_thread(
     app: Flask, ctx: RequestContext, extra: dict[str, t.Any] | None, body: _Body | None
-) -> tuple[Response, int | None]:
+) -> tuple[Response, int | None, Exception | None]:
     """The request cycle for a sync view, as the WSGI entry runs it; with
     the response, the limit of its ``body`` not all received (_body_limit,
-    read while the context is pushed)."""
+    read while the context is pushed) and the error of a teardown function."""
     error: BaseException | None = None
     try:
         try:
@@ -1643,9 +1645,16 @@ def _in_thread(
         except BaseException as e:
             error = e
             raise
-        return response, limit
-    finally:
+    except BaseException:
         _end(app, ctx, error, extra)
+        raise
+    try:
+        _end(app, ctx, error, extra)
+    except Exception as e:
+        # a teardown function's: raised once the response is sent, as after
+        # an async view (whose response is sent before its teardown)
+        return response, limit, e
+    return response, limit, None
 
 
 def _end(
