@@ -416,6 +416,43 @@ def test_the_read_ahead_of_big_messages_is_bounded_in_bytes(app: Flask) -> None:
     assert got == list(range(2, 12))
 
 
+@pytest.mark.parametrize("accept", [True, False])
+def test_send_after_close_raises_the_apps_own_runtime_error(
+    app: Flask, accept: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not whatever the server does with a send after a close (uvicorn
+    raised a RuntimeError of its own, hypercorn its UnexpectedMessageError,
+    granian dropped it): kolba's, and nothing is sent."""
+    errors: list[str] = []
+
+    @app.websocket("/ws")
+    async def closing() -> None:
+        if accept:
+            await websocket.accept()
+        await websocket.close(4000)
+        for data in ("x", b"y"):
+            try:
+                await websocket.send(data)
+            except RuntimeError as e:
+                errors.append(str(e))
+
+    async def main() -> list[dict[str, Any]]:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox.put_nowait({"type": "websocket.connect"})
+        task, sent = await serve(app, ws_scope(), inbox)
+        await asyncio.wait_for(task, 5)
+        return sent
+
+    with caplog.at_level(logging.ERROR):
+        sent = asyncio.run(main())
+    assert errors == [
+        "websocket.send() after websocket.close(): the WebSocket is closed."
+    ] * 2
+    close = {"type": "websocket.close", "code": 4000, "reason": ""}
+    assert sent == ([{"type": "websocket.accept"}] if accept else []) + [close]
+    assert caplog.records == []
+
+
 @pytest.mark.parametrize("websocket_first", [True, False])
 def test_a_url_of_a_websocket_and_an_http_rule_serves_each_kind(
     app: Flask, websocket_first: bool

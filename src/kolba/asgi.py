@@ -2566,6 +2566,7 @@ class WebSocket(Request):
     and ``accept``, ``receive``, ``send``, ``close``."""
 
     _websocket = True  # (matched against the WebSocket rules)
+    _closed_here = False  # (True once close() is called)
 
     def __init__(self, environ: dict[str, t.Any], receive: Receive, send: Send) -> None:
         super().__init__(environ)
@@ -2671,6 +2672,10 @@ class WebSocket(Request):
                 "websocket.send() sends str (a text message) or bytes (a"
                 f" binary one), not {type(data).__name__}."
             )
+        if self._closed_here:  # (what servers do then differs: raise, drop it)
+            raise RuntimeError(
+                "websocket.send() after websocket.close(): the WebSocket is closed."
+            )
         if not self.accepted:
             await self.accept()
         if self._gone is not None:  # (servers drop sends to a gone client)
@@ -2685,6 +2690,7 @@ class WebSocket(Request):
     # for the request context to close)
     async def close(self, code: int = 1000, reason: str = "") -> None:  # type: ignore[override]
         """Close the connection (before ``accept`` this refuses it: HTTP 403)."""
+        self._closed_here = True
         if not self.closed:
             self.closed = True
             await self._ws_send(
