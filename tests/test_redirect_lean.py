@@ -416,3 +416,84 @@ def test_a_405_page_is_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
         assert [serve(app, p, method=m) for p, m in METHOD_REQUESTS] == expected
     # once for the class's page, and each time for the one described its way
     assert rendered == ["MethodNotAllowed"] * 4
+
+
+# -- the automatic OPTIONS answer, empty bodies --------------------------------
+
+
+def options_app(fw: t.Any) -> t.Any:
+    app = fw.Flask(__name__)
+
+    @app.route("/", methods=["GET", "POST"])
+    def index() -> str:
+        return "index"
+
+    @app.route("/split")
+    def split_get() -> str:
+        return "get"
+
+    @app.route("/split", methods=["DELETE"], endpoint="split_delete")
+    def split_delete() -> str:
+        return "delete"
+
+    @app.route("/custom", methods=["GET", "M-SEARCH"])
+    def custom() -> str:
+        return "custom"
+
+    @app.route("/user/<int:id>", methods=["PUT"])
+    def user(id: int) -> str:
+        return str(id)
+
+    return app
+
+
+OPTIONS_PATHS = ["/", "/split", "/custom", "/user/3"]
+
+
+@pytest.mark.parametrize("path", OPTIONS_PATHS)
+def test_the_automatic_options_answer_is_flasks(path: str) -> None:
+    expected = serve_405(options_app(flask), path, "OPTIONS")
+    assert expected[0] == "200 OK" and expected[2] == b""
+    app = options_app(kolba)
+    assert serve_405(app, path, "OPTIONS") == expected
+
+    class Mine(kolba.Response):
+        pass
+
+    app.response_class = Mine
+    assert serve_405(app, path, "OPTIONS") == expected
+
+
+def test_the_automatic_options_answer_skips_werkzeugs_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = serve_405(options_app(flask), "/", "OPTIONS")
+    app = options_app(kolba)
+    no_werkzeug_send(monkeypatch)
+    assert serve_405(app, "/", "OPTIONS") == expected
+
+
+EMPTY_BODIES: list[tuple[int, list[tuple[str, str]]]] = [
+    (200, [("X-A", "1")]),
+    (201, [("X-A", "1"), ("Allow", "GET")]),
+    (200, [("Content-Length", "0")]),
+    (204, [("X-A", "1")]),
+    (304, [("X-A", "1"), ("Content-Type", "text/plain")]),
+    (302, [("Location", "/ü")]),
+    (200, [("Content-Location", "/x")]),
+]
+
+
+@pytest.mark.parametrize(("status", "headers"), EMPTY_BODIES, ids=repr)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_empty_body_is_sent_as_werkzeug_sends_it(
+    status: int, headers: list[tuple[str, str]], method: str
+) -> None:
+    expected = serve(
+        WerkzeugResponse(None, status, headers, mimetype="text/html"), method=method
+    )
+    assert serve(kolba.Response(None, status, headers), method=method) == expected
+    for body in ([], ()):
+        response = kolba.Response(None, status, headers)
+        response.response = body
+        assert serve(response, method=method) == expected

