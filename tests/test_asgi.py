@@ -1219,6 +1219,121 @@ def test_failing_startup_is_reported(app: Flask) -> None:
     assert "no database" in sent[0]["message"]
 
 
+def _serve_then_shut_down(app: Flask, path: str = "/") -> list[str]:
+    """Start the lifespan, serve ``path`` once, shut down: the lifespan's
+    messages."""
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        lifespan: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        server = asyncio.ensure_future(app({"type": "lifespan"}, lifespan.get, send))
+        await lifespan.put({"type": "lifespan.startup"})
+        await asyncio.sleep(0.01)
+        if sent == [{"type": "lifespan.startup.complete"}]:
+            await app(http_scope(path), _no_body, _drop)
+            await lifespan.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(server, 10)
+
+    asyncio.run(main())
+    return [m["type"] + m.get("message", "") for m in sent]
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request"}
+
+
+async def _drop(message: dict[str, Any]) -> None:
+    pass
+
+
+def test_no_shutdown_timeout_waits_for_every_background_task(app: Flask) -> None:
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = None  # (Quart's: no limit)
+    events: list[str] = []
+
+    async def slow() -> None:
+        await asyncio.sleep(0.3)
+        events.append("task")
+
+    @app.route("/")
+    async def index() -> str:
+        app.add_background_task(slow)
+        return "ok"
+
+    app.after_serving(lambda: events.append("after_serving"))
+    assert _serve_then_shut_down(app) == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]
+    assert events == ["task", "after_serving"]
+
+
+def test_a_shutdown_timeout_that_is_no_number_stops_the_start(app: Flask) -> None:
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = "soon"
+    (failed,) = _serve_then_shut_down(app)
+    assert failed.startswith("lifespan.startup.failed")
+    assert "BACKGROUND_TASK_SHUTDOWN_TIMEOUT is 'soon': give it seconds" in failed
+
+
+def test_sync_background_tasks_run_on_a_bounded_number_of_threads(
+    app: Flask,
+) -> None:
+    limit = kolba.asgi._DAEMON_THREADS
+    lock = threading.Lock()
+    running = [0]
+    most = [0]
+    done: list[int] = []
+
+    def work(n: int) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        threading.Event().wait(0.05)
+        with lock:
+            running[0] -= 1
+            done.append(n)
+
+    @app.route("/")
+    async def index() -> str:
+        for n in range(3 * limit):
+            app.add_background_task(work, n)
+        return "ok"
+
+    _serve_then_shut_down(app)
+    assert sorted(done) == list(range(3 * limit))
+    assert most[0] == limit
+
+
+def test_a_sync_task_that_outlives_its_loop_logs_its_own_error(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    ended = threading.Event()
+
+    def late() -> None:
+        try:
+            threading.Event().wait(0.2)
+            raise ValueError("boom")
+        finally:
+            ended.set()
+
+    @app.route("/")
+    async def index() -> str:
+        app.add_background_task(late)
+        return "ok"
+
+    with caplog.at_level(logging.ERROR):
+        run_asgi(app, http_scope(), [{"type": "http.request"}])  # the loop ends
+        assert ended.wait(5)
+        threading.Event().wait(0.1)  # (its error reported)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Background task " + repr(late) + " failed"
+    ]
+    assert "boom" in caplog.text and "InvalidStateError" not in caplog.text
+
+
 def test_background_task_under_wsgi_runs_after_the_response(app: Flask) -> None:
     done = threading.Event()
     seen: list[str] = []

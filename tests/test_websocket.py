@@ -416,6 +416,43 @@ def test_the_read_ahead_of_big_messages_is_bounded_in_bytes(app: Flask) -> None:
     assert got == list(range(2, 12))
 
 
+def test_one_message_past_the_byte_bound_still_lets_the_leaving_be_seen(
+    app: Flask,
+) -> None:
+    # A view that does not receive is cancelled when the client leaves, even
+    # after one message as large as the whole read-ahead.
+    events = record_teardown(app)
+
+    @app.websocket("/ws")
+    async def deaf() -> None:
+        await websocket.accept()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            events.append("view ended")
+
+    async def main() -> None:
+        messages = [
+            {"type": "websocket.connect"},
+            {"type": "websocket.receive", "bytes": b"x" * (2 << 20)},
+            {"type": "websocket.disconnect", "code": 1001},
+        ]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await asyncio.sleep(3600)
+            raise AssertionError("read past the disconnect")
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        await asyncio.wait_for(app(ws_scope(), receive, send), 5)
+
+    asyncio.run(main())
+    assert events == ["view ended", "after_websocket", "teardown None"]
+
+
 @pytest.mark.parametrize("accept", [True, False])
 def test_send_after_close_raises_the_apps_own_runtime_error(
     app: Flask, accept: bool, caplog: pytest.LogCaptureFixture

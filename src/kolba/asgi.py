@@ -29,12 +29,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import os
 import sys
 import tempfile
 import threading
 import typing as t
 import weakref
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+from contextlib import suppress
 from functools import update_wrapper
 from types import CoroutineType
 from urllib.parse import quote
@@ -2437,7 +2439,7 @@ def _spawn(
                 else:
                     context = contextvars.copy_context()
                     await _on_daemon_thread(
-                        repr(func), lambda: context.run(func, *args, **kwargs)
+                        app, repr(func), lambda: context.run(func, *args, **kwargs)
                     )
         except Exception:
             app.logger.exception(f"Background task {func!r} failed")
@@ -2469,6 +2471,8 @@ async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
         try:
             if phase == "shutdown":
                 await _wait_for_background(app)
+            else:
+                _shutdown_timeout(app)  # (a bad one stops the start, not the end)
             await _run_hooks(app, funcs)
         except Exception as e:
             app.logger.exception(f"ASGI lifespan {phase} failed")
@@ -2479,32 +2483,68 @@ async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
             return
 
 
-async def _on_daemon_thread(name: str, func: t.Callable[[], object]) -> None:
+async def _on_daemon_thread(
+    app: Flask, name: str, func: t.Callable[[], object]
+) -> None:
     """``func()`` on a daemon thread of its own: if it never ends, it does not
-    hold the process's exit (as a thread of a pool would)."""
+    hold the process's exit (as a thread of a pool would). As many run at once
+    as a loop's default pool has threads; the others wait for a place."""
+    loop = asyncio.get_running_loop()
+    places = _daemon_places.get(loop)
+    if places is None:
+        places = _daemon_places[loop] = asyncio.Semaphore(_DAEMON_THREADS)
     future: Future[object] = Future()
 
     def run() -> None:
         try:
-            future.set_result(func())
+            result = func()
         except BaseException as e:
-            future.set_exception(e)
+            try:
+                future.set_exception(e)
+            except InvalidStateError:  # its loop is gone: no one awaits it
+                app.logger.error(f"Background task {name} failed", exc_info=e)
+            return
+        with suppress(InvalidStateError):
+            future.set_result(result)
 
-    threading.Thread(target=run, name=name, daemon=True).start()
-    await asyncio.wrap_future(future)
+    async with places:
+        threading.Thread(target=run, name=name, daemon=True).start()
+        await asyncio.wrap_future(future)
+
+
+# the threads that sync background tasks may run on at once, per loop (as
+# many as a ThreadPoolExecutor's default)
+_DAEMON_THREADS = min(32, (os.cpu_count() or 1) + 4)
+_daemon_places: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, asyncio.Semaphore
+] = weakref.WeakKeyDictionary()
 
 
 # the background tasks that run a sync function on a thread (not cancellable)
 _in_threads: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
 
 
+def _shutdown_timeout(app: Flask) -> float | None:
+    """``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` in seconds (None: no limit)."""
+    timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
+    if timeout is None:
+        return None
+    try:
+        return float(timeout)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"BACKGROUND_TASK_SHUTDOWN_TIMEOUT is {timeout!r}: give it seconds"
+            " (a number), or None to wait for background tasks without a limit."
+        ) from None
+
+
 async def _wait_for_background(app: Flask) -> None:
     """Wait for the background tasks, BACKGROUND_TASK_SHUTDOWN_TIMEOUT seconds
     at most; then cancel the async ones still running, waiting as long again
     for their ``finally``. A sync one, on its thread, is left running."""
-    timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
+    timeout = _shutdown_timeout(app)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = None if timeout is None else loop.time() + timeout
     while app._background_tasks:  # (until those that they add are done too)
         waits = {
             task
@@ -2512,7 +2552,8 @@ async def _wait_for_background(app: Flask) -> None:
             else asyncio.ensure_future(asyncio.to_thread(task.join, timeout)): task
             for task in app._background_tasks
         }
-        _, pending = await asyncio.wait(waits, timeout=max(deadline - loop.time(), 0))
+        left_time = None if deadline is None else max(deadline - loop.time(), 0)
+        _, pending = await asyncio.wait(waits, timeout=left_time)
         app._background_tasks.difference_update(waits.values())
         if pending:
             break
@@ -2523,14 +2564,14 @@ async def _wait_for_background(app: Flask) -> None:
     left = [t for t in running if t not in stuck]
     if stuck:
         names = ", ".join(task.get_name() for task in stuck)
-        app.logger.warning(f"Background tasks cancelled after {timeout} s: {names}")
+        app.logger.warning(f"Background tasks cancelled after {timeout:g} s: {names}")
         for task in stuck:
             task.cancel()
         await asyncio.wait(stuck, timeout=timeout)
     if left:
         names = ", ".join(t.get_name() if t in _in_threads else t.name for t in left)
         app.logger.warning(
-            f"Background tasks still running after {timeout} s (sync, on threads:"
+            f"Background tasks still running after {timeout:g} s (sync, on threads:"
             f" they cannot be cancelled) are left running: {names}"
         )
 
@@ -2624,7 +2665,11 @@ class WebSocket(Request):
         inbox = t.cast("asyncio.Queue[Message]", self._inbox)
         while True:
             # the view reads none: wait for it to take some
-            while inbox.qsize() >= _READ_AHEAD or self._buffered >= _READ_AHEAD_BYTES:
+            # (one message, however large, does not stop the watch: a view
+            # that does not receive must still see the client leave)
+            while inbox.qsize() >= _READ_AHEAD or (
+                self._buffered >= _READ_AHEAD_BYTES and inbox.qsize() > 1
+            ):
                 self._room = asyncio.get_running_loop().create_future()
                 await self._room
             try:
