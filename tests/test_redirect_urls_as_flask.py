@@ -68,6 +68,22 @@ def test_redirect_location_as_flask(url: str, root: str, driver: str) -> None:
 
 
 @pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+@pytest.mark.parametrize("query", ["c=é", "a=1&b=%20x&c=ü", "s=a b", "x=\x01"])
+def test_a_raw_query_string_kept_by_a_redirect_as_flask(
+    query: str, driver: str
+) -> None:
+    # bytes a lenient server passes as they came (UTF-8 é), percent-encoded
+    # as they are, not read as latin-1 first
+    expected = _app(flask).test_client().get(f"/dir?{query}")
+    ours = _app(kolba)
+    got = Client(asgi_as_wsgi(ours) if driver == "asgi" else ours).get(f"/dir?{query}")
+    assert (got.status_code, got.headers["Location"]) == (
+        expected.status_code,
+        expected.headers["Location"],
+    )
+
+
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
 @pytest.mark.parametrize("script_name", ["@evil.test", ".evil.test", ":8080", "sub"])
 @pytest.mark.parametrize("url", ["/dir?q=1", "/page/1", "/old"])
 def test_a_mount_point_without_its_slash_stays_in_the_path(

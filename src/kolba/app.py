@@ -505,6 +505,11 @@ def _endpoint() -> str | None:
     return None if ctx is None else ctx.request.endpoint
 
 
+# What a redirect keeps of a query string as it came: every printable ASCII
+# character but the space
+_QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
 class Flask(Scaffold):
     """The WSGI application. Create one per project::
 
@@ -1489,7 +1494,10 @@ class Flask(Scaffold):
         if isinstance(e, _RedirectTo):  # (a function target: the URL adapter)
             location = urljoin(location, e.target(self.create_url_adapter(req)))
         elif req.query_string:
-            location = f"{location}?{req.query_string.decode('latin-1')}"
+            query = req.query_string
+            # (bytes a URL may not hold percent-encoded, as werkzeug's adapter)
+            text = query.decode() if query.isascii() else quote(query, _QUERY_SAFE)
+            location = f"{location}?{text}"
         req.routing_exception = RequestRedirect(location)
 
     def _domain(self, req: Request) -> tuple[str, str | None]:
