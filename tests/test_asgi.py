@@ -1271,11 +1271,43 @@ def test_no_shutdown_timeout_waits_for_every_background_task(app: Flask) -> None
     assert events == ["task", "after_serving"]
 
 
-def test_a_shutdown_timeout_that_is_no_number_stops_the_start(app: Flask) -> None:
-    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = "soon"
+@pytest.mark.parametrize(
+    "timeout", ["soon", -1, float("nan"), float("inf"), "inf", True, 10**400]
+)
+def test_a_shutdown_timeout_that_is_no_number_of_seconds_stops_the_start(
+    app: Flask, timeout: Any
+) -> None:
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = timeout
     (failed,) = _serve_then_shut_down(app)
     assert failed.startswith("lifespan.startup.failed")
-    assert "BACKGROUND_TASK_SHUTDOWN_TIMEOUT is 'soon': give it seconds" in failed
+    assert f"BACKGROUND_TASK_SHUTDOWN_TIMEOUT is {timeout!r}: give it seconds" in failed
+
+
+def test_sync_tasks_that_never_got_a_thread_are_cancelled_at_shutdown(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Past the timeout the tasks on threads are left running; those still
+    # waiting for a thread are cancelled, and said so, not lost in silence.
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 0.3
+    limit = kolba.asgi._DAEMON_THREADS
+    started: list[int] = []
+
+    def work(n: int) -> None:
+        started.append(n)
+        threading.Event().wait(1)
+
+    @app.route("/")
+    async def index() -> str:
+        for n in range(2 * limit):
+            app.add_background_task(work, n)
+        return "ok"
+
+    with caplog.at_level(logging.WARNING):
+        assert _serve_then_shut_down(app)[-1] == "lifespan.shutdown.complete"
+    assert sorted(started) == list(range(limit))
+    (cancelled,) = [m for m in caplog.messages if "cancelled after 0.3 s" in m]
+    (left,) = [m for m in caplog.messages if "are left running" in m]
+    assert cancelled.count("work") == limit and left.count("work") == limit
 
 
 def test_sync_background_tasks_run_on_a_bounded_number_of_threads(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import math
 import os
 import sys
 import tempfile
@@ -2446,8 +2447,6 @@ def _spawn(
 
     task = contextvars.Context().run(asyncio.ensure_future, run())
     task.set_name(repr(func))  # (named in the shutdown's warning)
-    if not inspect.iscoroutinefunction(func):
-        _in_threads.add(task)
     app._background_tasks.add(task)
     task.add_done_callback(app._background_tasks.discard)
 
@@ -2508,6 +2507,8 @@ async def _on_daemon_thread(
             future.set_result(result)
 
     async with places:
+        # (from now on not cancellable; waiting for a place, it is)
+        _in_threads.add(t.cast("asyncio.Task[None]", asyncio.current_task()))
         threading.Thread(target=run, name=name, daemon=True).start()
         await asyncio.wrap_future(future)
 
@@ -2520,7 +2521,7 @@ _daemon_places: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-# the background tasks that run a sync function on a thread (not cancellable)
+# the background tasks whose sync function runs on a thread (not cancellable)
 _in_threads: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
 
 
@@ -2529,13 +2530,16 @@ def _shutdown_timeout(app: Flask) -> float | None:
     timeout = app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
     if timeout is None:
         return None
-    try:
-        return float(timeout)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"BACKGROUND_TASK_SHUTDOWN_TIMEOUT is {timeout!r}: give it seconds"
-            " (a number), or None to wait for background tasks without a limit."
-        ) from None
+    if not isinstance(timeout, bool):
+        with suppress(TypeError, ValueError, OverflowError):
+            seconds = float(timeout)
+            if 0 <= seconds < math.inf:  # (not NaN)
+                return seconds
+    raise ValueError(
+        f"BACKGROUND_TASK_SHUTDOWN_TIMEOUT is {timeout!r}: give it seconds (a"
+        " number, 0 or more), or None to wait for background tasks without a"
+        " limit."
+    )
 
 
 async def _wait_for_background(app: Flask) -> None:
