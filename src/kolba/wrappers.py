@@ -1341,8 +1341,8 @@ class Response(_WzResponse):
                 ) or (
                     self.direct_passthrough and environ.get("REQUEST_METHOD") != "HEAD"
                 ):
-                    if _ready_to_send(headers) or (
-                        not self.autocorrect_location_header and _plain_urls(headers)
+                    if _ready_to_send(
+                        headers, plain_urls=not self.autocorrect_location_header
                     ):
                         # PERF: list() for to_wsgi_list() (a view returning
                         # "hi", {"X-A": "1"}: 89,984 -> 87,953 instructions)
@@ -1576,9 +1576,11 @@ def _refuse_content_type(value: str) -> t.NoReturn:
     )
 
 
-def _ready_to_send(headers: Headers) -> bool:
+def _ready_to_send(headers: Headers, plain_urls: bool = False) -> bool:
     """Whether werkzeug would send these headers unchanged: they have a
-    Content-Length and no URL to make safe (Location, Content-Location)."""
+    Content-Length and no URL to make safe (Location, Content-Location) or,
+    with ``plain_urls``, each at most once, so spelled, with a value that
+    iri_to_uri leaves as it is (_PLAIN_URL)."""
     items = headers._list
     # PERF: kolba's headers tell their names by their lowered names (a
     # superset of them, while the last pair is the one they were kept for),
@@ -1595,13 +1597,22 @@ def _ready_to_send(headers: Headers) -> bool:
     ):
         return True
     length = False
-    for key, _value in items:
+    seen: tuple[str, ...] = ()
+    for key, value in items:
         if len(key) in (8, 14, 16):
-            key = key.lower()
-            if key == "content-length":
+            lowered = key.lower()
+            if lowered == "content-length":
                 length = True
-            elif key == "location" or key == "content-location":
-                return False
+            elif lowered == "location" or lowered == "content-location":
+                if (
+                    not plain_urls
+                    or key not in ("Location", "Content-Location")
+                    or key in seen
+                    or type(value) is not str
+                    or _PLAIN_URL(value) is None
+                ):
+                    return False
+                seen += (key,)
     return length
 
 
@@ -1622,29 +1633,6 @@ _PLAIN_URL = re.compile(
     rf"(?:/{_URL_CHARS}*)?|(?:/(?!/){_URL_CHARS}*)?)"
     rf"(?:\?[?{_URL_CHARS[1:]}+)?"
 ).fullmatch
-
-
-def _plain_urls(headers: Headers) -> bool:
-    """Whether werkzeug would send these headers unchanged although they hold
-    a URL: a Content-Length, and each of Location and Content-Location at most
-    once, so spelled, with a value that iri_to_uri leaves as it is."""
-    length = False
-    seen = []
-    for key, value in headers._list:
-        if len(key) in (8, 14, 16):
-            lowered = key.lower()
-            if lowered == "content-length":
-                length = True
-            elif lowered == "location" or lowered == "content-location":
-                if (
-                    key not in ("Location", "Content-Location")
-                    or key in seen
-                    or type(value) is not str
-                    or _PLAIN_URL(value) is None
-                ):
-                    return False
-                seen.append(key)
-    return length
 
 
 _EMPTY_LENGTH = ("Content-Length", "0")
