@@ -1469,24 +1469,24 @@ class Flask(Scaffold):
                 location = f"{req.scheme}://{server_name}{path}"
             else:
                 try:
-                    host = req.host
+                    request_host = req.host
                     scheme = req.scheme
                     if (
                         type(req).host_url is Request.host_url
                         and (scheme == "http" or scheme == "https")
-                        and _plain_host(host)
+                        and _plain_host(request_host)
                     ):
                         # PERF: werkzeug's URL of such a host is the same
                         # (a slash's 308: 257,552 -> 203,308 instructions)
-                        location = f"{scheme}://{host}{path}"
+                        location = f"{scheme}://{request_host}{path}"
                     else:
                         location = req.host_url[:-1] + path
                     # (a rule on another domain: its host, as Flask's)
                     host = _redirect_host(
                         e, url_map, self.subdomain_matching and server_name
                     )
-                    if host is not None and host.lower() != req.host.lower():
-                        location = f"{req.scheme}://{host}{path}"
+                    if host is not None and host.lower() != request_host.lower():
+                        location = f"{scheme}://{host}{path}"
                     _note_request_host(self, req)  # (ASGI: no context yet)
                 except HTTPException as bad_host:  # (see Request.host)
                     req.routing_exception = bad_host
