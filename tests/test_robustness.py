@@ -692,6 +692,33 @@ def test_a_host_that_is_no_host_name_is_a_400(driver: str, host: str) -> None:
         assert host_request(app, driver, path, host) == (400, ""), path
 
 
+@pytest.mark.parametrize("host", ["a..b", "xn--zz.com", ".a.com"])
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_the_400_of_a_host_that_is_no_host_name_reaches_no_500(
+    driver: str, host: str
+) -> None:
+    # As Flask's router answers 400 first: a 404/405 handler reading a URL of
+    # the request (a 500 before) is not called; hooks read the host as sent.
+    app = host_app()
+    seen: list[str] = []
+    app.register_error_handler(404, lambda e: (f"missing {request.url}", 404))
+    app.register_error_handler(405, lambda e: (f"not allowed {request.url}", 405))
+
+    @app.after_request
+    def note_host(response: t.Any) -> t.Any:
+        seen.append(request.host)
+        return response
+
+    for path in ("/prop/url", "/nope", "/prop/host_url"):
+        assert raw_both(app, driver, path, {"Host": host})[0] == 400, path
+    assert raw_both(app, driver, "/slash/", {"Host": host}, "POST")[0] == 400
+    assert seen == [host] * 4
+    assert raw_both(app, driver, "/nope", {"Host": "example.com"})[::2] == (
+        404,
+        b"missing http://example.com/nope",
+    )
+
+
 @pytest.mark.parametrize(
     "host",
     ["xn--bcher-kva.de", "my--app.test", "a.test.", "a" * 63 + ".test", "[::1]:81"],

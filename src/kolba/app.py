@@ -19,6 +19,7 @@ from markupsafe import escape as _escape
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     Aborter,
+    BadHost,
     BadRequest,
     BadRequestKeyError,
     HTTPException,
@@ -86,6 +87,7 @@ from .wrappers import (
     _plain_host,
     _plain_request,
     _text_response,
+    _usual_host,
 )
 
 _new = object.__new__
@@ -508,6 +510,17 @@ def _endpoint() -> str | None:
 # What a redirect keeps of a query string as it came: every printable ASCII
 # character but the space
 _QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def _bad_host_first(e: HTTPException, req: Request) -> BadHost | None:
+    """For the 404 or 405 of a host that no URL can hold, the 400 that Flask's
+    router answers first (their handlers may read ``request.url``)."""
+    if e is req.routing_exception and not _usual_host(req._host_header):
+        try:
+            req._checked_host  # noqa: B018
+        except BadHost as bad_host:
+            return bad_host
+    return None
 
 
 class Flask(Scaffold):
@@ -1469,7 +1482,7 @@ class Flask(Scaffold):
                 location = f"{req.scheme}://{server_name}{path}"
             else:
                 try:
-                    request_host = req.host
+                    request_host = req._checked_host
                     scheme = req.scheme
                     if (
                         type(req).host_url is Request.host_url
@@ -1503,7 +1516,7 @@ class Flask(Scaffold):
     def _domain(self, req: Request) -> tuple[str, str | None]:
         """The host and the subdomain that the URL map matches against."""
         if self.url_map.host_matching:
-            return req.host, None
+            return req._checked_host, None
         if self.subdomain_matching:
             return "", self._subdomain(req)
         return "", None
@@ -1512,7 +1525,7 @@ class Flask(Scaffold):
         server_name = self.config["SERVER_NAME"]
         if not server_name:
             return self.url_map.default_subdomain
-        host = req.host.lower()
+        host = req._checked_host.lower()
         server_name = server_name.lower()
         if host == server_name:
             return ""
@@ -2101,8 +2114,14 @@ class Flask(Scaffold):
             return e
         if not self.error_handler_spec:
             return e
-        handler = self._find_error_handler(e, request.blueprints)
-        return e if handler is None else self._call_hook(handler, e)
+        req = _request_ctx().request
+        handler = self._find_error_handler(e, req.blueprints)
+        if handler is None:
+            return e
+        bad_host = _bad_host_first(e, req)
+        if bad_host is not None:
+            return self.handle_http_exception(bad_host)
+        return self._call_hook(handler, e)
 
     def handle_user_exception(self, e: Exception) -> t.Any:
         """Handle an exception raised by a hook or view; re-raise if unhandled."""
@@ -2340,7 +2359,9 @@ class Flask(Scaffold):
                     )
                 host = domain
             else:
-                server_name = self.config["SERVER_NAME"] or (req.host if req else "")
+                server_name = self.config["SERVER_NAME"] or (
+                    req._checked_host if req else ""
+                )
                 server_name = server_name.lower()  # as werkzeug's bound map
                 host = f"{domain}.{server_name}" if domain else server_name
             if req is not None and host != req.host.lower():
@@ -2356,7 +2377,7 @@ class Flask(Scaffold):
             if not self.url_map.host_matching:
                 host = self.config["SERVER_NAME"]
             if not host:  # the client's Host header
-                host = req.host  # type: ignore[union-attr]
+                host = req._checked_host  # type: ignore[union-attr]
                 # PERF: no call once logged (a view's url_for(_external=True):
                 # 86,186 -> 85,993 instructions a request)
                 if not self._request_host_noted:

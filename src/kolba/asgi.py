@@ -56,6 +56,7 @@ from . import signals
 from .app import (
     _PLAIN_METHODS,
     _after_now,
+    _bad_host_first,
     _decide_view_call,
     _HooksChanged,
     _new,
@@ -456,6 +457,7 @@ _FROM_SCOPE.update(
         ),
         "headers": lambda request: EnvironHeaders(_header_env(request)),
         "remote_addr": _scope_remote_addr,
+        "_host_header": lambda request: _header_env(request).get("HTTP_HOST", ""),
     }
 )
 
@@ -1727,7 +1729,12 @@ async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.An
             if e.code is None or isinstance(e, RoutingException):
                 return e
             handler = app._find_error_handler(e, req.blueprints)
-            return e if handler is None else await _acall(handler, e)
+            if handler is None:
+                return e
+            bad_host = _bad_host_first(e, req)
+            if bad_host is not None:
+                return await _handle_user_exception(app, bad_host, req)
+            return await _acall(handler, e)
     handler = app._find_error_handler(e, req.blueprints)
     if handler is None:
         raise e
