@@ -1,6 +1,7 @@
 """kolba: Flask's API, an order of magnitude faster, secure by default."""
 
 import sys as _sys
+import typing as _t
 
 from markupsafe import Markup as Markup
 from markupsafe import escape as escape
@@ -41,6 +42,13 @@ from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
 from .wrappers import Request as Request
 from .wrappers import Response as Response
+
+if _t.TYPE_CHECKING:  # served lazily by __getattr__ below
+    from .asgi import WebSocketDisconnect as WebSocketDisconnect
+    from .templating import render_template as render_template
+    from .templating import render_template_string as render_template_string
+    from .templating import stream_template as stream_template
+    from .templating import stream_template_string as stream_template_string
 
 _VERSION = "0.1.0"  # kolba's own: also importlib.metadata.version("kolba")
 
