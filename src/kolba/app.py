@@ -78,7 +78,7 @@ from .scaffold import (
     find_package,
     setupmethod,
 )
-from .sessions import DefaultSessionInterface, opens_lazily
+from .sessions import DefaultSessionInterface, SessionInterface, opens_lazily
 from .wrappers import (
     _STATUS_200,
     Request,
@@ -539,7 +539,7 @@ class Flask(Scaffold):
     url_map_class = Map
     test_client_class: type[KolbaClient] | None = None
     test_cli_runner_class: type[KolbaCliRunner] | None = None
-    session_interface = DefaultSessionInterface()
+    session_interface: SessionInterface = DefaultSessionInterface()
     jinja_options: dict[str, t.Any] = {}
     #: An external URL was built from an unvouched Host (helpers._note_request_host).
     _request_host_noted = False

@@ -20,7 +20,10 @@ if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
     from .app import Flask
+    from .cli import KolbaCliRunner as KolbaCliRunner
     from .ctx import RequestContext
+
+    FlaskCliRunner = KolbaCliRunner  # (both served by __getattr__ below)
 
 
 class EnvironBuilder(werkzeug.test.EnvironBuilder):

@@ -10,6 +10,9 @@ from .app import _call
 from .globals import _request_ctx
 from .scaffold import F as F
 
+if t.TYPE_CHECKING:
+    from . import typing as ft
+
 HTTP_METHODS = frozenset(
     ("get", "post", "head", "options", "delete", "put", "trace", "patch")
 )
@@ -31,14 +34,15 @@ class View:
     decorators: t.ClassVar[list[t.Callable[..., t.Any]]] = []
     init_every_request: t.ClassVar[bool] = True
 
-    def dispatch_request(self, **kwargs: t.Any) -> t.Any:
-        """Handle the request; it gets the URL variables as keyword arguments."""
+    def dispatch_request(self) -> ft.ResponseReturnValue:
+        """Handle the request; an override gets the URL variables as keyword
+        arguments."""
         raise NotImplementedError
 
     @classmethod
     def as_view(
         cls, name: str, *class_args: t.Any, **class_kwargs: t.Any
-    ) -> t.Callable[..., t.Any]:
+    ) -> ft.RouteCallable:
         """A view function that runs :meth:`dispatch_request` on an instance
         made with ``class_args`` and ``class_kwargs`` (per request, unless
         ``init_every_request`` is false). ``name`` is the endpoint."""
@@ -88,7 +92,7 @@ class MethodView(View):
         if methods:
             cls.methods = methods
 
-    def dispatch_request(self, **kwargs: t.Any) -> t.Any:
+    def dispatch_request(self, **kwargs: t.Any) -> ft.ResponseReturnValue:
         method = _request_ctx().request.method.lower()
         handler = getattr(self, method, None)
         if handler is None and method == "head":
@@ -98,4 +102,5 @@ class MethodView(View):
             if "GET" in allowed:
                 allowed.add("HEAD")
             raise MethodNotAllowed(valid_methods=sorted(allowed))
-        return handler(**kwargs)
+        rv: ft.ResponseReturnValue = handler(**kwargs)
+        return rv
