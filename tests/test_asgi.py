@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from test_sessions import SeeingCookieInterface, SeeingInterface
 from werkzeug.routing import BaseConverter
-from werkzeug.test import encode_multipart
+from werkzeug.test import EnvironBuilder, encode_multipart
 
 import kolba.asgi
 from kolba import (
@@ -418,6 +418,28 @@ def test_body_limits_hold_for_async_views(app: Flask, asgi: KolbaClient) -> None
     headers = [(b"transfer-encoding", b"chunked")]
     sent = run_asgi(app, http_scope("/", "POST", headers), big_chunked)
     assert sent[0]["status"] == 413
+
+
+@pytest.mark.parametrize("view_kind", ["def", "async def"])
+def test_a_length_beside_a_transfer_encoding_is_not_the_bodys(
+    app: Flask, view_kind: str
+) -> None:
+    # hypercorn hands both headers on and the body chunked: the view got the
+    # first Content-Length bytes of it (werkzeug: no length, the whole body).
+    def echo() -> str:
+        return f"{request.content_length} {request.get_data()!r}"
+
+    async def aecho() -> str:
+        return f"{request.content_length} {(await request.get_data())!r}"
+
+    app.post("/")(echo if view_kind == "def" else aecho)
+    headers = [(b"content-length", b"5"), (b"transfer-encoding", b"chunked")]
+    parts = [
+        {"type": "http.request", "body": b"hello", "more_body": True},
+        {"type": "http.request", "body": b" world", "more_body": False},
+    ]
+    sent = run_asgi(app, http_scope("/", "POST", headers), parts)
+    assert (sent[0]["status"], sent[1]["body"]) == (200, b"None b'hello world'")
 
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -1115,15 +1137,36 @@ def test_unknown_websocket_path_is_refused(app: Flask, client: KolbaClient) -> N
     assert closed.value.code == 1008
 
 
-def test_websocket_route_over_http_is_426(app: Flask, client: KolbaClient) -> None:
+def test_websocket_route_over_http_is_426(
+    app: Flask, client: KolbaClient, driver: str
+) -> None:
     @app.websocket("/ws")
     async def ws() -> None:
         await websocket.send("x")
 
     rv = client.get("/ws")
     assert rv.status_code == 426
-    assert rv.headers["Upgrade"] == "websocket"
+    # (a WSGI server may not send that hop-by-hop header: see below)
+    assert rv.headers.get("Upgrade") == ("websocket" if driver == "asgi" else None)
     assert "WebSocket endpoint" in rv.text
+
+
+def test_websocket_route_under_wsgi_is_426_a_wsgi_server_may_send(app: Flask) -> None:
+    # PEP 3333 forbids hop-by-hop headers (Upgrade): waitress and wsgiref
+    # answered 500 for a 426 that had one; ASGI servers send it.
+    from wsgiref.validate import validator
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.send("x")
+
+    sent: list[tuple[str, list[tuple[str, str]]]] = []
+    environ = EnvironBuilder("/ws").get_environ()
+    body = validator(app.wsgi_app)(environ, lambda *a: sent.append(a[:2]))
+    assert b"WebSocket endpoint" in b"".join(body)
+    body.close()  # type: ignore[attr-defined]
+    assert sent[0][0] == "426 UPGRADE REQUIRED"
+    assert "upgrade" not in {name.lower() for name, _ in sent[0][1]}
 
 
 def test_websocket_url_for_uses_ws_scheme(app: Flask) -> None:

@@ -63,7 +63,15 @@ from .app import (
     _server_loop,
 )
 from .ctx import RequestContext, _DriverContext
-from .globals import _NO_CTX, _cv_ctx, _cv_get, _cv_reset, _cv_server_loop, _cv_set
+from .globals import (
+    _NO_CTX,
+    _cv_ctx,
+    _cv_get,
+    _cv_reset,
+    _cv_server_loop,
+    _cv_set,
+    _request_ctx,
+)
 from .routing import RequestRedirect, Rule
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
 from .wrappers import (
@@ -689,6 +697,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 length = value
             else:
                 chunked = True
+    if chunked:  # (a length beside a Transfer-Encoding is not the body's, as
+        length = None  # werkzeug reads it: hypercorn hands both on)
     # The method in upper case, as a WSGI request reads it ("get" is GET);
     # whether the response has a body is the scope's own method's.
     # PERF: read once, above, not again by _request(); "GET" told by one
@@ -2608,8 +2618,14 @@ class WebSocketRequired(HTTPException):
         " client (ws:// or wss://), through an ASGI server such as uvicorn."
     )
 
+    #: Whether the answer says ``Upgrade: websocket`` (over ASGI; a WSGI
+    #: server may not send that hop-by-hop header, PEP 3333: waitress and
+    #: wsgiref answer 500 for it)
+    upgrade = False
+
     def get_headers(self, *args: t.Any, **kwargs: t.Any) -> list[tuple[str, str]]:
-        return [*super().get_headers(*args, **kwargs), ("Upgrade", "websocket")]
+        headers = super().get_headers(*args, **kwargs)
+        return [*headers, ("Upgrade", "websocket")] if self.upgrade else headers
 
 
 class WebSocket(Request):
@@ -2776,7 +2792,9 @@ def websocket_view(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         raise TypeError(f"A WebSocket view must be 'async def'; {func!r} is not.")
 
     def view(**kwargs: t.Any) -> t.NoReturn:
-        raise WebSocketRequired()
+        refusal = WebSocketRequired()
+        refusal.upgrade = "_asgi" in _request_ctx().request.__dict__
+        raise refusal
 
     update_wrapper(view, func)
     view._kolba_websocket = func  # type: ignore[attr-defined]
