@@ -55,6 +55,15 @@ if t.TYPE_CHECKING:
 
     from .routing import Rule
 
+    _V = t.TypeVar("_V")
+
+    class _AwaitableForm(ImmutableMultiDict[str, _V]):
+        """``request.form``/``.files`` for the checker: an async view may
+        also ``await`` them (``_FormPart``)."""
+
+        def __await__(self) -> t.Generator[t.Any, None, ImmutableMultiDict[str, _V]]:
+            ...
+
 _T = t.TypeVar("_T")
 
 
@@ -706,10 +715,10 @@ class Request(_WzRequest):
 
     # PERF: werkzeug's cached_property runs its __get__ on every read; once
     # parsed, these are plain instance attributes (~0.3 µs a read).
-    form: MultiDict[str, str] = _FormPart(  # type: ignore[assignment]
+    form: _AwaitableForm[str] = _FormPart(  # type: ignore[assignment]
         "The form fields of a urlencoded or multipart body."
     )
-    files: MultiDict[str, FileStorage] = _FormPart(  # type: ignore[assignment]
+    files: _AwaitableForm[FileStorage] = _FormPart(  # type: ignore[assignment]
         "The uploaded files of a multipart body."
     )
 
@@ -1193,7 +1202,7 @@ class Response(_WzResponse):
     ``headers`` attribute is used, which keeps plain views cheap.
     """
 
-    default_mimetype = "text/html"
+    default_mimetype: str | None = "text/html"
     json_module: t.Any = json
     autocorrect_location_header = False
 

@@ -73,3 +73,7 @@ def output(runner: FlaskCliRunner, command: click.Command) -> str:
 
 assert_type(FlaskCliRunner(app), KolbaCliRunner)
 assert_type(MyRunner(app), MyRunner)
+
+
+class BinaryResponse(Response):
+    default_mimetype = None

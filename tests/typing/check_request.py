@@ -20,13 +20,29 @@ from kolba.sessions import SessionMixin
 app = Flask(__name__)
 
 
+def fields(form: ImmutableMultiDict[str, str]) -> dict[str, str]:
+    return form.to_dict()
+
+
+def uploads(files: ImmutableMultiDict[str, FileStorage]) -> int:
+    return len(files)
+
+
+def numbers(form: ImmutableMultiDict[str, int]) -> None:
+    return None
+
+
 @app.post("/upload")
 def upload() -> tuple[str, int]:
     assert_type(request.method, str)
     assert_type(request.path, str)
     assert_type(request.args, MultiDict[str, str])
-    assert_type(request.form, MultiDict[str, str])
-    assert_type(request.files, MultiDict[str, FileStorage])
+    assert_type(fields(request.form), dict[str, str])
+    assert_type(uploads(request.files), int)
+    assert_type(request.form.get("a"), str | None)
+    assert_type(request.files.getlist("f"), list[FileStorage])
+    request.form.not_a_method()  # type: ignore[attr-defined]
+    numbers(request.form)  # type: ignore[arg-type]
     assert_type(request.headers, Headers)
     assert_type(request.cookies, ImmutableMultiDict[str, str])
     assert_type(request.endpoint, str | None)
@@ -49,6 +65,15 @@ def upload() -> tuple[str, int]:
     assert_type(g.get("user"), Any)
     request.method.nonexistent  # type: ignore[attr-defined]  # noqa: B018
     return "stored", 201
+
+
+@app.post("/orders")
+async def orders() -> dict[str, object]:
+    form = await request.form
+    files = await request.files
+    assert_type(form, ImmutableMultiDict[str, str])
+    assert_type(files, ImmutableMultiDict[str, FileStorage])
+    return {"fields": form.to_dict(), "files": len(files)}
 
 
 @app.after_request
