@@ -102,11 +102,20 @@ if t.TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from . import typing as ft
     from .blueprints import Blueprint
     from .cli import KolbaCliRunner
     from .ctx import _State
+    from .sansio.scaffold import (
+        T_serving,
+        T_shell_context_processor,
+        T_teardown,
+        T_template_test,
+    )
     from .templating import DispatchingJinjaLoader, Environment
     from .testing import KolbaClient
+
+    _P = t.ParamSpec("_P")
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _sentinel = object()
@@ -709,9 +718,9 @@ class Flask(Scaffold):
         self.url_build_error_handlers: list[t.Callable[..., str | None]] = []
         # a list that tells the app when changed: extensions may add to it
         # while the app serves
-        self.teardown_appcontext_funcs: list[
-            t.Callable[[BaseException | None], None]
-        ] = _HookList(weakref.WeakMethod(self._hooks_changed))
+        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = _HookList(
+            weakref.WeakMethod(self._hooks_changed)
+        )
         self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, t.Any] = {}
@@ -860,7 +869,7 @@ class Flask(Scaffold):
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
@@ -929,13 +938,15 @@ class Flask(Scaffold):
         return self.blueprints.values()
 
     @setupmethod
-    def teardown_appcontext(self, f: F) -> F:
+    def teardown_appcontext(self, f: T_teardown) -> T_teardown:
         """Run ``f(error)`` when the app context ends."""
         self.teardown_appcontext_funcs.append(f)
         return f
 
     @setupmethod
-    def shell_context_processor(self, f: F) -> F:
+    def shell_context_processor(
+        self, f: T_shell_context_processor
+    ) -> T_shell_context_processor:
         """``f()`` returns names for the ``kolba shell`` namespace."""
         self.shell_context_processors.append(f)
         return f
@@ -1369,20 +1380,20 @@ class Flask(Scaffold):
             await serve_wsgi(self, scope, receive, send)
 
     @setupmethod
-    def before_serving(self, f: F) -> F:
+    def before_serving(self, f: T_serving) -> T_serving:
         """Run ``f()`` (sync or async) once when an ASGI server starts serving
         (lifespan startup), in an app context; a failure stops the start."""
         self.before_serving_funcs.append(f)
         return f
 
     @setupmethod
-    def after_serving(self, f: F) -> F:
+    def after_serving(self, f: T_serving) -> T_serving:
         """Run ``f()`` (sync or async) once when an ASGI server shuts down."""
         self.after_serving_funcs.append(f)
         return f
 
     def add_background_task(
-        self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any
+        self, func: t.Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs
     ) -> None:
         """Run ``func(*args, **kwargs)`` (sync or async) in an app context after
         the current response has been sent (at once outside a request): on
@@ -2253,7 +2264,9 @@ class Flask(Scaffold):
         self._add_template_function("filters", f, name)
 
     @setupmethod
-    def template_test(self, name: str | None = None) -> t.Callable[[F], F]:
+    def template_test(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_test], T_template_test]:
         """Register the decorated function as a Jinja test."""
         return _registering(self.add_template_test, name)
 

@@ -17,7 +17,18 @@ from .scaffold import (
 )
 
 if t.TYPE_CHECKING:
+    from . import typing as ft
     from .app import Flask
+    from .sansio.scaffold import (
+        T_after_request,
+        T_before_request,
+        T_error_handler,
+        T_teardown,
+        T_template_context_processor,
+        T_template_test,
+        T_url_defaults,
+        T_url_value_preprocessor,
+    )
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
@@ -50,7 +61,7 @@ class BlueprintSetupState:
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         **options: t.Any,
     ) -> None:
         """Add a rule to the app with the blueprint's prefix, subdomain and name."""
@@ -263,7 +274,7 @@ class Blueprint(Scaffold):
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
@@ -311,32 +322,36 @@ class Blueprint(Scaffold):
         return f
 
     @setupmethod
-    def before_app_request(self, f: F) -> F:
+    def before_app_request(self, f: T_before_request) -> T_before_request:
         """``before_request`` for every request of the app."""
         return self._app_registry("before_request_funcs", f)
 
     @setupmethod
-    def after_app_request(self, f: F) -> F:
+    def after_app_request(self, f: T_after_request) -> T_after_request:
         """``after_request`` for every request of the app."""
         return self._app_registry("after_request_funcs", f)
 
     @setupmethod
-    def teardown_app_request(self, f: F) -> F:
+    def teardown_app_request(self, f: T_teardown) -> T_teardown:
         """``teardown_request`` for every request of the app."""
         return self._app_registry("teardown_request_funcs", f)
 
     @setupmethod
-    def app_context_processor(self, f: F) -> F:
+    def app_context_processor(
+        self, f: T_template_context_processor
+    ) -> T_template_context_processor:
         """``context_processor`` for every template of the app."""
         return self._app_registry("template_context_processors", f)
 
     @setupmethod
-    def app_url_value_preprocessor(self, f: F) -> F:
+    def app_url_value_preprocessor(
+        self, f: T_url_value_preprocessor
+    ) -> T_url_value_preprocessor:
         """``url_value_preprocessor`` for every request of the app."""
         return self._app_registry("url_value_preprocessors", f)
 
     @setupmethod
-    def app_url_defaults(self, f: F) -> F:
+    def app_url_defaults(self, f: T_url_defaults) -> T_url_defaults:
         """``url_defaults`` for every ``url_for`` of the app."""
         return self._app_registry("url_default_functions", f)
 
@@ -358,7 +373,9 @@ class Blueprint(Scaffold):
         self._app_template_function("filters", f, name)
 
     @setupmethod
-    def app_template_test(self, name: str | None = None) -> t.Callable[[F], F]:
+    def app_template_test(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_test], T_template_test]:
         """``template_test`` for every template of the app."""
         return _registering(self.add_app_template_test, name)
 
@@ -382,10 +399,12 @@ class Blueprint(Scaffold):
         self._app_template_function("globals", f, name)
 
     @setupmethod
-    def app_errorhandler(self, code: type[Exception] | int) -> t.Callable[[F], F]:
+    def app_errorhandler(
+        self, code: type[Exception] | int
+    ) -> t.Callable[[T_error_handler], T_error_handler]:
         """``errorhandler`` for the whole app."""
 
-        def decorator(f: F) -> F:
+        def decorator(f: T_error_handler) -> T_error_handler:
             self.record_once(lambda s: s.app.register_error_handler(code, f))
             return f
 

@@ -18,7 +18,20 @@ from .helpers import _after_changes, get_root_path
 if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
 
+    from . import typing as ft
     from .cli import AppGroup
+    from .sansio.scaffold import (
+        T_after_request,
+        T_before_request,
+        T_error_handler,
+        T_route,
+        T_serving,
+        T_teardown,
+        T_template_context_processor,
+        T_url_defaults,
+        T_url_value_preprocessor,
+        T_websocket_route,
+    )
     from .wrappers import Response
 
     # functions registered per scope: None for the app, else a blueprint's name
@@ -346,7 +359,7 @@ class Scaffold:
 
     def _method_route(
         self, method: str, rule: str, options: dict[str, t.Any]
-    ) -> t.Callable[[F], F]:
+    ) -> t.Callable[[T_route], T_route]:
         if "methods" in options:
             raise TypeError(
                 f"{method.lower()}() sets the method itself; for several methods"
@@ -355,39 +368,39 @@ class Scaffold:
         return self.route(rule, methods=[method], **options)
 
     @setupmethod
-    def get(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def get(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """``route()`` with ``methods=["GET"]``."""
         return self._method_route("GET", rule, options)
 
     @setupmethod
-    def post(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def post(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """``route()`` with ``methods=["POST"]``."""
         return self._method_route("POST", rule, options)
 
     @setupmethod
-    def put(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def put(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """``route()`` with ``methods=["PUT"]``."""
         return self._method_route("PUT", rule, options)
 
     @setupmethod
-    def delete(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def delete(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """``route()`` with ``methods=["DELETE"]``."""
         return self._method_route("DELETE", rule, options)
 
     @setupmethod
-    def patch(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def patch(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """``route()`` with ``methods=["PATCH"]``."""
         return self._method_route("PATCH", rule, options)
 
     @setupmethod
-    def route(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def route(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """Register the decorated function as the view of a URL rule.
 
         The endpoint defaults to the function's name; ``methods`` defaults to
         ``["GET"]``; other options go to :class:`~kolba.routing.Rule`.
         """
 
-        def decorator(f: F) -> F:
+        def decorator(f: T_route) -> T_route:
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(rule, endpoint, f, **options)
             return f
@@ -399,7 +412,7 @@ class Scaffold:
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
@@ -418,29 +431,31 @@ class Scaffold:
     # hooks ---------------------------------------------------------------
 
     @setupmethod
-    def before_request(self, f: F) -> F:
+    def before_request(self, f: T_before_request) -> T_before_request:
         """Run ``f()`` before each request; a non-None return is the response."""
         _funcs(self.before_request_funcs, None).append(f)
         return f
 
     @setupmethod
-    def after_request(self, f: F) -> F:
+    def after_request(self, f: T_after_request) -> T_after_request:
         """Run ``f(response)`` after each request; it returns the response."""
         _funcs(self.after_request_funcs, None).append(f)
         return f
 
     @setupmethod
-    def teardown_request(self, f: F) -> F:
+    def teardown_request(self, f: T_teardown) -> T_teardown:
         """Run ``f(error)`` when the request context ends, even after an error."""
         _funcs(self.teardown_request_funcs, None).append(f)
         return f
 
     @setupmethod
-    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+    def websocket(
+        self, rule: str, **options: t.Any
+    ) -> t.Callable[[T_websocket_route], T_websocket_route]:
         """Register an ``async def`` view for WebSocket connections to ``rule``
         (served under ASGI; plain HTTP requests to it get a 426)."""
 
-        def decorator(f: F) -> F:
+        def decorator(f: T_websocket_route) -> T_websocket_route:
             from .asgi import websocket_view
 
             endpoint = options.pop("endpoint", None)
@@ -453,31 +468,35 @@ class Scaffold:
         return decorator
 
     @setupmethod
-    def before_websocket(self, f: F) -> F:
+    def before_websocket(self, f: T_before_request) -> T_before_request:
         """Run ``f()`` before each WebSocket view (after the URL is matched)."""
         _funcs(self.before_websocket_funcs, None).append(f)
         return f
 
     @setupmethod
-    def after_websocket(self, f: F) -> F:
+    def after_websocket(self, f: T_serving) -> T_serving:
         """Run ``f()`` after each WebSocket view, before the connection closes."""
         _funcs(self.after_websocket_funcs, None).append(f)
         return f
 
     @setupmethod
-    def context_processor(self, f: F) -> F:
+    def context_processor(
+        self, f: T_template_context_processor
+    ) -> T_template_context_processor:
         """``f()`` returns a dict of names for every template's context."""
         _funcs(self.template_context_processors, None).append(f)
         return f
 
     @setupmethod
-    def url_value_preprocessor(self, f: F) -> F:
+    def url_value_preprocessor(
+        self, f: T_url_value_preprocessor
+    ) -> T_url_value_preprocessor:
         """Run ``f(endpoint, view_args)`` before the view; it may edit the args."""
         _funcs(self.url_value_preprocessors, None).append(f)
         return f
 
     @setupmethod
-    def url_defaults(self, f: F) -> F:
+    def url_defaults(self, f: T_url_defaults) -> T_url_defaults:
         """Run ``f(endpoint, values)`` in ``url_for``; it may add values."""
         _funcs(self.url_default_functions, None).append(f)
         return f
@@ -485,11 +504,11 @@ class Scaffold:
     @setupmethod
     def errorhandler(
         self, code_or_exception: type[Exception] | int
-    ) -> t.Callable[[F], F]:
+    ) -> t.Callable[[T_error_handler], T_error_handler]:
         """Register the decorated function for an HTTP status code or an
         exception class (and its subclasses)."""
 
-        def decorator(f: F) -> F:
+        def decorator(f: T_error_handler) -> T_error_handler:
             self.register_error_handler(code_or_exception, f)
             return f
 
@@ -497,7 +516,7 @@ class Scaffold:
 
     @setupmethod
     def register_error_handler(
-        self, code_or_exception: type[Exception] | int, f: t.Callable[..., t.Any]
+        self, code_or_exception: type[Exception] | int, f: ft.ErrorHandlerCallable
     ) -> None:
         """The non-decorator form of :meth:`errorhandler`."""
         exc_class, code = self._get_exc_class_and_code(code_or_exception)

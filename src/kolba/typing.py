@@ -89,3 +89,8 @@ RouteCallable = t.Union[
     t.Callable[..., ResponseReturnValue],
     t.Callable[..., t.Awaitable[ResponseReturnValue]],
 ]
+#: A WebSocket view (kolba only): an ``async def`` function.
+WebSocketRouteCallable = t.Callable[..., t.Awaitable[t.Any]]
+#: ``before_serving``, ``after_serving`` and ``after_websocket`` functions
+#: (kolba only): no arguments, sync or async, nothing returned.
+ServingCallable = t.Union[t.Callable[[], None], t.Callable[[], t.Awaitable[None]]]

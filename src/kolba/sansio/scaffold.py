@@ -28,6 +28,9 @@ T_shell_context_processor = t.TypeVar(
 T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
 T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
 T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
+# kolba only: WebSocket views and the hooks without arguments
+T_websocket_route = t.TypeVar("T_websocket_route", bound=ft.WebSocketRouteCallable)
+T_serving = t.TypeVar("T_serving", bound=ft.ServingCallable)
 
 __all__ = [
     "F",
