@@ -80,6 +80,7 @@ from .scaffold import (
 )
 from .sessions import DefaultSessionInterface, SessionInterface, opens_lazily
 from .wrappers import (
+    _CLASS_CHANGED,
     _STATUS_200,
     Request,
     Response,
@@ -480,7 +481,7 @@ def _length_header(length: int) -> tuple[str, str]:
     return pair
 
 
-_HTML_TYPE = ("Content-Type", Response._default_content_type)
+_HTML_TYPE = ("Content-Type", _HTML)
 _ERROR_PAGES: dict[tuple[type[HTTPException], int | None], bytes] = {}
 
 
@@ -574,6 +575,9 @@ class Flask(Scaffold):
     #: A hook registry was replaced with one that does not tell the app of its
     #: changes: each step of a request reads the hooks it runs, as in Flask.
     _reads_registries = False
+    #: The request class chooses no blueprints of its own (decided as the app
+    #: starts serving): the hooks run are those of the endpoint's blueprints.
+    _endpoint_blueprints = True
     #: request_context() not overridden: wsgi_app makes the context itself.
     _own_ctx: t.ClassVar[bool] = True
     #: Neither app_context() nor create_url_adapter() overridden either:
@@ -745,7 +749,8 @@ class Flask(Scaffold):
         #: when the app starts serving; until then, asked at each push).
         self._eager_session = True
         self._decide_cycle()
-        self._hook_cache: dict[str | None, _Hooks | None] = {}
+        # (keyed by endpoint, or by request.blueprints: see _hooks)
+        self._hook_cache: dict[str | tuple[str, ...] | None, _Hooks | None] = {}
         #: The endpoints of _hook_cache whose scope has no hooks (PERF: a set
         #: test in __call__, not a get() call: -150 instructions a request).
         self._hookless: set[str | None] = set()
@@ -1550,6 +1555,20 @@ class Flask(Scaffold):
         (registration is closed then), from the registries before that."""
         hooks = self._hook_cache.get(endpoint, _MISSING)
         if hooks is _MISSING:
+            if not (
+                self._endpoint_blueprints
+                and getattr(self.request_class, "_endpoint_blueprints", True)
+            ):
+                # A Request class's own blueprint(s) or endpoint: the hooks of
+                # request.blueprints run, as in Flask (built once per scope).
+                names = request.blueprints
+                key = tuple(names)
+                hooks = self._hook_cache.get(key, _MISSING)
+                if hooks is _MISSING:
+                    hooks = _Hooks.build(self, names)
+                    if self._got_first_request and not self._reads_registries:
+                        self._hook_cache[key] = hooks
+                return hooks
             hooks = _Hooks.build(self, _blueprint_names(endpoint))
             if self._got_first_request and not self._reads_registries:
                 self._hook_cache[endpoint] = hooks
@@ -1902,8 +1921,12 @@ class Flask(Scaffold):
                 for func in funcs
             ),
             # PERF: the class attribute read once (through the app, a read
-            # costs ~300 instructions; hello 23,448 -> 23,133)
-            _plain_response=self.response_class is Response,
+            # costs ~300 instructions; hello 23,448 -> 23,133). kolba's own
+            # Response as defined: a str view's text is sent as it would be.
+            _plain_response=self.response_class is Response and Response._as_defined,
+            # a Request class with its own blueprint(s) or endpoint chooses
+            # the hooks by request.blueprints, as Flask does (see _hooks)
+            _endpoint_blueprints=getattr(request_class, "_endpoint_blueprints", False),
             _lean_ctx=lean,
             _eager_session=eager_session,
             _lazy_class=lazy_class,
@@ -1911,7 +1934,11 @@ class Flask(Scaffold):
             # the ASGI driver builds the request from the scope (kolba.asgi)
             _scope_request=decided["_own_ctx"] and plain,
         )
+        if decided["_endpoint_blueprints"] != self._endpoint_blueprints:
+            self._hook_cache.clear()
+            self._hookless.clear()
         self.__dict__.update(decided)
+        _SERVING.add(self)
         # the ASGI driver decides again which views run on its loop
         self.__dict__.pop("_kolba_asgi_views", None)
         global _told_real_flask
@@ -2057,7 +2084,7 @@ class Flask(Scaffold):
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response; ``kolba.redirect`` calls this."""
-        if self.response_class is Response and type(location) is str:
+        if self._plain_response and type(location) is str:
             # PERF: werkzeug's redirect page and headers made in this frame,
             # the page's text taken from werkzeug (redirect("/") 57,411 ->
             # 55,626 instructions; 64,110 -> 57,411 before, werkzeug's
@@ -2446,6 +2473,20 @@ class Flask(Scaffold):
 
 #: Flask's request-cycle methods as defined here.
 _FLASK_CYCLE = {name: getattr(Flask, name) for name in _CYCLE_METHODS}
+#: The apps that serve: they decide again what a Request or Response class
+#: allows when one changes (kolba.wrappers._Decides).
+_SERVING: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def _classes_changed() -> None:
+    for app in list(_SERVING):
+        try:
+            app._start_serving()
+        except Exception:  # (it decides, or raises, at its next request)
+            app.__dict__["_got_first_request"] = False
+
+
+_CLASS_CHANGED.append(_classes_changed)
 #: The WSGI request cycle as defined here, which wsgi_app runs (a tracer may
 #: have wrapped Flask.__call__ around it).
 _serve = Flask.__call__

@@ -52,7 +52,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.routing import RoutingException
 
-from . import signals
+from . import signals, wrappers
 from .app import (
     _PLAIN_METHODS,
     _after_now,
@@ -75,6 +75,7 @@ from .globals import (
 from .routing import RequestRedirect, Rule
 from .sessions import DefaultSessionInterface, SecureCookieSessionInterface
 from .wrappers import (
+    _CLASS_CHANGED,
     _FROM_SCOPE,
     _NO_BODY,
     _URLENCODED,
@@ -1068,7 +1069,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 if type(rv) is str:
                     # PERF: without make_response's type tests (not overridden:
                     # this runs fused) (-0.3 µs)
-                    if app.response_class is Response:
+                    if app._plain_response:
                         response = _text_response(rv)
                     else:
                         response = app.response_class(rv)
@@ -1147,7 +1148,7 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                     *unreceived,
                 )
         finally:
-            if type(response) is Response or response._lean_send:
+            if type(response) is _lean_response or response._lean_send:
                 response.close()
     except BaseException as e:
         error = e
@@ -1358,7 +1359,7 @@ async def _serve_in_thread(
             await sending
     finally:
         # (a class that overrides werkzeug's send is closed by it)
-        if type(response) is Response or response._lean_send:
+        if type(response) is _lean_response or response._lean_send:
             context.run(response.close)  # a stream_with_context ends in its context
         if ahead is not None:
             ahead.close()
@@ -1775,7 +1776,17 @@ def _length_header(length: int) -> tuple[bytes, bytes]:
 
 
 # PERF: kolba's Response's own type, read once (~300 instructions a request)
-_HTML_TYPE = _type_header(Response._default_content_type)
+_HTML_TYPE = _type_header("text/html; charset=utf-8")
+#: kolba's Response while its sends are its own (see wrappers._lean_response)
+_lean_response = wrappers._lean_response
+
+
+def _lean_changed() -> None:
+    global _lean_response
+    _lean_response = wrappers._lean_response
+
+
+_CLASS_CHANGED.append(_lean_changed)
 
 
 def _lazy_start(response: Response) -> Message | None:
@@ -1783,7 +1794,7 @@ def _lazy_start(response: Response) -> Message | None:
     if (
         response._headers is not None
         or response._lazy_length is None
-        or not (type(response) is Response or response._lean_send)
+        or not (type(response) is _lean_response or response._lean_send)
     ):
         return None
     status = response._status_code
@@ -1818,7 +1829,7 @@ async def _send_response(
     while the ``request_body`` (None: none to receive) is not all received,
     the watcher receives its messages for the chunks' reads, up to ``limit``
     (_disconnected)."""
-    if not (type(response) is Response or response._lean_send):
+    if not (type(response) is _lean_response or response._lean_send):
         await _send_as_wsgi(
             response, request, receive, send, method, context, request_body, limit
         )
@@ -2869,9 +2880,7 @@ def _origin_refusal(
     forwarded = headers.get("HTTP_X_FORWARDED_HOST")
     if proto or forwarded:
         own.add(
-            _origin(
-                (proto or scheme).split(",")[0], (forwarded or host).split(",")[0]
-            )
+            _origin((proto or scheme).split(",")[0], (forwarded or host).split(",")[0])
         )
     sent_scheme, sep, netloc = origin.partition("://")
     if "*" in allowed or (sep and _origin(sent_scheme, netloc) in own | allowed):

@@ -484,7 +484,39 @@ def _await_body_msg() -> str:
     return _AWAIT_BODY
 
 
-class Request(_WzRequest):
+class _Decides(type):
+    """The type of Request and Response. Each class decides once (``_decide``)
+    what its requests and responses may skip; an attribute set on a class or
+    deleted from it after its class statement (``app.request_class.
+    max_content_length = 1024``) makes it and its subclasses decide again, and
+    then whatever depends on them (the serving apps: _CLASS_CHANGED). Requests
+    pay nothing for the watch."""
+
+    def __setattr__(cls, name: str, value: t.Any) -> None:
+        super().__setattr__(name, value)
+        _decide_again(cls)
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        _decide_again(cls)
+
+
+#: Called after a Request or Response class decided again (kolba.app's serving
+#: apps and kolba.asgi decide again what they skip).
+_CLASS_CHANGED: list[t.Callable[[], None]] = []
+
+
+def _decide_again(cls: type) -> None:
+    todo = [cls]
+    while todo:
+        klass = todo.pop()
+        klass._decide()  # type: ignore[attr-defined]
+        todo.extend(type.__subclasses__(klass))
+    for changed in _CLASS_CHANGED:
+        changed()
+
+
+class Request(_WzRequest, metaclass=_Decides):
     """The incoming request, as ``kolba.request``.
 
     Routing fills in ``url_rule`` and ``view_args``; everything else is
@@ -506,26 +538,33 @@ class Request(_WzRequest):
     #: call werkzeug's own; a subclass's override is called, as in Flask.
     _own_body_getters: t.ClassVar[bool] = True
 
+    #: Neither ``blueprint``, ``blueprints`` nor ``endpoint`` overridden: the
+    #: hooks run are chosen by the endpoint (else by ``request.blueprints``).
+    _endpoint_blueprints: t.ClassVar[bool] = True
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain_form = (
-            cls.form_data_parser_class is FormDataParser
-            and cls.make_form_data_parser is _WzRequest.make_form_data_parser
-            and cls._load_form_data is Request._load_form_data
-            and cls._get_stream_for_parsing is _WzRequest._get_stream_for_parsing
-            and cls.want_form_data_parsed is _WzRequest.want_form_data_parsed
-            and cls.stream is Request.stream
-            and cls.shallow is False  # (then an instance's is in its __dict__)
-        )
-        cls._app_limits = all(
-            getattr(cls, name) is Request.__dict__[name]
-            for name in ("max_content_length", "max_form_memory_size")
-        )
-        below = cls.__mro__[: cls.__mro__.index(Request)]
-        cls._scope_plain = not any(_SCOPE_SETS & vars(klass).keys() for klass in below)
-        cls._own_body_getters = (
-            cls.get_data is Request.get_data and cls.get_json is Request.get_json
-        )
+        cls._decide()
+
+    @classmethod
+    def _decide(cls) -> None:
+        """Decide what the class's requests may skip: which of kolba's own
+        steps (as defined here, _OWN_REQUEST) it keeps."""
+
+        def own(*names: str) -> bool:
+            return all(getattr(cls, name, None) is _OWN_REQUEST[name] for name in names)
+
+        decided = {
+            "_plain_form": cls.form_data_parser_class is FormDataParser
+            and own(*_FORM_STEPS)
+            and cls.shallow is False,  # (then an instance's is in its __dict__)
+            "_app_limits": own("max_content_length", "max_form_memory_size"),
+            "_scope_plain": own(*_SCOPE_SETS),
+            "_own_body_getters": own("get_data", "get_json"),
+            "_endpoint_blueprints": own("blueprint", "blueprints", "endpoint"),
+        }
+        for name, value in decided.items():
+            type.__setattr__(cls, name, value)
 
     #: Whether reading the body is refused (werkzeug's ``shallow``).
     shallow: bool = False
@@ -1018,6 +1057,30 @@ class Request(_WzRequest):
 # environ. (The other attributes are read on first use: a subclass's own
 # property for one is used, and reads the environ.)
 _SCOPE_SETS = frozenset({"__new__", "__init__", "environ", "method", "path"})
+# The steps of form parsing that the urlencoded fast path stands in for.
+_FORM_STEPS = (
+    "make_form_data_parser",
+    "_load_form_data",
+    "_get_stream_for_parsing",
+    "want_form_data_parsed",
+    "stream",
+)
+# What Request._decide compares a class's attributes with: Request's own as
+# defined here (a patch on Request itself is seen too).
+_OWN_REQUEST = {
+    name: getattr(Request, name, None)
+    for name in (
+        *_SCOPE_SETS,
+        *_FORM_STEPS,
+        "max_content_length",
+        "max_form_memory_size",
+        "get_data",
+        "get_json",
+        "blueprint",
+        "blueprints",
+        "endpoint",
+    )
+}
 
 
 _new = object.__new__
@@ -1191,11 +1254,12 @@ class _Headers(Headers):
 # headers read 2,860 -> 2,645 instructions, callgrind)
 _new_headers = _Headers.__new__
 
+_HTML = "text/html; charset=utf-8"
 # A cookie name with one of these would end or split the Set-Cookie header.
 _BAD_COOKIE_NAME = re.compile(r"[\s;,=]").search
 
 
-class Response(_WzResponse):
+class Response(_WzResponse, metaclass=_Decides):
     """The outgoing response; the default mimetype is ``text/html``.
 
     Headers stay unmaterialised (a content type and a length) until the
@@ -1208,20 +1272,35 @@ class Response(_WzResponse):
 
     _headers: Headers | None
     _lazy_length: int | None = None
-    _default_content_type = "text/html; charset=utf-8"
+    _default_content_type = _HTML
 
     #: The class overrides none of werkzeug's WSGI send methods (_SEND_METHODS):
     #: kolba's lean sends stand in for them under both drivers. Otherwise
-    #: werkzeug's general path runs (decided once per class).
+    #: werkzeug's general path runs (decided per class, see _Decides).
     _lean_send = True
+    #: Nothing set on kolba's Response since its class statement: the app's
+    #: fast paths may send a str view's text as it would (see Flask._plain_response).
+    _as_defined = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._decide()
+
+    @classmethod
+    def _decide(cls) -> None:
+        """Decide the class's default Content-Type and whether its sends are lean."""
         if cls.default_mimetype:  # werkzeug's TestResponse mixes in with None
-            cls._default_content_type = _content_type(cls.default_mimetype)
-        cls._lean_send = all(
-            getattr(cls, name) is getattr(Response, name) for name in _SEND_METHODS
-        )
+            type.__setattr__(
+                cls, "_default_content_type", _content_type(cls.default_mimetype)
+            )
+        lean = all(getattr(cls, name) is _OWN_SEND[name] for name in _SEND_METHODS)
+        type.__setattr__(cls, "_lean_send", lean)
+        if cls is Response:
+            global _lean_response
+            attrs = {**vars(cls), "_as_defined": True}
+            type.__setattr__(cls, "_as_defined", attrs == _RESPONSE_AS_DEFINED)
+            # PERF: kolba's own class told first by the sends (see __call__)
+            _lean_response = Response if lean else None
 
     def __init__(
         self,
@@ -1344,7 +1423,7 @@ class Response(_WzResponse):
             and (status == 200 or status not in _NO_BODY)
             # PERF: kolba's class told first: a class attribute read through
             # the instance is unspecialised (JSON: 69,463 -> 69,361 instructions)
-            and (type(self) is Response or self._lean_send)
+            and (type(self) is _lean_response or self._lean_send)
         ):
             headers = self._headers
             if headers is None:
@@ -1439,6 +1518,9 @@ class Response(_WzResponse):
 
 # PERF: as _new_headers (a text response made 3,370 -> 3,138 instructions)
 _new_response = Response.__new__
+#: kolba's Response while its sends are its own (None once one is set on it):
+#: its responses need no _lean_send read.
+_lean_response: type[Response] | None = Response
 
 
 def _text_response(text: str) -> Response:
@@ -1446,7 +1528,7 @@ def _text_response(text: str) -> Response:
     # PERF: none of __init__'s tests for the commonest view return (~0.1 µs).
     response = _new_response(Response)
     response._headers = None
-    response._lazy_type = Response._default_content_type
+    response._lazy_type = _HTML  # (kolba's Response as defined: see _as_defined)
     response._status_code = 200
     response._status = _STATUS_200
     response.direct_passthrough = False
@@ -1694,6 +1776,10 @@ _SEND_METHODS = (
     "iter_encoded",
     "close",
 )
+# What Response._decide compares a class's send methods with: Response's own.
+_OWN_SEND = {name: getattr(Response, name) for name in _SEND_METHODS}
+# ... and kolba's Response with (a patch undone makes it as defined again).
+_RESPONSE_AS_DEFINED = dict(vars(Response))
 # PERF: get_content_type() once per mimetype (~0.5 µs).
 _CONTENT_TYPES: dict[str, str] = {}
 _STATUS_LINES: dict[int, str] = {}
