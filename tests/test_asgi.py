@@ -1447,6 +1447,21 @@ def test_server_sent_events(app: Flask, driver: str) -> None:
     assert text.endswith("event: tick\nid: 2\ndata: two\ndata: lines\n\n")
 
 
+def test_server_sent_events_status_and_headers(app: Flask) -> None:
+    from kolba.sse import event_stream
+
+    @app.route("/events")
+    async def events() -> Any:
+        async def source() -> Any:
+            yield "x"
+
+        return event_stream(source(), status=201, headers={"X-Stream": "1"})
+
+    rv = app.test_client().get("/events")
+    assert (rv.status_code, rv.headers["X-Stream"]) == (201, "1")
+    assert (rv.mimetype, rv.text) == ("text/event-stream", "data: x\n\n")
+
+
 def test_server_sent_event_text_cannot_start_a_field() -> None:
     """A browser ends an event-stream line at CR LF, LF or a lone CR: every
     one of them in the data starts another ``data:`` line, and a line break

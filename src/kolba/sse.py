@@ -86,14 +86,23 @@ async def _with_keep_alive(
 
 
 def event_stream(
-    events: t.AsyncIterable[Event], keep_alive: float = 15.0, **kwargs: t.Any
+    events: t.AsyncIterable[Event],
+    keep_alive: float = 15.0,
+    *,
+    status: int | str | None = None,
+    headers: t.Mapping[str, str | t.Iterable[str]]
+    | t.Iterable[tuple[str, str]]
+    | None = None,
+    **kwargs: t.Any,
 ) -> Response:
-    """A ``text/event-stream`` response of ``events``; the other arguments go
-    to the app's response class (``status``, ``headers``)."""
+    """A ``text/event-stream`` response of ``events``; ``status``, ``headers``
+    and other arguments go to the app's response class."""
     ctx = _cv_ctx.get(_NO_CTX)[0]
     cls = Response if ctx is None else ctx.app.response_class
     body = AsyncBody(_with_keep_alive(events, keep_alive))
-    response = cls(body, mimetype="text/event-stream", **kwargs)
+    response = cls(
+        body, status=status, headers=headers, mimetype="text/event-stream", **kwargs
+    )
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on
     return response

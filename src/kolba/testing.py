@@ -17,11 +17,14 @@ from werkzeug.wrappers import Request as BaseRequest
 from werkzeug.wrappers import Response
 
 if t.TYPE_CHECKING:
+    from types import TracebackType
+
     from werkzeug.test import TestResponse
 
     from .app import Flask
     from .cli import KolbaCliRunner as KolbaCliRunner
     from .ctx import RequestContext
+    from .sessions import SessionMixin
 
     FlaskCliRunner = KolbaCliRunner  # (both served by __getattr__ below)
 
@@ -84,7 +87,9 @@ class KolbaClient(werkzeug.test.Client):
         }
 
     @contextmanager
-    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> t.Iterator[t.Any]:
+    def session_transaction(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Iterator[SessionMixin]:
         """Open the session this client would send, let the block change it,
         and store it back in the client's cookies. The arguments are those of
         ``app.test_request_context()``."""
@@ -208,7 +213,12 @@ class KolbaClient(werkzeug.test.Client):
         self.preserve_context = True
         return self
 
-    def __exit__(self, exc_type: t.Any, exc_value: t.Any, tb: t.Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.preserve_context = False
         self._context_stack.close()
 
