@@ -102,6 +102,7 @@ if t.TYPE_CHECKING:
     from contextvars import Token
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from werkzeug.routing import BuildError as WerkzeugBuildError
 
     from . import typing as ft
     from .blueprints import Blueprint
@@ -601,7 +602,7 @@ class Flask(Scaffold):
         "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
     )
 
-    default_config = ImmutableDict(
+    default_config: ImmutableDict[str, t.Any] = ImmutableDict(
         {
             "DEBUG": None,
             "TESTING": False,
@@ -1410,9 +1411,9 @@ class Flask(Scaffold):
 
     def wsgi_app(
         self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> t.Any:
+    ) -> t.Iterable[bytes]:
         """The actual WSGI application, wrapped by middleware."""
-        return _serve(self, environ, start_response, _WSGI)
+        return _serve(self, environ, start_response, _WSGI)  # type: ignore[no-any-return]
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown functions should not see this error."""
@@ -1734,7 +1735,7 @@ class Flask(Scaffold):
             rv = self.handle_user_exception(e)
         return self.finalize_request(rv)
 
-    def dispatch_request(self) -> t.Any:
+    def dispatch_request(self) -> ft.ResponseReturnValue:
         """Call the view of the matched rule (or answer OPTIONS)."""
         req = _request_ctx().request
         if req.routing_exception is not None:
@@ -1743,7 +1744,7 @@ class Flask(Scaffold):
         rule: Rule = req.url_rule  # type: ignore[assignment]
         if rule.provide_automatic_options and req.method == "OPTIONS":
             return self.make_default_options_response()
-        return self._call_hook(self.view_functions[rule.endpoint], **req.view_args)  # type: ignore[arg-type]
+        return self._call_hook(self.view_functions[rule.endpoint], **req.view_args)  # type: ignore[arg-type,no-any-return]
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the 404, 405 or redirect that matching found for ``request``.
@@ -1785,7 +1786,7 @@ class Flask(Scaffold):
             rv.allow.update(methods)
         return rv
 
-    def preprocess_request(self) -> t.Any:
+    def preprocess_request(self) -> ft.ResponseReturnValue | None:
         """URL value preprocessors, then ``before_request`` functions; the first
         non-None return of those ends the request."""
         req = _request_ctx().request
@@ -1797,7 +1798,7 @@ class Flask(Scaffold):
         for func in hooks.before:
             rv = self._call_hook(func)
             if rv is not None:
-                return rv
+                return rv  # type: ignore[no-any-return]
         return None
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
@@ -2146,7 +2147,9 @@ class Flask(Scaffold):
             return self.debug and isinstance(e, BadRequestKeyError)
         return bool(trap_bad_requests) and isinstance(e, BadRequest)
 
-    def handle_http_exception(self, e: HTTPException) -> t.Any:
+    def handle_http_exception(
+        self, e: HTTPException
+    ) -> HTTPException | ft.ResponseReturnValue:
         """The registered handler's result, or the exception as a response."""
         if e.code is None or isinstance(e, RoutingException):
             return e
@@ -2159,9 +2162,11 @@ class Flask(Scaffold):
         bad_host = _bad_host_first(e, req)
         if bad_host is not None:
             return self.handle_http_exception(bad_host)
-        return self._call_hook(handler, e)
+        return self._call_hook(handler, e)  # type: ignore[no-any-return]
 
-    def handle_user_exception(self, e: Exception) -> t.Any:
+    def handle_user_exception(
+        self, e: Exception
+    ) -> HTTPException | ft.ResponseReturnValue:
         """Handle an exception raised by a hook or view; re-raise if unhandled."""
         if isinstance(e, HTTPException):
             if isinstance(e, BadRequestKeyError) and (
@@ -2173,7 +2178,7 @@ class Flask(Scaffold):
         handler = self._find_error_handler(e, request.blueprints)
         if handler is None:
             raise e
-        return self._call_hook(handler, e)
+        return self._call_hook(handler, e)  # type: ignore[no-any-return]
 
     def _propagates_exceptions(self) -> bool:
         """``PROPAGATE_EXCEPTIONS``, which defaults to on in testing and debug."""
@@ -2455,7 +2460,7 @@ class Flask(Scaffold):
                 func(endpoint, values)
 
     def handle_url_build_error(
-        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+        self, error: WerkzeugBuildError, endpoint: str, values: dict[str, t.Any]
     ) -> str:
         """Ask ``url_build_error_handlers``; re-raise if none returns a URL."""
         for handler in self.url_build_error_handlers:

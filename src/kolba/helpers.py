@@ -42,6 +42,8 @@ def _after_changes(
         setattr(cls, name, after(name))
 
 if t.TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
+
     from .wrappers import Response
 
 _T = t.TypeVar("_T")
@@ -163,7 +165,9 @@ def _note_request_host(app: t.Any, req: t.Any) -> None:
     )
 
 
-def redirect(location: str, code: int = 302, Response: type | None = None) -> Response:
+def redirect(
+    location: str, code: int = 302, Response: type[BaseResponse] | None = None
+) -> Response:
     """A redirect response to ``location``."""
     ctx = _cv_ctx.get(_NO_CTX)[0]
     if ctx is not None:
@@ -171,7 +175,7 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> Re
     return werkzeug.utils.redirect(location, code=code, Response=Response)  # type: ignore[return-value]
 
 
-def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Raise the ``werkzeug.exceptions`` HTTP error for ``code``
     (or one that carries the given response)."""
     ctx = _cv_ctx.get(_NO_CTX)[0]

@@ -3,16 +3,26 @@ way they take Flask's: session interfaces, class-based views, CLI runners."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
+
 import click
 from typing_extensions import assert_type
+from werkzeug.datastructures import ImmutableDict
+from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response as BaseResponse
 
-from kolba import Flask, Request, Response
+from kolba import Flask, Request, Response, abort, redirect
 from kolba.cli import KolbaCliRunner
 from kolba.session_stores import SQLiteSessionStore, StoreSessionInterface
 from kolba.sessions import SecureCookieSession, SessionInterface, SessionMixin
 from kolba.testing import FlaskCliRunner
 from kolba.typing import ResponseReturnValue, RouteCallable
 from kolba.views import MethodView, View
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 class MySessions(SessionInterface):
@@ -77,3 +87,44 @@ assert_type(MyRunner(app), MyRunner)
 
 class BinaryResponse(Response):
     default_mimetype = None
+
+
+class MyApp(Flask):
+    default_config = ImmutableDict({**Flask.default_config, "ALLOWED": ["a"]})
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        return super().dispatch_request()
+
+    def preprocess_request(self) -> ResponseReturnValue | None:
+        return super().preprocess_request()
+
+    def handle_http_exception(
+        self, e: HTTPException
+    ) -> HTTPException | ResponseReturnValue:
+        return super().handle_http_exception(e)
+
+    def handle_user_exception(
+        self, e: Exception
+    ) -> HTTPException | ResponseReturnValue:
+        return super().handle_user_exception(e)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
+        return super().handle_url_build_error(error, endpoint, values)
+
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        return super().wsgi_app(environ, start_response)
+
+
+secret: str | None = Flask.default_config["SECRET_KEY"]
+
+
+def refuse() -> NoReturn:
+    abort(Unauthorized().get_response())
+
+
+def elsewhere() -> BaseResponse:
+    return redirect("/", Response=BaseResponse)
