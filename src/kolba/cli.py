@@ -23,6 +23,7 @@ import sys
 import traceback
 import typing as t
 from collections import ChainMap
+from collections.abc import Sequence
 from functools import wraps
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -80,6 +81,50 @@ def _debug_source() -> str | None:
 def _envvars(name: str) -> list[str]:
     """The environment variables an option reads, kolba's spelling first."""
     return [f"KOLBA_{name}", f"FLASK_{name}"]
+
+
+class _AutoEnvvars(Sequence[str]):
+    """The environment variables of an option with none of its own, under the
+    ``kolba`` command: click's ``KOLBA_<COMMAND>_<OPTION>``, then Flask's
+    ``FLASK_<COMMAND>_<OPTION>``. Read from the context being parsed, so that
+    the option reads nothing elsewhere (``app.test_cli_runner()``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name.upper()
+
+    def _names(self) -> list[str]:
+        ctx = click.get_current_context(silent=True)
+        prefix = ctx.auto_envvar_prefix if ctx is not None else None
+        if prefix is None or prefix.partition("_")[0] != "KOLBA":
+            return []
+        return [f"{prefix}_{self.name}", f"FLASK{prefix[5:]}_{self.name}"]
+
+    @t.overload
+    def __getitem__(self, index: int) -> str: ...
+    @t.overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+def _read_flask_envvars(command: click.Command) -> click.Command:
+    """Let every option of ``command`` and its subcommands that takes click's
+    automatic environment variable fall back to Flask's spelling."""
+    for param in command.params:
+        if (
+            isinstance(param, click.Option)
+            and param.allow_from_autoenv
+            and not param.envvar
+            and param.name
+        ):
+            param.envvar = _AutoEnvvars(param.name)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _read_flask_envvars(sub)
+    return command
 
 
 # -- finding the application --------------------------------------------------
@@ -1037,6 +1082,11 @@ def sessions_cleanup_command() -> None:
     click.echo(f"Removed {store.cleanup()} expired sessions.")
 
 
+# An app's own 'sessions' command or blueprint wins: kolba's is also this one.
+_kolba_sessions = copy.copy(sessions)
+_kolba_sessions.name, _kolba_sessions.hidden = "kolba-sessions", True
+
+
 @click.command("shell", short_help="Open a Python console inside the app context.")
 @with_appcontext
 def shell_command() -> None:
@@ -1072,16 +1122,17 @@ def shell_command() -> None:
 # -- the kolba command --------------------------------------------------------
 
 
-def _app_or_report(ctx: click.Context) -> Flask | None:
-    """The script's app; None, after saying why on stderr, if it cannot be found
-    (the built-in commands stay usable). An app whose own code raised fails
-    the command (_AppFailed), not said to have no such command."""
+def _app_or_report(ctx: click.Context, report: bool = True) -> Flask | None:
+    """The script's app; None, after saying why on stderr if ``report``, if it
+    cannot be found (the built-in commands stay usable). An app whose own code
+    raised fails the command (_AppFailed), not said to have no such command."""
     try:
         return ctx.ensure_object(ScriptInfo).load_app()
     except _AppFailed:
         raise
     except NoAppException as e:
-        _report(e)
+        if report:
+            _report(e)
         return None
 
 
@@ -1114,6 +1165,8 @@ class KolbaGroup(AppGroup):
         if add_default_commands:
             for command in (run_command, shell_command, routes_command, sessions):
                 self.add_command(command)
+            self.add_command(_kolba_sessions)
+        _read_flask_envvars(self)
 
     def _add_plugin_commands(self, ctx: click.Context) -> None:
         """Add the commands that installed packages declare as entry points,
@@ -1138,9 +1191,21 @@ class KolbaGroup(AppGroup):
         command is looked up, to run in the app's context."""
         self._add_plugin_commands(ctx)
         command = super().get_command(ctx, name)
-        if command is not None:
-            return command
-        app = _app_or_report(ctx)
+        if command is None:
+            command = self._app_command(ctx, name, report=True)
+        elif command is sessions:  # (Flask has no 'sessions')
+            try:
+                command = self._app_command(ctx, name, report=False) or command
+            except Exception:  # the app's error is kolba's command's to say
+                pass
+        return None if command is None else _read_flask_envvars(command)
+
+    def _app_command(
+        self, ctx: click.Context, name: str, report: bool
+    ) -> click.Command | None:
+        """The app's own command ``name``, its app context pushed. An app not
+        found is None, said on stderr if ``report``."""
+        app = _app_or_report(ctx, report)
         if app is None:
             return None
         active = _cv_ctx.get(_NO_CTX)[0]

@@ -1,0 +1,189 @@
+"""The ``kolba`` command where a Flask project meets it as ``flask`` behaves
+(rev-cli): each case runs the real command in a fresh interpreter, in a temporary
+folder, with Flask installed (this venv) and as if it were not (``NO_FLASK``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Makes Flask look not installed: importing it fails, find_spec finds nothing.
+NO_FLASK = "import sys; sys.modules['flask'] = None\n"
+FLASK_STATES = pytest.mark.parametrize(
+    "prelude", ["", NO_FLASK], ids=["flask-installed", "no-flask"]
+)
+
+
+def kolba(
+    *args: str, cwd: Path, prelude: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m kolba ARGS`` (after ``prelude``), without the caller's
+    KOLBA_/FLASK_ variables."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("KOLBA_", "FLASK_"))
+    }
+    command = ["-c", prelude + "from kolba.cli import main; main()"]
+    return subprocess.run(
+        [sys.executable, *(command if prelude else ["-m", "kolba"]), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={**clean, **(env or {})},
+    )
+
+
+def write(folder: Path, name: str, source: str) -> None:
+    (folder / name).write_text(textwrap.dedent(source))
+
+
+# -- FLASK_<COMMAND>_<OPTION> ---------------------------------------------------
+
+AUTOENV = """\
+    import click
+    from kolba import Flask
+
+    app = Flask(__name__, static_folder=None)
+    app.add_url_rule("/b", "a", lambda: "")
+    app.add_url_rule("/a", "b", lambda: "")
+
+    @app.cli.command("greet")
+    @click.option("--name", default="nobody")
+    def greet(name):
+        click.echo(f"hello {name}")
+
+    @app.cli.group("ops")
+    def ops():
+        pass
+
+    @ops.command("tag-all")
+    @click.option("--tag", multiple=True)
+    @click.option("--level", type=int, default=0)
+    def tag_all(tag, level):
+        click.echo(f"{level} {tag}")
+"""
+
+
+@FLASK_STATES
+@pytest.mark.parametrize(
+    ("env", "args", "output"),
+    [
+        ({"FLASK_GREET_NAME": "ann"}, ["greet"], "hello ann\n"),
+        ({"KOLBA_GREET_NAME": "bob"}, ["greet"], "hello bob\n"),
+        (
+            {"KOLBA_GREET_NAME": "bob", "FLASK_GREET_NAME": "ann"},
+            ["greet"],
+            "hello bob\n",
+        ),
+        ({"FLASK_GREET_NAME": "ann"}, ["greet", "--name", "cy"], "hello cy\n"),
+        (
+            {"FLASK_OPS_TAG_ALL_TAG": "x y", "FLASK_OPS_TAG_ALL_LEVEL": "3"},
+            ["ops", "tag-all"],
+            "3 ('x', 'y')\n",
+        ),
+    ],
+)
+def test_command_options_read_flasks_variables_after_kolbas(
+    tmp_path: Path, prelude: str, env: dict[str, str], args: list[str], output: str
+) -> None:
+    write(tmp_path, "autoenv.py", AUTOENV)
+    result = kolba("--app", "autoenv", *args, cwd=tmp_path, prelude=prelude, env=env)
+    assert result.stdout == output, result.stderr
+
+
+@FLASK_STATES
+def test_routes_sort_from_flasks_variable(tmp_path: Path, prelude: str) -> None:
+    write(tmp_path, "autoenv.py", AUTOENV)
+    env = {"FLASK_ROUTES_SORT": "rule"}
+    result = kolba("--app", "autoenv", "routes", cwd=tmp_path, prelude=prelude, env=env)
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["b", "a"]
+
+
+def test_flasks_variables_are_the_kolba_commands_only(tmp_path: Path) -> None:
+    # app.test_cli_runner() reads no automatic variable, in Flask as here, even
+    # after the kolba command ran the same command in the process
+    write(tmp_path, "autoenv.py", AUTOENV)
+    code = """
+        import os
+        from click.testing import CliRunner
+        from kolba.cli import cli
+        import autoenv
+        os.environ["FLASK_GREET_NAME"] = "ann"
+        print(CliRunner().invoke(cli, ["--app", "autoenv", "greet"]).output, end="")
+        print(autoenv.app.test_cli_runner().invoke(args=["greet"]).output, end="")
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.stdout == "hello ann\nhello nobody\n", result.stderr
+
+
+# -- an app's own 'sessions' ------------------------------------------------------
+
+SESSIONS_BLUEPRINT = """\
+    import click
+    from kolba import Blueprint, Flask
+
+    app = Flask(__name__)
+    app.config["SESSION_STORE"] = "sqlite"
+    bp = Blueprint("sessions", __name__)
+
+    @bp.cli.command("purge")
+    def purge():
+        click.echo("purged user sessions")
+
+    app.register_blueprint(bp)
+"""
+
+SESSIONS_COMMAND = """\
+    import click
+    from kolba import Flask
+
+    app = Flask(__name__)
+
+    @app.cli.command("sessions")
+    def sessions():
+        click.echo("the app's sessions")
+"""
+
+
+@FLASK_STATES
+def test_an_apps_own_sessions_blueprint_wins_kolbas(
+    tmp_path: Path, prelude: str
+) -> None:
+    write(tmp_path, "sess.py", SESSIONS_BLUEPRINT)
+    result = kolba("--app", "sess", "sessions", "purge", cwd=tmp_path, prelude=prelude)
+    assert (result.stdout, result.returncode) == ("purged user sessions\n", 0)
+    # kolba's stays reachable by its other name
+    args = ("--app", "sess", "kolba-sessions", "cleanup")
+    result = kolba(*args, cwd=tmp_path, prelude=prelude)
+    assert result.stdout == "Removed 0 expired sessions.\n", result.stderr
+    help_text = kolba("--app", "sess", "--help", cwd=tmp_path, prelude=prelude).stdout
+    assert "sessions" in help_text and "kolba-sessions" not in help_text
+
+
+@FLASK_STATES
+def test_an_apps_own_sessions_command_wins_kolbas(tmp_path: Path, prelude: str) -> None:
+    write(tmp_path, "own.py", SESSIONS_COMMAND)
+    result = kolba("--app", "own", "sessions", cwd=tmp_path, prelude=prelude)
+    assert (result.stdout, result.returncode) == ("the app's sessions\n", 0)
+
+
+def test_kolbas_sessions_group_without_an_app_of_that_name(tmp_path: Path) -> None:
+    write(tmp_path, "plain.py", "from kolba import Flask\napp = Flask(__name__)\n")
+    result = kolba("--app", "plain", "sessions", "cleanup", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SESSION_STORE is not set" in result.stderr
+    assert result.stderr.count("Error") == 1
+    result = kolba("--app", "missing", "sessions", "cleanup", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("There is no module 'missing'") == 1
