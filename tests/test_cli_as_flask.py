@@ -187,3 +187,111 @@ def test_kolbas_sessions_group_without_an_app_of_that_name(tmp_path: Path) -> No
     result = kolba("--app", "missing", "sessions", "cleanup", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("There is no module 'missing'") == 1
+
+
+# -- a Flask app, or a kolba app with Flask's extensions, Flask installed ----------
+
+FLASK_FACTORY = """\
+    from flask import Flask
+
+    def create_app():
+        return Flask(__name__)
+"""
+
+FLASK_COMPAT_HINT = "Its app is the real Flask's: run it with 'kolba --flask-compat'"
+
+
+@pytest.mark.parametrize(
+    ("ref", "said"),
+    [
+        (
+            "fact",
+            "Module 'fact' has no kolba application: create_app() gave an"
+            " object of type Flask.",
+        ),
+        (
+            "fact:create_app()",
+            "'fact:create_app()' is not a kolba application (it"
+            " gave an object of type Flask).",
+        ),
+        (
+            "fact:create_app",
+            "'fact:create_app' is not a kolba application (it"
+            " gave an object of type Flask).",
+        ),
+    ],
+)
+def test_a_flask_factory_app_is_told_to_use_flask_compat(
+    tmp_path: Path, ref: str, said: str
+) -> None:
+    write(tmp_path, "fact.py", FLASK_FACTORY)
+    result = kolba("--app", ref, "routes", cwd=tmp_path)
+    assert result.returncode == 2
+    assert said in " ".join(result.stderr.split())
+    assert FLASK_COMPAT_HINT in result.stderr
+    result = kolba("--flask-compat", "--app", ref, "routes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # Flask not installed: compat is on by default
+    result = kolba("--app", ref, "routes", cwd=tmp_path, prelude=NO_FLASK)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_factory_that_returns_no_app_says_what_it_returned(tmp_path: Path) -> None:
+    write(tmp_path, "none.py", "def create_app():\n    pass\n")
+    result = kolba("--app", "none", "routes", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Module 'none' has no kolba application: create_app() gave None." in (
+        result.stderr
+    )
+    assert "--flask-compat" not in result.stderr
+
+
+KOLBA_APP_WITH_FLASK_SQLALCHEMY = """\
+    from flask_migrate import Migrate
+    from flask_sqlalchemy import SQLAlchemy
+    from kolba import Flask
+
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    db = SQLAlchemy(app)
+    migrate = Migrate(app, db)
+"""
+REAL_FLASK_HINT = "run 'import kolba.compat.flask' first thing in your entry point"
+
+
+@pytest.mark.parametrize("args", [["routes"], ["db", "--help"]])
+def test_a_kolba_app_with_flask_extensions_is_told_how_to_join_them(
+    tmp_path: Path, args: list[str]
+) -> None:
+    write(tmp_path, "mig.py", KOLBA_APP_WITH_FLASK_SQLALCHEMY)
+    result = kolba("--app", "mig", *args, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: Working outside of application context")
+    assert result.stderr.count(REAL_FLASK_HINT) == 1
+    assert "kolba --flask-compat" in result.stderr
+    result = kolba("--flask-compat", "--app", "mig", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    result = kolba("--app", "mig", *args, cwd=tmp_path, prelude=NO_FLASK)
+    assert result.returncode == 0, result.stderr
+
+
+def test_other_errors_of_a_command_keep_their_traceback(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "bad.py",
+        """\
+        import flask  # the real Flask, next to a kolba app
+        from kolba import Flask, current_app
+
+        app = Flask(__name__)
+
+        @app.cli.command("boom")
+        def boom():
+            raise RuntimeError("disk full")
+        """,
+    )
+    result = kolba("--app", "bad", "boom", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert REAL_FLASK_HINT not in result.stderr

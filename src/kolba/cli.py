@@ -282,14 +282,27 @@ def _sole_app(module: ModuleType) -> Flask | None:
 
 
 def _factory_app(module: ModuleType) -> Flask | None:
-    """The app made by a ``create_app`` or ``make_app`` function."""
+    """The app made by a ``create_app`` or ``make_app`` function; factories
+    that made something else are a NoAppException saying what they made."""
+    made: dict[str, object] = {}
     for name in ("create_app", "make_app"):
         factory = getattr(module, name, None)
         if inspect.isfunction(factory):
             app = _call_factory(module, name, factory)
             if isinstance(app, Flask):
                 return app
-    return None
+            made[name] = app
+    if not made:
+        return None
+    said = " and ".join(f"{name}() gave {_kind(v)}" for name, v in made.items())
+    raise NoAppException(
+        f"Module {module.__name__!r} has no kolba application: {said}."
+        + _flask_hint(made.values())
+    )
+
+
+def _kind(value: object) -> str:
+    return "None" if value is None else f"an object of type {type(value).__name__}"
 
 
 _DISCOVERY_RULES = (_named_app, _sole_app, _factory_app)  # tried in this order
@@ -305,13 +318,15 @@ def find_best_app(module: ModuleType) -> Flask:
     raise NoAppException(
         f"Module {module.__name__!r} has no kolba application: no 'app' or"
         " 'application', no single app instance and no 'create_app' or 'make_app'"
-        f" factory. Name it with --app '{module.__name__}:name'." + _flask_hint(module)
+        f" factory. Name it with --app '{module.__name__}:name'."
+        + _flask_hint(vars(module).values())
     )
 
 
-def _flask_hint(module: ModuleType) -> str:
-    """How to run the module's app if it is the real Flask's."""
-    if not any(type(v).__module__ == "flask.app" for v in vars(module).values()):
+def _flask_hint(values: t.Iterable[object]) -> str:
+    """How to run an app of the real Flask, if one of ``values`` is one."""
+    real = getattr(sys.modules.get("flask"), "Flask", None)
+    if not (isinstance(real, type) and any(isinstance(v, real) for v in values)):
         return ""
     return (
         "\n\nIts app is the real Flask's: run it with 'kolba --flask-compat' so"
@@ -372,8 +387,8 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
         value = _call_factory(module, target.name, value)
     if not isinstance(value, Flask):
         raise NoAppException(
-            f"'{module.__name__}:{app_name}' is not a kolba application (it gave an"
-            f" object of type {type(value).__name__})."
+            f"'{module.__name__}:{app_name}' is not a kolba application (it gave"
+            f" {_kind(value)})." + _flask_hint([value])
         )
     return value
 
@@ -466,6 +481,45 @@ class ScriptInfo:
 pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
 
 
+def _real_flask_advice(error: BaseException) -> click.ClickException | None:
+    """``error`` said with what to do, when it is a Flask extension's "Working
+    outside of ... context" next to a kolba app while the real Flask is
+    imported (the extension reads the real Flask's context, which kolba does
+    not set); else None."""
+    hint = compat.real_flask_hint()
+    if hint is None or not str(error).startswith("Working outside of"):
+        return None
+    where = [
+        (frame.f_globals.get("__name__", "?"), line)
+        for frame, line in traceback.walk_tb(error.__traceback__)
+    ]
+    raised = [(module, line) for module, line in where if module[:9] != "werkzeug."]
+    said = str(error).partition("\n")[0].rstrip(".")
+    if raised:
+        said += " (in {}, line {})".format(*raised[-1])
+    return click.ClickException(f"{said}.\n\n{hint}")
+
+
+class _CommandAppContext:
+    """The app context a command runs in; an error its teardown raises for
+    want of the real Flask's context is said with advice, not a traceback."""
+
+    def __init__(self, app: Flask) -> None:
+        self.context = app.app_context()
+
+    def __enter__(self) -> None:
+        self.context.push()
+
+    def __exit__(self, kind: t.Any, error: BaseException | None, tb: t.Any) -> None:
+        try:
+            self.context.pop(error)
+        except RuntimeError as e:
+            advice = _real_flask_advice(e)
+            if advice is None:
+                raise
+            raise advice from None
+
+
 def with_appcontext(f: F) -> F:
     """Run the command callback ``f`` inside the script's app context; a context
     that is already active (a test's, or the one the group pushed) is used."""
@@ -474,7 +528,8 @@ def with_appcontext(f: F) -> F:
     def in_app_context(*args: t.Any, **kwargs: t.Any) -> t.Any:
         if _cv_ctx.get(_NO_CTX)[0] is None:
             ctx = click.get_current_context()
-            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            ctx.with_resource(_CommandAppContext(app))
         return f(*args, **kwargs)
 
     return t.cast(F, in_app_context)
@@ -1210,7 +1265,7 @@ class KolbaGroup(AppGroup):
             return None
         active = _cv_ctx.get(_NO_CTX)[0]
         if active is None or active.app is not app:
-            ctx.with_resource(app.app_context())
+            ctx.with_resource(_CommandAppContext(app))
         return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -1232,6 +1287,17 @@ class KolbaGroup(AppGroup):
         if app is not None:
             names.update(app.cli.list_commands(ctx))
         return sorted(names)
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        """Run the command; a Flask extension's error for want of the real
+        Flask's context is said with advice, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except RuntimeError as e:
+            advice = _real_flask_advice(e)
+            if advice is None:
+                raise
+            raise advice from None
 
     def make_context(
         self,
