@@ -42,6 +42,8 @@ def _after_changes(
         setattr(cls, name, after(name))
 
 if t.TYPE_CHECKING:
+    from datetime import datetime
+
     from werkzeug.wrappers import Response as BaseResponse
 
     from .wrappers import Response
@@ -284,7 +286,7 @@ def send_file(
     download_name: str | None = None,
     conditional: bool = True,
     etag: bool | str = True,
-    last_modified: t.Any = None,
+    last_modified: datetime | int | float | None = None,
     max_age: None | int | t.Callable[[str | None], int | None] = None,
 ) -> Response:
     """Send a file: a path (relative to ``root_path``) or a binary file object.

@@ -39,8 +39,11 @@ from .globals import _NO_CTX, _cv_ctx
 from .json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_keys, dict_values
+    from collections.abc import Iterable, Iterator, Mapping
+
     from .app import Flask
-    from .session_stores import StoreSessionInterface
+    from .session_stores import SessionStore, StoreSessionInterface
     from .wrappers import Request, Response
 
 __all__ = [
@@ -106,7 +109,9 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
     modified = False
     accessed = False
 
-    def __init__(self, initial: Any = None) -> None:
+    def __init__(
+        self, initial: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None
+    ) -> None:
         if initial is None:
             super().__init__()
         else:
@@ -126,7 +131,7 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         self.accessed = True
         return super().__contains__(key)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         self.accessed = True
         return super().__iter__()
 
@@ -134,15 +139,15 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         self.accessed = True
         return super().__len__()
 
-    def keys(self) -> Any:
+    def keys(self) -> dict_keys[str, Any]:
         self.accessed = True
         return super().keys()
 
-    def values(self) -> Any:
+    def values(self) -> dict_values[str, Any]:
         self.accessed = True
         return super().values()
 
-    def items(self) -> Any:
+    def items(self) -> dict_items[str, Any]:
         self.accessed = True
         return super().items()
 
@@ -763,11 +768,12 @@ _opens_lazily_as_defined(SecureCookieSessionInterface)
 _opens_lazily_as_defined(DefaultSessionInterface)
 
 
-def session_store(app: Flask) -> Any:
+def session_store(app: Flask) -> SessionStore | None:
     """The store the app keeps sessions in, or ``None`` (cookie sessions)."""
     interface: SessionInterface = app.session_interface
     if isinstance(interface, DefaultSessionInterface):
         if app.config["SESSION_STORE"] is None:
             return None
         interface = interface._store_interface(app)
-    return getattr(interface, "store", None)
+    store: SessionStore | None = getattr(interface, "store", None)
+    return store

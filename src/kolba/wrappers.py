@@ -978,13 +978,13 @@ class Request(_WzRequest, metaclass=_Decides):
         while chunk := stream.read(chunk_size):
             yield chunk
 
-    max_content_length = _AppLimit(
+    max_content_length: int | None = _AppLimit(  # type: ignore[assignment]
         "MAX_CONTENT_LENGTH", "The largest body; a larger one is a 413."
     )
-    max_form_memory_size = _AppLimit(
+    max_form_memory_size: int | None = _AppLimit(  # type: ignore[assignment]
         "MAX_FORM_MEMORY_SIZE", "The largest non-file form field (413 above)."
     )
-    max_form_parts = _AppLimit(
+    max_form_parts: int | None = _AppLimit(  # type: ignore[assignment]
         "MAX_FORM_PARTS", "The most fields a multipart body may have (413 above)."
     )
 
