@@ -50,6 +50,8 @@ if _t.TYPE_CHECKING:  # served lazily by __getattr__ below
     from .templating import stream_template as stream_template
     from .templating import stream_template_string as stream_template_string
 
+    __version__: str
+
 _VERSION = "0.1.0"  # kolba's own: also importlib.metadata.version("kolba")
 
 _TEMPLATING = {

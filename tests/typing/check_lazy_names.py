@@ -47,6 +47,7 @@ def big_inline() -> Iterator[str]:
 
 
 assert_type(kolba.render_template("x.html"), str)
+assert_type(kolba.__version__, str)
 assert_type(kolba.stream_template_string("x"), Iterator[str])
 render_template(3)  # type: ignore[arg-type]
 render_template_string()  # type: ignore[call-arg]
