@@ -11,6 +11,8 @@ import json
 import logging
 import pickle
 import threading
+import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -1425,6 +1427,90 @@ def test_background_task_under_wsgi_runs_after_the_response(app: Flask) -> None:
     app.test_client().get("/").close()
     assert done.wait(5)
     assert seen == [app.name]
+
+
+def test_sync_background_tasks_under_wsgi_run_on_a_bounded_number_of_threads(
+    app: Flask,
+) -> None:
+    # (a thread each, without bound: 1000 requests left 1001 threads)
+    limit = kolba.asgi._DAEMON_THREADS
+    lock = threading.Lock()
+    running = [0]
+    most = [0]
+    done = threading.Semaphore(0)
+
+    def work() -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        threading.Event().wait(0.05)
+        with lock:
+            running[0] -= 1
+        done.release()
+
+    @app.route("/")
+    def index() -> str:
+        for _ in range(3 * limit):
+            app.add_background_task(work)
+        return "ok"
+
+    KolbaClient(app, app.response_class).get("/").close()  # (WSGI)
+    for _ in range(3 * limit):
+        assert done.acquire(timeout=5)
+    assert most[0] == limit
+
+
+def test_sync_streams_waiting_between_chunks_leave_threads_to_others(
+    app: Flask,
+) -> None:
+    # Sync event streams each hold a thread while they wait: with a pool of
+    # cpu + 4 threads, a few of them held back every other sync stream.
+    release = threading.Event()
+
+    @app.route("/events")
+    def events() -> Response:
+        def source() -> Iterator[str]:
+            yield "open\n"
+            release.wait(5)
+            yield "end\n"
+
+        return Response(source())
+
+    @app.route("/report")
+    def report() -> Response:
+        return Response(iter(["a\n", "b\n"]))
+
+    async def main() -> float:
+        async def get(path: str) -> None:
+            messages = [{"type": "http.request"}]
+
+            async def receive() -> dict[str, Any]:
+                if messages:
+                    return messages.pop()
+                await asyncio.sleep(3600)  # (the client stays)
+                raise AssertionError("unreachable")
+
+            await app(http_scope(path), receive, _drop)
+
+        streams = [asyncio.ensure_future(get("/events")) for _ in range(12)]
+        await asyncio.sleep(0.2)  # (all of them waiting for their next event)
+        start = time.monotonic()
+        await asyncio.wait_for(get("/report"), 10)
+        took = time.monotonic() - start
+        release.set()
+        await asyncio.gather(*streams)
+        return took
+
+    assert asyncio.run(main()) < 2
+
+
+def test_long_header_names_are_not_remembered() -> None:
+    # (1000 distinct names of 1 MB pinned 2 GB in a worker)
+    name = b"x-" + b"a" * 200
+    assert kolba.asgi._header_key(name) == "HTTP_X_" + "A" * 200
+    assert name not in kolba.asgi._HEADER_KEYS
+    assert kolba.asgi._header_key(b"x-short") == "HTTP_X_SHORT"
+    assert b"x-short" in kolba.asgi._HEADER_KEYS
 
 
 def test_server_sent_events(app: Flask, driver: str) -> None:

@@ -570,14 +570,15 @@ _HEADER_KEYS: dict[bytes, str] = {}
 
 def _header_key(raw_name: bytes) -> str:
     """The environ key of a header name ("" to drop it), remembered for the
-    first 1000 names."""
+    first 1000 names of at most 64 bytes (any longer, a client could pin
+    its names' size: 1000 names of 1 MB, 2 GB)."""
     name = raw_name.decode("latin-1")
     key = ""
     if "_" not in name:
         key = name.upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             key = "HTTP_" + key
-    if len(_HEADER_KEYS) < 1000:
+    if len(_HEADER_KEYS) < 1000 and len(raw_name) <= 64:
         _HEADER_KEYS[raw_name] = key
     return key
 
@@ -1954,6 +1955,11 @@ _stream_pools: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
+# the sync streams that make chunks at once, per loop: as many as Starlette's
+# (anyio's 40 threads); an event stream waiting between its events holds one
+_STREAM_THREADS = 40
+
+
 def _stream_pool() -> ThreadPoolExecutor:
     """The threads that make sync streams' chunks for the running loop (as
     its own executor was: a loop's streams never wait for another's). Not the
@@ -1966,7 +1972,7 @@ def _stream_pool() -> ThreadPoolExecutor:
     pool = _stream_pools.get(loop)
     if pool is None:
         pool = _stream_pools[loop] = ThreadPoolExecutor(
-            thread_name_prefix="kolba-stream"
+            _STREAM_THREADS, thread_name_prefix="kolba-stream"
         )
         weakref.finalize(loop, pool.shutdown, wait=False)
     return pool
@@ -2414,14 +2420,12 @@ def add_background_task(
     loop = _server_loop()
 
     def start() -> None:
-        if loop is None:
-            thread = threading.Thread(
-                target=contextvars.Context().run,
-                args=(_run_sync, app, func, args, kwargs),
-                name=repr(func),
+        if loop is None:  # (WSGI) on a bounded pool, whose work the exit awaits
+            done = _background_pool(app).submit(
+                contextvars.Context().run, _run_sync, app, func, args, kwargs
             )
-            app._background_tasks.add(thread)
-            thread.start()
+            app._background_tasks.add(done)
+            done.add_done_callback(app._background_tasks.discard)
         elif asyncio._get_running_loop() is loop:
             _spawn(app, func, args, kwargs)
         else:
@@ -2453,8 +2457,23 @@ def _run_sync(
             app.ensure_sync(func)(*args, **kwargs)
     except Exception:
         app.logger.exception(f"Background task {func!r} failed")
-    finally:
-        app._background_tasks.discard(threading.current_thread())
+
+
+def _background_pool(app: Flask) -> ThreadPoolExecutor:
+    """The threads of an app's sync background tasks under WSGI: as many at
+    once as under ASGI (one thread each piled up without bound); the
+    interpreter's exit waits for the tasks started and waiting."""
+    pool = _background_pools.get(app)
+    if pool is None:
+        pool = _background_pools[app] = ThreadPoolExecutor(
+            _DAEMON_THREADS, thread_name_prefix="kolba-background"
+        )
+    return pool
+
+
+_background_pools: weakref.WeakKeyDictionary[Flask, ThreadPoolExecutor] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _spawn(
