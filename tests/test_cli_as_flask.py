@@ -295,3 +295,97 @@ def test_other_errors_of_a_command_keep_their_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" in result.stderr
     assert REAL_FLASK_HINT not in result.stderr
+
+
+# -- the app's module named as one of Python's -------------------------------------
+
+NAMED_APP = """\
+    import click
+    from kolba import Flask
+
+    app = Flask(__name__)
+
+    @app.cli.command("hi")
+    def hi():
+        click.echo(f"hi from {__file__.rsplit('/', 1)[-1]}")
+"""
+
+
+@FLASK_STATES
+@pytest.mark.parametrize(
+    "name",
+    ["code", "pdb", "shlex", "signal"],  # (pdb imports cmd, bdb and glob)
+)
+@pytest.mark.parametrize("form", ["module", "file"])
+def test_an_app_module_may_be_named_as_a_stdlib_module_flask_does_not_import(
+    tmp_path: Path, prelude: str, name: str, form: str
+) -> None:
+    write(tmp_path, f"{name}.py", NAMED_APP)
+    ref = name if form == "module" else f"{name}.py"
+    result = kolba("--app", ref, "hi", cwd=tmp_path, prelude=prelude)
+    assert result.stdout == f"hi from {name}.py\n", result.stderr
+
+
+def test_a_file_named_as_a_module_already_imported_is_said_so(tmp_path: Path) -> None:
+    write(tmp_path, "stat.py", NAMED_APP)  # Python imports its stat at start
+    result = kolba("--app", "stat.py", "hi", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "'stat.py' cannot be imported as 'stat': another module of that" in (
+        " ".join(result.stderr.split())
+    )
+    assert "Rename the file." in result.stderr
+
+
+# -- 'module:app()' on an app ------------------------------------------------------
+
+
+@FLASK_STATES
+def test_the_call_of_an_app_instance_is_ignored_as_in_flask(
+    tmp_path: Path, prelude: str
+) -> None:
+    write(tmp_path, "hello.py", NAMED_APP)
+    result = kolba("--app", "hello:app()", "hi", cwd=tmp_path, prelude=prelude)
+    assert result.stdout == "hi from hello.py\n", result.stderr
+
+
+# -- --version -----------------------------------------------------------------------
+
+SERVED = "Flask 3.1.3 (served by kolba)"
+
+
+@pytest.mark.parametrize(
+    ("args", "prelude", "served"),
+    [
+        (["--version"], "", False),
+        (["--flask-compat", "--version"], "", True),
+        (["--version", "--flask-compat"], "", True),
+        (["--version"], NO_FLASK, True),
+        (["--no-flask-compat", "--version"], NO_FLASK, False),
+        (["--version", "--no-flask-compat"], NO_FLASK, False),
+    ],
+)
+def test_version_names_the_flask_release_kolba_will_serve(
+    tmp_path: Path, args: list[str], prelude: str, served: bool
+) -> None:
+    result = kolba(*args, cwd=tmp_path, prelude=prelude)
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("kolba ") and lines[-1].startswith("Werkzeug ")
+    assert (SERVED in lines) is served, result.stdout
+
+
+def test_version_reads_kolba_flask_compat(tmp_path: Path) -> None:
+    env = {"KOLBA_FLASK_COMPAT": "1"}
+    assert SERVED in kolba("--version", cwd=tmp_path, env=env).stdout
+
+
+# -- a server that cannot listen -----------------------------------------------------
+
+
+def test_run_on_an_address_that_cannot_be_bound_exits_1_as_flask(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "hello.py", NAMED_APP)
+    result = kolba("--app", "hello", "run", "--host", "999.1.1.1", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error: Could not listen on 999.1.1.1:5000" in result.stderr
+    assert "Traceback" not in result.stderr and "Usage:" not in result.stderr

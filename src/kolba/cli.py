@@ -7,7 +7,6 @@ The application is found from ``--app``, ``KOLBA_APP`` (or ``FLASK_APP``), or a
 from __future__ import annotations
 
 import ast
-import code
 import copy
 import errno
 import importlib
@@ -29,7 +28,6 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 
 import click
-import click.testing
 import werkzeug.serving
 from werkzeug.serving import is_running_from_reloader
 
@@ -39,6 +37,7 @@ from .globals import _NO_CTX, _cv_ctx, current_app
 from .helpers import _debug_variable, get_load_dotenv
 
 if t.TYPE_CHECKING:
+    from ._cli_runner import KolbaCliRunner as KolbaCliRunner
     from .blueprints import Blueprint
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -215,16 +214,21 @@ put 'import kolba.compat.flask' before its first 'import flask', or change
 'from flask import' to 'from kolba import'."""
 
 
-def _use_flask_compat(wanted: bool | None) -> None:
-    """Serve ``import flask`` by kolba when ``wanted``, or, when not said
-    (None), when Flask is not installed."""
+def _flask_compat_wanted(wanted: bool | None) -> bool:
+    """Whether to serve ``import flask`` by kolba: ``wanted``, or, when not
+    said (None), whether Flask is not installed."""
     if wanted is None:
-        wanted = (
+        return (
             not compat.flask_compat_active()
             and sys.modules.get("flask") is None
             and importlib.util.find_spec("flask") is None
         )
-    if wanted:
+    return wanted
+
+
+def _use_flask_compat(wanted: bool | None) -> None:
+    """Serve ``import flask`` by kolba if :func:`_flask_compat_wanted`."""
+    if _flask_compat_wanted(wanted):
         try:
             compat.install_flask()
         except ImportError as e:
@@ -377,7 +381,7 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
         raise NoAppException(
             f"Module {module.__name__!r} has no attribute {target.name!r}."
         ) from None
-    if target.call is not None:
+    if target.call is not None and not isinstance(value, Flask):  # (Flask's way)
         if not callable(value):
             raise NoAppException(
                 f"{target.name!r} in {module.__name__!r} is not callable."
@@ -423,7 +427,15 @@ def _load_reference(reference: str) -> Flask:
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)  # the app may import modules beside it
     module, target = _split_reference(reference)
-    return locate_app(prepare_import(module), target)
+    name = prepare_import(module)
+    if name in sys.modules and module.endswith(".py") and os.path.isfile(module):
+        found = getattr(sys.modules[name], "__file__", None) or "built in"
+        if not (os.path.isfile(found) and os.path.samefile(found, module)):
+            raise NoAppException(
+                f"{module!r} cannot be imported as {name!r}: another module of"
+                f" that name is already imported ({found}). Rename the file."
+            )
+    return locate_app(name, target)
 
 
 class ScriptInfo:
@@ -665,9 +677,10 @@ def _version(name: str) -> str:
 def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
     if not value or ctx.resilient_parsing:
         return
+    wanted = _flask_compat_wanted(ctx.ensure_object(ScriptInfo).flask_compat)
     served = (
         f"Flask {compat.FLASK_VERSION} (served by kolba)\n"
-        if compat.flask_compat_active()
+        if compat.flask_compat_active() or wanted
         else ""
     )
     click.echo(
@@ -679,8 +692,22 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
     ctx.exit()
 
 
+class _VersionOption(click.Option):
+    """``--version``; ``--flask-compat``, which changes what it shows, is read
+    first wherever it stands."""
+
+    def handle_parse_result(
+        self, ctx: click.Context, opts: t.Mapping[str, t.Any], args: list[str]
+    ) -> tuple[t.Any, list[str]]:
+        if opts.get("version"):
+            for param in ctx.command.get_params(ctx):
+                if param.callback is _set_flask_compat:
+                    param.handle_parse_result(ctx, opts, [])
+        return super().handle_parse_result(ctx, opts, args)
+
+
 #: The ``--version`` option of the command (``flask.cli.version_option``).
-version_option = click.Option(
+version_option = _VersionOption(
     ["--version"],
     is_flag=True,
     is_eager=True,
@@ -839,15 +866,15 @@ def _bind_error(host: str, port: int, error: OSError | None = None) -> str | Non
 
 def _serve(app: t.Any, host: str, port: int, **options: t.Any) -> None:
     """Run werkzeug's development server, failing with a clear message (exit
-    code 2) when it cannot listen."""
+    code 1, as Flask's) when it cannot listen."""
     if not is_running_from_reloader():
         message = _bind_error(host, port)
         if message:
-            raise click.UsageError(message)
+            raise click.ClickException(message)
     try:
         werkzeug.serving.run_simple(host, port, app, **options)
     except OSError as e:
-        raise click.UsageError(_bind_error(host, port, e) or str(e)) from None
+        raise click.ClickException(_bind_error(host, port, e) or str(e)) from None
 
 
 def _show_server_banner(app_name: str, debug: bool, source: str | None) -> None:
@@ -1171,6 +1198,8 @@ def shell_command() -> None:
         else:
             readline.set_completer(Completer(namespace).complete)
         hook()
+    import code  # (imported here: an app may be a module named code)
+
     code.interact(banner=banner, local=namespace)
 
 
@@ -1345,19 +1374,14 @@ class KolbaGroup(AppGroup):
 FlaskGroup = KolbaGroup
 
 
-class KolbaCliRunner(click.testing.CliRunner):
-    """Invokes an app's CLI commands in tests (``app.test_cli_runner()``)."""
+def __getattr__(name: str) -> t.Any:
+    # KolbaCliRunner's click.testing imports pdb, cmd, glob, shlex and signal,
+    # names an app's module may have: imported when first used.
+    if name == "KolbaCliRunner":
+        from ._cli_runner import KolbaCliRunner
 
-    def __init__(self, app: Flask, **kwargs: t.Any) -> None:
-        self.app = app
-        super().__init__(**kwargs)
-
-    def invoke(  # type: ignore[override]
-        self, cli: click.Command | None = None, args: t.Any = None, **kwargs: t.Any
-    ) -> click.testing.Result:
-        """Invoke ``cli`` (default ``app.cli``) with the app as the one to load."""
-        kwargs.setdefault("obj", ScriptInfo(create_app=lambda: self.app))
-        return super().invoke(self.app.cli if cli is None else cli, args, **kwargs)
+        return KolbaCliRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 cli = KolbaGroup(
