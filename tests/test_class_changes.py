@@ -374,3 +374,78 @@ def test_blueprints_or_endpoint_set_on_a_request_class_later() -> None:
         return first, by_blueprints, answers()
 
     as_flask(scenario)
+
+
+def traced_app(fw: t.Any) -> t.Any:
+    app = fw.Flask("x")
+
+    @app.route("/")
+    def index() -> str:
+        return "hi"
+
+    @app.route("/teapot")
+    def teapot() -> t.Any:
+        fw.abort(418)
+
+    def answers() -> list[t.Any]:
+        client = app.test_client()
+        return [
+            (r.status_code, r.headers.get("X-Traced"), r.get_data())
+            for r in (client.get("/"), client.get("/nope"), client.get("/teapot"))
+        ]
+
+    return answers
+
+
+def test_process_response_patched_on_the_flask_class_while_serving() -> None:
+    def scenario(fw: t.Any, patch: pytest.MonkeyPatch) -> t.Any:
+        answers = traced_app(fw)
+        first = answers()
+        own = fw.Flask.process_response
+
+        def process_response(self: t.Any, response: t.Any) -> t.Any:
+            response = own(self, response)
+            response.headers["X-Traced"] = "1"
+            return response
+
+        patch.setattr(fw.Flask, "process_response", process_response)
+        traced = answers()
+        patch.undo()
+        return first, traced, answers()
+
+    as_flask(scenario)
+
+
+def test_wsgi_app_patched_on_the_flask_class_while_serving() -> None:
+    def scenario(fw: t.Any, patch: pytest.MonkeyPatch) -> t.Any:
+        answers = traced_app(fw)
+        first = answers()
+        own = fw.Flask.wsgi_app
+
+        def wsgi_app(self: t.Any, environ: t.Any, start_response: t.Any) -> t.Any:
+            def traced(status: str, headers: list[t.Any], *args: t.Any) -> t.Any:
+                return start_response(status, [*headers, ("X-Traced", "1")], *args)
+
+            return own(self, environ, traced)
+
+        patch.setattr(fw.Flask, "wsgi_app", wsgi_app)
+        return first, answers()
+
+    as_flask(scenario)
+
+
+def test_handle_http_exception_patched_on_the_flask_class_while_serving() -> None:
+    def scenario(fw: t.Any, patch: pytest.MonkeyPatch) -> t.Any:
+        answers = traced_app(fw)
+        first = answers()
+        own = fw.Flask.handle_http_exception
+
+        def handle_http_exception(self: t.Any, e: t.Any) -> t.Any:
+            response = self.make_response(own(self, e))
+            response.headers["X-Traced"] = str(e.code)
+            return response
+
+        patch.setattr(fw.Flask, "handle_http_exception", handle_http_exception)
+        return first, answers()
+
+    as_flask(scenario)
