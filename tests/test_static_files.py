@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import mimetypes
 import typing as t
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,7 +13,16 @@ from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.test import EnvironBuilder
 
-from kolba import Blueprint, Flask, Response, send_file, send_from_directory, url_for
+from kolba import (
+    Blueprint,
+    Flask,
+    Response,
+    has_request_context,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 from kolba.routing import BuildError
 
 pytestmark = pytest.mark.usefixtures("driver")
@@ -531,3 +541,112 @@ def test_send_from_directory_sends_as_the_app_whatever_is_passed(
             assert response.data == STYLE, (name, url)
             assert "X-Sendfile" not in response.headers
             assert response.headers["Content-Length"] == str(len(STYLE))
+
+
+# --- a remembered file, as werkzeug sends it again ------------------------------
+
+
+class HSTSResponse(Response):
+    """A response class whose __init__ adds a header, as apps do."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers.add("Strict-Transport-Security", "max-age=63072000")
+
+
+def test_a_remembered_file_keeps_each_apps_response_class(root: Path) -> None:
+    # Two apps of one factory (same root path), one adding a header in its
+    # response class's __init__: as Flask's, the header once on the wire (the
+    # test client's response, an app.response_class, adds it once more), and
+    # never in the other app.
+    def create_app(hsts: bool) -> Flask:
+        app = Flask("static_app", root_path=str(root))
+        if hsts:
+            app.response_class = HSTSResponse
+        return app
+
+    public, internal = create_app(True).test_client(), create_app(False).test_client()
+    counts = [
+        len(client.get("/static/style.css").headers.getlist("Strict-Transport-Security"))
+        for client in (public, internal, public, internal)
+    ]
+    assert counts == [2, 0, 2, 0]
+
+
+def test_a_remembered_file_runs_init_for_each_request(app: Flask) -> None:
+    # A header that the response class's __init__ takes from the request.
+    class RequestIdResponse(Response):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            if has_request_context():
+                request_id = request.headers.get("X-Request-Id", "")
+                self.headers.add("X-Request-Id", request_id)
+
+    app.response_class = RequestIdResponse
+    client = app.test_client()
+    ids = [
+        client.get("/static/style.css", headers={"X-Request-Id": i}).headers.getlist(
+            "X-Request-Id"
+        )
+        for i in ("1", "2", "3")
+    ]
+    # (the test client's response, an app.response_class outside the request,
+    # adds none)
+    assert ids == [["1"], ["2"], ["3"]]
+
+
+def test_a_remembered_file_with_an_init_patched_since(app: Flask) -> None:
+    # An __init__ set on the class after the file was remembered sees what
+    # werkzeug gives it, as in Flask: the headers made before the response.
+    class Patched(Response):
+        pass
+
+    app.response_class = Patched
+    client = app.test_client()
+    for _ in range(2):  # (sent, then remembered)
+        assert client.get("/static/style.css").data == STYLE
+
+    def init(self: Response, *args: t.Any, **kwargs: t.Any) -> None:
+        Response.__init__(self, *args, **kwargs)
+        self.headers.add("X-Init", ",".join(self.headers.keys()))
+
+    Patched.__init__ = init  # type: ignore[method-assign]
+    for _ in range(2):
+        seen = client.get("/static/style.css").headers.getlist("X-Init")[0]
+        assert seen == "Content-Disposition,Content-Type"
+
+
+def test_a_remembered_file_is_not_another_response_classs(root: Path) -> None:
+    # Two apps of one root path whose response classes make other headers
+    # for the same file (here a weak ETag): each gets its own.
+    class WeakETagResponse(Response):
+        def set_etag(self, etag: str, weak: bool = False) -> None:
+            super().set_etag(etag, weak=True)
+
+    weak, strong = Flask("static_app", root_path=str(root)), Flask(
+        "static_app", root_path=str(root)
+    )
+    weak.response_class = WeakETagResponse
+    etags = [
+        app.test_client().get("/static/style.css").headers["ETag"][:2]
+        for app in (weak, strong, weak, strong)
+    ]
+    assert [etag == "W/" for etag in etags] == [True, False, True, False]
+
+
+def test_a_remembered_file_follows_mimetypes_add_type(app: Flask, root: Path) -> None:
+    (root / "static" / "data.kolbacachefix").write_bytes(b"x")
+    client = app.test_client()
+    for _ in range(2):
+        response = client.get("/static/data.kolbacachefix")
+        assert response.content_type == "application/octet-stream"
+    mimetypes.add_type("text/x-kolba-cachefix", ".kolbacachefix")
+    try:
+        for _ in range(2):
+            response = client.get("/static/data.kolbacachefix")
+            assert response.content_type == "text/x-kolba-cachefix; charset=utf-8"
+    finally:
+        del mimetypes.types_map[".kolbacachefix"]
+    assert client.get("/static/data.kolbacachefix").content_type == (
+        "application/octet-stream"
+    )

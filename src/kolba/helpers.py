@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import mimetypes
 import os
 import sys
 import time
@@ -338,7 +339,7 @@ def send_from_directory(
     sent = werkzeug.utils.send_from_directory(directory, path, environ, **kwargs)
     if plain:
         _remember_static(
-            sent, app.root_path, os.fspath(directory), os.fspath(path), kwargs
+            sent, app, os.fspath(directory), os.fspath(path), kwargs
         )
     # werkzeug annotates its own Response; it made an app.response_class
     return sent  # type: ignore[return-value]
@@ -374,13 +375,23 @@ class _StaticFile(t.NamedTuple):
     headers: list[tuple[str, str]]
     date: int  # the index of Date in headers
     expires: int | None  # the index of Expires, if any
+    ext: str  # the file's extension, and mimetypes' type for it then
+    mimetype: str | None
+    init: t.Any  # the response class's __init__ then (kolba's)
 
 
-# (app root path, directory, path) -> the file as last sent (a relative
-# directory is the app's, not the working directory's); bounded, cleared when
-# full.
-_STATIC: dict[tuple[str, str, str], _StaticFile] = {}
+# (app root path, directory, path, response class) -> the file as last sent (a
+# relative directory is the app's, not the working directory's); bounded,
+# cleared when full. The class is in the key: its methods (set_etag, ...) made
+# the headers.
+_STATIC: dict[tuple[str, str, str, type], _StaticFile] = {}
 _STATIC_MAX = 1024
+#: kolba.wrappers._Headers, imported when a file is first remembered (wrappers
+#: imports this module). PERF: not imported in each _send_static: the
+#: statement cost ~9,000 instructions a static request.
+_headers_class: t.Any = None
+# PERF: not type(None) called in each _send_static
+_MAX_AGE_TYPES = (int, type(None))
 
 
 def _static_max_age(app: t.Any, path: str, kwargs: dict[str, t.Any]) -> t.Any:
@@ -399,7 +410,8 @@ def _send_static(
     since: one stat, the header list built once (Date and Expires renewed);
     None when werkzeug must answer."""
     # PERF: ~70 µs less than werkzeug's send_from_directory for a 10 KB file.
-    known = _STATIC.get((app.root_path, directory, path))
+    cls = app.response_class
+    known = _STATIC.get((app.root_path, directory, path, cls))
     if known is None:
         return None
     try:
@@ -411,7 +423,12 @@ def _send_static(
         stat.st_mtime != known.mtime
         or stat.st_size != known.size
         or max_age != known.max_age
-        or type(max_age) not in (int, type(None))
+        or type(max_age) not in _MAX_AGE_TYPES
+        # (a mimetypes.add_type() since: werkzeug guesses the type again)
+        or mimetypes.types_map.get(known.ext) is not known.mimetype
+        # (an __init__ patched on the class since would add its headers again
+        # on top of the remembered ones)
+        or cls.__init__ is not known.init
     ):
         return None
     headers = known.headers.copy()
@@ -419,23 +436,27 @@ def _send_static(
     headers[known.date] = ("Date", _http_date(int(now)))
     if known.expires is not None:
         headers[known.expires] = ("Expires", _http_date(int(now + max_age)))
-    from .wrappers import _Headers
-
-    wsgi_headers = _Headers()
+    wsgi_headers = _headers_class()
     wsgi_headers._list = headers
     body = werkzeug.wsgi.wrap_file(environ, open(known.path, "rb"))
-    return app.response_class(  # type: ignore[no-any-return]
-        body, headers=wsgi_headers, direct_passthrough=True
-    )
+    return cls(body, headers=wsgi_headers, direct_passthrough=True)  # type: ignore[no-any-return]
 
 
 def _remember_static(
-    rv: t.Any, root: str, directory: str, path: str, kwargs: dict[str, t.Any]
+    rv: t.Any, app: t.Any, directory: str, path: str, kwargs: dict[str, t.Any]
 ) -> None:
     """Keep the headers werkzeug built for a whole file, to build them once:
-    the file werkzeug sent, ``directory`` under the app's ``root``."""
-    if rv.status_code != 200:
+    the file werkzeug sent, ``directory`` under the app's root path. Only
+    werkzeug's headers: not when the app's response class has an
+    ``__init__`` of its own (which may add some, or read the request)."""
+    global _headers_class
+    from .wrappers import Response, _Headers
+
+    _headers_class = _Headers
+    cls = app.response_class
+    if rv.status_code != 200 or cls.__init__ is not Response.__init__:
         return
+    root = app.root_path
     full = werkzeug.security.safe_join(directory, path)
     headers = rv.headers.to_wsgi_list()
     names = [name for name, _value in headers]
@@ -451,7 +472,8 @@ def _remember_static(
         max_age = max_age(full)
     if len(_STATIC) >= _STATIC_MAX:
         _STATIC.clear()
-    _STATIC[root, directory, path] = _StaticFile(
+    ext = os.path.splitext(full)[1]
+    _STATIC[root, directory, path, cls] = _StaticFile(
         full,
         stat.st_mtime,
         stat.st_size,
@@ -459,6 +481,9 @@ def _remember_static(
         headers,
         names.index("Date"),
         names.index("Expires") if "Expires" in names else None,
+        ext,
+        mimetypes.types_map.get(ext),
+        cls.__init__,
     )
 
 
