@@ -517,31 +517,54 @@ def _length_header(length: int) -> tuple[str, str]:
 
 
 _HTML_TYPE = ("Content-Type", _HTML)
-_ERROR_PAGES: dict[tuple[type[HTTPException], int | None], bytes] = {}
+# werkzeug's own methods, as imported: one patched on HTTPException since (the
+# "JSON errors" trick) is not werkzeug's page
+_GET_BODY = HTTPException.get_body
+_GET_HEADERS = HTTPException.get_headers
+_GET_DESCRIPTION = HTTPException.get_description
+_GET_RESPONSE = HTTPException.get_response
+_CALL = HTTPException.__call__
+_NAME = HTTPException.name
+_ALLOW_HEADERS = MethodNotAllowed.get_headers
+# class -> the code and the class's description then, and its page
+_ERROR_PAGES: dict[type[HTTPException], tuple[int | None, str, bytes]] = {}
 
 
 def _default_error_page(e: HTTPException) -> bytes | None:
-    """The body of werkzeug's page for ``e``, built once per exception class,
-    when ``e`` has its class's page: werkzeug's body, headers and description."""
+    """The body of werkzeug's page for ``e``, built once per exception class
+    and description, when ``e`` has its class's page: werkzeug's body,
+    headers and description."""
     cls = type(e)
+    headers = cls.get_headers
+    # PERF: werkzeug's methods compared with those kept at import, not read
+    # from HTTPException again; the page keyed by class, not a (class, code)
+    # tuple: with the description and name checked, 5,570 -> 5,360
+    # instructions a 404
     if (
         "description" in e.__dict__
-        or type(cls.description) is not str
-        or cls.get_body is not HTTPException.get_body
+        or type(description := cls.description) is not str
+        or cls.get_body is not _GET_BODY
         or (
-            cls.get_headers is not HTTPException.get_headers
-            and cls is not MethodNotAllowed  # (its Allow: see the caller)
+            headers is not _GET_HEADERS
+            and (  # (the 405's Allow: see the caller)
+                cls is not MethodNotAllowed
+                or headers is not _ALLOW_HEADERS
+                or HTTPException.get_headers is not _GET_HEADERS  # (its super())
+            )
         )
-        or cls.get_description is not HTTPException.get_description
-        or cls.get_response is not HTTPException.get_response
-        or cls.__call__ is not HTTPException.__call__
+        or cls.get_description is not _GET_DESCRIPTION
+        or cls.get_response is not _GET_RESPONSE
+        or cls.__call__ is not _CALL
+        or cls.name is not _NAME
     ):
         return None
-    key = (cls, e.code)
-    page = _ERROR_PAGES.get(key)
-    if page is None:
-        # PERF: the default 404 page is not rendered for every 404 (~6 µs).
-        page = _ERROR_PAGES[key] = e.get_body().encode()
+    code = e.code
+    known = _ERROR_PAGES.get(cls)
+    if known is not None and known[0] == code and known[1] is description:
+        return known[2]
+    # PERF: the default 404 page is not rendered for every 404 (~6 µs).
+    page = e.get_body().encode()
+    _ERROR_PAGES[cls] = (code, description, page)
     return page
 
 
@@ -2142,8 +2165,7 @@ class Flask(Scaffold, metaclass=_FlaskType):
         environ = request.environ
         cls = type(e)
         if (
-            cls.get_response is not HTTPException.get_response
-            or cls.__call__ is not HTTPException.__call__
+            cls.get_response is not _GET_RESPONSE or cls.__call__ is not _CALL
         ):  # it answers its own way (werkzeug's RequestRedirect too): as a
             # WSGI application, as Flask runs it
             return self.response_class.force_type(e, environ)  # type: ignore[arg-type]
