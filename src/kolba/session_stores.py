@@ -400,6 +400,7 @@ class StoreSessionInterface(SessionInterface):
         self._signing: tuple[Any, Signer] | None = None
 
     def _signer(self, app: Flask) -> Signer | None:
+        salt = self.salt
         return _for_signing_keys(
             self,
             "_signing",
@@ -407,9 +408,10 @@ class StoreSessionInterface(SessionInterface):
             # itsdangerous takes str and bytes keys mixed (its annotation: one kind)
             lambda keys: Signer(
                 list(keys),  # type: ignore[arg-type]
-                salt=self.salt,
+                salt=salt,
                 digest_method=sha256,
             ),
+            salt,  # (changed to invalidate every session id)
         )
 
     def renews_unused_session(self, app: Flask) -> bool:

@@ -334,6 +334,17 @@ class SessionInterface:
         """Persist ``session`` and set what ``response`` needs (cookie, ``Vary``)."""
         raise NotImplementedError
 
+    # A method (or setting) of kolba's own interface set on the instance, or
+    # deleted from it, after the apps started serving: they decide again
+    # whether they open its sessions lazily (opens_lazily); only then.
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        _instance_changed(self, name)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        _instance_changed(self, name)
+
 
 class SecretKeyWarning(UserWarning):
     """``SECRET_KEY`` is too short or a well-known placeholder to keep
@@ -397,18 +408,21 @@ def _for_signing_keys(
     attr: str,
     app: Flask,
     build: Callable[[tuple[str | bytes, ...]], _T],
+    *params: Any,
 ) -> _T | None:
     """``build(keys)`` for the app's :func:`signing_keys`, kept on
-    ``owner.attr`` until the keys change; ``None`` without a secret key."""
+    ``owner.attr`` until the keys or ``params`` (what else ``build`` reads:
+    the salt, serializer, digest... which may be changed on the interface, to
+    invalidate every session) change; ``None`` without a secret key."""
     secret_key = app.secret_key
     if not secret_key:
         return None
     keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
     cached = getattr(owner, attr)
-    if cached is not None and cached[0] == keys:
+    if cached is not None and cached[0] == (keys, params):
         return cached[1]  # type: ignore[no-any-return]
     value = build(signing_keys(app))
-    setattr(owner, attr, (keys, value))
+    setattr(owner, attr, ((keys, params), value))
     return value
 
 
@@ -592,35 +606,58 @@ class SecureCookieSessionInterface(SessionInterface):
 
     #: The last serializer built and the keys it was built for.
     _signing: tuple[Any, URLSafeTimedSerializer] | None = None
-    #: The same for the codec that open and save use.
-    _coding: tuple[Any, Any] | None = None
+    #: The same for the codec that open and save use (with the salt, digest
+    #: and serializer it was built with).
+    _coding: tuple[Any, str, Any, Any, _CookieCodec] | None = None
 
     def _codec(self, app: Flask) -> Any:
         """What signs and reads cookies: kolba's faster codec of the same
         bytes, unless a subclass builds its own signing serializer or asks
-        for another key derivation."""
+        for another key derivation. Built again when the keys, the salt, the
+        digest or the serializer change (a new salt invalidates every
+        session, as in Flask, which builds its serializer per request)."""
         if (
-            type(self).get_signing_serializer
-            is not SecureCookieSessionInterface.get_signing_serializer
+            type(self).get_signing_serializer is not _GET_SIGNING_SERIALIZER
             or self.key_derivation != "hmac"
         ):
             return self.get_signing_serializer(app)
-        digest = self.digest_method
-        return _for_signing_keys(
-            self,
-            "_coding",
-            app,
-            lambda keys: _CookieCodec(
-                keys, self.salt, "sha1" if digest is _sha1 else digest, self.serializer
-            ),
+        # PERF: _for_signing_keys's check inline, without its call, closure
+        # and tuples: _codec 7,536 (keyed by the keys only) -> 6,040 instructions
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), secret_key)
+        salt, digest, serializer = self.salt, self.digest_method, self.serializer
+        cached = self._coding
+        if (
+            cached is not None
+            and cached[0] == keys
+            and cached[1] is salt
+            and cached[2] is digest
+            and cached[3] is serializer
+        ):
+            return cached[4]
+        codec = _CookieCodec(
+            signing_keys(app), salt, "sha1" if digest is _sha1 else digest, serializer
         )
+        self._coding = (keys, salt, digest, serializer, codec)
+        return codec
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """The signer for the app's current keys, or ``None`` without a secret key."""
-        return _for_signing_keys(self, "_signing", app, self._make_serializer)
+        return _for_signing_keys(
+            self,
+            "_signing",
+            app,
+            self._make_serializer,
+            self.salt,
+            self.serializer,
+            self.key_derivation,
+            self.digest_method,
+        )
 
     def _make_serializer(self, keys: tuple[str | bytes, ...]) -> URLSafeTimedSerializer:
-        digest = self.digest_method
+        digest, derivation = self.digest_method, self.key_derivation
         return URLSafeTimedSerializer(
             # oldest first: itsdangerous signs with the last (and takes str and
             # bytes keys mixed, though its annotation wants one kind)
@@ -632,8 +669,12 @@ class SecureCookieSessionInterface(SessionInterface):
             # instructions, dumps 198,384 -> 178,400.
             signer=_KeyCachingSigner,
             signer_kwargs={
-                "key_derivation": self.key_derivation,
-                "digest_method": "sha1" if digest is _sha1 else digest,
+                "key_derivation": derivation,
+                # (a name only where hmac takes it: another derivation calls
+                # the digest function)
+                "digest_method": (
+                    "sha1" if digest is _sha1 and derivation == "hmac" else digest
+                ),
             },
         )
 
@@ -703,6 +744,8 @@ class SecureCookieSessionInterface(SessionInterface):
             _vary_cookie(response)
 
 
+_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
+
 #: kolba's own interface classes, whose sessions are opened on first use,
 #: with their attributes as defined (a change since makes them Flask's way).
 _LAZY_CLASSES: dict[type[SessionInterface], dict[str, Any]] = {}
@@ -715,12 +758,22 @@ def _opens_lazily_as_defined(cls: type[SessionInterface]) -> None:
     }
 
 
+def _instance_changed(interface: SessionInterface, name: str) -> None:
+    own = _LAZY_CLASSES.get(type(interface))
+    if own is not None and name in own and not name.startswith("_"):
+        from .app import _serving_decide_again  # (kolba.app imports this module)
+
+        _serving_decide_again()
+
+
 def opens_lazily(interface: SessionInterface) -> bool:
     """Whether the app may open ``interface``'s sessions on first use and save
     them only when used: it is an instance of kolba's own class, with every
     method as kolba defines it. Any other interface (a subclass too) is
     opened at every request and saved after every response, as in Flask: its
-    methods may count calls or set headers (decided once, as the app serves)."""
+    methods may count calls or set headers (decided as the app starts serving,
+    and again when one is set on the interface or deleted from it; not for a
+    method patched on kolba's class after that)."""
     own = _LAZY_CLASSES.get(type(interface))
     if own is None:
         return False
