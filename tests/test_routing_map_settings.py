@@ -24,7 +24,10 @@ import kolba
 import kolba.routing
 from kolba.testing import ASGIClient
 
-PATHS = ["/a", "/a/", "/u/3", "/u/x", "/s", "/s/", "/d", "/d/1", "/d/2", "//a", "/b"]
+PATHS = [
+    *("/a", "/a/", "/u/3", "/u/x", "/s", "/s/", "/d", "/d/1", "/d/2", "//a", "/b"),
+    "/old",
+]
 HOSTS = ["localhost", "example.com", "www.localhost"]
 
 
@@ -81,6 +84,22 @@ def defaults_and_back(fw: t.Any, app: t.Any) -> None:
     app.url_map.redirect_defaults = True
 
 
+def redirect_to(
+    endpoint: str, value: object, view: Callable[[], str] | None = None
+) -> Callable[[t.Any, t.Any], None]:
+    """A rule's redirect_to set after it was added (werkzeug reads it when
+    the rule matches); ``view`` for the endpoint, if it had none."""
+
+    def setup(fw: t.Any, app: t.Any) -> None:
+        routes(fw, app)
+        for rule in app.url_map.iter_rules(endpoint):
+            rule.redirect_to = value
+        if view is not None:
+            app.view_functions[endpoint] = view
+
+    return setup
+
+
 CASES: dict[str, Callable[[t.Any, t.Any], None]] = {
     "host_matching": late("host_matching", True),
     "host_matching, then rules": host_then_rule,
@@ -92,6 +111,10 @@ CASES: dict[str, Callable[[t.Any, t.Any], None]] = {
     "merge_slashes": late("merge_slashes", False),
     "redirect_defaults": late("redirect_defaults", False),
     "redirect_defaults off and on": defaults_and_back,
+    "redirect_to set": redirect_to("a", "/s/"),
+    "redirect_to a function": redirect_to("u", lambda adapter, i: f"/d/{i}"),
+    "redirect_to unset": redirect_to("old", None, view=lambda: "old"),
+    "redirect_to on a rule with defaults": redirect_to("d", "/a"),
 }
 
 
