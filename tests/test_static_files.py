@@ -650,3 +650,22 @@ def test_a_remembered_file_follows_mimetypes_add_type(app: Flask, root: Path) ->
     assert client.get("/static/data.kolbacachefix").content_type == (
         "application/octet-stream"
     )
+
+
+def test_only_a_plainly_written_path_is_remembered(app: Flask) -> None:
+    # Each spelling of one file (/static/./././style.css) was one more
+    # remembered entry, as long as the URL: 1000 of 200 kB pinned 200 MB.
+    from kolba import helpers
+
+    helpers._STATIC.clear()
+    client = app.test_client()
+    for dots in range(1, 6):
+        response = client.get("/static/" + "./" * dots + "style.css")
+        assert (response.status_code, response.data) == (200, STYLE)
+        response.close()
+    assert not helpers._STATIC
+    for _ in range(2):
+        response = client.get("/static/style.css")
+        assert response.data == STYLE
+        response.close()
+    assert [key[2] for key in helpers._STATIC] == ["style.css"]

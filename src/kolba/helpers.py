@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import mimetypes
 import os
+import posixpath
 import sys
 import time
 import typing as t
@@ -463,7 +464,9 @@ def _remember_static(
     full = werkzeug.security.safe_join(directory, path)
     headers = rv.headers.to_wsgi_list()
     names = [name for name, _value in headers]
-    if full is None or "Date" not in names:
+    # (only as the path is written plainly: each spelling of it, such as
+    # /static/./././a.css, would be one more entry, as long as the URL)
+    if full is None or "Date" not in names or posixpath.normpath(path) != path:
         return
     full = os.path.join(root, full)
     try:
