@@ -677,7 +677,11 @@ def _version(name: str) -> str:
 def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
     if not value or ctx.resilient_parsing:
         return
-    wanted = _flask_compat_wanted(ctx.ensure_object(ScriptInfo).flask_compat)
+    # (Flask's own tests call it with a context that holds no ScriptInfo)
+    ensure_object = getattr(ctx, "ensure_object", None)
+    wanted = ensure_object is not None and _flask_compat_wanted(
+        ensure_object(ScriptInfo).flask_compat
+    )
     served = (
         f"Flask {compat.FLASK_VERSION} (served by kolba)\n"
         if compat.flask_compat_active() or wanted
