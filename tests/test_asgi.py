@@ -10,6 +10,8 @@ import io
 import json
 import logging
 import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -1458,6 +1460,35 @@ def test_sync_background_tasks_under_wsgi_run_on_a_bounded_number_of_threads(
     for _ in range(3 * limit):
         assert done.acquire(timeout=5)
     assert most[0] == limit
+
+
+CHAINED_TASKS = """
+import time
+from kolba import Flask, current_app
+app = Flask("chained")
+def inner(n):
+    time.sleep(0.2)
+    print("inner", n, flush=True)
+    if n < 3:
+        current_app.add_background_task(inner, n + 1)
+@app.route("/")
+def index():
+    app.add_background_task(inner, 1)
+    return "ok"
+app.test_client().get("/").close()
+"""
+
+
+def test_background_tasks_under_wsgi_that_add_more_run_while_python_exits() -> None:
+    # (the pool takes no new work once the interpreter exits: a task's own
+    # task was lost, logged as its failure)
+    done = subprocess.run(
+        [sys.executable, "-c", CHAINED_TASKS],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (done.stdout, done.stderr) == ("inner 1\ninner 2\ninner 3\n", "")
 
 
 def test_sync_streams_waiting_between_chunks_leave_threads_to_others(

@@ -2421,9 +2421,18 @@ def add_background_task(
 
     def start() -> None:
         if loop is None:  # (WSGI) on a bounded pool, whose work the exit awaits
-            done = _background_pool(app).submit(
-                contextvars.Context().run, _run_sync, app, func, args, kwargs
-            )
+            context = contextvars.Context()
+            try:
+                done = _background_pool(app).submit(
+                    context.run, _run_sync, app, func, args, kwargs
+                )
+            except RuntimeError:  # (the interpreter is exiting: no new work)
+                threading.Thread(
+                    target=context.run,
+                    args=(_run_sync, app, func, args, kwargs),
+                    name=repr(func),
+                ).start()
+                return
             app._background_tasks.add(done)
             done.add_done_callback(app._background_tasks.discard)
         elif asyncio._get_running_loop() is loop:
