@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import typing as t
 
 import pytest
 from werkzeug.exceptions import NotFound
@@ -329,60 +328,6 @@ def test_async_views_under_wsgi_share_their_threads_loop(app: Flask) -> None:
     (_, a), (_, b), (_, elsewhere) = loops
     assert a is b and not a.is_closed()
     assert elsewhere is not a and elsewhere.is_closed()
-
-
-@pytest.mark.parametrize("wait", ["view", "no wait"])
-def test_tasks_an_async_view_under_wsgi_leaves_are_cancelled(
-    app: Flask, wait: str
-) -> None:
-    # As Flask's (asgiref): nothing would run them on the thread's loop but a
-    # later request, in the context of the one that left them (20,000
-    # requests left 20,000 tasks pending, +50 MB).
-    tasks: list[asyncio.Task[None]] = []
-
-    @app.route("/")
-    async def view() -> str:
-        loop = asyncio.get_running_loop()
-        tasks.append(loop.create_task(asyncio.sleep(600)))
-        if wait == "view":
-            await asyncio.sleep(0)  # (the task started)
-        return "ok"
-
-    client = KolbaClient(app, app.response_class)  # WSGI
-    assert client.get("/").text == client.get("/").text == "ok"
-    assert [task.cancelled() for task in tasks] == [True, True]
-    assert not asyncio.all_tasks(tasks[0].get_loop())
-
-
-def test_a_stream_under_wsgi_keeps_the_tasks_its_view_left_until_closed(
-    app: Flask,
-) -> None:
-    # (a producer task feeding the streamed body must not be cancelled when
-    # the view returns; once the body is closed, what is left is)
-    tasks: list[asyncio.Task[None]] = []
-
-    @app.route("/")
-    async def view() -> t.Any:
-        queue: asyncio.Queue[str] = asyncio.Queue()
-
-        async def produce() -> None:
-            for word in ("a", "b", "c"):
-                await asyncio.sleep(0.01)
-                await queue.put(word)
-            await asyncio.sleep(600)
-
-        tasks.append(asyncio.get_running_loop().create_task(produce()))
-
-        async def words() -> t.AsyncIterator[str]:
-            for _ in range(3):
-                yield await queue.get()
-
-        return words()
-
-    response = KolbaClient(app, app.response_class).get("/")
-    assert response.text == "abc"
-    response.close()
-    assert tasks[0].cancelled()
 
 
 def test_an_async_view_under_wsgi_that_reads_no_request_makes_none(

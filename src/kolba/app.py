@@ -228,31 +228,7 @@ def _server_loop() -> t.Any:
     return loop
 
 
-def _cancel_left(loop: t.Any) -> None:
-    """Cancel the tasks still waiting on ``loop`` (a thread's own under WSGI,
-    where nothing else would run them but a later request), and let them end."""
-    import asyncio
-
-    left = asyncio.all_tasks(loop)
-    for task in left:
-        task.cancel()
-    if left:
-        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
-
-
-def _streams(task: t.Any) -> bool:
-    """Whether ``task`` gave a body streamed from an async iterator, whose
-    steps may await the tasks it left."""
-    if task.cancelled() or task.exception() is not None:
-        return False
-    rv = task.result()
-    if type(rv) is tuple and rv:
-        rv = rv[0]
-    body = getattr(rv, "response", None)
-    return hasattr(rv, "__aiter__") or hasattr(body, "__aiter__")
-
-
-def _run_coroutine(coro: t.Any, cancel_left: bool = True) -> t.Any:
+def _run_coroutine(coro: t.Any) -> t.Any:
     """Run an ``async def`` view's (or hook's) coroutine to its result.
 
     Under an ASGI server a worker thread hands it to the server's event loop;
@@ -278,19 +254,9 @@ def _run_coroutine(coro: t.Any, cancel_left: bool = True) -> t.Any:
             loop._run_once()  # type: ignore[attr-defined]
         finally:
             asyncio.events._set_running_loop(None)
-        if not task.done():
-            loop.run_until_complete(task)
-        # PERF: tasks the view left waiting (a timer, a callback due) are
-        # cancelled, as Flask's asgiref does, told by two tests (an async view
-        # 55,263 -> 55,577 instructions) and looked for (asyncio.all_tasks():
-        # ~4 us) only then; those of a streamed body once it is closed
-        if (
-            cancel_left
-            and (loop._ready or loop._scheduled)  # type: ignore[attr-defined]
-            and not _streams(task)
-        ):
-            _cancel_left(loop)
-        return task.result()
+        if task.done():
+            return task.result()
+        return loop.run_until_complete(task)
     # Called from sync code on a running loop: finish it on a thread of its own.
     result: list[t.Any] = []
     errors: list[BaseException] = []

@@ -1656,9 +1656,7 @@ class AsyncBody:
 
         while True:
             try:
-                chunk = self._context.run(  # (what it leaves: until closed)
-                    _run_coroutine, self._iterator.__anext__(), False
-                )
+                chunk = self._context.run(_run_coroutine, self._iterator.__anext__())
             except StopAsyncIteration:
                 return
             yield chunk.encode() if isinstance(chunk, str) else chunk
