@@ -1,11 +1,12 @@
 """Attributes set on a Request or Response class after its class statement
 (or on kolba's own classes) count, as in Flask, which reads them on every use:
-kolba's classes decide again what their requests may skip (wrappers._Decides),
+kolba's classes decide again what their requests may skip (wrappers._Watched),
 and the serving apps with them. Each case runs the same app on Flask 3.1.3 and
 on kolba (over WSGI and ASGI: the ``driver`` fixture) and compares."""
 
 from __future__ import annotations
 
+import abc
 import typing as t
 
 import flask
@@ -447,5 +448,59 @@ def test_handle_http_exception_patched_on_the_flask_class_while_serving() -> Non
 
         patch.setattr(fw.Flask, "handle_http_exception", handle_http_exception)
         return first, answers()
+
+    as_flask(scenario)
+
+
+def test_classes_with_an_abc_among_their_bases() -> None:
+    """Request, Response and Flask mix with an ABC, as Flask's do (kolba's
+    watching type is an ABCMeta): the abstract methods are enforced, and a
+    limit set on such a class later still counts."""
+
+    def scenario(fw: t.Any, patch: pytest.MonkeyPatch) -> t.Any:
+        class Audited(abc.ABC):
+            @abc.abstractmethod
+            def audit(self) -> str: ...
+
+        class AuditedRequest(fw.Request, Audited):
+            def audit(self) -> str:
+                return "request"
+
+        class AuditedResponse(fw.Response, Audited):
+            def audit(self) -> str:
+                return "response"
+
+        class Unfinished(fw.Flask, Audited):
+            pass
+
+        class App(fw.Flask, Audited):
+            request_class = AuditedRequest
+            response_class = AuditedResponse
+
+            def audit(self) -> str:
+                return "app"
+
+        with pytest.raises(TypeError, match="abstract"):
+            Unfinished("x")
+        app = App("x")
+
+        @app.post("/form")
+        def form() -> t.Any:
+            return fw.make_response(f"{fw.request.audit()} {len(fw.request.form['t'])}")
+
+        @app.after_request
+        def mark(response: t.Any) -> t.Any:
+            response.headers["X-Audit"] = f"{app.audit()} {response.audit()}"
+            return response
+
+        client = app.test_client()
+        first = client.post("/form", data={"t": "x" * 2000})
+        AuditedRequest.max_content_length = 1024
+        return (
+            first.status_code,
+            first.text,
+            first.headers["X-Audit"],
+            client.post("/form", data={"t": "x" * 2000}).status_code,
+        )
 
     as_flask(scenario)

@@ -89,6 +89,7 @@ from .wrappers import (
     _plain_request,
     _text_response,
     _usual_host,
+    _Watched,
 )
 
 _new = object.__new__
@@ -557,30 +558,17 @@ def _bad_host_first(e: HTTPException, req: Request) -> BadHost | None:
     return None
 
 
-class _FlaskType(type):
+class _FlaskType(_Watched):
     """The type of Flask: a request-cycle method set on a class (or deleted)
     after its class statement, as a tracer wraps ``Flask.process_response``
     while apps serve, makes it and its subclasses decide again which ones
-    their apps call, and the serving apps with them. Requests pay nothing."""
+    their apps call, and the serving apps with them."""
 
-    def __setattr__(cls, name: str, value: t.Any) -> None:
-        super().__setattr__(name, value)
-        if name in _CYCLE_METHODS:
-            _cycle_changed(cls)
+    def _watched(cls, name: str) -> bool:
+        return name in _CYCLE_METHODS
 
-    def __delattr__(cls, name: str) -> None:
-        super().__delattr__(name)
-        if name in _CYCLE_METHODS:
-            _cycle_changed(cls)
-
-
-def _cycle_changed(cls: type) -> None:
-    todo = [cls]
-    while todo:
-        klass = todo.pop()
-        klass._decide_class()  # type: ignore[attr-defined]
-        todo.extend(type.__subclasses__(klass))
-    _serving_decide_again(cls)
+    def _decided_again(cls) -> None:
+        _serving_decide_again(cls)
 
 
 class Flask(Scaffold, metaclass=_FlaskType):
@@ -692,10 +680,10 @@ class Flask(Scaffold, metaclass=_FlaskType):
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._decide_class()
+        cls._decide()
 
     @classmethod
-    def _decide_class(cls) -> None:
+    def _decide(cls) -> None:
         """Decide which request-cycle methods the class's apps call."""
         for name, value in _cycle_decisions(_class_overrides(cls)).items():
             type.__setattr__(cls, name, value)
@@ -2537,7 +2525,7 @@ _full_dispatch = Flask._full_dispatch
 #: Flask's request-cycle methods as defined here.
 _FLASK_CYCLE = {name: getattr(Flask, name) for name in _CYCLE_METHODS}
 #: The apps that serve: they decide again what a Request or Response class
-#: allows when one changes (kolba.wrappers._Decides).
+#: allows when one changes (kolba.wrappers._Watched).
 _SERVING: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 

@@ -8,6 +8,7 @@ its headers as two plain values until someone asks for ``headers``.
 
 from __future__ import annotations
 
+import abc
 import collections.abc as cabc
 import contextvars
 import dis
@@ -484,39 +485,51 @@ def _await_body_msg() -> str:
     return _AWAIT_BODY
 
 
-class _Decides(type):
-    """The type of Request and Response. Each class decides once (``_decide``)
-    what its requests and responses may skip; an attribute set on a class or
+class _Watched(abc.ABCMeta):
+    """The type of Request, Response and Flask. Each class decides once what
+    its requests may skip (its ``_decide``); an attribute set on a class or
     deleted from it after its class statement (``app.request_class.
     max_content_length = 1024``) makes it and its subclasses decide again, and
-    then whatever depends on them (the serving apps: _CLASS_CHANGED). Requests
-    pay nothing for the watch."""
+    then whatever depends on them (``_decided_again``: the serving apps).
+    Requests pay nothing for the watch. (An ABCMeta: a class with an ABC
+    among its bases, as in Flask, has a type.)"""
 
     def __setattr__(cls, name: str, value: t.Any) -> None:
         super().__setattr__(name, value)
-        _decide_again(cls)
+        if cls._watched(name):
+            _decide_again(cls)
 
     def __delattr__(cls, name: str) -> None:
         super().__delattr__(name)
-        _decide_again(cls)
+        if cls._watched(name):
+            _decide_again(cls)
+
+    def _watched(cls, name: str) -> bool:
+        """Whether a change of this attribute makes the class decide again
+        (not ABCMeta's own, set as each class is made)."""
+        return name not in _ABC_NAMES
+
+    def _decided_again(cls) -> None:
+        for changed in _CLASS_CHANGED:
+            changed()
 
 
+_ABC_NAMES = frozenset({"_abc_impl", "__abstractmethods__"})
 #: Called after a Request or Response class decided again (kolba.app's serving
 #: apps and kolba.asgi decide again what they skip).
 _CLASS_CHANGED: list[t.Callable[[], None]] = []
 
 
-def _decide_again(cls: type) -> None:
-    todo = [cls]
+def _decide_again(cls: _Watched) -> None:
+    todo: list[type] = [cls]
     while todo:
         klass = todo.pop()
         klass._decide()  # type: ignore[attr-defined]
         todo.extend(type.__subclasses__(klass))
-    for changed in _CLASS_CHANGED:
-        changed()
+    cls._decided_again()
 
 
-class Request(_WzRequest, metaclass=_Decides):
+class Request(_WzRequest, metaclass=_Watched):
     """The incoming request, as ``kolba.request``.
 
     Routing fills in ``url_rule`` and ``view_args``; everything else is
@@ -1259,7 +1272,7 @@ _HTML = "text/html; charset=utf-8"
 _BAD_COOKIE_NAME = re.compile(r"[\s;,=]").search
 
 
-class Response(_WzResponse, metaclass=_Decides):
+class Response(_WzResponse, metaclass=_Watched):
     """The outgoing response; the default mimetype is ``text/html``.
 
     Headers stay unmaterialised (a content type and a length) until the
@@ -1276,7 +1289,7 @@ class Response(_WzResponse, metaclass=_Decides):
 
     #: The class overrides none of werkzeug's WSGI send methods (_SEND_METHODS):
     #: kolba's lean sends stand in for them under both drivers. Otherwise
-    #: werkzeug's general path runs (decided per class, see _Decides).
+    #: werkzeug's general path runs (decided per class, see _Watched).
     _lean_send = True
     #: Nothing set on kolba's Response since its class statement: the app's
     #: fast paths may send a str view's text as it would (see Flask._plain_response).
