@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import io
 import json
+import logging
 import typing as t
 from pathlib import Path
 
@@ -717,6 +718,28 @@ def test_the_400_of_a_host_that_is_no_host_name_reaches_no_500(
         404,
         b"missing http://example.com/nope",
     )
+
+
+@pytest.mark.parametrize("host", ["a..b", ".a.com", "x." + "a" * 64])
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_a_host_first_read_after_the_view_is_the_400(
+    driver: str, host: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A view that never reads the host, an after_request that reads the URL:
+    # the 400 (Flask's router answers it before the view; a 500 before), its
+    # hooks given the URL as sent, as Flask's; nothing logged.
+    app = Flask("late_host")
+    app.get("/")(lambda: "hello")
+    urls: list[str] = []
+
+    @app.after_request
+    def note_url(response: t.Any) -> t.Any:
+        urls.append(request.url)
+        return response
+
+    assert raw_both(app, driver, "/", {"Host": host})[0] == 400
+    assert urls == [f"http://{host}/"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize(

@@ -2230,6 +2230,13 @@ class Flask(Scaffold, metaclass=_FlaskType):
     def handle_exception(self, e: Exception) -> Response:
         """An exception no handler took: log it and answer 500 (through a 500
         handler if there is one), or let it propagate in testing and debug."""
+        if isinstance(e, BadHost) and "_bad_host" in request.__dict__:
+            # a Host no URL can hold, first read by a hook after the view (an
+            # after_request reading request.url): the 400 that Flask's router
+            # answers before the view, and kolba at the host's first read
+            return self.finalize_request(
+                self.handle_user_exception(e), from_error_handler=True
+            )
         if signals.got_request_exception.receivers:
             signals.got_request_exception.send(
                 self, _async_wrapper=self.ensure_sync, exception=e
