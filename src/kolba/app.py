@@ -229,6 +229,17 @@ def _server_loop() -> t.Any:
     return loop
 
 
+def _cancel_left(loop: t.Any) -> None:
+    """Cancel the tasks waiting on ``loop`` and let them end."""
+    import asyncio
+
+    left = asyncio.all_tasks(loop)
+    for task in left:
+        task.cancel()
+    if left:
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+
+
 def _run_coroutine(coro: t.Any) -> t.Any:
     """Run an ``async def`` view's (or hook's) coroutine to its result.
 
@@ -249,6 +260,20 @@ def _run_coroutine(coro: t.Any) -> t.Any:
         if loop is None:
             loop = _loops.loop = asyncio.new_event_loop()
             _loops.closer = _LoopCloser(loop)
+        # Tasks that earlier coroutines left waiting on the loop (a timer, a
+        # callback due) are cancelled before the first one of an app context
+        # (a request's) runs, or one outside any, as Flask's asgiref cancels
+        # them as its view returns: nothing else would run them but a later
+        # request, in its time. A request keeps its own until its app context
+        # ends (a producer feeding its streamed body, past its teardown).
+        # PERF: told by two tests, looked for (asyncio.all_tasks(): ~4 us)
+        # only then
+        ctx = _cv_get(_NO_CTX)[0]
+        if ctx is None or not ctx._used_thread_loop:
+            if ctx is not None:
+                ctx._used_thread_loop = True
+            if loop._ready or loop._scheduled:  # type: ignore[attr-defined]
+                _cancel_left(loop)
         task = loop.create_task(coro)
         asyncio.events._set_running_loop(loop)
         try:

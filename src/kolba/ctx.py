@@ -127,6 +127,10 @@ class AppContext:
     """Makes ``current_app`` and ``g`` available; pushed for every request,
     CLI command and ``with app.app_context():`` block."""
 
+    #: Whether a coroutine ran on a WSGI thread's event loop in this context
+    #: (kolba.app._run_coroutine: the tasks others left there are cancelled).
+    _used_thread_loop = False
+
     app: Flask
     _g: _AppCtxGlobals | None = None
     _lean_token: contextvars.Token[_State] | None = None  # (a RequestContext's)

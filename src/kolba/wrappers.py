@@ -723,7 +723,7 @@ class Request(_WzRequest, metaclass=_Watched):
     @property
     def _url_host(self) -> str:
         if "_bad_host" in self.__dict__:  # (read by its 400's handlers and
-            return self.__dict__["_bad_host"]  # hooks: as sent, as Flask's)
+            return self.__dict__["_bad_host"]  # type: ignore[no-any-return]
         host = self._checked_host
         ctx = _cv_ctx.get(_NO_CTX)[0]
         if ctx is not None:
