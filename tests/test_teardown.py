@@ -415,3 +415,85 @@ def test_stream_with_context_tears_down_once_after_the_stream(
         ("teardown_request", error),
         ("teardown_appcontext", "open", error),
     ]
+
+
+@pytest.mark.parametrize("fails", ["after_request", "after_this_request", "session"])
+def test_a_stream_an_error_after_the_view_replaces_ends_with_its_request(
+    app: Flask, client: t.Any, fails: str
+) -> None:
+    # As Flask: the 500's request tears down once, with the error, before the
+    # response goes out; the stream's context (pushed by stream_with_context)
+    # does not outlive it, to end later in another request's time (the
+    # garbage collector freed it there: that request lost its context).
+    import gc
+
+    from kolba import after_this_request, session, stream_with_context
+
+    app.testing = False  # (the 500 answered, not raised to the client)
+    app.secret_key = "a long enough secret key for the session " * 2
+    log: list[tuple[str, str]] = []
+
+    def fail(response: t.Any) -> t.Any:
+        raise ValueError("after failed")
+
+    @app.route("/stream")
+    def stream() -> t.Any:
+        if fails == "after_this_request":
+            after_this_request(fail)
+        elif fails == "session":
+            session["bad"] = object()  # (not JSON: the save raises)
+
+        def body() -> t.Iterator[str]:
+            yield "never sent"
+
+        return stream_with_context(body())
+
+    if fails == "after_request":
+        app.after_request(
+            lambda response: fail(response) if request.path == "/stream" else response
+        )
+
+    @app.route("/other")
+    def other() -> str:
+        gc.collect()  # (as the collector may run in any request's time)
+        return request.path
+
+    @app.teardown_request
+    def teardown(error: BaseException | None) -> None:
+        log.append((request.path, type(error).__name__))
+
+    assert client.get("/stream").status_code == 500
+    assert log[0][0] == "/stream" and log[0][1] in ("ValueError", "TypeError")
+    gc.collect()
+    assert client.get("/other").text == "/other"
+    assert log[1:] == [("/other", "NoneType")]
+
+
+
+def test_a_stream_closed_in_another_requests_time_leaves_its_context(
+    app: Flask, client: t.Any
+) -> None:
+    # A stream the view kept (never sent) and closed by another request (as
+    # the garbage collector may): that request's context stays active.
+    import contextvars
+
+    from kolba import stream_with_context
+
+    kept: list[t.Any] = []
+
+    @app.route("/keep")
+    def keep() -> str:
+        kept.append(stream_with_context(iter(["a"])))
+        return "kept"
+
+    @app.route("/other")
+    def other() -> str:
+        kept.pop().close()
+        return request.path
+
+    def requests() -> tuple[str, str]:
+        # (in a context of its own: the kept stream's push outlives /keep,
+        # as in Flask before 3.1)
+        return client.get("/keep").text, client.get("/other").text
+
+    assert contextvars.Context().run(requests) == ("kept", "/other")

@@ -58,6 +58,7 @@ from .app import (
     _after_now,
     _bad_host_first,
     _decide_view_call,
+    _discard,
     _HooksChanged,
     _new,
     _server_loop,
@@ -1083,8 +1084,12 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 if ctx._after_request_functions or after:
                     if type(ctx._after_request_functions) is _HooksChanged:
                         after = _after_now(ctx)
-                    for func in (*ctx._after_request_functions, *after):
-                        response = await _acall(func, response)
+                    try:
+                        for func in (*ctx._after_request_functions, *after):
+                            response = await _acall(func, response)
+                    except BaseException:
+                        _discard(response)
+                        raise
                 if ctx._session is not None or cookie:
                     if _session_blocks(app) and (
                         ctx._session is not None

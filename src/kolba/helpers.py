@@ -230,7 +230,9 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
     close = getattr(gen, "close", lambda: None)
 
     def generator() -> t.Iterator[t.Any]:
-        with ctx:
+        ctx.push()
+        error: BaseException | None = None
+        try:
             try:
                 yield None
             except GeneratorExit:  # closed unread, as for HEAD: not an error
@@ -240,6 +242,15 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
                 yield from gen
             finally:
                 close()
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            # (a stream closed in another request's time, as the garbage
+            # collector may free one that nothing sent, leaves that request's
+            # context active: its own push is dropped with it)
+            if _cv_ctx.get(_NO_CTX)[1] is ctx:
+                ctx.pop(error)
 
     wrapped = generator()
     next(wrapped)
