@@ -669,3 +669,29 @@ def test_only_a_plainly_written_path_is_remembered(app: Flask) -> None:
         assert response.data == STYLE
         response.close()
     assert [key[2] for key in helpers._STATIC] == ["style.css"]
+
+
+def test_a_file_replaced_while_it_is_sent_is_not_remembered_so(root: Path) -> None:
+    # A deploy replaces the file between werkzeug's read of it and kolba's
+    # remembering it: the next answers are the new file's, length and all
+    # (the old file's headers were kept, with the new file's body).
+    target = root / "static" / "deployed.txt"
+    target.write_bytes(b"old version " * 1000)
+    deployed: list[int] = []
+
+    class DeployingResponse(Response):
+        def set_etag(self, *args: t.Any, **kwargs: t.Any) -> None:
+            if not deployed:  # (werkzeug has read the file: the deploy lands)
+                deployed.append(1)
+                replacement = target.with_suffix(".tmp")
+                replacement.write_bytes(b"new\n")
+                replacement.replace(target)
+            super().set_etag(*args, **kwargs)
+
+    app = Flask("deploy", root_path=str(root))
+    app.response_class = DeployingResponse
+    client = app.test_client()
+    assert len(client.get("/static/deployed.txt").data) == 12000
+    for _ in range(2):
+        response = client.get("/static/deployed.txt")
+        assert (response.data, response.headers["Content-Length"]) == (b"new\n", "4")

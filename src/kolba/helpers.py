@@ -484,6 +484,13 @@ def _remember_static(
         stat = os.stat(full)
     except OSError:
         return
+    # (the file werkzeug sent is the one this stat saw, not one put in its
+    # place since, whose length and time the headers would then belie)
+    modified = rv.last_modified
+    if rv.headers.get("Content-Length") != str(stat.st_size) or (
+        modified is not None and int(stat.st_mtime) != int(modified.timestamp())
+    ):
+        return
     max_age = kwargs["max_age"]
     if callable(max_age):
         max_age = max_age(full)
