@@ -3,6 +3,7 @@ registries, proxies, and an app that goes away with its last reference."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import inspect
@@ -20,6 +21,7 @@ import pytest
 import kolba
 from kolba import Blueprint, Flask, g, request, stream_with_context, url_for
 from kolba.globals import app_ctx, current_app
+from kolba.testing import ASGIClient, KolbaClient
 
 
 def test_typing_aliases() -> None:
@@ -433,6 +435,36 @@ def test_from_prefixed_env_without_prefix_reads_flask_and_kolba(
 
 
 # -- streams, test client ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_stream_with_context_of_an_async_generator(driver: str) -> None:
+    # (Flask: TypeError, "'async_generator' object is not iterable": kolba
+    # streams async generators, whose body keeps the request context)
+    app = Flask(__name__)
+
+    @app.route("/wrapped")
+    async def wrapped() -> object:
+        async def body() -> t.AsyncIterator[str]:
+            yield "<"
+            await asyncio.sleep(0)
+            yield request.args["name"]
+
+        return stream_with_context(body())
+
+    @app.route("/decorated")
+    async def decorated() -> object:
+        @stream_with_context
+        async def body() -> t.AsyncIterator[str]:
+            yield request.path
+
+        return body()
+
+    client = (
+        KolbaClient(app, app.response_class) if driver == "wsgi" else ASGIClient(app)
+    )
+    assert client.get("/wrapped?name=a").text == "<a"
+    assert client.get("/decorated").text == "/decorated"
 
 
 def test_stream_with_context_in_an_async_view() -> None:

@@ -203,13 +203,26 @@ def stream_with_context(generator_or_function: t.Iterable[_T]) -> t.Iterator[_T]
 
 @t.overload
 def stream_with_context(
+    generator_or_function: t.AsyncIterator[_T],
+) -> t.AsyncIterator[_T]: ...
+
+
+@t.overload
+def stream_with_context(
     generator_or_function: t.Callable[_P, t.Iterable[_T]],
 ) -> t.Callable[_P, t.Iterator[_T]]: ...
 
 
+@t.overload
+def stream_with_context(
+    generator_or_function: t.Callable[_P, t.AsyncIterator[_T]],
+) -> t.Callable[_P, t.AsyncIterator[_T]]: ...
+
+
 def stream_with_context(generator_or_function: t.Any) -> t.Any:
     """Keep the request context while a streamed response body is generated
-    (a generator, or a generator function used as a decorator)."""
+    (a generator, or a generator function used as a decorator). An async
+    generator, whose body keeps it as it is, is given back as it is."""
     if callable(generator_or_function) and not hasattr(
         generator_or_function, "__next__"
     ):
@@ -219,6 +232,8 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
 
         return update_wrapper(decorator, generator_or_function)
 
+    if hasattr(generator_or_function, "__aiter__"):
+        return generator_or_function  # (an async body keeps the context)
     gen = iter(generator_or_function)
     ctx = _cv_ctx.get(_NO_CTX)[1]
     if ctx is None:

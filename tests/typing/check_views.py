@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from typing_extensions import assert_type
 from werkzeug.exceptions import HTTPException, NotFound
@@ -271,6 +271,13 @@ def numbers() -> Response:
     assert_type(generate(3), Iterator[str])
     generate("3")  # type: ignore[arg-type]
     assert_type(stream_with_context(iter([b"a"])), Iterator[bytes])
+
+    @stream_with_context
+    async def agenerate(limit: int) -> AsyncIterator[str]:
+        yield str(limit)
+
+    assert_type(agenerate(3), AsyncIterator[str])
+    assert_type(stream_with_context(agenerate(3)), AsyncIterator[str])
     assert_type(url_for("index"), str)
     assert_type(redirect(url_for("index")), Response)
     assert_type(jsonify(numbers=[1, 2]), Response)
