@@ -1247,14 +1247,20 @@ class Flask(Scaffold, metaclass=_FlaskType):
                                     # now, without __init__, not by the first read
                                     # (a view reading request.args once: 48,329 ->
                                     # 46,396 instructions; hello pays ~110)
-                                    req = ctx.request = _plain_request(
-                                        self._lazy_request,  # type: ignore[arg-type]
-                                        environ,
-                                        method,
-                                        path,
-                                    )
-                                    req.url_rule, req.view_args = match
-                                    ctx._match = None
+                                    lazy = self._lazy_request
+                                    if lazy is None:
+                                        # set to None since the test above, by
+                                        # another thread (TRUSTED_HOSTS or the
+                                        # request_class changed): made by its
+                                        # class. (PERF: read again here, not
+                                        # kept in a local above: hello +40)
+                                        req = ctx.request
+                                    else:
+                                        req = ctx.request = _plain_request(
+                                            lazy, environ, method, path
+                                        )
+                                        req.url_rule, req.view_args = match
+                                        ctx._match = None
                             else:
                                 req.url_rule, req.view_args = match
                         except RequestRedirect as e:
