@@ -1430,3 +1430,18 @@ def test_session_transaction_keeps_values_the_json_provider_writes() -> None:
         sess["s"] = {1}
     assert client.get("/get").json["session"] == {"d": "3", "s": [1]}
 
+
+
+def test_open_session_takes_the_request_proxy() -> None:
+    # Extensions call the interface with kolba.request (the proxy), as Flask
+    # allows: it was an AttributeError (the proxy's type has no cookies).
+    app = Flask(__name__)
+    app.secret_key = "a long enough secret key for the session " * 2
+    with app.test_request_context():
+        session["k"] = "v"
+        response = app.response_class("x")
+        app.session_interface.save_session(app, session, response)
+    cookie = response.headers["Set-Cookie"].split(";")[0]
+    with app.test_request_context(headers={"Cookie": f"other=1; {cookie}"}):
+        opened = app.session_interface.open_session(app, request)
+        assert opened is not None and dict(opened) == {"k": "v"}

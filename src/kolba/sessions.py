@@ -559,8 +559,9 @@ def _cookie_value(request: Request, name: str) -> str | None:
     if (
         environ is None
         or (raw and '"' in raw)
+        # (the request proxy, given by an extension: its cookies, as Flask)
+        or getattr(type(request), "cookies", None) is not _PARSED_COOKIES
         or "cookies" in request.__dict__
-        or type(request).cookies is not _PARSED_COOKIES
     ):
         return request.cookies.get(name)
     if not raw:
