@@ -1460,7 +1460,7 @@ class Flask(Scaffold, metaclass=_FlaskType):
         """The ASGI application (http, websocket, lifespan), wrapped by middleware.
 
         While ``wsgi_app`` is wrapped by WSGI middleware (or overridden), an
-        HTTP request goes through it, in the loop's thread pool, as a WSGI
+        HTTP request goes through it, in kolba's thread pool, as a WSGI
         server would call it (:func:`kolba.asgi.serve_wsgi`)."""
         # PERF: the driver is imported by the first ASGI call and then kept (an
         # import statement here cost 0.77 µs on every request).

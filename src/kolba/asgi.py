@@ -9,7 +9,7 @@ ASGI scope into the request, and the response into ``send`` messages:
   asked for, as a WSGI server would have made it; its body is read from
   ``receive``, lazily. A request class that sets up its own ``__init__``,
   ``method``, ``path`` or ``environ`` gets that environ at once.
-- A plain ``def`` view runs, with its hooks, in the loop's thread pool: the
+- A plain ``def`` view runs, with its hooks, in kolba's thread pool: the
   event loop is never blocked by it, and its contextvars (``request``,
   ``session``, ``g``, ``current_app``) are the request's. An ``async def``
   coroutine that it calls is handed back to the server's loop.
@@ -1337,13 +1337,13 @@ async def _serve_in_thread(
     sent_method: str,
     ahead: _Body | None,
 ) -> None:
-    """The request cycle of a sync view, in a thread of the loop's pool, and
+    """The request cycle of a sync view, in a thread of kolba's pool, and
     its response sent."""
     req = ctx.request
     _cv_server_loop.set(loop)  # the thread's copy, and its stream's, see it
     context = contextvars.copy_context()
     response, limit, failed = await loop.run_in_executor(
-        None, context.run, _in_thread, app, ctx, extra, ahead
+        _work_pool(loop), context.run, _in_thread, app, ctx, extra, ahead
     )
     try:
         sending = _send_response(
@@ -1702,9 +1702,11 @@ async def _acall(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) ->
 
 
 def _in_pool(func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
-    """``func(*args)`` in the loop's thread pool, in a copy of this context."""
+    """``func(*args)`` in kolba's thread pool (_work_pool), in a copy of this
+    context."""
     context = contextvars.copy_context()
-    return asyncio.get_running_loop().run_in_executor(None, context.run, func, *args)
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(_work_pool(loop), context.run, func, *args)
 
 
 def _session_blocks(app: Flask) -> bool:
@@ -1958,6 +1960,41 @@ def _headers_to_send(response: Response, request: Request) -> list[tuple[str, st
 _stream_pools: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, ThreadPoolExecutor
 ] = weakref.WeakKeyDictionary()
+_work_pools: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, ThreadPoolExecutor
+] = weakref.WeakKeyDictionary()
+#: the work pool last looked up, and its loop (a weak reference)
+_last_work_pool: tuple[t.Callable[[], t.Any], ThreadPoolExecutor | None] = (
+    lambda: None,
+    None,
+)
+
+#: the threads that run sync views (with their hooks), WSGI apps (a wrapped
+#: wsgi_app) and sessions that may block, per loop: as many as the loop's
+#: default pool would have
+_WORK_THREADS = min(32, (os.cpu_count() or 1) + 4)
+
+
+def _work_pool(loop: asyncio.AbstractEventLoop) -> ThreadPoolExecutor:
+    """kolba's threads for ``loop`` that run sync views, WSGI apps and
+    sessions that may block: not the loop's default executor, which the
+    coroutines they hand to the loop use (``asyncio.to_thread``,
+    ``run_in_executor(None, ...)``): a thread of it waiting for such a
+    coroutine, whose work waited behind it, hung the worker for good once
+    the pool was full of them. Its threads end once the loop is gone."""
+    global _last_work_pool
+    # PERF: the last loop's pool at once, without the weak dict's lookup
+    last_loop, pool = _last_work_pool
+    if last_loop() is loop and pool is not None:
+        return pool
+    pool = _work_pools.get(loop)
+    if pool is None:
+        pool = _work_pools[loop] = ThreadPoolExecutor(
+            _WORK_THREADS, thread_name_prefix="kolba-work"
+        )
+        weakref.finalize(loop, pool.shutdown, wait=False)
+    _last_work_pool = (weakref.ref(loop), pool)
+    return pool
 
 
 # the sync streams that make chunks at once, per loop: as many as Starlette's
@@ -1968,7 +2005,7 @@ _STREAM_THREADS = 40
 def _stream_pool() -> ThreadPoolExecutor:
     """The threads that make sync streams' chunks for the running loop (as
     its own executor was: a loop's streams never wait for another's). Not the
-    loop's executor, where views run: a stream's view may hold a resource
+    pool where views run (_work_pool): a stream's view may hold a resource
     until the stream ends (a database connection, given back at teardown)
     while new requests fill that executor waiting for one; the streams'
     chunks, waiting there behind them, never came, and the requests waited
@@ -2292,7 +2329,7 @@ async def _stream(
 async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve an HTTP request through ``app.wsgi_app`` (wrapped by WSGI
     middleware, or overridden) as a WSGI server's worker does, in a thread
-    of the loop's pool: the body is received before, as a sync view's (see
+    of kolba's pool: the body is received before, as a sync view's (see
     _receive_ahead); each chunk of the response is sent as the app gives it,
     once the server has taken the one before (its backpressure); the
     iterable is closed. A client that goes away stops the response at its
@@ -2406,7 +2443,7 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
                 close()
 
     try:
-        await loop.run_in_executor(None, context.run, run)
+        await loop.run_in_executor(_work_pool(loop), context.run, run)
     finally:
         gone.set()  # (cancelled: the thread stops at its next chunk)
         if watching is not None:
