@@ -1157,7 +1157,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             if type(response) is _lean_response or response._lean_send:
                 response.close()
     except BaseException as e:
-        error = e
+        if error is None:  # (else the error that handle_exception got, as in Flask)
+            error = e
         raise
     finally:
         if extra and "werkzeug.debug.preserve_context" in extra:  # the test client's
