@@ -1846,21 +1846,23 @@ async def _send_response(
     status = response.status_code
     content = response.response
     start = _lazy_start(response)
-    if start is not None:
-        await send(start)
-    else:
-        await _start(send, status, _headers_to_send(response, request))
+    if start is None:
+        start = _start_message(status, _headers_to_send(response, request))
     if method == "HEAD" or status in _NO_BODY:
+        await send(start)
         await send({"type": "http.response.body"})
     elif isinstance(content, (list, tuple)):
         try:
             body = b"".join(content)
         except TypeError:  # text items, encoded as werkzeug's iter_encoded does
             body = b"".join(response.iter_encoded())
+        await send(start)
         await send({"type": "http.response.body", "body": body})
+    # A stream's start goes with its first chunk, as a WSGI server sends
+    # it: a body that fails before is the server's 500, not a 200 cut off.
     elif getattr(content, "__aiter__", None) is not None:
         # an async body, which werkzeug's annotation of response.response omits
-        await _stream(content, receive, send, request_body, limit)  # type: ignore[arg-type]
+        await _stream(content, receive, send, request_body, limit, start)  # type: ignore[arg-type]
     else:
         chunks = content if response.direct_passthrough else response.iter_encoded()
         await _send_in_thread(
@@ -1870,6 +1872,7 @@ async def _send_response(
             receive,
             request_body,
             limit,
+            start,
         )
 
 
@@ -1912,18 +1915,23 @@ async def _send_as_wsgi(
             first = await loop.run_in_executor(pool, run, next, iterator, b"")  # type: ignore[arg-type]
         line, headers = started
         status = int(line.split(None, 1)[0])
-        await _start(send, status, headers)
+        start: Message | None = _start_message(status, headers)
         if method == "HEAD" or status in _NO_BODY:
+            await send(start)  # type: ignore[arg-type]
             await send({"type": "http.response.body"})
         else:
             for chunk in (*written, first):
                 if type(chunk) is not bytes:
                     chunk = _chunk_bytes(chunk)
                 if chunk:
+                    if start is not None:
+                        await send(start)
+                        start = None
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
                     )
-            await _send_in_thread(iterator, send, context, receive, body, limit)
+            # (no chunk yet: the start goes with the first, see _send_response)
+            await _send_in_thread(iterator, send, context, receive, body, limit, start)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
@@ -2045,14 +2053,17 @@ async def _send_in_thread(
     receive: Receive,
     body: _Body | None,
     limit: int | None,
+    start: Message | None = None,
 ) -> None:
-    """Send a sync iterable's chunks, each made in a thread of the loop's
-    pool (in ``context``); stop at the next chunk once the client has gone
-    (told by ``receive``, the request's ``body`` received meanwhile: see
-    _disconnected), or raise the error of a ``receive`` that failed. The
-    caller closes the iterable: if this task is cancelled, the chunk being
-    made is waited for first (the iterable then no longer runs), and the
-    cancellation re-raised."""
+    """Send a sync iterable's chunks, each made in a thread of the stream
+    pool (in ``context``), after the ``start`` message if one is given (with
+    the first chunk that is not empty, or at the end: an error before it
+    reaches the server before any message); stop at the next chunk once the
+    client has gone (told by ``receive``, the request's ``body`` received
+    meanwhile: see _disconnected), or raise the error of a ``receive`` that
+    failed. The caller closes the iterable: if this task is cancelled, the
+    chunk being made is waited for first (the iterable then no longer
+    runs), and the cancellation re-raised."""
     loop = asyncio.get_running_loop()
     pool = _stream_pool()
     iterator = iter(chunks)
@@ -2077,19 +2088,29 @@ async def _send_in_thread(
                 await _ended(step)  # (re-raised)
                 raise
             except ClientDisconnected:
-                return  # (a chunk read the body of a client gone: no error)
+                # (a chunk read the body of a client gone: no error)
+                if start is not None:
+                    await send(start)  # (to no one: the server's response started)
+                return
             if chunk is _END:
+                if start is not None:
+                    await send(start)
                 await send({"type": "http.response.body"})
                 return
             if type(chunk) is not bytes:
                 chunk = _chunk_bytes(chunk)
             if chunk:
+                if start is not None:
+                    await send(start)
+                    start = None
                 await send(
                     {"type": "http.response.body", "body": chunk, "more_body": True}
                 )
         # (the watcher is done: the client left, or the server's receive() failed)
         if not watching.cancelled() and (failed := watching.exception()) is not None:
             raise failed
+        if start is not None:
+            await send(start)  # (to no one: the server's response started)
     finally:
         if watching is not None:
             watching.cancel()
@@ -2104,18 +2125,20 @@ def _no_status(status: int) -> ValueError:
 
 
 async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) -> None:
+    await send(_start_message(status, headers))
+
+
+def _start_message(status: int, headers: t.Iterable[tuple[str, str]]) -> Message:
     if not 100 <= status <= 599:  # (the app's error handler's answer, a WSGI app's)
         raise _no_status(status)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in headers
-            ],
-        }
-    )
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers
+        ],
+    }
 
 
 def _unreceived(
@@ -2266,8 +2289,10 @@ async def _stream(
     send: Send,
     body: _Body | None,
     limit: int | None,
+    start: Message | None = None,
 ) -> None:
-    """Send an async iterable's chunks, iterated in this task; a watcher
+    """Send an async iterable's chunks, iterated in this task, after the
+    ``start`` message if one is given (as _send_in_thread); a watcher
     cancels it if the client goes away (no error then; the request's
     ``body`` received meanwhile: see _disconnected) or raises the error of
     a ``receive`` that failed. The iterable is
@@ -2296,6 +2321,9 @@ async def _stream(
                 if type(chunk) is not bytes:
                     chunk = _chunk_bytes(chunk)
                 if chunk:
+                    if start is not None:
+                        await send(start)
+                        start = None
                     await send(
                         {"type": "http.response.body", "body": chunk, "more_body": True}
                     )
@@ -2305,6 +2333,9 @@ async def _stream(
                         # body that never awaits would run to its end unwatched.
                         # PERF: every 16th chunk, not each (~5 µs a yield).
                         await asyncio.sleep(0)
+            if start is not None:
+                await send(start)
+                start = None
             await send({"type": "http.response.body"})
         finally:  # (no await before: the watcher cancels the stream only)
             if watching is not None:
@@ -2316,8 +2347,11 @@ async def _stream(
             raise
         if left[0] is not None:
             raise left[0] from None
-    except ClientDisconnected:
-        pass  # (a chunk read the body of a client gone: no error)
+        if start is not None:  # the client left (to no one: the response started)
+            await send(start)
+    except ClientDisconnected:  # (a chunk read the body of a client gone: no error)
+        if start is not None:
+            await send(start)
     finally:
         aclose = getattr(content, "aclose", None)
         if aclose is not None:
