@@ -1207,6 +1207,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
             await _apop(app, ctx, error)
         else:
             ctx.pop(error)
+        if "_kolba_background" in ctx.__dict__:  # (added after its turn: see there)
+            _ended_request(ctx)
 
 
 def _scope_context(
@@ -1342,6 +1344,9 @@ async def _serve_in_thread(
     its response sent."""
     req = ctx.request
     _cv_server_loop.set(loop)  # the thread's copy, and its stream's, see it
+    # (its background tasks added late start once the response is sent, not
+    # as the thread pops the context: see _Background)
+    ctx.__dict__["_kolba_sends_after"] = True
     context = contextvars.copy_context()
     response, limit, failed = await loop.run_in_executor(
         _work_pool(loop), context.run, _in_thread, app, ctx, extra, ahead
@@ -1370,6 +1375,8 @@ async def _serve_in_thread(
             context.run(response.close)  # a stream_with_context ends in its context
         if ahead is not None:
             ahead.close()
+        if "_kolba_background" in ctx.__dict__:  # (added after its turn: see there)
+            _ended_request(ctx)
     if failed is not None:
         raise failed
 
@@ -2493,7 +2500,8 @@ async def serve_wsgi(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
 def add_background_task(
     app: Flask, func: t.Callable[..., t.Any], args: t.Any, kwargs: t.Any
 ) -> None:
-    """Start ``func`` in an app context; in a request, once its response is sent."""
+    """Start ``func`` in an app context; in a request, once its response is
+    sent (added late in it, as the request ends: see _Background)."""
     loop = _server_loop()
 
     def start() -> None:
@@ -2523,16 +2531,75 @@ def add_background_task(
         return
     ws = ctx.__dict__.get("request")  # (an HTTP request is not made for this)
     if isinstance(ws, WebSocket):  # once the WebSocket has ended
-        ws._background.append(start)
+        if ws._background is None:  # (it has)
+            start()
+        else:
+            ws._background.append(start)
         return
+    state: _Background | None = ctx.__dict__.get("_kolba_background")
+    if state is None:
+        if ctx._lean_token is None and not ctx._request_tokens:
+            start()  # the request has ended (a task or thread of its view)
+            return
+        state = ctx.__dict__["_kolba_background"] = _Background()
+        # (once the after-request functions have run, this one is not: the
+        # context's pop starts the tasks, see _Background; the drivers' lean
+        # pop, which does not, is not taken then)
+        if ctx._lean_token is not None:
+            ctx._record_lean_push()
+        if not ctx._after_request_functions:
+            ctx._after_request_functions = []
+        ctx._after_request_functions.append(state.after)  # type: ignore[attr-defined]
+    elif state.done or (
+        not state.response and ctx._lean_token is None and not ctx._request_tokens
+    ):
+        state.start_all()
+        start()
+        return
+    state.starts.append(start)
 
-    def after(response: Response) -> Response:
-        response.call_on_close(start)
+
+class _Background:
+    """The background tasks added in a request: started once its response
+    is closed (sent), when its after-request function (``after``) saw it;
+    added after that function's turn (by an after_request or teardown
+    function, a stream, a task of the view), as the request ends
+    (``ended``: its context's last pop, or under ASGI once the response is
+    sent), or at once if it has."""
+
+    __slots__ = ("starts", "response", "done")
+
+    def __init__(self) -> None:
+        self.starts: list[t.Callable[[], None]] = []
+        self.response = False  # (its close starts them)
+        self.done = False
+
+    def after(self, response: Response) -> Response:
+        self.response = True
+        response.call_on_close(self.start_all)
         return response
 
-    if not ctx._after_request_functions:
-        ctx._after_request_functions = []
-    ctx._after_request_functions.append(after)  # type: ignore[attr-defined]
+    def ended(self) -> None:
+        if not self.response:
+            self.start_all()
+
+    def popped(self, ctx: RequestContext) -> None:
+        if "_kolba_sends_after" not in ctx.__dict__:  # (else: _ended_request)
+            self.ended()
+
+    def start_all(self) -> None:
+        self.done = True
+        while self.starts:
+            self.starts.pop(0)()
+
+
+def _ended_request(ctx: RequestContext) -> None:
+    """Start the background tasks that the request's after-request function
+    did not see (added after its turn), as the request ends under ASGI (its
+    context may live on, in a traceback's cycle)."""
+    state: _Background | None = ctx.__dict__.get("_kolba_background")
+    if state is not None:
+        state.ended()
 
 
 def _run_sync(
@@ -2759,8 +2826,8 @@ class WebSocket(Request):
         self.accepted = False
         self.closed = False
         self._accepting: asyncio.Lock | None = None
-        #: background tasks to start once the WebSocket has ended
-        self._background: list[t.Callable[[], None]] = []
+        #: background tasks to start once the WebSocket has ended (None: it has)
+        self._background: list[t.Callable[[], None]] | None = []
         self._watch_for(None)
 
     def _watch_for(self, task: asyncio.Task[t.Any] | None) -> None:
@@ -3087,7 +3154,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             await _apop(app, ctx, error)
         else:
             ctx.pop(error)
-        for start in ws._background:
+        starts, ws._background = ws._background or [], None
+        for start in starts:  # (one added from now on starts at once)
             start()
     if isinstance(error, asyncio.CancelledError):
         raise error

@@ -488,6 +488,9 @@ class RequestContext(AppContext):
                 self._pop_app(exc)
             elif pushed is not None:
                 pushed.pop(exc)  # the app context that app_context() made
+            if last and "_kolba_background" in self.__dict__:
+                # background tasks added late (see asgi.add_background_task)
+                self.__dict__["_kolba_background"].popped(self)
             if ctx is not self:
                 raise AssertionError(
                     f"Request contexts popped out of order: {self!r} was to end,"
