@@ -3149,6 +3149,13 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             app.log_exception(sys.exc_info())
             await _close_quietly(ws, 1011)
         await _close_quietly(ws, 1000)
+        session = ctx._session
+        if session is not None and session.modified:
+            try:
+                await _save_websocket_session(app, ctx, ws)
+            except Exception as e:  # (the store's: logged, the teardown's)
+                error = error or e
+                app.log_exception(sys.exc_info())
     finally:
         if app._async_teardown:
             await _apop(app, ctx, error)
@@ -3159,6 +3166,45 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             start()
     if isinstance(error, asyncio.CancelledError):
         raise error
+
+
+async def _save_websocket_session(
+    app: Flask, ctx: RequestContext, ws: WebSocket
+) -> None:
+    """Save a session that a WebSocket view changed, as a request's is (in
+    the thread pool if that may block): a server-side store keeps it. What
+    the save would send the client, a new cookie, cannot reach it after the
+    handshake: a cookie session's changes (flashes read too), or a store's
+    new session id (a new session, a login or logout), are lost then, with
+    a warning (once per app)."""
+    interface = app.session_interface
+    if interface.is_null_session(ctx._session):
+        return
+    response = app.response_class()
+    if _session_blocks(app):
+        await _in_pool(app._save_session, ctx, response)
+    else:
+        app._save_session(ctx, response)
+    name = interface.get_cookie_name(app)
+    cookies = [
+        header
+        for header in response.headers.getlist("Set-Cookie")
+        if header.startswith(f"{name}=")
+    ]
+    sent = ws.cookies.get(name)
+    if all(header.startswith(f"{name}={sent};") for header in cookies) or (
+        app.__dict__.get("_kolba_ws_session_warned")
+    ):
+        return
+    app.__dict__["_kolba_ws_session_warned"] = True
+    app.logger.warning(
+        f"A WebSocket view ({ws.path}) changed the session, and that change"
+        " needs a new session cookie, which a WebSocket cannot send after"
+        " its handshake: it is lost (a cookie session's changes, flashes"
+        " read or added, a new session or id in a SESSION_STORE). Change the"
+        " session in an HTTP view, or use a SESSION_STORE, which keeps the"
+        " changes of a session whose id stays. (Logged once.)"
+    )
 
 
 def _stop_watching(ws: WebSocket) -> None:
