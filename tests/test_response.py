@@ -6,8 +6,9 @@ import typing as t
 from collections.abc import Iterator
 
 import pytest
+from markupsafe import Markup
 from werkzeug.datastructures import Headers
-from werkzeug.test import create_environ, run_wsgi_app
+from werkzeug.test import EnvironBuilder, create_environ, run_wsgi_app
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kolba import Flask, Request, Response, make_response, render_template_string
@@ -748,3 +749,68 @@ def test_lengths_sent_do_not_grow_memory_without_end() -> None:
         assert send(response)[1]["Content-Length"] == str(size)
         assert response.headers["Content-Length"] == str(size)
     assert len(wrappers._LENGTHS) <= 1000
+
+
+def _wsgi_answer(response: t.Any, method: str = "GET") -> tuple[t.Any, ...]:
+    """Status, headers and body of a response sent over WSGI, its body closed."""
+    seen: list[t.Any] = []
+    environ = EnvironBuilder(method=method).get_environ()
+    body = response(environ, lambda status, headers: seen.extend((status, headers)))
+    try:
+        chunks = list(body)
+    finally:
+        body.close()
+    return (*seen, chunks)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda body: Response(body),
+        lambda body: Response(body, mimetype="text/csv", headers={"X-A": "1"}),
+        lambda body: Response(body, 201, {"Location": "/made"}),
+    ],
+)
+def test_a_generators_chunks_go_out_as_werkzeug_sends_them(
+    make: t.Callable[[t.Any], Response], method: str
+) -> None:
+    # (kolba sends a generator's chunks through one generator of its own)
+    def chunks() -> t.Iterator[t.Any]:
+        yield "tëxt,"
+        yield b"bytes,"
+        yield Markup("<m>,")
+        yield bytearray(b"array")
+
+    expected = _wsgi_answer_general(make(chunks()), method)
+    assert _wsgi_answer(make(chunks()), method) == expected
+
+
+def _wsgi_answer_general(response: Response, method: str) -> tuple[t.Any, ...]:
+    return _wsgi_answer(
+        lambda environ, start: WerkzeugResponse.__call__(response, environ, start),
+        method,
+    )
+
+
+def test_a_streamed_generator_closed_early_or_failing_ends() -> None:
+    # The server closes the body after one chunk (the client left): the
+    # view's generator is closed; one that raises ends the body with it.
+    ended: list[str] = []
+
+    def chunks(fail: bool) -> t.Iterator[str]:
+        try:
+            yield "a"
+            if fail:
+                raise ValueError("in the stream")
+            yield "b"
+        finally:
+            ended.append("fail" if fail else "closed")
+
+    body = Response(chunks(False))(EnvironBuilder().get_environ(), lambda *a: None)
+    assert next(iter(body)) == b"a"
+    body.close()  # type: ignore[attr-defined]
+    body = Response(chunks(True))(EnvironBuilder().get_environ(), lambda *a: None)
+    with pytest.raises(ValueError, match="in the stream"):
+        list(body)
+    assert ended == ["closed", "fail"]

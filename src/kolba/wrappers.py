@@ -18,6 +18,7 @@ import re
 import sys
 import typing as t
 from io import BytesIO
+from types import GeneratorType
 from urllib.parse import unquote
 
 from werkzeug.datastructures import (
@@ -1456,6 +1457,13 @@ class Response(_WzResponse, metaclass=_Watched):
                     # a length is kept only for a body set as bytes (no cast:
                     # hot path)
                     return self.response  # type: ignore[return-value]
+                body = self.response
+                if (
+                    type(body) is GeneratorType
+                    and environ.get("REQUEST_METHOD") != "HEAD"
+                ):  # (see the streamed body below)
+                    start_response(self._status, [("Content-Type", self._lazy_type)])
+                    return _streamed(body, self.close)
             elif type(headers) is _Headers or type(headers) is Headers:
                 # PERF: built headers (JSON, cookies, hooks) skip werkzeug's
                 # get_wsgi_response (~4 µs); it is needed only to fix URLs
@@ -1478,6 +1486,19 @@ class Response(_WzResponse, metaclass=_Watched):
                             return []
                         # one bytes chunk, or a binary file passed through
                         return body  # type: ignore[return-value]
+                elif (
+                    type(body) is GeneratorType
+                    and environ.get("REQUEST_METHOD") != "HEAD"
+                    and _ready_to_send(
+                        headers, not self.autocorrect_location_header, streamed=True
+                    )
+                ):
+                    # PERF: a generator's chunks (a stream) sent through one
+                    # generator of kolba's, not werkzeug's get_wsgi_response,
+                    # ClosingIterator and _iter_encoded (timeit in process, a
+                    # view's 1,000 chunks 233 -> 115 us, 3 chunks 19.6 -> 5.1)
+                    start_response(self._status, list(headers._list))
+                    return _streamed(body, self.close)
                 elif (
                     type(body) is list
                     and not body
@@ -1706,11 +1727,28 @@ def _refuse_content_type(value: str) -> t.NoReturn:
     )
 
 
-def _ready_to_send(headers: Headers, plain_urls: bool = False) -> bool:
+def _streamed(
+    body: t.Iterator[t.Any], close: t.Callable[[], None]
+) -> t.Iterator[bytes]:
+    """A generator's chunks as werkzeug sends them (text encoded as UTF-8),
+    the response closed at their end or when the server closes this."""
+    try:
+        for chunk in body:
+            if type(chunk) is bytes or not isinstance(chunk, str):
+                yield chunk
+            else:
+                yield chunk.encode()
+    finally:
+        close()
+
+
+def _ready_to_send(
+    headers: Headers, plain_urls: bool = False, streamed: bool = False
+) -> bool:
     """Whether werkzeug would send these headers unchanged: they have a
-    Content-Length and no URL to make safe (Location, Content-Location) or,
-    with ``plain_urls``, each at most once, so spelled, with a value that
-    iri_to_uri leaves as it is (_PLAIN_URL)."""
+    Content-Length (or the body is ``streamed``) and no URL to make safe
+    (Location, Content-Location) or, with ``plain_urls``, each at most once,
+    so spelled, with a value that iri_to_uri leaves as it is (_PLAIN_URL)."""
     items = headers._list
     # PERF: kolba's headers tell their names by their lowered names (a
     # superset of them, while the last pair is the one they were kept for),
@@ -1743,7 +1781,7 @@ def _ready_to_send(headers: Headers, plain_urls: bool = False) -> bool:
                 ):
                     return False
                 seen += (key,)
-    return length
+    return length or streamed
 
 
 # PERF: a Location or Content-Location that werkzeug's iri_to_uri returns as
