@@ -9,6 +9,9 @@ import io
 import sys
 import typing as t
 
+import pytest
+
+import kolba.app
 from kolba import Flask, request
 
 
@@ -84,3 +87,120 @@ def test_trusted_hosts_set_while_a_request_is_matched() -> None:
     bad = _environ(query="id=4")
     bad["HTTP_HOST"] = "evil.example"
     assert _call(app, bad)[0].startswith("400")
+
+
+@pytest.mark.parametrize("with_before", [False, True])
+def test_hook_added_while_an_endpoint_builds_its_hooks(
+    monkeypatch: pytest.MonkeyPatch, with_before: bool
+) -> None:
+    """An after_request function added in place (by another thread) after
+    an endpoint's first request read the registries, before it kept the
+    chain it built: the endpoint's later requests run it (rev-race #3; it
+    kept the old chain, or no hooks at all, until the next change)."""
+    app = Flask(__name__)
+    ran: list[str] = []
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.route("/warm")
+    def warm() -> str:
+        return "warm"
+
+    if with_before:
+
+        @app.before_request
+        def before() -> None:
+            ran.append("before")
+
+    client = app.test_client()
+    assert client.get("/warm").data == b"warm"  # serving; "/" built nothing yet
+
+    def after(response: t.Any) -> t.Any:
+        ran.append("after")
+        return response
+
+    build = kolba.app._Hooks.build
+
+    def build_then_add(app_: Flask, names: list[str]) -> t.Any:
+        hooks = build(app_, names)
+        if after not in app.after_request_funcs[None]:
+            app.after_request_funcs[None].append(after)  # (the other thread)
+        return hooks
+
+    monkeypatch.setattr(kolba.app._Hooks, "build", build_then_add)
+    client.get("/")  # (races the change: may or may not run it)
+    ran.clear()
+    assert client.get("/").data == b"index"
+    assert ran == (["before", "after"] if with_before else ["after"])
+
+
+def _request_teardown_count(app: Flask, torn: list[t.Any]) -> int:
+    before = len(torn)
+    assert app.test_client().get("/").data == b"index"
+    return len(torn) - before
+
+
+def test_teardown_added_while_another_change_is_decided(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two hook changes decided at once (two threads): the one whose
+    decision read the registries before the other's teardown function was
+    added wrote last. The teardown function still runs (rev-race #4; the
+    app decided it had none and skipped teardown)."""
+    app = Flask(__name__)
+    torn: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    assert _request_teardown_count(app, torn) == 0  # serving
+
+    def teardown(exc: BaseException | None) -> None:
+        torn.append(exc)
+
+    opens_lazily = kolba.app.opens_lazily
+
+    def decide_with_another_change(interface: t.Any) -> bool:
+        # (called by the decision after it read the registries)
+        if teardown not in app.teardown_appcontext_funcs:
+            app.teardown_appcontext_funcs.append(teardown)  # (the other thread)
+        return opens_lazily(interface)
+
+    after_funcs = app.after_request_funcs[None]  # (made: a change decided)
+    monkeypatch.setattr(kolba.app, "opens_lazily", decide_with_another_change)
+    after_funcs.append(lambda response: response)
+    monkeypatch.undo()
+    assert _request_teardown_count(app, torn) == 1
+    assert _request_teardown_count(app, torn) == 1
+
+
+def test_teardown_added_while_the_first_request_decides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A teardown function added in place (another thread) while the first
+    request decides what requests need: decided again, it runs (rev-race
+    #4; nothing decided again, as the app did not serve yet)."""
+    app = Flask(__name__)
+    torn: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    def teardown(exc: BaseException | None) -> None:
+        torn.append(exc)
+
+    opens_lazily = kolba.app.opens_lazily
+
+    def decide_with_a_change(interface: t.Any) -> bool:
+        if teardown not in app.teardown_appcontext_funcs:
+            app.teardown_appcontext_funcs.append(teardown)  # (the other thread)
+        return opens_lazily(interface)
+
+    monkeypatch.setattr(kolba.app, "opens_lazily", decide_with_a_change)
+    _request_teardown_count(app, torn)  # (races the change)
+    monkeypatch.undo()
+    assert _request_teardown_count(app, torn) == 1

@@ -874,6 +874,9 @@ class Flask(Scaffold, metaclass=_FlaskType):
         telling it, so it reads its registries on every request, as Flask does."""
         if foreign:
             self._reads_registries = True
+        # (first: a chain being built, or a _start_serving running, in
+        # another thread read the registries before this change: see _hooks)
+        self.__dict__["_deciding"] = object()
         ctx = _cv_get(_NO_CTX)[1]
         if ctx is not None and ctx.app is self:
             # (the request that changed them runs its after-request functions
@@ -1643,6 +1646,9 @@ class Flask(Scaffold, metaclass=_FlaskType):
         (registration is closed then), from the registries before that."""
         hooks = self._hook_cache.get(endpoint, _MISSING)
         if hooks is _MISSING:
+            # (a change in another thread after the build read the registries
+            # gives a new token: the stale chain stored is taken back below)
+            token = self.__dict__.get("_deciding")
             if not (
                 self._endpoint_blueprints
                 and getattr(self.request_class, "_endpoint_blueprints", True)
@@ -1656,12 +1662,17 @@ class Flask(Scaffold, metaclass=_FlaskType):
                     hooks = _Hooks.build(self, names)
                     if self._got_first_request and not self._reads_registries:
                         self._hook_cache[key] = hooks
+                        if self.__dict__.get("_deciding") is not token:
+                            self._hook_cache.pop(key, None)
                 return hooks
             hooks = _Hooks.build(self, _blueprint_names(endpoint))
             if self._got_first_request and not self._reads_registries:
                 self._hook_cache[endpoint] = hooks
                 if hooks is None:
                     self._hookless.add(endpoint)
+                if self.__dict__.get("_deciding") is not token:
+                    self._hookless.discard(endpoint)
+                    self._hook_cache.pop(endpoint, None)
         return hooks
 
     def _call_hook(
@@ -1970,7 +1981,24 @@ class Flask(Scaffold, metaclass=_FlaskType):
         decisions are written in one step: a request in another thread sees
         all of them as they were or all as they are (never the usual
         context allowed while a Request class's trusted_hosts is not yet
-        told), and a setup that raises decides nothing."""
+        told), and a setup that raises decides nothing. Decided again when
+        a change came while deciding (another thread's): a hook registry's,
+        or another decision of this app."""
+        while True:
+            token = self.__dict__["_deciding"] = object()
+            self._decide_serving()
+            if self.__dict__["_deciding"] is token:
+                break
+        global _told_real_flask
+        if not _told_real_flask and "flask" in sys.modules:
+            from .compat import real_flask_hint  # (not imported up front)
+
+            if (hint := real_flask_hint()) is not None:
+                _told_real_flask = True
+                self.logger.warning(hint)
+
+    def _decide_serving(self) -> None:
+        """What _start_serving decides, written in one step."""
         decided = self._cycle()
         overrides = decided["_overrides"]
         # (registries that change untold may have teardown functions later)
@@ -2034,13 +2062,6 @@ class Flask(Scaffold, metaclass=_FlaskType):
         _SERVING.add(self)
         # the ASGI driver decides again which views run on its loop
         self.__dict__.pop("_kolba_asgi_views", None)
-        global _told_real_flask
-        if not _told_real_flask and "flask" in sys.modules:
-            from .compat import real_flask_hint  # (not imported up front)
-
-            if (hint := real_flask_hint()) is not None:
-                _told_real_flask = True
-                self.logger.warning(hint)
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_request`` functions (innermost blueprint first)."""
