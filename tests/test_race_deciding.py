@@ -8,11 +8,14 @@ from __future__ import annotations
 import io
 import sys
 import typing as t
+import weakref
 
 import pytest
 
 import kolba.app
-from kolba import Flask, request
+import kolba.wrappers
+from kolba import Flask, Request, request
+from kolba.wrappers import _CLASS_CHANGED
 
 
 def _environ(path: str = "/", query: str = "") -> dict[str, t.Any]:
@@ -204,3 +207,100 @@ def test_teardown_added_while_the_first_request_decides(
     _request_teardown_count(app, torn)  # (races the change)
     monkeypatch.undo()
     assert _request_teardown_count(app, torn) == 1
+
+
+def _evil_host_status(app: Flask) -> int:
+    return app.test_client().get("/", headers={"Host": "evil.example"}).status_code
+
+
+def test_class_changed_while_another_app_starts_serving() -> None:
+    """A Request class's attribute set while another app starts serving (in
+    another thread) as the serving apps are told: no RuntimeError from the
+    setattr, and every app decides again (rev-race #5: the copy of the
+    serving apps raised 'Set changed size during iteration', and the apps
+    after it kept skipping the class's trusted_hosts)."""
+
+    class _Req(Request):
+        pass
+
+    apps = []
+    for _ in range(3):
+        app = Flask(__name__)
+        app.request_class = _Req
+        app.route("/")(lambda: "index")
+        assert _evil_host_status(app) == 200
+        apps.append(app)
+    late = Flask(__name__)
+    late.request_class = _Req
+    late.route("/")(lambda: "index")
+    iterate = weakref.WeakSet.__iter__.__code__
+    started: list[bool] = []
+
+    def trace(frame: t.Any, event: str, arg: t.Any) -> t.Any:
+        if event == "call" and frame.f_code is iterate:
+            return trace
+        if (
+            event == "line"
+            and frame.f_code is iterate
+            and frame.f_locals.get("self") is kolba.app._SERVING
+            and "itemref" in frame.f_locals  # (iterating)
+            and not started
+        ):
+            started.append(True)
+            late._start_serving()  # (the other thread's first request)
+        return None
+
+    sys.settrace(trace)
+    try:
+        _Req.trusted_hosts = ["localhost"]
+    finally:
+        sys.settrace(None)
+    for app in [*apps, late]:
+        assert _evil_host_status(app) == 400
+
+
+def test_class_changed_callbacks_all_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One callback told of a Request class's change raising: the others
+    still run (the serving apps decide again), then the error is raised."""
+    app = Flask(__name__)
+
+    class Req(Request):
+        pass
+
+    app.request_class = Req
+    app.route("/")(lambda: "index")
+    assert _evil_host_status(app) == 200
+
+    def fails() -> None:
+        raise ValueError("a callback failed")
+
+    monkeypatch.setattr(kolba.wrappers, "_CLASS_CHANGED", [fails, *_CLASS_CHANGED])
+    with pytest.raises(ValueError, match="a callback failed"):
+        Req.trusted_hosts = ["localhost"]
+    monkeypatch.undo()
+    assert _evil_host_status(app) == 400
+
+
+def test_class_changed_while_an_app_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Request class's trusted_hosts set (another thread) while an app's
+    first request decides, after it read the class and before it is among
+    the serving apps told of the change: it decides again, and checks the
+    host (rev-race #5: it kept skipping the check)."""
+
+    class Req(Request):
+        pass
+
+    app = Flask(__name__)
+    app.request_class = Req
+    app.route("/")(lambda: "index")
+    opens_lazily = kolba.app.opens_lazily
+
+    def decide_with_a_change(interface: t.Any) -> bool:
+        if "trusted_hosts" not in vars(Req):
+            Req.trusted_hosts = ["localhost"]  # (the other thread)
+        return opens_lazily(interface)
+
+    monkeypatch.setattr(kolba.app, "opens_lazily", decide_with_a_change)
+    app.test_client().get("/")  # (races the change)
+    monkeypatch.undo()
+    assert _evil_host_status(app) == 400

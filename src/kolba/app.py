@@ -1983,11 +1983,16 @@ class Flask(Scaffold, metaclass=_FlaskType):
         context allowed while a Request class's trusted_hosts is not yet
         told), and a setup that raises decides nothing. Decided again when
         a change came while deciding (another thread's): a hook registry's,
-        or another decision of this app."""
+        another decision of this app, or a Request/Response class's (then
+        this app may have been missed by _serving_decide_again)."""
         while True:
             token = self.__dict__["_deciding"] = object()
+            class_changes = _class_changes
             self._decide_serving()
-            if self.__dict__["_deciding"] is token:
+            if (
+                self.__dict__["_deciding"] is token
+                and _class_changes is class_changes
+            ):
                 break
         global _told_real_flask
         if not _told_real_flask and "flask" in sys.modules:
@@ -2604,12 +2609,21 @@ _FLASK_CYCLE = {name: getattr(Flask, name) for name in _CYCLE_METHODS}
 #: The apps that serve: they decide again what a Request or Response class
 #: allows when one changes (kolba.wrappers._Watched).
 _SERVING: weakref.WeakSet[Flask] = weakref.WeakSet()
+#: Replaced as a class changes: an app that started serving meanwhile, in
+#: another thread, decides again (see Flask._start_serving).
+_class_changes = object()
 
 
 def _serving_decide_again(cls: type = Flask) -> None:
     """The serving apps of ``cls`` decide again what their requests need."""
-    for app in list(_SERVING):
-        if isinstance(app, cls):
+    global _class_changes
+    _class_changes = object()
+    # (a copy in C: the WeakSet's own iteration raises RuntimeError when
+    # another thread's app starts serving meanwhile)
+    refs: set[weakref.ref[Flask]] = _SERVING.data.copy()  # type: ignore[attr-defined]
+    for ref in refs:
+        app = ref()
+        if app is not None and isinstance(app, cls):
             try:
                 app._start_serving()
             except Exception:  # (it decides, or raises, at its next request)

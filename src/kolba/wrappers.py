@@ -511,8 +511,14 @@ class _Watched(abc.ABCMeta):
         return name not in _ABC_NAMES
 
     def _decided_again(cls) -> None:
+        error: Exception | None = None
         for changed in _CLASS_CHANGED:
-            changed()
+            try:
+                changed()
+            except Exception as e:  # (raised after the others are told)
+                error = error or e
+        if error is not None:
+            raise error
 
 
 _ABC_NAMES = frozenset({"_abc_impl", "__abstractmethods__"})
