@@ -2169,7 +2169,8 @@ class Flask(Scaffold, metaclass=_FlaskType):
 
     def _http_exception_response(self, e: HTTPException) -> Response:
         if e.response is not None:
-            return self.make_response(e.response)
+            # (not through make_response again: Flask calls it once, with e)
+            return self._body_response(e.response)
         if isinstance(e, RequestRedirect):
             # (werkzeug's redirect, not app.redirect, as Flask answers it)
             return _wz_redirect(e.new_url, e.code, self.response_class)  # type: ignore[return-value]
