@@ -2148,9 +2148,9 @@ class Flask(Scaffold, metaclass=_FlaskType):
             return self._http_exception_response(rv)
         if rv is None:
             raise TypeError(
-                f"The view function for {_endpoint()!r} returned None (is"
-                " a return statement missing?). A view must return a response:"
-                f" {_RETURN_TYPES}."
+                f"The view function for {_endpoint()!r} did not return a valid"
+                " response. The function either returned None or ended without"
+                " a return statement."
             )
         if not (isinstance(rv, BaseResponse) or callable(rv)):
             raise TypeError(
