@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 
-from kolba import Flask, Response, abort
+from kolba import Flask, Response, abort, after_this_request
 from kolba.testing import ASGIClient
 
 
@@ -33,3 +33,54 @@ def test_abort_with_a_response_calls_make_response_once(driver: str) -> None:
     response = client.get("/")
     assert (response.status_code, response.data) == (418, b"custom")
     assert calls == ["HTTPException"]
+
+
+@pytest.mark.parametrize("returned", [None, "a str"])
+@pytest.mark.parametrize("fused", [True, False])
+def test_after_request_returning_no_response(returned: t.Any, fused: bool) -> None:
+    """An after_request function returning None or a str: a TypeError naming
+    it, raised out of the app as Flask's ("'NoneType' object is not
+    callable") is, the after functions run once, teardown gets no error
+    (rev-errors #7: an AttributeError of kolba's own)."""
+    events: list[t.Any] = []
+
+    class App(Flask):
+        if not fused:  # (each step of the cycle called: process_response)
+
+            def dispatch_request(self) -> t.Any:
+                return super().dispatch_request()
+
+    app = App(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    @app.after_request
+    def forgets_to_return(response: Response) -> t.Any:
+        events.append(("after", response.status_code))
+        return returned
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(("teardown", exc))
+
+    what = "None" if returned is None else "a str"
+    with pytest.raises(
+        TypeError,
+        match=f"^The after-request function '.*forgets_to_return' returned {what},",
+    ):
+        app.test_client().get("/")
+    assert events == [("after", 200), ("teardown", None)]
+
+
+def test_after_this_request_returning_no_response() -> None:
+    app = Flask(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        after_this_request(lambda response: None)
+        return "index"
+
+    with pytest.raises(TypeError, match="after-request function '.*<lambda>'"):
+        app.test_client().get("/")

@@ -475,6 +475,20 @@ def _after_now(ctx: RequestContext) -> tuple[t.Callable[[t.Any], t.Any], ...]:
     return hooks.after if hooks else ()
 
 
+class _NotAResponse(TypeError):
+    """An after-request function returned no response (None, a str). Raised
+    past the error handlers, out of the app, as Flask's TypeError (its
+    server's call of the None it got back) is; teardown gets no error."""
+
+    def __init__(self, func: t.Callable[..., t.Any], rv: t.Any) -> None:
+        name = getattr(func, "__qualname__", None) or repr(func)
+        what = "None" if rv is None else f"a {type(rv).__name__}"
+        super().__init__(
+            f"The after-request function {name!r} returned {what}, not a"
+            " response: it must return the response it was given, or another."
+        )
+
+
 def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.Any:
     """``after_this_request`` functions, then the scope's ``after_request``."""
     funcs = ctx._after_request_functions
@@ -493,7 +507,10 @@ def _run_after(ctx: RequestContext, hooks: _Hooks | None, response: t.Any) -> t.
             # object (5 after hooks: 102,727 -> 102,318 instructions a request)
             rv = func(response)
             if rv is not response:
-                response = _run_coroutine(rv) if type(rv) is CoroutineType else rv
+                rv = _run_coroutine(rv) if type(rv) is CoroutineType else rv
+                if not callable(rv):  # (the response it got is closed below)
+                    raise _NotAResponse(func, rv)
+                response = rv
     except BaseException:
         _discard(response)
         raise
@@ -1336,6 +1353,8 @@ class Flask(Scaffold, metaclass=_FlaskType):
                     response = _full_dispatch(self, ctx, True)
                 else:
                     response = self.full_dispatch_request()
+            except _NotAResponse:
+                raise  # (past the error handlers, as Flask's; teardown gets None)
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
@@ -1926,10 +1945,14 @@ class Flask(Scaffold, metaclass=_FlaskType):
         ctx = _request_ctx()
         for func in ctx._after_request_functions:
             response = self._call_hook(func, response)
+            if not callable(response):
+                raise _NotAResponse(func, response)
         hooks = self._hooks(ctx.request.endpoint)
         if hooks is not None:
             for func in hooks.after:
                 response = self._call_hook(func, response)
+                if not callable(response):
+                    raise _NotAResponse(func, response)
         if ctx._session is not None or self._refreshes_session(ctx):
             self._save_session(ctx, response)
         return response
