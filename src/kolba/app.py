@@ -31,6 +31,7 @@ from werkzeug.routing import RoutingException
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import helpers as _helpers
 from . import signals
 from .config import Config, ConfigAttribute, tells_changes
 from .ctx import (
@@ -48,7 +49,7 @@ from .globals import (
     _request_ctx,
     request,
 )
-from .helpers import _note_request_host, get_debug_flag
+from .helpers import _note_request_host, _url_for, get_debug_flag
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import (
     BuildError,
@@ -131,8 +132,6 @@ class _Missing(enum.Enum):
 
 
 _MISSING = _Missing.MISSING
-# (what url_for leaves unquoted in an anchor, as Flask)
-_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 _RETURN_TYPES = (
     "a str, bytes, dict, list, generator, Response, WSGI callable, or a tuple"
     " of one of these with a status and/or headers"
@@ -2483,105 +2482,7 @@ class Flask(Scaffold, metaclass=_FlaskType):
         **values: t.Any,
     ) -> str:
         """Build a URL; see :func:`kolba.url_for`."""
-        req_ctx = _cv_get(_NO_CTX)[1]
-        if req_ctx is not None and req_ctx.app is self:
-            req = req_ctx.request
-            if endpoint[:1] == ".":
-                blueprint = req.blueprint
-                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
-            if _external is None:
-                _external = _scheme is not None
-            root = req.root_path
-            scheme = req.scheme
-            host: str | None = None
-        else:  # (a leading dot names the request's blueprint: none here)
-            if _external is None:
-                _external = True
-            host = self.config["SERVER_NAME"]
-            if host is None:
-                raise RuntimeError(
-                    "url_for() outside a request needs the SERVER_NAME setting"
-                    " to know the host (and APPLICATION_ROOT and"
-                    " PREFERRED_URL_SCHEME when they are not '/' and 'http')."
-                )
-            root = self.config["APPLICATION_ROOT"].rstrip("/")
-            scheme = self.config["PREFERRED_URL_SCHEME"]
-            req = None
-        if _scheme is not None and not _external:
-            raise ValueError("A '_scheme' makes an absolute URL: add _external=True.")
-        # (Flask always calls it: here when there is a function to call, or
-        # one patched on a class may be, while the app does not serve yet)
-        if (
-            self.url_default_functions
-            or "inject_url_defaults" in self._overrides
-            or not self._got_first_request
-        ):
-            self.inject_url_defaults(endpoint, values)
-        try:
-            # (with no _method, a rule for the request's method first, as
-            # werkzeug's adapter bound to the request)
-            default_method = "GET" if req is None else req.method
-            rule, domain, path, query = self.url_map.build(
-                endpoint, values, _method, default_method
-            )
-        except BuildError as error:
-            if error.suggestion is None and not error.missing:
-                self._suggest_endpoint(error)
-            # (a copy: the error keeps the values it was given, as Flask's)
-            values = {
-                **values,
-                "_anchor": _anchor,
-                "_method": _method,
-                "_scheme": _scheme,
-                "_external": _external,
-            }
-            return self.handle_url_build_error(error, endpoint, values)
-        if (
-            domain is None
-            and req is not None
-            and self.subdomain_matching
-            and not self.url_map.host_matching
-        ):
-            domain = self.url_map.default_subdomain  # the main host, maybe not req's
-        if domain is not None:
-            if self.url_map.host_matching:
-                here = (req.host if req is not None else host or "").lower()
-                if domain != here:  # (werkzeug's adapter: a rule on its host first)
-                    rule, domain, path, query = self.url_map._build_on_host(
-                        endpoint, values, _method, here, default_method
-                    )
-                host = domain
-            else:
-                server_name = self.config["SERVER_NAME"] or (
-                    req._checked_host if req else ""
-                )
-                server_name = server_name.lower()  # as werkzeug's bound map
-                host = f"{domain}.{server_name}" if domain else server_name
-            if req is not None and host != req.host.lower():
-                _external = True
-        url = root + path
-        if query:
-            url = f"{url}?{query}"
-        if _anchor is not None:
-            url = f"{url}#{quote(_anchor, safe=_ANCHOR_SAFE)}"
-        if not _external:
-            return url
-        if host is None:  # as Flask: SERVER_NAME, when set, names the host
-            if not self.url_map.host_matching:
-                host = self.config["SERVER_NAME"]
-            if not host:  # the client's Host header
-                host = req._checked_host  # type: ignore[union-attr]
-                # PERF: no call once logged (a view's url_for(_external=True):
-                # 86,186 -> 85,993 instructions a request)
-                if not self._request_host_noted:
-                    _note_request_host(self, req)
-            host = host.lower()
-        # as werkzeug builds: ws:// or wss:// for a WebSocket, http:// or
-        # https:// for the rest, whatever other scheme is given
-        secure = (_scheme or scheme) in ("https", "wss")
-        if rule.websocket:
-            return f"{'wss' if secure else 'ws'}://{host}{url}"
-        return f"{'https' if secure else 'http'}://{host}{url}"
+        return _url_for(self, endpoint, values, _anchor, _method, _scheme, _external)
 
     def _suggest_endpoint(self, error: BuildError) -> None:
         """For an endpoint that has no rule, the one whose name is closest
@@ -2628,6 +2529,9 @@ class Flask(Scaffold, metaclass=_FlaskType):
 # is one read from Flask, whose type is not type (_FlaskType): a JSON view
 # 72,129 -> 71,969 instructions a request
 _full_dispatch = Flask._full_dispatch
+# (what kolba.url_for calls the body of, for an app whose own they are)
+_helpers._APP_URL_FOR = Flask.url_for
+_helpers._APP_INJECT_URL_DEFAULTS = Flask.inject_url_defaults
 #: Flask's request-cycle methods as defined here.
 _FLASK_CYCLE = {name: getattr(Flask, name) for name in _CYCLE_METHODS}
 #: The apps that serve: they decide again what a Request or Response class
