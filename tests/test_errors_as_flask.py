@@ -84,3 +84,39 @@ def test_after_this_request_returning_no_response() -> None:
 
     with pytest.raises(TypeError, match="after-request function '.*<lambda>'"):
         app.test_client().get("/")
+
+
+@pytest.mark.parametrize("returned", [None, "a str"])
+@pytest.mark.parametrize("view_kind", ["sync", "async"])
+def test_after_request_returning_no_response_under_asgi(
+    returned: t.Any, view_kind: str
+) -> None:
+    """The same under the ASGI driver: its on-loop path (async view) and its
+    thread (sync view)."""
+    events: list[t.Any] = []
+    app = Flask(__name__)
+
+    if view_kind == "sync":
+
+        @app.route("/")
+        def index() -> str:
+            return "index"
+
+    else:
+
+        @app.route("/")
+        async def index() -> str:
+            return "index"
+
+    @app.after_request
+    def forgets_to_return(response: Response) -> t.Any:
+        events.append(("after", response.status_code))
+        return returned
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(("teardown", exc))
+
+    with pytest.raises(TypeError, match="after-request function '.*forgets_to_return'"):
+        ASGIClient(app, app.response_class).get("/")
+    assert events == [("after", 200), ("teardown", None)]

@@ -61,6 +61,7 @@ from .app import (
     _discard,
     _HooksChanged,
     _new,
+    _NotAResponse,
     _server_loop,
 )
 from .ctx import RequestContext, _DriverContext
@@ -1086,7 +1087,11 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                         after = _after_now(ctx)
                     try:
                         for func in (*ctx._after_request_functions, *after):
-                            response = await _acall(func, response)
+                            rv = await _acall(func, response)
+                            if rv is not response:
+                                if not callable(rv):
+                                    raise _NotAResponse(func, rv)
+                                response = rv
                     except BaseException:
                         _discard(response)
                         raise
@@ -1106,6 +1111,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                 if start is None or type(response.response) is not list:
                     # (a Request class's own limit may raise: the app's error)
                     unreceived = _unreceived(app, ctx.request)
+        except _NotAResponse:
+            raise
         except Exception as e:
             error = e
             text = None
@@ -1156,6 +1163,8 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
         finally:
             if type(response) is _lean_response or response._lean_send:
                 response.close()
+    except _NotAResponse:
+        raise  # (teardown gets no error, as under WSGI and in Flask)
     except BaseException as e:
         if error is None:  # (else the error that handle_exception got, as in Flask)
             error = e
@@ -1668,6 +1677,8 @@ def _in_thread(
             # (a Request class's own limit may raise: the app's error, as in
             # the request)
             limit = _body_limit(app, ctx.request, body)
+        except _NotAResponse:
+            raise
         except Exception as e:
             error = e
             response = app.handle_exception(e)
