@@ -1560,8 +1560,63 @@ def test_server_sent_events(app: Flask, driver: str) -> None:
     assert rv.mimetype == "text/event-stream"
     assert rv.headers["Cache-Control"] == "no-cache"
     text = rv.text
-    assert text.startswith("data: hello\n\n: keep-alive\n\n")
+    assert text.startswith(":\n\ndata: hello\n\n: keep-alive\n\n")
     assert text.endswith("event: tick\nid: 2\ndata: two\ndata: lines\n\n")
+
+
+@pytest.mark.parametrize("kind", ["event_stream", "sync", "async"])
+def test_an_event_stream_starts_before_its_first_event(
+    app: Flask, kind: str
+) -> None:
+    # (an EventSource is open before the first event, which may be minutes
+    # away: event_stream sends a comment first; as any stream that sends a
+    # chunk that is not empty, as servers start a response with one)
+    from kolba.sse import event_stream
+
+    released = threading.Event()
+    waited: list[bool] = []  # (True: the headers went out while it waited)
+
+    def later() -> Iterator[str]:
+        yield ":"
+        waited.append(released.wait(2))
+        yield "data"
+
+    async def wait() -> None:
+        loop = asyncio.get_running_loop()
+        waited.append(await loop.run_in_executor(None, released.wait, 2))
+
+    async def alater() -> Any:
+        yield ":"
+        await wait()
+        yield "data"
+
+    async def events() -> Any:
+        await wait()
+        yield "data"
+
+    views = {
+        "event_stream": lambda: event_stream(events()),
+        "sync": lambda: app.response_class(later()),
+        "async": lambda: alater(),
+    }
+    app.add_url_rule("/stream", "stream", views[kind])
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.start":
+            released.set()  # (the headers went before the first data)
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "GET", "path": "/stream", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    assert waited == [True]
+    assert sent[0]["type"] == "http.response.start"
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert body.endswith(b"data: data\n\n" if kind == "event_stream" else b"data")
 
 
 def test_server_sent_events_status_and_headers(app: Flask) -> None:
@@ -1576,7 +1631,7 @@ def test_server_sent_events_status_and_headers(app: Flask) -> None:
 
     rv = app.test_client().get("/events")
     assert (rv.status_code, rv.headers["X-Stream"]) == (201, "1")
-    assert (rv.mimetype, rv.text) == ("text/event-stream", "data: x\n\n")
+    assert (rv.mimetype, rv.text) == ("text/event-stream", ":\n\ndata: x\n\n")
 
 
 def test_server_sent_event_text_cannot_start_a_field() -> None:

@@ -62,6 +62,9 @@ async def _with_keep_alive(
     iterator = events.__aiter__()
     pending: asyncio.Future[Event] | None = None
     try:
+        # a comment first: the headers go out at once, not with the first
+        # event (servers send them with the first chunk that is not empty)
+        yield ":\n\n"
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(iterator.__anext__())
