@@ -190,3 +190,32 @@ def test_a_task_added_once_a_websocket_ended_runs() -> None:
 
     asyncio.run(main())
     assert events == ["in the view", "late"]
+
+
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_a_task_of_a_view_whose_response_an_after_request_replaced_runs(
+    driver: str,
+) -> None:
+    # (its tasks waited for the view's response to be closed: an
+    # after_request function returning a new one left it unclosed, and the
+    # task was lost)
+    from kolba import Response
+    from kolba.testing import ASGIClient
+
+    ran = threading.Event()
+    app = Flask(__name__)
+
+    @app.route("/")
+    def view() -> str:
+        app.add_background_task(ran.set)
+        return "view"
+
+    @app.after_request
+    def replace(response: Response) -> Response:
+        return Response("replaced")
+
+    client = app.test_client() if driver == "wsgi" else ASGIClient(app)
+    response = client.get("/")
+    assert response.text == "replaced"
+    response.close()
+    assert ran.wait(5)
