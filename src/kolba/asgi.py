@@ -2621,7 +2621,7 @@ class _Background:
         if not self.response:
             self.start_all()
 
-    def popped(self, ctx: RequestContext) -> None:
+    def popped(self) -> None:
         if not getattr(_driver_ends, "on", False):  # (else: _ended_request)
             self.ended()
 

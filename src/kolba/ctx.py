@@ -490,7 +490,7 @@ class RequestContext(AppContext):
                 pushed.pop(exc)  # the app context that app_context() made
             if last and "_kolba_background" in self.__dict__:
                 # background tasks added late (see asgi.add_background_task)
-                self.__dict__["_kolba_background"].popped(self)
+                self.__dict__["_kolba_background"].popped()
             if ctx is not self:
                 raise AssertionError(
                     f"Request contexts popped out of order: {self!r} was to end,"
