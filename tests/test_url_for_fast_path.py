@@ -325,7 +325,14 @@ def test_build_error_handlers_see_what_flask_gives_them() -> None:
 
     def calls(mod: ModuleType) -> list[t.Any]:
         u = _url_for(mod)
-        return [u("user", id=1), u("user"), u("user", id="x"), u("nothing", a=1)]
+        return [
+            u("user", id=1),
+            u("user"),
+            u("user", id="x"),
+            u("nothing", a=1),
+            u("two", a="x"),  # (a value refused, the next one missing)
+            u("two", a="x", b="y"),
+        ]
 
     _same(_urls(setup, calls))
 

@@ -646,7 +646,7 @@ def _fast_builder(rule: Rule) -> _Builder:
             else:
                 try:
                     text = to_url(value)
-                except ValidationError:
+                except Exception:  # (as Map.build tells: a BuildError, maybe)
                     return None
             path = f"{head}{text}{tail}"
             if lead:
@@ -690,7 +690,7 @@ def _fast_builder(rule: Rule) -> _Builder:
             else:
                 try:
                     text = to_url(value)
-                except ValidationError:
+                except Exception:  # (as Map.build tells: a BuildError, maybe)
                     return None
             parts.append(static)
             parts.append(text)
