@@ -420,6 +420,56 @@ def test_copy_current_request_context_in_a_thread(
     assert seen == ["/work ann"]
 
 
+def test_copy_current_request_context_of_a_coroutine_in_an_async_view(
+    app: Flask, client: KolbaClient
+) -> None:
+    """Called in an async view, the copied coroutine function gives the
+    coroutine to await on the view's own loop (a task of it too): the loop
+    is not blocked while it runs elsewhere."""
+
+    async def work(tag: str) -> str:
+        await asyncio.sleep(0)
+        on_own_loop = asyncio.get_running_loop() is view_loop[-1]
+        return f"{tag} {request.path} {session.get('user')} {on_own_loop}"
+
+    view_loop: list[asyncio.AbstractEventLoop] = []
+
+    @app.route("/work")
+    async def view() -> str:
+        view_loop.append(asyncio.get_running_loop())
+        session["user"] = "ann"
+        awaited = await copy_current_request_context(work)("awaited")
+        task = asyncio.ensure_future(copy_current_request_context(work)("task"))
+        return f"{awaited}; {await task}"
+
+    assert client.get("/work").text == (
+        "awaited /work ann True; task /work ann True"
+    )
+
+
+def test_copy_current_request_context_of_a_coroutine_in_a_thread(
+    app: Flask, client: KolbaClient
+) -> None:
+    """Called in a thread with no loop, it runs the coroutine to its result,
+    as Flask does."""
+    seen: list[str] = []
+
+    async def work() -> str:
+        await asyncio.sleep(0)
+        return request.path
+
+    @app.route("/work")
+    def view() -> str:
+        copied = copy_current_request_context(work)
+        thread = threading.Thread(target=lambda: seen.append(copied()))
+        thread.start()
+        thread.join()
+        return "done"
+
+    assert client.get("/work").text == "done"
+    assert seen == ["/work"]
+
+
 def test_copy_current_request_context_needs_a_request() -> None:
     with pytest.raises(RuntimeError, match="request context"):
         copy_current_request_context(lambda: None)

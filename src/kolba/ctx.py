@@ -644,7 +644,9 @@ def after_this_request(f: F) -> F:
 
 def copy_current_request_context(f: F) -> F:
     """Decorate ``f`` so that it runs in a copy of the current request context
-    (for a thread or greenlet started in a view)."""
+    (for a thread or greenlet started in a view). An ``async def`` ``f``
+    called on a running event loop gives the coroutine to await (or to make
+    a task of) there."""
     ctx = _cv_get(_NO_CTX)[1]
     if ctx is None:
         raise RuntimeError(
@@ -657,4 +659,23 @@ def copy_current_request_context(f: F) -> F:
         with ctx:
             return ctx.app.ensure_sync(f)(*args, **kwargs)
 
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+    import inspect
+
+    if not inspect.iscoroutinefunction(f):
+        return update_wrapper(wrapper, f)  # type: ignore[return-value]
+
+    async def on_loop(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with ctx:
+            return await f(*args, **kwargs)
+
+    def either(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        # Called on a running event loop (an async view, a task): the
+        # coroutine to await there, not its result, which would block the
+        # loop until it ended (Flask raises instead). Elsewhere (a thread):
+        # its result, as Flask gives it.
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None and asyncio._get_running_loop() is not None:
+            return on_loop(*args, **kwargs)
+        return wrapper(*args, **kwargs)
+
+    return update_wrapper(either, f)  # type: ignore[return-value]
