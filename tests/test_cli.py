@@ -363,6 +363,38 @@ def test_reloader_picks_up_an_edit(serve: Callable[..., Server], site: Path) -> 
         time.sleep(0.1)
 
 
+def test_reloader_shows_the_error_of_an_edit_that_broke_the_app(
+    serve: Callable[..., Server], site: Path
+) -> None:
+    """An edit whose import fails: the debugger's page is the app's own
+    error with its frames (as Flask's), not kolba's loading wrapper; the fix
+    serves the app again."""
+    server = serve("--app", "hello", "run", "--debug", "--port", "{port}")
+    assert server.get("/") == (200, "Hello, World!")
+    app_file = site / "hello.py"
+    source = app_file.read_text()
+    app_file.write_text(source + "\nbroken = undefined_name + 1\n")
+
+    def served(want: tuple[int, str] | None) -> tuple[int, str]:
+        deadline = time.monotonic() + 30  # generous: a loaded CI machine
+        while True:
+            try:
+                got = server.get("/")
+                if (want is None and got[0] == 500) or got == want:
+                    return got
+            except (OSError, http.client.HTTPException):
+                pass  # the server is restarting (it may die mid-answer)
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+
+    status, page = served(None)
+    assert "<h1>NameError</h1>" in page
+    assert "name &#39;undefined_name&#39; is not defined" in page
+    assert "hello.py" in page and "_AppFailed" not in page
+    app_file.write_text(source)
+    served((200, "Hello, World!"))
+
+
 def test_app_run_in_main_guard(serve: Callable[..., Server]) -> None:
     server = serve("hello.py", command=[sys.executable])
     assert server.get("/") == (200, "Hello, World!")

@@ -48,6 +48,9 @@ _DOTENV_FILES = (".env", ".kolbaenv", ".flaskenv")  # highest precedence first
 class NoAppException(click.UsageError):
     """The application could not be found or loaded (exit code 2)."""
 
+    #: The app's own error that failed its loading, if one did.
+    error: BaseException | None = None
+
 
 class _NoModule(NoAppException):
     """The module that should hold the application does not exist."""
@@ -162,7 +165,9 @@ def _failed(action: str, error: BaseException, importing: bool) -> NoAppExceptio
         report += f"\n{hint}\n" if hint else ""
     no_app = importing and isinstance(error, ImportError)
     kind = NoAppException if no_app else _AppFailed
-    return kind(f"{action} failed:\n\n{report}")
+    failure = kind(f"{action} failed:\n\n{report}")
+    failure.error = error  # (the reloader's debugger page shows it, as Flask's)
+    return failure
 
 
 def _split_reference(reference: str) -> tuple[str, str | None]:
@@ -971,7 +976,7 @@ def run_application(
     werkzeug.serving.run_simple(host, port, app, **options)
 
 
-def _failed_app(error: Exception) -> t.Callable[..., t.Any]:
+def _failed_app(error: BaseException) -> t.Callable[..., t.Any]:
     """A WSGI app re-raising a load error, so the reloader can wait for a fix."""
 
     def app(environ: t.Any, start_response: t.Any) -> t.Any:
@@ -1080,7 +1085,8 @@ def run_command(
             click.echo(f"Error: {e.format_message()}", err=True)
         else:
             traceback.print_exc()
-        app = _failed_app(e)
+        # (the debugger shows the app's own error and frames, not kolba's)
+        app = _failed_app(getattr(e, "error", None) or e)
     else:
         _show_server_banner(info.app_import_path or app.name, debug, source)
     _warn_of_a_public_debugger(host, debug if debugger is None else debugger)
