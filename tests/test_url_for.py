@@ -388,3 +388,29 @@ def test_url_for_prefers_a_rule_for_the_requests_method_as_flask(method: str) ->
                 for endpoint, values in builds
             ]
     assert urls["kolba"] == urls["flask"]
+
+
+def test_a_non_ascii_server_name_is_built_in_punycode(app: Flask) -> None:
+    """SERVER_NAME 'Пример.рф:8080' makes URLs on xn--e1afmkfd.xn--p1ai:8080,
+    as Flask's (a Unicode host sent in a header is an error on every server),
+    in and out of a request, with a subdomain too."""
+    app.config["SERVER_NAME"] = "Пример.рф:8080"
+
+    @app.route("/x/<v>")
+    def x(v: str) -> str:
+        return v
+
+    @app.route("/s", subdomain="api")
+    def s() -> str:
+        return "s"
+
+    host = "xn--e1afmkfd.xn--p1ai:8080"
+    with app.app_context():
+        assert url_for("x", v="ж") == f"http://{host}/x/%D0%B6"
+        assert url_for("s") == f"http://api.{host}/s"
+    with app.test_request_context("/", base_url=f"http://{host}"):
+        assert url_for("x", v="ж", _external=True) == f"http://{host}/x/%D0%B6"
+        assert url_for("s") == f"http://api.{host}/s"
+    app.config["SERVER_NAME"] = "ж" * 64 + ".рф"  # a label IDNA cannot encode
+    with app.app_context(), pytest.raises(ValueError, match="IDNA"):
+        url_for("x", v="1")

@@ -305,9 +305,24 @@ def _url_for(
     secure = scheme in ("https", "wss")
     if rule is None:  # (built by the fast builder: the endpoint's one rule)
         rule = url_map._by_endpoint[endpoint][0]
+    if not host.isascii():  # (SERVER_NAME "пример.рф": its punycode, as Flask)
+        host = _ascii_host(host)
     if rule.websocket:
         return f"{'wss' if secure else 'ws'}://{host}{url}"
     return f"{'https' if secure else 'http'}://{host}{url}"
+
+
+def _ascii_host(host: str) -> str:
+    """``host`` (a name, maybe with a port) in IDNA, as werkzeug's bound map
+    has SERVER_NAME."""
+    name, colon, port = host.partition(":")
+    try:
+        return name.encode("idna").decode("ascii") + colon + port
+    except UnicodeError:
+        raise ValueError(
+            f"The host {host!r} (SERVER_NAME, or a rule's host or subdomain)"
+            " is not a name IDNA can encode, so no URL can hold it."
+        ) from None
 
 
 #: Flask.url_for and Flask.inject_url_defaults as kolba defines them (set by
