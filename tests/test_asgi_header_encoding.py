@@ -85,3 +85,18 @@ def test_wsgi() -> None:
             name = "X-Name" if path == "/latin" else "X-Price"
             assert (name, value) in started[-1]
     assert seen == []
+
+
+def test_the_asgi_test_client_says_which_request_header_http_cannot_carry() -> None:
+    """A request header value outside latin-1 is refused by the ASGI test
+    client with its name and what to do (a real client cannot send it
+    either); a latin-1 one arrives as it was given."""
+    from kolba import request
+    from kolba.testing import ASGIClient
+
+    app = Flask(__name__)
+    app.add_url_rule("/", "name", lambda: request.headers.get("X-Name", ""))
+    client = ASGIClient(app)
+    with pytest.raises(ValueError, match="'x-name' has the value 'ж'.*latin-1"):
+        client.get("/", headers={"X-Name": "ж"})
+    assert client.get("/", headers={"X-Name": "ünïcode"}).text == "ünïcode"

@@ -239,6 +239,19 @@ class ASGIClient(KolbaClient):
             self.application = app
 
 
+def _header_bytes(name: str, value: str) -> bytes:
+    """A request header's value as a server gets it: latin-1 bytes."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"The request header {name!r} has the value {value!r}, which HTTP"
+            " cannot carry: header values are latin-1 bytes (a server reads"
+            " UTF-8 bytes as latin-1 text). Quote or encode it in the test"
+            " (e.g. urllib.parse.quote(value))."
+        ) from None
+
+
 def scope_from_environ(
     environ: t.Mapping[str, t.Any], kind: str = "http"
 ) -> dict[str, t.Any]:
@@ -252,7 +265,7 @@ def scope_from_environ(
         else:
             continue
         name = name.replace("_", "-").lower()
-        headers.append((name.encode("latin-1"), str(value).encode("latin-1")))
+        headers.append((name.encode("latin-1"), _header_bytes(name, str(value))))
     scheme = environ.get("wsgi.url_scheme", "http")
     if kind == "websocket":
         scheme = {"http": "ws", "https": "wss"}.get(scheme, scheme)
