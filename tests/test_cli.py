@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import shutil
 import signal
@@ -1019,3 +1020,22 @@ def test_a_debug_variable_that_is_no_yes_or_no_is_an_error_for_an_app(
     monkeypatch.setenv("FLASK_DEBUG", "disabled")
     with pytest.raises(ValueError, match="FLASK_DEBUG='disabled' is neither"):
         Flask("runner")
+
+
+@pytest.mark.parametrize("variable", ["FLASK_ENV", "KOLBA_ENV"])
+def test_env_development_is_debug_mode_as_the_app_is_made(
+    variable: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """*_ENV=development (the seed's way) gives the app debug mode while its
+    module runs, as --debug does: its logger's level, an extension's
+    init_app reading app.debug; the variable it sets for that is gone after."""
+    (site / "envdebug.py").write_text(
+        "from kolba import Flask\n"
+        "app = Flask(__name__)\n"
+        "AT_IMPORT = (app.debug, app.logger.level)\n"
+    )
+    monkeypatch.setenv(variable, "development")
+    app = ScriptInfo(app_import_path="envdebug").load_app()
+    assert sys.modules["envdebug"].AT_IMPORT == (True, logging.DEBUG)
+    assert app.debug is True
+    assert "KOLBA_DEBUG" not in os.environ

@@ -471,11 +471,22 @@ class ScriptInfo:
         if self._loaded_app is not None:
             return self._loaded_app
         debug = _debug_source() is not None  # (a bad value stops before the import)
-        if self.create_app is not None:
-            app = self.create_app()
-        else:
-            _use_flask_compat(self.flask_compat)
-            app = _load_reference(self._reference())
+        # Debug mode from *_ENV=development is the app's as it is made (its
+        # logger's level, an extension's init_app reading app.debug), as
+        # --debug's KOLBA_DEBUG=1 is: set while the app loads, then unset,
+        # since only this command reads *_ENV.
+        set_now = self.set_debug_flag and debug and _debug_variable() is None
+        if set_now:
+            os.environ["KOLBA_DEBUG"] = "1"
+        try:
+            if self.create_app is not None:
+                app = self.create_app()
+            else:
+                _use_flask_compat(self.flask_compat)
+                app = _load_reference(self._reference())
+        finally:
+            if set_now:
+                del os.environ["KOLBA_DEBUG"]
         if self.set_debug_flag:
             app.debug = debug
         self._loaded_app = app
