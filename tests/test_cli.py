@@ -660,6 +660,10 @@ def test_version() -> None:
         ([], {"KOLBA_DEBUG": "f"}, False),
         ([], {"KOLBA_DEBUG": " Yes "}, True),
         ([], {"FLASK_DEBUG": "on"}, True),
+        # and the environment's name, case and that space aside
+        ([], {"FLASK_ENV": "development "}, True),
+        ([], {"KOLBA_ENV": "Development"}, True),
+        ([], {"FLASK_ENV": "dev"}, False),
     ],
 )
 def test_debug_flag(

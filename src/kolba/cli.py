@@ -76,7 +76,10 @@ def _debug_source() -> str | None:
     for name in ("KOLBA_ENV", "FLASK_ENV"):
         value = os.environ.get(name)
         if value:
-            return f"{name}={value}" if value == "development" else None
+            # (as the debug variables: case and a trailing space, which
+            # Windows' `set FLASK_ENV=development && ...` leaves, aside)
+            on = value.strip().lower() == "development"
+            return f"{name}={value}" if on else None
     return None
 
 
