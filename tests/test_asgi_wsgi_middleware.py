@@ -14,6 +14,7 @@ import typing as t
 from pathlib import Path
 
 import httpx
+import pytest
 from browser import free_port, running_server
 from test_middleware import Tagging
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -228,3 +229,25 @@ def test_a_receive_that_never_waits_does_not_block_the_loop(app: Flask) -> None:
 
     asyncio.run(run())
     assert b"".join(bodies) == b"abc"
+
+
+def test_werkzeugs_debugger_on_wsgi_app_shows_an_async_views_error_under_asgi(
+    app: Flask, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's way to the interactive debugger under an ASGI server:
+    DebuggedApplication around app.wsgi_app gets an async view's error (debug
+    mode propagates it) and answers its traceback page."""
+    from werkzeug.debug import DebuggedApplication
+
+    app.debug = True
+    app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)  # type: ignore[method-assign]
+
+    @app.route("/")
+    async def index() -> str:
+        raise ValueError("boom in an async view")
+
+    response = ASGIClient(app).get("/")
+    assert response.status_code == 500
+    assert "Werkzeug Debugger" in response.text
+    assert "ValueError: boom in an async view" in response.text
+    assert "ValueError: boom in an async view" in capsys.readouterr().err
