@@ -105,7 +105,7 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture(params=["sqlite", "redis"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite://{tmp_path}/sessions.db"
+        return f"sqlite:///{tmp_path}/sessions.db"
     redis_server: RedisServer = request.getfixturevalue("redis_server")
     redis.Redis.from_url(redis_server.url).flushdb()
     return redis_server.url
@@ -423,7 +423,7 @@ def test_an_unknown_id_is_not_adopted(store_url: str) -> None:
 
 
 def test_a_value_the_store_cannot_read_is_dropped(tmp_path: Path) -> None:
-    app = make_app(f"sqlite://{tmp_path}/s.db")
+    app = make_app(f"sqlite:///{tmp_path}/s.db")
     client = app.test_client()
     value = cookie_of(client.get("/set/a/1"))
     assert value
@@ -454,7 +454,7 @@ def test_expired_sessions_are_never_loaded_and_cleanup_removes_them(
     if store_url.startswith("sqlite"):
         # The expired one read above was removed then; cleanup takes the other.
         assert result.output == "Removed 1 expired sessions.\n"
-        with sqlite3.connect(store_url[len("sqlite://") :]) as db:
+        with sqlite3.connect(store_url[len("sqlite:///") :]) as db:
             assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
     else:
         assert result.output == "Removed 0 expired sessions.\n"  # Redis's own TTL
@@ -835,7 +835,7 @@ def test_a_503_at_save_keeps_the_hooks_headers_not_the_body_or_cookies(
 
 def test_sqlite_file_that_cannot_be_made_is_a_503(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
-    app = make_app(f"sqlite://{tmp_path}/file/sessions.db")
+    app = make_app(f"sqlite:///{tmp_path}/file/sessions.db")
     response = app.test_client().get("/set/a/1")
     assert response.status_code == 503
     assert str(tmp_path) not in response.text  # (the log names the file)
@@ -1127,7 +1127,7 @@ def test_notes_example_runs_on_a_store_with_one_setting(
 def test_reading_whether_the_session_is_new_varies_on_cookie(tmp_path: Path) -> None:
     # session.new tells a returning client from a new one: a shared cache
     # must not serve one's page to the other (Flask marks any use accessed).
-    app = make_app(f"sqlite://{tmp_path}/sessions.db")
+    app = make_app(f"sqlite:///{tmp_path}/sessions.db")
     app.add_url_rule("/new", "new", lambda: str(session.new))
     client = app.test_client()
     response = client.get("/new")

@@ -43,7 +43,7 @@ def session_app(store: str | None) -> Flask:
 def test_a_store_saves_the_session_a_websocket_changed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = session_app(f"sqlite://{tmp_path}/sessions.db")
+    app = session_app(f"sqlite:///{tmp_path}/sessions.db")
     client = app.test_client()
     client.get("/login")
     with client.websocket("/ws") as ws:
@@ -71,7 +71,7 @@ def test_a_new_store_session_in_a_websocket_is_lost_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No session cookie came: the new session's id cannot reach the client."""
-    app = session_app(f"sqlite://{tmp_path}/sessions.db")
+    app = session_app(f"sqlite:///{tmp_path}/sessions.db")
     with caplog.at_level(logging.WARNING, logger=app.logger.name):
         with app.test_client().websocket("/ws") as ws:
             assert ws.receive() == "[]"

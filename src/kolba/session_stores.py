@@ -8,7 +8,9 @@ that two requests of one user changing different keys keep both changes.
 
 - ``"sqlite"``: ``<instance_path>/sessions.sqlite3`` (one machine; several
   processes, such as gunicorn workers, share it safely);
-- ``"sqlite:///ABSOLUTE/PATH.db"``: that SQLite file;
+- ``"sqlite:///RELATIVE/PATH.db"``: that SQLite file in the instance folder,
+  ``"sqlite:////ABSOLUTE/PATH.db"`` (four slashes): that one (SQLAlchemy's
+  spelling, which ``SQLALCHEMY_DATABASE_URI`` uses too);
 - ``"redis://HOST:PORT/DB"`` or ``"rediss://..."``: Redis, for an app on
   several machines (``pip install kolba[redis]``);
 - an object implementing :class:`SessionStore`, for any other backend.
@@ -280,17 +282,54 @@ def store_from_config(app: Flask, value: Any) -> SessionStore:
         if value == "sqlite":
             path = os.path.join(app.instance_path, "sessions.sqlite3")
             return SQLiteSessionStore(path)
-        if value.startswith("sqlite:///"):
-            return SQLiteSessionStore("/" + value[len("sqlite:///") :].lstrip("/"))
+        if value.startswith("sqlite:"):
+            return SQLiteSessionStore(_sqlite_path(app, value))
         if value.startswith(("redis://", "rediss://")):
             return RedisSessionStore(value)
     elif isinstance(value, SessionStore):
         return value
     raise ValueError(
         f"SESSION_STORE={value!r} names no session store: use None (signed"
-        ' cookies), "sqlite", "sqlite:///ABSOLUTE/PATH.db", "redis://HOST:PORT/DB",'
+        ' cookies), "sqlite", "sqlite:///RELATIVE/PATH.db" (in the instance'
+        ' folder), "sqlite:////ABSOLUTE/PATH.db", "redis://HOST:PORT/DB",'
         ' "rediss://..." or an object implementing kolba.session_stores.SessionStore.'
     )
+
+
+def _sqlite_path(app: Flask, url: str) -> str:
+    """The file a ``sqlite:`` URL names, spelled as SQLAlchemy (and so
+    Flask-SQLAlchemy's ``SQLALCHEMY_DATABASE_URI``) spells it: three slashes
+    and a relative path, ``sqlite:///sessions.db``, is a file in the app's
+    instance folder (where Flask-SQLAlchemy 3 puts it; the folder is made on
+    first use); four slashes, ``sqlite:////var/lib/app/sessions.db``, an
+    absolute path."""
+    path = url[len("sqlite:///") :]
+    if not url.startswith("sqlite:///") or not path:
+        # sqlite:// (SQLAlchemy: a database in memory, which other processes
+        # and threads would not share) or sqlite://name.db (a host)
+        raise ValueError(
+            f"SESSION_STORE={url!r} names no SQLite file: write"
+            f" 'sqlite:///{url[len('sqlite:'):].lstrip('/') or 'sessions.db'}'"
+            " (three slashes: a path relative to the instance folder,"
+            f" {app.instance_path}) or 'sqlite:////ABSOLUTE/PATH.db' (four"
+            " slashes: an absolute path), as SQLAlchemy spells them."
+        )
+    if "?" in path:
+        raise ValueError(
+            f"SESSION_STORE={url!r}: the SQLite store takes no query parameters."
+        )
+    if os.path.isabs(path):
+        return path
+    relative = os.path.join(app.instance_path, path)
+    if not os.path.exists(relative) and os.path.isfile(os.sep + path):
+        # kolba read sqlite:///PATH as /PATH before it followed SQLAlchemy
+        app.logger.warning(
+            f"SESSION_STORE={url!r} is the file {relative} (three slashes: a"
+            " path relative to the instance folder, as in SQLAlchemy), which"
+            f" does not exist yet, while {os.sep + path} does: if the sessions"
+            f" are there, write 'sqlite:///{os.sep + path}' (four slashes)."
+        )
+    return relative
 
 
 #: The key where Flask-Login keeps the user's id: a change of it gives the

@@ -66,7 +66,7 @@ def test_log_in_and_out() -> None:
 def test_a_login_with_a_session_store_gets_a_new_id(tmp_path: Path) -> None:
     # Session fixation: an attacker plants the id of a session of theirs in
     # the victim's browser; the victim's login must not log that id in.
-    app = make_app(SESSION_STORE=f"sqlite://{tmp_path}/sessions.db")
+    app = make_app(SESSION_STORE=f"sqlite:///{tmp_path}/sessions.db")
     attacker = app.test_client()
     attacker.get("/visit")
     planted = attacker.get_cookie("session")
