@@ -22,6 +22,7 @@ loaded there ahead, when its cookie comes, and saved there after).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -145,9 +146,14 @@ class SQLiteSessionStore:
             if getattr(local, "pid", None) != os.getpid():
                 local.db, local.pid = self._connect(), os.getpid()
             yield local.db
-        except (sqlite3.Error, OSError) as e:  # OSError: no folder for the file
-            # (the detail is logged with the cause; the page shows none of it)
+        except (sqlite3.OperationalError, OSError) as e:
+            # locked, busy, disk full or failing, read-only, no folder for the
+            # file... (the detail is logged with the cause; the page shows none)
             raise SessionStoreUnavailable() from e
+        except sqlite3.DatabaseError as e:
+            if type(e) not in (sqlite3.DatabaseError, sqlite3.InternalError):
+                raise  # kolba's mistake or the caller's: not an outage (a 500)
+            raise SessionStoreUnavailable() from e  # a corrupt or foreign file
 
     def load(self, sid: str) -> dict[str, str] | None:
         with self._db() as db:
@@ -228,6 +234,7 @@ class RedisSessionStore:
                 " pip install 'kolba[redis]'."
             ) from None
         self._errors = redis.RedisError
+        self._data_error = redis.DataError
         self.url = url
         self.client = redis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
@@ -238,6 +245,10 @@ class RedisSessionStore:
         try:
             yield
         except self._errors as e:
+            if isinstance(e, self._data_error):  # a value redis-py cannot send:
+                raise  # the caller's mistake, not an outage (a 500)
+            # down, hung, refusing writes (out of memory, a read-only
+            # replica), a wrong password... (logged with the cause)
             raise SessionStoreUnavailable() from e
 
     def load(self, sid: str) -> dict[str, str] | None:
@@ -416,6 +427,33 @@ class _UnavailableSession(ServerSideSession):
     __delitem__ = pop = popitem = _unavailable
 
 
+def _json_key(key: Any) -> str:
+    """A session key as JSON writes an object's key, and so as Flask's cookie
+    session keeps it: ``None`` is ``"null"``, ``True`` ``"true"``, ``1``
+    ``"1"``; a key JSON cannot write (a tuple, bytes) is its ``TypeError``."""
+    if isinstance(key, str):
+        return str.__str__(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        # (json's own spelling: "true", "1", "1.5", "NaN", "Infinity")
+        text: str = _KEY_ENCODER.encode({key: 0})
+        return text[2 : text.rindex('"')]
+    raise TypeError(
+        f"keys must be str, int, float, bool or None, not {type(key).__name__}"
+        f" (the session key {key!r})"
+    )
+
+
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def _by_json_key(session: ServerSideSession) -> dict[str, Any]:
+    """The session's values keyed as they are stored (see :func:`_json_key`)."""
+    values = dict(dict.items(session))
+    if all(type(key) is str for key in values):
+        return values  # PERF: the usual session: no key to convert
+    return {_json_key(key): value for key, value in values.items()}
+
+
 # Ids are 32 random bytes in URL-safe base64: 256 bits.
 _SID = re.compile(r"[A-Za-z0-9_-]{43}").fullmatch
 
@@ -515,11 +553,12 @@ class StoreSessionInterface(SessionInterface):
             # (unread values cannot have changed)
             stored = session.stored
             dumps = self.serializer.dumps
-            for key, value in dict.items(session):
+            values = _by_json_key(session)
+            for key, value in values.items():
                 text = dumps(value)
                 if stored.get(key) != text:
                     changed[key] = text
-            deleted = [key for key in stored if not dict.__contains__(session, key)]
+            deleted = [key for key in stored if key not in values]
         if (
             sid is None
             or session._renew
@@ -529,11 +568,12 @@ class StoreSessionInterface(SessionInterface):
             or _USER_KEY in changed
             or _USER_KEY in deleted
         ):
-            values = {k: self.serializer.dumps(v) for k, v in dict.items(session)}
+            dumps = self.serializer.dumps
+            texts = {k: dumps(v) for k, v in _by_json_key(session).items()}
             session.sid = secrets.token_urlsafe(32)
             # the new record first: a store that fails to save it (a 503)
             # keeps the old one, and the data
-            store.save(session.sid, values, (), lifetime)
+            store.save(session.sid, texts, (), lifetime)
             if sid is not None:
                 store.delete(sid)
             self._cookie(app, response, session)
