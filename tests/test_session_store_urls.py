@@ -93,7 +93,7 @@ def test_a_file_at_the_old_absolute_reading_is_pointed_out(
     # kolba once read sqlite:///tmp/x.db as /tmp/x.db: an app written so
     # would start a new, empty file in its instance folder; it is told.
     old = tmp_path / "old.db"
-    SQLiteSessionStore(str(old)).save("s", {"a": '"1"'}, (), 60)
+    SQLiteSessionStore(str(old)).create("s", {"a": '"1"'}, 60)
     app = Flask("urls", instance_path=str(tmp_path / "inst"))
     url = f"sqlite://{old}"  # three slashes, the old way
     with caplog.at_level(logging.WARNING):

@@ -255,9 +255,13 @@ class CountingStore:
         self.calls.append("load")
         return self.inner.load(sid)
 
-    def save(self, *args: Any) -> None:
+    def create(self, *args: Any) -> None:
+        self.calls.append("create")
+        self.inner.create(*args)
+
+    def save(self, *args: Any) -> bool:
         self.calls.append("save")
-        self.inner.save(*args)
+        return self.inner.save(*args)
 
     def delete(self, sid: str) -> None:
         self.calls.append("delete")
@@ -277,13 +281,15 @@ def test_a_store_object_is_used_as_is(tmp_path: Path) -> None:
     app = make_app(store, SESSION_REFRESH_EACH_REQUEST=False)
     client = app.test_client()
     client.get("/set/a/1")
-    assert store.calls == ["save"]
+    assert store.calls == ["create"]
     client.get("/plain")  # a cookie came, but the view never used the session
-    assert store.calls == ["save"]
+    assert store.calls == ["create"]
     client.get("/get")  # read, unchanged: loaded, its inactivity clock reset
-    assert store.calls == ["save", "load", "touch"]
+    assert store.calls == ["create", "load", "touch"]
     client.get("/set/a/1")  # the same value again: nothing to write
-    assert store.calls == ["save", "load", "touch", "load", "touch"]
+    assert store.calls == ["create", "load", "touch", "load", "touch"]
+    client.get("/set/a/2")  # a change: written
+    assert store.calls[-2:] == ["load", "save"]
 
 
 def test_a_session_is_renewed_when_used_not_on_every_request(tmp_path: Path) -> None:
@@ -890,8 +896,11 @@ class HeldStore:
     def load(self, sid: str) -> dict[str, str] | None:
         return self._call("load", sid)  # type: ignore[no-any-return]
 
-    def save(self, *args: Any) -> None:
-        self._call("save", *args)
+    def create(self, *args: Any) -> None:
+        self._call("create", *args)
+
+    def save(self, *args: Any) -> bool:
+        return self._call("save", *args)  # type: ignore[no-any-return]
 
     def delete(self, sid: str) -> None:
         self._call("delete", sid)
@@ -956,7 +965,7 @@ def test_async_views_open_and_save_a_stored_session_off_the_loop(
         return result
 
     async def main() -> None:
-        status, _, cookie = await while_held("save", "/async/set/a/1", "")
+        status, _, cookie = await while_held("create", "/async/set/a/1", "")
         assert status == 200 and cookie
         assert await while_held("load", "/async/get", cookie) == (
             200,

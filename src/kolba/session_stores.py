@@ -75,11 +75,14 @@ class SessionStore(Protocol):
 
     Every method raises :class:`SessionStoreUnavailable` when the backend
     cannot be reached. ``lifetime`` is in seconds: the record expires that
-    long after the last ``save`` or ``touch``.
+    long after the last ``create``, ``save`` or ``touch``.
     """
 
     def load(self, sid: str) -> dict[str, str] | None:
         """The values of a live session; ``None`` if unknown or expired."""
+
+    def create(self, sid: str, values: Mapping[str, str], lifetime: int) -> None:
+        """Store a new session under ``sid`` (a new random id)."""
 
     def save(
         self,
@@ -87,15 +90,20 @@ class SessionStore(Protocol):
         changed: Mapping[str, str],
         deleted: Collection[str],
         lifetime: int,
-    ) -> None:
-        """Set ``changed``, remove ``deleted`` (other keys stay as they are:
-        a concurrent request may have set them) and renew the expiry."""
+    ) -> bool:
+        """Change a stored session: set ``changed``, remove ``deleted`` (other
+        keys stay as they are: a concurrent request may have set them) and
+        renew the expiry, in one step. A session that is gone (deleted since
+        it was loaded, by a logout or a new id, or expired) is not made again:
+        nothing is written. Return whether the session is there after it (not
+        when it was gone, nor when ``deleted`` removed its last key)."""
 
     def delete(self, sid: str) -> None:
         """Remove the session."""
 
     def touch(self, sid: str, lifetime: int) -> None:
-        """Renew the expiry of a session that did not change."""
+        """Renew the expiry of a session that did not change (a session
+        that is gone stays gone)."""
 
     def cleanup(self) -> int:
         """Remove every expired session; return how many."""
@@ -167,17 +175,43 @@ class SQLiteSessionStore:
                 return None
             return {key: value for key, value, _ in rows}
 
+    def create(self, sid: str, values: Mapping[str, str], lifetime: int) -> None:
+        expires = time.time() + lifetime
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO kolba_sessions VALUES (?, ?, ?, ?)",
+                    [(sid, key, value, expires) for key, value in values.items()],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
     def save(
         self,
         sid: str,
         changed: Mapping[str, str],
         deleted: Collection[str],
         lifetime: int,
-    ) -> None:
-        expires = time.time() + lifetime
+    ) -> bool:
+        now = time.time()
+        expires = now + lifetime
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
+                # (inside the write transaction: no logout can come between)
+                if not db.execute(
+                    "SELECT 1 FROM kolba_sessions WHERE sid = ? AND expires > ?"
+                    " LIMIT 1",
+                    (sid, now),
+                ).fetchone():
+                    # deleted or expired since it was loaded: not made again
+                    # (an expired one's rows go now, as a load removes them)
+                    db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
+                    db.execute("COMMIT")
+                    return False
                 db.executemany(
                     "DELETE FROM kolba_sessions WHERE sid = ? AND key = ?",
                     [(sid, key) for key in deleted],
@@ -190,20 +224,28 @@ class SQLiteSessionStore:
                     "UPDATE kolba_sessions SET expires = ? WHERE sid = ?",
                     (expires, sid),
                 )
+                there = bool(changed) or bool(
+                    db.execute(
+                        "SELECT 1 FROM kolba_sessions WHERE sid = ? LIMIT 1", (sid,)
+                    ).fetchone()
+                )
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            return there
 
     def delete(self, sid: str) -> None:
         with self._db() as db:
             db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
 
     def touch(self, sid: str, lifetime: int) -> None:
+        now = time.time()
         with self._db() as db:
             db.execute(
-                "UPDATE kolba_sessions SET expires = ? WHERE sid = ?",
-                (time.time() + lifetime, sid),
+                # (not one that expired meanwhile: it stays gone)
+                "UPDATE kolba_sessions SET expires = ? WHERE sid = ? AND expires > ?",
+                (now + lifetime, sid, now),
             )
 
     def cleanup(self) -> int:
@@ -217,6 +259,21 @@ class SQLiteSessionStore:
             db.execute("DELETE FROM kolba_sessions WHERE expires <= ?", (now,))
             db.execute("COMMIT")
             return int(count)
+
+
+#: RedisSessionStore.save, atomic (a script runs alone): KEYS[1] the session's
+#: hash; ARGV: the lifetime, the number of keys deleted, those keys, then the
+#: changed keys each followed by its value. A hash that is gone (deleted or
+#: expired) is not made again: 0. Else 1, or 0 if the deletes emptied it.
+_REDIS_SAVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local deleted = tonumber(ARGV[2])
+for i = 3, deleted + 2 do redis.call('HDEL', KEYS[1], ARGV[i]) end
+for i = deleted + 3, #ARGV, 2 do
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return redis.call('EXPIRE', KEYS[1], ARGV[1])
+"""
 
 
 class RedisSessionStore:
@@ -239,6 +296,7 @@ class RedisSessionStore:
         self.client = redis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
         )
+        self._save_script = self.client.register_script(_REDIS_SAVE)
 
     @contextmanager
     def _down(self) -> Iterator[None]:
@@ -255,24 +313,28 @@ class RedisSessionStore:
         with self._down():
             return self.client.hgetall(self.prefix + sid) or None  # type: ignore[return-value]
 
+    def create(self, sid: str, values: Mapping[str, str], lifetime: int) -> None:
+        key = self.prefix + sid
+        with self._down():
+            pipe = self.client.pipeline(transaction=True)
+            # redis annotates the mapping as keyed by all its key types, and a
+            # Mapping's key type is invariant
+            pipe.hset(key, mapping=dict(values))  # type: ignore[arg-type]
+            pipe.expire(key, lifetime)
+            pipe.execute()
+
     def save(
         self,
         sid: str,
         changed: Mapping[str, str],
         deleted: Collection[str],
         lifetime: int,
-    ) -> None:
-        key = self.prefix + sid
+    ) -> bool:
+        args: list[Any] = [lifetime, len(deleted), *deleted]
+        for item in changed.items():
+            args += item
         with self._down():
-            pipe = self.client.pipeline(transaction=True)
-            if deleted:
-                pipe.hdel(key, *deleted)
-            if changed:
-                # redis annotates the mapping as keyed by all its key types,
-                # and a Mapping's key type is invariant
-                pipe.hset(key, mapping=dict(changed))  # type: ignore[arg-type]
-            pipe.expire(key, lifetime)
-            pipe.execute()
+            return bool(self._save_script(keys=[self.prefix + sid], args=args))
 
     def delete(self, sid: str) -> None:
         with self._down():
@@ -299,6 +361,16 @@ def store_from_config(app: Flask, value: Any) -> SessionStore:
             return RedisSessionStore(value)
     elif isinstance(value, SessionStore):
         return value
+    elif callable(getattr(value, "load", None)):
+        missing = [
+            name
+            for name in ("load", "create", "save", "delete", "touch", "cleanup")
+            if not callable(getattr(value, name, None))
+        ]
+        raise ValueError(
+            f"SESSION_STORE={value!r} is no session store: it has no"
+            f" {', '.join(missing)} method (see kolba.session_stores.SessionStore)."
+        )
     raise ValueError(
         f"SESSION_STORE={value!r} names no session store: use None (signed"
         ' cookies), "sqlite", "sqlite:///RELATIVE/PATH.db" (in the instance'
@@ -320,7 +392,7 @@ def _sqlite_path(app: Flask, url: str) -> str:
         # and threads would not share) or sqlite://name.db (a host)
         raise ValueError(
             f"SESSION_STORE={url!r} names no SQLite file: write"
-            f" 'sqlite:///{url[len('sqlite:'):].lstrip('/') or 'sessions.db'}'"
+            f" 'sqlite:///{url[len('sqlite:') :].lstrip('/') or 'sessions.db'}'"
             " (three slashes: a path relative to the instance folder,"
             f" {app.instance_path}) or 'sqlite:////ABSOLUTE/PATH.db' (four"
             " slashes: an absolute path), as SQLAlchemy spells them."
@@ -541,12 +613,19 @@ class StoreSessionInterface(SessionInterface):
     def _save(self, app: Flask, session: ServerSideSession, response: Response) -> None:
         store = self.store
         sid = session.sid
+        lifetime = int(app.permanent_session_lifetime.total_seconds())
         if not session:
             if sid is not None:
-                store.delete(sid)
+                if session._renew:
+                    # clear() (a logout): the record goes, with what a
+                    # concurrent request added to it
+                    store.delete(sid)
+                elif store.save(sid, {}, list(session.stored), lifetime):
+                    # emptied key by key while a concurrent request added a
+                    # key: that one stays, and so does the cookie
+                    return
                 self._cookie(app, response, None)
             return
-        lifetime = int(app.permanent_session_lifetime.total_seconds())
         changed: dict[str, str] = {}
         deleted: list[str] = []
         if sid is not None and not session._renew and session.accessed:
@@ -573,14 +652,25 @@ class StoreSessionInterface(SessionInterface):
             session.sid = secrets.token_urlsafe(32)
             # the new record first: a store that fails to save it (a 503)
             # keeps the old one, and the data
-            store.save(session.sid, texts, (), lifetime)
+            store.create(session.sid, texts, lifetime)
             if sid is not None:
                 store.delete(sid)
             self._cookie(app, response, session)
             return
         refresh = app.config["SESSION_REFRESH_EACH_REQUEST"]
         if changed or deleted:
-            store.save(sid, changed, deleted, lifetime)
+            if store.save(sid, changed, deleted, lifetime) is False:
+                # The session went (a logout, a new id: a request of the same
+                # user that ended meanwhile) or expired since this request
+                # loaded it: its changes are dropped, and no cookie is sent.
+                # Written, they would make the revoked id live again with them
+                # (a copy of the cookie logged in again); under a new id, the
+                # request's data would be a new session logged in as before.
+                app.logger.info(
+                    "A session's changes were dropped: the session was deleted"
+                    " (a logout, a new id) or expired while the request ran."
+                )
+                return
         elif refresh or not session.permanent:
             store.touch(sid, lifetime)
         # The id stays: the cookie is sent again only for its expiry, or to
