@@ -2878,6 +2878,7 @@ class WebSocket(Request):
         self._receivers = 0
         self._buffered = 0  # the bytes (or characters) of the inbox's messages
         self._room: asyncio.Future[None] | None = None
+        self._unread = False  # (the view took no message in _READ_AHEAD_WAIT s)
         self._gone: Message | None = None
         self._cancelled = False
 
@@ -2909,30 +2910,54 @@ class WebSocket(Request):
             self._inbox = asyncio.Queue()
             self._watcher = asyncio.ensure_future(self._watch())
 
+    def _ahead(self, times: int) -> bool:
+        """Whether the inbox holds ``times`` read-aheads (one message,
+        however large, is no read-ahead: its view must still see the client
+        leave)."""
+        size = t.cast("asyncio.Queue[Message]", self._inbox).qsize()
+        return size >= times * _READ_AHEAD or (
+            self._buffered >= times * _READ_AHEAD_BYTES and size > 1
+        )
+
     async def _watch(self) -> None:
         inbox = t.cast("asyncio.Queue[Message]", self._inbox)
+        loop = asyncio.get_running_loop()
         while True:
-            # the view reads none: wait for it to take some
-            # (one message, however large, does not stop the watch: a view
-            # that does not receive must still see the client leave)
-            while inbox.qsize() >= _READ_AHEAD or (
-                self._buffered >= _READ_AHEAD_BYTES and inbox.qsize() > 1
-            ):
-                self._room = asyncio.get_running_loop().create_future()
-                await self._room
+            # the view reads none: the client is held back while the view
+            # takes one in _READ_AHEAD_WAIT s; one that takes none (it only
+            # sends, or waits on something else) is not reading, and the
+            # watch goes on (a client that leaves is seen: servers drop
+            # sends to a gone client), up to a second read-ahead
+            while self._ahead(1) and not self._unread:
+                self._room = loop.create_future()
+                done, _ = await asyncio.wait((self._room,), timeout=_READ_AHEAD_WAIT)
+                self._unread = not done
+            if self._ahead(2):  # past it: closed (memory is bounded)
+                self.closed = True
+                with suppress(Exception):  # (the connection may be gone)
+                    await self._ws_send({"type": "websocket.close", **_UNREAD})
+                self._left({"type": "websocket.disconnect", **_UNREAD})
+                return
             try:
                 message = await self._ws_receive()
             except Exception:  # the server's: the connection is lost
                 message = {"type": "websocket.disconnect", "code": 1006}
             self._buffered += _size(message)
-            inbox.put_nowait(message)
             if message["type"] == "websocket.disconnect":
-                self._gone = message
-                self.closed = True
-                if not self._receivers and self._task is not None:
-                    self._cancelled = True
-                    self._task.cancel()
+                self._left(message)
                 return
+            inbox.put_nowait(message)
+
+    def _left(self, message: Message) -> None:
+        """The connection has ended (``message``, a disconnect, says how):
+        receive() raises once it has given the messages before it; a view
+        that is not awaiting it is cancelled."""
+        t.cast("asyncio.Queue[Message]", self._inbox).put_nowait(message)
+        self._gone = message
+        self.closed = True
+        if not self._receivers and self._task is not None:
+            self._cancelled = True
+            self._task.cancel()
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary; raises
@@ -2946,6 +2971,7 @@ class WebSocket(Request):
         finally:
             self._receivers -= 1
         self._buffered -= _size(message)
+        self._unread = False  # (it reads)
         if self._room is not None and not self._room.done():
             self._room.set_result(None)
         if message["type"] == "websocket.disconnect":
@@ -2993,9 +3019,14 @@ class WebSocket(Request):
 
 # messages, and their bytes, the watcher reads ahead for a view that does not
 # receive (the bytes as for HTTP bodies: one message may pass them): beyond,
-# the server holds the client back (and the watcher sees no disconnect)
+# the server holds the client back while the view takes one message in
+# _READ_AHEAD_WAIT s; a view that does not (it only sends) is not reading:
+# the watch goes on (to see the client leave), and past twice the read-ahead
+# the connection is closed with _UNREAD
 _READ_AHEAD = 32
 _READ_AHEAD_BYTES = 1 << 20
+_READ_AHEAD_WAIT = 5.0
+_UNREAD: Message = {"code": 1008, "reason": "too many unread messages"}
 
 
 def _size(message: Message) -> int:

@@ -1,0 +1,90 @@
+"""WebSockets under real servers on 127.0.0.1 (uvicorn, hypercorn, granian)
+with a real client (tests/server_apps/wsmore.py): what each server does to a
+WebSocket the app must see."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from browser import free_port, start_server, stop_server
+from websockets.sync.client import connect
+
+APPS = Path(__file__).resolve().parent / "server_apps"
+BIN = Path(sys.executable).parent
+SERVERS = ["uvicorn", "hypercorn", "granian"]
+
+
+def command(server: str, port: int) -> list[str]:
+    return {
+        "uvicorn": [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)],
+        "hypercorn": [str(BIN / "hypercorn"), "--bind", f"127.0.0.1:{port}"],
+        "granian": [
+            str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "1",
+        ],
+    }[server] + ["wsmore:app"]  # fmt: skip
+
+
+class Server:
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.events = tmp / f"{kind}-events.txt"
+        self.log = tmp / f"{kind}.log"
+        path = os.pathsep.join(filter(None, [str(APPS), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path, "KOLBA_TEST_EVENTS": str(self.events)}
+        self.proc = start_server(
+            command(kind, self.port), APPS, env, self.port, self.log
+        )
+
+    def seen(self) -> list[str]:
+        return self.events.read_text().splitlines() if self.events.exists() else []
+
+    def wait_for(self, matches: Callable[[list[str]], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not matches(self.seen()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.kind}: not seen in {self.seen()}")
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    tmp = tmp_path_factory.mktemp("wsmore")
+    started: list[Server] = []
+    try:
+        for kind in SERVERS:
+            started.append(Server(kind, tmp))
+        yield started
+    finally:
+        for server in started:
+            stop_server(server.proc)
+
+
+def test_a_view_that_only_sends_ends_once_a_client_that_sent_40_left(
+    servers: list[Server],
+) -> None:
+    """A ticker that never receives; its client sends 40 messages (more than
+    the read-ahead of 32) and closes. hypercorn and granian drop sends to a
+    gone client, so only the watcher can tell: within the read-ahead's wait
+    (5 s) the view is cancelled and torn down, under each server."""
+    for server in servers:
+        # (the servers that do not read on after the app stops reading answer
+        # the close frame only once the watcher reads on: not waited for)
+        with connect(f"{server.url}/ticker", close_timeout=1) as ws:
+            assert ws.recv(timeout=5) == "tick"
+            for _ in range(40):
+                ws.send("x")
+            time.sleep(0.2)
+    for server in servers:
+        server.wait_for(lambda seen: "teardown /ticker None" in seen, 10)
+        time.sleep(0.1)
+        seen = server.seen()
+        assert seen.count("teardown /ticker None") == 1
+        assert len([line for line in seen if line.startswith("ticker ended")]) == 1
