@@ -1095,10 +1095,11 @@ def test_a_close_before_the_accept_is_a_refusal_in_the_test_client(
         assert f"closed with code {code} before the accept" in str(refused.value)
 
 
-def test_websocket_converter_error_closes_1011_and_is_logged(
+def test_websocket_converter_error_is_a_500_and_is_logged(
     app: Flask, asgi: KolbaClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A URL converter's own error is the connection's, as a view's is."""
+    """A URL converter's own error is the connection's, as a view's is: before
+    the accept, the handshake's answer is a 500."""
     torn: list[BaseException | None] = []
     app.teardown_request(torn.append)
     app.url_map.converters["user"] = _FailingConverter
@@ -1107,10 +1108,10 @@ def test_websocket_converter_error_closes_1011_and_is_logged(
     async def ws(u: str) -> None:
         await websocket.send("unreachable")
 
-    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketClosed) as closed:
+    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused) as refused:
         with asgi.websocket("/ws/1") as ws:
             ws.receive()
-    assert closed.value.code == 1011
+    assert refused.value.response.status_code == 500
     assert "db down" in caplog.text
     assert [type(e) for e in torn] == [LookupError]
 

@@ -86,12 +86,12 @@ def test_an_error_handler_that_answers_no_status_fails_before_the_start(
         started(app, "/sync/1000")
 
 
-def test_a_websocket_refusal_with_no_http_status_closes_with_1011(
+def test_a_websocket_refusal_with_no_http_status_is_a_500(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A before_websocket answer whose status is no HTTP status is not sent
-    as the handshake's HTTP answer: the error is logged, the app closes with
-    1011 (the server refuses the handshake with its 403)."""
+    as the handshake's HTTP answer: the error is logged, the app's answer is
+    a 500, as for any error before the accept."""
     @app.before_websocket
     def refuse() -> Any:
         return "no", 1000
@@ -114,5 +114,6 @@ def test_a_websocket_refusal_with_no_http_status_closes_with_1011(
 
     with caplog.at_level(logging.ERROR, logger=app.logger.name):
         sent = asyncio.run(main())
-    assert sent == [{"type": "websocket.close", "code": 1011, "reason": ""}]
+    assert [m.get("status") for m in sent] == [500, None]
+    assert sent[1]["type"] == "websocket.http.response.body"
     assert "status 1000 is not an HTTP status" in caplog.text

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from browser import free_port, start_server, stop_server
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 APPS = Path(__file__).resolve().parent / "server_apps"
@@ -88,3 +89,14 @@ def test_a_view_that_only_sends_ends_once_a_client_that_sent_40_left(
         seen = server.seen()
         assert seen.count("teardown /ticker None") == 1
         assert len([line for line in seen if line.startswith("ticker ended")]) == 1
+
+
+def test_an_error_before_the_accept_is_a_500(servers: list[Server]) -> None:
+    """Not the server's 403 for the app's close (a crash is no auth failure)."""
+    for server in servers:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{server.url}/crash", open_timeout=5)
+        assert refused.value.response.status_code == 500, server.kind
+        assert b"Internal Server Error" in refused.value.response.body
+        server.wait_for(lambda seen: "teardown /crash KeyError" in seen, 5)
+        assert "Exception on /crash [GET]" in server.log.read_text()

@@ -48,6 +48,7 @@ from werkzeug.exceptions import (
     ClientDisconnected,
     Forbidden,
     HTTPException,
+    InternalServerError,
     RequestEntityTooLarge,
 )
 from werkzeug.routing import RoutingException
@@ -3196,15 +3197,8 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
                 _stop_watching(ws)
         except WebSocketDisconnect:
             pass
-        except HTTPException as e:
-            if ws.accepted or ws.closed:  # (no HTTP answer after the handshake)
-                await _close_quietly(ws, 1008)
-            else:
-                await _refuse(app, ws, await _handle_user_exception(app, e, ws))
         except Exception as e:
-            error = e
-            app.log_exception(sys.exc_info())
-            await _close_quietly(ws, 1011)
+            error = await _websocket_error(app, ws, e)
         except asyncio.CancelledError as e:
             if not ws._cancelled or _cancelled_from_outside():
                 error = e  # server shutdown: "going away"
@@ -3213,18 +3207,15 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             for name in (*ws.blueprints, None):
                 for after in reversed(app.after_websocket_funcs.get(name, ())):
                     await _acall(after)
-        except Exception as e:  # as the view's: 1011, logged, the teardown's
-            error = error or e
-            app.log_exception(sys.exc_info())
-            await _close_quietly(ws, 1011)
+        except Exception as e:  # as the view's: handled, 1011, the teardown's
+            error = error or await _websocket_error(app, ws, e)
         await _close_quietly(ws, 1000)
         session = ctx._session
         if session is not None and session.modified:
             try:
                 await _save_websocket_session(app, ctx, ws)
-            except Exception as e:  # (the store's: logged, the teardown's)
-                error = error or e
-                app.log_exception(sys.exc_info())
+            except Exception as e:  # (the store's: handled, the teardown's)
+                error = error or await _websocket_error(app, ws, e)
     finally:
         if app._async_teardown:
             await _apop(app, ctx, error)
@@ -3306,13 +3297,73 @@ async def _before_websocket(app: Flask, names: tuple[str | None, ...]) -> t.Any:
     return None
 
 
-async def _refuse(app: Flask, ws: WebSocket, rv: t.Any) -> None:
+async def _websocket_error(app: Flask, ws: WebSocket, e: Exception) -> Exception | None:
+    """An error of a WebSocket's view or hooks, handled as an HTTP request's:
+    its error handler's answer (an HTTPException's own if none), else
+    ``got_request_exception`` sent, the error logged and the 500 handler's
+    answer (or a 500). That answer refuses the handshake before the accept;
+    after it the connection closes (_close_code). The error for teardown
+    (None: a handler took it) is returned."""
+    error: Exception | None = None
+    try:
+        if app._overrides & _AWAITED_METHODS:  # (sync: in the thread pool)
+            rv = await _in_pool(app.handle_user_exception, e)
+        else:
+            rv = await _handle_user_exception(app, e, ws)
+    except Exception as unhandled:
+        error = unhandled
+        rv = await _server_error(app, ws, unhandled)
+    code = _close_code(e if error is None else error)
+    if ws.accepted or ws.closed:  # (no HTTP answer after the handshake)
+        await _close_quietly(ws, code)
+        return error
+    try:
+        await _refuse(app, ws, rv, code)
+    except Exception:  # (an answer that is none: no HTTP status...)
+        app.log_exception(sys.exc_info())
+        await _close_quietly(ws, 1011)
+    return error
+
+
+async def _server_error(app: Flask, ws: WebSocket, e: Exception) -> t.Any:
+    """What ``handle_exception`` does for an error no handler took, but the
+    response's after-request functions (a WebSocket has none): the signal,
+    the log, the 500 handler's answer (a 500 if it has none or fails)."""
+    if signals.got_request_exception.receivers:
+        signals.got_request_exception.send(
+            app, _async_wrapper=app.ensure_sync, exception=e
+        )
+    app.log_exception((type(e), e, e.__traceback__))
+    server_error = InternalServerError(original_exception=e)
+    handler = app._find_error_handler(server_error, ws.blueprints)
+    if handler is None:
+        return server_error
+    try:
+        return await _acall(handler, server_error)
+    except Exception:
+        app.log_exception(sys.exc_info())
+        return server_error
+
+
+def _close_code(e: Exception) -> int:
+    """The close code of a WebSocket ended by ``e`` after the accept: 1008
+    (policy violation) for a client's error (abort(4xx)), 1013 (try again
+    later) for a 503 (a session store down), else 1011 (internal error)."""
+    if isinstance(e, HTTPException) and e.code is not None:
+        if e.code == 503:
+            return 1013
+        if e.code < 500:
+            return 1008
+    return 1011
+
+
+async def _refuse(app: Flask, ws: WebSocket, rv: t.Any, code: int = 1008) -> None:
     """Refuse the handshake with the response made of ``rv``: sent as the HTTP
     answer where the server takes one (ASGI's ``websocket.http.response``),
-    else a close before the accept (the server answers 403)."""
+    else a close before the accept with ``code`` (the server answers 403)."""
     response = app.make_response(rv)
     if "websocket.http.response" not in _scope(ws).get("extensions", ()):
-        await _close_quietly(ws, 1008)
+        await _close_quietly(ws, code)
         return
     if not 100 <= response.status_code <= 599:
         raise _no_status(response.status_code)

@@ -43,3 +43,8 @@ async def ticker() -> None:
     except BaseException as e:
         record(f"ticker ended {type(e).__name__}")
         raise
+
+
+@app.websocket("/crash")
+async def crash() -> None:
+    raise KeyError("crash before the accept")
