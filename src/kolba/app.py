@@ -191,6 +191,16 @@ _FUSED_METHODS = frozenset(
 
 
 _loops = threading.local()
+
+
+def _forget_loops() -> None:
+    """In the child of a fork: event loops of its own (a parent's loop shares
+    its epoll and wake-up pipe with the parent)."""
+    global _loops
+    _loops = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_loops)
 _told_real_flask = False  # (logged once a process: see real_flask_hint)
 
 

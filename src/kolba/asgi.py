@@ -2666,6 +2666,11 @@ def _background_pool(app: Flask) -> ThreadPoolExecutor:
 _background_pools: weakref.WeakKeyDictionary[Flask, ThreadPoolExecutor] = (
     weakref.WeakKeyDictionary()
 )
+# A pool made before a fork (a task added as the app was made, under gunicorn
+# --preload) is the parent's: a child has none of its threads but its count
+# of idle ones, so its first task would wait for a second to start a thread,
+# or be lost at its exit. Each process makes its own.
+os.register_at_fork(after_in_child=_background_pools.clear)
 
 
 def _spawn(
