@@ -23,6 +23,7 @@ loaded there ahead, when its cookie comes, and saved there after).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -493,11 +494,18 @@ class ServerSideSession(SecureCookieSession):
 
 
 class _UnavailableSession(ServerSideSession):
-    """The session while the store is down: its first use answers 503. Then
-    it reads as empty (for the 503 handler's page, whose layout may show
+    """The session while the store is down: its first use answers 503, and
+    logs the store's error (not before: an async view's session is loaded
+    ahead under ASGI, and a view that never uses it is served as usual).
+    Then it reads as empty (for the 503 handler's page, whose layout may show
     flashed messages), and a write answers 503 again."""
 
     _failed = False
+
+    def __init__(self, error: BaseException, logger: logging.Logger) -> None:
+        super().__init__()
+        self._error = error
+        self._logger = logger
 
     @property
     def accessed(self) -> bool:
@@ -506,8 +514,7 @@ class _UnavailableSession(ServerSideSession):
     @accessed.setter
     def accessed(self, value: bool) -> None:
         if not self._failed:
-            self._failed = True
-            raise SessionStoreUnavailable()
+            self._unavailable()
 
     @property
     def modified(self) -> bool:
@@ -518,8 +525,14 @@ class _UnavailableSession(ServerSideSession):
         self._unavailable()
 
     def _unavailable(self, *args: Any, **kwargs: Any) -> Any:
-        self._failed = True  # (read as empty after, by the 503 page too)
-        raise SessionStoreUnavailable()
+        error = self._error
+        if not self._failed:
+            self._failed = True  # (read as empty after, by the 503 page too)
+            self._logger.error(
+                "The session store failed to load a session",
+                exc_info=(type(error), error, error.__traceback__),
+            )
+        raise SessionStoreUnavailable() from error
 
     # writes that change nothing of an empty session (a logout's pop) answer
     # 503 all the same: the stored session is kept, it must not seem gone
@@ -608,9 +621,8 @@ class StoreSessionInterface(SessionInterface):
             return self.session_class()
         try:
             stored = self.store.load(sid)
-        except SessionStoreUnavailable:
-            app.logger.exception("The session store failed to load a session")
-            return _UnavailableSession()
+        except SessionStoreUnavailable as e:
+            return _UnavailableSession(e, app.logger)  # (logged if used)
         if stored is None:
             return self.session_class()
         loads = self.serializer.loads
