@@ -1,0 +1,68 @@
+"""The SQLite file of a session store deleted or replaced while the app
+serves (a clean-up of the instance folder, a restored backup): every worker
+process opens the file at the path again within a second, and says so, rather
+than some going on with the old file unseen (real SQLite files; each store
+object stands for a worker process, with its own connections)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from kolba import Flask
+from kolba.session_stores import SQLiteSessionStore, store_from_config
+
+
+def remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def test_a_deleted_file_is_made_again_by_every_worker(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "sessions.db"
+    first, second = (SQLiteSessionStore(str(path)) for _ in range(2))
+    first.create("before", {"a": '"1"'}, 60)
+    assert second.load("before") == {"a": '"1"'}
+    remove(path)
+    time.sleep(1.1)  # (each checks its file at most once a second)
+    with caplog.at_level(logging.WARNING):
+        first.create("after", {"b": '"2"'}, 60)
+    assert path.exists()  # made again, not written to the deleted one
+    # a worker started since (gunicorn replaced one) and the old ones agree
+    started_since = SQLiteSessionStore(str(path))
+    assert started_since.load("after") == {"b": '"2"'}
+    assert second.load("after") == {"b": '"2"'}
+    assert second.load("before") is None  # (gone with the file)
+    told = [r for r in caplog.records if "was deleted or replaced" in r.message]
+    assert [r.name for r in told] == ["kolba.session_stores"] * 2  # one each
+    assert told[0].levelno == logging.WARNING
+    assert told[0].message.startswith(f"The session store's file {path} was")
+    assert f"process {os.getpid()} opened it again" in told[0].message
+
+
+def test_the_store_of_an_app_logs_to_its_logger(tmp_path: Path) -> None:
+    app = Flask("file", instance_path=str(tmp_path))
+    store = store_from_config(app, "sqlite")
+    assert isinstance(store, SQLiteSessionStore) and store.logger is app.logger
+
+
+def test_a_replaced_file_is_opened(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.db"
+    store = SQLiteSessionStore(str(path))
+    store.create("old", {"a": '"1"'}, 60)
+    backup = SQLiteSessionStore(str(tmp_path / "backup.db"))
+    backup.create("restored", {"r": '"1"'}, 60)
+    with sqlite3.connect(tmp_path / "backup.db") as db:  # (all in the file)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    os.replace(tmp_path / "backup.db", path)
+    time.sleep(1.1)
+    assert store.load("restored") == {"r": '"1"'}
+    assert store.load("old") is None
+
