@@ -4,9 +4,10 @@ threads and event loops: the parent's are not its own."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import select
+import subprocess
+import sys
 import time
 import typing as t
 
@@ -48,21 +49,50 @@ def test_a_background_task_after_a_fork_runs_at_once() -> None:
     assert in_a_child(work) == b"ran"
 
 
-def test_an_async_view_after_a_fork_runs_on_the_childs_own_loop() -> None:
-    app = Flask(__name__)
+FORKED_ASYNC_VIEWS = """
+import asyncio, os, time
+from kolba import Flask
 
-    @app.route("/")
-    async def index() -> str:
-        loop = asyncio.get_running_loop()
-        seen = getattr(loop, "made_in", "none")
-        loop.made_in = os.getpid()  # type: ignore[attr-defined]
-        return str(seen)
+app = Flask(__name__)
 
-    client = app.test_client()
-    assert client.get("/").text == "none"
-    assert client.get("/").text == str(os.getpid())  # the thread's loop, kept
+async def init_db():  # a start-up step using the loop's executor
+    await asyncio.to_thread(time.sleep, 0)
 
-    def work(write: Write) -> None:
-        write(client.get("/").text.encode())
+app.ensure_sync(init_db)()
+time.sleep(0.2)  # the executor's thread idle again
 
-    assert in_a_child(work) == b"none"
+@app.route("/")
+async def index():
+    loop = asyncio.get_running_loop()
+    made_in = getattr(loop, "made_in", None)
+    loop.made_in = os.getpid()
+    text = await asyncio.to_thread(lambda: "off the loop")
+    return f"{text}, loop {'new' if made_in is None else 'kept'}"
+
+client = app.test_client()
+print("parent:", client.get("/").text, flush=True)
+pid = os.fork()
+if pid == 0:
+    print("child:", client.get("/").text, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent:", client.get("/").text, flush=True)
+"""
+
+
+def test_async_views_after_a_fork_run_on_loops_of_their_own() -> None:
+    """gunicorn --preload after an async start-up step: the child's views run
+    on a loop of its own, whose asyncio.to_thread has threads (the parent's
+    inherited executor had none: a hang), and the parent's loop still wakes
+    for its threads' results once the child is gone."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_ASYNC_VIEWS],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.stdout.splitlines() == [
+        "parent: off the loop, loop new",
+        "child: off the loop, loop new",
+        "parent: off the loop, loop kept",
+    ], done.stderr

@@ -193,10 +193,17 @@ _FUSED_METHODS = frozenset(
 _loops = threading.local()
 
 
+#: The event loops of the parent of a fork (see _forget_loops)
+_parents_loops: list[threading.local] = []
+
+
 def _forget_loops() -> None:
-    """In the child of a fork: event loops of its own (a parent's loop shares
-    its epoll and wake-up pipe with the parent)."""
+    """In the child of a fork: event loops of its own, since a parent's loop
+    shares its epoll and wake-up pipe with the parent. The parent's is kept,
+    never closed: closing it would take the wake-up pipe out of the epoll they
+    share, and the parent's loop would never wake for a thread's result."""
     global _loops
+    _parents_loops.append(_loops)
     _loops = threading.local()
 
 
