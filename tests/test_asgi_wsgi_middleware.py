@@ -251,3 +251,34 @@ def test_werkzeugs_debugger_on_wsgi_app_shows_an_async_views_error_under_asgi(
     assert "Werkzeug Debugger" in response.text
     assert "ValueError: boom in an async view" in response.text
     assert "ValueError: boom in an async view" in capsys.readouterr().err
+
+
+def test_proxy_headers_middleware_on_asgi_app_fixes_http_and_websockets(
+    app: Flask,
+) -> None:
+    """docs/deployment.md's way behind a proxy under granian or hypercorn:
+    uvicorn's ProxyHeadersMiddleware on app.asgi_app gives HTTP requests and
+    WebSockets alike the client's scheme and address."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from kolba import url_for, websocket
+
+    app.config["TRUSTED_HOSTS"] = ["localhost"]
+    app.asgi_app = ProxyHeadersMiddleware(app.asgi_app, trusted_hosts="*")  # type: ignore[method-assign]
+
+    def seen(where: t.Any) -> str:
+        return f"{where.scheme} {where.remote_addr} {url_for('ws', _external=True)}"
+
+    app.add_url_rule("/", "index", lambda: seen(request))
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.send(seen(websocket))
+
+    client = ASGIClient(app)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    assert client.get("/", headers=forwarded).text == (
+        "https 203.0.113.9 wss://localhost/ws"
+    )
+    with client.websocket("/ws", headers=forwarded) as socket:
+        assert socket.receive() == "wss 203.0.113.9 wss://localhost/ws"

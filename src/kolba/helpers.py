@@ -351,9 +351,11 @@ def _note_request_host(app: t.Any, req: t.Any) -> None:
         return
     app._request_host_noted = True
     app.logger.warning(
-        "An external URL was built with the host %r from the request's Host"
-        " header, which the client chooses: a forged Host would put another"
-        " site in the links this app sends (a password-reset email's). Set"
+        "A full URL was made with the host %r of the request's Host header"
+        " (by url_for(..., _external=True), or a read of request.url, base_url,"
+        " host_url or url_root, as Flask-Login's login redirect does). The"
+        " client chooses its Host: a forged one would put another site in"
+        " the links this app sends (a password-reset email's). Set"
         " TRUSTED_HOSTS to the host names the app serves"
         " (app.config['TRUSTED_HOSTS'] = ['example.com']: a request for another"
         " host is a 400), or SERVER_NAME to the one host to build URLs with"
