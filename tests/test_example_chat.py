@@ -66,3 +66,5 @@ def test_two_tabs_chat(browser: Any, tmp_path: Path) -> None:
         driver.close()
         driver.switch_to.window(ann)
         wait_for_line(driver, "server: bob left")
+    # the server gone (a restart, a proxy's idle timeout): the tab says so
+    wait_for_line(driver, "server: connection lost (reload the page to rejoin)")
