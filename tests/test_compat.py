@@ -466,3 +466,29 @@ def test_the_quickstart_samples_spelled_with_flask_run_on_kolba(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.split()[-1]) > 20  # (url_building.py prints too)
+
+
+def test_an_app_failing_to_load_next_to_the_real_flask_is_told_how_to_join_them(
+    tmp_path: Path,
+) -> None:
+    """An extension that tests for Flask's Blueprint (Flask-WTF's
+    csrf.exempt) fails as a kolba app loads: the error says what to do, not
+    only 'Working outside of ... context' errors."""
+    (tmp_path / "app.py").write_text(
+        "import flask\n"
+        "from kolba import Blueprint, Flask\n"
+        "app = Flask(__name__)\n"
+        "bp = Blueprint('b', __name__)\n"
+        "if not isinstance(bp, flask.Blueprint):  # as an extension would\n"
+        "    raise AttributeError(\"'Blueprint' object has no attribute '__name__'\")\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "kolba", "--no-flask-compat", "--app", "app", "routes"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "AttributeError" in result.stderr
+    assert HINT in result.stderr

@@ -163,9 +163,9 @@ def _failed(action: str, error: BaseException, importing: bool) -> NoAppExceptio
     while tb is not None and _is_import_machinery(tb):
         tb = tb.tb_next
     report = "".join(traceback.TracebackException(type(error), error, tb).format())
-    if str(error).startswith("Working outside of"):
-        hint = compat.real_flask_hint()  # (an extension's Flask context)
-        report += f"\n{hint}\n" if hint else ""
+    # (an extension reading Flask's context, or testing for Flask's classes)
+    hint = compat.real_flask_hint()
+    report += f"\n{hint}\n" if hint else ""
     no_app = importing and isinstance(error, ImportError)
     kind = NoAppException if no_app else _AppFailed
     failure = kind(f"{action} failed:\n\n{report}")
