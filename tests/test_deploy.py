@@ -201,3 +201,46 @@ def test_behind_a_proxy_external_urls_follow_x_forwarded(gunicorn, csrf_token_in
     status, _, note = browser.post_json("/api/notes", {"title": "t"}, forwarded)
     assert status == 201
     assert note["url"] == f"https://notes.example.org/api/notes/{note['id']}"
+
+
+def test_gunicorn_serves_an_unchanged_flask_app_through_a_compat_entry_module(
+    tmp_path: Path,
+) -> None:
+    """The README's two-line entry module: with Flask installed, an app
+    written `from flask import ...` is served by kolba under gunicorn."""
+    (tmp_path / "myapp.py").write_text(
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n"
+        "@app.route('/')\n"
+        "def index():\n"
+        "    req = request._get_current_object()\n"
+        "    return f'{type(app).__module__} {type(req).__module__}'\n"
+    )
+    (tmp_path / "serve.py").write_text(
+        "import kolba.compat.flask  # before anything imports flask\n"
+        "from myapp import app\n"
+    )
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    environ = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(SRC), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [gunicorn, "-w", "1", "-b", f"127.0.0.1:{port}", "serve:app"],
+            cwd=tmp_path,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_serving(proc, port, log)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert r.read().decode() == "kolba.app kolba.wrappers"
+    finally:
+        stop(proc)
