@@ -68,7 +68,7 @@ def test_asgi(kind: str) -> None:
     with got_request_exception.connected_to(seen.append, app):
         start = asgi_call(app, "/latin")[0]
         assert (b"x-name", "ünïcode".encode("latin-1")) in start["headers"]
-        with pytest.raises(UnicodeEncodeError):
+        with pytest.raises(UnicodeEncodeError, match="response header 'X-Price'"):
             asgi_call(app, "/euro")
     assert seen == []
 

@@ -2398,14 +2398,34 @@ async def _start(send: Send, status: int, headers: t.Iterable[tuple[str, str]]) 
 def _start_message(status: int, headers: t.Iterable[tuple[str, str]]) -> Message:
     if not 100 <= status <= 599:  # (the app's error handler's answer, a WSGI app's)
         raise _no_status(status)
-    return {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
+    try:
+        encoded = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in headers
-        ],
-    }
+        ]
+    except UnicodeEncodeError:
+        _refuse_header(headers)
+        raise
+    return {"type": "http.response.start", "status": status, "headers": encoded}
+
+
+def _refuse_header(headers: t.Iterable[tuple[str, str]]) -> None:
+    """Raise the UnicodeEncodeError of the first header HTTP/1 cannot carry
+    (a name or value outside latin-1), saying which header it is."""
+    for name, value in headers:
+        for text in (name, value):
+            try:
+                text.encode("latin-1")
+            except UnicodeEncodeError as e:
+                raise UnicodeEncodeError(
+                    e.encoding,
+                    e.object,
+                    e.start,
+                    e.end,
+                    f"the response header {name!r} holds it, and HTTP/1 carries"
+                    " only latin-1 in headers: quote or encode it (RFC 8187's"
+                    " filename* for a Content-Disposition, as send_file does)",
+                ) from None
 
 
 def _unreceived(
