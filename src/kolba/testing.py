@@ -8,7 +8,7 @@ import functools
 import queue
 import threading
 import typing as t
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from urllib.parse import urlsplit
 
 import werkzeug.test
@@ -439,6 +439,7 @@ class TestWebSocket:
 
         async def serve() -> None:
             self._loop = asyncio.get_running_loop()
+            self._serving = t.cast("asyncio.Task[None]", asyncio.current_task())
             self._inbox: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
             started.set()
 
@@ -504,9 +505,30 @@ class TestWebSocket:
         raise WebSocketClosed(self.close_code)
 
     def _ended(self) -> None:
-        """Wait for the app that refused the handshake to end."""
-        self._thread.join(self.timeout)  # type: ignore[union-attr]
+        """Wait for the app to end (the client has closed, or the app refused
+        the handshake): a TimeoutError if it does not within the timeout (as
+        a server's, its view is then cancelled)."""
+        thread = self._thread
         self._thread = None
+        if thread is None:
+            return
+        thread.join(self.timeout)
+        if thread.is_alive() and self._inbox.qsize():
+            # the app has not read the close: it holds the client back (a
+            # view that does not read), for the read-ahead's wait at most
+            from .asgi import _READ_AHEAD_WAIT
+
+            thread.join(_READ_AHEAD_WAIT)
+        if not thread.is_alive():
+            return
+        with suppress(RuntimeError):  # (its loop closed meanwhile: it ended)
+            self._loop.call_soon_threadsafe(self._serving.cancel)
+        thread.join(self.timeout)
+        raise TimeoutError(
+            f"the app did not end within {self.timeout} s of the client's"
+            " close: its WebSocket view still ran (it was cancelled then"
+            + (", and still runs)" if thread.is_alive() else ")")
+        )
 
     def _refused(self, start: dict[str, t.Any]) -> t.NoReturn:
         body = []
@@ -542,8 +564,7 @@ class TestWebSocket:
         if self._thread is None:
             return
         self._put({"type": "websocket.disconnect", "code": code})
-        self._thread.join(self.timeout)
-        self._thread = None
+        self._ended()
         if self._error is not None:
             raise self._error
 
