@@ -5,6 +5,7 @@ WebSocket the app must see."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -100,3 +101,32 @@ def test_an_error_before_the_accept_is_a_500(servers: list[Server]) -> None:
         assert b"Internal Server Error" in refused.value.response.body
         server.wait_for(lambda seen: "teardown /crash KeyError" in seen, 5)
         assert "Exception on /crash [GET]" in server.log.read_text()
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_open_websockets_are_torn_down_at_shutdown(kind: str, tmp_path: Path) -> None:
+    """SIGTERM with a view awaiting receive() and one sending open: each is
+    ended and torn down once before after_serving, under each server (granian
+    runs the lifespan's shutdown while they are open, then exits: the app
+    cancels them itself, or they were never torn down)."""
+    server = Server(kind, tmp_path)
+    try:
+        server.wait_for(lambda seen: "startup" in seen, 10)
+        with (
+            connect(f"{server.url}/hold", close_timeout=1) as hold,
+            connect(f"{server.url}/ticker", close_timeout=1) as tick,
+        ):
+            assert tick.recv(timeout=5) == "tick"
+            hold.send("hi")
+            time.sleep(0.2)
+            os.kill(server.proc.pid, signal.SIGTERM)
+            server.proc.wait(15)
+    finally:
+        stop_server(server.proc)
+    seen = server.seen()
+    assert seen[-1] == "after_serving", seen
+    for path in ("/hold", "/ticker"):
+        assert seen.count(f"after_websocket {path}") == 1, seen
+        assert len([line for line in seen if line.startswith(f"teardown {path}")]) == 1
+    assert len([line for line in seen if line.startswith("hold ended")]) == 1
+    assert len([line for line in seen if line.startswith("ticker ended")]) == 1

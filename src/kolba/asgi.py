@@ -3023,6 +3023,7 @@ async def _lifespan(app: Flask, receive: Receive, send: Send) -> None:
             phase, funcs = "shutdown", app.after_serving_funcs
         try:
             if phase == "shutdown":
+                await _end_websockets(app)
                 await _wait_for_background(app)
             else:
                 _shutdown_timeout(app)  # (a bad one stops the start, not the end)
@@ -3094,6 +3095,26 @@ def _shutdown_timeout(app: Flask) -> float | None:
         " number, 0 or more), or None to wait for background tasks without a"
         " limit."
     )
+
+
+async def _end_websockets(app: Flask) -> None:
+    """Cancel the WebSocket views still open at shutdown, as a server's
+    going away, and wait for their teardown (BACKGROUND_TASK_SHUTDOWN_TIMEOUT
+    seconds at most): granian runs the lifespan's shutdown while they run
+    (uvicorn and hypercorn end them first), then exits."""
+    tasks = [task for task in _open_websockets.get(app, ()) if not task.done()]
+    if not tasks:
+        return
+    for task in tasks:
+        _ended_at_shutdown.add(task)
+        task.cancel()
+    timeout = _shutdown_timeout(app)
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    if pending:
+        app.logger.warning(
+            f"WebSockets cancelled at shutdown still not torn down after"
+            f" {timeout:g} s: {len(pending)}"
+        )
 
 
 async def _wait_for_background(app: Flask) -> None:
@@ -3449,6 +3470,31 @@ def _origin_refusal(
 
 
 async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve a WebSocket connection, known to the lifespan's shutdown while
+    it is open (_end_websockets)."""
+    task = t.cast("asyncio.Task[None]", asyncio.current_task())
+    open_tasks = _open_websockets.get(app)
+    if open_tasks is None:
+        open_tasks = _open_websockets[app] = set()
+    open_tasks.add(task)
+    try:
+        await _websocket_cycle(app, scope, receive, send)
+    finally:
+        open_tasks.discard(task)
+
+
+#: the tasks of WebSocket connections cancelled by the lifespan's shutdown
+_ended_at_shutdown: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
+
+#: the tasks of an app's WebSocket connections open (on the server's loop)
+_open_websockets: weakref.WeakKeyDictionary[Flask, set[asyncio.Task[None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _websocket_cycle(
+    app: Flask, scope: Scope, receive: Receive, send: Send
+) -> None:
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)
     ws = t.cast(
@@ -3517,7 +3563,10 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         except asyncio.CancelledError as e:
             if not ws._cancelled or _cancelled_from_outside():
                 error = e  # server shutdown: "going away"
-                await _close_quietly(ws, 1001)
+                if asyncio.current_task() in _ended_at_shutdown:  # (granian:
+                    ws.closed = True  # dropped it; a send to it never returns)
+                else:
+                    await _close_quietly(ws, 1001)
         try:
             for name in (*ws.blueprints, None):
                 for after in reversed(app.after_websocket_funcs.get(name, ())):

@@ -48,3 +48,19 @@ async def ticker() -> None:
 @app.websocket("/crash")
 async def crash() -> None:
     raise KeyError("crash before the accept")
+
+
+@app.websocket("/hold")
+async def hold() -> None:
+    """Waits for messages until it ends."""
+    try:
+        while True:
+            await websocket.receive()
+    except BaseException as e:
+        record(f"hold ended {type(e).__name__}")
+        raise
+
+
+@app.after_websocket
+def after_websocket() -> None:
+    record(f"after_websocket {request.path}")
