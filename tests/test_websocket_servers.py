@@ -130,3 +130,12 @@ def test_open_websockets_are_torn_down_at_shutdown(kind: str, tmp_path: Path) ->
         assert len([line for line in seen if line.startswith(f"teardown {path}")]) == 1
     assert len([line for line in seen if line.startswith("hold ended")]) == 1
     assert len([line for line in seen if line.startswith("ticker ended")]) == 1
+
+
+def test_a_url_without_a_websocket_is_a_404(servers: list[Server]) -> None:
+    """The app's 404 (not the server's 403 for the app's close)."""
+    for server in servers:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{server.url}/nothere", open_timeout=5)
+        assert refused.value.response.status_code == 404, server.kind
+        assert b"Not Found" in refused.value.response.body

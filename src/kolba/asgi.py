@@ -51,7 +51,7 @@ from werkzeug.exceptions import (
     InternalServerError,
     RequestEntityTooLarge,
 )
-from werkzeug.routing import RoutingException
+from werkzeug.routing import RoutingException, WebsocketMismatch
 from werkzeug.wsgi import FileWrapper
 
 from . import signals, wrappers
@@ -3102,7 +3102,8 @@ async def _end_websockets(app: Flask) -> None:
     going away, and wait for their teardown (BACKGROUND_TASK_SHUTDOWN_TIMEOUT
     seconds at most): granian runs the lifespan's shutdown while they run
     (uvicorn and hypercorn end them first), then exits."""
-    tasks = [task for task in _open_websockets.get(app, ()) if not task.done()]
+    open_tasks = app.__dict__.get("_kolba_websockets", ())
+    tasks = [task for task in open_tasks if not task.done()]
     if not tasks:
         return
     for task in tasks:
@@ -3469,32 +3470,11 @@ def _origin_refusal(
     )
 
 
-async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve a WebSocket connection, known to the lifespan's shutdown while
-    it is open (_end_websockets)."""
-    task = t.cast("asyncio.Task[None]", asyncio.current_task())
-    open_tasks = _open_websockets.get(app)
-    if open_tasks is None:
-        open_tasks = _open_websockets[app] = set()
-    open_tasks.add(task)
-    try:
-        await _websocket_cycle(app, scope, receive, send)
-    finally:
-        open_tasks.discard(task)
-
-
 #: the tasks of WebSocket connections cancelled by the lifespan's shutdown
-_ended_at_shutdown: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
-
-#: the tasks of an app's WebSocket connections open (on the server's loop)
-_open_websockets: weakref.WeakKeyDictionary[Flask, set[asyncio.Task[None]]] = (
-    weakref.WeakKeyDictionary()
-)
+_ended_at_shutdown: weakref.WeakSet[asyncio.Task[t.Any]] = weakref.WeakSet()
 
 
-async def _websocket_cycle(
-    app: Flask, scope: Scope, receive: Receive, send: Send
-) -> None:
+async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)
     ws = t.cast(
@@ -3515,7 +3495,8 @@ async def _websocket_cycle(
     ws.accepted = ws.closed = False
     ws._accepting = None
     ws._background = []
-    ws._watch_for(asyncio.current_task())
+    task = asyncio.current_task()
+    ws._watch_for(task)
     ctx = RequestContext(app, None, ws)  # type: ignore[arg-type]
     # (told before the push: a refused handshake opens no session)
     refused = _origin_refusal(app, ws, headers)
@@ -3528,14 +3509,16 @@ async def _websocket_cycle(
     rule = ws.url_rule
     view = app.view_functions.get(rule.endpoint) if rule is not None else None
     func: t.Any = getattr(view, "_kolba_websocket", None)
-    if func is None and ctx._match_error is None:  # refused: the server answers 403
-        await ws.close(1008)
-        return
     if not app._got_first_request:
         app._start_serving()
     if app._eager_session:  # (see handle)
         ctx._match_ahead = (rule, ws.view_args, ws.routing_exception)
         ws.url_rule = ws.view_args = ws.routing_exception = None
+    # known to the lifespan's shutdown while open (_end_websockets)
+    open_tasks: set[t.Any] | None = app.__dict__.get("_kolba_websockets")
+    if open_tasks is None:
+        open_tasks = app.__dict__["_kolba_websockets"] = set()
+    open_tasks.add(task)
     error: BaseException | None = None
     try:
         try:
@@ -3550,10 +3533,14 @@ async def _websocket_cycle(
                     for url_func in app.url_value_preprocessors.get(name, ()):
                         await _acall(url_func, ws.endpoint, ws.view_args)
                 rv = await _before_websocket(app, names)
-                if rv is None:
-                    await func(**ws.view_args)  # type: ignore[arg-type]
-                else:
+                if rv is not None:
                     await _refuse(app, ws, rv)
+                elif func is not None:
+                    await func(**ws.view_args)  # type: ignore[arg-type]
+                elif ws.routing_exception is not None:  # (404, a redirect...)
+                    app.raise_routing_exception(ws)
+                else:  # (HTTP rules only: the router's 400)
+                    raise WebsocketMismatch()
             finally:  # (no await before: the watcher cancels the view only)
                 _stop_watching(ws)
         except WebSocketDisconnect:
@@ -3581,10 +3568,13 @@ async def _websocket_cycle(
             except Exception as e:  # (the store's: handled, the teardown's)
                 error = error or await _websocket_error(app, ws, e)
     finally:
-        if app._async_teardown:
-            await _apop(app, ctx, error)
-        else:
-            ctx.pop(error)
+        try:
+            if app._async_teardown:
+                await _apop(app, ctx, error)
+            else:
+                ctx.pop(error)
+        finally:
+            open_tasks.discard(task)
         starts, ws._background = ws._background or [], None
         for start in starts:  # (one added from now on starts at once)
             start()
