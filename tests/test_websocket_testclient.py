@@ -1,5 +1,6 @@
 """The test client's WebSocket shows what a server would: an app that does
-not end after the client's close fails the test."""
+not end after the client's close fails the test, close codes and reasons go
+both ways, the subprotocols offered and the accept's headers are seen."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import pytest
 
 from kolba import Flask, websocket
+from kolba.testing import WebSocketClosed
 
 
 def test_close_raises_when_the_app_does_not_end(app: Flask) -> None:
@@ -68,3 +70,56 @@ def test_close_waits_for_a_view_that_held_the_client_back(
         for _ in range(40):
             ws.send("x")
     assert ended == ["ended"]
+
+
+def test_the_close_reason_reaches_the_client(app: Flask) -> None:
+    @app.websocket("/ws")
+    async def bye() -> None:
+        await websocket.accept()
+        await websocket.close(4001, "custom reason")
+
+    with app.test_client().websocket("/ws") as ws:
+        with pytest.raises(WebSocketClosed) as closed:
+            ws.receive()
+    assert (closed.value.code, closed.value.reason) == (4001, "custom reason")
+    assert (ws.close_code, ws.close_reason) == (4001, "custom reason")
+    assert "custom reason" in str(closed.value)
+
+
+def test_the_clients_close_code_and_reason_reach_the_app(app: Flask) -> None:
+    seen: list[tuple[int, str]] = []
+
+    @app.websocket("/ws")
+    async def echo() -> None:
+        try:
+            while True:
+                await websocket.receive()
+        except Exception as e:
+            seen.append((e.code, e.reason))  # type: ignore[attr-defined]
+            raise
+
+    with app.test_client().websocket("/ws") as ws:
+        ws.close(4002, "leaving")
+    assert seen == [(4002, "leaving")]
+
+
+def test_the_offered_subprotocols_and_the_accepts_headers(app: Flask) -> None:
+    @app.websocket("/ws")
+    async def chat() -> None:
+        offered = websocket.requested_subprotocols
+        chosen = offered[-1] if offered else None
+        await websocket.accept(chosen, headers={"X-Room": "lobby"})
+        await websocket.send(",".join(offered))
+
+    client = app.test_client()
+    with client.websocket("/ws", subprotocols=["chat.v1", "chat.v2"]) as ws:
+        assert ws.receive() == "chat.v1,chat.v2"
+        assert ws.subprotocol == "chat.v2"
+        assert ws.headers["X-Room"] == "lobby"
+    # as a browser sends them: the header
+    headers = {"Sec-WebSocket-Protocol": "a, b"}
+    with client.websocket("/ws", headers=headers) as ws:
+        assert ws.receive() == "a,b"
+    with client.websocket("/ws") as ws:  # none offered
+        assert ws.receive() == ""
+        assert ws.subprotocol is None

@@ -3273,9 +3273,12 @@ class WebSocket(Request):
         self, subprotocol: str | None = None, headers: t.Any = None
     ) -> None:
         """Accept the connection (the first ``send`` or ``receive`` does it too;
-        tasks that do it at once share one accept)."""
+        tasks that do it at once share one accept), with ``subprotocol``, one
+        of :attr:`requested_subprotocols`, and response ``headers``."""
         if self.accepted:
             return
+        if subprotocol is not None:
+            _check_subprotocol(subprotocol, self.requested_subprotocols)
         if self._accepting is None:
             self._accepting = asyncio.Lock()
         async with self._accepting:  # one accept; the others wait for it
@@ -3296,6 +3299,16 @@ class WebSocket(Request):
             self.accepted = True
             self._inbox = asyncio.Queue()
             self._watcher = asyncio.ensure_future(self._watch())
+
+    @property
+    def requested_subprotocols(self) -> list[str]:
+        """The subprotocols the client offered (``Sec-WebSocket-Protocol``),
+        in its order of preference: ``accept(subprotocol)`` picks one."""
+        offered = _scope(self).get("subprotocols")
+        if offered is None:  # (a server that leaves them to the header)
+            value = self.headers.get("Sec-WebSocket-Protocol", "")
+            offered = [name.strip() for name in value.split(",") if name.strip()]
+        return list(offered)
 
     def _ahead(self, times: int) -> bool:
         """Whether the inbox holds ``times`` read-aheads (one message,
@@ -3395,7 +3408,10 @@ class WebSocket(Request):
     # the connection's close, not the request body's (a websocket has no files
     # for the request context to close)
     async def close(self, code: int = 1000, reason: str = "") -> None:  # type: ignore[override]
-        """Close the connection (before ``accept`` this refuses it: HTTP 403)."""
+        """Close the connection with ``code`` (1000-1003, 1007-1014,
+        3000-4999) and ``reason`` (123 bytes of UTF-8 at most); before
+        ``accept`` this refuses it (HTTP 403)."""
+        _check_close(code, reason)
         self._closed_here = True
         if not self.closed:
             self.closed = True
@@ -3414,6 +3430,46 @@ _READ_AHEAD = 32
 _READ_AHEAD_BYTES = 1 << 20
 _READ_AHEAD_WAIT = 5.0
 _UNREAD: Message = {"code": 1008, "reason": "too many unread messages"}
+
+
+def _check_close(code: t.Any, reason: t.Any) -> None:
+    """A ValueError for a close that servers do not send (RFC 6455 7.4): each
+    breaks the connection its own way (uvicorn and granian drop it, hypercorn
+    cuts the reason), where the test client would show a clean close."""
+    if (
+        type(code) is not int
+        or not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999)
+    ):
+        raise ValueError(
+            f"websocket.close({code!r}): a close code is an int in 1000-1003,"
+            " 1007-1014 or 3000-4999 (RFC 6455: 1004-1006 and 1015 are never"
+            " sent, 3000-3999 are registered, 4000-4999 the app's own)."
+        )
+    if not isinstance(reason, str):
+        raise TypeError(f"websocket.close()'s reason is a str, not {reason!r}.")
+    size = len(reason.encode("utf-8", "surrogatepass"))
+    if size > 123:
+        raise ValueError(
+            f"websocket.close()'s reason is {size} bytes of UTF-8: a close"
+            " frame holds 123 at most (its 125 bytes, less the code's 2)."
+        )
+
+
+def _check_subprotocol(subprotocol: t.Any, offered: list[str]) -> None:
+    """The subprotocol an accept may name: a str, one the client offered (a
+    client fails the handshake for another; servers differ)."""
+    if not isinstance(subprotocol, str):
+        raise TypeError(
+            f"websocket.accept(subprotocol, headers): the subprotocol is a str,"
+            f" not {subprotocol!r} (the headers come second, by keyword:"
+            " accept(headers={...}); Quart's accept takes them first)."
+        )
+    if subprotocol not in offered:
+        raise ValueError(
+            f"websocket.accept({subprotocol!r}): the subprotocol is one the client"
+            f" offered ({offered or 'none'}: websocket.requested_subprotocols); a"
+            " client fails the handshake for another."
+        )
 
 
 def _size(message: Message) -> int:

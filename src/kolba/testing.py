@@ -11,6 +11,7 @@ import typing as t
 from contextlib import ExitStack, contextmanager, suppress
 from urllib.parse import urlsplit
 
+import werkzeug.datastructures
 import werkzeug.test
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request as BaseRequest
@@ -188,11 +189,22 @@ class KolbaClient(werkzeug.test.Client):
         self._new_contexts.clear()
         return response
 
-    def websocket(self, path: str, *args: t.Any, **kwargs: t.Any) -> TestWebSocket:
+    def websocket(
+        self,
+        path: str,
+        *args: t.Any,
+        subprotocols: t.Sequence[str] | None = None,
+        **kwargs: t.Any,
+    ) -> TestWebSocket:
         """A WebSocket connection to ``path`` through the app's ASGI entry, for
         ``with client.websocket("/ws") as ws:``; the client's cookies go with
-        it. The other arguments are those of ``open()`` (``headers=``...)."""
+        it, and the ``subprotocols`` it offers. The other arguments are those
+        of ``open()`` (``headers=``...)."""
         kwargs["environ_base"] = self._environ(kwargs.get("environ_base"))
+        if subprotocols:
+            headers = werkzeug.datastructures.Headers(kwargs.get("headers"))
+            headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
+            kwargs["headers"] = headers
         builder = EnvironBuilder(self.application, path, *args, **kwargs)
         try:
             environ = builder.get_environ()
@@ -202,6 +214,8 @@ class KolbaClient(werkzeug.test.Client):
             self._add_cookies_to_wsgi(environ)
         scope = scope_from_environ(environ, "websocket")
         scope["extensions"] = {"websocket.http.response": {}}  # refusals' answers
+        offered = environ.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")  # (as servers)
+        scope["subprotocols"] = [p.strip() for p in offered.split(",") if p.strip()]
         return TestWebSocket(self.application, scope)
 
     def __enter__(self) -> KolbaClient:
@@ -395,11 +409,14 @@ def _run_on_new_loop(coro: t.Coroutine[t.Any, t.Any, None]) -> None:
 
 
 class WebSocketClosed(Exception):
-    """The app closed (or refused) the test WebSocket with ``code``."""
+    """The app closed (or refused) the test WebSocket with ``code`` and
+    ``reason``."""
 
-    def __init__(self, code: int) -> None:
-        super().__init__(f"the WebSocket was closed with code {code}")
+    def __init__(self, code: int, reason: str = "") -> None:
+        closed = f"the WebSocket was closed with code {code}"
+        super().__init__(f"{closed}: {reason}" if reason else closed)
         self.code = code
+        self.reason = reason
 
 
 class WebSocketRefused(WebSocketClosed):
@@ -430,9 +447,12 @@ class TestWebSocket:
         self._outbox: queue.Queue[dict[str, t.Any] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        #: The close code once the app closed the connection.
+        #: The close code and reason once the app closed the connection.
         self.close_code: int | None = None
+        self.close_reason = ""
+        #: The subprotocol and the headers of the app's accept.
         self.subprotocol: str | None = None
+        self.headers = werkzeug.datastructures.Headers()
 
     def __enter__(self) -> TestWebSocket:
         started = threading.Event()
@@ -475,6 +495,8 @@ class TestWebSocket:
                 f"the app sent {message['type']!r} before accepting the WebSocket"
             )
         self.subprotocol = message.get("subprotocol")
+        for name, value in message.get("headers") or ():
+            self.headers.add(name.decode("latin-1"), value.decode("latin-1"))
         return self
 
     def __exit__(self, *exc_info: t.Any) -> None:
@@ -502,7 +524,8 @@ class TestWebSocket:
 
     def _closed_by_app(self, message: dict[str, t.Any]) -> t.NoReturn:
         self.close_code = message.get("code", 1000)
-        raise WebSocketClosed(self.close_code)
+        self.close_reason = message.get("reason") or ""
+        raise WebSocketClosed(self.close_code, self.close_reason)
 
     def _ended(self) -> None:
         """Wait for the app to end (the client has closed, or the app refused
@@ -552,18 +575,19 @@ class TestWebSocket:
     def receive(self) -> str | bytes:
         """The app's next message; :class:`WebSocketClosed` once it closed."""
         if self.close_code is not None:
-            raise WebSocketClosed(self.close_code)
+            raise WebSocketClosed(self.close_code, self.close_reason)
         message = self._next()
         if message["type"] == "websocket.close":
             self._closed_by_app(message)
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
-    def close(self, code: int = 1000) -> None:
-        """Disconnect (as a browser closing the tab) and wait for the app."""
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Disconnect (as a browser closing the tab: ``code`` and ``reason``
+        are the client's) and wait for the app."""
         if self._thread is None:
             return
-        self._put({"type": "websocket.disconnect", "code": code})
+        self._put({"type": "websocket.disconnect", "code": code, "reason": reason})
         self._ended()
         if self._error is not None:
             raise self._error
