@@ -27,16 +27,20 @@ ASGI scope into the request, and the response into ``send`` messages:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextvars
 import inspect
 import math
 import os
+import queue
 import sys
 import tempfile
 import threading
+import time
 import typing as t
 import weakref
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from contextlib import suppress
 from functools import update_wrapper
 from inspect import CO_COROUTINE
@@ -2900,19 +2904,11 @@ def add_background_task(
     loop = _server_loop()
 
     def start() -> None:
-        if loop is None:  # (WSGI) on a bounded pool, whose work the exit awaits
+        if loop is None:  # (WSGI) on a bounded pool, which the exit awaits
             context = contextvars.Context()
-            try:
-                done = _background_pool(app).submit(
-                    context.run, _run_sync, app, func, args, kwargs
-                )
-            except RuntimeError:  # (the interpreter is exiting: no new work)
-                threading.Thread(
-                    target=context.run,
-                    args=(_run_sync, app, func, args, kwargs),
-                    name=repr(func),
-                ).start()
-                return
+            done = _background_pool(app).submit(
+                repr(func), context.run, _run_sync, app, func, args, kwargs
+            )
             app._background_tasks.add(done)
             done.add_done_callback(app._background_tasks.discard)
         elif asyncio._get_running_loop() is loop:
@@ -3010,19 +3006,71 @@ def _run_sync(
         app.logger.exception(f"Background task {func!r} failed")
 
 
-def _background_pool(app: Flask) -> ThreadPoolExecutor:
-    """The threads of an app's sync background tasks under WSGI: as many at
-    once as under ASGI (one thread each piled up without bound); the
-    interpreter's exit waits for the tasks started and waiting."""
+def _background_pool(app: Flask) -> _DaemonPool:
+    """The threads of an app's sync background tasks under WSGI (see
+    _DaemonPool)."""
     pool = _background_pools.get(app)
     if pool is None:
-        pool = _background_pools[app] = ThreadPoolExecutor(
-            _DAEMON_THREADS, thread_name_prefix="kolba-background"
-        )
+        pool = _background_pools[app] = _DaemonPool()
+        global _exit_waits
+        if not _exit_waits:
+            _exit_waits = True
+            atexit.register(_wait_at_exit)
     return pool
 
 
-_background_pools: weakref.WeakKeyDictionary[Flask, ThreadPoolExecutor] = (
+class _DaemonPool:
+    """The threads of an app's sync background tasks under WSGI: as many at
+    once as under ASGI (the others wait their turn), daemon threads, so that
+    the interpreter's exit (werkzeug's reloader restarting, Ctrl+C, a gunicorn
+    worker stopping) waits for them BACKGROUND_TASK_SHUTDOWN_TIMEOUT at most
+    (_wait_at_exit), not without limit as for a ThreadPoolExecutor's."""
+
+    def __init__(self) -> None:
+        self._work: queue.SimpleQueue[tuple[Future[t.Any], t.Any, t.Any]] = (
+            queue.SimpleQueue()
+        )
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._threads = 0
+        #: the tasks not done (not the parent's in a forked child: its own pool)
+        self.futures: set[Future[t.Any]] = set()
+
+    def submit(
+        self, name: str, func: t.Callable[..., t.Any], *args: t.Any
+    ) -> Future[t.Any]:
+        future: Future[t.Any] = Future()
+        future.name = name  # type: ignore[attr-defined]  # (named at the exit)
+        self.futures.add(future)
+        future.add_done_callback(self.futures.discard)
+        self._work.put((future, func, args))
+        if self._idle.acquire(blocking=False):  # a thread waits for work
+            return future
+        with self._lock:
+            if self._threads < _DAEMON_THREADS:
+                self._threads += 1
+                threading.Thread(
+                    target=self._run,
+                    name=f"kolba-background-{self._threads}",
+                    daemon=True,
+                ).start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, func, args = self._work.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = func(*args)
+                except BaseException as e:
+                    future.set_exception(e)
+                else:
+                    future.set_result(result)
+            del future, func, args  # (not kept while idle)
+            self._idle.release()
+
+
+_background_pools: weakref.WeakKeyDictionary[Flask, _DaemonPool] = (
     weakref.WeakKeyDictionary()
 )
 # A pool made before a fork (a task added as the app was made, under gunicorn
@@ -3030,6 +3078,45 @@ _background_pools: weakref.WeakKeyDictionary[Flask, ThreadPoolExecutor] = (
 # of idle ones, so its first task would wait for a second to start a thread,
 # or be lost at its exit. Each process makes its own.
 os.register_at_fork(after_in_child=_background_pools.clear)
+_exit_waits = False
+
+
+def _wait_at_exit() -> None:
+    """At the interpreter's exit, wait for the background tasks of each app
+    served by WSGI, as the ASGI lifespan's shutdown does: its
+    BACKGROUND_TASK_SHUTDOWN_TIMEOUT at most, then those not started are
+    cancelled and those running left (daemon threads: they end with the
+    process), with a warning that names them."""
+    for app in list(_background_pools):
+        try:
+            timeout = _shutdown_timeout(app)
+        except ValueError:
+            app.logger.exception("Background tasks at exit")
+            timeout = 5.0
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pool = _background_pools.get(app)
+        while pool is not None:  # (until those that they add are done too)
+            pending = [task for task in tuple(pool.futures) if not task.done()]
+            if not pending:
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                waiting = [task for task in pending if task.cancel()]
+                running = [task for task in pending if not task.cancelled()]
+                if waiting:
+                    names = ", ".join(task.name for task in waiting)  # type: ignore[attr-defined]
+                    app.logger.warning(
+                        f"Background tasks cancelled after {timeout:g} s: {names}"
+                    )
+                if running:
+                    names = ", ".join(task.name for task in running)  # type: ignore[attr-defined]
+                    app.logger.warning(
+                        f"Background tasks still running after {timeout:g} s"
+                        " (sync, on threads: they cannot be cancelled) are left"
+                        f" running: {names}"
+                    )
+                break
+            wait_futures(pending, timeout=left)
 
 
 def _spawn(
