@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from typing import Any
 
 import pytest
 
-from kolba import Flask, websocket
+from kolba import Flask, g, websocket
 
 
 def ws_scope(path: str) -> dict[str, Any]:
@@ -125,3 +127,56 @@ def test_a_websocket_that_does_not_end_holds_the_shutdown_for_the_timeout(
         "WebSockets cancelled at shutdown still not torn down after 0.3 s: 1"
         in caplog.text
     )
+
+
+def test_a_websocket_tearing_down_at_shutdown_is_waited_for_not_cancelled(
+    app: Flask,
+) -> None:
+    """Its view has ended; its sync teardown functions (in the thread pool)
+    all run to their end before after_serving: a cancel would cut them off."""
+    events: list[str] = []
+    tearing = threading.Event()
+
+    @app.websocket("/done")
+    async def done() -> None:
+        g.websocket = True
+        await websocket.accept()
+
+    @app.teardown_request
+    def slow_teardown(exc: BaseException | None) -> None:
+        tearing.set()
+        time.sleep(0.3)
+        events.append(f"teardown_request {exc!r}")
+
+    @app.teardown_appcontext
+    def teardown_app(exc: BaseException | None) -> None:
+        if g.get("websocket"):  # (not the lifespan's app contexts)
+            events.append(f"teardown_appcontext {exc!r}")
+
+    @app.after_serving
+    def after_serving() -> None:
+        events.append("after_serving")
+
+    async def main() -> None:
+        lifespan: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        lifespan.put_nowait({"type": "lifespan.startup"})
+
+        async def ignore(message: dict[str, Any]) -> None:
+            pass
+
+        life = asyncio.ensure_future(app({"type": "lifespan"}, lifespan.get, ignore))
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox.put_nowait({"type": "websocket.connect"})
+        socket = asyncio.ensure_future(app(ws_scope("/done"), inbox.get, ignore))
+        while not tearing.is_set():
+            await asyncio.sleep(0.01)
+        lifespan.put_nowait({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(life, 5)
+        await asyncio.wait_for(socket, 5)
+
+    asyncio.run(main())
+    assert events == [
+        "teardown_request None",
+        "teardown_appcontext None",
+        "after_serving",
+    ]

@@ -3237,14 +3237,18 @@ async def _end_websockets(app: Flask) -> None:
     """Cancel the WebSocket views still open at shutdown, as a server's
     going away, and wait for their teardown (BACKGROUND_TASK_SHUTDOWN_TIMEOUT
     seconds at most): granian runs the lifespan's shutdown while they run
-    (uvicorn and hypercorn end them first), then exits."""
-    open_tasks = app.__dict__.get("_kolba_websockets", ())
-    tasks = [task for task in open_tasks if not task.done()]
+    (uvicorn and hypercorn end them first), then exits. One whose view has
+    ended (its teardown runs) is not cancelled again: only waited for."""
+    open_tasks: dict[asyncio.Task[t.Any], WebSocket] = app.__dict__.get(
+        "_kolba_websockets", {}
+    )
+    tasks = [task for task in list(open_tasks) if not task.done()]
     if not tasks:
         return
     for task in tasks:
-        _ended_at_shutdown.add(task)
-        task.cancel()
+        if open_tasks[task]._task is not None:  # (see _stop_watching)
+            _ended_at_shutdown.add(task)
+            task.cancel()
     timeout = _shutdown_timeout(app)
     _, pending = await asyncio.wait(tasks, timeout=timeout)
     if pending:
@@ -3707,10 +3711,10 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         ctx._match_ahead = (rule, ws.view_args, ws.routing_exception)
         ws.url_rule = ws.view_args = ws.routing_exception = None
     # known to the lifespan's shutdown while open (_end_websockets)
-    open_tasks: set[t.Any] | None = app.__dict__.get("_kolba_websockets")
+    open_tasks: dict[t.Any, WebSocket] | None = app.__dict__.get("_kolba_websockets")
     if open_tasks is None:
-        open_tasks = app.__dict__["_kolba_websockets"] = set()
-    open_tasks.add(task)
+        open_tasks = app.__dict__["_kolba_websockets"] = {}
+    open_tasks[task] = ws
     error: BaseException | None = None
     try:
         try:
@@ -3766,7 +3770,7 @@ async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             else:
                 ctx.pop(error)
         finally:
-            open_tasks.discard(task)
+            open_tasks.pop(task, None)
         starts, ws._background = ws._background or [], None
         for start in starts:  # (one added from now on starts at once)
             start()
