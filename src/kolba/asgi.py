@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextvars
+import copy
 import inspect
 import math
 import os
@@ -56,6 +57,7 @@ from werkzeug.exceptions import (
     InternalServerError,
     RequestEntityTooLarge,
 )
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RoutingException, WebsocketMismatch
 from werkzeug.wsgi import FileWrapper
 
@@ -3673,6 +3675,8 @@ _ended_at_shutdown: weakref.WeakSet[asyncio.Task[t.Any]] = weakref.WeakSet()
 async def _websocket(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
     _cv_server_loop.set(loop)
+    if "wsgi_app" in app.__dict__:  # (wrapped: by a ProxyFix too?)
+        scope = _proxy_fixed(app, scope)
     ws = t.cast(
         WebSocket,
         _request(
@@ -3815,6 +3819,74 @@ async def _save_websocket_session(
         " session in an HTTP view, or use a SESSION_STORE, which keeps the"
         " changes of a session whose id stays. (Logged once.)"
     )
+
+
+def _proxy_fixed(app: Flask, scope: Scope) -> Scope:
+    """The scope of a WebSocket as werkzeug's ``ProxyFix`` layers on
+    ``app.wsgi_app`` (the README's advice behind a proxy) fix an HTTP
+    request's environ, which a WebSocket does not go through: the client's
+    address, the scheme (``wss`` for ``https``), the host and port, the
+    prefix, from the X-Forwarded-* headers the layers trust. Each layer is
+    copied and run on an environ of the scope, its ``app`` a function that
+    takes the fixed environ."""
+    layers = []
+    wsgi: t.Any = app.__dict__["wsgi_app"]
+    for _ in range(32):  # (down the middleware that keep the next as .app)
+        if isinstance(wsgi, ProxyFix):
+            layers.append(wsgi)
+        wsgi = getattr(wsgi, "app", None)
+        if wsgi is None:
+            break
+    if not layers:
+        return scope
+    environ = _environ(scope, None)
+    before = dict(environ)
+    fixed: dict[str, t.Any] = {}
+
+    def take(environ: dict[str, t.Any], start_response: t.Any) -> list[bytes]:
+        fixed.update(environ)
+        return []
+
+    inner: t.Any = take
+    for layer in reversed(layers):
+        outer = copy.copy(layer)
+        outer.app = inner
+        inner = outer
+    inner(environ, None)
+    changed = {k for k in _PROXY_FIXED if fixed.get(k) != before.get(k)}
+    if not changed:
+        return scope
+    scope = dict(scope)
+    if "REMOTE_ADDR" in changed:
+        scope["client"] = (fixed["REMOTE_ADDR"], (scope.get("client") or ("", 0))[1])
+    if "wsgi.url_scheme" in changed:
+        scheme = fixed["wsgi.url_scheme"]
+        scope["scheme"] = _WS_SCHEMES.get(scheme, scheme)
+    if {"SERVER_NAME", "SERVER_PORT"} & changed:
+        port = fixed["SERVER_PORT"]
+        scope["server"] = (fixed["SERVER_NAME"], int(port) if port.isdigit() else None)
+    if "HTTP_HOST" in changed:
+        host = fixed["HTTP_HOST"].encode("latin-1")
+        scope["headers"] = [
+            *((k, v) for k, v in scope.get("headers", ()) if k.lower() != b"host"),
+            (b"host", host),
+        ]
+    if "SCRIPT_NAME" in changed:  # (the prefix: the path goes under it)
+        root = fixed["SCRIPT_NAME"].encode("latin-1").decode("utf-8", "replace")
+        scope["path"] = root.rstrip("/") + _request_path(scope)
+        scope["root_path"] = root.rstrip("/")
+    return scope
+
+
+_PROXY_FIXED = (
+    "REMOTE_ADDR",
+    "wsgi.url_scheme",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_HOST",
+    "SCRIPT_NAME",
+)
+_WS_SCHEMES = {"http": "ws", "https": "wss"}
 
 
 def _stop_watching(ws: WebSocket) -> None:
