@@ -123,3 +123,28 @@ def test_the_offered_subprotocols_and_the_accepts_headers(app: Flask) -> None:
     with client.websocket("/ws") as ws:  # none offered
         assert ws.receive() == ""
         assert ws.subprotocol is None
+
+
+def test_a_message_past_the_servers_size_limit_closes_with_1009(app: Flask) -> None:
+    """As uvicorn and hypercorn close it (16 MiB by default): the app sees
+    the client go with 1009, the test's next receive() the close."""
+    seen: list[int] = []
+
+    @app.websocket("/ws")
+    async def echo() -> None:
+        try:
+            while True:
+                await websocket.send(await websocket.receive())
+        except Exception as e:
+            seen.append(e.code)  # type: ignore[attr-defined]
+            raise
+
+    with app.test_client().websocket("/ws") as ws:
+        ws.max_size = 1000
+        ws.send(b"x" * 1000)
+        assert ws.receive() == b"x" * 1000
+        ws.send("é" * 501)  # (1002 bytes of UTF-8)
+        with pytest.raises(WebSocketClosed) as closed:
+            ws.receive()
+    assert closed.value.code == 1009
+    assert seen == [1009]

@@ -567,9 +567,19 @@ class TestWebSocket:
         response = Response(b"".join(body), start["status"], headers)
         raise WebSocketRefused(response)
 
+    #: The largest message the "server" takes from the client, in bytes
+    #: (uvicorn's and hypercorn's default); past it the connection is closed
+    #: with 1009, as they close it.
+    max_size = 16 * 1024 * 1024
+
     def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message to the app."""
         key = "text" if isinstance(data, str) else "bytes"
+        size = len(data.encode()) if isinstance(data, str) else len(data)
+        if size > self.max_size:  # (as a server closes it: the app sees it go)
+            self.close_code, self.close_reason = 1009, "message too big"
+            self._put({"type": "websocket.disconnect", "code": 1009})
+            return
         self._put({"type": "websocket.receive", key: data})
 
     def receive(self) -> str | bytes:
