@@ -6,12 +6,14 @@ and an emptied session keeps what a concurrent request added."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from test_session_stores import (  # noqa: F401
     cookie_of,
     make_app,
@@ -114,6 +116,49 @@ def test_a_request_in_flight_at_a_new_id_does_not_keep_the_old_one(
     assert client.get("/get").json == {"user": "ada"}
 
 
+def test_a_request_in_flight_at_logout_gets_no_new_id_with_the_old_login(
+    store_url: str,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The late request moves the session to a new id (regenerate(), or
+    # Flask-Login's remember-me setting _user_id): the logged-in data it
+    # loaded would be live again under that id, for whoever sent it.
+    app = make_app(store_url)
+    late = Late(app)
+    client = app.test_client()
+    cookie = cookie_of(client.get("/login/ada"))
+    assert cookie
+    late.start(cookie, lambda: session.regenerate())
+    client.get("/logout")
+    with caplog.at_level(logging.INFO):
+        response = late.finish()
+    assert "Set-Cookie" not in response.headers
+    assert "A session's changes were dropped" in caplog.text
+    if store_url.startswith("redis"):
+        assert redis.Redis.from_url(store_url).dbsize() == 0
+    else:
+        with sqlite3.connect(store_url[len("sqlite:///") :]) as db:
+            assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
+
+
+def test_what_a_request_sets_after_clear_is_kept_whatever_happened_meanwhile(
+    store_url: str,  # noqa: F811
+) -> None:
+    # clear() then a value (the "you are logged out" flash): this request's
+    # own data, kept under a new id though another request cleared the
+    # session meanwhile.
+    app = make_app(store_url)
+    late = Late(app)
+    client = app.test_client()
+    cookie = cookie_of(client.get("/login/ada"))
+    assert cookie
+    late.start(cookie, lambda: (session.clear(), session.update(bye="1")))
+    client.get("/logout")
+    new = cookie_of(late.finish())
+    assert new and sid_of(new) != sid_of(cookie)
+    assert with_cookie(app, new).get("/get").json == {"bye": "1"}
+
+
 def test_a_session_expiring_while_a_request_runs_stays_expired(
     store_url: str,  # noqa: F811
 ) -> None:
@@ -191,7 +236,8 @@ def test_store_save_and_create(store_url: str, tmp_path: Any) -> None:  # noqa: 
     assert store.save("s1", {}, ["b", "c"], 60) is False  # emptied: gone
     assert store.load("s1") is None
     store.create("s2", {"a": '"1"'}, 60)
-    store.delete("s2")
+    assert store.delete("s2") is True
+    assert store.delete("s2") is False
     store.touch("s2", 60)  # a touch makes nothing again either
     assert store.save("s2", {"a": '"2"'}, (), 60) is False
     assert store.load("s2") is None
@@ -200,9 +246,13 @@ def test_store_save_and_create(store_url: str, tmp_path: Any) -> None:  # noqa: 
 def test_sqlite_touch_does_not_renew_an_expired_record(tmp_path: Any) -> None:
     store = SQLiteSessionStore(str(tmp_path / "s.db"))
     store.create("s", {"a": '"1"'}, 1)
+    store.create("t", {"a": '"1"'}, 1)
     time.sleep(1.1)
     store.touch("s", 60)
     assert store.load("s") is None
+    assert store.delete("t") is False  # expired: it was not there
+    with sqlite3.connect(tmp_path / "s.db") as db:  # (its rows gone too)
+        assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
 
 
 class OldStore:

@@ -113,8 +113,8 @@ class SessionStore(Protocol):
         nothing is written. Return whether the session is there after it (not
         when it was gone, nor when ``deleted`` removed its last key)."""
 
-    def delete(self, sid: str) -> None:
-        """Remove the session."""
+    def delete(self, sid: str) -> bool:
+        """Remove the session; return whether it was there (not expired)."""
 
     def touch(self, sid: str, lifetime: int) -> None:
         """Renew the expiry of a session that did not change (a session
@@ -292,9 +292,15 @@ class SQLiteSessionStore:
             db.execute("COMMIT")
             return there
 
-    def delete(self, sid: str) -> None:
+    def delete(self, sid: str) -> bool:
         with self._db() as db:
-            db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
+            if db.execute(
+                "DELETE FROM kolba_sessions WHERE sid = ? AND expires > ?",
+                (sid, time.time()),
+            ).rowcount:
+                return True
+            db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))  # expired
+            return False
 
     def touch(self, sid: str, lifetime: int) -> None:
         now = time.time()
@@ -404,9 +410,9 @@ class RedisSessionStore:
         with self._down():
             return bool(self._save_script(keys=[self.prefix + sid], args=args))
 
-    def delete(self, sid: str) -> None:
+    def delete(self, sid: str) -> bool:
         with self._down():
-            self.client.delete(self.prefix + sid)
+            return bool(self.client.delete(self.prefix + sid))
 
     def touch(self, sid: str, lifetime: int) -> None:
         with self._down():
@@ -504,6 +510,8 @@ class ServerSideSession(SecureCookieSession):
         self.stored = stored or {}
         self.new = sid is None
         self._renew = False
+        #: Whether clear() emptied it: what it holds now, this request set.
+        self._cleared = False
         #: Whether its cookie was signed with a fallback key (sent again signed
         #: with the current one).
         self._old_key = False
@@ -530,7 +538,7 @@ class ServerSideSession(SecureCookieSession):
         """Empty the session; the old record is deleted when the response
         goes out (a replayed old cookie then gives an empty session)."""
         super().clear()
-        self._renew = True
+        self._renew = self._cleared = True
 
 
 class _UnavailableSession(ServerSideSession):
@@ -577,6 +585,13 @@ class _UnavailableSession(ServerSideSession):
     # writes that change nothing of an empty session (a logout's pop) answer
     # 503 all the same: the stored session is kept, it must not seem gone
     __delitem__ = pop = popitem = _unavailable
+
+
+def _dropped(app: Flask) -> None:
+    app.logger.info(
+        "A session's changes were dropped: the session was deleted (a logout,"
+        " a new id) or expired while the request ran."
+    )
 
 
 def _json_key(key: Any) -> str:
@@ -734,8 +749,17 @@ class StoreSessionInterface(SessionInterface):
             # the new record first: a store that fails to save it (a 503)
             # keeps the old one, and the data
             store.create(session.sid, texts, lifetime)
-            if sid is not None:
-                store.delete(sid)
+            if (
+                sid is not None
+                and store.delete(sid) is False
+                and not session._cleared
+            ):
+                # The loaded session went (a logout) or expired meanwhile:
+                # its data is not made live again under the new id either
+                # (what the request set after a clear() is its own: kept).
+                store.delete(session.sid)
+                _dropped(app)
+                return
             self._cookie(app, response, session)
             return
         refresh = app.config["SESSION_REFRESH_EACH_REQUEST"]
@@ -747,10 +771,7 @@ class StoreSessionInterface(SessionInterface):
                 # Written, they would make the revoked id live again with them
                 # (a copy of the cookie logged in again); under a new id, the
                 # request's data would be a new session logged in as before.
-                app.logger.info(
-                    "A session's changes were dropped: the session was deleted"
-                    " (a logout, a new id) or expired while the request ran."
-                )
+                _dropped(app)
                 return
         elif refresh or not session.permanent:
             self._renew_expiry(app, session, lifetime)
