@@ -106,3 +106,21 @@ def test_a_file_at_the_old_absolute_reading_is_pointed_out(
         store_from_config(app, f"sqlite:///{old}")
         store_from_config(app, "sqlite:///new.db")
     assert caplog.text == ""
+
+
+@pytest.mark.parametrize("value", ["", "sqlite3", "sqlite://sessions.db"])
+def test_a_session_store_naming_no_store_fails_every_request_from_the_first(
+    value: str,
+) -> None:
+    """An empty variable (NOTES_SESSION_STORE=) or a typo fails the first
+    request, one that never uses the session included, saying what to write,
+    under both drivers: not a site that starts, passes a health check on a
+    page without the session, and answers 500 to the rest."""
+    from kolba.testing import ASGIClient
+
+    for client_of in (Flask.test_client, ASGIClient):
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="k" * 32, SESSION_STORE=value)
+        app.add_url_rule("/health", "health", lambda: "ok")
+        with pytest.raises(ValueError, match="SESSION_STORE=.* names no"):
+            client_of(app).get("/health")

@@ -2024,6 +2024,13 @@ class Flask(Scaffold, metaclass=_FlaskType):
         a change came while deciding (another thread's): a hook registry's,
         another decision of this app, or a Request/Response class's (then
         this app may have been missed by _serving_decide_again)."""
+        if self.config["SESSION_STORE"] is not None:
+            from .sessions import session_store
+
+            # a value naming no store (a typo, an empty variable) fails every
+            # request from the first, saying so, not only those that use the
+            # session (a health check's page passed, a deploy went out)
+            session_store(self)
         while True:
             token = self.__dict__["_deciding"] = object()
             class_changes = _class_changes
