@@ -134,12 +134,15 @@ def test_a_slow_client_keeps_the_body_a_few_chunks_ahead(served: str) -> None:
         return Response(chunks())
 
     sent: list[Message] = []
+    sent_bytes = 0
 
     async def send(message: Message) -> None:
+        nonlocal sent_bytes
         sent.append(message)
         if message["type"] == "http.response.body":
             await asyncio.sleep(0.002)  # (a slow client: the server waits)
-            ahead.append(made - (len(sent) - 1))
+            sent_bytes += len(message.get("body", b""))
+            ahead.append(made - sent_bytes // 10)  # (chunks sent, merged or not)
 
     asyncio.run(asyncio.wait_for(app(scope(), staying(), send), 20))
     assert body(sent) == b"x" * 4000
@@ -396,3 +399,32 @@ def test_under_a_real_server_a_client_that_stops_reading_holds_the_body_back(
         assert seen["teardowns"] == 1
     finally:
         stop_server(proc)
+
+
+def test_small_chunks_made_by_the_time_of_a_send_go_out_as_one_message() -> None:
+    """A slow client: the chunks made meanwhile are joined into messages of
+    up to 64 KB (one send, one write by the server, not one each); the body
+    is the same, and a chunk of 64 KB or more goes out alone."""
+    app = Flask(__name__)
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(400):
+            yield b"%d," % i
+        yield b"y" * 70_000
+        yield b"end"
+
+    app.add_url_rule("/", "view", lambda: Response(chunks()))
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        await asyncio.sleep(0.002)  # (a slow client: the server waits)
+
+    asyncio.run(asyncio.wait_for(app(scope(), staying(), send), 20))
+    bodies = [m["body"] for m in sent if m.get("body")]
+    assert b"".join(bodies) == b"".join(
+        [b"%d," % i for i in range(400)] + [b"y" * 70_000, b"end"]
+    )
+    assert len(bodies) < 100
+    assert b"y" * 70_000 in bodies
+    assert all(len(b) <= 64 * 1024 for b in bodies if b != b"y" * 70_000)
