@@ -3124,18 +3124,8 @@ def _wait_at_exit() -> None:
             if left is not None and left <= 0:
                 waiting = [task for task in pending if task.cancel()]
                 running = [task for task in pending if not task.cancelled()]
-                if waiting:
-                    names = ", ".join(task.name for task in waiting)  # type: ignore[attr-defined]
-                    app.logger.warning(
-                        f"Background tasks cancelled after {timeout:g} s: {names}"
-                    )
-                if running:
-                    names = ", ".join(task.name for task in running)  # type: ignore[attr-defined]
-                    app.logger.warning(
-                        f"Background tasks still running after {timeout:g} s"
-                        " (sync, on threads: they cannot be cancelled) are left"
-                        f" running: {names}"
-                    )
+                _tell_cancelled(app, timeout, [t.name for t in waiting])  # type: ignore[attr-defined]
+                _tell_left_running(app, timeout, [t.name for t in running])  # type: ignore[attr-defined]
                 break
             wait_futures(pending, timeout=left)
 
@@ -3304,16 +3294,30 @@ async def _wait_for_background(app: Flask) -> None:
     stuck = [t for t in running if isinstance(t, asyncio.Task) and t not in _in_threads]
     left = [t for t in running if t not in stuck]
     if stuck:
-        names = ", ".join(task.get_name() for task in stuck)
-        app.logger.warning(f"Background tasks cancelled after {timeout:g} s: {names}")
+        _tell_cancelled(app, timeout, [task.get_name() for task in stuck])
         for task in stuck:
             task.cancel()
         await asyncio.wait(stuck, timeout=timeout)
-    if left:
-        names = ", ".join(t.get_name() if t in _in_threads else t.name for t in left)
+    _tell_left_running(
+        app, timeout, [t.get_name() if t in _in_threads else t.name for t in left]
+    )
+
+
+def _tell_cancelled(app: Flask, timeout: float | None, names: list[str]) -> None:
+    """Log the background tasks that shutdown cancelled, if any (both drivers)."""
+    if names:
+        app.logger.warning(
+            f"Background tasks cancelled after {timeout:g} s: {', '.join(names)}"
+        )
+
+
+def _tell_left_running(app: Flask, timeout: float | None, names: list[str]) -> None:
+    """Log the sync background tasks that shutdown leaves running on their
+    threads, if any (both drivers)."""
+    if names:
         app.logger.warning(
             f"Background tasks still running after {timeout:g} s (sync, on threads:"
-            f" they cannot be cancelled) are left running: {names}"
+            f" they cannot be cancelled) are left running: {', '.join(names)}"
         )
 
 
