@@ -83,14 +83,31 @@ class Browser:
     def follow(self, element: Any) -> None:
         """Click ``element`` (a link, a submit button) and wait until the page
         it leads to has loaded: a click returns before the navigation ends."""
+        from selenium.common.exceptions import (
+            StaleElementReferenceException,
+            WebDriverException,
+        )
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.expected_conditions import staleness_of
         from selenium.webdriver.support.wait import WebDriverWait
 
         old_page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
+
+        def left(_: Any) -> bool:
+            """Whether the old page is gone: its node stale, or (Chromium,
+            while the new page is being built) of another document."""
+            try:
+                old_page.is_enabled()
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as e:
+                if "does not belong to the document" in str(e):
+                    return True
+                raise
+            return False
+
         wait = WebDriverWait(self.driver, 30)
-        wait.until(staleness_of(old_page))
+        wait.until(left)
         wait.until(
             lambda d: d.execute_script("return document.readyState") == "complete"
         )
