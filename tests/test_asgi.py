@@ -1044,6 +1044,7 @@ def test_websocket_error_closes_1011_and_is_logged(
         await websocket.receive()
         raise ValueError("broken")
 
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # (as under a server)
     with caplog.at_level(logging.ERROR), client.websocket("/boom") as ws:
         ws.send("x")
         with pytest.raises(WebSocketClosed) as closed:
@@ -1059,6 +1060,7 @@ def test_websocket_after_hook_error_closes_1011_and_is_logged(
     view's is (not the server's): closed with 1011, logged, torn down with."""
     torn: list[BaseException | None] = []
     app.teardown_request(torn.append)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # (as under a server)
 
     @app.after_websocket
     def after() -> None:
@@ -1102,6 +1104,7 @@ def test_websocket_converter_error_is_a_500_and_is_logged(
     torn: list[BaseException | None] = []
     app.teardown_request(torn.append)
     app.url_map.converters["user"] = _FailingConverter
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # (as under a server)
 
     @app.websocket("/ws/<user:u>")
     async def ws(u: str) -> None:

@@ -687,6 +687,10 @@ def test_a_setting_that_is_no_origin_says_so(
     client = origin_app(app, []).test_client()
     app.config["WEBSOCKET_ALLOWED_ORIGINS"] = setting
     headers = {} if origin is None else {"Origin": origin}
+    with pytest.raises(ValueError, match=f"WEBSOCKET_ALLOWED_ORIGINS {says}"):
+        with client.websocket("/ws", headers=headers):  # (testing: raised)
+            pass
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # (as under a server)
     with caplog.at_level(logging.ERROR), pytest.raises(WebSocketRefused):
         with client.websocket("/ws", headers=headers):
             pass

@@ -26,6 +26,10 @@ def test_a_close_code_servers_do_not_send_is_a_value_error(
     app: Flask, code: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     closing(app, code)
+    with app.test_client().websocket("/ws") as ws:  # (testing: raised here)
+        with pytest.raises(ValueError, match="a close code is an int in 1000-1003"):
+            ws.receive()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # (as under a server)
     with caplog.at_level(logging.ERROR), app.test_client().websocket("/ws") as ws:
         with pytest.raises(WebSocketClosed) as closed:
             ws.receive()
@@ -46,6 +50,10 @@ def test_a_reason_over_123_bytes_is_a_value_error(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     closing(app, 4000, "é" * 62)  # 124 bytes
+    with app.test_client().websocket("/ws") as ws:  # (testing: raised here)
+        with pytest.raises(ValueError, match="reason is 124 bytes of UTF-8"):
+            ws.receive()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # (as under a server)
     with caplog.at_level(logging.ERROR), app.test_client().websocket("/ws") as ws:
         with pytest.raises(WebSocketClosed) as closed:
             ws.receive()
@@ -89,10 +97,10 @@ def test_an_accept_with_a_subprotocol_not_offered_is_refused(
             raise
 
     client = app.test_client()
-    with caplog.at_level(logging.ERROR), pytest.raises(WebSocketClosed):
+    with caplog.at_level(logging.ERROR), pytest.raises(error) as got:
         with client.websocket("/ws", subprotocols=["chat.v1", "chat.v2"]):
             pass
-    assert len(raised) == 1 and type(raised[0]) is error
+    assert len(raised) == 1 and raised[0] is got.value  # (testing: raised)
     assert message in str(raised[0])
 
 
@@ -101,5 +109,5 @@ def test_no_subprotocol_offered_none_accepted(app: Flask) -> None:
     async def accept() -> None:
         await websocket.accept("chat")
 
-    with pytest.raises(WebSocketClosed), app.test_client().websocket("/ws"):
+    with pytest.raises(ValueError), app.test_client().websocket("/ws"):
         pass

@@ -3939,13 +3939,21 @@ async def _before_websocket(app: Flask, names: tuple[str | None, ...]) -> t.Any:
     return None
 
 
+#: Put in a WebSocket's scope by the test client (kolba.testing): a list to
+#: which an error no handler took is added, for the test client to raise,
+#: when the app propagates exceptions (TESTING, PROPAGATE_EXCEPTIONS); a
+#: server's scope has none: its connection closes with 1011.
+_TEST_ERRORS = "kolba.test_errors"
+
+
 async def _websocket_error(app: Flask, ws: WebSocket, e: Exception) -> Exception | None:
     """An error of a WebSocket's view or hooks, handled as an HTTP request's:
     its error handler's answer (an HTTPException's own if none), else
     ``got_request_exception`` sent, the error logged and the 500 handler's
     answer (or a 500). That answer refuses the handshake before the accept;
     after it the connection closes (_close_code). The error for teardown
-    (None: a handler took it) is returned."""
+    (None: a handler took it) is returned. Under the test client, an app
+    that propagates exceptions hands it to the test (_TEST_ERRORS)."""
     error: Exception | None = None
     try:
         if app._overrides & _AWAITED_METHODS:  # (sync: in the thread pool)
@@ -3954,6 +3962,18 @@ async def _websocket_error(app: Flask, ws: WebSocket, e: Exception) -> Exception
             rv = await _handle_user_exception(app, e, ws)
     except Exception as unhandled:
         error = unhandled
+        raised = _scope(ws).get(_TEST_ERRORS)
+        if raised is not None and app._propagates_exceptions():
+            # the test client's, in testing (or PROPAGATE_EXCEPTIONS): as an
+            # HTTP view's error in handle_exception, the signal is sent and
+            # the error raised (in the test), neither logged nor answered
+            if signals.got_request_exception.receivers:
+                signals.got_request_exception.send(
+                    app, _async_wrapper=app.ensure_sync, exception=unhandled
+                )
+            raised.append(unhandled)
+            await _close_quietly(ws, 1011)
+            return error
         rv = await _server_error(app, ws, unhandled)
     code = _close_code(e if error is None else error)
     if ws.accepted or ws.closed:  # (no HTTP answer after the handshake)

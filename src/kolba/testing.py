@@ -216,6 +216,7 @@ class KolbaClient(werkzeug.test.Client):
         scope["extensions"] = {"websocket.http.response": {}}  # refusals' answers
         offered = environ.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")  # (as servers)
         scope["subprotocols"] = [p.strip() for p in offered.split(",") if p.strip()]
+        scope[_TEST_ERRORS] = []  # (the app's errors to raise in the test)
         return TestWebSocket(self.application, scope)
 
     def __enter__(self) -> KolbaClient:
@@ -408,6 +409,12 @@ def _run_on_new_loop(coro: t.Coroutine[t.Any, t.Any, None]) -> None:
         loop.close()
 
 
+#: The scope's list of the errors that a WebSocket's app hands to the test
+#: client to raise (asgi._TEST_ERRORS): those no handler took, when the app
+#: propagates exceptions (TESTING, PROPAGATE_EXCEPTIONS), as an HTTP view's.
+_TEST_ERRORS = "kolba.test_errors"
+
+
 class WebSocketClosed(Exception):
     """The app closed (or refused) the test WebSocket with ``code`` and
     ``reason``."""
@@ -486,6 +493,7 @@ class TestWebSocket:
         if message["type"] == "websocket.close":  # (before the accept)
             self._ended()
             self.close_code = message.get("code", 1000)
+            self._raise_app_error()
             raise WebSocketRefused(Response(b"", 403), self.close_code)
         if message["type"] == "websocket.http.response.start":
             self._refused(message)
@@ -519,12 +527,22 @@ class TestWebSocket:
         if message is None:
             if self._error is not None:
                 raise self._error
+            self._raise_app_error()
             raise WebSocketClosed(self.close_code or 1006)
         return message
+
+    def _raise_app_error(self) -> None:
+        """Raise the error of the app's view or hooks that no handler took,
+        once, if the app hands it to the test (TESTING, PROPAGATE_EXCEPTIONS:
+        it closed with 1011 for it), as the HTTP client raises a view's."""
+        errors = self._scope.get(_TEST_ERRORS)
+        if errors:
+            raise errors.pop(0)
 
     def _closed_by_app(self, message: dict[str, t.Any]) -> t.NoReturn:
         self.close_code = message.get("code", 1000)
         self.close_reason = message.get("reason") or ""
+        self._raise_app_error()
         raise WebSocketClosed(self.close_code, self.close_reason)
 
     def _ended(self) -> None:
@@ -601,6 +619,7 @@ class TestWebSocket:
         self._ended()
         if self._error is not None:
             raise self._error
+        self._raise_app_error()
 
 
 @functools.cache
