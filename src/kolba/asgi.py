@@ -73,7 +73,7 @@ from .app import (
     _NotAResponse,
     _server_loop,
 )
-from .ctx import RequestContext, _DriverContext
+from .ctx import RequestContext, _DriverContext, _state_before
 from .globals import (
     _NO_CTX,
     _cv_ctx,
@@ -1664,6 +1664,18 @@ async def _apop(
     token = ctx._sole_push() if app._lean_teardown else None
     if token is not None:
         await _atear_down(app, ctx, token, error, pool)
+    elif pool:
+        # an override (do_teardown_request, ensure_sync...) may block: the
+        # whole pop in the thread pool, in a copy of this context, whose
+        # variable it cannot reset here: the contexts active before the push
+        # are made active again on the loop then
+        tokens = ctx._request_tokens
+        first = ctx._lean_token or (tokens[0][0] if tokens else None)
+        outer = _NO_CTX if first is None else _state_before(first)
+        try:
+            await _in_pool(ctx.pop, error)
+        finally:
+            _cv_set(outer)
     else:
         ctx.pop(error)
 
@@ -1833,7 +1845,12 @@ async def _open_session(app: Flask, ctx: RequestContext) -> None:
             ctx._opened = await _in_pool(ctx._open_session)
 
 
-async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.Any:
+async def _handle_user_exception(
+    app: Flask, e: Exception, req: Request, call: t.Callable[..., t.Any] = _acall
+) -> t.Any:
+    """``app.handle_user_exception(e)`` with its handler called by ``call``:
+    on the loop (an async view's), or by _ahook (a WebSocket's: a sync
+    handler in the thread pool)."""
     if isinstance(e, HTTPException):
         if isinstance(e, BadRequestKeyError) and (
             app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
@@ -1847,12 +1864,12 @@ async def _handle_user_exception(app: Flask, e: Exception, req: Request) -> t.An
                 return e
             bad_host = _bad_host_first(e, req)
             if bad_host is not None:
-                return await _handle_user_exception(app, bad_host, req)
-            return await _acall(handler, e)
+                return await _handle_user_exception(app, bad_host, req, call)
+            return await call(handler, e)
     handler = app._find_error_handler(e, req.blueprints)
     if handler is None:
         raise e
-    return await _acall(handler, e)
+    return await call(handler, e)
 
 
 # PERF: the header pairs of lazy responses, encoded once (-0.2 µs a response)
@@ -3959,7 +3976,8 @@ async def _websocket_error(app: Flask, ws: WebSocket, e: Exception) -> Exception
         if app._overrides & _AWAITED_METHODS:  # (sync: in the thread pool)
             rv = await _in_pool(app.handle_user_exception, e)
         else:
-            rv = await _handle_user_exception(app, e, ws)
+            # (a sync handler, which may block, in the thread pool)
+            rv = await _handle_user_exception(app, e, ws, _ahook)
     except Exception as unhandled:
         error = unhandled
         raised = _scope(ws).get(_TEST_ERRORS)
@@ -4001,7 +4019,7 @@ async def _server_error(app: Flask, ws: WebSocket, e: Exception) -> t.Any:
     if handler is None:
         return server_error
     try:
-        return await _acall(handler, server_error)
+        return await _ahook(handler, server_error)  # (a sync one in the pool)
     except Exception:
         app.log_exception(sys.exc_info())
         return server_error
