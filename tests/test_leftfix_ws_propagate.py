@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,19 @@ def crashing_app(app: Flask, torn: list[str], signalled: list[str]) -> None:
     def receiver(sender: Flask, exception: BaseException, **kwargs: Any) -> None:
         signalled.append(repr(exception))
 
-    got_request_exception.connect(receiver, app, weak=False)
+    got_request_exception.connect(receiver, app)  # (kept alive in CONNECTED)
+    CONNECTED.append((receiver, app))
+
+
+CONNECTED: list[tuple[Any, Flask]] = []
+
+
+@pytest.fixture(autouse=True)
+def disconnect() -> Iterator[None]:
+    yield
+    while CONNECTED:
+        receiver, app = CONNECTED.pop()
+        got_request_exception.disconnect(receiver, app)
 
 
 @pytest.mark.parametrize("setting", ["TESTING", "PROPAGATE_EXCEPTIONS"])
