@@ -1168,3 +1168,54 @@ def test_values_the_json_provider_writes_are_stored(store_url: str) -> None:
         "day": "Wed, 01 Jan 2020 00:00:00 GMT",
         "s": [1, 2],
     }
+
+
+def surrogate_app(store: Any) -> Flask:
+    app = Flask("surrogates")
+    app.config.update(SECRET_KEY=KEY, SESSION_STORE=store)
+
+    @app.route("/set")
+    def set_() -> str:
+        session["\ud800"] = 1  # (a lone surrogate: no UTF-8)
+        session["\x00lone"] = "\udc00x"  # (a key in the escape's form)
+        session["plain"] = "a"
+        return "set"
+
+    @app.route("/change")
+    def change() -> str:
+        session["plain"] = "b"
+        return "changed"
+
+    @app.route("/pop")
+    def pop() -> str:
+        session.pop("\ud800")
+        return "popped"
+
+    @app.route("/get")
+    def get() -> str:
+        return repr(sorted(dict(session).items()))
+
+    return app
+
+
+def test_keys_no_utf8_can_hold_are_kept_as_by_the_cookie_session(
+    store_url: str,
+) -> None:
+    """A key with a lone surrogate (which JSON writes, and so Flask's cookie
+    session keeps) is kept by a store too, not a 500; a key that looks like
+    its stored form is not mistaken for one."""
+    seen = []
+    for store in (None, store_url):
+        client = surrogate_app(store).test_client()
+        assert client.get("/set").status_code == 200
+        first = client.get("/get").get_data(as_text=True)
+        client.get("/change")
+        changed = client.get("/get").get_data(as_text=True)
+        client.get("/pop")
+        popped = client.get("/get").get_data(as_text=True)
+        seen.append((first, changed, popped))
+    assert seen[1] == seen[0]
+    assert seen[0][0] == repr(
+        sorted({"\ud800": 1, "\x00lone": "\udc00x", "plain": "a"}.items())
+    )
+    assert seen[0][2] == repr(sorted({"\x00lone": "\udc00x", "plain": "b"}.items()))

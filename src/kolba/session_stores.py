@@ -599,7 +599,7 @@ def _json_key(key: Any) -> str:
     session keeps it: ``None`` is ``"null"``, ``True`` ``"true"``, ``1``
     ``"1"``; a key JSON cannot write (a tuple, bytes) is its ``TypeError``."""
     if isinstance(key, str):
-        return str.__str__(key)
+        return str.__str__(key) if _stored_as_is(key) else _escaped_key(key)
     if key is None or isinstance(key, (bool, int, float)):
         # (json's own spelling: "true", "1", "1.5", "NaN", "Infinity")
         text: str = _KEY_ENCODER.encode({key: 0})
@@ -612,13 +612,44 @@ def _json_key(key: Any) -> str:
 
 _KEY_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
+#: What starts the stored form of a key that a store cannot hold as it is (a
+#: lone surrogate, "\ud800", is no UTF-8: SQLite and Redis refuse it), then
+#: written as JSON (ASCII, "\\ud800"), as the cookie session's JSON keeps it;
+#: a key that starts with it is written so too, so that none is read wrongly.
+_ESCAPE = "\x00"
+
+
+def _stored_as_is(key: str) -> bool:
+    """Whether the str ``key`` is stored as it is: UTF-8, not escape-like."""
+    if key.isascii():  # PERF: the usual key: one C scan, no encode
+        return not key.startswith(_ESCAPE)
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:  # (a lone surrogate)
+        return False
+    return True
+
+
+def _escaped_key(key: str) -> str:
+    return _ESCAPE + json.dumps(key)
+
+
+def _loaded_key(stored: str) -> str:
+    """A key as it was set, from its stored form (see :data:`_ESCAPE`)."""
+    if stored.startswith(_ESCAPE):
+        with suppress(ValueError):
+            key = json.loads(stored[1:])
+            if isinstance(key, str):
+                return key
+    return stored
+
 
 def _by_json_key(session: ServerSideSession) -> dict[str, Any]:
     """The session's values keyed as they are stored (see :func:`_json_key`):
-    the session itself when its keys are all strings (read it with dict's
-    own methods, which do not mark it accessed)."""
+    the session itself when its keys are all strings stored as they are
+    (read it with dict's own methods, which do not mark it accessed)."""
     for key in dict.keys(session):
-        if type(key) is not str:
+        if type(key) is not str or not _stored_as_is(key):
             return {_json_key(key): value for key, value in dict.items(session)}
     return session  # PERF: the usual session, not copied
 
@@ -686,9 +717,10 @@ class StoreSessionInterface(SessionInterface):
         data = {}
         for key, text in stored.items():
             try:
-                data[key] = loads(text)
+                loaded = loads(text)
             except (ValueError, TypeError, KeyError):  # not ours: dropped
-                pass
+                continue
+            data[_loaded_key(key) if key.startswith(_ESCAPE) else key] = loaded
         session = self.session_class(data, sid, stored)
         if app.config["SECRET_KEY_FALLBACKS"]:
             # (signed with the current key, the cookie would be the same)
