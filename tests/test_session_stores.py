@@ -1219,3 +1219,45 @@ def test_keys_no_utf8_can_hold_are_kept_as_by_the_cookie_session(
         sorted({"\ud800": 1, "\x00lone": "\udc00x", "plain": "a"}.items())
     )
     assert seen[0][2] == repr(sorted({"\x00lone": "\udc00x", "plain": "b"}.items()))
+
+
+def test_a_due_renewal_waits_no_seconds_for_a_writer_that_holds_the_lock(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page that only reads its session, whose expiry renewal is due, while
+    another writer (a clean-up, another process) holds SQLite's write lock:
+    the renewal is skipped at once (logged), not after the busy timeout's
+    10 s; the next read renews it. So is a load's removal of an expired one."""
+    path = tmp_path / "s.db"
+    app = make_app(f"sqlite:///{path}", PERMANENT_SESSION_LIFETIME=600)
+    client = app.test_client()
+    client.get("/set/a/1")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("UPDATE kolba_sessions SET expires = ?", (time.time() + 100,))
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        with caplog.at_level(logging.WARNING):
+            start = time.perf_counter()
+            assert client.get("/get").json == {"a": "1"}
+            took = time.perf_counter() - start
+    finally:
+        other.execute("COMMIT")
+    assert took < 2
+    assert "failed to renew a session's expiry" in caplog.text
+    (expires,) = other.execute("SELECT expires FROM kolba_sessions").fetchone()
+    assert expires < time.time() + 101  # (not renewed)
+    assert client.get("/get").json == {"a": "1"}
+    (expires,) = other.execute("SELECT expires FROM kolba_sessions").fetchone()
+    assert expires > time.time() + 590  # renewed once the lock was free
+    # an expired one: not loaded, its removal left for later
+    other.execute("UPDATE kolba_sessions SET expires = ?", (time.time() - 1,))
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        start = time.perf_counter()
+        assert client.get("/get").json == {}
+        took = time.perf_counter() - start
+    finally:
+        other.execute("COMMIT")
+    assert took < 2
+    assert other.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (1,)
+    other.close()

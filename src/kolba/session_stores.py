@@ -225,7 +225,10 @@ class SQLiteSessionStore:
             if not rows:
                 return None
             if rows[0][2] <= time.time():  # expired: removed now, never loaded
-                db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
+                # (if no other writer holds the lock long: else by a later
+                # load, a save, or the clean-up)
+                with suppress(sqlite3.OperationalError), self._waiting_briefly(db):
+                    db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))
                 return None
             return StoredSession(
                 {key: value for key, value, _ in rows}, rows[0][2]
@@ -302,9 +305,24 @@ class SQLiteSessionStore:
             db.execute("DELETE FROM kolba_sessions WHERE sid = ?", (sid,))  # expired
             return False
 
+    #: How long (ms) a renewal of an expiry, or a load's removal of an
+    #: expired session, waits for another writer's lock (other writes wait
+    #: up to 10 s): past it, it is skipped (a renewal's failure is logged and
+    #: the page served), so that a page that only reads its session never
+    #: waits seconds behind a long write (a clean-up, another process's).
+    _short_wait_ms = 100
+
+    @contextmanager
+    def _waiting_briefly(self, db: sqlite3.Connection) -> Iterator[None]:
+        db.execute(f"PRAGMA busy_timeout = {self._short_wait_ms}")
+        try:
+            yield
+        finally:
+            db.execute("PRAGMA busy_timeout = 10000")  # (connect()'s timeout)
+
     def touch(self, sid: str, lifetime: int) -> None:
         now = time.time()
-        with self._db() as db:
+        with self._db() as db, self._waiting_briefly(db):
             db.execute(
                 # (not one that expired meanwhile: it stays gone)
                 "UPDATE kolba_sessions SET expires = ? WHERE sid = ? AND expires > ?",
