@@ -1261,3 +1261,27 @@ def test_a_due_renewal_waits_no_seconds_for_a_writer_that_holds_the_lock(
     assert took < 2
     assert other.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (1,)
     other.close()
+
+
+def test_cleanup_removes_expired_sessions_in_short_transactions(
+    tmp_path: Path,
+) -> None:
+    """A batch of sessions per write transaction, so that the requests'
+    writes wait for one batch at most, not for the whole clean-up; each
+    session is counted once, its keys all removed; a live one stays."""
+    store = SQLiteSessionStore(str(tmp_path / "s.db"))
+    store._cleanup_batch = 10
+    store.create("live", {"a": "1"}, 600)
+    for i in range(95):
+        store.create(f"old{i}", {"a": "1", "b": "2"}, 600)
+    with store._db() as db:
+        db.execute("UPDATE kolba_sessions SET expires = 1 WHERE sid != 'live'")
+        statements: list[str] = []
+        db.set_trace_callback(statements.append)
+    assert store.cleanup() == 95
+    assert statements.count("COMMIT") == 10  # (9 full batches, then 5)
+    with store._db() as db:
+        db.set_trace_callback(None)
+        rows = db.execute("SELECT sid, key FROM kolba_sessions").fetchall()
+    assert rows == [("live", "a")]
+    assert store.cleanup() == 0
