@@ -14,10 +14,10 @@ from kolba import Flask
 from kolba.testing import ASGIClient
 
 
-def loop_app() -> tuple[Flask, list[asyncio.AbstractEventLoop], list[str]]:
+def loop_app() -> tuple[Flask, list[asyncio.AbstractEventLoop], list[threading.Thread]]:
     app = Flask(__name__)
     loops: list[asyncio.AbstractEventLoop] = []
-    threads: list[str] = []
+    threads: list[threading.Thread] = []
 
     @app.get("/async")
     async def in_loop() -> str:
@@ -26,7 +26,7 @@ def loop_app() -> tuple[Flask, list[asyncio.AbstractEventLoop], list[str]]:
 
     @app.get("/sync")
     def in_pool() -> str:
-        threads.append(threading.current_thread().name)
+        threads.append(threading.current_thread())
         return "ok"
 
     return app, loops, threads
@@ -35,11 +35,14 @@ def loop_app() -> tuple[Flask, list[asyncio.AbstractEventLoop], list[str]]:
 def test_the_requests_of_a_client_share_its_loop_and_pool() -> None:
     app, loops, threads = loop_app()
     client = ASGIClient(app)
-    for _ in range(3):
+    for _ in range(10):
         assert client.get("/async").text == "ok"
         assert client.get("/sync").text == "ok"
     assert len(set(loops)) == 1 and not loops[0].is_closed()
-    assert len(set(threads)) == 1  # (one thread of one pool, reused)
+    # the pool's threads reused (a new loop's pool: a new thread each time;
+    # one may be added when a request comes before the last one's thread
+    # is counted idle again)
+    assert len(set(threads)) <= 3
     other = ASGIClient(app)
     other.get("/async")
     assert loops[-1] is not loops[0]  # a client's own
