@@ -550,7 +550,9 @@ def calls_of_a_request(app: kolba.Flask, path: str) -> list[str]:
 
     def profile(frame: t.Any, event: str, arg: t.Any) -> None:
         if event == "call":
-            calls.append(frame.f_code.co_qualname)
+            code = frame.f_code
+            # (co_qualname: Python 3.11+)
+            calls.append(getattr(code, "co_qualname", code.co_name))
         elif event == "c_call":
             calls.append(getattr(arg, "__qualname__", repr(arg)))
 

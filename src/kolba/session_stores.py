@@ -397,8 +397,15 @@ class RedisSessionStore:
         self._errors = redis.RedisError
         self._data_error = redis.DataError
         self.url = url
+        # over TLS, the server's name is checked also where redis-py's default
+        # does not (before 6.0); the URL's own ssl_check_hostname wins
+        tls = {"ssl_check_hostname": True} if url.startswith("rediss:") else {}
         self.client = redis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+            url,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            **tls,
         )
         self._save_script = self.client.register_script(_REDIS_SAVE)
 
