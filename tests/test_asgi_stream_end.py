@@ -131,9 +131,10 @@ def recording(
 def serve(
     app: Flask, leave: bool, cancels: int = 1
 ) -> tuple[str, list[dict[str, Any]], list[Any]]:
-    """Serve one streamed request; after 0.1 s the client leaves (``leave``)
-    or the server cancels the app's task (``cancels`` times, a loop turn
-    apart, as asyncio.run cancels again the tasks left at its end). Returns
+    """Serve one streamed request; after 0.1 s the client leaves (``leave``),
+    or once two chunks are sent the server cancels the app's task
+    (``cancels`` times, a loop turn apart, as asyncio.run cancels again the
+    tasks left at its end). Returns
     how the task ended, what was sent and what the loop's exception handler
     was given."""
     sent: list[dict[str, Any]] = []
@@ -150,7 +151,11 @@ def serve(
         loop.set_exception_handler(lambda loop, context: reported.append(context))
         task = asyncio.ensure_future(app(scope(), receive, send))
         if not leave:
-            await asyncio.sleep(0.1)
+            # (the stream under way: a few chunks sent, however busy the machine)
+            for _ in range(500):
+                if len(sent) > 2:
+                    break
+                await asyncio.sleep(0.01)
             for _ in range(cancels):
                 task.cancel()
                 await asyncio.sleep(0)
