@@ -9,6 +9,7 @@ import json
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,7 @@ def add_user(notes_app: Flask, password_hash: str) -> Callable[[str], int]:
     """Puts user ``name`` with PASSWORD in the database; returns the id."""
 
     def add(name: str) -> int:
-        with sqlite3.connect(notes_app.config["DATABASE"]) as db:
+        with closing(sqlite3.connect(notes_app.config["DATABASE"])) as db, db:
             cursor = db.execute(
                 "INSERT INTO user (username, password) VALUES (?, ?)",
                 (name, password_hash),
@@ -128,7 +129,7 @@ def add_note(post_form, client: KolbaClient, title: str, **extra: Any):
 
 
 def note_ids(notes_app: Flask) -> list[int]:
-    with sqlite3.connect(notes_app.config["DATABASE"]) as db:
+    with closing(sqlite3.connect(notes_app.config["DATABASE"])) as db, db:
         return [row[0] for row in db.execute("SELECT id FROM note ORDER BY id")]
 
 
@@ -140,7 +141,7 @@ def test_first_run_creates_the_database_and_key_in_the_instance_folder(
     app = make_notes_app()
     assert app.instance_path == str(instance)
     assert app.config["DATABASE"] == str(instance / "notes.sqlite")
-    with sqlite3.connect(instance / "notes.sqlite") as db:
+    with closing(sqlite3.connect(instance / "notes.sqlite")) as db, db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"user", "note"} <= tables
     key = (instance / "secret_key").read_text()
@@ -189,7 +190,7 @@ def test_register_stores_a_password_hash(notes_client, notes_app, register):
     response = register(notes_client, "ann")
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login"
-    with sqlite3.connect(notes_app.config["DATABASE"]) as db:
+    with closing(sqlite3.connect(notes_app.config["DATABASE"])) as db, db:
         (stored,) = db.execute("SELECT password FROM user").fetchone()
     assert PASSWORD not in stored
     assert check_password_hash(stored, PASSWORD)

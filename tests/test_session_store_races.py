@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -137,7 +138,7 @@ def test_a_request_in_flight_at_logout_gets_no_new_id_with_the_old_login(
     if store_url.startswith("redis"):
         assert redis.Redis.from_url(store_url).dbsize() == 0
     else:
-        with sqlite3.connect(store_url[len("sqlite:///") :]) as db:
+        with closing(sqlite3.connect(store_url[len("sqlite:///") :])) as db, db:
             assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
 
 
@@ -251,7 +252,7 @@ def test_sqlite_touch_does_not_renew_an_expired_record(tmp_path: Any) -> None:
     store.touch("s", 60)
     assert store.load("s") is None
     assert store.delete("t") is False  # expired: it was not there
-    with sqlite3.connect(tmp_path / "s.db") as db:  # (its rows gone too)
+    with closing(sqlite3.connect(tmp_path / "s.db")) as db, db:  # (its rows gone too)
         assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
 
 

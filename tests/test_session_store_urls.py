@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_three_slashes_and_a_relative_path_is_in_the_instance_folder(
     assert client.get("/get").json == {"a": "1"}
     # the folders made on first use, in the instance folder only
     path = instance / "data" / "sessions.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         assert db.execute("SELECT key FROM kolba_sessions").fetchall() == [("a",)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["instance"]
 
@@ -39,7 +40,7 @@ def test_four_slashes_is_an_absolute_path(tmp_path: Path) -> None:
     app.instance_path = str(tmp_path / "instance")
     client = app.test_client()
     client.get("/set/a/1")
-    with sqlite3.connect(tmp_path / "abs.db") as db:
+    with closing(sqlite3.connect(tmp_path / "abs.db")) as db, db:
         assert db.execute("SELECT key FROM kolba_sessions").fetchall() == [("a",)]
     assert not (tmp_path / "instance").exists()
 

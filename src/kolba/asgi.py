@@ -3084,11 +3084,17 @@ class _DaemonPool:
         with self._lock:
             if self._threads < _DAEMON_THREADS:
                 self._threads += 1
-                threading.Thread(
-                    target=self._run,
-                    name=f"kolba-background-{self._threads}",
-                    daemon=True,
-                ).start()
+                try:
+                    threading.Thread(
+                        target=self._run,
+                        name=f"kolba-background-{self._threads}",
+                        daemon=True,
+                    ).start()
+                except RuntimeError:  # Python 3.12+ starts none at the exit:
+                    self._threads -= 1  # a running one takes the work after
+                    if not self._threads:  # its own (none: the task is lost)
+                        future.cancel()
+                        raise
         return future
 
     def _run(self) -> None:

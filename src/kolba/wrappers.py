@@ -380,7 +380,7 @@ class _Pending:
     def __len__(self) -> t.NoReturn:
         raise RuntimeError(_await_body_msg())
 
-    def __bool__(self) -> t.NoReturn:  # `if request.form:` would be always true
+    def __bool__(self) -> bool:  # raises: `if request.form:` would be always true
         raise RuntimeError(_await_body_msg())
 
     def __iter__(self) -> t.NoReturn:
@@ -413,6 +413,15 @@ class _PendingCall(_Pending):
     def close(self) -> None:
         if self._running is not None:
             self._running.close()
+
+    def __bool__(self) -> bool:
+        # True for asyncio's own test of a task's coroutine (Python 3.12+'s
+        # Task repr reads `if task._coro:`: an error there broke repr(task),
+        # asyncio's debug and its logs); a view's `if request.get_json():`
+        # still gets the clear error (the caller's module tells them apart)
+        if sys._getframe(1).f_globals.get("__name__", "")[:8] == "asyncio.":
+            return True
+        raise RuntimeError(_await_body_msg())
 
     def __getattr__(self, name: str) -> t.NoReturn:
         if name[:3] in ("cr_", "gi_", "ag_") or name[:1] == "_":  # (asyncio's reads)
