@@ -4,6 +4,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 APP = """\
@@ -37,6 +38,6 @@ def test_migration_through_the_cli(tmp_path: Path) -> None:
     kolba("--flask-compat", "db", "init", cwd=tmp_path)
     kolba("--flask-compat", "db", "migrate", "-m", "notes", cwd=tmp_path)
     kolba("--flask-compat", "db", "upgrade", cwd=tmp_path)
-    db = sqlite3.connect(tmp_path / "instance" / "app.db")
-    tables = {row[0] for row in db.execute("select name from sqlite_master")}
+    with closing(sqlite3.connect(tmp_path / "instance" / "app.db")) as db:
+        tables = {row[0] for row in db.execute("select name from sqlite_master")}
     assert {"note", "alembic_version"} <= tables
