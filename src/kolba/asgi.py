@@ -787,9 +787,11 @@ async def handle(app: Flask, scope: Scope, receive: Receive, send: Send) -> None
                     match = (rule, dict(rule.defaults) if rule.defaults else {})
                 else:
                     match = url_map._match(path, method, "", None)
-        except HTTPException:
-            pass  # (a redirect, 404 or 405: matched again by _setup, as usual)
-        except Exception as e:  # a converter's own error: see _match_error
+        except Exception as e:
+            # a redirect, 404 or 405 (an HTTPException), which _setup keeps
+            # as the request's, not matching again (a regex that fails on a
+            # long segment may be dear); or a converter's own error: see
+            # _match_error
             failed = e
     if match is None:
         if not app._got_first_request:
@@ -1261,10 +1263,17 @@ def _setup(
     failed: Exception | None,
 ) -> tuple[RequestContext | None, bool, t.Any, t.Any, Exception | None, str]:
     """For a request that is not the usual one (see handle), or whose match
-    failed (``failed``: a converter's own error): (its context, whether it
-    is pushed lean, the match made ahead, the ``_asgi`` of a Request made
-    from the scope, the matching's own error, its path). A context of None:
-    the usual one is to be made for the match."""
+    failed (``failed``: a converter's own error, or the HTTPException of a
+    redirect, 404 or 405): (its context, whether it is pushed lean, the match
+    made ahead, the ``_asgi`` of a Request made from the scope, the
+    matching's own error, its path). A context of None: the usual one is to
+    be made for the match."""
+    # The router's answer for this path and method, once known: each request
+    # is matched once (PERF: a 404 of the ASGI test client 3 -> 1 calls of
+    # Map.match, a slash's redirect 4 -> 1)
+    routed: HTTPException | None = None
+    if isinstance(failed, HTTPException):
+        routed, failed = failed, None
     lean = (
         app._lean_ctx
         and _cv_get(_NO_CTX)[0] is None
@@ -1292,11 +1301,15 @@ def _setup(
     # (the match of a Request made from the scope, which has this path and
     # method, is made here too: in process, an app whose session opens at
     # push, hello 56,331 -> 55,620 instructions, /user/42 64,077 -> 63,468)
-    if failed is None and (lazy or (plain_match and app._scope_request)):
+    if (
+        failed is None
+        and routed is None
+        and (lazy or (plain_match and app._scope_request))
+    ):
         try:
             match = url_map.match(path, method)
-        except HTTPException:
-            pass  # (a redirect, 404 or 405: matched again below, as usual)
+        except HTTPException as e:  # (a redirect, 404 or 405: kept, below)
+            routed = e
         except Exception as e:  # a converter's own error: see _match_error
             failed = e
     if lazy and match is not None:
@@ -1321,15 +1334,23 @@ def _setup(
         elif failed is not None:
             pass
         elif plain_match:
-            # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs)
-            try:
-                req.url_rule, req.view_args = url_map.match(
-                    "" if req._empty_path_info else req.path, req.method
-                )
-            except RequestRedirect:
-                app.match_request(req)  # it makes the redirect's full URL
-            except HTTPException as e:  # a 404 or 405
-                req.routing_exception = e
+            # PERF: match_request()'s usual case, as in wsgi_app (-0.3 µs);
+            # the answer of the match above (or handle's) is the same: the
+            # same path (this Request's, made from the scope) and method
+            if routed is None:
+                try:
+                    req.url_rule, req.view_args = url_map.match(
+                        "" if req._empty_path_info else req.path, req.method
+                    )
+                except HTTPException as e:
+                    routed = e
+            if routed is None:
+                pass
+            elif isinstance(routed, RequestRedirect):
+                # its full URL made as match_request() makes it (wsgi_app's)
+                app._routing_redirect(req, routed)
+            else:  # a 404 or 405
+                req.routing_exception = routed
         elif "create_url_adapter" in app._overrides:
             ctx._match_with_url_adapter()
         else:

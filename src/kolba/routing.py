@@ -82,6 +82,68 @@ _SEGMENT_TESTS: dict[str, Callable[[str], Any]] = {
 }
 
 
+#: The regexes of a variable that takes any text but a slash (the ``string``
+#: converter's with no length given): a segment of several such variables is
+#: split by _strings_split, not by its regex.
+_ANY_TEXT = frozenset({"[^/]+", "[^/]{1,}"})
+
+
+def _strings_split(
+    pieces: tuple[str, ...], names: tuple[str, ...]
+) -> Callable[[str], dict[str, str] | None]:
+    """The match of a segment made of variables that take any text but a
+    slash (two or more) and static ``pieces`` around and between them
+    (``pieces[0]`` before the first variable, ``pieces[-1]`` after the last;
+    each "" where there is none), as a dict of ``names`` to the variables'
+    texts, or None: what the segment's regex (``[^/]{1,}`` for each variable,
+    each piece escaped, then ``\\Z``) matches, in O(length) steps.
+
+    The regex backtracks: on a segment it does not match, such as
+    ``"a-" * 700 + "a.y"`` for ``<y>-<m>-<d>.html``, its cost grows with the
+    segment's length to the power of the number of variables (seconds for a
+    1 KB segment, werkzeug's as kolba's); and where it matches, each greedy
+    variable takes the most text that lets the rest match (``a-b-c-d.html``
+    gives ``a-b``, ``c``, ``d``). Here: from the end, the latest place each
+    separator can start so that what follows it matches (the rightmost one
+    that leaves at least one character to each variable after it; a later
+    start never matches if an earlier one does not, as a variable takes any
+    text); the variables, left to right, then end exactly there."""
+    first = pieces[0]
+    last = pieces[-1]
+    backwards = pieces[-2:0:-1]  # the separators, from the last one
+    lead = len(first)
+    trail = len(last)
+    # (each variable's name but the last's, and the length of the separator
+    # after it)
+    forwards = tuple(zip(names[:-1], map(len, pieces[1:-1]), strict=True))
+    final = names[-1]
+
+    def split(text: str) -> dict[str, str] | None:
+        if "/" in text or not text.startswith(first) or not text.endswith(last):
+            return None
+        end = len(text) - trail  # (where the last variable ends)
+        starts = []  # each separator's start, from the last one
+        limit = end - 1  # (the latest end of a separator: one character left)
+        for sep in backwards:
+            if limit <= lead:  # (so never a negative limit, read from the end)
+                return None
+            at = text.rfind(sep, lead + 1, limit)
+            if at < 0:
+                return None
+            starts.append(at)
+            limit = at - 1
+        values = {}
+        begin = lead
+        for name, size in forwards:
+            at = starts.pop()
+            values[name] = text[begin:at]
+            begin = at + size
+        values[final] = text[begin:end]
+        return values
+
+    return split
+
+
 # -- converters -------------------------------------------------------------
 #
 # Werkzeug's converter classes, or kolba's subclasses of them: extensions that
@@ -344,6 +406,9 @@ class _Seen(set[str]):
     request for being, or not being, a WebSocket."""
 
     mismatch = False
+    # a state whose parts with variables all refuse the search's path where
+    # it reaches them (see Map._match)
+    dead: _Node | None = None
 
     def __init__(self, websocket: bool) -> None:
         super().__init__()
@@ -853,6 +918,21 @@ class _Node:
             var = segments[0][0]
             assert isinstance(var, _Var)
             match = _SEGMENT_TESTS.get(var.conv.regex) or match
+        elif kind == _SEGMENT and len(names) > 1:
+            tokens = segments[0]
+            if all(
+                "/" not in t if isinstance(t, str) else t.conv.regex in _ANY_TEXT
+                for t in tokens
+            ):
+                # no regex, whose backtracking is a CPU hang on a long segment
+                # that it does not match (see _strings_split)
+                pieces = [""]
+                for t in tokens:
+                    if isinstance(t, str):
+                        pieces[-1] += t
+                    else:
+                        pieces.append("")
+                match = _strings_split(tuple(pieces), names)
         self._keyed.append((key, (match, kind, names, child)))
         self._keyed.sort(key=lambda k: k[0][2])  # (stable: ties keep their order)
         self.dynamic = [entry for _, entry in self._keyed]
@@ -1289,17 +1369,16 @@ class Map(_wz.Map):
         entry = self._heads.get(head)
         # (a head is "" or starts with "/": with a "/", so does the path.
         # PERF: no path[:1] here: /user/42 27,837 -> 27,294 instructions)
-        if entry is None or not sep:
-            node = None
-        else:
+        if entry is not None and sep:
             # PERF: a last segment that the first part with variables of its
             # state takes whole (/user/<int:id>), from one entry: no loop,
             # no lookup of a segment in no static parts (a match 6,954 ->
             # 6,127 instructions; a WSGI request of /user/42 27,761 ->
             # 26,959, ASGI 33,833 -> 33,004)
             node, test, static, last, rule, name, to_python = entry
-            if test(tail):
-                if static is None or tail not in static:
+            # (a static segment first, as the search: see below)
+            if static is None or tail not in static:
+                if test(tail):
                     # (PERF: the rule for GET and its variable are the
                     # entry's, no lookup by method: a WSGI request of /user/42
                     # 28,563 -> 28,009 instructions)
@@ -1311,39 +1390,23 @@ class Map(_wz.Map):
                         try:
                             args = {name: to_python(tail)}
                         except ValueError:
-                            pass  # (a 404, told below)
-                        else:
-                            if rule.defaults:  # they win over the path
-                                args.update(rule.defaults)
-                            return rule, args
-                node = None  # (the search below, as the loop's break)
-        if node is not None and tail not in node.static:
-            for test, kind, names, last in node.dynamic:
-                if m := test(tail):
-                    # (none for the rest of the path with a slash:
-                    # its rules are a state further)
-                    rule = last.first.get(method, last.any)
-                    if rule is not None and rule._plain:
-                        # PERF: if kind, not if kind != _ONE (a
-                        # global): /user/42 -100 instructions
-                        if kind:
-                            # PERF: the rest of the path (the tail
-                            # here, as /static/<path:filename>'s) or
-                            # a segment of one variable and text, in
-                            # this frame: a static file 207,528 ->
-                            # 181,642 instructions a request
-                            if len(names) > 1:
-                                break  # (the search below)
-                            tail = m[names[0]]  # (its variable's text)
-                        name, to_python = rule._vars[0]
-                        try:
-                            args = {name: to_python(tail)}
-                        except ValueError:
-                            break  # (a 404, told below)
+                            # (a 404 or 405: the search tells which, the
+                            # value not converted again)
+                            return self._match(
+                                path, method, host, subdomain, refused=rule
+                            )
                         if rule.defaults:  # they win over the path
                             args.update(rule.defaults)
                         return rule, args
-                    break  # (the search below knows the rest)
+                    # (no rule for the method, or a redirect: the search, as
+                    # the walk below would end)
+                    return self._match(path, method, host, subdomain)
+                # (PERF: the state's other parts tried by another method,
+                # this one's frame and jumps kept small: /user/42 +40
+                # instructions a match otherwise)
+                return self._match_others(
+                    path, method, host, subdomain, node, test, tail
+                )
         if path[:1] == "/":
             # PERF: the search's first choice at every segment, in
             # this frame (~0.3 µs on /user/42); _walk knows every way
@@ -1391,14 +1454,18 @@ class Map(_wz.Map):
                                         args[name] = to_python(raw[i])
                                         i += 1
                                 except ValueError:
-                                    pass  # (a 404, told below)
-                                else:
-                                    if rule.defaults:  # they win over the path
-                                        args.update(rule.defaults)
-                                    return rule, args
+                                    # (a 404 or 405: see above)
+                                    return self._match(
+                                        path, method, host, subdomain, refused=rule
+                                    )
+                                if rule.defaults:  # they win over the path
+                                    args.update(rule.defaults)
+                                return rule, args
                             return self._match(path, method, host, subdomain)
                     else:
-                        break  # (no part takes it: the search below)
+                        # no part takes it: the search below, which tries
+                        # this state's parts no more (see above)
+                        return self._match(path, method, host, subdomain, dead=node)
                 node = child
             else:
                 rule = node.first.get(method, node.any)
@@ -1412,12 +1479,64 @@ class Map(_wz.Map):
                             args[name] = to_python(raw[i])
                             i += 1
                     except ValueError:
-                        pass  # (a 404, told below)
-                    else:
-                        if rule.defaults:  # they win over the path
-                            args.update(rule.defaults)
-                        return rule, args
+                        # (a 404 or 405: see above)
+                        return self._match(path, method, host, subdomain, refused=rule)
+                    if rule.defaults:  # they win over the path
+                        args.update(rule.defaults)
+                    return rule, args
         return self._match(path, method, host, subdomain)
+
+    def _match_others(
+        self,
+        path: str,
+        method: str,
+        host: str,
+        subdomain: str | None,
+        node: _Node,
+        test: _Match,
+        tail: str,
+    ) -> tuple[Rule, dict[str, Any]]:
+        """_match_segments' search for the last segment of ``path``, ``tail``,
+        whose static head leads to ``node``: among the parts with variables of
+        ``node`` but the one whose ``test`` refused it, each tried once (the
+        walk of _match_segments would take the same static segments to
+        ``node`` and try the same parts; the search skips them: a regex that
+        fails on a long segment may be dear)."""
+        rule: Rule | None
+        for other, kind, names, last in node.dynamic:
+            if other is test:
+                continue  # (failed above)
+            if m := other(tail):
+                # (none for the rest of the path with a slash: its
+                # rules are a state further)
+                rule = last.first.get(method, last.any)
+                if rule is None or not rule._plain:
+                    return self._match(path, method, host, subdomain)
+                try:
+                    # PERF: if kind, not if kind != _ONE (a global):
+                    # /user/42 -100 instructions
+                    if not kind:
+                        name, to_python = rule._vars[0]
+                        args = {name: to_python(tail)}
+                    else:
+                        # PERF: the rest of the path (the tail here,
+                        # as /static/<path:filename>'s) or a segment of
+                        # variables and text, in this frame: a static
+                        # file 207,528 -> 181,642 instructions a
+                        # request (the rule's variables are the
+                        # segment's: those before it are static)
+                        args = {}
+                        i = 0
+                        for name, to_python in rule._vars:
+                            args[name] = to_python(m[names[i]])
+                            i += 1
+                except ValueError:
+                    return self._match(path, method, host, subdomain, refused=rule)
+                if rule.defaults:  # they win over the path
+                    args.update(rule.defaults)
+                return rule, args
+        # (no part takes it)
+        return self._match(path, method, host, subdomain, dead=node)
 
     def _match(
         self,
@@ -1427,18 +1546,27 @@ class Map(_wz.Map):
         subdomain: str | None,
         websocket: bool = False,
         upgrade: bool = True,
+        *,
+        dead: _Node | None = None,
+        refused: Rule | None = None,
     ) -> tuple[Rule, dict[str, Any]]:
         """The full search, then the redirects: werkzeug's answer (but
         with ``upgrade``, a plain request that only WebSocket rules take
-        gets one of them)."""
+        gets one of them). From _match_segments, which tried the search's
+        first way: ``dead``, a state none of whose parts with variables takes
+        what the path has there; ``refused``, the rule found first, whose
+        converters refused the path's values (each is not tried again)."""
         if path and path[0] != "/":
             path = "/" + path
         allowed = _Seen(websocket)
+        if dead is not None:
+            allowed.dead = dead
         found = self._search(path, method, host, subdomain, allowed)
         if found is None:
             merged = _MANY_SLASHES.sub("/", path) if self.merge_slashes else path
             # (the same path again would find nothing again)
             if merged != path:
+                allowed.dead = None  # (another path)
                 again = self._search(merged, method, host, subdomain, allowed)
                 if again is not None and again[0].merge_slashes:
                     raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
@@ -1453,6 +1581,8 @@ class Map(_wz.Map):
             raise NotFound()
         rule, raw = found
         try:
+            if rule is refused:  # (the same values: converted once)
+                raise ValueError
             args = _arguments(rule, raw)
         except ValueError:
             # The rule that matched refused its values: werkzeug's matcher
@@ -1817,7 +1947,8 @@ def _walk(
         if rule is not None:
             return rule
     mark = len(raw)
-    for match, kind, names, child in node.dynamic:
+    # (a dead state's parts were tried on this path: see Map._match)
+    for match, kind, names, child in () if node is allowed.dead else node.dynamic:
         if kind <= _SEGMENT:
             m = match(part)
             if not m:
