@@ -111,7 +111,7 @@ def test_a_locked_sqlite_file_at_renewal_serves_the_page(
     # (this thread's connection, made by the request above: wait 0.2 s for
     # the lock, not 10)
     store = session_store(app)
-    store._local.db.execute("PRAGMA busy_timeout = 200")  # type: ignore[union-attr]
+    store._local.connection.db.execute("PRAGMA busy_timeout = 200")  # type: ignore[union-attr]
     time.sleep(0.1)  # a renewal is due
     other = sqlite3.connect(path, isolation_level=None)
     try:

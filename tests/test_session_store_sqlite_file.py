@@ -6,9 +6,11 @@ object stands for a worker process, with its own connections)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -66,3 +68,39 @@ def test_a_replaced_file_is_opened(tmp_path: Path) -> None:
     assert store.load("restored") == {"r": '"1"'}
     assert store.load("old") is None
 
+
+
+def _connection_of_a_thread(store: SQLiteSessionStore) -> sqlite3.Connection:
+    """The connection a thread used for the store, once that thread has ended."""
+    seen: list[sqlite3.Connection] = []
+
+    def work() -> None:
+        store.create("sid", {"a": '"1"'}, 60)
+        with store._db() as db:
+            seen.append(db)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_a_threads_connection_is_closed_when_the_thread_ends(tmp_path: Path) -> None:
+    # (left to the collector, an open one is a ResourceWarning on Python 3.13)
+    store = SQLiteSessionStore(str(tmp_path / "s.db"))
+    db = _connection_of_a_thread(store)
+    gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        db.execute("SELECT 1")
+    assert store.load("sid") == {"a": '"1"'}  # (this thread's own connection)
+
+
+def test_the_connections_are_closed_when_the_store_is_gone(tmp_path: Path) -> None:
+    store = SQLiteSessionStore(str(tmp_path / "s.db"))
+    store.create("sid", {"a": '"1"'}, 60)
+    with store._db() as db:
+        pass
+    del store
+    gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        db.execute("SELECT 1")

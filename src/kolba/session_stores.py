@@ -124,6 +124,28 @@ class SessionStore(Protocol):
         """Remove every expired session; return how many."""
 
 
+#: Connections a forked child inherited: its parent's to close (a close in
+#: the child could drop the parent's file locks), kept from the collector.
+_inherited: list[sqlite3.Connection] = []
+
+
+class _Connection:
+    """A thread's connection to a store's file, closed once the thread or the
+    store is gone (Python 3.13 warns of one left to the collector)."""
+
+    __slots__ = ("db", "pid")
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():
+            self.db.close()
+        else:
+            _inherited.append(self.db)
+
+
 class SQLiteSessionStore:
     """Sessions in one SQLite file (WAL mode): a row per session key.
 
@@ -178,11 +200,12 @@ class SQLiteSessionStore:
         become :class:`SessionStoreUnavailable`."""
         local = self._local
         try:
-            if getattr(local, "pid", None) != os.getpid():
-                local.db, local.pid = self._connect(), os.getpid()
+            connection = getattr(local, "connection", None)
+            if connection is None or connection.pid != os.getpid():
+                local.connection = _Connection(self._connect())
             elif time.monotonic() - local.checked >= self._check_every:
                 self._check_file(local)
-            yield local.db
+            yield local.connection.db
         except (sqlite3.OperationalError, OSError) as e:
             # locked, busy, disk full or failing, read-only, no folder for the
             # file... (the detail is logged with the cause; the page shows none)
@@ -207,8 +230,8 @@ class SQLiteSessionStore:
         except FileNotFoundError:
             pass
         with suppress(sqlite3.Error):
-            local.db.close()
-        local.db = self._connect()
+            local.connection.db.close()
+        local.connection = _Connection(self._connect())
         if self._told != local.file:  # (once per process, not per thread)
             self._told = local.file
             self.logger.warning(
