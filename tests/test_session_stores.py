@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from http.cookies import SimpleCookie
@@ -438,7 +439,7 @@ def test_a_value_the_store_cannot_read_is_dropped(tmp_path: Path) -> None:
     value = cookie_of(client.get("/set/a/1"))
     assert value
     client.get("/set/b/2")
-    with sqlite3.connect(tmp_path / "s.db") as db:
+    with closing(sqlite3.connect(tmp_path / "s.db")) as db, db:
         db.execute("UPDATE kolba_sessions SET value = '{bad' WHERE key = 'a'")
     assert client.get("/get").json == {"b": "2"}
 
@@ -464,7 +465,7 @@ def test_expired_sessions_are_never_loaded_and_cleanup_removes_them(
     if store_url.startswith("sqlite"):
         # The expired one read above was removed then; cleanup takes the other.
         assert result.output == "Removed 1 expired sessions.\n"
-        with sqlite3.connect(store_url[len("sqlite:///") :]) as db:
+        with closing(sqlite3.connect(store_url[len("sqlite:///") :])) as db:
             assert db.execute("SELECT COUNT(*) FROM kolba_sessions").fetchone() == (0,)
     else:
         assert result.output == "Removed 0 expired sessions.\n"  # Redis's own TTL

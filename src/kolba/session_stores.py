@@ -30,6 +30,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from hashlib import sha256
@@ -130,20 +131,37 @@ _inherited: list[sqlite3.Connection] = []
 
 
 class _Connection:
-    """A thread's connection to a store's file, closed once the thread or the
-    store is gone (Python 3.13 warns of one left to the collector)."""
+    """A thread's connection to a store's file, closed once the thread is
+    gone (Python 3.13 warns of one left to the collector); the store closes
+    those still open when it is gone (_close_all)."""
 
-    __slots__ = ("db", "pid")
+    __slots__ = ("db", "pid", "open")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, open: list[tuple[sqlite3.Connection, int]]
+    ) -> None:
         self.db = db
         self.pid = os.getpid()
+        self.open = open
+        open.append((db, self.pid))
 
     def __del__(self) -> None:
-        if self.pid == os.getpid():
-            self.db.close()
-        else:
+        if self.pid != os.getpid():
             _inherited.append(self.db)
+            return
+        self.db.close()
+        with suppress(ValueError):
+            self.open.remove((self.db, self.pid))
+
+
+def _close_all(open: list[tuple[sqlite3.Connection, int]]) -> None:
+    """Close a store's connections once it is collected: its list keeps them
+    reachable until then, so that none is finalized (and warned of) first."""
+    pid = os.getpid()
+    for db, made_by in open:
+        if made_by == pid:
+            db.close()
+    open.clear()
 
 
 class SQLiteSessionStore:
@@ -165,6 +183,8 @@ class SQLiteSessionStore:
         self.logger = logger or logging.getLogger(__name__)
         self._local = threading.local()
         self._told: tuple[int, int] | None = None
+        self._open: list[tuple[sqlite3.Connection, int]] = []
+        weakref.finalize(self, _close_all, self._open)
 
     def _connect(self) -> sqlite3.Connection:
         directory = os.path.dirname(self.path)
@@ -202,7 +222,7 @@ class SQLiteSessionStore:
         try:
             connection = getattr(local, "connection", None)
             if connection is None or connection.pid != os.getpid():
-                local.connection = _Connection(self._connect())
+                local.connection = _Connection(self._connect(), self._open)
             elif time.monotonic() - local.checked >= self._check_every:
                 self._check_file(local)
             yield local.connection.db
@@ -231,7 +251,7 @@ class SQLiteSessionStore:
             pass
         with suppress(sqlite3.Error):
             local.connection.db.close()
-        local.connection = _Connection(self._connect())
+        local.connection = _Connection(self._connect(), self._open)
         if self._told != local.file:  # (once per process, not per thread)
             self._told = local.file
             self.logger.warning(
