@@ -13,20 +13,9 @@ import time
 from typing import Any
 
 import pytest
+from test_websocket_sync_hooks import ws_scope
 
 from kolba import Flask, g, has_app_context, has_request_context, websocket
-
-
-def ws_scope(path: str) -> dict[str, Any]:
-    return {
-        "type": "websocket",
-        "path": path,
-        "headers": [],
-        "query_string": b"",
-        "server": ("127.0.0.1", 80),
-        "client": ("127.0.0.1", 1),
-        "root_path": "",
-    }
 
 
 async def connect(app: Flask, path: str) -> list[dict[str, Any]]:
