@@ -543,6 +543,38 @@ def test_headers_assigned_to_a_response_take_sets_as_werkzeug(given: t.Any) -> N
     assert response.mimetype == "text/csv"
 
 
+@pytest.mark.parametrize("body", ["lazy", None])
+def test_headers_read_then_assigned_are_the_assigned_ones_everywhere(
+    body: str | None,
+) -> None:
+    response = Response(body, headers=None if body else {"X-Made": "1"})
+    first = response.headers
+    first["X-Old"] = "old"
+    assert response.headers is first  # (a second read: the same object)
+    response.headers = {"X-New": "new", "Content-Type": "text/plain"}
+    assert "X-Old" not in response.headers
+    assert response.headers["X-New"] == "new"
+    response.headers["X-Later"] = "later"
+    status, sent, _ = send(response)
+    assert sent["X-New"] == "new" and sent["X-Later"] == "later"
+    assert "X-Old" not in sent and sent["Content-Type"] == "text/plain"
+
+
+def test_a_copied_or_pickled_response_keeps_one_headers_object() -> None:
+    import copy
+    import pickle
+
+    response = Response("body")
+    response.headers["X-A"] = "1"
+    for other in (copy.copy(response), pickle.loads(pickle.dumps(response))):
+        other.headers["X-B"] = "2"
+        _, sent, _ = send(other)
+        assert (sent["X-A"], sent["X-B"]) == ("1", "2")
+    unread = pickle.loads(pickle.dumps(Response("lazy")))
+    unread.headers["X-C"] = "3"
+    assert send(unread)[1]["X-C"] == "3"
+
+
 def test_a_header_name_inside_another_is_a_name_of_its_own() -> None:
     ours = Response("body").headers
     theirs = Headers(ours.to_wsgi_list())

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from test_routing_order import Even  # (the one even-number converter of both)
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from kolba import Flask, url_for
 from kolba.routing import (
     DEFAULT_CONVERTERS,
     BaseConverter,
@@ -512,6 +513,27 @@ def test_build_errors() -> None:
     with pytest.raises(BuildError) as info:
         m.build("zzzzzz", {})
     assert "Did you mean" not in str(info.value)
+
+
+def test_a_build_error_for_a_method_no_rule_takes_names_the_methods() -> None:
+    m = make(
+        ("/p/<int:id>", {"endpoint": "p", "methods": ["POST"]}),
+        ("/p/<int:id>/edit", {"endpoint": "p", "methods": ["PUT"]}),
+    )
+    with pytest.raises(BuildError) as info:
+        m.build("p", {"id": 1}, "GET")
+    assert info.value.allowed_methods == ["POST", "PUT"]
+    assert "Did you mean to use methods ['POST', 'PUT']?" in str(info.value)
+    with pytest.raises(BuildError) as info:  # a method taken: the missing value
+        m.build("p", {}, "POST")
+    assert info.value.allowed_methods == [] and "missing values ['id']" in str(
+        info.value
+    )
+    app = Flask(__name__)
+    app.post("/q")(lambda: "")
+    with app.test_request_context(), pytest.raises(BuildError) as info:
+        url_for("<lambda>", _method="GET")
+    assert "methods ['OPTIONS', 'POST']" in str(info.value)  # (as Flask's)
 
 
 def test_build_skips_rule_whose_converter_refuses() -> None:

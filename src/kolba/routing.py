@@ -319,10 +319,13 @@ class BuildError(_WerkzeugBuildError):
         *,
         missing: Iterable[str] = (),
         suggestion: str | None = None,
+        allowed_methods: Iterable[str] = (),
     ) -> None:
         super().__init__(endpoint, values, method, adapter)
         self.missing = sorted(missing)
         self.suggestion = suggestion
+        #: The methods the endpoint's rules take, when none takes ``method``.
+        self.allowed_methods = sorted(allowed_methods)
 
     def __str__(self) -> str:
         text = f"Could not build url for endpoint {self.endpoint!r}"
@@ -330,6 +333,11 @@ class BuildError(_WerkzeugBuildError):
             text += f" with method {self.method!r}"
         if self.suggestion is not None:
             return f"{text}: no such endpoint. Did you mean {self.suggestion!r}?"
+        if self.allowed_methods:
+            return (
+                f"{text}: no rule of this endpoint takes that method."
+                f" Did you mean to use methods {self.allowed_methods}?"
+            )
         if self.missing:
             return f"{text}: missing values {self.missing}."
         if self.values:
@@ -1695,10 +1703,18 @@ class Map(_wz.Map):
                         # PERF: only a rule that may build "//" looks (two
                         # builds 51,138 -> 50,149 instructions)
                         return rule, *built
-        missing = set()
-        for rule in rules:
-            if method is None or rule.methods is None or method in rule.methods:
-                missing.update(rule.arguments - set(values) - set(rule.defaults or ()))
+        fitting = [
+            rule
+            for rule in rules
+            if method is None or rule.methods is None or method in rule.methods
+        ]
+        if not fitting:  # (each rule has methods, none of them this one)
+            taken = set().union(*(rule.methods or () for rule in rules))
+            raise BuildError(endpoint, values, method, allowed_methods=taken)
+        given = set(values)
+        missing = set().union(
+            *(rule.arguments - given - set(rule.defaults or ()) for rule in fitting)
+        )
         raise BuildError(endpoint, values, method, missing=missing)
 
     def _builder(self, endpoint: Any) -> _Builder:
