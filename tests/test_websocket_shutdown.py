@@ -12,20 +12,9 @@ import time
 from typing import Any
 
 import pytest
+from test_websocket_sync_hooks import ws_scope
 
 from kolba import Flask, g, websocket
-
-
-def ws_scope(path: str) -> dict[str, Any]:
-    return {
-        "type": "websocket",
-        "path": path,
-        "headers": [],
-        "query_string": b"",
-        "server": ("127.0.0.1", 80),
-        "client": ("127.0.0.1", 1),
-        "root_path": "",
-    }
 
 
 async def serve_until_shutdown(app: Flask, paths: list[str]) -> list[str]:
@@ -38,9 +27,7 @@ async def serve_until_shutdown(app: Flask, paths: list[str]) -> list[str]:
     async def lifespan_send(message: dict[str, Any]) -> None:
         seen.append(message["type"])
 
-    life = asyncio.ensure_future(
-        app({"type": "lifespan"}, lifespan.get, lifespan_send)
-    )
+    life = asyncio.ensure_future(app({"type": "lifespan"}, lifespan.get, lifespan_send))
     sockets = []
     for path in paths:
         inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
