@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from contextlib import closing
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ def expiry(store_url: str, app: Any, cookie: str) -> float:  # noqa: F811
     sid = cookie.rpartition(".")[0]
     if store_url.startswith("sqlite"):
         path = session_store(app).path  # type: ignore[union-attr]
-        with sqlite3.connect(path) as db:
+        with closing(sqlite3.connect(path)) as db:  # (a with on it alone: no close)
             (expires,) = db.execute(
                 "SELECT DISTINCT expires FROM kolba_sessions WHERE sid = ?", (sid,)
             ).fetchone()

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,8 @@ def test_a_replaced_file_is_opened(tmp_path: Path) -> None:
     store.create("old", {"a": '"1"'}, 60)
     backup = SQLiteSessionStore(str(tmp_path / "backup.db"))
     backup.create("restored", {"r": '"1"'}, 60)
-    with sqlite3.connect(tmp_path / "backup.db") as db:  # (all in the file)
+    # (all in the file; a with on the connection alone would not close it)
+    with closing(sqlite3.connect(tmp_path / "backup.db")) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     os.replace(tmp_path / "backup.db", path)
     time.sleep(1.1)

@@ -120,7 +120,13 @@ def test_open_websockets_are_torn_down_at_shutdown(kind: str, tmp_path: Path) ->
             hold.send("hi")
             time.sleep(0.2)
             os.kill(server.proc.pid, signal.SIGTERM)
-            server.proc.wait(15)
+            if not (kind == "hypercorn" and sys.version_info >= (3, 12)):
+                server.proc.wait(15)
+        # hypercorn 0.18 on Python 3.12+ awaits asyncio's Server.wait_closed()
+        # before it tells the app to shut down, and from 3.12.1 that waits
+        # for every connection to close: its WebSockets end when the clients
+        # leave (above), not at the SIGTERM
+        server.proc.wait(15)
     finally:
         stop_server(server.proc)
     seen = server.seen()

@@ -39,3 +39,5 @@ def test_model_query() -> None:
     assert client.get("/users").json == ["ann", "bob"]
     assert client.get("/users/1").text == "bob"
     assert client.get("/users/9").status_code == 404
+    with app.app_context():  # (its in-memory database's connection closed)
+        db.engine.dispose()
