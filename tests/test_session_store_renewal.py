@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from contextlib import closing
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
