@@ -757,15 +757,20 @@ def _hooks_seen(n: int) -> Callable[[Answer], object]:
     return seen
 
 
-def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
+def hooks_setup(prefix: str, n: int, work: bool = True) -> Callable[[Fw], None]:
     """``n`` before and ``n`` after hooks on a blueprint at ``prefix``: before
-    hooks leave a trail the view shows, after hooks add headers."""
+    hooks leave a trail the view shows, after hooks add headers (with
+    ``work`` false, the hooks do nothing and the view shows no trail)."""
 
     def setup(fw: Fw) -> None:
         if fw.api == "flask":
             g = fw.mod.g
             bp = fw.mod.Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
             for i in range(n):
+                if not work:
+                    bp.before_request(lambda: None)
+                    bp.after_request(lambda response: response)
+                    continue
                 bp.before_request(lambda i=i: g.setdefault("trail", []).append(i))
 
                 def after(response, i=i):
@@ -773,7 +778,8 @@ def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
                     return response
 
                 bp.after_request(after)
-            bp.route("/items", endpoint="items")(lambda: items_text(g.trail))
+            view = (lambda: items_text(g.trail)) if work else (lambda: items_text([]))
+            bp.route("/items", endpoint="items")(view)
             fw.app.register_blueprint(bp)
         elif fw.api == "falcon":
             falcon = fw.mod
@@ -782,17 +788,23 @@ def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
                 def hook(req, resp, resource, params):
                     req.context.setdefault("trail", []).append(i)
 
-                return hook
+                return hook if work else lambda req, resp, resource, params: None
 
             def after(i):
                 def hook(req, resp, resource):
                     resp.set_header(f"X-After-{i}", str(i))
 
-                return hook
+                return hook if work else lambda req, resp, resource: None
 
             def on_get(self, req, resp):
                 resp.content_type = falcon.MEDIA_HTML
                 resp.text = items_text(req.context.trail)
+
+            if not work:
+
+                def on_get(self, req, resp):
+                    resp.content_type = falcon.MEDIA_HTML
+                    resp.text = items_text([])
 
             for i in reversed(range(n)):
                 on_get = falcon.before(before(i))(on_get)
@@ -804,11 +816,15 @@ def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
             bottle = fw.mod
             request, response = bottle.request, bottle.response
             befores = [
-                lambda i=i: request.environ.setdefault("trail", []).append(i)
+                (lambda i=i: request.environ.setdefault("trail", []).append(i))
+                if work
+                else lambda: None
                 for i in range(n)
             ]
             afters = [
-                lambda i=i: response.set_header(f"X-After-{i}", str(i))
+                (lambda i=i: response.set_header(f"X-After-{i}", str(i)))
+                if work
+                else lambda: None
                 for i in reversed(range(n))
             ]
 
@@ -827,15 +843,23 @@ def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
 
             child = fw.extra.setdefault("mounts", {})[prefix + "/"] = bottle.Bottle()
             child.install(hooks_plugin)
-            child.route("/items")(lambda: items_text(request.environ["trail"]))
+            child.route("/items")(
+                (lambda: items_text(request.environ["trail"]))
+                if work
+                else lambda: items_text([])
+            )
         else:
             # the same trail as the others' (a per-request namespace's setdefault)
             befores = [
-                lambda ctx, i=i: ctx.setdefault("trail", []).append(i)
+                (lambda ctx, i=i: ctx.setdefault("trail", []).append(i))
+                if work
+                else lambda ctx: None
                 for i in range(n)
             ]
             afters = [
-                lambda headers, i=i: headers.append((f"X-After-{i}", str(i)))
+                (lambda headers, i=i: headers.append((f"X-After-{i}", str(i))))
+                if work
+                else lambda headers: None
                 for i in reversed(range(n))
             ]
 
@@ -847,6 +871,17 @@ def hooks_setup(prefix: str, n: int) -> Callable[[Fw], None]:
                 for hook in afters:
                     hook(headers)
                 return status, headers, body
+
+            if not work:
+
+                def items(environ):
+                    ctx: dict = {}
+                    for hook in befores:
+                        hook(ctx)
+                    status, headers, body = _bare_html(items_text([]))
+                    for hook in afters:
+                        hook(headers)
+                    return status, headers, body
 
             fw.app.route(f"{prefix}/items", items)
 
@@ -865,6 +900,16 @@ row(
     path="/one/items",
     compare=_hooks_seen(1),
 )(hooks_setup("/one", 1))
+row(
+    "noop_hooks",
+    f"{HOOKS} before + {HOOKS} after hooks doing nothing",
+    path="/noop/items",
+)(hooks_setup("/noop", HOOKS, work=False))
+row(
+    "noop_hooks1",
+    "1 before + 1 after hook doing nothing",
+    path="/noop1/items",
+)(hooks_setup("/noop1", 1, work=False))
 
 
 @row("async", "async def view, under WSGI", path="/async")
@@ -1085,12 +1130,24 @@ def store_over_cookie(results: dict) -> dict[str, float]:
     return {r: kolba[r]["us"] / cookie for r in STORE_ROWS if r in kolba}
 
 
-def hook_pair(results: dict, name: str) -> float | None:
-    """What one more before+after hook pair costs ``name``: (hooks - hooks1) / 4."""
+def hook_pair(results: dict, name: str, rows: str = "hooks") -> float | None:
+    """What one more before+after hook pair costs ``name``: (hooks - hooks1) / 4
+    (or of the ``noop_hooks`` rows)."""
     cells = results.get(name, {})
-    if "hooks" not in cells or "hooks1" not in cells:
+    if rows not in cells or f"{rows}1" not in cells:
         return None
-    return (cells["hooks"]["us"] - cells["hooks1"]["us"]) / (HOOKS - 1)
+    return (cells[rows]["us"] - cells[f"{rows}1"]["us"]) / (HOOKS - 1)
+
+
+def hook_pairs(results: dict) -> dict:
+    """Each framework's cost (µs) of one more hook pair of the hooks rows, and
+    of the noop_hooks rows."""
+    out = {}
+    for rows in ("hooks", "noop_hooks"):
+        pairs = {name: hook_pair(results, name, rows) for name in results}
+        if any(pair is not None for pair in pairs.values()):
+            out[rows] = {k: pair for k, pair in pairs.items() if pair is not None}
+    return out
 
 
 def bars(results: dict, rel: dict) -> dict:
@@ -1201,6 +1258,7 @@ def main(argv: list[str] | None = None) -> int:
     rel = ratios(results)
     held = bars(results, rel)
     stores = store_over_cookie(results)
+    pairs = hook_pairs(results)
     labels = {name: _label(name) for name in served}
     imports = {} if args.no_import else import_costs(IMPORTS, 1 if args.quick else 7)
     asgi = {}
@@ -1222,6 +1280,7 @@ def main(argv: list[str] | None = None) -> int:
             "ratios": rel,
             "bars": held,
             "store_over_cookie": stores,
+            "hook_pairs": pairs,
             "imports": imports,
             "asgi": asgi,
         }
@@ -1238,6 +1297,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\nkolba's session in a store, over its cookie session: "
             + ", ".join(f"{r.split('_')[1]} {x:.2f}x" for r, x in stores.items())
+        )
+    for rows, costs in pairs.items():
+        print(
+            f"\none more before+after hook pair ({rows} - {rows}1) / {HOOKS - 1}: "
+            + ", ".join(f"{name} {us:.2f}" for name, us in costs.items())
+            + " µs"
         )
     if held:
         print("\nbars (issue 11; async: issue 8):")

@@ -72,7 +72,8 @@ def test_every_framework_serves_every_row_with_the_same_answer(bench, built):
     rows = list(bench.ROWS)
     assert rows == [
         "hello", "user", "json", "template", "session", "session_sqlite",
-        "session_redis", "form", "404", "static", "query", "hooks", "hooks1", "async",
+        "session_redis", "form", "404", "static", "query", "hooks", "hooks1",
+        "noop_hooks", "noop_hooks1", "async",
     ]  # fmt: skip
     checked = bench.verify(served, bench.ROWS)
     stores = ["session_sqlite", "session_redis"]
@@ -114,6 +115,9 @@ def test_the_answers_are_the_rows_own(bench, built):
         assert [hooks.header(f"X-After-{i}") for i in range(5)] == list("01234")
         assert answer("hooks1").body == b"items after 0"
         assert answer("hooks1").header("X-After-1") == ""
+        for key in ["noop_hooks", "noop_hooks1"]:
+            noop = answer(key)
+            assert noop.body == b"items after " and noop.header("X-After-0") == ""
 
 
 def test_the_session_cookie_is_flasks_format_in_every_framework(bench, built):
@@ -273,6 +277,10 @@ def test_the_hook_pair_bar_is_on_what_kolba_adds_to_the_hooks_work(bench):
     assert held[text] is False
     results["bare"] = cells(4.0, 1.2)
     assert list(bench.bars(results, {}).values()) == [True]  # 1.0 - 0.7
+    results["falcon"] = {"hooks": {"us": 9.0}}  # (no hooks1: no pair)
+    assert bench.hook_pairs(results) == {"hooks": {"kolba": 1.0, "bare": 0.7}}
+    results["kolba"] |= {"noop_hooks": {"us": 3.5}, "noop_hooks1": {"us": 3.0}}
+    assert bench.hook_pairs(results)["noop_hooks"] == {"kolba": 0.125}
 
 
 def test_the_template_bar_is_kolba_over_the_bare_callable_using_jinja(bench):
