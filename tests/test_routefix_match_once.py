@@ -269,19 +269,45 @@ def test_a_segment_of_string_variables_is_not_matched_by_a_regex() -> None:
     assert args == {"y": "a-" * 2998 + "a", "m": "a", "d": "a"}
 
 
-def test_a_segment_with_another_converter_keeps_its_regex() -> None:
-    # (only variables that take any text are split; an int, a string with a
-    # length, a custom regex are the regex's)
+def test_a_segment_of_string_and_int_variables_is_not_matched_by_a_regex() -> None:
+    # (the regex backtracks there too, on <a>-<b>-<c>-<int:d> as the cube of
+    # the length, and on <a><int:b>, whose variables have nothing between
+    # them, as its square)
     url_map = Map(
         [
-            Rule("/<a>-<int:b>.html", endpoint="int"),
+            Rule("/<a>-<b>-<c>-<int:d>", endpoint="four"),
+            Rule("/x/<a><int:b>", endpoint="joined"),
+        ]
+    )
+    for node in (url_map._root, url_map._root.static["x"]):
+        ((test, kind, names, child),) = node.dynamic
+        assert not isinstance(getattr(test, "__self__", None), re.Pattern)
+    for path in ["/" + "a-" * 3000 + "a", "/x/" + "1" * 6000 + "a"]:
+        with pytest.raises(HTTPException) as e:
+            url_map.match(path)
+        assert e.value.code == 404
+    rule, args = url_map.match("/" + "a-" * 3000 + "12")
+    assert args == {"a": "a-" * 2997 + "a", "b": "a", "c": "a", "d": 12}
+    assert url_map.match("/x/ab1234")[1] == {"a": "ab123", "b": 4}
+
+
+def test_a_segment_with_another_converter_keeps_its_regex() -> None:
+    # (only variables that take any text or only digits are split; a float,
+    # a string with a length, a custom regex are the regex's; so is a segment
+    # whose regex takes O(length) steps: one string and ints, each after a
+    # separator that is no digit)
+    url_map = Map(
+        [
+            Rule("/<a>-<float:b>.html", endpoint="float"),
             Rule("/<string(minlength=2):a>-<b>", endpoint="long"),
+            Rule("/<a>-<int:b>.<int:c>", endpoint="int"),
         ]
     )
     for test, _, _, _ in url_map._root.dynamic:
         assert isinstance(test.__self__, re.Pattern)
-    assert url_map.match("/x-12.html") == (url_map._rules[0], {"a": "x", "b": 12})
+    assert url_map.match("/x-1.5.html") == (url_map._rules[0], {"a": "x", "b": 1.5})
     assert url_map.match("/xy-z")[1] == {"a": "xy", "b": "z"}
+    assert url_map.match("/a-b-1.2")[1] == {"a": "a-b", "b": 1, "c": 2}
 
 
 PIECES = st.text(alphabet="ab-._~", max_size=3)
@@ -307,9 +333,33 @@ def test_the_split_is_the_regex_match(pieces: list[str], text: str) -> None:
     assert routing._strings_split(tuple(pieces), names)(text) == expected
 
 
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.text(alphabet="a1-.٣", max_size=2), min_size=3, max_size=6),
+    st.lists(st.booleans(), min_size=5, max_size=5),
+    st.text(alphabet="a1-.٣/\n", max_size=16),
+)
+def test_the_runs_split_is_the_regex_match(
+    pieces: list[str], digits: list[bool], text: str
+) -> None:
+    # string variables ([^/]{1,}) and int ones (\d+: any decimal digit, as
+    # the Arabic-Indic ٣), some with nothing between them
+    names = tuple(f"v{i}" for i in range(len(pieces) - 1))
+    digits = digits[: len(names)]
+    digits[0] = True  # (at least one: a segment of strings is _strings_split's)
+    parts = [re.escape(pieces[0])]
+    for name, digit, piece in zip(names, digits, pieces[1:], strict=True):
+        regex = r"\d+" if digit else "[^/]{1,}"
+        parts.append(f"(?P<{name}>{regex}){re.escape(piece)}")
+    found = re.compile("".join(parts) + r"\Z").match(text)
+    expected = None if found is None else found.groupdict()
+    split = routing._runs_split(tuple(pieces), tuple(digits), names)
+    assert split(text) == expected
+
+
 @st.composite
 def segments_and_texts(draw: st.DrawFn) -> tuple[list[str], list[str]]:
-    """Rules of one segment with 2-4 string variables, and segments made of
+    """Rules of one segment with 2-4 string or int variables, and segments made of
     their pieces (most have the right shape; many match)."""
     rules = []
     alphabet = set()
@@ -317,13 +367,13 @@ def segments_and_texts(draw: st.DrawFn) -> tuple[list[str], list[str]]:
         count = draw(st.integers(2, 4))
         pieces = [draw(PIECES) for _ in range(count + 1)]
         alphabet.update(pieces)
-        kinds = [draw(st.sampled_from(["", "string:"])) for _ in range(count)]
+        kinds = [draw(st.sampled_from(["", "string:", "int:"])) for _ in range(count)]
         rule = pieces[0] + "".join(
             f"<{kind}v{i}>{piece}"
             for i, (kind, piece) in enumerate(zip(kinds, pieces[1:], strict=True))
         )
         rules.append("/" + rule)
-    words = sorted(alphabet | {"a", "b", "-", ".", "x"})
+    words = sorted(alphabet | {"a", "b", "-", ".", "x", "1", "23"})
     texts = [
         "".join(draw(st.lists(st.sampled_from(words), max_size=10)))
         for _ in range(8)
