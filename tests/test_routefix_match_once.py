@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import typing as t
+import uuid
 
 import flask
 import pytest
@@ -269,32 +270,41 @@ def test_a_segment_of_string_variables_is_not_matched_by_a_regex() -> None:
     assert args == {"y": "a-" * 2998 + "a", "m": "a", "d": "a"}
 
 
-def test_a_segment_of_string_and_int_variables_is_not_matched_by_a_regex() -> None:
+def test_a_segment_of_string_and_number_variables_is_not_matched_by_a_regex() -> None:
     # (the regex backtracks there too, on <a>-<b>-<c>-<int:d> as the cube of
     # the length, and on <a><int:b>, whose variables have nothing between
-    # them, as its square)
+    # them, as its square; so with a float or a uuid)
+    uid = "12345678-abcd-ABCD-0000-123456789abc"
     url_map = Map(
         [
             Rule("/<a>-<b>-<c>-<int:d>", endpoint="four"),
             Rule("/x/<a><int:b>", endpoint="joined"),
+            Rule("/f/<a>-<b>-<c>-<float:d>", endpoint="float"),
+            Rule("/u/<a>-<b>-<c>-<uuid:d>", endpoint="uuid"),
         ]
     )
-    for node in (url_map._root, url_map._root.static["x"]):
+    nodes = [url_map._root] + [url_map._root.static[k] for k in "xfu"]
+    for node in nodes:
         ((test, kind, names, child),) = node.dynamic
         assert not isinstance(getattr(test, "__self__", None), re.Pattern)
-    for path in ["/" + "a-" * 3000 + "a", "/x/" + "1" * 6000 + "a"]:
+    long = "a-" * 3000 + "a"
+    for path in ["/" + long, "/x/" + "1" * 6000 + "a", "/f/" + long, "/u/" + long]:
         with pytest.raises(HTTPException) as e:
             url_map.match(path)
         assert e.value.code == 404
     rule, args = url_map.match("/" + "a-" * 3000 + "12")
     assert args == {"a": "a-" * 2997 + "a", "b": "a", "c": "a", "d": 12}
     assert url_map.match("/x/ab1234")[1] == {"a": "ab123", "b": 4}
+    args = url_map.match("/f/a-b-c-d-1.5")[1]
+    assert args == {"a": "a-b", "b": "c", "c": "d", "d": 1.5}
+    args = url_map.match(f"/u/a-b-c-{uid}")[1]
+    assert args == {"a": "a", "b": "b", "c": "c", "d": uuid.UUID(uid)}
 
 
 def test_a_segment_with_another_converter_keeps_its_regex() -> None:
-    # (only variables that take any text or only digits are split; a float,
+    # (only variables that take any text, digits, a float or a uuid are split;
     # a string with a length, a custom regex are the regex's; so is a segment
-    # whose regex takes O(length) steps: one string and ints, each after a
+    # whose regex takes O(length) steps: one string and numbers, each after a
     # separator that is no digit)
     url_map = Map(
         [
@@ -333,47 +343,62 @@ def test_the_split_is_the_regex_match(pieces: list[str], text: str) -> None:
     assert routing._strings_split(tuple(pieces), names)(text) == expected
 
 
+UUID_TEXT = "12345678-abcd-ABCD-0000-123456789abc"
+KIND_REGEXES = {
+    routing._ANY: "[^/]{1,}",
+    routing._DIGITS: r"\d+",
+    routing._FLOAT: r"\d+\.\d+",
+    routing._HEX_UUID: routing.UUIDConverter.regex,
+}
+
+
 @settings(max_examples=3000, deadline=None)
 @given(
     st.lists(st.text(alphabet="a1-.٣", max_size=2), min_size=3, max_size=6),
-    st.lists(st.booleans(), min_size=5, max_size=5),
-    st.text(alphabet="a1-.٣/\n", max_size=16),
+    st.lists(st.sampled_from(sorted(KIND_REGEXES)), min_size=5, max_size=5),
+    st.lists(
+        st.sampled_from(["a", "1", "-", ".", "٣", "/", "\n", "1.2", UUID_TEXT]),
+        max_size=10,
+    ).map("".join),
 )
 def test_the_runs_split_is_the_regex_match(
-    pieces: list[str], digits: list[bool], text: str
+    pieces: list[str], kinds: list[int], text: str
 ) -> None:
-    # string variables ([^/]{1,}) and int ones (\d+: any decimal digit, as
-    # the Arabic-Indic ٣), some with nothing between them
+    # string variables ([^/]{1,}), int ones (\d+: any decimal digit, as the
+    # Arabic-Indic ٣), floats and uuids, some with nothing between them
     names = tuple(f"v{i}" for i in range(len(pieces) - 1))
-    digits = digits[: len(names)]
-    digits[0] = True  # (at least one: a segment of strings is _strings_split's)
+    kinds = kinds[: len(names)]
+    if not any(kinds):  # (a segment of strings is _strings_split's)
+        kinds[0] = routing._DIGITS
     parts = [re.escape(pieces[0])]
-    for name, digit, piece in zip(names, digits, pieces[1:], strict=True):
-        regex = r"\d+" if digit else "[^/]{1,}"
-        parts.append(f"(?P<{name}>{regex}){re.escape(piece)}")
+    for name, kind, piece in zip(names, kinds, pieces[1:], strict=True):
+        parts.append(f"(?P<{name}>{KIND_REGEXES[kind]}){re.escape(piece)}")
     found = re.compile("".join(parts) + r"\Z").match(text)
     expected = None if found is None else found.groupdict()
-    split = routing._runs_split(tuple(pieces), tuple(digits), names)
+    split = routing._runs_split(tuple(pieces), tuple(kinds), names)
     assert split(text) == expected
 
 
 @st.composite
 def segments_and_texts(draw: st.DrawFn) -> tuple[list[str], list[str]]:
-    """Rules of one segment with 2-4 string or int variables, and segments made of
-    their pieces (most have the right shape; many match)."""
+    """Rules of one segment with 2-4 string, int, float or uuid variables, and
+    segments made of their pieces (most have the right shape; many match)."""
     rules = []
     alphabet = set()
     for _ in range(draw(st.integers(1, 3))):
         count = draw(st.integers(2, 4))
         pieces = [draw(PIECES) for _ in range(count + 1)]
         alphabet.update(pieces)
-        kinds = [draw(st.sampled_from(["", "string:", "int:"])) for _ in range(count)]
+        kinds = [
+            draw(st.sampled_from(["", "string:", "int:", "float:", "uuid:"]))
+            for _ in range(count)
+        ]
         rule = pieces[0] + "".join(
             f"<{kind}v{i}>{piece}"
             for i, (kind, piece) in enumerate(zip(kinds, pieces[1:], strict=True))
         )
         rules.append("/" + rule)
-    words = sorted(alphabet | {"a", "b", "-", ".", "x", "1", "23"})
+    words = sorted(alphabet | {"a", "b", "-", ".", "x", "1", "23", "4.5", UUID_TEXT})
     texts = [
         "".join(draw(st.lists(st.sampled_from(words), max_size=10)))
         for _ in range(8)

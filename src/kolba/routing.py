@@ -145,23 +145,27 @@ def _strings_split(
     return split
 
 
+#: The kinds of variable that _runs_split takes, by their regexes: any text
+#: but a slash, decimal digits (an ``int``), a ``float``, a ``uuid``.
+_ANY, _DIGITS, _FLOAT, _HEX_UUID = range(4)
+
+
 def _runs_split(
-    pieces: tuple[str, ...], digits: tuple[bool, ...], names: tuple[str, ...]
+    pieces: tuple[str, ...], kinds: tuple[int, ...], names: tuple[str, ...]
 ) -> Callable[[str], dict[str, str] | None]:
-    """As _strings_split, for a segment whose variables take any text but a
-    slash or only decimal digits (``\\d+``, an ``int``'s; ``digits`` says which),
-    not all the first kind: what the segment's regex matches, in
+    """As _strings_split, for a segment whose variables are of the ``kinds``
+    above, not all _ANY: what the segment's regex matches, in
     O(length log length) steps where the regex can take the length to the
     power of the number of variables (``<a>-<b>-<int:c>``, or ``<a><int:b>``
     with nothing between them).
 
-    Each greedy variable takes the most text that lets the rest match, so
-    the regex's first match ends each variable, from the first, at the last
-    place that leaves a match of the rest. From the last variable back:
-    ``good[i]``, the places where variable ``i`` may end so that the rest
-    matches (its separator there, then a place where the next one may start);
-    variable ``i`` may start at ``j`` if one of them is after ``j``, and for a
-    digits' variable not after the run of digits from ``j``."""
+    Where a variable starts, the places where it may end are those after
+    ``lo`` up to ``hi`` (``reach``), and its greedy regex tries the last
+    first: so the regex's first match ends each variable, from the first, at
+    the last of them that leaves a match of the rest. From the last variable
+    back: ``good[i]``, the places where variable ``i`` may end so that the
+    rest matches (its separator there, then a place where the next one may
+    start); variable ``i`` may start where one of them is in its reach."""
     first = pieces[0]
     last = pieces[-1]
     seps = pieces[1:-1]
@@ -178,15 +182,31 @@ def _runs_split(
         for j in range(end - 1, begin - 1, -1):
             if text[j].isdecimal():
                 run[j] = run[j + 1]
+
+        def reach(i: int, j: int) -> tuple[int, int]:
+            kind = kinds[i]
+            if kind == _ANY:
+                return j, end
+            if kind == _DIGITS:
+                return j, run[j]
+            if kind == _FLOAT:  # (digits, all those from j, a dot, digits)
+                dot = run[j]
+                if j < dot < end and text[dot] == ".":
+                    return dot + 1, run[dot + 1]
+            elif _uuid_text(text, j, j + 36):
+                return j + 35, j + 36
+            return j, j
+
         good: list[list[int]] = [[] for _ in seps]
 
         def may_start(i: int, j: int) -> bool:
             """Variable ``i`` may start at ``j``, and the rest match."""
+            lo, hi = reach(i, j)
             if i == count - 1:
-                return begin <= j < end and (not digits[i] or run[j] == end)
+                return lo < end <= hi
             ends = good[i]
-            at = bisect_right(ends, j)
-            return at < len(ends) and (not digits[i] or ends[at] <= run[j])
+            at = bisect_right(ends, lo)
+            return at < len(ends) and ends[at] <= hi
 
         for i in range(count - 2, -1, -1):
             sep = seps[i]
@@ -198,16 +218,16 @@ def _runs_split(
                     at = text.find(sep, at, end)
                     if at < 0:
                         break
-                if may_start(i + 1, at + size):
+                if at + size < end and may_start(i + 1, at + size):
                     good[i].append(at)
                 at += 1
         values = {}
         start = begin
         for i in range(count - 1):
             ends = good[i]
-            limit = run[start] if digits[i] else end
-            at = bisect_right(ends, limit) - 1
-            if at < 0 or ends[at] <= start:
+            lo, hi = reach(i, start)
+            at = bisect_right(ends, hi) - 1
+            if at < 0 or ends[at] <= lo:
                 return None
             values[names[i]] = text[start : ends[at]]
             start = ends[at] + len(seps[i])
@@ -322,6 +342,12 @@ class UUIDConverter(_wz.UUIDConverter):
 
     def to_url(self, value: Any) -> str:
         return str(value)
+
+
+#: The regexes of the variables that _runs_split takes besides any text's
+_RUN_KINDS = {r"\d+": _DIGITS, r"\d+\.\d+": _FLOAT, UUIDConverter.regex: _HEX_UUID}
+#: A fullmatch of a uuid's regex, from and to the positions given (_runs_split)
+_uuid_text = re.compile(UUIDConverter.regex).fullmatch
 
 
 _IDENTITY = BaseConverter.to_python
@@ -1003,7 +1029,7 @@ class _Node:
             tokens = segments[0]
             regexes = [t.conv.regex for t in tokens if isinstance(t, _Var)]
             if all("/" not in t for t in tokens if isinstance(t, str)) and all(
-                r in _ANY_TEXT or r == r"\d+" for r in regexes
+                r in _ANY_TEXT or r in _RUN_KINDS for r in regexes
             ):
                 # no regex, whose backtracking is a CPU hang on a long segment
                 # that it does not match (see _strings_split)
@@ -1013,17 +1039,17 @@ class _Node:
                         pieces[-1] += t
                     else:
                         pieces.append("")
-                digits = tuple(r == r"\d+" for r in regexes)
-                if not any(digits):
+                kinds = tuple(_RUN_KINDS.get(r, _ANY) for r in regexes)
+                if not any(kinds):
                     match = _strings_split(tuple(pieces), names)
                 # PERF: the regex where it takes O(length) steps: with one
                 # variable of any text, and separators that no variable's
                 # digits run into (a match of /s/<slug>-<int:id> 1.2 µs, of
                 # _runs_split 4.0)
-                elif digits.count(False) > 1 or not all(
+                elif kinds.count(_ANY) > 1 or not all(
                     sep and not any(map(str.isdecimal, sep)) for sep in pieces[1:-1]
                 ):
-                    match = _runs_split(tuple(pieces), digits, names)
+                    match = _runs_split(tuple(pieces), kinds, names)
         self._keyed.append((key, (match, kind, names, child)))
         self._keyed.sort(key=lambda k: k[0][2])  # (stable: ties keep their order)
         self.dynamic = [entry for _, entry in self._keyed]
