@@ -218,7 +218,7 @@ def _runs_split(
                     at = text.find(sep, at, end)
                     if at < 0:
                         break
-                if at + size < end and may_start(i + 1, at + size):
+                if may_start(i + 1, at + size):
                     good[i].append(at)
                 at += 1
         values = {}
